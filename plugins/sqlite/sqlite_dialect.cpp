@@ -1,0 +1,64 @@
+#include "sqlite_dialect.h"
+
+#include <algorithm>
+
+#include <Poco/Data/SQLite/SQLiteException.h>
+
+namespace busbar::sqlite {
+
+std::string SqliteDialect::quote(const std::string& identifier) const {
+  return "\"" + identifier + "\"";
+}
+
+std::string SqliteDialect::columnType(const Column& column) const {
+  switch (column.type) {
+    case ColumnType::kInteger:
+      return "INTEGER";
+    case ColumnType::kReal:
+      return "REAL";
+    case ColumnType::kText:
+      break;
+  }
+  return "TEXT";
+}
+
+std::string SqliteDialect::upsert(const std::string& table, const std::vector<std::string>& columns,
+                                  const std::vector<std::string>& keys) const {
+  std::string names;
+  std::string placeholders;
+  std::string updates;
+  for (const auto& column : columns) {
+    names += (names.empty() ? "" : ", ") + column;
+    placeholders += placeholders.empty() ? "?" : ", ?";
+    if (std::find(keys.begin(), keys.end(), column) == keys.end()) {
+      updates += (updates.empty() ? "" : ", ") + column + " = excluded." + column;
+    }
+  }
+  std::string key_list;
+  for (const auto& key : keys) key_list += (key_list.empty() ? "" : ", ") + key;
+  return "INSERT INTO " + table + " (" + names + ") VALUES (" + placeholders +
+         ") ON CONFLICT (" + key_list + ") DO " +
+         (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
+}
+
+bool SqliteDialect::isDuplicateKey(const Poco::Exception& error) const {
+  return dynamic_cast<const Poco::Data::SQLite::ConstraintViolationException*>(&error) != nullptr &&
+         (error.message().find("UNIQUE") != std::string::npos ||
+          error.message().find("PRIMARY KEY") != std::string::npos ||
+          error.displayText().find("UNIQUE") != std::string::npos);
+}
+
+bool SqliteDialect::isUnavailable(const Poco::Exception& error) const {
+  return dynamic_cast<const Poco::Data::SQLite::CantOpenDBFileException*>(&error) != nullptr ||
+         dynamic_cast<const Poco::Data::SQLite::DBLockedException*>(&error) != nullptr ||
+         dynamic_cast<const Poco::Data::SQLite::TableLockedException*>(&error) != nullptr ||
+         dynamic_cast<const Poco::Data::SQLite::IOErrorException*>(&error) != nullptr ||
+         dynamic_cast<const Poco::Data::SQLite::DatabaseFullException*>(&error) != nullptr;
+}
+
+std::vector<std::string> SqliteDialect::sessionSetup() const {
+  // Writers from several sessions wait for each other instead of failing at once.
+  return {"PRAGMA busy_timeout = 5000"};
+}
+
+}  // namespace busbar::sqlite

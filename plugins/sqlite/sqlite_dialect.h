@@ -1,0 +1,19 @@
+// SqliteDialect: SQL differences of SQLite 3.24+ (upsert with ON CONFLICT ... excluded).
+#pragma once
+
+#include "dialect.h"
+
+namespace busbar::sqlite {
+
+class SqliteDialect : public sql::Dialect {
+ public:
+  std::string quote(const std::string& identifier) const override;
+  std::string columnType(const Column& column) const override;
+  std::string upsert(const std::string& table, const std::vector<std::string>& columns,
+                     const std::vector<std::string>& keys) const override;
+  bool isDuplicateKey(const Poco::Exception& error) const override;
+  bool isUnavailable(const Poco::Exception& error) const override;
+  std::vector<std::string> sessionSetup() const override;
+};
+
+}  // namespace busbar::sqlite

@@ -1,0 +1,85 @@
+// The plugin ABI, version 1.
+//
+// A plugin is a shared object that exports exactly one C function, busbar_plugin_v1, returning a
+// pointer to a static descriptor. The host reads and checks the descriptor before it runs any
+// other code of the plugin. The descriptor is plain C so that its layout does not depend on the
+// C++ standard library; everything behind `create` is C++ and is only safe because the build
+// signature (compiler, standard, libstdc++ ABI, Boost and Poco versions) must match the host's.
+//
+// Compatibility rule: a host of ABI major M, minor N loads a plugin of major M and minor <= N.
+// A major bump may change anything; a minor bump only appends fields inside `reserved`.
+//
+// Plugin authors never fill the descriptor by hand: use BUSBAR_PLUGIN from plugin.h.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <boost/version.hpp>
+#include <Poco/Version.h>
+
+#include "busbar/export.h"
+
+#define BUSBAR_ABI_MAJOR 1
+#define BUSBAR_ABI_MINOR 0
+#define BUSBAR_DESCRIPTOR_MAGIC 0x42555342u /* "BUSB" */
+
+// The exported symbol carries the ABI major, so a host of another major does not even find it.
+#define BUSBAR_ENTRY_POINT busbar_plugin_v1
+#define BUSBAR_ENTRY_POINT_NAME "busbar_plugin_v1"
+
+#define BUSBAR_STRINGIFY_(x) #x
+#define BUSBAR_STRINGIFY(x) BUSBAR_STRINGIFY_(x)
+
+#if defined(__clang__)
+#define BUSBAR_COMPILER_ID \
+  "clang-" BUSBAR_STRINGIFY(__clang_major__) "." BUSBAR_STRINGIFY(__clang_minor__)
+#elif defined(__GNUC__)
+#define BUSBAR_COMPILER_ID \
+  "gcc-" BUSBAR_STRINGIFY(__GNUC__) "." BUSBAR_STRINGIFY(__GNUC_MINOR__)
+#else
+#define BUSBAR_COMPILER_ID "unknown"
+#endif
+
+#if defined(_GLIBCXX_USE_CXX11_ABI)
+#define BUSBAR_CXX11_ABI BUSBAR_STRINGIFY(_GLIBCXX_USE_CXX11_ABI)
+#else
+#define BUSBAR_CXX11_ABI "n/a"
+#endif
+
+// Everything that must be equal between the host and a plugin for C++ objects to cross over.
+// Evaluated where this header is compiled: in the host for the host, in the plugin for the plugin.
+#define BUSBAR_BUILD_SIGNATURE                                                           \
+  BUSBAR_COMPILER_ID ";c++" BUSBAR_STRINGIFY(__cplusplus) ";cxx11abi=" BUSBAR_CXX11_ABI \
+                     ";boost=" BUSBAR_STRINGIFY(BOOST_VERSION) ";poco=" BUSBAR_STRINGIFY(POCO_VERSION)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum busbar_plugin_kind {
+  BUSBAR_KIND_TRANSPORT = 1,
+  BUSBAR_KIND_STORAGE = 2,
+  BUSBAR_KIND_MODULE = 3
+} busbar_plugin_kind;
+
+typedef struct busbar_plugin_descriptor {
+  uint32_t magic;      // BUSBAR_DESCRIPTOR_MAGIC
+  uint32_t size;       // sizeof(busbar_plugin_descriptor) as the plugin was compiled
+  uint16_t abi_major;  // BUSBAR_ABI_MAJOR of the plugin's SDK
+  uint16_t abi_minor;  // BUSBAR_ABI_MINOR of the plugin's SDK
+  uint32_t kind;       // a busbar_plugin_kind
+  const char* name;             // the name host.conf uses, [A-Za-z0-9_-]+
+  const char* version;          // the plugin's own version, free text
+  const char* build_signature;  // BUSBAR_BUILD_SIGNATURE at the plugin's compile time
+  const char* const* required_plugins;  // names of plugins that must be loaded first; NULL-terminated
+  void* (*create)(void);        // a new busbar::Plugin, owned by the host
+  void (*destroy)(void*);       // deletes what create returned
+  void* reserved[8];            // zero; room for minor versions to grow
+} busbar_plugin_descriptor;
+
+typedef const busbar_plugin_descriptor* (*busbar_entry_point_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,46 @@
+// Exceptions that cross the host/plugin boundary.
+//
+// The host maps them to outcomes: ConfigError stops the host with exit code 2,
+// StorageUnavailable becomes HTTP 503, BadRequest becomes HTTP 400. Anything else thrown by a
+// route handler becomes HTTP 500 and is logged.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "busbar/export.h"
+
+namespace busbar {
+
+// A configuration value is missing, unknown or out of range. The message names the file, the
+// key and what is allowed.
+class BUSBAR_API ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A storage operation failed for a reason that is not the caller's input.
+class BUSBAR_API StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The database cannot be reached or the connection broke; retrying later may succeed.
+class BUSBAR_API StorageUnavailable : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
+// An insert hit a unique or primary key that already exists.
+class BUSBAR_API DuplicateKey : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
+// The request is malformed; the message is shown to the client.
+class BUSBAR_API BadRequest : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace busbar

@@ -1,0 +1,64 @@
+// The two buses as plugins see them.
+//
+// EventBus is where a module dispatches the events it produces: a middleware chain, then the
+// router picks the exchanges and hands the event to the transport; with async_pass_through the
+// event is also delivered to local subscribers before dispatch returns.
+// Subscriptions is how a module asks the inline bus, which delivers consumed events, to call it.
+// Events delivered by the inline bus are never handed to the transport again, so none loops.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "busbar/event.h"
+#include "busbar/export.h"
+
+namespace busbar {
+
+// Called for each delivered event. Throwing marks the delivery failed (the transport may retry
+// it), after every other subscriber of the event has run.
+using EventHandler = std::function<void(const Event&)>;
+
+// Wraps the rest of the dispatch chain: call next(event) to continue, or do not to drop it.
+using EventMiddleware = std::function<void(Event& event, const std::function<void(Event&)>& next)>;
+
+// Subscribing to this type means every event.
+inline constexpr const char* kAllEvents = "_all";
+
+// Moments of the host's life that modules may act on.
+enum class Lifecycle {
+  kPreload,      // storage is open, HTTP is not: load caches. Events wait until it ends.
+  kStart,        // about to accept HTTP requests
+  kStop,         // HTTP has stopped; the transport and storage are still open
+  kReconnected,  // the transport lost its link and got it back: events may have been missed
+};
+
+// Dispatches the events modules produce. Thread-safe.
+class BUSBAR_API EventBus {
+ public:
+  virtual ~EventBus() = default;
+
+  // Fills id, occurred_on (when zero) and origin, runs the middleware, hands the event to the
+  // transport for every routed exchange, and with async_pass_through delivers it locally.
+  // On success returns once the transport accepted it (not when it reached the broker).
+  // Local subscriber failures are logged, not thrown: the change behind the event is done.
+  virtual void dispatch(Event event) = 0;
+
+  // Adds a middleware; higher priority runs first. Only during init.
+  virtual void addMiddleware(int priority, EventMiddleware middleware) = 0;
+};
+
+// Registration on the inline bus. Only during init; not thread-safe.
+class BUSBAR_API Subscriptions {
+ public:
+  virtual ~Subscriptions() = default;
+
+  // Calls `handler` for each delivered event of `event_type` (or kAllEvents). Handlers of one
+  // type run in order of priority, higher first, then in order of registration.
+  virtual void subscribe(const std::string& event_type, int priority, EventHandler handler) = 0;
+
+  // Calls `handler` at the lifecycle moment. A throwing kPreload handler stops the host.
+  virtual void onLifecycle(Lifecycle moment, int priority, std::function<void()> handler) = 0;
+};
+
+}  // namespace busbar

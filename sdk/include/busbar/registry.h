@@ -1,0 +1,52 @@
+// Registry: services by name, how plugins find each other without naming each other's types.
+//
+// The storage plugin provides "storage" (a Connection), the transport plugin "transport"; a
+// module may provide its repositories for other modules. Provide only during init; find from
+// any thread afterwards.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "busbar/errors.h"
+#include "busbar/export.h"
+
+namespace busbar {
+
+// Base of everything put in the registry. Types shared between plugins must be BUSBAR_API so
+// that the cast in find() works across shared objects.
+class BUSBAR_API Service {
+ public:
+  virtual ~Service() = default;
+};
+
+class BUSBAR_API Registry {
+ public:
+  virtual ~Registry() = default;
+
+  // On success the service is found under `name`. On a second provide of a name throws
+  // ConfigError naming both providers.
+  virtual void provide(const std::string& name, std::shared_ptr<Service> service) = 0;
+
+  // The service under `name`, or nullptr when there is none.
+  virtual std::shared_ptr<Service> findService(const std::string& name) const = 0;
+
+  // The service under `name` as a T, or nullptr when absent or of another type.
+  template <typename T>
+  std::shared_ptr<T> find(const std::string& name) const {
+    return std::dynamic_pointer_cast<T>(findService(name));
+  }
+
+  // Like find, but throws ConfigError saying who needs what when it is missing.
+  template <typename T>
+  std::shared_ptr<T> require(const std::string& name, const std::string& needed_by) const {
+    auto service = find<T>(name);
+    if (!service) {
+      throw ConfigError(needed_by + " needs the service '" + name +
+                        "', which no loaded plugin provides with the expected type");
+    }
+    return service;
+  }
+};
+
+}  // namespace busbar

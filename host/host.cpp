@@ -1,0 +1,245 @@
+#include "host.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include <Poco/JSON/Object.h>
+
+namespace busbar::host {
+
+// What one plugin sees of the host.
+class Host::Context : public PluginContext {
+ public:
+  Context(Host& host, ConfigSection section, const std::string& plugin)
+      : host_(host),
+        section_(std::move(section)),
+        logger_(Poco::Logger::get("busbar." + plugin)) {}
+
+  const ConfigSection& config() const override { return section_; }
+  const HostInfo& host() const override { return host_.info_; }
+  Registry& registry() override { return host_.registry_; }
+  EventBus& eventBus() override { return host_.event_bus_; }
+  Subscriptions& subscriptions() override { return host_.inline_bus_; }
+  Routes& routes() override { return host_.router_; }
+  Migrations& migrations() override { return host_.migrator_; }
+  InboundSink& inbound() override { return host_.inline_bus_; }
+  Poco::Logger& logger() override { return logger_; }
+
+ private:
+  Host& host_;
+  ConfigSection section_;
+  Poco::Logger& logger_;
+};
+
+namespace {
+
+HostInfo makeInfo(const HostSettings& settings) {
+  HostInfo info;
+  info.server_id = settings.server_id;
+  info.config_file = settings.config_file;
+  info.exchanges = settings.event_bus.exchanges;
+  info.consumed = settings.consumed;
+  info.async_pass_through = settings.event_bus.async_pass_through;
+  return info;
+}
+
+}  // namespace
+
+Host::Host(HostSettings settings, Poco::Logger& logger)
+    : settings_(std::move(settings)),
+      logger_(logger),
+      config_(readIniFile(settings_.config_file)),
+      info_(makeInfo(settings_)),
+      inline_bus_(settings_.server_id, settings_.event_bus.async_pass_through,
+                  Poco::Logger::get("busbar.inline_bus")),
+      event_bus_(settings_.server_id, settings_.event_bus.async_pass_through,
+                 EventRouter(settings_.event_bus.router, settings_.event_bus.exchanges),
+                 inline_bus_, Poco::Logger::get("busbar.event_bus")) {}
+
+Host::~Host() {
+  stop();
+  registry_.clear();
+  for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {
+    if (it->plugin != nullptr) it->loaded.descriptor->destroy(it->plugin);
+    it->plugin = nullptr;
+  }
+}
+
+std::vector<LoadedPlugin> Host::orderPlugins(const std::vector<LoadedPlugin>& loaded) const {
+  const std::string& file = settings_.config_file;
+  auto find = [&](const std::string& name) -> const LoadedPlugin* {
+    for (const auto& plugin : loaded) {
+      if (plugin.name == name) return &plugin;
+    }
+    return nullptr;
+  };
+
+  std::string storage = settings_.storage_driver;
+  if (storage.empty()) {
+    for (const auto& plugin : loaded) {
+      if (plugin.descriptor->kind == BUSBAR_KIND_STORAGE) storage = plugin.name;
+    }
+  }
+  const std::string& transport = settings_.event_bus.transport;
+  auto requireRole = [&](const std::string& name, uint32_t kind, const std::string& key) {
+    const LoadedPlugin* plugin = find(name);
+    if (plugin == nullptr) {
+      throw ConfigError(file + ": " + key + " = " + name + ", but '" + name +
+                        "' is not in [host] plugins; add it there");
+    }
+    if (plugin->descriptor->kind != kind) {
+      throw ConfigError(file + ": " + key + " = " + name + " must name a " + kindName(kind) +
+                        " plugin, but " + plugin->path + " is a " +
+                        kindName(plugin->descriptor->kind) + " plugin");
+    }
+    return *plugin;
+  };
+
+  std::vector<LoadedPlugin> ordered;
+  if (!storage.empty()) ordered.push_back(requireRole(storage, BUSBAR_KIND_STORAGE, "[storage] driver"));
+  ordered.push_back(requireRole(transport, BUSBAR_KIND_TRANSPORT, "[event_bus] transport"));
+
+  for (const auto& plugin : loaded) {
+    uint32_t kind = plugin.descriptor->kind;
+    if (kind == BUSBAR_KIND_STORAGE && plugin.name != storage) {
+      throw ConfigError(file + ": storage plugin '" + plugin.name + "' is in [host] plugins but " +
+                        "[storage] driver = " + storage + "; load only the storage in use");
+    }
+    if (kind == BUSBAR_KIND_TRANSPORT && plugin.name != transport) {
+      throw ConfigError(file + ": transport plugin '" + plugin.name +
+                        "' is in [host] plugins but [event_bus] transport = " + transport +
+                        "; load only the transport in use");
+    }
+  }
+
+  // Modules after what they require (depth-first), in config order otherwise.
+  std::set<std::string> placed;
+  for (const auto& plugin : ordered) placed.insert(plugin.name);
+  std::vector<std::string> path;
+  std::function<void(const LoadedPlugin&)> place = [&](const LoadedPlugin& plugin) {
+    if (placed.count(plugin.name) != 0) return;
+    if (std::find(path.begin(), path.end(), plugin.name) != path.end()) {
+      std::string cycle;
+      for (const auto& name : path) cycle += name + " -> ";
+      throw ConfigError("plugins require each other in a cycle: " + cycle + plugin.name);
+    }
+    path.push_back(plugin.name);
+    for (const auto& required : plugin.required) {
+      const LoadedPlugin* dependency = find(required);
+      if (dependency == nullptr) {
+        throw ConfigError(file + ": plugin '" + plugin.name + "' requires plugin '" + required +
+                          "', which is not in [host] plugins; add it there");
+      }
+      place(*dependency);
+    }
+    path.pop_back();
+    placed.insert(plugin.name);
+    ordered.push_back(plugin);
+  };
+  for (const auto& plugin : loaded) place(plugin);
+  return ordered;
+}
+
+void Host::load() {
+  PluginLoader loader(settings_.plugin_dirs);
+  std::vector<LoadedPlugin> loaded;
+  for (const auto& name : settings_.plugins) loaded.push_back(loader.load(name));
+  auto ordered = orderPlugins(loaded);
+
+  std::set<std::string> sections;
+  for (const auto& plugin : ordered) {
+    if (plugin.descriptor->kind != BUSBAR_KIND_STORAGE) sections.insert(plugin.name);
+  }
+  rejectUnknownSections(config_, settings_.config_file, sections);
+
+  for (const auto& plugin : ordered) {
+    const bool storage = plugin.descriptor->kind == BUSBAR_KIND_STORAGE;
+    Instance instance;
+    instance.loaded = plugin;
+    instance.context = std::make_unique<Context>(
+        *this, sectionOf(config_, settings_.config_file, storage ? "storage" : plugin.name),
+        plugin.name);
+    instance.plugin = static_cast<Plugin*>(plugin.descriptor->create());
+    instances_.push_back(std::move(instance));
+    registry_.setProvider("plugin '" + plugin.name + "' (" + plugin.path + ")");
+    instances_.back().plugin->init(*instances_.back().context);
+  }
+  event_bus_.setTransport(registry_.require<Transport>(
+      "transport", "[event_bus] transport = " + settings_.event_bus.transport));
+  registerHealthRoute();
+}
+
+void Host::registerHealthRoute() {
+  router_.add("GET", "/health", [this](const HttpRequest&, HttpResponse& response) {
+    Poco::JSON::Object body;
+    body.set("status", "ok");
+    body.set("server_id", settings_.server_id);
+    Poco::JSON::Object events;
+    events.set("dispatched", event_bus_.dispatched());
+    events.set("delivered", inline_bus_.delivered());
+    events.set("failed", inline_bus_.failed());
+    body.set("events", events);
+    std::ostringstream out;
+    body.stringify(out);
+    response.body = out.str();
+  });
+}
+
+void Host::start() {
+  auto storage = registry_.find<Connection>("storage");
+  bool migrated = storage == nullptr;
+  for (auto& instance : instances_) {
+    // Migrations need the storage open and must precede every module.
+    if (!migrated && instance.loaded.descriptor->kind == BUSBAR_KIND_MODULE) {
+      migrator_.apply(*storage, logger_);
+      migrated = true;
+    }
+    instance.plugin->start();
+    instance.started = true;
+    logger_.information("started " + kindName(instance.loaded.descriptor->kind) + " " +
+                        instance.loaded.name + " " + instance.loaded.descriptor->version);
+  }
+  if (!migrated) migrator_.apply(*storage, logger_);
+  inline_bus_.fire(Lifecycle::kPreload);
+  inline_bus_.open();
+  inline_bus_.fire(Lifecycle::kStart);
+  http_ = std::make_unique<HttpServer>(router_, settings_.http, logger_);
+  http_->start(settings_.bind_host, settings_.bind_port);
+  logger_.information("busbar " + settings_.server_id + " listening on " + settings_.bind_host +
+                      ":" + std::to_string(settings_.bind_port));
+}
+
+void Host::stop() noexcept {
+  if (stopped_) return;
+  stopped_ = true;
+  if (http_) {
+    http_->stop();
+    http_.reset();
+    try {
+      inline_bus_.fire(Lifecycle::kStop);
+    } catch (const std::exception& error) {
+      logger_.error(std::string("a stop handler failed: ") + error.what());
+    }
+  }
+  inline_bus_.open();  // a transport waiting for preload to end must not block its shutdown
+  for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {
+    if (!it->started) continue;
+    it->plugin->stop();
+    it->started = false;
+  }
+}
+
+std::vector<std::string> Host::describePlugins() const {
+  std::vector<std::string> lines;
+  for (const auto& instance : instances_) {
+    const auto* descriptor = instance.loaded.descriptor;
+    lines.push_back(instance.loaded.name + " (" + kindName(descriptor->kind) + " " +
+                    descriptor->version + ", ABI " + std::to_string(descriptor->abi_major) + "." +
+                    std::to_string(descriptor->abi_minor) + ") from " + instance.loaded.path);
+  }
+  return lines;
+}
+
+}  // namespace busbar::host

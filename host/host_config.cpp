@@ -1,0 +1,199 @@
+#include "host_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <Poco/Environment.h>
+#include <Poco/File.h>
+#include <Poco/NumberParser.h>
+#include <Poco/Path.h>
+#include <Poco/Util/IniFileConfiguration.h>
+
+namespace busbar::host {
+namespace {
+
+const std::set<std::string> kHostSections = {"host", "event_bus", "http", "storage"};
+
+bool isAlias(const std::string& text) {
+  if (text.empty() || text.size() > 64) return false;
+  for (char c : text) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string stripInlineComment(const std::string& line) {
+  for (size_t i = 1; i < line.size(); ++i) {
+    if ((line[i] == ';' || line[i] == '#') && (line[i - 1] == ' ' || line[i - 1] == '\t')) {
+      return line.substr(0, i);
+    }
+  }
+  return line;
+}
+
+EventBusSettings readEventBus(const ConfigSection& section) {
+  section.rejectUnknownKeys({"transport", "async_pass_through"}, {"exchanges", "router"});
+  EventBusSettings settings;
+  settings.transport = section.getString("transport", "local");
+  settings.async_pass_through = section.getBool("async_pass_through", true);
+  for (const auto& alias : section.subkeys("exchanges")) {
+    std::string name = section.getString("exchanges." + alias);
+    if (!isAlias(alias)) {
+      section.fail("exchanges." + alias, "must name an alias of [A-Za-z0-9_.-]", "'" + alias + "'");
+    }
+    if (name.empty()) {
+      section.fail("exchanges." + alias, "must give the broker's exchange name", "nothing");
+    }
+    settings.exchanges[alias] = name;
+  }
+  for (const auto& type : section.subkeys("router")) {
+    auto aliases = section.getList("router." + type);
+    for (const auto& alias : aliases) {
+      if (settings.exchanges.count(alias) == 0) {
+        section.fail("router." + type, "must list aliases defined as exchanges.<alias>",
+                     "'" + alias + "'");
+      }
+    }
+    settings.router[type] = aliases;
+  }
+  return settings;
+}
+
+HttpSettings readHttp(const ConfigSection& section) {
+  section.rejectUnknownKeys(
+      {"max_body", "threads", "max_queued", "keep_alive_seconds", "shutdown_grace_seconds"});
+  HttpSettings settings;
+  settings.max_body = static_cast<size_t>(
+      section.getInt("max_body", static_cast<int64_t>(settings.max_body), 1, 1LL << 30));
+  settings.threads = static_cast<int>(section.getInt("threads", settings.threads, 1, 4096));
+  settings.max_queued =
+      static_cast<int>(section.getInt("max_queued", settings.max_queued, 1, 65536));
+  settings.keep_alive_seconds = static_cast<int>(
+      section.getInt("keep_alive_seconds", settings.keep_alive_seconds, 1, 3600));
+  settings.shutdown_grace_seconds = static_cast<int>(
+      section.getInt("shutdown_grace_seconds", settings.shutdown_grace_seconds, 0, 3600));
+  return settings;
+}
+
+std::vector<ConsumedExchange> resolveConsumed(const std::vector<std::string>& specs,
+                                              const EventBusSettings& bus,
+                                              const std::string& file) {
+  std::vector<ConsumedExchange> consumed;
+  for (const auto& spec : specs) {
+    ConsumedExchange entry;
+    auto colon = spec.find(':');
+    entry.alias = spec.substr(0, colon);
+    if (colon != std::string::npos) entry.queue = spec.substr(colon + 1);
+    auto found = bus.exchanges.find(entry.alias);
+    if (found == bus.exchanges.end()) {
+      std::string known;
+      for (const auto& [alias, name] : bus.exchanges) known += (known.empty() ? "" : ", ") + alias;
+      throw ConfigError("--exchange " + spec + ": '" + entry.alias +
+                        "' is not an exchange alias of " + file + " [event_bus]; known aliases: " +
+                        (known.empty() ? "none (add exchanges.<alias> = <name>)" : known));
+    }
+    if (colon != std::string::npos && !isAlias(entry.queue)) {
+      throw ConfigError("--exchange " + spec +
+                        ": the queue name after ':' must be 1-64 characters of [A-Za-z0-9_.-]");
+    }
+    entry.exchange = found->second;
+    consumed.push_back(entry);
+  }
+  return consumed;
+}
+
+}  // namespace
+
+Poco::AutoPtr<Poco::Util::AbstractConfiguration> readIniFile(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) {
+    throw ConfigError(file + ": cannot read the config file (" +
+                      (Poco::File(file).exists() ? "permission denied" : "it does not exist") +
+                      "); pass an existing file with --config");
+  }
+  std::stringstream cleaned;
+  std::string line;
+  while (std::getline(in, line)) cleaned << stripInlineComment(line) << '\n';
+  try {
+    return new Poco::Util::IniFileConfiguration(cleaned);
+  } catch (const Poco::Exception& error) {
+    throw ConfigError(file + ": not a valid INI file: " + error.displayText());
+  }
+}
+
+ConfigSection sectionOf(const Poco::AutoPtr<Poco::Util::AbstractConfiguration>& config,
+                        const std::string& file, const std::string& name) {
+  return ConfigSection(config, file, name);
+}
+
+void rejectUnknownSections(const Poco::AutoPtr<Poco::Util::AbstractConfiguration>& config,
+                           const std::string& file, const std::set<std::string>& owned) {
+  Poco::Util::AbstractConfiguration::Keys sections;
+  config->keys(sections);
+  for (const auto& section : sections) {
+    if (kHostSections.count(section) != 0 || owned.count(section) != 0) continue;
+    std::string allowed;
+    for (const auto& name : kHostSections) allowed += (allowed.empty() ? "" : ", ") + name;
+    for (const auto& name : owned) allowed += ", " + name;
+    throw ConfigError(file + ": unknown section [" + section + "]; allowed sections are " +
+                      allowed + " (a plugin's section needs the plugin in [host] plugins)");
+  }
+}
+
+std::pair<std::string, uint16_t> parseHostPort(const std::string& text, const std::string& what) {
+  auto colon = text.rfind(':');
+  unsigned port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      !Poco::NumberParser::tryParseUnsigned(text.substr(colon + 1), port) || port == 0 ||
+      port > 65535) {
+    throw ConfigError(what + " must be HOST:PORT with a port from 1 to 65535; found '" + text +
+                      "'");
+  }
+  return {text.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
+HostSettings loadHostSettings(const std::string& file, const CommandLineOverrides& overrides,
+                              const std::string& default_plugin_dir) {
+  HostSettings settings;
+  settings.config_file = Poco::Path(file).makeAbsolute().toString();
+  auto config = readIniFile(settings.config_file);
+
+  ConfigSection host = sectionOf(config, settings.config_file, "host");
+  host.rejectUnknownKeys({"bind", "server_id", "plugins", "plugin_dir"});
+  std::string bind = overrides.bind.empty() ? host.getString("bind", "127.0.0.1:8000")
+                                            : overrides.bind;
+  auto [bind_host, bind_port] = parseHostPort(
+      bind, overrides.bind.empty() ? settings.config_file + ": [host] bind" : "--bind");
+  settings.bind_host = bind_host;
+  settings.bind_port = bind_port;
+  settings.server_id = host.getString(
+      "server_id", Poco::Environment::nodeName() + ":" + std::to_string(settings.bind_port));
+  settings.plugins = host.getList("plugins");
+  if (settings.plugins.empty()) {
+    host.fail("plugins", "must list the plugins to load, e.g. local, sqlite, users", "nothing");
+  }
+  if (!overrides.plugin_dir.empty()) {
+    settings.plugin_dirs.push_back(Poco::Path(overrides.plugin_dir).makeAbsolute().toString());
+  } else if (host.has("plugin_dir")) {
+    for (const auto& dir : host.getList("plugin_dir")) {
+      Poco::Path path(dir);
+      settings.plugin_dirs.push_back(
+          path.isAbsolute()
+              ? dir
+              : Poco::Path(Poco::Path(settings.config_file).parent(), path).toString());
+    }
+  } else {
+    settings.plugin_dirs.push_back(default_plugin_dir);
+  }
+
+  settings.event_bus = readEventBus(sectionOf(config, settings.config_file, "event_bus"));
+  settings.http = readHttp(sectionOf(config, settings.config_file, "http"));
+  settings.storage_driver = sectionOf(config, settings.config_file, "storage").getString("driver");
+  settings.consumed = resolveConsumed(overrides.exchanges, settings.event_bus,
+                                      settings.config_file);
+  return settings;
+}
+
+}  // namespace busbar::host

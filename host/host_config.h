@@ -1,0 +1,75 @@
+// HostConfig: host.conf read, checked and turned into settings, with command-line overrides.
+//
+// Only the host's own sections ([host], [event_bus], [http]) are interpreted here; every other
+// section belongs to a plugin, which checks it in its init(). Immutable once loaded.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include "busbar/config.h"
+#include "busbar/plugin.h"
+
+namespace busbar::host {
+
+struct CommandLineOverrides {
+  std::string bind;                    // --bind HOST:PORT
+  std::vector<std::string> exchanges;  // --exchange ALIAS[:QUEUE], repeatable
+  std::string plugin_dir;              // --plugin-dir DIR
+};
+
+struct EventBusSettings {
+  std::string transport;                                      // a transport plugin's name
+  std::map<std::string, std::string> exchanges;               // alias -> broker name
+  std::map<std::string, std::vector<std::string>> router;     // type, _all, _others -> aliases
+  bool async_pass_through = true;
+};
+
+struct HttpSettings {
+  size_t max_body = 1024 * 1024;
+  int threads = 64;
+  int max_queued = 256;
+  int keep_alive_seconds = 15;
+  int shutdown_grace_seconds = 10;
+};
+
+struct HostSettings {
+  std::string config_file;  // absolute
+  std::string bind_host = "127.0.0.1";
+  uint16_t bind_port = 8000;
+  std::string server_id;
+  std::vector<std::string> plugins;
+  std::vector<std::string> plugin_dirs;
+  std::string storage_driver;  // a storage plugin's name; empty = no storage
+  EventBusSettings event_bus;
+  std::vector<ConsumedExchange> consumed;
+  HttpSettings http;
+};
+
+// Reads an INI file. Text after " ;" or " #" on a line is a comment, as in the shipped configs.
+// On failure throws ConfigError naming the file.
+Poco::AutoPtr<Poco::Util::AbstractConfiguration> readIniFile(const std::string& file);
+
+// Reads and checks host.conf, applies the overrides. On failure throws ConfigError naming the
+// file, the key and what is allowed.
+HostSettings loadHostSettings(const std::string& file, const CommandLineOverrides& overrides,
+                              const std::string& default_plugin_dir);
+
+// The section of `file` called `name`.
+ConfigSection sectionOf(const Poco::AutoPtr<Poco::Util::AbstractConfiguration>& config,
+                        const std::string& file, const std::string& name);
+
+// Throws ConfigError for a section of the file that is neither the host's nor in `owned`.
+void rejectUnknownSections(const Poco::AutoPtr<Poco::Util::AbstractConfiguration>& config,
+                           const std::string& file, const std::set<std::string>& owned);
+
+// "host:port" split and checked; throws ConfigError naming `what`.
+std::pair<std::string, uint16_t> parseHostPort(const std::string& text, const std::string& what);
+
+}  // namespace busbar::host

@@ -1,0 +1,96 @@
+#include "inline_bus.h"
+
+#include <algorithm>
+#include <exception>
+
+namespace busbar::host {
+namespace {
+
+template <typename T>
+void insertByPriority(std::vector<T>& list, T item) {
+  auto position = std::upper_bound(list.begin(), list.end(), item, [](const T& a, const T& b) {
+    return a.priority > b.priority;
+  });
+  list.insert(position, std::move(item));
+}
+
+}  // namespace
+
+InlineBus::InlineBus(std::string server_id, bool async_pass_through, Poco::Logger& logger)
+    : server_id_(std::move(server_id)), async_pass_through_(async_pass_through), logger_(logger) {}
+
+void InlineBus::subscribe(const std::string& event_type, int priority, EventHandler handler) {
+  insertByPriority(handlers_[event_type], Handler{priority, next_order_++, std::move(handler)});
+}
+
+void InlineBus::onLifecycle(Lifecycle moment, int priority, std::function<void()> handler) {
+  insertByPriority(lifecycle_[moment],
+                   LifecycleHandler{priority, next_order_++, std::move(handler)});
+}
+
+void InlineBus::deliver(const Event& event) {
+  waitUntilOpen();
+  if (async_pass_through_ && event.origin == server_id_) return;
+  deliverLocally(event);
+}
+
+void InlineBus::reconnected() {
+  waitUntilOpen();
+  logger_.information("transport reconnected: subscribers resynchronize");
+  fire(Lifecycle::kReconnected);
+}
+
+void InlineBus::deliverLocally(const Event& event) {
+  static const std::vector<Handler> kNone;
+  auto typed = handlers_.find(event.type);
+  auto all = handlers_.find(kAllEvents);
+  const auto& first = typed == handlers_.end() ? kNone : typed->second;
+  const auto& second = all == handlers_.end() ? kNone : all->second;
+
+  std::exception_ptr error;
+  auto run = [&](const Handler& handler) {
+    try {
+      handler.handler(event);
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
+  };
+  // Merge the two sorted lists: higher priority first, then registration order.
+  size_t i = 0;
+  size_t j = 0;
+  while (i < first.size() || j < second.size()) {
+    bool take_first =
+        j == second.size() ||
+        (i < first.size() && (first[i].priority > second[j].priority ||
+                              (first[i].priority == second[j].priority &&
+                               first[i].order < second[j].order)));
+    run(take_first ? first[i++] : second[j++]);
+  }
+  if (error) {
+    failed_.fetch_add(1, std::memory_order_relaxed);
+    std::rethrow_exception(error);
+  }
+  delivered_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void InlineBus::fire(Lifecycle moment) {
+  auto found = lifecycle_.find(moment);
+  if (found == lifecycle_.end()) return;
+  for (const auto& handler : found->second) handler.handler();
+}
+
+void InlineBus::open() {
+  {
+    std::lock_guard<std::mutex> lock(open_mutex_);
+    open_.store(true);
+  }
+  opened_.notify_all();
+}
+
+void InlineBus::waitUntilOpen() {
+  if (open_.load(std::memory_order_acquire)) return;
+  std::unique_lock<std::mutex> lock(open_mutex_);
+  opened_.wait(lock, [this] { return open_.load(); });
+}
+
+}  // namespace busbar::host

@@ -1,0 +1,172 @@
+// busbar: the host executable. Options, config and signals come from Poco's ServerApplication.
+#include <iostream>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/File.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Path.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+#include <Poco/Util/ServerApplication.h>
+
+#include "busbar/abi.h"
+#include "busbar/errors.h"
+#include "host.h"
+#include "infra_command.h"
+
+namespace busbar::host {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitConfig = 2;
+
+using Poco::Util::Option;
+using Poco::Util::OptionCallback;
+
+class BusbarApplication : public Poco::Util::ServerApplication {
+ protected:
+  void defineOptions(Poco::Util::OptionSet& options) override {
+    ServerApplication::defineOptions(options);
+    auto add = [&](const char* full, const char* shorter, const char* description,
+                   const char* argument, bool repeatable,
+                   void (BusbarApplication::*handler)(const std::string&, const std::string&)) {
+      Option option(full, shorter, description);
+      option.required(false).repeatable(repeatable);
+      if (argument != nullptr) option.argument(argument);
+      option.callback(OptionCallback<BusbarApplication>(this, handler));
+      options.addOption(option);
+    };
+    add("config", "c", "host.conf to load (default: <prefix>/etc/busbar/host.conf)", "FILE",
+        false, &BusbarApplication::onConfig);
+    add("bind", "b", "address to listen on; overrides [host] bind", "HOST:PORT", false,
+        &BusbarApplication::onBind);
+    add("exchange", "e",
+        "consume the exchange with this alias of [event_bus] exchanges; with :QUEUE from a "
+        "shared durable queue; repeatable",
+        "ALIAS[:QUEUE]", true, &BusbarApplication::onExchange);
+    add("plugin-dir", "p", "folder of plugin .so files; overrides [host] plugin_dir", "DIR", false,
+        &BusbarApplication::onPluginDir);
+    add("check-config", "", "load the config and every plugin, report, and exit 0 (ok) or 2",
+        nullptr, false, &BusbarApplication::onCheckConfig);
+    add("help", "h", "show this help and exit", nullptr, false, &BusbarApplication::onHelp);
+    add("version", "v", "show the version and exit", nullptr, false,
+        &BusbarApplication::onVersion);
+  }
+
+  int main(const std::vector<std::string>& args) override {
+    if (help_) {
+      Poco::Util::HelpFormatter formatter(options());
+      formatter.setCommand(commandName());
+      formatter.setUsage("[OPTIONS] | infra create|check|drop --config FILE");
+      formatter.setHeader("busbar: a plugin server for event-driven services.");
+      formatter.setFooter("Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or plugin.");
+      formatter.format(std::cout);
+      return kExitOk;
+    }
+    if (version_) {
+      std::cout << "busbar " << BUSBAR_VERSION << " (plugin ABI " << BUSBAR_ABI_MAJOR << "."
+                << BUSBAR_ABI_MINOR << ", build " << BUSBAR_BUILD_SIGNATURE << ")\n";
+      return kExitOk;
+    }
+    setUpLogging();
+    try {
+      if (!args.empty() && args[0] == "infra") return runInfra(args, settings(), logger());
+      if (!args.empty()) {
+        throw ConfigError("unknown command '" + args[0] + "'; see busbar --help");
+      }
+      Host host(settings(), logger());
+      host.load();
+      if (check_config_) {
+        std::cout << config_file_ << ": ok\n";
+        for (const auto& line : host.describePlugins()) std::cout << "  " << line << "\n";
+        return kExitOk;
+      }
+      host.start();
+      waitForTerminationRequest();
+      logger().information("stopping");
+      host.stop();
+      return kExitOk;
+    } catch (const ConfigError& error) {
+      std::cerr << "busbar: " << error.what() << std::endl;
+      return kExitConfig;
+    } catch (const PluginRejected& error) {
+      std::cerr << "busbar: " << error.what() << std::endl;
+      return kExitConfig;
+    } catch (const std::exception& error) {
+      std::cerr << "busbar: " << error.what() << std::endl;
+      return kExitFailure;
+    }
+  }
+
+ private:
+  HostSettings settings() {
+    if (config_file_.empty()) {
+      config_file_ = installRelative("../etc/busbar/host.conf");
+      if (!Poco::File(config_file_).exists()) {
+        throw ConfigError("no --config given and " + config_file_ +
+                          " does not exist; pass --config FILE");
+      }
+    }
+    return loadHostSettings(config_file_, overrides_,
+                            installRelative("../lib/busbar/plugins"));
+  }
+
+  // A path relative to the folder of the executable, so the build and install trees both work.
+  std::string installRelative(const std::string& relative) {
+    Poco::Path dir(config().getString("application.dir"));
+    return Poco::Path(dir, relative).makeAbsolute().toString();
+  }
+
+  void setUpLogging() {
+    Poco::AutoPtr<Poco::PatternFormatter> formatter(
+        new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i %p %s: %t"));
+    formatter->setProperty("times", "UTC");
+    Poco::AutoPtr<Poco::FormattingChannel> channel(
+        new Poco::FormattingChannel(formatter, new Poco::ConsoleChannel(std::cerr)));
+    Poco::Logger::root().setChannel(channel);
+    logger().setChannel(channel);
+  }
+
+  void onConfig(const std::string&, const std::string& value) { config_file_ = value; }
+  void onBind(const std::string&, const std::string& value) { overrides_.bind = value; }
+  void onExchange(const std::string&, const std::string& value) {
+    overrides_.exchanges.push_back(value);
+  }
+  void onPluginDir(const std::string&, const std::string& value) {
+    overrides_.plugin_dir = value;
+  }
+  void onCheckConfig(const std::string&, const std::string&) { check_config_ = true; }
+  void onHelp(const std::string&, const std::string&) {
+    help_ = true;
+    stopOptionsProcessing();
+  }
+  void onVersion(const std::string&, const std::string&) {
+    version_ = true;
+    stopOptionsProcessing();
+  }
+
+  std::string config_file_;
+  CommandLineOverrides overrides_;
+  bool check_config_ = false;
+  bool help_ = false;
+  bool version_ = false;
+};
+
+}  // namespace
+}  // namespace busbar::host
+
+int main(int argc, char** argv) {
+  busbar::host::BusbarApplication application;
+  try {
+    application.init(argc, argv);
+  } catch (const Poco::Exception& error) {
+    std::cerr << "busbar: " << error.displayText() << "; see busbar --help" << std::endl;
+    return 2;
+  }
+  // ServerApplication::run() is protected; the public base entry point dispatches to it.
+  return static_cast<Poco::Util::Application&>(application).run();
+}

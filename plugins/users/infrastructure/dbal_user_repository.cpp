@@ -1,0 +1,144 @@
+#include "infrastructure/dbal_user_repository.h"
+
+#include "busbar/errors.h"
+
+namespace busbar::users {
+namespace {
+
+const char* kTable = "users";
+constexpr int kMaxAttempts = 50;
+
+// Another writer changed the row between our read and our update.
+struct VersionMoved {};
+
+UserRecord toRecord(const Row& row) {
+  UserRecord record;
+  record.user.id = asText(row.at("id"));
+  record.user.name = asText(row.at("name"));
+  const Value& email = row.at("email");
+  if (!isNull(email)) record.user.email = asText(email);
+  record.user.version = asInt(row.at("version"));
+  record.deleted = asInt(row.at("deleted")) != 0;
+  return record;
+}
+
+Value emailValue(const std::optional<std::string>& email) {
+  return email ? Value(*email) : Value(std::monostate{});
+}
+
+template <typename Work>
+auto withRetries(Work work) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return work();
+    } catch (const VersionMoved&) {
+      if (attempt >= kMaxAttempts) {
+        throw StorageError("user row kept changing under " + std::to_string(kMaxAttempts) +
+                           " attempts to write it");
+      }
+    } catch (const DuplicateKey&) {
+      // Another writer created the row first: retry as an update.
+      if (attempt >= kMaxAttempts) throw;
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<User> DbalUserRepository::find(const std::string& id) {
+  auto row = connection_->findOne(kTable, {{"id", id}, {"deleted", int64_t{0}}});
+  if (!row) return std::nullopt;
+  return toRecord(*row).user;
+}
+
+std::vector<User> DbalUserRepository::list(size_t limit, size_t offset) {
+  FindOptions options;
+  options.order_by = {"id"};
+  options.limit = static_cast<int64_t>(limit);
+  options.offset = static_cast<int64_t>(offset);
+  std::vector<User> users;
+  for (const auto& row : connection_->findAll(kTable, {{"deleted", int64_t{0}}}, options)) {
+    users.push_back(toRecord(row).user);
+  }
+  return users;
+}
+
+SaveResult DbalUserRepository::save(const std::string& id, const std::string& name,
+                                     const std::optional<std::string>& email) {
+  return withRetries([&] {
+    SaveResult result{User{id, name, email, 1}, true};
+    connection_->transaction([&](Connection& tx) {
+      auto row = tx.findOne(kTable, {{"id", id}});
+      if (!row) {
+        tx.insert(kTable, {{"id", id},
+                           {"name", name},
+                           {"email", emailValue(email)},
+                           {"version", int64_t{1}},
+                           {"deleted", int64_t{0}}});
+        return;
+      }
+      UserRecord current = toRecord(*row);
+      int64_t version = current.user.version + 1;
+      auto changed = tx.update(
+          kTable,
+          {{"name", name}, {"email", emailValue(email)}, {"version", version}, {"deleted", int64_t{0}}},
+          {{"id", id}, {"version", current.user.version}});
+      if (changed == 0) throw VersionMoved{};
+      result.user.version = version;
+      result.created = current.deleted;
+    });
+    return result;
+  });
+}
+
+std::optional<int64_t> DbalUserRepository::remove(const std::string& id) {
+  return withRetries([&] {
+    std::optional<int64_t> deleted_version;
+    connection_->transaction([&](Connection& tx) {
+      auto row = tx.findOne(kTable, {{"id", id}});
+      if (!row) return;
+      UserRecord current = toRecord(*row);
+      if (current.deleted) return;
+      int64_t version = current.user.version + 1;
+      auto changed = tx.update(kTable,
+                               {{"name", std::string()},
+                                {"email", Value(std::monostate{})},
+                                {"version", version},
+                                {"deleted", int64_t{1}}},
+                               {{"id", id}, {"version", current.user.version}});
+      if (changed == 0) throw VersionMoved{};
+      deleted_version = version;
+    });
+    return deleted_version;
+  });
+}
+
+std::vector<UserRecord> DbalUserRepository::loadAll() {
+  FindOptions options;
+  options.order_by = {"id"};
+  std::vector<UserRecord> records;
+  auto rows = connection_->findAll(kTable, {}, options);
+  records.reserve(rows.size());
+  for (const auto& row : rows) records.push_back(toRecord(row));
+  return records;
+}
+
+std::vector<Migration> DbalUserRepository::migrations() {
+  Migration create;
+  create.number = 1;
+  create.description = "create table users";
+  create.apply = [](Connection& connection) {
+    TableSchema schema;
+    schema.name = kTable;
+    schema.columns = {{"id", ColumnType::kText, static_cast<int>(kMaxIdLength), false},
+                      {"name", ColumnType::kText, static_cast<int>(kMaxNameLength), false},
+                      {"email", ColumnType::kText, static_cast<int>(kMaxEmailLength), true},
+                      {"version", ColumnType::kInteger, 0, false},
+                      {"deleted", ColumnType::kInteger, 0, false}};
+    schema.primary_key = {"id"};
+    connection.createTable(schema);
+  };
+  return {create};
+}
+
+}  // namespace busbar::users

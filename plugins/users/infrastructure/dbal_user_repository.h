@@ -1,0 +1,37 @@
+// DbalUserRepository: users in the `users` table, through the SDK storage Connection.
+//
+// Portable across backends: no SQL of its own. A write reads the row and updates it only if its
+// version did not move meanwhile (optimistic concurrency), inside one transaction, retrying on a
+// conflict; so concurrent writers of one user each get their own version. Deletes keep the row
+// as a tombstone (deleted = 1, personal fields cleared) so that versions never go back.
+// Thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "busbar/migrations.h"
+#include "busbar/storage.h"
+#include "domain/persistent_user_repository.h"
+
+namespace busbar::users {
+
+class DbalUserRepository : public PersistentUserRepository {
+ public:
+  explicit DbalUserRepository(std::shared_ptr<Connection> connection)
+      : connection_(std::move(connection)) {}
+
+  std::optional<User> find(const std::string& id) override;
+  std::vector<User> list(size_t limit, size_t offset) override;
+  SaveResult save(const std::string& id, const std::string& name,
+                  const std::optional<std::string>& email) override;
+  std::optional<int64_t> remove(const std::string& id) override;
+  std::vector<UserRecord> loadAll() override;
+
+  // The schema of the users table, as numbered migrations.
+  static std::vector<Migration> migrations();
+
+ private:
+  std::shared_ptr<Connection> connection_;
+};
+
+}  // namespace busbar::users

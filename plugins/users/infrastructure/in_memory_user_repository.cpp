@@ -1,0 +1,102 @@
+#include "infrastructure/in_memory_user_repository.h"
+
+namespace busbar::users {
+
+InMemoryUserRepository::InMemoryUserRepository() : table_(std::make_unique<Table>()) {}
+
+User InMemoryUserRepository::toUser(const std::string& id, const Entry& entry) {
+  return User{id, entry.name, entry.email, entry.version};
+}
+
+std::optional<User> InMemoryUserRepository::find(const std::string& id) {
+  std::shared_lock<std::shared_mutex> lock(table_mutex_);
+  auto found = table_->find(id);
+  if (found == table_->end() || found->second.deleted) return std::nullopt;
+  return toUser(found->first, found->second);
+}
+
+std::vector<User> InMemoryUserRepository::list(size_t limit, size_t offset) {
+  std::vector<User> users;
+  std::shared_lock<std::shared_mutex> lock(table_mutex_);
+  size_t skipped = 0;
+  for (const auto& [id, entry] : *table_) {
+    if (entry.deleted) continue;
+    if (skipped < offset) {
+      ++skipped;
+      continue;
+    }
+    if (users.size() == limit) break;
+    users.push_back(toUser(id, entry));
+  }
+  return users;
+}
+
+bool InMemoryUserRepository::applyTo(Table& table, const UserRecord& record, size_t& live) {
+  auto [position, inserted] = table.try_emplace(record.user.id);
+  Entry& entry = position->second;
+  if (!inserted && entry.version >= record.user.version) return false;
+  bool was_live = !inserted && !entry.deleted;
+  entry.version = record.user.version;
+  entry.deleted = record.deleted;
+  entry.name = record.deleted ? std::string() : record.user.name;
+  entry.email = record.deleted ? std::nullopt : record.user.email;
+  if (was_live && record.deleted) --live;
+  if (!was_live && !record.deleted) ++live;
+  return true;
+}
+
+bool InMemoryUserRepository::apply(const UserRecord& record) {
+  std::lock_guard<std::mutex> writer(writer_mutex_);
+  std::unique_lock<std::shared_mutex> lock(table_mutex_);
+  return applyTo(*table_, record, live_);
+}
+
+void InMemoryUserRepository::replaceAll(const std::vector<UserRecord>& records) {
+  auto fresh = std::make_unique<Table>();
+  size_t live = 0;
+  for (const auto& record : records) applyTo(*fresh, record, live);
+
+  std::lock_guard<std::mutex> writer(writer_mutex_);
+  // Only writers change table_, and we are the writer now: reading it unlocked is safe.
+  for (const auto& [id, entry] : *table_) {
+    UserRecord held{toUser(id, entry), entry.deleted};
+    applyTo(*fresh, held, live);
+  }
+  std::unique_ptr<Table> old;
+  {
+    std::unique_lock<std::shared_mutex> lock(table_mutex_);
+    old = std::move(table_);
+    table_ = std::move(fresh);
+    live_ = live;
+  }
+  // `old` is freed here, outside the readers' lock.
+}
+
+SaveResult InMemoryUserRepository::save(const std::string& id, const std::string& name,
+                                        const std::optional<std::string>& email) {
+  std::lock_guard<std::mutex> writer(writer_mutex_);
+  std::unique_lock<std::shared_mutex> lock(table_mutex_);
+  auto found = table_->find(id);
+  bool created = found == table_->end() || found->second.deleted;
+  int64_t version = found == table_->end() ? 1 : found->second.version + 1;
+  UserRecord record{User{id, name, email, version}, false};
+  applyTo(*table_, record, live_);
+  return SaveResult{record.user, created};
+}
+
+std::optional<int64_t> InMemoryUserRepository::remove(const std::string& id) {
+  std::lock_guard<std::mutex> writer(writer_mutex_);
+  std::unique_lock<std::shared_mutex> lock(table_mutex_);
+  auto found = table_->find(id);
+  if (found == table_->end() || found->second.deleted) return std::nullopt;
+  UserRecord record{User{id, "", std::nullopt, found->second.version + 1}, true};
+  applyTo(*table_, record, live_);
+  return record.user.version;
+}
+
+size_t InMemoryUserRepository::size() const {
+  std::shared_lock<std::shared_mutex> lock(table_mutex_);
+  return live_;
+}
+
+}  // namespace busbar::users

@@ -1,0 +1,58 @@
+// InMemoryUserRepository: users in a sorted in-process table, kept current by versions.
+//
+// apply() takes a record only when its version is newer than what the table holds for that id,
+// deletes included (as tombstones), so duplicated or reordered events never roll a user back.
+// replaceAll() builds a whole new table outside any lock, merges in what writers applied
+// meanwhile, and swaps it in: readers never wait for a reload. Readers share a lock with each
+// other and only wait for the few instructions of a single write or swap. Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+
+#include "domain/user_repository.h"
+
+namespace busbar::users {
+
+class InMemoryUserRepository : public UserRepository {
+ public:
+  InMemoryUserRepository();
+
+  std::optional<User> find(const std::string& id) override;
+  std::vector<User> list(size_t limit, size_t offset) override;
+  // Local-only writes (a repository of its own, e.g. in tests): increment the held version.
+  SaveResult save(const std::string& id, const std::string& name,
+                  const std::optional<std::string>& email) override;
+  std::optional<int64_t> remove(const std::string& id) override;
+
+  // Stores the record if its version is newer than the held one. Returns whether it did.
+  bool apply(const UserRecord& record);
+
+  // Replaces the table by `records`, keeping held entries that are newer than theirs.
+  void replaceAll(const std::vector<UserRecord>& records);
+
+  // Number of live users.
+  size_t size() const;
+
+ private:
+  struct Entry {
+    int64_t version = 0;
+    bool deleted = false;
+    std::string name;
+    std::optional<std::string> email;
+  };
+  using Table = std::map<std::string, Entry, std::less<>>;
+
+  static User toUser(const std::string& id, const Entry& entry);
+  // Stores `record` in `table` if newer; the caller holds what protects `table`.
+  static bool applyTo(Table& table, const UserRecord& record, size_t& live);
+
+  mutable std::shared_mutex table_mutex_;  // readers shared; a write or a swap exclusive
+  std::mutex writer_mutex_;                // one writer at a time, a reload's merge included
+  std::unique_ptr<Table> table_;
+  size_t live_ = 0;
+};
+
+}  // namespace busbar::users

@@ -1,0 +1,98 @@
+// Test support: start the real busbar binary, talk HTTP to it, wait for conditions.
+//
+// Integration tests drive the binary the way an operator and a client would; nothing here
+// reaches into the host's code. Not thread-safe per object; separate objects are independent.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <Poco/Process.h>
+
+namespace busbar::testing {
+
+// The build tree's root (holds bin/busbar and lib/busbar/plugins).
+std::string buildDir();
+
+// The source tree's root.
+std::string sourceDir();
+
+// A TCP port on 127.0.0.1 that was free when asked.
+int freePort();
+
+// Environment variable `name`, or throws std::runtime_error telling how the test suite sets it
+// (scripts/test starts the services and exports them).
+std::string requireEnv(const std::string& name);
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+
+// One request to 127.0.0.1:port. Throws on a connection error.
+HttpResult httpRequest(int port, const std::string& method, const std::string& path,
+                       const std::string& body = "",
+                       const std::string& content_type = "application/json",
+                       const std::map<std::string, std::string>& headers = {});
+
+// A folder removed with its contents when the object goes.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  // Writes `contents` to path()/name and returns the full path.
+  std::string write(const std::string& name, const std::string& contents) const;
+
+ private:
+  std::string path_;
+};
+
+// Polls `condition` every 10 ms until it holds or `deadline` passes. Returns the last result.
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds deadline = std::chrono::seconds(10));
+
+// A busbar process: build/bin/busbar --config FILE --bind 127.0.0.1:PORT ARGS...
+class ServerProcess {
+ public:
+  ServerProcess(std::string config_file, std::vector<std::string> extra_args = {},
+                std::map<std::string, std::string> env = {});
+  ~ServerProcess();  // kills the process if it still runs
+
+  // Starts it and waits until GET /health answers 200. On failure (exit, timeout) throws with
+  // the process output.
+  void start(std::chrono::milliseconds deadline = std::chrono::seconds(20));
+
+  // Sends SIGTERM and waits; returns the exit code.
+  int stop();
+
+  // Sends SIGKILL and waits.
+  void kill();
+
+  int port() const { return port_; }
+  bool running() const;
+  std::string output() const;  // everything the process wrote to stdout and stderr so far
+
+  HttpResult request(const std::string& method, const std::string& path,
+                     const std::string& body = "") const {
+    return httpRequest(port_, method, path, body);
+  }
+
+ private:
+  std::string config_file_;
+  std::vector<std::string> extra_args_;
+  std::map<std::string, std::string> env_;
+  int port_;
+  std::string log_file_;
+  Poco::ProcessHandle* handle_ = nullptr;
+};
+
+// Runs build/bin/busbar ARGS to completion; returns the exit code and fills `output`.
+int runBusbar(const std::vector<std::string>& args, std::string& output,
+              const std::map<std::string, std::string>& env = {});
+
+}  // namespace busbar::testing

@@ -1,11 +1,12 @@
 // Dialect: what differs between SQL backends, so that PocoDataConnection can be shared.
 //
-// Each storage plugin implements one. Stateless; safe from any thread.
+// Each storage plugin implements one. Stateless; safe to call from any thread.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include <Poco/Data/Session.h>
 #include <Poco/Exception.h>
 
 #include "busbar/storage.h"
@@ -26,6 +27,9 @@ class Dialect {
   // The column's type in CREATE TABLE.
   virtual std::string columnType(const Column& column) const = 0;
 
+  // What follows the closing parenthesis of CREATE TABLE (e.g. engine and collation); may be "".
+  virtual std::string tableOptions() const { return ""; }
+
   // INSERT ... that updates the non-key columns on a key conflict, with `?` placeholders.
   // `columns` are quoted, in the order their values are bound; `keys` are the quoted keys.
   virtual std::string upsert(const std::string& table, const std::vector<std::string>& columns,
@@ -37,8 +41,26 @@ class Dialect {
   // True when the exception means the database is unreachable or the session is broken.
   virtual bool isUnavailable(const Poco::Exception& error) const = 0;
 
-  // SQL run on a fresh session before it is used (e.g. PRAGMAs); may be empty.
+  // True when a single statement outside a transaction failed only because of concurrency
+  // (deadlock, lock timeout) and running it again is safe.
+  virtual bool isRetryable(const Poco::Exception& error) const { return false; }
+
+  // True when a failed statement aborts the whole transaction (PostgreSQL): then each statement
+  // of a transaction runs under a savepoint, so that a caller who catches, say, DuplicateKey can
+  // go on as on the other backends.
+  virtual bool failedStatementAbortsTransaction() const { return false; }
+
+  // Statements run once on each new session before it is used (e.g. PRAGMAs); may be empty.
   virtual std::vector<std::string> sessionSetup() const { return {}; }
+
+  // Starts a transaction on `session`; the default is Session::begin().
+  virtual void begin(Poco::Data::Session& session) const { session.begin(); }
+
+  // Commits the transaction of `session`; the default is Session::commit().
+  virtual void commit(Poco::Data::Session& session) const { session.commit(); }
+
+  // Rolls the transaction of `session` back; the default is Session::rollback().
+  virtual void rollback(Poco::Data::Session& session) const { session.rollback(); }
 };
 
 }  // namespace busbar::sql

@@ -130,7 +130,7 @@ void StatementConnection::createTable(const TableSchema& schema) {
   } else {
     sql += "PRIMARY KEY (" + keys + ")";
   }
-  sql += ")";
+  sql += ")" + dialect_.tableOptions();
   run(sql, {});
 }
 

@@ -1,7 +1,8 @@
 // StatementConnection: the Connection methods written once, as SQL built with a Dialect.
 //
 // Subclasses say how one statement runs (on a pooled session, or on the session of a
-// transaction). Identifiers are validated here, values are always bound.
+// transaction). Identifiers are validated here, values are always bound. As thread-safe as the
+// subclass's run(); the methods themselves keep no state.
 #pragma once
 
 #include <string>

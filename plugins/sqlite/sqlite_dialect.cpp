@@ -3,8 +3,18 @@
 #include <algorithm>
 
 #include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/Statement.h>
 
 namespace busbar::sqlite {
+namespace {
+
+void runControl(Poco::Data::Session& session, const std::string& sql) {
+  Poco::Data::Statement statement(session);
+  statement << sql;
+  statement.execute();
+}
+
+}  // namespace
 
 std::string SqliteDialect::quote(const std::string& identifier) const {
   return "\"" + identifier + "\"";
@@ -59,6 +69,16 @@ bool SqliteDialect::isUnavailable(const Poco::Exception& error) const {
 std::vector<std::string> SqliteDialect::sessionSetup() const {
   // Writers from several sessions wait for each other instead of failing at once.
   return {"PRAGMA busy_timeout = 5000"};
+}
+
+void SqliteDialect::begin(Poco::Data::Session& session) const {
+  runControl(session, "BEGIN IMMEDIATE");
+}
+
+void SqliteDialect::commit(Poco::Data::Session& session) const { runControl(session, "COMMIT"); }
+
+void SqliteDialect::rollback(Poco::Data::Session& session) const {
+  runControl(session, "ROLLBACK");
 }
 
 }  // namespace busbar::sqlite

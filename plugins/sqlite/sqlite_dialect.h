@@ -1,4 +1,7 @@
 // SqliteDialect: SQL differences of SQLite 3.24+ (upsert with ON CONFLICT ... excluded).
+//
+// Transactions start with BEGIN IMMEDIATE, so that two writers queue on the busy timeout
+// instead of one failing when it upgrades its read lock. Stateless; safe from any thread.
 #pragma once
 
 #include "dialect.h"
@@ -14,6 +17,9 @@ class SqliteDialect : public sql::Dialect {
   bool isDuplicateKey(const Poco::Exception& error) const override;
   bool isUnavailable(const Poco::Exception& error) const override;
   std::vector<std::string> sessionSetup() const override;
+  void begin(Poco::Data::Session& session) const override;
+  void commit(Poco::Data::Session& session) const override;
+  void rollback(Poco::Data::Session& session) const override;
 };
 
 }  // namespace busbar::sqlite

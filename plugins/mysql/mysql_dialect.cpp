@@ -1,0 +1,95 @@
+#include "mysql_dialect.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <Poco/Data/MySQL/MySQLException.h>
+
+namespace busbar::mysql {
+namespace {
+
+// Longest VARCHAR that still fits an InnoDB index in utf8mb4 (3072 bytes).
+constexpr int kMaxIndexedVarchar = 768;
+
+bool oneOf(int number, std::initializer_list<int> numbers) {
+  return std::find(numbers.begin(), numbers.end(), number) != numbers.end();
+}
+
+}  // namespace
+
+int mysqlErrorNumber(const Poco::Exception& error) {
+  if (error.code() != 0) return error.code();
+  const std::string& text = error.message();
+  const std::string marker = "errno]: ";
+  auto at = text.find(marker);
+  if (at == std::string::npos) return 0;
+  int number = 0;
+  for (auto i = at + marker.size(); i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+    number = number * 10 + (text[i] - '0');
+  }
+  return number;
+}
+
+std::string MysqlDialect::quote(const std::string& identifier) const {
+  return "`" + identifier + "`";
+}
+
+std::string MysqlDialect::columnType(const Column& column) const {
+  switch (column.type) {
+    case ColumnType::kInteger:
+      return "BIGINT";
+    case ColumnType::kReal:
+      return "DOUBLE";
+    case ColumnType::kText:
+      break;
+  }
+  if (column.max_length > 0 && column.max_length <= kMaxIndexedVarchar) {
+    return "VARCHAR(" + std::to_string(column.max_length) + ")";
+  }
+  return "LONGTEXT";
+}
+
+std::string MysqlDialect::tableOptions() const {
+  return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+}
+
+std::string MysqlDialect::upsert(const std::string& table, const std::vector<std::string>& columns,
+                                 const std::vector<std::string>& keys) const {
+  std::string names;
+  std::string placeholders;
+  std::string updates;
+  for (const auto& column : columns) {
+    names += (names.empty() ? "" : ", ") + column;
+    placeholders += placeholders.empty() ? "?" : ", ?";
+    if (std::find(keys.begin(), keys.end(), column) == keys.end()) {
+      updates += (updates.empty() ? "" : ", ") + column + " = VALUES(" + column + ")";
+    }
+  }
+  // With only key columns there is nothing to update: assigning a key to itself is a no-op.
+  if (updates.empty() && !keys.empty()) updates = keys.front() + " = " + keys.front();
+  return "INSERT INTO " + table + " (" + names + ") VALUES (" + placeholders +
+         ") ON DUPLICATE KEY UPDATE " + updates;
+}
+
+bool MysqlDialect::isDuplicateKey(const Poco::Exception& error) const {
+  // ER_DUP_KEY, ER_DUP_ENTRY, ER_DUP_ENTRY_WITH_KEY_NAME
+  return oneOf(mysqlErrorNumber(error), {1022, 1062, 1586});
+}
+
+bool MysqlDialect::isUnavailable(const Poco::Exception& error) const {
+  int number = mysqlErrorNumber(error);
+  // Client: cannot connect (2002, 2003, 2005), server gone or connection lost (2006, 2013,
+  // 2055). Server: too many connections (1040), shutting down (1053), connection killed (1927),
+  // closed for inactivity (4031).
+  if (oneOf(number, {2002, 2003, 2005, 2006, 2013, 2055, 1040, 1053, 1927, 4031})) return true;
+  // A failed connect or transaction command that names no error number.
+  return number == 0 &&
+         dynamic_cast<const Poco::Data::MySQL::ConnectionException*>(&error) != nullptr;
+}
+
+bool MysqlDialect::isRetryable(const Poco::Exception& error) const {
+  // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
+  return oneOf(mysqlErrorNumber(error), {1213, 1205});
+}
+
+}  // namespace busbar::mysql

@@ -1,0 +1,28 @@
+// MysqlDialect: SQL differences of MySQL 5.7+ and MariaDB 10.3+ as Poco::Data::MySQL sees them.
+//
+// Backtick quoting, ON DUPLICATE KEY UPDATE, InnoDB tables in utf8mb4 with a binary collation
+// (so text compares and keys byte for byte, as on the other backends), and errors told apart by
+// the server's error number. Stateless; safe from any thread.
+#pragma once
+
+#include "dialect.h"
+
+namespace busbar::mysql {
+
+class MysqlDialect : public sql::Dialect {
+ public:
+  std::string quote(const std::string& identifier) const override;
+  std::string columnType(const Column& column) const override;
+  std::string tableOptions() const override;
+  std::string upsert(const std::string& table, const std::vector<std::string>& columns,
+                     const std::vector<std::string>& keys) const override;
+  bool isDuplicateKey(const Poco::Exception& error) const override;
+  bool isUnavailable(const Poco::Exception& error) const override;
+  bool isRetryable(const Poco::Exception& error) const override;
+};
+
+// The server's error number behind a Poco MySQL exception (its code, or the "errno]: N" of its
+// message), or 0 when it names none.
+int mysqlErrorNumber(const Poco::Exception& error);
+
+}  // namespace busbar::mysql

@@ -1,0 +1,33 @@
+// The mysql storage plugin: provides "storage" over a MySQL or MariaDB server.
+#include "busbar/plugin.h"
+#include "mysql_storage.h"
+
+namespace busbar::mysql {
+namespace {
+
+// Reads [storage] and registers the connector (mysql_library_init) in init, before the host
+// starts any thread; opens the first sessions in start. Used by the host's thread only.
+class MysqlPlugin : public Plugin {
+ public:
+  void init(PluginContext& context) override {
+    settings_ = readMysqlSettings(context.config());
+    context_ = &context;
+    connection_ = makeMysqlConnection(settings_);
+    context.registry().provide("storage", connection_);
+  }
+
+  void start() override {
+    connection_->warmUp();
+    context_->logger().information("mysql storage at " + settings_.describe());
+  }
+
+ private:
+  PluginContext* context_ = nullptr;
+  sql::ServerSettings settings_;
+  std::shared_ptr<sql::PocoDataConnection> connection_;
+};
+
+}  // namespace
+}  // namespace busbar::mysql
+
+BUSBAR_PLUGIN(BUSBAR_KIND_STORAGE, "mysql", "1.0.0", busbar::mysql::MysqlPlugin)

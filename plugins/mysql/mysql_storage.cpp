@@ -1,0 +1,59 @@
+#include "mysql_storage.h"
+
+#include <mutex>
+
+#include <Poco/Data/MySQL/Connector.h>
+
+#include "mysql_dialect.h"
+
+namespace busbar::mysql {
+namespace {
+
+// The connection string of Poco's MySQL connector: key=value pairs split at ';'.
+std::string connectionString(const sql::ServerSettings& settings) {
+  return "host=" + settings.host + ";port=" + std::to_string(settings.port) +
+         ";db=" + settings.database + ";user=" + settings.user +
+         ";password=" + settings.password +
+         ";compress=false;auto-reconnect=false;secure-auth=true;character-set=utf8mb4";
+}
+
+}  // namespace
+
+sql::ServerSettings readMysqlSettings(const ConfigSection& config) {
+  sql::ServerSettings settings = sql::readServerSettings(config, 3306);
+  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"host", &settings.host},
+                                   {"database", &settings.database},
+                                   {"user", &settings.user}}) {
+    if (value->find(';') != std::string::npos) {
+      config.fail(key, "must not contain ';'", "'" + *value + "'");
+    }
+  }
+  if (settings.password.find(';') != std::string::npos) {
+    config.fail("password", "must not contain ';' (Poco's MySQL connection string cannot carry it)",
+                "a password with ';' (from the file or BUSBAR_STORAGE_PASSWORD)");
+  }
+  return settings;
+}
+
+void registerMysqlConnector() {
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Data::MySQL::Connector::registerConnector(); });
+}
+
+std::shared_ptr<sql::PocoDataConnection> makeMysqlConnection(const sql::ServerSettings& settings) {
+  registerMysqlConnector();
+  sql::PoolSettings pool;
+  pool.connector = "mysql";
+  pool.connection_string = connectionString(settings);
+  pool.min_sessions = settings.pool_min;
+  pool.max_sessions = settings.pool_max;
+  pool.connect_timeout_seconds = settings.connect_timeout_seconds;
+  return std::make_shared<sql::PocoDataConnection>("mysql", std::make_unique<MysqlDialect>(),
+                                                   pool);
+}
+
+std::shared_ptr<sql::PocoDataConnection> makeMysqlConnection(const ConfigSection& config) {
+  return makeMysqlConnection(readMysqlSettings(config));
+}
+
+}  // namespace busbar::mysql

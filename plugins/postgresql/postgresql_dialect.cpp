@@ -1,0 +1,166 @@
+#include "postgresql_dialect.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <Poco/Data/PostgreSQL/PostgreSQLException.h>
+
+namespace busbar::postgresql {
+namespace {
+
+// Messages of libpq when the link to the server is gone; they carry no SQLSTATE.
+constexpr const char* kLinkLost[] = {
+    "server closed the connection unexpectedly", "no connection to the server",
+    "could not send data to server",             "could not receive data from server",
+    "connection to server",                      "terminating connection",
+    "SSL SYSCALL error",                         "the database system is",
+};
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// The length of a dollar-quote tag ("$$" or "$tag$") starting at `at`, or 0 when none starts.
+std::size_t dollarTag(const std::string& sql, std::size_t at) {
+  std::size_t end = at + 1;
+  while (end < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) {
+    ++end;
+  }
+  if (end < sql.size() && sql[end] == '$' &&
+      !(end > at + 1 && std::isdigit(static_cast<unsigned char>(sql[at + 1])))) {
+    return end - at + 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string postgresqlState(const Poco::Exception& error) {
+  const std::string& text = error.message();
+  const std::string marker = "State: ";
+  auto at = text.find(marker);
+  if (at == std::string::npos || at + marker.size() + 5 > text.size()) return "";
+  return text.substr(at + marker.size(), 5);
+}
+
+std::string PostgresqlDialect::quote(const std::string& identifier) const {
+  return "\"" + identifier + "\"";
+}
+
+std::string PostgresqlDialect::rewritePlaceholders(const std::string& sql) const {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int next = 1;
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') {
+      // A literal or quoted identifier; a doubled quote inside it is an escaped quote. In an
+      // E'...' literal a backslash escapes the next character.
+      bool backslashes = c == '\'' && i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e');
+      std::size_t end = i + 1;
+      while (end < sql.size()) {
+        if (backslashes && sql[end] == '\\') {
+          end += 2;
+        } else if (sql[end] == c) {
+          if (end + 1 < sql.size() && sql[end + 1] == c) {
+            end += 2;
+          } else {
+            break;
+          }
+        } else {
+          ++end;
+        }
+      }
+      end = std::min(end + 1, sql.size());
+      out.append(sql, i, end - i);
+      i = end;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      std::size_t end = sql.find('\n', i);
+      end = end == std::string::npos ? sql.size() : end;
+      out.append(sql, i, end - i);
+      i = end;
+    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+      std::size_t end = sql.find("*/", i + 2);
+      end = end == std::string::npos ? sql.size() : end + 2;
+      out.append(sql, i, end - i);
+      i = end;
+    } else if (c == '$' && dollarTag(sql, i) > 0) {
+      std::size_t length = dollarTag(sql, i);
+      std::string tag = sql.substr(i, length);
+      std::size_t close = sql.find(tag, i + length);
+      std::size_t end = close == std::string::npos ? sql.size() : close + length;
+      out.append(sql, i, end - i);
+      i = end;
+    } else if (c == '?') {
+      out += "$" + std::to_string(next++);
+      ++i;
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string PostgresqlDialect::columnType(const Column& column) const {
+  switch (column.type) {
+    case ColumnType::kInteger:
+      return "BIGINT";
+    case ColumnType::kReal:
+      return "DOUBLE PRECISION";
+    case ColumnType::kText:
+      break;
+  }
+  if (column.max_length > 0) return "VARCHAR(" + std::to_string(column.max_length) + ")";
+  return "TEXT";
+}
+
+std::string PostgresqlDialect::upsert(const std::string& table,
+                                      const std::vector<std::string>& columns,
+                                      const std::vector<std::string>& keys) const {
+  std::string names;
+  std::string placeholders;
+  std::string updates;
+  for (const auto& column : columns) {
+    names += (names.empty() ? "" : ", ") + column;
+    placeholders += placeholders.empty() ? "?" : ", ?";
+    if (std::find(keys.begin(), keys.end(), column) == keys.end()) {
+      updates += (updates.empty() ? "" : ", ") + column + " = EXCLUDED." + column;
+    }
+  }
+  std::string key_list;
+  for (const auto& key : keys) key_list += (key_list.empty() ? "" : ", ") + key;
+  return "INSERT INTO " + table + " (" + names + ") VALUES (" + placeholders +
+         ") ON CONFLICT (" + key_list + ") DO " +
+         (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
+}
+
+bool PostgresqlDialect::isDuplicateKey(const Poco::Exception& error) const {
+  return postgresqlState(error) == "23505";  // unique_violation
+}
+
+bool PostgresqlDialect::isUnavailable(const Poco::Exception& error) const {
+  const std::string state = postgresqlState(error);
+  // Class 08: connection exception; 57P01-57P03: shutdown, crash, cannot connect now;
+  // 53300: too many connections.
+  if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03" ||
+      state == "53300") {
+    return true;
+  }
+  if (dynamic_cast<const Poco::Data::PostgreSQL::ConnectionException*>(&error) != nullptr &&
+      state.empty()) {
+    return true;
+  }
+  const std::string& text = error.message();
+  return std::any_of(std::begin(kLinkLost), std::end(kLinkLost),
+                     [&](const char* part) { return contains(text, part); });
+}
+
+bool PostgresqlDialect::isRetryable(const Poco::Exception& error) const {
+  const std::string state = postgresqlState(error);
+  // deadlock_detected, serialization_failure, lock_not_available
+  return state == "40P01" || state == "40001" || state == "55P03";
+}
+
+}  // namespace busbar::postgresql

@@ -1,0 +1,29 @@
+// PostgresqlDialect: SQL differences of PostgreSQL 9.5+ as Poco::Data::PostgreSQL sees them.
+//
+// Double-quote quoting, `$n` placeholders (Poco 1.11 hands the statement to PQprepare as it is
+// and counts the distinct `$n` in it), ON CONFLICT upserts, errors told apart by SQLSTATE, and
+// a savepoint around each statement of a transaction, because a failed statement aborts a
+// PostgreSQL transaction. Stateless; safe from any thread.
+#pragma once
+
+#include "dialect.h"
+
+namespace busbar::postgresql {
+
+class PostgresqlDialect : public sql::Dialect {
+ public:
+  std::string quote(const std::string& identifier) const override;
+  std::string rewritePlaceholders(const std::string& sql) const override;
+  std::string columnType(const Column& column) const override;
+  std::string upsert(const std::string& table, const std::vector<std::string>& columns,
+                     const std::vector<std::string>& keys) const override;
+  bool isDuplicateKey(const Poco::Exception& error) const override;
+  bool isUnavailable(const Poco::Exception& error) const override;
+  bool isRetryable(const Poco::Exception& error) const override;
+  bool failedStatementAbortsTransaction() const override { return true; }
+};
+
+// The SQLSTATE in a Poco PostgreSQL error ("... State: 23505 ..."), or "" when it names none.
+std::string postgresqlState(const Poco::Exception& error);
+
+}  // namespace busbar::postgresql

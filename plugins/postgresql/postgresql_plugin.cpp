@@ -1,0 +1,33 @@
+// The postgresql storage plugin: provides "storage" over a PostgreSQL server.
+#include "busbar/plugin.h"
+#include "postgresql_storage.h"
+
+namespace busbar::postgresql {
+namespace {
+
+// Reads [storage] in init and provides the Connection; opens the first sessions
+// in start. Used by the host's thread only.
+class PostgresqlPlugin : public Plugin {
+ public:
+  void init(PluginContext& context) override {
+    settings_ = readPostgresqlSettings(context.config());
+    context_ = &context;
+    connection_ = makePostgresqlConnection(settings_);
+    context.registry().provide("storage", connection_);
+  }
+
+  void start() override {
+    connection_->warmUp();
+    context_->logger().information("postgresql storage at " + settings_.describe());
+  }
+
+ private:
+  PluginContext* context_ = nullptr;
+  sql::ServerSettings settings_;
+  std::shared_ptr<sql::PocoDataConnection> connection_;
+};
+
+}  // namespace
+}  // namespace busbar::postgresql
+
+BUSBAR_PLUGIN(BUSBAR_KIND_STORAGE, "postgresql", "1.0.0", busbar::postgresql::PostgresqlPlugin)

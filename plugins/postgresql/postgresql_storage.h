@@ -1,0 +1,24 @@
+// The postgresql storage backend as a library: settings from [storage], and the Connection over
+// a PostgreSQL server. Used by the postgresql plugin and by the storage contract tests.
+#pragma once
+
+#include <memory>
+
+#include "busbar/config.h"
+#include "poco_data_connection.h"
+#include "server_settings.h"
+
+namespace busbar::postgresql {
+
+// Reads the server keys (port 5432 by default). Throws ConfigError, also for a value with a
+// space, which Poco's PostgreSQL connection string cannot carry.
+sql::ServerSettings readPostgresqlSettings(const ConfigSection& config);
+
+// A Connection over the server; registers Poco's PostgreSQL connector. Opens nothing yet.
+std::shared_ptr<sql::PocoDataConnection> makePostgresqlConnection(
+    const sql::ServerSettings& settings);
+
+// readPostgresqlSettings, then makePostgresqlConnection.
+std::shared_ptr<sql::PocoDataConnection> makePostgresqlConnection(const ConfigSection& config);
+
+}  // namespace busbar::postgresql

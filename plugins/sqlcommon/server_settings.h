@@ -1,0 +1,36 @@
+// ServerSettings: the [storage] keys shared by the storage plugins that talk to a database
+// server (mysql, postgresql), read and validated from the config section.
+//
+// Plain value; the password comes from BUSBAR_STORAGE_PASSWORD when set, else from the file,
+// and is never logged: describe() leaves it out.
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "busbar/config.h"
+
+namespace busbar::sql {
+
+struct ServerSettings {
+  std::string host;
+  int port = 0;
+  std::string database;
+  std::string user;
+  std::string password;
+  int pool_min = 1;
+  int pool_max = 32;
+  int connect_timeout_seconds = 2;
+
+  // "user@host:port/database", without the password.
+  std::string describe() const;
+};
+
+// The keys readServerSettings accepts.
+std::set<std::string> serverSettingKeys();
+
+// Reads host, port, database, user, password, pool.min, pool.max and connect_timeout; rejects
+// unknown keys. Throws ConfigError naming the key and what is allowed.
+ServerSettings readServerSettings(const ConfigSection& config, int default_port);
+
+}  // namespace busbar::sql

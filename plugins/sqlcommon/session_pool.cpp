@@ -1,0 +1,130 @@
+#include "session_pool.h"
+
+#include <Poco/Data/Statement.h>
+
+#include "busbar/errors.h"
+
+namespace busbar::sql {
+
+SessionPool::Lease::~Lease() {
+  if (pool_ != nullptr && session_) pool_->giveBack(std::move(session_), broken_);
+}
+
+SessionPool::SessionPool(PoolSettings settings, const Dialect& dialect)
+    : settings_(std::move(settings)), dialect_(dialect) {}
+
+SessionPool::~SessionPool() {
+  std::deque<Idle> idle;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle.swap(idle_);
+  }
+  closeAll(idle);
+}
+
+std::unique_ptr<Poco::Data::Session> SessionPool::open() {
+  try {
+    auto session = std::make_unique<Poco::Data::Session>(
+        settings_.connector, settings_.connection_string,
+        static_cast<std::size_t>(settings_.connect_timeout_seconds));
+    for (const auto& setup : dialect_.sessionSetup()) {
+      Poco::Data::Statement statement(*session);
+      statement << setup;
+      statement.execute();
+    }
+    return session;
+  } catch (const Poco::Exception& error) {
+    throw StorageUnavailable("cannot open a " + settings_.connector +
+                             " session: " + error.displayText());
+  }
+}
+
+SessionPool::Lease SessionPool::acquire() {
+  std::deque<Idle> expired;
+  std::unique_lock<std::mutex> lock(mutex_);
+  const auto deadline = Clock::now() + std::chrono::seconds(settings_.connect_timeout_seconds);
+  for (;;) {
+    takeExpired(expired);
+    if (!idle_.empty()) {
+      auto session = std::move(idle_.back().session);
+      idle_.pop_back();
+      lock.unlock();
+      closeAll(expired);
+      return Lease(this, std::move(session));
+    }
+    if (open_ < settings_.max_sessions) {
+      ++open_;
+      lock.unlock();
+      closeAll(expired);
+      try {
+        return Lease(this, open());
+      } catch (...) {
+        lock.lock();
+        --open_;
+        returned_.notify_one();
+        throw;
+      }
+    }
+    if (returned_.wait_until(lock, deadline) == std::cv_status::timeout &&
+        idle_.empty() && open_ >= settings_.max_sessions) {
+      lock.unlock();
+      closeAll(expired);
+      throw StorageUnavailable("all " + std::to_string(settings_.max_sessions) + " " +
+                               settings_.connector + " sessions stayed busy for " +
+                               std::to_string(settings_.connect_timeout_seconds) + " s");
+    }
+  }
+}
+
+void SessionPool::warmUp() {
+  std::vector<Lease> leases;
+  for (int i = 0; i < settings_.min_sessions; ++i) leases.push_back(acquire());
+}
+
+int SessionPool::openSessions() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return open_;
+}
+
+void SessionPool::giveBack(std::unique_ptr<Poco::Data::Session> session, bool broken) {
+  std::deque<Idle> closing;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (broken) {
+      closing.swap(idle_);
+      closing.push_back({std::move(session), Clock::now()});
+      open_ -= static_cast<int>(closing.size());
+    } else {
+      idle_.push_back({std::move(session), Clock::now()});
+    }
+  }
+  returned_.notify_all();
+  closeAll(closing);
+}
+
+void SessionPool::takeExpired(std::deque<Idle>& expired) {
+  const auto limit = Clock::now() - std::chrono::seconds(settings_.idle_seconds);
+  // The oldest are at the front.
+  while (!idle_.empty() && idle_.front().since < limit) {
+    expired.push_back(std::move(idle_.front()));
+    idle_.pop_front();
+    --open_;
+  }
+}
+
+void SessionPool::closeAll(std::deque<Idle>& sessions) {
+  for (auto& idle : sessions) {
+    if (idle.session) closeQuietly(*idle.session);
+  }
+  sessions.clear();
+}
+
+void SessionPool::closeQuietly(Poco::Data::Session& session) {
+  try {
+    session.close();
+  } catch (...) {
+    // A session of a server that is gone may fail to close; it is dropped all the same.
+  }
+}
+
+}  // namespace busbar::sql

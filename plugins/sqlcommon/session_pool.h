@@ -1,0 +1,99 @@
+// SessionPool: a bounded pool of Poco::Data sessions that throws broken ones away.
+//
+// Poco's own SessionPool opens sessions with a fixed 60 s login timeout and keeps a session as
+// long as the session says it is connected, which a PostgreSQL session whose server went away
+// still does. This pool opens sessions with the configured connect timeout, waits at most that
+// long for a free session, never lends a session that was idle longer than the idle limit, and
+// when a lease reports its session broken closes it together with every idle session (they
+// talked to the same server, which has most likely gone away). Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <Poco/Data/Session.h>
+
+#include "dialect.h"
+
+namespace busbar::sql {
+
+struct PoolSettings {
+  std::string connector;          // Poco::Data connector: "sqlite", "mysql", "postgresql"
+  std::string connection_string;  // in the connector's format; may hold a password: never log it
+  int min_sessions = 1;           // sessions warmUp() opens
+  int max_sessions = 32;          // sessions open at most, lent or idle
+  int connect_timeout_seconds = 5;  // bound of opening a session and of waiting for a free one
+  int idle_seconds = 60;          // an idle session older than this is closed, not lent
+};
+
+class SessionPool {
+ public:
+  // A session lent by the pool; gives it back when destroyed. Movable, not copyable.
+  class Lease {
+   public:
+    Lease(SessionPool* pool, std::unique_ptr<Poco::Data::Session> session)
+        : pool_(pool), session_(std::move(session)) {}
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    ~Lease();
+
+    // The lent session; valid for the lease's life.
+    Poco::Data::Session& session() { return *session_; }
+
+    // On return the session is closed instead of going back to the pool.
+    void markBroken() { broken_ = true; }
+    bool broken() const { return broken_; }
+
+   private:
+    SessionPool* pool_;
+    std::unique_ptr<Poco::Data::Session> session_;
+    bool broken_ = false;
+  };
+
+  // Opens nothing yet: sessions are opened on first use.
+  SessionPool(PoolSettings settings, const Dialect& dialect);
+  // Closes the idle sessions. Every lease must have been returned.
+  ~SessionPool();
+
+  // An idle session, or a new one. Throws StorageUnavailable when a new session cannot be opened
+  // or when all max_sessions stay lent for connect_timeout_seconds.
+  Lease acquire();
+
+  // Opens sessions until min_sessions are idle. Throws StorageUnavailable when one cannot open.
+  void warmUp();
+
+  // The sessions open now, lent or idle.
+  int openSessions() const;
+
+  const PoolSettings& settings() const { return settings_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Idle {
+    std::unique_ptr<Poco::Data::Session> session;
+    Clock::time_point since;
+  };
+
+  // Opens a session and runs the dialect's setup on it; StorageUnavailable on failure.
+  std::unique_ptr<Poco::Data::Session> open();
+  void giveBack(std::unique_ptr<Poco::Data::Session> session, bool broken);
+  // Moves the idle sessions older than idle_seconds into `expired`. Needs mutex_.
+  void takeExpired(std::deque<Idle>& expired);
+  // Closes sessions outside the lock; never throws.
+  static void closeAll(std::deque<Idle>& sessions);
+  static void closeQuietly(Poco::Data::Session& session);
+
+  const PoolSettings settings_;
+  const Dialect& dialect_;
+  mutable std::mutex mutex_;
+  std::condition_variable returned_;
+  std::deque<Idle> idle_;  // most recently returned at the back
+  int open_ = 0;           // lent + idle + being opened
+};
+
+}  // namespace busbar::sql

@@ -1,0 +1,261 @@
+#include "amqp_connection.h"
+
+#include <sys/time.h>
+
+#include <vector>
+
+#include <amqp_tcp_socket.h>
+
+namespace busbar::amqp {
+namespace {
+
+timeval toTimeval(std::chrono::milliseconds duration) {
+  timeval value{};
+  value.tv_sec = static_cast<time_t>(duration.count() / 1000);
+  value.tv_usec = static_cast<suseconds_t>((duration.count() % 1000) * 1000);
+  return value;
+}
+
+amqp_bytes_t bytesOf(const std::string& text) {
+  amqp_bytes_t bytes;
+  bytes.len = text.size();
+  bytes.bytes = const_cast<char*>(text.data());
+  return bytes;
+}
+
+std::string textOf(amqp_bytes_t bytes) {
+  return std::string(static_cast<const char*>(bytes.bytes), bytes.len);
+}
+
+std::string libraryReason(int status) { return amqp_error_string2(status); }
+
+}  // namespace
+
+AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::string& name) {
+  const std::string where = describe(settings);
+  state_ = amqp_new_connection();
+  if (state_ == nullptr) throw AmqpError("cannot allocate an AMQP connection");
+  amqp_socket_t* socket = amqp_tcp_socket_new(state_);
+  if (socket == nullptr) {
+    amqp_destroy_connection(state_);
+    throw AmqpError("cannot create a TCP socket for " + where);
+  }
+  timeval connect_timeout = toTimeval(settings.connect_timeout);
+  int status = amqp_socket_open_noblock(socket, settings.host.c_str(), settings.port,
+                                        &connect_timeout);
+  if (status != AMQP_STATUS_OK) {
+    amqp_destroy_connection(state_);
+    throw AmqpError("cannot connect to " + where + ": " + libraryReason(status));
+  }
+  amqp_set_handshake_timeout(state_, &connect_timeout);
+  timeval rpc_timeout = toTimeval(settings.rpc_timeout);
+  amqp_set_rpc_timeout(state_, &rpc_timeout);
+
+  amqp_table_entry_t property;
+  property.key = amqp_cstring_bytes("connection_name");
+  property.value.kind = AMQP_FIELD_KIND_UTF8;
+  property.value.value.bytes = bytesOf(name);
+  amqp_table_t properties;
+  properties.num_entries = 1;
+  properties.entries = &property;
+  amqp_rpc_reply_t reply = amqp_login_with_properties(
+      state_, settings.vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE, settings.heartbeat_seconds,
+      &properties, AMQP_SASL_METHOD_PLAIN, settings.user.c_str(), settings.password.c_str());
+  if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
+    std::string reason;
+    if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+      reason = libraryReason(reply.library_error);
+      if (reply.library_error == AMQP_STATUS_CONNECTION_CLOSED ||
+          reply.library_error == AMQP_STATUS_SOCKET_CLOSED) {
+        reason += " (wrong user, password or vhost?)";
+      }
+    } else if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+               reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+      auto* close = static_cast<amqp_connection_close_t*>(reply.reply.decoded);
+      reason = std::to_string(close->reply_code) + " " + textOf(close->reply_text);
+    } else {
+      reason = "unexpected reply";
+    }
+    amqp_destroy_connection(state_);
+    throw AmqpError("cannot log in to " + where + " as " + settings.user + ": " + reason);
+  }
+  usable_ = true;
+}
+
+AmqpConnection::~AmqpConnection() {
+  if (usable_) amqp_connection_close(state_, AMQP_REPLY_SUCCESS);
+  amqp_destroy_connection(state_);
+}
+
+void AmqpConnection::checkStatus(int status, const std::string& what) {
+  if (status >= 0) return;
+  usable_ = false;
+  throw AmqpError(what + ": " + libraryReason(status));
+}
+
+void AmqpConnection::checkReply(amqp_channel_t channel, const std::string& what) {
+  amqp_rpc_reply_t reply = amqp_get_rpc_reply(state_);
+  switch (reply.reply_type) {
+    case AMQP_RESPONSE_NORMAL:
+      return;
+    case AMQP_RESPONSE_NONE:
+      usable_ = false;
+      throw AmqpError(what + ": no reply from the broker");
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+      usable_ = false;
+      throw AmqpError(what + ": " + libraryReason(reply.library_error));
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+      break;
+  }
+  if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+    auto* close = static_cast<amqp_channel_close_t*>(reply.reply.decoded);
+    amqp_channel_close_ok_t close_ok{};
+    amqp_send_method(state_, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+    throw AmqpChannelClosed(what + ": " + std::to_string(close->reply_code) + " " +
+                                textOf(close->reply_text),
+                            close->reply_code);
+  }
+  if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+    auto* close = static_cast<amqp_connection_close_t*>(reply.reply.decoded);
+    amqp_connection_close_ok_t close_ok{};
+    amqp_send_method(state_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &close_ok);
+    usable_ = false;
+    throw AmqpError(what + ": broker closed the connection: " +
+                    std::to_string(close->reply_code) + " " + textOf(close->reply_text));
+  }
+  usable_ = false;
+  throw AmqpError(what + ": unexpected method " + std::to_string(reply.reply.id));
+}
+
+void AmqpConnection::throwIfClosing(const amqp_frame_t& frame) {
+  if (frame.frame_type != AMQP_FRAME_METHOD) return;
+  const amqp_method_t& method = frame.payload.method;
+  if (method.id == AMQP_CHANNEL_CLOSE_METHOD) {
+    auto* close = static_cast<amqp_channel_close_t*>(method.decoded);
+    std::string reason = std::to_string(close->reply_code) + " " + textOf(close->reply_text);
+    int code = close->reply_code;
+    amqp_channel_close_ok_t close_ok{};
+    amqp_send_method(state_, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+    throw AmqpChannelClosed("broker closed channel " + std::to_string(frame.channel) + ": " +
+                                reason,
+                            code);
+  }
+  if (method.id == AMQP_CONNECTION_CLOSE_METHOD) {
+    auto* close = static_cast<amqp_connection_close_t*>(method.decoded);
+    std::string reason = std::to_string(close->reply_code) + " " + textOf(close->reply_text);
+    amqp_connection_close_ok_t close_ok{};
+    amqp_send_method(state_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &close_ok);
+    usable_ = false;
+    throw AmqpError("broker closed the connection: " + reason);
+  }
+}
+
+void AmqpConnection::openChannel(amqp_channel_t channel) {
+  amqp_channel_open(state_, channel);
+  checkReply(channel, "cannot open channel " + std::to_string(channel));
+}
+
+void AmqpConnection::declareFanoutExchange(amqp_channel_t channel, const std::string& name,
+                                           bool passive) {
+  amqp_exchange_declare(state_, channel, bytesOf(name), amqp_cstring_bytes("fanout"),
+                        passive ? 1 : 0, 1, 0, 0, amqp_empty_table);
+  checkReply(channel, std::string(passive ? "exchange " : "cannot declare exchange ") + name);
+}
+
+std::string AmqpConnection::declareQueue(amqp_channel_t channel, const QueueSpec& spec) {
+  amqp_queue_declare_ok_t* declared =
+      amqp_queue_declare(state_, channel, bytesOf(spec.name), spec.passive ? 1 : 0,
+                         spec.durable ? 1 : 0, spec.exclusive ? 1 : 0, spec.auto_delete ? 1 : 0,
+                         amqp_empty_table);
+  checkReply(channel, std::string(spec.passive ? "queue " : "cannot declare queue ") +
+                          (spec.name.empty() ? "(server-named)" : spec.name));
+  return textOf(declared->queue);
+}
+
+void AmqpConnection::bindQueue(amqp_channel_t channel, const std::string& queue,
+                               const std::string& exchange) {
+  amqp_queue_bind(state_, channel, bytesOf(queue), bytesOf(exchange), amqp_empty_bytes,
+                  amqp_empty_table);
+  checkReply(channel, "cannot bind queue " + queue + " to exchange " + exchange);
+}
+
+void AmqpConnection::deleteExchange(amqp_channel_t channel, const std::string& name) {
+  amqp_exchange_delete(state_, channel, bytesOf(name), 0);
+  checkReply(channel, "cannot delete exchange " + name);
+}
+
+void AmqpConnection::deleteQueue(amqp_channel_t channel, const std::string& name) {
+  amqp_queue_delete(state_, channel, bytesOf(name), 0, 0);
+  checkReply(channel, "cannot delete queue " + name);
+}
+
+void AmqpConnection::setPrefetch(amqp_channel_t channel, uint16_t count) {
+  amqp_basic_qos(state_, channel, 0, count, 0);
+  checkReply(channel, "cannot set prefetch");
+}
+
+void AmqpConnection::selectConfirms(amqp_channel_t channel) {
+  amqp_confirm_select(state_, channel);
+  checkReply(channel, "cannot enable publisher confirms");
+}
+
+std::string AmqpConnection::consume(amqp_channel_t channel, const std::string& queue) {
+  amqp_basic_consume_ok_t* consuming = amqp_basic_consume(
+      state_, channel, bytesOf(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+  checkReply(channel, "cannot consume queue " + queue);
+  return textOf(consuming->consumer_tag);
+}
+
+void AmqpConnection::ack(amqp_channel_t channel, uint64_t delivery_tag) {
+  checkStatus(amqp_basic_ack(state_, channel, delivery_tag, 0), "cannot acknowledge a delivery");
+}
+
+void AmqpConnection::publish(amqp_channel_t channel, const OutgoingMessage& message) {
+  std::vector<amqp_table_entry_t> headers;
+  headers.reserve(message.string_headers.size() + message.integer_headers.size());
+  for (const auto& [key, value] : message.string_headers) {
+    amqp_table_entry_t entry;
+    entry.key = bytesOf(key);
+    entry.value.kind = AMQP_FIELD_KIND_UTF8;
+    entry.value.value.bytes = bytesOf(value);
+    headers.push_back(entry);
+  }
+  for (const auto& [key, value] : message.integer_headers) {
+    amqp_table_entry_t entry;
+    entry.key = bytesOf(key);
+    entry.value.kind = AMQP_FIELD_KIND_I64;
+    entry.value.value.i64 = value;
+    headers.push_back(entry);
+  }
+
+  amqp_basic_properties_t properties{};
+  properties._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
+  properties.content_type = amqp_cstring_bytes(kJsonContentType);
+  properties.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+  if (!message.type.empty()) {
+    properties._flags |= AMQP_BASIC_TYPE_FLAG;
+    properties.type = bytesOf(message.type);
+  }
+  if (!message.message_id.empty()) {
+    properties._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+    properties.message_id = bytesOf(message.message_id);
+  }
+  if (!message.app_id.empty()) {
+    properties._flags |= AMQP_BASIC_APP_ID_FLAG;
+    properties.app_id = bytesOf(message.app_id);
+  }
+  if (message.timestamp != 0) {
+    properties._flags |= AMQP_BASIC_TIMESTAMP_FLAG;
+    properties.timestamp = message.timestamp;
+  }
+  if (!headers.empty()) {
+    properties._flags |= AMQP_BASIC_HEADERS_FLAG;
+    properties.headers.num_entries = static_cast<int>(headers.size());
+    properties.headers.entries = headers.data();
+  }
+  checkStatus(amqp_basic_publish(state_, channel, bytesOf(message.exchange), amqp_empty_bytes, 0,
+                                 0, &properties, bytesOf(message.body)),
+              "cannot publish to exchange " + message.exchange);
+}
+
+}  // namespace busbar::amqp

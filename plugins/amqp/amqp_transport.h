@@ -1,0 +1,45 @@
+// AmqpTransport: the Transport that carries events over RabbitMQ.
+//
+// publish() hands the event to an AmqpPublisher (its own thread and connection); an
+// AmqpConsumer (another thread and connection) delivers the consumed exchanges into the inline
+// bus, when this server consumes any. Events the publisher had to drop make the consumer (or,
+// without one, the publisher) ask the subscribers to resynchronize. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <Poco/Logger.h>
+
+#include "amqp_settings.h"
+#include "busbar/plugin.h"
+#include "busbar/transport.h"
+#include "consumer.h"
+#include "publisher.h"
+
+namespace busbar::amqp {
+
+class AmqpTransport : public Transport {
+ public:
+  // Configures; opens nothing until start().
+  AmqpTransport(const AmqpSettings& settings, const HostInfo& host, InboundSink& sink,
+                Poco::Logger& logger);
+
+  // Queues `event` for `exchange`; never waits on the network. A full queue drops it (logged).
+  void publish(const std::string& exchange, const Event& event) override;
+
+  // Starts consuming (synchronously when the broker is up) and the publisher thread.
+  void start();
+
+  // Stops consuming, then flushes and closes the publisher.
+  void stop() noexcept;
+
+ private:
+  void eventsLost();
+
+  InboundSink& sink_;
+  std::unique_ptr<AmqpConsumer> consumer_;  // null when this server consumes nothing
+  std::unique_ptr<AmqpPublisher> publisher_;
+};
+
+}  // namespace busbar::amqp

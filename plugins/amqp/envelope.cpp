@@ -1,0 +1,153 @@
+#include "envelope.h"
+
+#include <cctype>
+#include <limits>
+#include <sstream>
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/Parser.h>
+
+#include "json_guard.h"
+#include "rfc3339.h"
+
+namespace busbar::amqp {
+namespace {
+
+bool isEventTypeName(const std::string& type) {
+  if (type.empty() || type.size() > kMaxTypeLength) return false;
+  if (!std::isalpha(static_cast<unsigned char>(type[0]))) return false;
+  for (char c : type) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool hasControlCharacter(const std::string& text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return true;
+  }
+  return false;
+}
+
+Poco::Dynamic::Var requireField(const Poco::JSON::Object& envelope, const char* name) {
+  if (!envelope.has(name)) throw EnvelopeError(std::string("envelope lacks \"") + name + "\"");
+  return envelope.get(name);
+}
+
+std::string requireString(const Poco::JSON::Object& envelope, const char* name) {
+  Poco::Dynamic::Var value = requireField(envelope, name);
+  if (!value.isString()) {
+    throw EnvelopeError(std::string("envelope \"") + name + "\" must be a string");
+  }
+  return value.extract<std::string>();
+}
+
+int64_t requireVersion(const Poco::JSON::Object& envelope) {
+  Poco::Dynamic::Var value = requireField(envelope, "version");
+  if (!value.isInteger() || value.type() == typeid(bool)) {
+    throw EnvelopeError("envelope \"version\" must be an integer");
+  }
+  if (!value.isSigned()) {
+    auto unsigned_value = value.convert<uint64_t>();
+    if (unsigned_value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      throw EnvelopeError("envelope \"version\" is larger than a signed 64-bit integer");
+    }
+    return static_cast<int64_t>(unsigned_value);
+  }
+  auto version = value.convert<int64_t>();
+  if (version < 0) throw EnvelopeError("envelope \"version\" must not be negative");
+  return version;
+}
+
+}  // namespace
+
+bool isCanonicalUuid(const std::string& text) {
+  if (text.size() != 36) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash_position != (text[i] == '-')) return false;
+    if (!dash_position && !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return true;
+}
+
+std::string encodeEnvelope(const Event& event) {
+  Poco::JSON::Object envelope(Poco::JSON_PRESERVE_KEY_ORDER);
+  envelope.set("type", event.type);
+  envelope.set("id", event.id);
+  envelope.set("occurred_on", formatRfc3339(event.occurred_on));
+  envelope.set("origin", event.origin);
+  envelope.set("version", static_cast<Poco::Int64>(event.version));
+  envelope.set("payload", event.payload ? event.payload : Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+  std::ostringstream out;
+  envelope.stringify(out);
+  return out.str();
+}
+
+Event decodeEnvelope(const std::string& body, const EnvelopeLimits& limits) {
+  if (body.size() > limits.max_bytes) {
+    throw EnvelopeError("envelope is " + std::to_string(body.size()) +
+                        " bytes, more than the limit of " + std::to_string(limits.max_bytes));
+  }
+  if (auto offset = findInvalidUtf8(body)) {
+    throw EnvelopeError("envelope is not valid UTF-8 (at byte " + std::to_string(*offset) + ")");
+  }
+  if (jsonNestingDepth(body, limits.max_depth) > limits.max_depth) {
+    throw EnvelopeError("envelope nests objects and arrays deeper than " +
+                        std::to_string(limits.max_depth) + " levels");
+  }
+
+  size_t first = body.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && body[first] != '{') {
+    throw EnvelopeError("envelope must be a JSON object");
+  }
+  Poco::Dynamic::Var parsed;
+  try {
+    Poco::JSON::Parser parser;
+    parsed = parser.parse(body);
+  } catch (const Poco::Exception& error) {
+    throw EnvelopeError("envelope is not JSON: " + error.displayText());
+  } catch (const std::exception& error) {
+    throw EnvelopeError(std::string("envelope is not JSON: ") + error.what());
+  }
+  if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) {
+    throw EnvelopeError("envelope must be a JSON object");
+  }
+  auto envelope = parsed.extract<Poco::JSON::Object::Ptr>();
+
+  Event event;
+  event.type = requireString(*envelope, "type");
+  if (!isEventTypeName(event.type)) {
+    throw EnvelopeError("envelope \"type\" must start with a letter and hold only letters, digits, "
+                        "'_', '.' or '-', at most " + std::to_string(kMaxTypeLength) +
+                        " characters");
+  }
+  event.id = requireString(*envelope, "id");
+  if (!isCanonicalUuid(event.id)) {
+    throw EnvelopeError("envelope \"id\" must be a UUID (8-4-4-4-12 hex digits)");
+  }
+  std::string occurred_on = requireString(*envelope, "occurred_on");
+  try {
+    event.occurred_on = parseRfc3339(occurred_on);
+  } catch (const std::invalid_argument& error) {
+    throw EnvelopeError(std::string("envelope \"occurred_on\" is not RFC 3339: ") + error.what());
+  }
+  event.origin = requireString(*envelope, "origin");
+  if (event.origin.empty() || event.origin.size() > kMaxOriginLength ||
+      hasControlCharacter(event.origin)) {
+    throw EnvelopeError("envelope \"origin\" must be 1 to " + std::to_string(kMaxOriginLength) +
+                        " bytes without control characters");
+  }
+  event.version = requireVersion(*envelope);
+  Poco::Dynamic::Var payload = requireField(*envelope, "payload");
+  if (payload.type() != typeid(Poco::JSON::Object::Ptr)) {
+    throw EnvelopeError("envelope \"payload\" must be a JSON object");
+  }
+  event.payload = payload.extract<Poco::JSON::Object::Ptr>();
+  return event;
+}
+
+}  // namespace busbar::amqp

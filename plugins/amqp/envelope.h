@@ -1,0 +1,41 @@
+// The envelope: how an Event travels as an AMQP message body (docs/events.md).
+//
+// {"type","id","occurred_on","origin","version","payload"} as UTF-8 JSON. Decoding treats the
+// body as hostile: it bounds size and nesting, requires valid UTF-8, checks every field's type
+// and form, and says in its error which rule the body broke. Stateless; safe from any thread.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+#include "busbar/event.h"
+
+namespace busbar::amqp {
+
+// A body is not a valid envelope; what() names the field and the rule.
+class EnvelopeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Bounds on what decodeEnvelope accepts.
+struct EnvelopeLimits {
+  size_t max_bytes = 1024 * 1024;  // whole body
+  size_t max_depth = 32;           // nesting of objects and arrays, the envelope itself is 1
+};
+
+// Longest accepted type and origin; AMQP short strings (type, app_id) hold 255 bytes.
+inline constexpr size_t kMaxTypeLength = 128;
+inline constexpr size_t kMaxOriginLength = 255;
+
+// The JSON body for `event`. Fields in wire order; occurred_on in RFC 3339 UTC with ms.
+std::string encodeEnvelope(const Event& event);
+
+// The event in `body`. On a body that breaks any rule throws EnvelopeError with the reason.
+Event decodeEnvelope(const std::string& body, const EnvelopeLimits& limits = {});
+
+// True when `text` is a UUID in canonical form (8-4-4-4-12 hex digits).
+bool isCanonicalUuid(const std::string& text);
+
+}  // namespace busbar::amqp

@@ -1,0 +1,240 @@
+#include "publisher.h"
+
+#include <sys/time.h>
+
+#include "backoff.h"
+
+namespace busbar::amqp {
+namespace {
+
+constexpr amqp_channel_t kChannel = 1;
+// How long an idle worker sleeps before it services the socket (heartbeats, closes).
+constexpr std::chrono::milliseconds kIdleWait{200};
+// How long a worker with nothing to publish waits for confirms at a time.
+constexpr std::chrono::milliseconds kConfirmWait{20};
+
+timeval toTimeval(std::chrono::milliseconds duration) {
+  timeval value{};
+  value.tv_sec = static_cast<time_t>(duration.count() / 1000);
+  value.tv_usec = static_cast<suseconds_t>((duration.count() % 1000) * 1000);
+  return value;
+}
+
+}  // namespace
+
+AmqpPublisher::AmqpPublisher(PublisherOptions options, Poco::Logger& logger,
+                             std::function<void()> on_events_lost)
+    : options_(std::move(options)), logger_(logger), on_events_lost_(std::move(on_events_lost)) {}
+
+AmqpPublisher::~AmqpPublisher() { stop(); }
+
+bool AmqpPublisher::enqueue(OutgoingMessage message) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopping_) {
+    countDropped(message, "the transport is stopping");
+    return false;
+  }
+  if (queue_.size() >= options_.queue_capacity) {
+    events_lost_ = true;
+    countDropped(message, "the publish queue is full");
+    return false;
+  }
+  queue_.push_back(std::move(message));
+  ready_.notify_one();
+  return true;
+}
+
+void AmqpPublisher::countDropped(const OutgoingMessage& message, const char* why) {
+  uint64_t count = ++dropped_;
+  // Under a long outage every publish drops: log the first ones and then every thousandth.
+  if (count <= 10 || count % 1000 == 0) {
+    logger_.warning("amqp publisher dropped " + message.type + " " + message.message_id +
+                    " for exchange " + message.exchange + ": " + why + " (capacity " +
+                    std::to_string(options_.queue_capacity) + "); " + std::to_string(count) +
+                    " dropped so far, subscribers resynchronize");
+  }
+}
+
+void AmqpPublisher::start() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = false;
+  }
+  stop_signal_.reset();
+  worker_ = std::thread([this] { run(); });
+}
+
+void AmqpPublisher::stop() noexcept {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!stopping_) {
+      stopping_ = true;
+      flush_deadline_ = std::chrono::steady_clock::now() + options_.flush_timeout;
+    }
+  }
+  ready_.notify_all();
+  stop_signal_.raise();
+  if (worker_.joinable()) worker_.join();
+}
+
+bool AmqpPublisher::flushDeadlinePassed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_ && std::chrono::steady_clock::now() >= flush_deadline_;
+}
+
+std::unique_ptr<AmqpConnection> AmqpPublisher::connect() {
+  auto connection = std::make_unique<AmqpConnection>(options_.connection, options_.connection_name);
+  connection->openChannel(kChannel);
+  if (options_.declare_exchanges) {
+    for (const auto& exchange : options_.exchanges) {
+      connection->declareFanoutExchange(kChannel, exchange, false);
+    }
+  }
+  connection->selectConfirms(kChannel);
+  next_delivery_tag_ = 1;
+  return connection;
+}
+
+void AmqpPublisher::run() {
+  Backoff backoff(options_.reconnect_initial, options_.reconnect_cap);
+  bool was_connected = false;
+  while (!flushDeadlinePassed()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_ && queue_.empty() && unconfirmed_.empty()) break;
+    }
+    std::unique_ptr<AmqpConnection> connection;
+    try {
+      connection = connect();
+      backoff.reset();
+      if (was_connected) logger_.information("amqp publisher reconnected to " +
+                                             describe(options_.connection));
+      was_connected = true;
+      requeueUnconfirmed();
+      pump(*connection);
+      break;  // pump returns only when stop() is done
+    } catch (const std::exception& error) {
+      requeueUnconfirmed();
+      connection.reset();
+      auto delay = backoff.next();
+      size_t waiting;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        waiting = queue_.size();
+      }
+      logger_.warning(std::string("amqp publisher: ") + error.what() + "; retrying in " +
+                      std::to_string(delay.count()) + " ms, " + std::to_string(waiting) +
+                      " messages waiting");
+      if (stop_signal_.waitFor(delay)) {
+        // Stopping: keep trying until the flush deadline, without spinning.
+        std::this_thread::sleep_for(std::min(delay, std::chrono::milliseconds(500)));
+      }
+    }
+  }
+  requeueUnconfirmed();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!queue_.empty()) {
+    dropped_ += queue_.size();
+    logger_.error("amqp publisher stopped with " + std::to_string(queue_.size()) +
+                  " unpublished messages; they are lost");
+    queue_.clear();
+  }
+}
+
+void AmqpPublisher::pump(AmqpConnection& connection) {
+  for (;;) {
+    std::vector<OutgoingMessage> batch;
+    bool notify_lost = false;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (stopping_ && ((queue_.empty() && unconfirmed_.empty()) ||
+                        std::chrono::steady_clock::now() >= flush_deadline_)) {
+        return;
+      }
+      if (queue_.empty() && unconfirmed_.empty()) {
+        if (events_lost_) {
+          events_lost_ = false;
+          notify_lost = true;
+        } else {
+          ready_.wait_for(lock, kIdleWait, [this] { return stopping_ || !queue_.empty(); });
+        }
+      }
+      while (!queue_.empty() && unconfirmed_.size() + batch.size() < options_.confirm_window) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    if (notify_lost) on_events_lost_();
+    for (auto& message : batch) {
+      uint64_t tag = next_delivery_tag_++;
+      const OutgoingMessage& stored = unconfirmed_.emplace(tag, std::move(message)).first->second;
+      connection.publish(kChannel, stored);
+    }
+    // Wait for confirms when nothing else can be done; otherwise only take what has arrived.
+    bool only_confirms_to_wait_for =
+        batch.empty() || unconfirmed_.size() >= options_.confirm_window;
+    readFrames(connection, !unconfirmed_.empty() && only_confirms_to_wait_for
+                               ? kConfirmWait
+                               : std::chrono::milliseconds(1));
+  }
+}
+
+void AmqpPublisher::readFrames(AmqpConnection& connection, std::chrono::milliseconds first_wait) {
+  amqp_connection_state_t state = connection.state();
+  amqp_maybe_release_buffers(state);
+  timeval wait = toTimeval(first_wait);
+  for (;;) {
+    amqp_frame_t frame;
+    int status = amqp_simple_wait_frame_noblock(state, &frame, &wait);
+    if (status == AMQP_STATUS_TIMEOUT) return;
+    connection.checkStatus(status, "lost the broker");
+    connection.throwIfClosing(frame);
+    if (frame.frame_type == AMQP_FRAME_METHOD) {
+      const amqp_method_t& method = frame.payload.method;
+      if (method.id == AMQP_BASIC_ACK_METHOD) {
+        auto* ack = static_cast<amqp_basic_ack_t*>(method.decoded);
+        settle(ack->delivery_tag, ack->multiple != 0, true);
+      } else if (method.id == AMQP_BASIC_NACK_METHOD) {
+        auto* nack = static_cast<amqp_basic_nack_t*>(method.decoded);
+        settle(nack->delivery_tag, nack->multiple != 0, false);
+      }
+    }
+    // Then take only what has already arrived (1 ms still lets rabbitmq-c send heartbeats).
+    wait = toTimeval(std::chrono::milliseconds(1));
+  }
+}
+
+void AmqpPublisher::settle(uint64_t delivery_tag, bool multiple, bool acked) {
+  auto end = multiple ? unconfirmed_.upper_bound(delivery_tag) : unconfirmed_.find(delivery_tag);
+  auto begin = multiple ? unconfirmed_.begin() : end;
+  if (!multiple) {
+    if (end == unconfirmed_.end()) return;
+    ++end;
+  }
+  if (acked) {
+    confirmed_ += static_cast<uint64_t>(std::distance(begin, end));
+    unconfirmed_.erase(begin, end);
+    return;
+  }
+  // Nacked: the broker could not take them; publish them again, first.
+  logger_.warning("amqp broker nacked " + std::to_string(std::distance(begin, end)) +
+                  " messages; publishing them again");
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<OutgoingMessage> again;
+  for (auto it = begin; it != end; ++it) again.push_back(std::move(it->second));
+  unconfirmed_.erase(begin, end);
+  queue_.insert(queue_.begin(), std::make_move_iterator(again.begin()),
+                std::make_move_iterator(again.end()));
+}
+
+void AmqpPublisher::requeueUnconfirmed() {
+  if (unconfirmed_.empty()) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<OutgoingMessage> again;
+  for (auto& [tag, message] : unconfirmed_) again.push_back(std::move(message));
+  unconfirmed_.clear();
+  queue_.insert(queue_.begin(), std::make_move_iterator(again.begin()),
+                std::make_move_iterator(again.end()));
+}
+
+}  // namespace busbar::amqp

@@ -1,0 +1,98 @@
+// AmqpPublisher: takes messages from any thread and publishes them from its own thread and
+// connection, with publisher confirms.
+//
+// enqueue() only touches an in-memory bounded queue, so HTTP threads never wait on the network.
+// The worker publishes up to `confirm_window` messages ahead of the broker's confirms, and puts
+// back at the head of the queue what was not confirmed when the link broke (or was nacked), so
+// every accepted message is published at least once unless the queue overflows or stop() gives
+// up. When the queue is full the message is dropped, counted and logged; once the queue has
+// drained on a live link, `on_events_lost` runs so that subscribers resynchronize.
+// Thread-safe: enqueue, counters, start and stop may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <Poco/Logger.h>
+
+#include "amqp_connection.h"
+#include "connection_settings.h"
+#include "outgoing_message.h"
+#include "stop_signal.h"
+
+namespace busbar::amqp {
+
+struct PublisherOptions {
+  ConnectionSettings connection;
+  std::string connection_name = "busbar publisher";
+  std::vector<std::string> exchanges;  // declared on every connect when declare_exchanges
+  bool declare_exchanges = true;
+  size_t queue_capacity = 10000;
+  size_t confirm_window = 256;
+  std::chrono::milliseconds flush_timeout{5000};  // how long stop() keeps publishing
+  std::chrono::milliseconds reconnect_initial{100};
+  std::chrono::milliseconds reconnect_cap{5000};
+};
+
+class AmqpPublisher {
+ public:
+  AmqpPublisher(PublisherOptions options, Poco::Logger& logger,
+                std::function<void()> on_events_lost);
+  ~AmqpPublisher();  // stops
+
+  // Queues `message` for publishing; returns false when it was dropped (queue full or stopped).
+  bool enqueue(OutgoingMessage message);
+
+  // Starts the worker thread; it connects in the background.
+  void start();
+
+  // Publishes what is queued for up to flush_timeout, then closes. Idempotent.
+  void stop() noexcept;
+
+  uint64_t dropped() const { return dropped_.load(); }
+  uint64_t confirmed() const { return confirmed_.load(); }
+
+ private:
+  void run();
+  std::unique_ptr<AmqpConnection> connect();
+  // Publishes and reads confirms until the link fails (throws AmqpError) or stop() is done.
+  void pump(AmqpConnection& connection);
+  // Reads frames for up to `first_wait`, then whatever else is already there.
+  void readFrames(AmqpConnection& connection, std::chrono::milliseconds first_wait);
+  void settle(uint64_t delivery_tag, bool multiple, bool acked);
+  void requeueUnconfirmed();
+  bool flushDeadlinePassed() const;
+  void countDropped(const OutgoingMessage& message, const char* why);
+
+  const PublisherOptions options_;
+  Poco::Logger& logger_;
+  const std::function<void()> on_events_lost_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<OutgoingMessage> queue_;
+  bool stopping_ = false;
+  bool events_lost_ = false;
+  std::chrono::steady_clock::time_point flush_deadline_;
+  StopSignal stop_signal_;
+  std::thread worker_;
+
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> confirmed_{0};
+
+  // Worker thread only.
+  std::map<uint64_t, OutgoingMessage> unconfirmed_;  // by delivery tag
+  uint64_t next_delivery_tag_ = 1;
+};
+
+}  // namespace busbar::amqp

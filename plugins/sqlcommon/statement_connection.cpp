@@ -131,7 +131,12 @@ void StatementConnection::createTable(const TableSchema& schema) {
     sql += "PRIMARY KEY (" + keys + ")";
   }
   sql += ")" + dialect_.tableOptions();
-  run(sql, {});
+  try {
+    run(sql, {});
+  } catch (const DuplicateKey&) {
+    // PostgreSQL's IF NOT EXISTS is not atomic: another session created the table meanwhile
+    // (a unique violation in its catalog). The table exists, which is what was asked.
+  }
 }
 
 }  // namespace busbar::sql

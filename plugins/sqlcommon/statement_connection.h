@@ -24,8 +24,8 @@ class StatementConnection : public Connection {
   uint64_t remove(const std::string& table, const Row& where) override;
   std::optional<Row> findOne(const std::string& table, const Row& where) override;
   std::vector<Row> findAll(const std::string& table, const Row& where,
-                           const FindOptions& options) override;
-  ExecuteResult execute(const std::string& sql, const std::vector<Value>& params) override;
+                           const FindOptions& options = {}) override;
+  ExecuteResult execute(const std::string& sql, const std::vector<Value>& params = {}) override;
   void createTable(const TableSchema& schema) override;
 
  protected:

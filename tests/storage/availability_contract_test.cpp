@@ -1,0 +1,190 @@
+// The storage Connection contract, part 3: what happens when the database is unreachable, slow
+// to answer, busy or drops a session, and how the configuration is checked.
+#include <chrono>
+#include <thread>
+
+#include <Poco/Net/ServerSocket.h>
+#include <gtest/gtest.h>
+
+#include "busbar/errors.h"
+#include "server_process.h"
+#include "storage_backends.h"
+#include "storage_contract.h"
+
+namespace busbar::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Runs `call` and expects StorageUnavailable within `limit` seconds; returns its message.
+template <typename Call>
+std::string expectUnavailableWithin(double limit, Call call) {
+  auto start = Clock::now();
+  std::string message;
+  try {
+    call();
+    ADD_FAILURE() << "no error";
+  } catch (const StorageUnavailable& error) {
+    message = error.what();
+  } catch (const std::exception& error) {
+    ADD_FAILURE() << "expected StorageUnavailable, got: " << error.what();
+  }
+  EXPECT_LT(secondsSince(start), limit) << message;
+  return message;
+}
+
+class AvailabilityContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  const std::string& driver() const { return GetParam(); }
+};
+
+// The server backends only: sessions there can break and time out.
+class ServerAvailabilityContract : public AvailabilityContract {};
+
+TEST_P(AvailabilityContract, UnreachableDatabaseFailsFastWithStorageUnavailable) {
+  std::map<std::string, std::string> overrides{{"port", std::to_string(freePort())},
+                                               {"connect_timeout", "2"}};
+  if (driver() == "sqlite") overrides = {{"sqlite.path", "/dev/null/no/such/folder/x.db"}};
+  expectUnavailableWithin(3.0, [&] {
+    auto connection = openStorage(driver(), overrides);
+    connection->findAll("anything", {});
+  });
+  expectUnavailableWithin(3.0, [&] {
+    auto connection = openStorage(driver(), overrides);
+    connection->transaction([](Connection& tx) { tx.findAll("anything", {}); });
+  });
+}
+
+TEST_P(AvailabilityContract, AllSessionsBusyFailsWithinTheTimeout) {
+  auto connection = openStorage(driver(), {{"pool.max", "1"}, {"pool.min", "1"}});
+  std::atomic<bool> holding{false};
+  std::atomic<bool> release{false};
+  std::thread holder([&] {
+    connection->transaction([&](Connection& tx) {
+      holding = true;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    });
+  });
+  while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // connect_timeout bounds the wait for a free session (2 s for servers, 5 s for sqlite).
+  std::string message = expectUnavailableWithin(
+      driver() == "sqlite" ? 6.5 : 3.5, [&] { connection->execute("SELECT 1 AS one"); });
+  EXPECT_NE(message.find("busy"), std::string::npos) << message;
+  release = true;
+  holder.join();
+  EXPECT_EQ(asInt(connection->execute("SELECT 1 AS one").rows.at(0).at("one")), 1);
+}
+
+TEST_P(AvailabilityContract, ConfigurationMistakesAreConfigErrors) {
+  EXPECT_THROW(openStorage(driver(), {{"no_such_key", "1"}}), ConfigError);
+  EXPECT_THROW(openStorage(driver(), {{"pool.min", "5"}, {"pool.max", "2"}}), ConfigError);
+  EXPECT_THROW(openStorage(driver(), {{"pool.max", "zero"}}), ConfigError);
+  if (driver() != "sqlite") {
+    EXPECT_THROW(openStorage(driver(), {{"database", ""}}), ConfigError);
+    EXPECT_THROW(openStorage(driver(), {{"port", "70000"}}), ConfigError);
+    EXPECT_THROW(openStorage(driver(), {{"connect_timeout", "0"}}), ConfigError);
+  }
+}
+
+TEST_P(ServerAvailabilityContract, MakingTheConnectionDoesNoNetworkIo) {
+  // What init() does must work with the server unreachable (`--check-config`).
+  auto start = Clock::now();
+  auto connection = openStorage(driver(), {{"port", std::to_string(freePort())}});
+  EXPECT_EQ(connection->openSessions(), 0);
+  EXPECT_LT(secondsSince(start), 0.5);
+}
+
+TEST_P(ServerAvailabilityContract, ASilentServerFailsWithinTheConnectTimeout) {
+  // Accepts TCP connections (the kernel does) but never answers, like a hung database.
+  Poco::Net::ServerSocket silent(Poco::Net::SocketAddress("127.0.0.1", 0), 64);
+  auto connection = openStorage(
+      driver(), {{"port", std::to_string(silent.address().port())}, {"connect_timeout", "1"}});
+  expectUnavailableWithin(4.0, [&] { connection->findAll("anything", {}); });
+}
+
+TEST_P(ServerAvailabilityContract, WrongPasswordIsUnavailableAndNeverShown) {
+  const std::string wrong = "wrong-Secret-4711";
+  auto connection = openStorage(driver(), {{"password", wrong}});
+  std::string message =
+      expectUnavailableWithin(3.0, [&] { connection->findAll("anything", {}); });
+  EXPECT_EQ(message.find(wrong), std::string::npos) << message;
+
+  // Nor is the right one, in the errors of a working connection.
+  auto keys = storageKeys(driver());
+  auto working = openStorageFrom(driver(), keys);
+  try {
+    working->execute("SELECT no_such_column FROM no_such_table");
+    ADD_FAILURE() << "no error";
+  } catch (const StorageError& error) {
+    EXPECT_EQ(std::string(error.what()).find(keys.at("password")), std::string::npos);
+  }
+}
+
+TEST_P(ServerAvailabilityContract, ABrokenSessionIsThrownAwayAndServiceResumes) {
+  auto connection = openStorage(driver(), {{"pool.max", "1"}});
+  const std::string whoami =
+      driver() == "mysql" ? "SELECT CONNECTION_ID() AS id" : "SELECT pg_backend_pid() AS id";
+  int64_t first = asInt(connection->execute(whoami).rows.at(0).at("id"));
+
+  // Another session kills ours, as a database restart or a network failure would.
+  auto killer = openStorage(driver());
+  if (driver() == "mysql") {
+    killer->execute("KILL " + std::to_string(first));
+  } else {
+    killer->execute("SELECT pg_terminate_backend(?) AS done", {first});
+  }
+
+  // The next call may fail, but only as StorageUnavailable; then service resumes on a new
+  // session without anyone repairing anything.
+  try {
+    connection->execute(whoami);
+  } catch (const StorageUnavailable&) {
+  }
+  int64_t second = asInt(connection->execute(whoami).rows.at(0).at("id"));
+  EXPECT_NE(first, second);
+  EXPECT_EQ(connection->openSessions(), 1);
+}
+
+TEST_P(ServerAvailabilityContract, ASessionBrokenInsideATransactionFailsItAsUnavailable) {
+  auto connection = openStorage(driver(), {{"pool.max", "1"}});
+  TableSchema schema{uniqueTableName("broken"), {{"id", ColumnType::kText, 64, false}}, {"id"}};
+  connection->createTable(schema);
+  auto killer = openStorage(driver());
+  const std::string whoami =
+      driver() == "mysql" ? "SELECT CONNECTION_ID() AS id" : "SELECT pg_backend_pid() AS id";
+  EXPECT_THROW(connection->transaction([&](Connection& tx) {
+    tx.insert(schema.name, {{"id", std::string("lost")}});
+    int64_t id = asInt(tx.execute(whoami).rows.at(0).at("id"));
+    if (driver() == "mysql") {
+      killer->execute("KILL " + std::to_string(id));
+    } else {
+      killer->execute("SELECT pg_terminate_backend(?) AS done", {id});
+    }
+    tx.insert(schema.name, {{"id", std::string("after")}});
+  }),
+               StorageUnavailable);
+  // Nothing of the broken transaction landed, and the next call works.
+  EXPECT_TRUE(connection->findAll(schema.name, {}).empty());
+  connection->execute("DROP TABLE " + schema.name);
+}
+
+std::vector<std::string> serverDrivers() {
+  std::vector<std::string> drivers;
+  for (const auto& driver : storageDrivers()) {
+    if (driver != "sqlite") drivers.push_back(driver);
+  }
+  return drivers;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AvailabilityContract, ::testing::ValuesIn(storageDrivers()),
+                         driverName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ServerAvailabilityContract);
+INSTANTIATE_TEST_SUITE_P(Backends, ServerAvailabilityContract, ::testing::ValuesIn(serverDrivers()),
+                         driverName);
+
+}  // namespace
+}  // namespace busbar::testing

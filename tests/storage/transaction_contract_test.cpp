@@ -1,0 +1,178 @@
+// The storage Connection contract, part 2: transactions, nesting and concurrent writers, on
+// every backend.
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "busbar/errors.h"
+#include "storage_backends.h"
+#include "storage_contract.h"
+
+namespace busbar::testing {
+namespace {
+
+// Connection tests get the same fixture under another name, so that they list apart.
+class TransactionContract : public StorageContract {};
+
+struct WorkFailed : std::runtime_error {
+  WorkFailed() : std::runtime_error("work failed") {}
+};
+
+TEST_P(TransactionContract, CommitsWhenTheWorkReturns) {
+  connection_->transaction([&](Connection& tx) {
+    EXPECT_EQ(tx.driver(), driver());
+    tx.insert(items_, item("a", "x", 1));
+    tx.insert(items_, item("b", "y", 2));
+    tx.update(items_, {{"count", int64_t{5}}}, {{"id", std::string("a")}});
+    // The transaction reads its own writes.
+    EXPECT_EQ(asInt(tx.findOne(items_, {{"id", std::string("a")}})->at("count")), 5);
+  });
+  EXPECT_EQ(connection_->findAll(items_, {}).size(), 2u);
+}
+
+TEST_P(TransactionContract, RollsBackAndRethrowsWhenTheWorkThrows) {
+  connection_->insert(items_, item("keep", "x", 1));
+  EXPECT_THROW(connection_->transaction([&](Connection& tx) {
+    tx.insert(items_, item("a", "x", 1));
+    tx.update(items_, {{"count", int64_t{99}}}, {{"id", std::string("keep")}});
+    tx.remove(items_, {{"id", std::string("keep")}});
+    throw WorkFailed();
+  }),
+               WorkFailed);
+  auto rows = connection_->findAll(items_, {});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(asInt(rows[0].at("count")), 1);
+}
+
+TEST_P(TransactionContract, StorageErrorsInsideRollBackEverything) {
+  connection_->insert(items_, item("a", "x", 1));
+  EXPECT_THROW(connection_->transaction([&](Connection& tx) {
+    tx.insert(items_, item("b", "y", 2));
+    tx.insert(items_, item("a", "again", 3));
+  }),
+               DuplicateKey);
+  EXPECT_EQ(connection_->findAll(items_, {}).size(), 1u);
+}
+
+TEST_P(TransactionContract, ACaughtDuplicateKeyLetsTheTransactionGoOn) {
+  connection_->insert(items_, item("a", "x", 1));
+  connection_->transaction([&](Connection& tx) {
+    tx.insert(items_, item("b", "y", 2));
+    EXPECT_THROW(tx.insert(items_, item("a", "again", 3)), DuplicateKey);
+    tx.update(items_, {{"name", std::string("updated")}}, {{"id", std::string("a")}});
+  });
+  EXPECT_EQ(connection_->findAll(items_, {}).size(), 2u);
+  EXPECT_EQ(connection_->findOne(items_, {{"id", std::string("a")}})->at("name"),
+            Value(std::string("updated")));
+}
+
+TEST_P(TransactionContract, NestedTransactionsJoinTheOuterOne) {
+  EXPECT_THROW(connection_->transaction([&](Connection& outer) {
+    outer.insert(items_, item("outer", "x", 1));
+    outer.transaction([&](Connection& inner) {
+      inner.insert(items_, item("inner", "y", 2));
+      // The inner one sees the outer's writes: it is the same transaction.
+      EXPECT_TRUE(inner.findOne(items_, {{"id", std::string("outer")}}));
+    });
+    throw WorkFailed();
+  }),
+               WorkFailed);
+  // The inner "commit" did not commit: everything rolled back with the outer transaction.
+  EXPECT_TRUE(connection_->findAll(items_, {}).empty());
+
+  connection_->transaction([&](Connection& outer) {
+    outer.transaction([&](Connection& inner) { inner.insert(items_, item("inner", "y", 2)); });
+    outer.insert(items_, item("outer", "x", 1));
+  });
+  EXPECT_EQ(connection_->findAll(items_, {}).size(), 2u);
+}
+
+TEST_P(TransactionContract, UncommittedWritesAreInvisibleToOthers) {
+  std::atomic<bool> written{false};
+  std::atomic<bool> checked{false};
+  std::thread writer([&] {
+    connection_->transaction([&](Connection& tx) {
+      tx.insert(items_, item("pending", "x", 1));
+      written = true;
+      while (!checked) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    });
+  });
+  while (!written) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_FALSE(connection_->findOne(items_, {{"id", std::string("pending")}}).has_value());
+  checked = true;
+  writer.join();
+  EXPECT_TRUE(connection_->findOne(items_, {{"id", std::string("pending")}}).has_value());
+}
+
+TEST_P(TransactionContract, ConcurrentWritersFromSeveralThreadsAllLand) {
+  constexpr int kThreads = 8;
+  constexpr int kRowsEach = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRowsEach; ++i) {
+        try {
+          std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+          if (i % 2 == 0) {
+            connection_->insert(items_, item(id, "plain", i));
+          } else {
+            connection_->transaction([&](Connection& tx) {
+              tx.insert(items_, item(id, "in tx", i));
+              tx.update(items_, {{"note", std::string("checked")}}, {{"id", id}});
+            });
+          }
+        } catch (const std::exception& error) {
+          ++failures;
+          ADD_FAILURE() << error.what();
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(connection_->findAll(items_, {}).size(), static_cast<std::size_t>(kThreads * kRowsEach));
+  EXPECT_EQ(connection_->findAll(items_, {{"note", std::string("checked")}}).size(),
+            static_cast<std::size_t>(kThreads * (kRowsEach / 2)));
+}
+
+TEST_P(TransactionContract, ConcurrentIncrementsOfOneRowAreNotLost) {
+  connection_->insert(items_, item("counter", "c", 0));
+  constexpr int kThreads = 6;
+  constexpr int kIncrementsEach = 20;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIncrementsEach; ++i) {
+        try {
+          connection_->transaction([&](Connection& tx) {
+            tx.execute("UPDATE " + items_ + " SET count = count + 1 WHERE id = ?",
+                       {std::string("counter")});
+          });
+        } catch (const std::exception& error) {
+          ADD_FAILURE() << error.what();
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(asInt(connection_->findOne(items_, {{"id", std::string("counter")}})->at("count")),
+            kThreads * kIncrementsEach);
+}
+
+TEST_P(TransactionContract, ConnectionsOfOneDatabaseSeeEachOthersCommits) {
+  // A second pool on the same database, as a second server would have.
+  auto other = openStorageFrom(driver(), keys_);
+  connection_->insert(items_, item("shared", "x", 1));
+  EXPECT_TRUE(other->findOne(items_, {{"id", std::string("shared")}}).has_value());
+  other->transaction([&](Connection& tx) { tx.insert(items_, item("back", "y", 2)); });
+  EXPECT_EQ(connection_->findAll(items_, {}).size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TransactionContract, ::testing::ValuesIn(storageDrivers()),
+                         driverName);
+
+}  // namespace
+}  // namespace busbar::testing

@@ -1,0 +1,63 @@
+// AmqpCluster: busbar servers of one test that share a SQLite file and an exchange of their own
+// in the test run's RabbitMQ vhost (BUSBAR_TEST_AMQP_*).
+//
+// Owns its servers and folder; not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+
+#include "raw_amqp_client.h"
+#include "server_process.h"
+
+namespace busbar::testing {
+
+class AmqpCluster {
+ public:
+  // `event_bus` is appended to [event_bus], `amqp` to [amqp].
+  explicit AmqpCluster(const std::string& event_bus = "async_pass_through = true\n",
+                       const std::string& amqp = "");
+
+  const BrokerAddress& broker() const { return broker_; }
+  const std::string& exchange() const { return exchange_; }
+  const std::string& configFile() const { return config_file_; }
+
+  // Starts a server consuming the exchange through a queue of its own; waits until it serves.
+  ServerProcess& startServer();
+
+  // Starts a server whose users repository reads the database on every request, so that its
+  // GET /users is what the database holds.
+  ServerProcess& startDatabaseReader();
+
+ private:
+  std::string config(const std::string& users_section) const;
+
+  BrokerAddress broker_;
+  TempDir dir_;
+  std::string exchange_;
+  std::string event_bus_;
+  std::string amqp_;
+  std::string config_file_;
+  std::vector<std::unique_ptr<ServerProcess>> servers_;
+};
+
+// The body of GET /users from `server`; throws when the status is not 200.
+std::string usersOf(const ServerProcess& server);
+
+// The parsed JSON object in `text`.
+Poco::JSON::Object::Ptr parseJson(const std::string& text);
+
+// An envelope in the documented wire format, as an outside program writes it.
+std::string outsideEnvelope(const std::string& type, const std::string& id,
+                            const std::string& payload_json, int version = 1);
+
+// A fresh UUID v4 in canonical form.
+std::string newUuid();
+
+// Runs `rabbitmqctl ARGS`; throws with its output when it exits non-zero.
+void rabbitmqctl(const std::vector<std::string>& args);
+
+}  // namespace busbar::testing

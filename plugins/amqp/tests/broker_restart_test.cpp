@@ -1,0 +1,111 @@
+// The broker goes away while writes go on: afterwards every server's copy equals the database.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "amqp_cluster.h"
+
+namespace busbar::testing {
+namespace {
+
+// Stops the RabbitMQ application now and starts it again when it goes, whatever happened.
+class BrokerOutage {
+ public:
+  BrokerOutage() { rabbitmqctl({"-q", "stop_app"}); }
+  ~BrokerOutage() { end(); }
+  void end() {
+    if (ended_) return;
+    ended_ = true;
+    rabbitmqctl({"-q", "start_app"});
+    rabbitmqctl({"-q", "await_startup"});
+  }
+
+ private:
+  bool ended_ = false;
+};
+
+// Writes users round-robin on the servers until stopped: creates, renames and deletes.
+class Writer {
+ public:
+  explicit Writer(std::vector<ServerProcess*> servers) : servers_(std::move(servers)) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Writer() { stop(); }
+  void stop() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int done() const { return done_.load(); }
+  int failed() const { return failed_.load(); }
+  std::string lastFailure() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return last_failure_;
+  }
+
+ private:
+  void run() {
+    for (int i = 0; !stopping_; ++i) {
+      ServerProcess& server = *servers_[i % servers_.size()];
+      std::string id = "w" + std::to_string(i % 40);
+      bool remove = i % 7 == 3;
+      try {
+        HttpResult result = remove ? server.request("DELETE", "/users/" + id)
+                                   : server.request("PUT", "/users/" + id,
+                                                    R"({"name":"n)" + std::to_string(i) + "\"}");
+        bool ok = result.status == 200 || result.status == 201 || result.status == 204 ||
+                  (remove && result.status == 404);
+        if (!ok) fail(std::to_string(result.status) + " " + result.body);
+      } catch (const std::exception& error) {
+        fail(error.what());
+      }
+      ++done_;
+    }
+  }
+  void fail(const std::string& why) {
+    ++failed_;
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_failure_ = why;
+  }
+
+  std::vector<ServerProcess*> servers_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> done_{0};
+  std::atomic<int> failed_{0};
+  mutable std::mutex mutex_;
+  std::string last_failure_;
+  std::thread thread_;
+};
+
+TEST(AmqpBrokerRestartTest, EveryCopyEqualsTheDatabaseAfterTheBrokerComesBack) {
+  AmqpCluster cluster;
+  std::vector<ServerProcess*> servers = {&cluster.startServer(), &cluster.startServer(),
+                                         &cluster.startServer()};
+  Writer writer(servers);
+  ASSERT_TRUE(eventually([&] { return writer.done() >= 30; }, std::chrono::seconds(30)));
+  {
+    BrokerOutage outage;
+    int before = writer.done();
+    // Writes keep succeeding while the broker is away: publishing never blocks them.
+    ASSERT_TRUE(eventually([&] { return writer.done() >= before + 30; }, std::chrono::seconds(30)));
+    outage.end();
+    int after = writer.done();
+    ASSERT_TRUE(eventually([&] { return writer.done() >= after + 30; }, std::chrono::seconds(30)));
+  }
+  writer.stop();
+  EXPECT_EQ(writer.failed(), 0) << writer.lastFailure();
+
+  ServerProcess& database = cluster.startDatabaseReader();
+  const std::string expected = usersOf(database);
+  for (ServerProcess* server : servers) {
+    EXPECT_TRUE(eventually([&] { return usersOf(*server) == expected; }, std::chrono::seconds(30)))
+        << "server on port " << server->port() << " has\n"
+        << usersOf(*server) << "\nthe database has\n"
+        << expected << "\n"
+        << server->output();
+  }
+}
+
+}  // namespace
+}  // namespace busbar::testing

@@ -1,0 +1,60 @@
+// `busbar infra create|check|drop` manages the broker objects of the config's exchanges.
+#include <gtest/gtest.h>
+
+#include "amqp_cluster.h"
+
+namespace busbar::testing {
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(AmqpInfraTest, CreateCheckAndDrop) {
+  AmqpCluster cluster("async_pass_through = true\n", "auto_setup = false\n");
+  const std::string& exchange = cluster.exchange();
+  const std::string config = cluster.configFile();
+  std::string output;
+
+  EXPECT_EQ(runBusbar({"infra", "check", "--config", config}, output), 1) << output;
+  EXPECT_TRUE(contains(output, "exchange " + exchange + ": MISSING")) << output;
+
+  ASSERT_EQ(runBusbar({"infra", "create", "--config", config}, output), 0) << output;
+  EXPECT_TRUE(contains(output, "declared exchange " + exchange + " (fanout, durable)")) << output;
+  EXPECT_TRUE(contains(output, "declared queue " + exchange + ".dead")) << output;
+
+  ASSERT_EQ(runBusbar({"infra", "check", "--config", config}, output), 0) << output;
+  EXPECT_TRUE(contains(output, "exchange " + exchange + ": present")) << output;
+  EXPECT_TRUE(contains(output, "exchange " + exchange + ".dead: present")) << output;
+  EXPECT_TRUE(contains(output, "queue " + exchange + ".dead: present")) << output;
+
+  {
+    // Servers with auto_setup = false work on the topology that infra created.
+    ServerProcess& a = cluster.startServer();
+    ServerProcess& b = cluster.startServer();
+    ASSERT_EQ(a.request("PUT", "/users/i", R"({"name":"I"})").status, 201);
+    EXPECT_TRUE(eventually([&] { return b.request("GET", "/users/i").status == 200; },
+                           std::chrono::seconds(15)));
+  }
+
+  ASSERT_EQ(runBusbar({"infra", "drop", "--config", config}, output), 0) << output;
+  EXPECT_TRUE(contains(output, "deleted exchange " + exchange)) << output;
+  EXPECT_TRUE(contains(output, "deleted queue " + exchange + ".dead")) << output;
+  EXPECT_EQ(runBusbar({"infra", "check", "--config", config}, output), 1) << output;
+  EXPECT_TRUE(contains(output, "exchange " + exchange + ": MISSING")) << output;
+}
+
+TEST(AmqpInfraTest, CheckConfigAndInfraNeedNoBrokerForConfigErrors) {
+  TempDir dir;
+  std::string config = dir.write(
+      "host.conf",
+      "[host]\nplugins = amqp, sqlite, users\n[event_bus]\ntransport = amqp\n"
+      "exchanges.events = x\nrouter._all = events\n[amqp]\nhots = typo\n"
+      "[storage]\ndriver = sqlite\nsqlite.path = " + dir.path() + "/busbar.db\n");
+  std::string output;
+  EXPECT_EQ(runBusbar({"--config", config, "--check-config"}, output), 2) << output;
+  EXPECT_TRUE(contains(output, "[amqp] hots is not a known key")) << output;
+}
+
+}  // namespace
+}  // namespace busbar::testing

@@ -41,8 +41,8 @@ AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::st
     throw AmqpError("cannot create a TCP socket for " + where);
   }
   timeval connect_timeout = toTimeval(settings.connect_timeout);
-  int status = amqp_socket_open_noblock(socket, settings.host.c_str(), settings.port,
-                                        &connect_timeout);
+  int status =
+      amqp_socket_open_noblock(socket, settings.host.c_str(), settings.port, &connect_timeout);
   if (status != AMQP_STATUS_OK) {
     amqp_destroy_connection(state_);
     throw AmqpError("cannot connect to " + where + ": " + libraryReason(status));
@@ -111,17 +111,17 @@ void AmqpConnection::checkReply(amqp_channel_t channel, const std::string& what)
     auto* close = static_cast<amqp_channel_close_t*>(reply.reply.decoded);
     amqp_channel_close_ok_t close_ok{};
     amqp_send_method(state_, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
-    throw AmqpChannelClosed(what + ": " + std::to_string(close->reply_code) + " " +
-                                textOf(close->reply_text),
-                            close->reply_code);
+    throw AmqpChannelClosed(
+        what + ": " + std::to_string(close->reply_code) + " " + textOf(close->reply_text),
+        close->reply_code);
   }
   if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
     auto* close = static_cast<amqp_connection_close_t*>(reply.reply.decoded);
     amqp_connection_close_ok_t close_ok{};
     amqp_send_method(state_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &close_ok);
     usable_ = false;
-    throw AmqpError(what + ": broker closed the connection: " +
-                    std::to_string(close->reply_code) + " " + textOf(close->reply_text));
+    throw AmqpError(what + ": broker closed the connection: " + std::to_string(close->reply_code) +
+                    " " + textOf(close->reply_text));
   }
   usable_ = false;
   throw AmqpError(what + ": unexpected method " + std::to_string(reply.reply.id));
@@ -136,9 +136,8 @@ void AmqpConnection::throwIfClosing(const amqp_frame_t& frame) {
     int code = close->reply_code;
     amqp_channel_close_ok_t close_ok{};
     amqp_send_method(state_, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
-    throw AmqpChannelClosed("broker closed channel " + std::to_string(frame.channel) + ": " +
-                                reason,
-                            code);
+    throw AmqpChannelClosed(
+        "broker closed channel " + std::to_string(frame.channel) + ": " + reason, code);
   }
   if (method.id == AMQP_CONNECTION_CLOSE_METHOD) {
     auto* close = static_cast<amqp_connection_close_t*>(method.decoded);
@@ -163,10 +162,9 @@ void AmqpConnection::declareFanoutExchange(amqp_channel_t channel, const std::st
 }
 
 std::string AmqpConnection::declareQueue(amqp_channel_t channel, const QueueSpec& spec) {
-  amqp_queue_declare_ok_t* declared =
-      amqp_queue_declare(state_, channel, bytesOf(spec.name), spec.passive ? 1 : 0,
-                         spec.durable ? 1 : 0, spec.exclusive ? 1 : 0, spec.auto_delete ? 1 : 0,
-                         amqp_empty_table);
+  amqp_queue_declare_ok_t* declared = amqp_queue_declare(
+      state_, channel, bytesOf(spec.name), spec.passive ? 1 : 0, spec.durable ? 1 : 0,
+      spec.exclusive ? 1 : 0, spec.auto_delete ? 1 : 0, amqp_empty_table);
   checkReply(channel, std::string(spec.passive ? "queue " : "cannot declare queue ") +
                           (spec.name.empty() ? "(server-named)" : spec.name));
   return textOf(declared->queue);
@@ -253,8 +251,8 @@ void AmqpConnection::publish(amqp_channel_t channel, const OutgoingMessage& mess
     properties.headers.num_entries = static_cast<int>(headers.size());
     properties.headers.entries = headers.data();
   }
-  checkStatus(amqp_basic_publish(state_, channel, bytesOf(message.exchange), amqp_empty_bytes, 0,
-                                 0, &properties, bytesOf(message.body)),
+  checkStatus(amqp_basic_publish(state_, channel, bytesOf(message.exchange), amqp_empty_bytes, 0, 0,
+                                 &properties, bytesOf(message.body)),
               "cannot publish to exchange " + message.exchange);
 }
 

@@ -3,8 +3,8 @@
 namespace busbar::amqp {
 
 AmqpSettings readAmqpSettings(const ConfigSection& section) {
-  section.rejectUnknownKeys({"host", "port", "vhost", "user", "password", "heartbeat",
-                             "auto_setup", "retries", "queue_capacity"});
+  section.rejectUnknownKeys({"host", "port", "vhost", "user", "password", "heartbeat", "auto_setup",
+                             "retries", "queue_capacity"});
   AmqpSettings settings;
   ConnectionSettings& connection = settings.connection;
   connection.host = section.getString("host", "127.0.0.1");

@@ -12,8 +12,8 @@ namespace busbar::amqp {
 
 struct AmqpSettings {
   ConnectionSettings connection;
-  bool auto_setup = true;  // declare exchanges and dead-letter topology at start
-  int retries = 3;         // deliveries of a failing event before it is dead-lettered
+  bool auto_setup = true;         // declare exchanges and dead-letter topology at start
+  int retries = 3;                // deliveries of a failing event before it is dead-lettered
   size_t queue_capacity = 10000;  // events waiting to be published
 };
 

@@ -4,8 +4,8 @@
 
 namespace busbar::amqp {
 
-AmqpTransport::AmqpTransport(const AmqpSettings& settings, const HostInfo& host,
-                             InboundSink& sink, Poco::Logger& logger)
+AmqpTransport::AmqpTransport(const AmqpSettings& settings, const HostInfo& host, InboundSink& sink,
+                             Poco::Logger& logger)
     : sink_(sink) {
   if (!host.consumed.empty()) {
     ConsumerOptions consumer;

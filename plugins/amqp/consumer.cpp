@@ -40,8 +40,8 @@ AmqpConsumer::AmqpConsumer(ConsumerOptions options, InboundSink& sink, Poco::Log
 AmqpConsumer::~AmqpConsumer() { stop(); }
 
 std::unique_ptr<AmqpConnection> AmqpConsumer::connect() {
-  auto connection =
-      std::make_unique<AmqpConnection>(options_.connection, "busbar consumer " + options_.server_id);
+  auto connection = std::make_unique<AmqpConnection>(options_.connection,
+                                                     "busbar consumer " + options_.server_id);
   connection->openChannel(kConsumeChannel);
   connection->setPrefetch(kConsumeChannel, options_.prefetch);
   exchange_by_consumer_tag_.clear();
@@ -60,8 +60,7 @@ std::unique_ptr<AmqpConnection> AmqpConsumer::connect() {
     std::string queue = connection->declareQueue(kConsumeChannel, spec);
     connection->bindQueue(kConsumeChannel, queue, consumed.exchange);
     exchange_by_consumer_tag_[connection->consume(kConsumeChannel, queue)] = consumed.exchange;
-    logger_.information("amqp consuming exchange " + consumed.exchange + " through queue " +
-                        queue);
+    logger_.information("amqp consuming exchange " + consumed.exchange + " through queue " + queue);
   }
   return connection;
 }
@@ -71,8 +70,7 @@ void AmqpConsumer::start() {
   try {
     connection_ = connect();
   } catch (const std::exception& error) {
-    logger_.warning(std::string("amqp consumer: ") + error.what() +
-                    "; retrying in the background");
+    logger_.warning(std::string("amqp consumer: ") + error.what() + "; retrying in the background");
     connection_.reset();
     missed_events_ = true;
   }

@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include <amqp.h>
 #include <Poco/Logger.h>
+#include <amqp.h>
 
 #include "amqp_connection.h"
 #include "busbar/plugin.h"

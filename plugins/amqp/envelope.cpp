@@ -81,7 +81,8 @@ std::string encodeEnvelope(const Event& event) {
   envelope.set("occurred_on", formatRfc3339(event.occurred_on));
   envelope.set("origin", event.origin);
   envelope.set("version", static_cast<Poco::Int64>(event.version));
-  envelope.set("payload", event.payload ? event.payload : Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+  envelope.set("payload",
+               event.payload ? event.payload : Poco::JSON::Object::Ptr(new Poco::JSON::Object));
   std::ostringstream out;
   envelope.stringify(out);
   return out.str();
@@ -121,9 +122,10 @@ Event decodeEnvelope(const std::string& body, const EnvelopeLimits& limits) {
   Event event;
   event.type = requireString(*envelope, "type");
   if (!isEventTypeName(event.type)) {
-    throw EnvelopeError("envelope \"type\" must start with a letter and hold only letters, digits, "
-                        "'_', '.' or '-', at most " + std::to_string(kMaxTypeLength) +
-                        " characters");
+    throw EnvelopeError(
+        "envelope \"type\" must start with a letter and hold only letters, digits, "
+        "'_', '.' or '-', at most " +
+        std::to_string(kMaxTypeLength) + " characters");
   }
   event.id = requireString(*envelope, "id");
   if (!isCanonicalUuid(event.id)) {

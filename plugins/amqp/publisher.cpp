@@ -107,8 +107,8 @@ void AmqpPublisher::run() {
     try {
       connection = connect();
       backoff.reset();
-      if (was_connected) logger_.information("amqp publisher reconnected to " +
-                                             describe(options_.connection));
+      if (was_connected)
+        logger_.information("amqp publisher reconnected to " + describe(options_.connection));
       was_connected = true;
       requeueUnconfirmed();
       pump(*connection);

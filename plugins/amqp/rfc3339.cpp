@@ -29,8 +29,7 @@ int readDigits(const std::string& text, size_t& position, size_t count, const ch
 
 void expect(const std::string& text, size_t& position, char wanted, const char* after) {
   if (position >= text.size() || text[position] != wanted) {
-    throw std::invalid_argument(std::string("timestamp lacks '") + wanted + "' after the " +
-                                after);
+    throw std::invalid_argument(std::string("timestamp lacks '") + wanted + "' after the " + after);
   }
   ++position;
 }
@@ -107,7 +106,8 @@ Poco::Timestamp parseRfc3339(const std::string& text) {
   Poco::DateTime local(year, month, day, hour, minute, second, microsecond / 1000,
                        microsecond % 1000);
   Poco::Timestamp utc = local.timestamp();
-  utc -= static_cast<Poco::Timestamp::TimeDiff>(offset_minutes) * 60 * Poco::Timestamp::resolution();
+  utc -=
+      static_cast<Poco::Timestamp::TimeDiff>(offset_minutes) * 60 * Poco::Timestamp::resolution();
   return utc;
 }
 

@@ -4,8 +4,7 @@ namespace busbar::amqp {
 
 std::string deadLetterName(const std::string& exchange) { return exchange + ".dead"; }
 
-std::vector<std::string> declareExchangeTopology(AmqpConnection& connection,
-                                                 amqp_channel_t channel,
+std::vector<std::string> declareExchangeTopology(AmqpConnection& connection, amqp_channel_t channel,
                                                  const std::string& exchange) {
   const std::string dead = deadLetterName(exchange);
   connection.declareFanoutExchange(channel, exchange, false);

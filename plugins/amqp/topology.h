@@ -17,8 +17,7 @@ std::string deadLetterName(const std::string& exchange);
 
 // Declares X, X.dead and the queue X.dead with its binding on `channel`. Returns one line per
 // object. Throws AmqpError with the broker's reason (e.g. X exists with another type).
-std::vector<std::string> declareExchangeTopology(AmqpConnection& connection,
-                                                 amqp_channel_t channel,
+std::vector<std::string> declareExchangeTopology(AmqpConnection& connection, amqp_channel_t channel,
                                                  const std::string& exchange);
 
 }  // namespace busbar::amqp

@@ -16,8 +16,8 @@ namespace {
 // Unique within the run's vhost, which may hold earlier tests' exchanges.
 std::string uniqueExchangeName() {
   static std::atomic<int> counter{0};
-  return "busbar.test." + std::to_string(Poco::Process::id()) + "." +
-         std::to_string(++counter) + "." + newUuid().substr(0, 8);
+  return "busbar.test." + std::to_string(Poco::Process::id()) + "." + std::to_string(++counter) +
+         "." + newUuid().substr(0, 8);
 }
 
 }  // namespace
@@ -32,18 +32,17 @@ AmqpCluster::AmqpCluster(const std::string& event_bus, const std::string& amqp)
 
 std::string AmqpCluster::config(const std::string& users_section) const {
   return "[host]\nplugins = amqp, sqlite, users\n"
-         "[event_bus]\ntransport = amqp\nexchanges.events = " + exchange_ +
-         "\nrouter._all = events\n" + event_bus_ +
-         "[amqp]\nhost = " + broker_.host + "\nport = " + std::to_string(broker_.port) +
-         "\nvhost = " + broker_.vhost + "\nuser = " + broker_.user +
-         "\npassword = " + broker_.password + "\nheartbeat = 5\n" + amqp_ +
-         "[storage]\ndriver = sqlite\nsqlite.path = " + dir_.path() + "/busbar.db\n" +
+         "[event_bus]\ntransport = amqp\nexchanges.events = " +
+         exchange_ + "\nrouter._all = events\n" + event_bus_ + "[amqp]\nhost = " + broker_.host +
+         "\nport = " + std::to_string(broker_.port) + "\nvhost = " + broker_.vhost +
+         "\nuser = " + broker_.user + "\npassword = " + broker_.password + "\nheartbeat = 5\n" +
+         amqp_ + "[storage]\ndriver = sqlite\nsqlite.path = " + dir_.path() + "/busbar.db\n" +
          users_section;
 }
 
 ServerProcess& AmqpCluster::startServer() {
-  servers_.push_back(
-      std::make_unique<ServerProcess>(config_file_, std::vector<std::string>{"--exchange", "events"}));
+  servers_.push_back(std::make_unique<ServerProcess>(
+      config_file_, std::vector<std::string>{"--exchange", "events"}));
   servers_.back()->start();
   return *servers_.back();
 }
@@ -80,7 +79,8 @@ std::string outsideEnvelope(const std::string& type, const std::string& id,
 
 void rabbitmqctl(const std::vector<std::string>& args) {
   Poco::Pipe output;
-  Poco::ProcessHandle handle = Poco::Process::launch("rabbitmqctl", args, nullptr, &output, &output);
+  Poco::ProcessHandle handle =
+      Poco::Process::launch("rabbitmqctl", args, nullptr, &output, &output);
   Poco::PipeInputStream stream(output);
   std::string text;
   Poco::StreamCopier::copyToString(stream, text);

@@ -28,7 +28,8 @@ TEST(AmqpDeadLetterTest, MalformedMessagesAndFailingSubscribersAreDeadLettered) 
 
   // Each server has its own queue, so each dead-letters both messages.
   ASSERT_TRUE(eventually([&] { return client.messageCount(dead) == 4; }, kDeadline))
-      << "dead letters: " << client.messageCount(dead) << "\n" << a.output();
+      << "dead letters: " << client.messageCount(dead) << "\n"
+      << a.output();
   int invalid = 0;
   int failed = 0;
   for (int i = 0; i < 4; ++i) {
@@ -55,7 +56,8 @@ TEST(AmqpDeadLetterTest, MalformedMessagesAndFailingSubscribersAreDeadLettered) 
   EXPECT_EQ(failed, 2);
   // Acknowledged, not redelivered: nothing new arrives, and the servers still serve events.
   ASSERT_EQ(b.request("PUT", "/users/after", R"({"name":"After"})").status, 201);
-  EXPECT_TRUE(eventually([&] { return a.request("GET", "/users/after").status == 200; }, kDeadline));
+  EXPECT_TRUE(
+      eventually([&] { return a.request("GET", "/users/after").status == 200; }, kDeadline));
   EXPECT_EQ(client.messageCount(dead), 0u);
 }
 
@@ -66,13 +68,14 @@ TEST(AmqpDeadLetterTest, EventsFromAnOutsideClientAreConsumed) {
   RawAmqpClient client(cluster.broker());
 
   const std::string event_id = newUuid();
-  client.publish(cluster.exchange(),
-                 outsideEnvelope("UserWasCreated", event_id,
-                                 R"({"id":"ext-1","name":"From outside","email":null,"version":1})"),
-                 "UserWasCreated", event_id, "outside-client");
+  client.publish(
+      cluster.exchange(),
+      outsideEnvelope("UserWasCreated", event_id,
+                      R"({"id":"ext-1","name":"From outside","email":null,"version":1})"),
+      "UserWasCreated", event_id, "outside-client");
   for (ServerProcess* server : {&a, &b}) {
-    EXPECT_TRUE(eventually([&] { return server->request("GET", "/users/ext-1").status == 200; },
-                           kDeadline))
+    EXPECT_TRUE(
+        eventually([&] { return server->request("GET", "/users/ext-1").status == 200; }, kDeadline))
         << server->output();
     EXPECT_EQ(parseJson(server->request("GET", "/users/ext-1").body)->getValue<std::string>("name"),
               "From outside");

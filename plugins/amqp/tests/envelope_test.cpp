@@ -75,7 +75,8 @@ TEST(EnvelopeTest, AcceptsWhatOtherLanguagesWrite) {
   // Offsets, other fraction lengths, extra fields and whitespace are fine.
   Event event = decodeEnvelope(
       " {\"payload\":{},\"version\":0,\"origin\":\"php-worker\",\"extra\":[1,2],"
-      "\"occurred_on\":\"2024-05-01T14:34:56+02:00\",\"id\":\"3F1C2A4E-8B7D-4C1E-9A2B-5D6E7F8A9B0C\","
+      "\"occurred_on\":\"2024-05-01T14:34:56+02:00\",\"id\":\"3F1C2A4E-8B7D-4C1E-9A2B-"
+      "5D6E7F8A9B0C\","
       "\"type\":\"Order.Placed\"}\n");
   EXPECT_EQ(event.type, "Order.Placed");
   EXPECT_EQ(event.occurred_on, parseRfc3339("2024-05-01T12:34:56Z"));
@@ -85,8 +86,7 @@ TEST(EnvelopeTest, AcceptsWhatOtherLanguagesWrite) {
 
 TEST(EnvelopeTest, RejectsMissingFields) {
   for (const char* field : {"type", "id", "occurred_on", "origin", "version", "payload"}) {
-    EXPECT_EQ(decodeError(envelopeWith(field, "")),
-              std::string("envelope lacks \"") + field + "\"")
+    EXPECT_EQ(decodeError(envelopeWith(field, "")), std::string("envelope lacks \"") + field + "\"")
         << field;
   }
 }
@@ -97,10 +97,13 @@ TEST(EnvelopeTest, RejectsWrongTypes) {
   EXPECT_EQ(decodeError(envelopeWith("occurred_on", "1714566896")),
             "envelope \"occurred_on\" must be a string");
   EXPECT_EQ(decodeError(envelopeWith("origin", "[\"a\"]")), "envelope \"origin\" must be a string");
-  EXPECT_EQ(decodeError(envelopeWith("version", "\"3\"")), "envelope \"version\" must be an integer");
+  EXPECT_EQ(decodeError(envelopeWith("version", "\"3\"")),
+            "envelope \"version\" must be an integer");
   EXPECT_EQ(decodeError(envelopeWith("version", "3.5")), "envelope \"version\" must be an integer");
-  EXPECT_EQ(decodeError(envelopeWith("version", "true")), "envelope \"version\" must be an integer");
-  EXPECT_EQ(decodeError(envelopeWith("payload", "[]")), "envelope \"payload\" must be a JSON object");
+  EXPECT_EQ(decodeError(envelopeWith("version", "true")),
+            "envelope \"version\" must be an integer");
+  EXPECT_EQ(decodeError(envelopeWith("payload", "[]")),
+            "envelope \"payload\" must be a JSON object");
   EXPECT_EQ(decodeError(envelopeWith("payload", "\"{}\"")),
             "envelope \"payload\" must be a JSON object");
 }
@@ -119,22 +122,28 @@ TEST(EnvelopeTest, RejectsBadValues) {
             "envelope \"id\" must be a UUID (8-4-4-4-12 hex digits)");
   EXPECT_NE(decodeError(envelopeWith("origin", "\"\"")).find("\"origin\" must be 1 to 255"),
             std::string::npos);
-  EXPECT_NE(decodeError(envelopeWith("origin", "\"a\\nb\"")).find("\"origin\""),
-            std::string::npos);
+  EXPECT_NE(decodeError(envelopeWith("origin", "\"a\\nb\"")).find("\"origin\""), std::string::npos);
   EXPECT_NE(decodeError(envelopeWith("origin", "\"" + std::string(256, 'o') + "\"")).find("origin"),
             std::string::npos);
-  EXPECT_EQ(decodeError(envelopeWith("version", "-1")), "envelope \"version\" must not be negative");
+  EXPECT_EQ(decodeError(envelopeWith("version", "-1")),
+            "envelope \"version\" must not be negative");
   EXPECT_EQ(decodeError(envelopeWith("version", "18446744073709551615")),
             "envelope \"version\" is larger than a signed 64-bit integer");
 }
 
 TEST(EnvelopeTest, RejectsBadTimestamps) {
-  const char* bad[] = {"\"2024-05-01\"",           "\"2024-05-01 12:34:56Z\"",
-                       "\"2024-05-01T12:34:56\"",  "\"2024-13-01T12:34:56Z\"",
-                       "\"2023-02-29T12:34:56Z\"", "\"2024-05-01T24:00:00Z\"",
-                       "\"2024-05-01T12:60:00Z\"", "\"2024-05-01T12:34:56.Z\"",
-                       "\"2024-05-01T12:34:56Zjunk\"", "\"yesterday\"",
-                       "\"2024-05-01T12:34:56+2:00\"", "\"\""};
+  const char* bad[] = {"\"2024-05-01\"",
+                       "\"2024-05-01 12:34:56Z\"",
+                       "\"2024-05-01T12:34:56\"",
+                       "\"2024-13-01T12:34:56Z\"",
+                       "\"2023-02-29T12:34:56Z\"",
+                       "\"2024-05-01T24:00:00Z\"",
+                       "\"2024-05-01T12:60:00Z\"",
+                       "\"2024-05-01T12:34:56.Z\"",
+                       "\"2024-05-01T12:34:56Zjunk\"",
+                       "\"yesterday\"",
+                       "\"2024-05-01T12:34:56+2:00\"",
+                       "\"\""};
   for (const char* value : bad) {
     std::string error = decodeError(envelopeWith("occurred_on", value));
     EXPECT_EQ(error.rfind("envelope \"occurred_on\" is not RFC 3339: ", 0), 0u)
@@ -157,11 +166,14 @@ TEST(EnvelopeTest, RejectsWhatIsNotAJsonObject) {
 TEST(EnvelopeTest, RejectsInvalidUtf8) {
   std::string body = envelopeWith("origin", "\"caf\xC3\"");  // cut-off sequence
   EXPECT_EQ(decodeError(body).rfind("envelope is not valid UTF-8 (at byte ", 0), 0u);
-  EXPECT_EQ(decodeError(envelopeWith("origin", "\"\xC0\xAF\"")).rfind("envelope is not valid UTF-8", 0),
-            0u);  // overlong '/'
-  EXPECT_EQ(decodeError(envelopeWith("origin", "\"\xED\xA0\x80\"")).rfind("envelope is not valid UTF-8", 0),
+  EXPECT_EQ(
+      decodeError(envelopeWith("origin", "\"\xC0\xAF\"")).rfind("envelope is not valid UTF-8", 0),
+      0u);  // overlong '/'
+  EXPECT_EQ(decodeError(envelopeWith("origin", "\"\xED\xA0\x80\""))
+                .rfind("envelope is not valid UTF-8", 0),
             0u);  // a UTF-16 surrogate
-  EXPECT_EQ(decodeError(envelopeWith("origin", "\"\xF4\x90\x80\x80\"")).rfind("envelope is not valid UTF-8", 0),
+  EXPECT_EQ(decodeError(envelopeWith("origin", "\"\xF4\x90\x80\x80\""))
+                .rfind("envelope is not valid UTF-8", 0),
             0u);  // above U+10FFFF
   EXPECT_EQ(decodeError(envelopeWith("origin", "\"\xFF\"")).rfind("envelope is not valid UTF-8", 0),
             0u);
@@ -169,7 +181,8 @@ TEST(EnvelopeTest, RejectsInvalidUtf8) {
 }
 
 TEST(EnvelopeTest, RejectsHugeBodies) {
-  std::string big = envelopeWith("payload", "{\"blob\":\"" + std::string(2 * 1024 * 1024, 'x') + "\"}");
+  std::string big =
+      envelopeWith("payload", "{\"blob\":\"" + std::string(2 * 1024 * 1024, 'x') + "\"}");
   EXPECT_EQ(decodeError(big).rfind("envelope is " + std::to_string(big.size()) +
                                        " bytes, more than the limit of 1048576",
                                    0),
@@ -199,8 +212,7 @@ TEST(EnvelopeTest, CanonicalUuid) {
 
 TEST(Rfc3339Test, FormatsUtcWithMilliseconds) {
   EXPECT_EQ(formatRfc3339(Poco::Timestamp(0)), "1970-01-01T00:00:00.000Z");
-  EXPECT_EQ(formatRfc3339(parseRfc3339("2024-05-01T12:34:56.789123Z")),
-            "2024-05-01T12:34:56.789Z");
+  EXPECT_EQ(formatRfc3339(parseRfc3339("2024-05-01T12:34:56.789123Z")), "2024-05-01T12:34:56.789Z");
   EXPECT_EQ(formatRfc3339(parseRfc3339("2024-05-01T00:30:00-01:30")), "2024-05-01T02:00:00.000Z");
 }
 

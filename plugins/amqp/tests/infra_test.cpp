@@ -46,11 +46,12 @@ TEST(AmqpInfraTest, CreateCheckAndDrop) {
 
 TEST(AmqpInfraTest, CheckConfigAndInfraNeedNoBrokerForConfigErrors) {
   TempDir dir;
-  std::string config = dir.write(
-      "host.conf",
-      "[host]\nplugins = amqp, sqlite, users\n[event_bus]\ntransport = amqp\n"
-      "exchanges.events = x\nrouter._all = events\n[amqp]\nhots = typo\n"
-      "[storage]\ndriver = sqlite\nsqlite.path = " + dir.path() + "/busbar.db\n");
+  std::string config =
+      dir.write("host.conf",
+                "[host]\nplugins = amqp, sqlite, users\n[event_bus]\ntransport = amqp\n"
+                "exchanges.events = x\nrouter._all = events\n[amqp]\nhots = typo\n"
+                "[storage]\ndriver = sqlite\nsqlite.path = " +
+                    dir.path() + "/busbar.db\n");
   std::string output;
   EXPECT_EQ(runBusbar({"--config", config, "--check-config"}, output), 2) << output;
   EXPECT_TRUE(contains(output, "[amqp] hots is not a known key")) << output;

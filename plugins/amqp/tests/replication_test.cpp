@@ -29,9 +29,10 @@ TEST(AmqpReplicationTest, PutAndDeleteOnAnyServerAreVisibleOnTheOthers) {
 
   ASSERT_EQ(a.request("PUT", "/users/ada", R"({"name":"Ada","email":"ada@example.org"})").status,
             201);
-  EXPECT_TRUE(eventually([&] { return nameOn(b, "ada") == "Ada" && nameOn(c, "ada") == "Ada"; },
-                         kDeadline))
-      << "b: " << nameOn(b, "ada") << ", c: " << nameOn(c, "ada") << "\n" << b.output();
+  EXPECT_TRUE(
+      eventually([&] { return nameOn(b, "ada") == "Ada" && nameOn(c, "ada") == "Ada"; }, kDeadline))
+      << "b: " << nameOn(b, "ada") << ", c: " << nameOn(c, "ada") << "\n"
+      << b.output();
 
   ASSERT_EQ(b.request("PUT", "/users/ada", R"({"name":"Ada L."})").status, 200);
   EXPECT_TRUE(eventually(
@@ -39,10 +40,12 @@ TEST(AmqpReplicationTest, PutAndDeleteOnAnyServerAreVisibleOnTheOthers) {
   EXPECT_EQ(parseJson(c.request("GET", "/users/ada").body)->getValue<int>("version"), 2);
 
   ASSERT_EQ(c.request("DELETE", "/users/ada").status, 204);
-  EXPECT_TRUE(eventually([&] {
-    return a.request("GET", "/users/ada").status == 404 &&
-           b.request("GET", "/users/ada").status == 404;
-  }, kDeadline));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return a.request("GET", "/users/ada").status == 404 &&
+               b.request("GET", "/users/ada").status == 404;
+      },
+      kDeadline));
   EXPECT_EQ(usersOf(a), R"({"users":[]})");
 }
 

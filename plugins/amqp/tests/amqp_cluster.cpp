@@ -35,14 +35,15 @@ std::string AmqpCluster::config(const std::string& users_section) const {
          "[event_bus]\ntransport = amqp\nexchanges.events = " +
          exchange_ + "\nrouter._all = events\n" + event_bus_ + "[amqp]\nhost = " + broker_.host +
          "\nport = " + std::to_string(broker_.port) + "\nvhost = " + broker_.vhost +
-         "\nuser = " + broker_.user + "\npassword = " + broker_.password + "\nheartbeat = 5\n" +
-         amqp_ + "[storage]\ndriver = sqlite\nsqlite.path = " + dir_.path() + "/busbar.db\n" +
+         "\nuser = " + broker_.user + "\npassword = " + broker_.password + "\n" + amqp_ +
+         "[storage]\ndriver = sqlite\nsqlite.path = " + dir_.path() + "/busbar.db\n" +
          users_section;
 }
 
-ServerProcess& AmqpCluster::startServer() {
-  servers_.push_back(std::make_unique<ServerProcess>(
-      config_file_, std::vector<std::string>{"--exchange", "events"}));
+ServerProcess& AmqpCluster::startServer(const std::string& consume) {
+  std::vector<std::string> args;
+  if (!consume.empty()) args = {"--exchange", consume};
+  servers_.push_back(std::make_unique<ServerProcess>(config_file_, args));
   servers_.back()->start();
   return *servers_.back();
 }
@@ -77,7 +78,7 @@ std::string outsideEnvelope(const std::string& type, const std::string& id,
          std::to_string(version) + R"(,"payload":)" + payload_json + "}";
 }
 
-void rabbitmqctl(const std::vector<std::string>& args) {
+std::string rabbitmqctl(const std::vector<std::string>& args) {
   Poco::Pipe output;
   Poco::ProcessHandle handle =
       Poco::Process::launch("rabbitmqctl", args, nullptr, &output, &output);
@@ -90,6 +91,7 @@ void rabbitmqctl(const std::vector<std::string>& args) {
     for (const auto& arg : args) command += " " + arg;
     throw std::runtime_error(command + " exited " + std::to_string(code) + ": " + text);
   }
+  return text;
 }
 
 }  // namespace busbar::testing

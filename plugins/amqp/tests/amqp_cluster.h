@@ -25,8 +25,9 @@ class AmqpCluster {
   const std::string& exchange() const { return exchange_; }
   const std::string& configFile() const { return config_file_; }
 
-  // Starts a server consuming the exchange through a queue of its own; waits until it serves.
-  ServerProcess& startServer();
+  // Starts a server with `--exchange consume` (by default a queue of its own; "events:NAME"
+  // shares the durable queue NAME; empty: consumes nothing). Waits until it serves.
+  ServerProcess& startServer(const std::string& consume = "events");
 
   // Starts a server whose users repository reads the database on every request, so that its
   // GET /users is what the database holds.
@@ -57,7 +58,7 @@ std::string outsideEnvelope(const std::string& type, const std::string& id,
 // A fresh UUID v4 in canonical form.
 std::string newUuid();
 
-// Runs `rabbitmqctl ARGS`; throws with its output when it exits non-zero.
-void rabbitmqctl(const std::vector<std::string>& args);
+// Runs `rabbitmqctl ARGS` and returns its output; throws with it when it exits non-zero.
+std::string rabbitmqctl(const std::vector<std::string>& args);
 
 }  // namespace busbar::testing

@@ -112,6 +112,13 @@ std::optional<ReceivedMessage> RawAmqpClient::get(const std::string& queue) {
     received.message_id = textOf(properties.message_id);
   }
   if (properties._flags & AMQP_BASIC_APP_ID_FLAG) received.app_id = textOf(properties.app_id);
+  if (properties._flags & AMQP_BASIC_CONTENT_TYPE_FLAG) {
+    received.content_type = textOf(properties.content_type);
+  }
+  if (properties._flags & AMQP_BASIC_DELIVERY_MODE_FLAG) {
+    received.delivery_mode = properties.delivery_mode;
+  }
+  if (properties._flags & AMQP_BASIC_TIMESTAMP_FLAG) received.timestamp = properties.timestamp;
   if (properties._flags & AMQP_BASIC_HEADERS_FLAG) {
     for (int i = 0; i < properties.headers.num_entries; ++i) {
       const amqp_table_entry_t& entry = properties.headers.entries[i];
@@ -131,6 +138,23 @@ uint32_t RawAmqpClient::messageCount(const std::string& queue) {
       amqp_queue_declare(state_, kChannel, bytesOf(queue), 1, 0, 0, 0, amqp_empty_table);
   check("queue " + queue);
   return declared->message_count;
+}
+
+void RawAmqpClient::declareExchange(const std::string& exchange) {
+  amqp_exchange_declare(state_, kChannel, bytesOf(exchange), amqp_cstring_bytes("fanout"), 0, 1, 0,
+                        0, amqp_empty_table);
+  check("exchange.declare " + exchange);
+}
+
+std::string RawAmqpClient::declareQueueBoundTo(const std::string& exchange) {
+  amqp_queue_declare_ok_t* declared =
+      amqp_queue_declare(state_, kChannel, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
+  check("queue.declare");
+  std::string queue = textOf(declared->queue);
+  amqp_queue_bind(state_, kChannel, bytesOf(queue), bytesOf(exchange), amqp_empty_bytes,
+                  amqp_empty_table);
+  check("queue.bind " + queue + " to " + exchange);
+  return queue;
 }
 
 }  // namespace busbar::testing

@@ -30,6 +30,9 @@ struct ReceivedMessage {
   std::string type;
   std::string message_id;
   std::string app_id;
+  std::string content_type;
+  int delivery_mode = 0;
+  uint64_t timestamp = 0;
   std::map<std::string, std::string> string_headers;
   std::map<std::string, int64_t> integer_headers;
 };
@@ -52,6 +55,12 @@ class RawAmqpClient {
 
   // The number of ready messages in `queue`; throws when it does not exist.
   uint32_t messageCount(const std::string& queue);
+
+  // Declares `exchange` as busbar does (fanout, durable).
+  void declareExchange(const std::string& exchange);
+
+  // A server-named queue of this client, bound to `exchange`; returns its name.
+  std::string declareQueueBoundTo(const std::string& exchange);
 
  private:
   void check(const std::string& what);

@@ -103,5 +103,21 @@ TEST(AmqpReplicationTest, WithPassThroughAServerSkipsItsOwnEventsFromTheBroker) 
       << "a delivered " << deliveredOn(a) << ", b delivered " << deliveredOn(b);
 }
 
+TEST(AmqpReplicationTest, ServersOnANamedQueueShareTheWork) {
+  AmqpCluster cluster;
+  const std::string queue = cluster.exchange() + ".work";
+  ServerProcess& a = cluster.startServer("events:" + queue);
+  ServerProcess& b = cluster.startServer("events:" + queue);
+  ServerProcess& writer = cluster.startServer("");  // publishes, consumes nothing
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(writer.request("PUT", "/users/s" + std::to_string(i), R"({"name":"S"})").status, 201);
+  }
+  // Each event went to one of the two, not to both.
+  EXPECT_TRUE(eventually([&] { return deliveredOn(a) + deliveredOn(b) == 10; }, kDeadline))
+      << "a delivered " << deliveredOn(a) << ", b delivered " << deliveredOn(b);
+  RawAmqpClient client(cluster.broker());
+  EXPECT_EQ(client.messageCount(queue), 0u);  // durable and drained
+}
+
 }  // namespace
 }  // namespace busbar::testing

@@ -1,0 +1,57 @@
+// A broker that stops answering (frozen, not closed) is noticed within two heartbeats; after it
+// answers again the servers reconnect, and what was written meanwhile reaches everyone.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <Poco/String.h>
+
+#include "amqp_cluster.h"
+
+namespace busbar::testing {
+namespace {
+
+// Freezes the broker's process with SIGSTOP, and thaws it with SIGCONT when it goes.
+class FrozenBroker {
+ public:
+  FrozenBroker()
+      : pid_(std::stoi(Poco::trim(rabbitmqctl({"eval", "list_to_integer(os:getpid())."})))) {
+    if (::kill(pid_, SIGSTOP) != 0) throw std::runtime_error("cannot freeze the broker");
+  }
+  ~FrozenBroker() { thaw(); }
+  void thaw() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+    pid_ = 0;
+  }
+
+ private:
+  int pid_;
+};
+
+bool noticedTheLoss(const ServerProcess& server) {
+  return server.output().find("amqp consumer lost the broker") != std::string::npos;
+}
+
+TEST(AmqpLinkLossTest, ASilentBrokerIsNoticedWithinTwoHeartbeats) {
+  AmqpCluster cluster("async_pass_through = true\n", "heartbeat = 1\n");
+  ServerProcess& a = cluster.startServer();
+  ServerProcess& b = cluster.startServer();
+  ASSERT_EQ(a.request("PUT", "/users/before", R"({"name":"Before"})").status, 201);
+  ASSERT_TRUE(eventually([&] { return b.request("GET", "/users/before").status == 200; }));
+  {
+    FrozenBroker frozen;
+    // Two heartbeats of one second, with a margin for a loaded machine.
+    EXPECT_TRUE(
+        eventually([&] { return noticedTheLoss(a) && noticedTheLoss(b); }, std::chrono::seconds(5)))
+        << a.output();
+    // Writes go on: publishing never waits for the broker.
+    EXPECT_EQ(a.request("PUT", "/users/during", R"({"name":"During"})").status, 201);
+    frozen.thaw();
+    EXPECT_TRUE(eventually([&] { return b.request("GET", "/users/during").status == 200; },
+                           std::chrono::seconds(30)))
+        << b.output();
+  }
+  EXPECT_TRUE(eventually([&] { return usersOf(a) == usersOf(b); }, std::chrono::seconds(10)));
+}
+
+}  // namespace
+}  // namespace busbar::testing

@@ -12,9 +12,7 @@ AmqpSettings readAmqpSettings(const ConfigSection& section) {
   connection.vhost = section.getString("vhost", "/");
   connection.user = section.getString("user", "guest");
   connection.password = section.getSecret("password", "BUSBAR_AMQP_PASSWORD");
-  if (connection.password.empty()) {
-    section.fail("password", "is required (or set BUSBAR_AMQP_PASSWORD)", "nothing");
-  }
+  if (connection.password.empty()) connection.password = "guest";  // RabbitMQ's default user
   connection.heartbeat_seconds = static_cast<int>(section.getInt("heartbeat", 10, 1, 600));
   settings.auto_setup = section.getBool("auto_setup", true);
   settings.retries = static_cast<int>(section.getInt("retries", 3, 0, 100));

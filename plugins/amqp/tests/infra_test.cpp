@@ -44,17 +44,46 @@ TEST(AmqpInfraTest, CreateCheckAndDrop) {
   EXPECT_TRUE(contains(output, "exchange " + exchange + ": MISSING")) << output;
 }
 
-TEST(AmqpInfraTest, CheckConfigAndInfraNeedNoBrokerForConfigErrors) {
+// host.conf for amqp + sqlite + users with `amqp` as the [amqp] section.
+std::string configWithAmqpSection(const TempDir& dir, const std::string& amqp) {
+  return dir.write("host.conf",
+                   "[host]\nplugins = amqp, sqlite, users\n[event_bus]\ntransport = amqp\n"
+                   "exchanges.events = x\nrouter._all = events\n[amqp]\n" +
+                       amqp + "[storage]\ndriver = sqlite\nsqlite.path = " + dir.path() +
+                       "/busbar.db\n");
+}
+
+TEST(AmqpInfraTest, CheckConfigNeedsNoBroker) {
+  TempDir dir;
+  // Nothing listens on this port: init() must not connect.
+  std::string config =
+      configWithAmqpSection(dir, "port = " + std::to_string(freePort()) + "\npassword = p\n");
+  std::string output;
+  EXPECT_EQ(runBusbar({"--config", config, "--check-config"}, output), 0) << output;
+}
+
+TEST(AmqpInfraTest, UnknownOrInvalidAmqpKeysStopTheHost) {
+  TempDir dir;
+  std::string output;
+  EXPECT_EQ(runBusbar({"--config", configWithAmqpSection(dir, "hots = typo\n"), "--check-config"},
+                      output),
+            2)
+      << output;
+  EXPECT_TRUE(contains(output, "[amqp] hots is not a known key")) << output;
+  EXPECT_EQ(runBusbar({"--config", configWithAmqpSection(dir, "heartbeat = 0\n"), "--check-config"},
+                      output),
+            2)
+      << output;
+  EXPECT_TRUE(contains(output, "[amqp] heartbeat must be an integer from 1 to 600")) << output;
+}
+
+TEST(AmqpInfraTest, InfraSaysWhyTheBrokerIsUnreachable) {
   TempDir dir;
   std::string config =
-      dir.write("host.conf",
-                "[host]\nplugins = amqp, sqlite, users\n[event_bus]\ntransport = amqp\n"
-                "exchanges.events = x\nrouter._all = events\n[amqp]\nhots = typo\n"
-                "[storage]\ndriver = sqlite\nsqlite.path = " +
-                    dir.path() + "/busbar.db\n");
+      configWithAmqpSection(dir, "port = " + std::to_string(freePort()) + "\npassword = p\n");
   std::string output;
-  EXPECT_EQ(runBusbar({"--config", config, "--check-config"}, output), 2) << output;
-  EXPECT_TRUE(contains(output, "[amqp] hots is not a known key")) << output;
+  EXPECT_NE(runBusbar({"infra", "check", "--config", config}, output), 0) << output;
+  EXPECT_TRUE(contains(output, "cannot connect to amqp://guest@127.0.0.1:")) << output;
 }
 
 }  // namespace

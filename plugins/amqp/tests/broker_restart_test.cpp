@@ -107,5 +107,30 @@ TEST(AmqpBrokerRestartTest, EveryCopyEqualsTheDatabaseAfterTheBrokerComesBack) {
   }
 }
 
+TEST(AmqpBrokerRestartTest, EventsWrittenWhileTheBrokerIsDownArePublishedWhenItReturns) {
+  AmqpCluster cluster;
+  ServerProcess& server = cluster.startServer("");  // publishes only
+  const std::string queue = cluster.exchange() + ".observer";
+  RawAmqpClient(cluster.broker()).declareDurableQueueBoundTo(queue, cluster.exchange());
+  {
+    BrokerOutage outage;
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_EQ(server.request("PUT", "/users/o" + std::to_string(i), R"({"name":"O"})").status,
+                201);
+    }
+  }
+  RawAmqpClient client(cluster.broker());
+  EXPECT_TRUE(eventually([&] { return client.messageCount(queue) == 5; }, std::chrono::seconds(30)))
+      << client.messageCount(queue) << " messages\n"
+      << server.output();
+  for (int i = 0; i < 5; ++i) {
+    auto message = client.get(queue);
+    ASSERT_TRUE(message.has_value());
+    EXPECT_EQ(parseJson(message->body)->getObject("payload")->getValue<std::string>("id"),
+              "o" + std::to_string(i));  // in the order they were written
+  }
+  EXPECT_EQ(server.stop(), 0);
+}
+
 }  // namespace
 }  // namespace busbar::testing

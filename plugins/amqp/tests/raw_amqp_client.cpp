@@ -146,6 +146,15 @@ void RawAmqpClient::declareExchange(const std::string& exchange) {
   check("exchange.declare " + exchange);
 }
 
+void RawAmqpClient::declareDurableQueueBoundTo(const std::string& queue,
+                                               const std::string& exchange) {
+  amqp_queue_declare(state_, kChannel, bytesOf(queue), 0, 1, 0, 0, amqp_empty_table);
+  check("queue.declare " + queue);
+  amqp_queue_bind(state_, kChannel, bytesOf(queue), bytesOf(exchange), amqp_empty_bytes,
+                  amqp_empty_table);
+  check("queue.bind " + queue + " to " + exchange);
+}
+
 std::string RawAmqpClient::declareQueueBoundTo(const std::string& exchange) {
   amqp_queue_declare_ok_t* declared =
       amqp_queue_declare(state_, kChannel, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);

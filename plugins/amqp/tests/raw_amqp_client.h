@@ -59,6 +59,9 @@ class RawAmqpClient {
   // Declares `exchange` as busbar does (fanout, durable).
   void declareExchange(const std::string& exchange);
 
+  // A durable queue `queue` bound to `exchange`, which outlives this client and broker restarts.
+  void declareDurableQueueBoundTo(const std::string& queue, const std::string& exchange);
+
   // A server-named queue of this client, bound to `exchange`; returns its name.
   std::string declareQueueBoundTo(const std::string& exchange);
 

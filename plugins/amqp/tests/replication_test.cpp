@@ -47,6 +47,10 @@ TEST(AmqpReplicationTest, PutAndDeleteOnAnyServerAreVisibleOnTheOthers) {
       },
       kDeadline));
   EXPECT_EQ(usersOf(a), R"({"users":[]})");
+  // SIGTERM stops consuming, flushes the publisher and exits cleanly.
+  EXPECT_EQ(a.stop(), 0) << a.output();
+  EXPECT_EQ(b.stop(), 0) << b.output();
+  EXPECT_EQ(c.stop(), 0) << c.output();
 }
 
 TEST(AmqpReplicationTest, ALateServerPreloadsWhatWasWrittenBefore) {

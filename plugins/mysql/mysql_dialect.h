@@ -1,8 +1,9 @@
-// MysqlDialect: SQL differences of MySQL 5.7+ and MariaDB 10.3+ as Poco::Data::MySQL sees them.
+// MysqlDialect: SQL differences of MariaDB 10.3+ as Poco::Data::MySQL 1.11 sees them.
 //
-// Backtick quoting, ON DUPLICATE KEY UPDATE, InnoDB tables in utf8mb4 with a binary collation
-// (so text compares and keys byte for byte, as on the other backends), and errors told apart by
-// the server's error number. Stateless; safe from any thread.
+// Backtick quoting, ON DUPLICATE KEY UPDATE, InnoDB tables in utf8mb4 with a binary no-pad
+// collation (so text compares and keys byte for byte, as on the other backends), and errors told
+// apart by the server's error number. Unbounded text columns are TEXT: at most 65,535 bytes (see
+// columnType). Stateless; safe from any thread.
 #pragma once
 
 #include "dialect.h"
@@ -19,6 +20,11 @@ class MysqlDialect : public sql::Dialect {
   bool isDuplicateKey(const Poco::Exception& error) const override;
   bool isUnavailable(const Poco::Exception& error) const override;
   bool isRetryable(const Poco::Exception& error) const override;
+  // Transactions are SQL statements: Poco 1.11's Session::begin() switches autocommit off and
+  // commit() leaves it off, so the next user of a pooled session would never commit.
+  void begin(Poco::Data::Session& session) const override;
+  void commit(Poco::Data::Session& session) const override;
+  void rollback(Poco::Data::Session& session) const override;
 };
 
 // The server's error number behind a Poco MySQL exception (its code, or the "errno]: N" of its

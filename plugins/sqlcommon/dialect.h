@@ -7,11 +7,19 @@
 #include <vector>
 
 #include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
 #include "busbar/storage.h"
 
 namespace busbar::sql {
+
+// Runs `sql`, a statement without parameters or results (e.g. COMMIT), on `session`.
+inline void runControlStatement(Poco::Data::Session& session, const std::string& sql) {
+  Poco::Data::Statement statement(session);
+  statement << sql;
+  statement.execute();
+}
 
 class Dialect {
  public:

@@ -3,18 +3,8 @@
 #include <algorithm>
 
 #include <Poco/Data/SQLite/SQLiteException.h>
-#include <Poco/Data/Statement.h>
 
 namespace busbar::sqlite {
-namespace {
-
-void runControl(Poco::Data::Session& session, const std::string& sql) {
-  Poco::Data::Statement statement(session);
-  statement << sql;
-  statement.execute();
-}
-
-}  // namespace
 
 std::string SqliteDialect::quote(const std::string& identifier) const {
   return "\"" + identifier + "\"";
@@ -72,13 +62,13 @@ std::vector<std::string> SqliteDialect::sessionSetup() const {
 }
 
 void SqliteDialect::begin(Poco::Data::Session& session) const {
-  runControl(session, "BEGIN IMMEDIATE");
+  sql::runControlStatement(session, "BEGIN IMMEDIATE");
 }
 
-void SqliteDialect::commit(Poco::Data::Session& session) const { runControl(session, "COMMIT"); }
+void SqliteDialect::commit(Poco::Data::Session& session) const { sql::runControlStatement(session, "COMMIT"); }
 
 void SqliteDialect::rollback(Poco::Data::Session& session) const {
-  runControl(session, "ROLLBACK");
+  sql::runControlStatement(session, "ROLLBACK");
 }
 
 }  // namespace busbar::sqlite

@@ -164,7 +164,14 @@ void AmqpPublisher::pump(AmqpConnection& connection) {
         queue_.pop_front();
       }
     }
-    if (notify_lost) on_events_lost_();
+    if (notify_lost) {
+      try {
+        on_events_lost_();
+      } catch (const std::exception& error) {
+        logger_.error(std::string("amqp publisher: resynchronizing after dropped events failed: ") +
+                      error.what());
+      }
+    }
     for (auto& message : batch) {
       uint64_t tag = next_delivery_tag_++;
       const OutgoingMessage& stored = unconfirmed_.emplace(tag, std::move(message)).first->second;

@@ -12,6 +12,8 @@ namespace {
 constexpr amqp_channel_t kConsumeChannel = 1;
 // How often the worker looks at the stop flag and resync requests while no message comes.
 constexpr suseconds_t kPollMicroseconds = 250000;
+// A connection that lasted this long resets the reconnect backoff.
+constexpr std::chrono::seconds kStableLink{10};
 // Error texts in dead-letter headers are cut to this many bytes.
 constexpr size_t kMaxErrorHeader = 4096;
 
@@ -93,11 +95,11 @@ void AmqpConsumer::resynchronize() {
 
 void AmqpConsumer::run() {
   Backoff backoff(options_.reconnect_initial, options_.reconnect_cap);
+  auto connected_at = std::chrono::steady_clock::now();
   while (!stop_signal_.raised()) {
     if (!connection_) {
       try {
         connection_ = connect();
-        backoff.reset();
         logger_.information("amqp consumer reconnected to " + describe(options_.connection));
       } catch (const std::exception& error) {
         connection_.reset();
@@ -114,11 +116,17 @@ void AmqpConsumer::run() {
       resynchronize();
     }
     try {
+      connected_at = std::chrono::steady_clock::now();
       consume(*connection_);
     } catch (const std::exception& error) {
-      logger_.warning(std::string("amqp consumer lost the broker: ") + error.what());
       connection_.reset();
       missed_events_ = true;
+      // A link that served a while starts the backoff over; a flapping one keeps growing it.
+      if (std::chrono::steady_clock::now() - connected_at > kStableLink) backoff.reset();
+      auto delay = backoff.next();
+      logger_.warning(std::string("amqp consumer lost the broker: ") + error.what() +
+                      "; reconnecting in " + std::to_string(delay.count()) + " ms");
+      stop_signal_.waitFor(delay);
     }
   }
   connection_.reset();

@@ -10,6 +10,8 @@ namespace {
 constexpr amqp_channel_t kChannel = 1;
 // How long an idle worker sleeps before it services the socket (heartbeats, closes).
 constexpr std::chrono::milliseconds kIdleWait{200};
+// A connection that lasted this long resets the reconnect backoff.
+constexpr std::chrono::seconds kStableLink{10};
 // How long a worker with nothing to publish waits for confirms at a time.
 constexpr std::chrono::milliseconds kConfirmWait{20};
 
@@ -104,9 +106,10 @@ void AmqpPublisher::run() {
       if (stopping_ && queue_.empty() && unconfirmed_.empty()) break;
     }
     std::unique_ptr<AmqpConnection> connection;
+    auto connected_at = std::chrono::steady_clock::now();
     try {
       connection = connect();
-      backoff.reset();
+      connected_at = std::chrono::steady_clock::now();
       if (was_connected)
         logger_.information("amqp publisher reconnected to " + describe(options_.connection));
       was_connected = true;
@@ -115,6 +118,10 @@ void AmqpPublisher::run() {
       break;  // pump returns only when stop() is done
     } catch (const std::exception& error) {
       requeueUnconfirmed();
+      // A link that served a while starts the backoff over; a flapping one keeps growing it.
+      if (connection && std::chrono::steady_clock::now() - connected_at > kStableLink) {
+        backoff.reset();
+      }
       connection.reset();
       auto delay = backoff.next();
       size_t waiting;

@@ -24,7 +24,8 @@ int mysqlErrorNumber(const Poco::Exception& error) {
   auto at = text.find(marker);
   if (at == std::string::npos) return 0;
   int number = 0;
-  for (auto i = at + marker.size(); i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+  for (auto i = at + marker.size();
+       i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
     number = number * 10 + (text[i] - '0');
   }
   return number;

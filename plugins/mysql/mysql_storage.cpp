@@ -12,8 +12,7 @@ namespace {
 // The connection string of Poco's MySQL connector: key=value pairs split at ';'.
 std::string connectionString(const sql::ServerSettings& settings) {
   return "host=" + settings.host + ";port=" + std::to_string(settings.port) +
-         ";db=" + settings.database + ";user=" + settings.user +
-         ";password=" + settings.password +
+         ";db=" + settings.database + ";user=" + settings.user + ";password=" + settings.password +
          ";compress=false;auto-reconnect=false;secure-auth=true;character-set=utf8mb4";
 }
 
@@ -21,9 +20,10 @@ std::string connectionString(const sql::ServerSettings& settings) {
 
 sql::ServerSettings readMysqlSettings(const ConfigSection& config) {
   sql::ServerSettings settings = sql::readServerSettings(config, 3306);
-  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"host", &settings.host},
-                                   {"database", &settings.database},
-                                   {"user", &settings.user}}) {
+  for (const auto& [key, value] :
+       {std::pair<const char*, const std::string*>{"host", &settings.host},
+        {"database", &settings.database},
+        {"user", &settings.user}}) {
     if (value->find(';') != std::string::npos) {
       config.fail(key, "must not contain ';'", "'" + *value + "'");
     }
@@ -48,8 +48,7 @@ std::shared_ptr<sql::PocoDataConnection> makeMysqlConnection(const sql::ServerSe
   pool.min_sessions = settings.pool_min;
   pool.max_sessions = settings.pool_max;
   pool.connect_timeout_seconds = settings.connect_timeout_seconds;
-  return std::make_shared<sql::PocoDataConnection>("mysql", std::make_unique<MysqlDialect>(),
-                                                   pool);
+  return std::make_shared<sql::PocoDataConnection>("mysql", std::make_unique<MysqlDialect>(), pool);
 }
 
 std::shared_ptr<sql::PocoDataConnection> makeMysqlConnection(const ConfigSection& config) {

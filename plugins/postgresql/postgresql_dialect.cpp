@@ -10,10 +10,14 @@ namespace {
 
 // Messages of libpq when the link to the server is gone; they carry no SQLSTATE.
 constexpr const char* kLinkLost[] = {
-    "server closed the connection unexpectedly", "no connection to the server",
-    "could not send data to server",             "could not receive data from server",
-    "connection to server",                      "terminating connection",
-    "SSL SYSCALL error",                         "the database system is",
+    "server closed the connection unexpectedly",
+    "no connection to the server",
+    "could not send data to server",
+    "could not receive data from server",
+    "connection to server",
+    "terminating connection",
+    "SSL SYSCALL error",
+    "the database system is",
 };
 
 bool contains(const std::string& text, const std::string& part) {
@@ -23,7 +27,8 @@ bool contains(const std::string& text, const std::string& part) {
 // The length of a dollar-quote tag ("$$" or "$tag$") starting at `at`, or 0 when none starts.
 std::size_t dollarTag(const std::string& sql, std::size_t at) {
   std::size_t end = at + 1;
-  while (end < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) {
+  while (end < sql.size() &&
+         (std::isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) {
     ++end;
   }
   if (end < sql.size() && sql[end] == '$' &&
@@ -131,9 +136,8 @@ std::string PostgresqlDialect::upsert(const std::string& table,
   }
   std::string key_list;
   for (const auto& key : keys) key_list += (key_list.empty() ? "" : ", ") + key;
-  return "INSERT INTO " + table + " (" + names + ") VALUES (" + placeholders +
-         ") ON CONFLICT (" + key_list + ") DO " +
-         (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
+  return "INSERT INTO " + table + " (" + names + ") VALUES (" + placeholders + ") ON CONFLICT (" +
+         key_list + ") DO " + (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
 }
 
 bool PostgresqlDialect::isDuplicateKey(const Poco::Exception& error) const {

@@ -22,12 +22,11 @@ std::string conninfoValue(const std::string& value) {
 // The connection string of Poco's PostgreSQL connector: key=value pairs split at spaces, handed
 // to libpq as they are.
 std::string connectionString(const sql::ServerSettings& settings) {
-  std::string text = "host=" + conninfoValue(settings.host) +
-                     " port=" + std::to_string(settings.port) +
-                     " dbname=" + conninfoValue(settings.database) +
-                     " user=" + conninfoValue(settings.user) +
-                     " connect_timeout=" + std::to_string(settings.connect_timeout_seconds) +
-                     " application_name=busbar";
+  std::string text =
+      "host=" + conninfoValue(settings.host) + " port=" + std::to_string(settings.port) +
+      " dbname=" + conninfoValue(settings.database) + " user=" + conninfoValue(settings.user) +
+      " connect_timeout=" + std::to_string(settings.connect_timeout_seconds) +
+      " application_name=busbar";
   if (!settings.password.empty()) text += " password=" + conninfoValue(settings.password);
   return text;
 }
@@ -36,9 +35,10 @@ std::string connectionString(const sql::ServerSettings& settings) {
 
 sql::ServerSettings readPostgresqlSettings(const ConfigSection& config) {
   sql::ServerSettings settings = sql::readServerSettings(config, 5432);
-  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"host", &settings.host},
-                                   {"database", &settings.database},
-                                   {"user", &settings.user}}) {
+  for (const auto& [key, value] :
+       {std::pair<const char*, const std::string*>{"host", &settings.host},
+        {"database", &settings.database},
+        {"user", &settings.user}}) {
     if (value->find_first_of(" \t") != std::string::npos) {
       config.fail(key, "must not contain spaces", "'" + *value + "'");
     }
@@ -61,8 +61,8 @@ std::shared_ptr<sql::PocoDataConnection> makePostgresqlConnection(
   pool.min_sessions = settings.pool_min;
   pool.max_sessions = settings.pool_max;
   pool.connect_timeout_seconds = settings.connect_timeout_seconds;
-  return std::make_shared<sql::PocoDataConnection>(
-      "postgresql", std::make_unique<PostgresqlDialect>(), pool);
+  return std::make_shared<sql::PocoDataConnection>("postgresql",
+                                                   std::make_unique<PostgresqlDialect>(), pool);
 }
 
 std::shared_ptr<sql::PocoDataConnection> makePostgresqlConnection(const ConfigSection& config) {

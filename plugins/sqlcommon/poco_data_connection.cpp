@@ -36,7 +36,8 @@ class TransactionConnection : public StatementConnection {
     }
     const bool savepoint = dialect().failedStatementAbortsTransaction();
     try {
-      if (savepoint) executeStatement(lease_.session(), dialect(), "SAVEPOINT busbar_statement", {});
+      if (savepoint)
+        executeStatement(lease_.session(), dialect(), "SAVEPOINT busbar_statement", {});
       ExecuteResult result = executeStatement(lease_.session(), dialect(), sql, params);
       if (savepoint) {
         executeStatement(lease_.session(), dialect(), "RELEASE SAVEPOINT busbar_statement", {});

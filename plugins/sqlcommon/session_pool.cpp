@@ -65,8 +65,8 @@ SessionPool::Lease SessionPool::acquire() {
         throw;
       }
     }
-    if (returned_.wait_until(lock, deadline) == std::cv_status::timeout &&
-        idle_.empty() && open_ >= settings_.max_sessions) {
+    if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= settings_.max_sessions) {
       lock.unlock();
       closeAll(expired);
       throw StorageUnavailable("all " + std::to_string(settings_.max_sessions) + " " +

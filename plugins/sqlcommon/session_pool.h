@@ -22,12 +22,12 @@
 namespace busbar::sql {
 
 struct PoolSettings {
-  std::string connector;          // Poco::Data connector: "sqlite", "mysql", "postgresql"
-  std::string connection_string;  // in the connector's format; may hold a password: never log it
-  int min_sessions = 1;           // sessions warmUp() opens
-  int max_sessions = 32;          // sessions open at most, lent or idle
+  std::string connector;            // Poco::Data connector: "sqlite", "mysql", "postgresql"
+  std::string connection_string;    // in the connector's format; may hold a password: never log it
+  int min_sessions = 1;             // sessions warmUp() opens
+  int max_sessions = 32;            // sessions open at most, lent or idle
   int connect_timeout_seconds = 5;  // bound of opening a session and of waiting for a free one
-  int idle_seconds = 60;          // an idle session older than this is closed, not lent
+  int idle_seconds = 60;            // an idle session older than this is closed, not lent
 };
 
 class SessionPool {

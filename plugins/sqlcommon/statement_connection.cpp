@@ -8,8 +8,8 @@ void requireIdentifier(const std::string& identifier) {
   bool valid = !identifier.empty() && identifier.size() <= 64 &&
                !(identifier[0] >= '0' && identifier[0] <= '9');
   for (char c : identifier) {
-    bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '_';
+    bool word =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     valid = valid && word;
   }
   if (!valid) {
@@ -46,8 +46,7 @@ void StatementConnection::insert(const std::string& table, const Row& values) {
     placeholders += placeholders.empty() ? "?" : ", ?";
     params.push_back(value);
   }
-  run("INSERT INTO " + quoted(table) + " (" + columns + ") VALUES (" + placeholders + ")",
-      params);
+  run("INSERT INTO " + quoted(table) + " (" + columns + ") VALUES (" + placeholders + ")", params);
 }
 
 uint64_t StatementConnection::update(const std::string& table, const Row& values,

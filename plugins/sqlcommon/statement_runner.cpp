@@ -63,9 +63,8 @@ ExecuteResult executeStatement(Poco::Data::Session& session, const Dialect& dial
   for (std::size_t row = 0; row < rows; ++row) {
     Row out;
     for (std::size_t column = 0; column < columns; ++column) {
-      out.emplace(names[column], records.isNull(column, row)
-                                     ? Value(std::monostate{})
-                                     : toValue(records.value(column, row)));
+      out.emplace(names[column], records.isNull(column, row) ? Value(std::monostate{})
+                                                             : toValue(records.value(column, row)));
     }
     result.rows.push_back(std::move(out));
   }

@@ -36,9 +36,8 @@ std::string SqliteDialect::upsert(const std::string& table, const std::vector<st
   }
   std::string key_list;
   for (const auto& key : keys) key_list += (key_list.empty() ? "" : ", ") + key;
-  return "INSERT INTO " + table + " (" + names + ") VALUES (" + placeholders +
-         ") ON CONFLICT (" + key_list + ") DO " +
-         (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
+  return "INSERT INTO " + table + " (" + names + ") VALUES (" + placeholders + ") ON CONFLICT (" +
+         key_list + ") DO " + (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
 }
 
 bool SqliteDialect::isDuplicateKey(const Poco::Exception& error) const {
@@ -65,7 +64,9 @@ void SqliteDialect::begin(Poco::Data::Session& session) const {
   sql::runControlStatement(session, "BEGIN IMMEDIATE");
 }
 
-void SqliteDialect::commit(Poco::Data::Session& session) const { sql::runControlStatement(session, "COMMIT"); }
+void SqliteDialect::commit(Poco::Data::Session& session) const {
+  sql::runControlStatement(session, "COMMIT");
+}
 
 void SqliteDialect::rollback(Poco::Data::Session& session) const {
   sql::runControlStatement(session, "ROLLBACK");

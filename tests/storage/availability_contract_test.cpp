@@ -71,8 +71,8 @@ TEST_P(AvailabilityContract, AllSessionsBusyFailsWithinTheTimeout) {
   });
   while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   // connect_timeout bounds the wait for a free session (2 s for servers, 5 s for sqlite).
-  std::string message = expectUnavailableWithin(
-      driver() == "sqlite" ? 6.5 : 3.5, [&] { connection->execute("SELECT 1 AS one"); });
+  std::string message = expectUnavailableWithin(driver() == "sqlite" ? 6.5 : 3.5,
+                                                [&] { connection->execute("SELECT 1 AS one"); });
   EXPECT_NE(message.find("busy"), std::string::npos) << message;
   release = true;
   holder.join();
@@ -109,8 +109,7 @@ TEST_P(ServerAvailabilityContract, ASilentServerFailsWithinTheConnectTimeout) {
 TEST_P(ServerAvailabilityContract, WrongPasswordIsUnavailableAndNeverShown) {
   const std::string wrong = "wrong-Secret-4711";
   auto connection = openStorage(driver(), {{"password", wrong}});
-  std::string message =
-      expectUnavailableWithin(3.0, [&] { connection->findAll("anything", {}); });
+  std::string message = expectUnavailableWithin(3.0, [&] { connection->findAll("anything", {}); });
   EXPECT_EQ(message.find(wrong), std::string::npos) << message;
 
   // Nor is the right one, in the errors of a working connection.
@@ -172,19 +171,11 @@ TEST_P(ServerAvailabilityContract, ASessionBrokenInsideATransactionFailsItAsUnav
   connection->execute("DROP TABLE " + schema.name);
 }
 
-std::vector<std::string> serverDrivers() {
-  std::vector<std::string> drivers;
-  for (const auto& driver : storageDrivers()) {
-    if (driver != "sqlite") drivers.push_back(driver);
-  }
-  return drivers;
-}
-
 INSTANTIATE_TEST_SUITE_P(Backends, AvailabilityContract, ::testing::ValuesIn(storageDrivers()),
                          driverName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ServerAvailabilityContract);
-INSTANTIATE_TEST_SUITE_P(Backends, ServerAvailabilityContract, ::testing::ValuesIn(serverDrivers()),
-                         driverName);
+INSTANTIATE_TEST_SUITE_P(Backends, ServerAvailabilityContract,
+                         ::testing::ValuesIn(serverStorageDrivers()), driverName);
 
 }  // namespace
 }  // namespace busbar::testing

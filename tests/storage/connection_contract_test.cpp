@@ -68,10 +68,12 @@ TEST_P(StorageContract, FindOneOfNoRowReturnsNothing) {
 TEST_P(StorageContract, IntegersAndRealsKeepTheirValues) {
   const int64_t big = std::numeric_limits<int64_t>::max();
   const int64_t small = std::numeric_limits<int64_t>::min();
-  connection_->insert(items_, {{"id", std::string("max")}, {"name", std::string()}, {"count", big},
-                               {"score", 1.0 / 3.0}});
-  connection_->insert(items_, {{"id", std::string("min")}, {"name", std::string()},
-                               {"count", small}, {"score", -1.5e300}});
+  connection_->insert(
+      items_,
+      {{"id", std::string("max")}, {"name", std::string()}, {"count", big}, {"score", 1.0 / 3.0}});
+  connection_->insert(
+      items_,
+      {{"id", std::string("min")}, {"name", std::string()}, {"count", small}, {"score", -1.5e300}});
   auto max = connection_->findOne(items_, {{"id", std::string("max")}});
   auto min = connection_->findOne(items_, {{"id", std::string("min")}});
   ASSERT_TRUE(max && min);
@@ -85,8 +87,10 @@ TEST_P(StorageContract, IntegersAndRealsKeepTheirValues) {
 }
 
 TEST_P(StorageContract, EmptyTextIsNotNull) {
-  connection_->insert(items_, {{"id", std::string("e")}, {"name", std::string()},
-                               {"note", std::string()}, {"count", int64_t{0}}});
+  connection_->insert(items_, {{"id", std::string("e")},
+                               {"name", std::string()},
+                               {"note", std::string()},
+                               {"count", int64_t{0}}});
   auto row = connection_->findOne(items_, {{"id", std::string("e")}});
   ASSERT_TRUE(row);
   EXPECT_EQ(row->at("note"), Value(std::string()));
@@ -114,8 +118,9 @@ TEST_P(StorageContract, FindAllFiltersOrdersLimitsAndSkips) {
   by_name_then_count.limit = 2;
   EXPECT_EQ(ids(connection_->findAll(items_, {}, by_name_then_count)),
             (std::vector<std::string>{"id9", "id7"}));
-  EXPECT_EQ(ids(connection_->findAll(items_, {{"name", std::string("odd")}, {"count", int64_t{3}}})),
-            (std::vector<std::string>{"id6"}));
+  EXPECT_EQ(
+      ids(connection_->findAll(items_, {{"name", std::string("odd")}, {"count", int64_t{3}}})),
+      (std::vector<std::string>{"id6"}));
 }
 
 TEST_P(StorageContract, WhereNullMatchesOnlyNull) {
@@ -138,7 +143,8 @@ TEST_P(StorageContract, UpdateChangesMatchingRowsAndCountsThem) {
   EXPECT_EQ(connection_->update(items_, {{"count", int64_t{30}}},
                                 {{"id", std::string("c")}, {"count", int64_t{3}}}),
             1u);
-  EXPECT_EQ(connection_->update(items_, {{"count", int64_t{0}}}, {{"id", std::string("none")}}), 0u);
+  EXPECT_EQ(connection_->update(items_, {{"count", int64_t{0}}}, {{"id", std::string("none")}}),
+            0u);
   EXPECT_EQ(connection_->update(items_, {}, {{"id", std::string("a")}}), 0u);
   EXPECT_EQ(ids(connection_->findAll(items_, {{"name", std::string("z")}, {"score", 1.25}})).size(),
             2u);
@@ -146,8 +152,11 @@ TEST_P(StorageContract, UpdateChangesMatchingRowsAndCountsThem) {
 }
 
 TEST_P(StorageContract, UpdateCanSetNull) {
-  connection_->insert(items_, {{"id", std::string("a")}, {"name", std::string("n")},
-                               {"note", std::string("x")}, {"count", int64_t{1}}, {"score", 1.5}});
+  connection_->insert(items_, {{"id", std::string("a")},
+                               {"name", std::string("n")},
+                               {"note", std::string("x")},
+                               {"count", int64_t{1}},
+                               {"score", 1.5}});
   EXPECT_EQ(connection_->update(items_, {{"note", std::monostate{}}, {"score", std::monostate{}}},
                                 {{"id", std::string("a")}}),
             1u);
@@ -168,11 +177,14 @@ TEST_P(StorageContract, RemoveDeletesMatchingRowsAndCountsThem) {
 }
 
 TEST_P(StorageContract, UpsertInsertsThenUpdatesTheOtherColumns) {
-  connection_->upsert(items_, {{"id", std::string("a")}, {"name", std::string("first")},
-                               {"count", int64_t{1}}},
-                      {"id"});
-  connection_->upsert(items_, {{"id", std::string("a")}, {"name", std::string("second")},
-                               {"count", int64_t{2}}, {"note", std::string("n")}},
+  connection_->upsert(
+      items_, {{"id", std::string("a")}, {"name", std::string("first")}, {"count", int64_t{1}}},
+      {"id"});
+  connection_->upsert(items_,
+                      {{"id", std::string("a")},
+                       {"name", std::string("second")},
+                       {"count", int64_t{2}},
+                       {"note", std::string("n")}},
                       {"id"});
   auto rows = connection_->findAll(items_, {});
   ASSERT_EQ(rows.size(), 1u);
@@ -241,9 +253,10 @@ TEST_P(StorageContract, ExecuteBindsQuestionMarksInOrder) {
   connection_->insert(items_, item("a", "x", 1));
   connection_->insert(items_, item("b", "y", 2));
   connection_->insert(items_, item("c", "?", 3));
-  auto result = connection_->execute(
-      "SELECT id, count FROM " + items_ + " WHERE (name = ? OR name = '?') AND count >= ? ORDER BY id",
-      {std::string("y"), int64_t{2}});
+  auto result =
+      connection_->execute("SELECT id, count FROM " + items_ +
+                               " WHERE (name = ? OR name = '?') AND count >= ? ORDER BY id",
+                           {std::string("y"), int64_t{2}});
   EXPECT_EQ(ids(result.rows), (std::vector<std::string>{"b", "c"}));
   EXPECT_EQ(result.rows[0].at("count"), Value(int64_t{2}));
   auto changed = connection_->execute("UPDATE " + items_ + " SET count = count + ? WHERE id <> ?",

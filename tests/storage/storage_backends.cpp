@@ -18,7 +18,8 @@
 namespace busbar::testing {
 namespace {
 
-std::map<std::string, std::string> serverKeys(const std::string& driver, const std::string& prefix) {
+std::map<std::string, std::string> serverKeys(const std::string& driver,
+                                              const std::string& prefix) {
   return {{"driver", driver},
           {"host", requireEnv(prefix + "HOST")},
           {"port", requireEnv(prefix + "PORT")},
@@ -57,8 +58,16 @@ std::vector<std::string> storageDrivers() {
   return drivers;
 }
 
-std::map<std::string, std::string> storageKeys(const std::string& driver,
-                                               const std::map<std::string, std::string>& overrides) {
+std::vector<std::string> serverStorageDrivers() {
+  std::vector<std::string> drivers;
+  for (const auto& driver : storageDrivers()) {
+    if (driver != "sqlite") drivers.push_back(driver);
+  }
+  return drivers;
+}
+
+std::map<std::string, std::string> storageKeys(
+    const std::string& driver, const std::map<std::string, std::string>& overrides) {
   std::map<std::string, std::string> keys;
   if (driver == "sqlite") {
     keys = {{"driver", "sqlite"},

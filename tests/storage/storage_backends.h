@@ -18,11 +18,14 @@ namespace busbar::testing {
 // The drivers this build has: "sqlite", and "mysql" and "postgresql" when built.
 std::vector<std::string> storageDrivers();
 
+// storageDrivers() less sqlite: the backends with a server, whose sessions can break.
+std::vector<std::string> serverStorageDrivers();
+
 // The [storage] keys for `driver` (server keys from the environment; a fresh database file for
 // sqlite), with `overrides` on top (an empty value removes a key). Throws std::runtime_error
 // naming the variable when one is missing.
-std::map<std::string, std::string> storageKeys(const std::string& driver,
-                                               const std::map<std::string, std::string>& overrides = {});
+std::map<std::string, std::string> storageKeys(
+    const std::string& driver, const std::map<std::string, std::string>& overrides = {});
 
 // A [storage] section holding `keys`, as the host would hand it to the plugin.
 ConfigSection storageSection(const std::map<std::string, std::string>& keys);

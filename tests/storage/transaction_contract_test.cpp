@@ -133,7 +133,8 @@ TEST_P(TransactionContract, ConcurrentWritersFromSeveralThreadsAllLand) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(connection_->findAll(items_, {}).size(), static_cast<std::size_t>(kThreads * kRowsEach));
+  EXPECT_EQ(connection_->findAll(items_, {}).size(),
+            static_cast<std::size_t>(kThreads * kRowsEach));
   EXPECT_EQ(connection_->findAll(items_, {{"note", std::string("checked")}}).size(),
             static_cast<std::size_t>(kThreads * (kRowsEach / 2)));
 }

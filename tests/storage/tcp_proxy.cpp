@@ -1,0 +1,157 @@
+#include "tcp_proxy.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "server_process.h"
+
+namespace busbar::testing {
+namespace {
+
+sockaddr_in loopback(const std::string& host, int port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
+    throw std::runtime_error("TcpProxy needs an IPv4 address, got " + host);
+  }
+  return address;
+}
+
+bool writeAll(int fd, const char* data, ssize_t size) {
+  while (size > 0) {
+    ssize_t written = ::send(fd, data, static_cast<size_t>(size), MSG_NOSIGNAL);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return false;
+    data += written;
+    size -= written;
+  }
+  return true;
+}
+
+}  // namespace
+
+TcpProxy::TcpProxy(std::string target_host, int target_port)
+    : target_host_(std::move(target_host)), target_port_(target_port), port_(freePort()) {
+  if (::pipe(wake_) != 0) throw std::runtime_error("TcpProxy: pipe failed");
+  thread_ = std::thread([this] { run(); });
+}
+
+TcpProxy::~TcpProxy() {
+  send(Command::kQuit);
+  thread_.join();
+  ::close(wake_[0]);
+  ::close(wake_[1]);
+}
+
+void TcpProxy::start() { send(Command::kStart); }
+
+void TcpProxy::cut() { send(Command::kCut); }
+
+void TcpProxy::send(Command command) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  command_ = command;
+  char byte = 1;
+  if (::write(wake_[1], &byte, 1) != 1) throw std::runtime_error("TcpProxy: wake failed");
+  done_.wait(lock, [this] { return command_ == Command::kNone; });
+}
+
+void TcpProxy::openListener() {
+  if (listener_ >= 0) return;
+  listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  int on = 1;
+  ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  sockaddr_in address = loopback("127.0.0.1", port_);
+  if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::listen(listener_, 64) != 0) {
+    ::close(listener_);
+    listener_ = -1;
+    throw std::runtime_error("TcpProxy: cannot listen on port " + std::to_string(port_));
+  }
+}
+
+void TcpProxy::closeAll() {
+  if (listener_ >= 0) ::close(listener_);
+  listener_ = -1;
+  for (const auto& pair : pairs_) {
+    ::shutdown(pair.client, SHUT_RDWR);
+    ::shutdown(pair.server, SHUT_RDWR);
+    ::close(pair.client);
+    ::close(pair.server);
+  }
+  pairs_.clear();
+}
+
+void TcpProxy::accept() {
+  int client = ::accept(listener_, nullptr, nullptr);
+  if (client < 0) return;
+  int server = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in target = loopback(target_host_, target_port_);
+  if (::connect(server, reinterpret_cast<sockaddr*>(&target), sizeof(target)) != 0) {
+    ::close(server);
+    ::close(client);
+    return;
+  }
+  pairs_.push_back({client, server});
+}
+
+bool TcpProxy::pump(int from, int to) {
+  char buffer[65536];
+  ssize_t size = ::recv(from, buffer, sizeof(buffer), 0);
+  if (size < 0 && errno == EINTR) return true;
+  return size > 0 && writeAll(to, buffer, size);
+}
+
+void TcpProxy::run() {
+  for (;;) {
+    std::vector<pollfd> fds;
+    fds.push_back({wake_[0], POLLIN, 0});
+    if (listener_ >= 0) fds.push_back({listener_, POLLIN, 0});
+    const std::size_t first_pair = fds.size();
+    for (const auto& pair : pairs_) {
+      fds.push_back({pair.client, POLLIN, 0});
+      fds.push_back({pair.server, POLLIN, 0});
+    }
+    if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) break;
+    if (fds[0].revents != 0) {
+      char byte;
+      if (::read(wake_[0], &byte, 1) != 1) break;
+      std::lock_guard<std::mutex> lock(mutex_);
+      Command command = command_;
+      if (command == Command::kStart) openListener();
+      if (command == Command::kCut || command == Command::kQuit) closeAll();
+      command_ = Command::kNone;
+      done_.notify_all();
+      if (command == Command::kQuit) return;
+      continue;  // the descriptors may have changed
+    }
+    if (first_pair == 2 && fds[1].revents != 0) accept();
+    std::vector<Pair> kept;
+    for (std::size_t i = 0; i < (fds.size() - first_pair) / 2; ++i) {
+      const Pair pair = pairs_[i];
+      bool alive = true;
+      if (fds[first_pair + 2 * i].revents != 0) alive = pump(pair.client, pair.server);
+      if (alive && fds[first_pair + 2 * i + 1].revents != 0) alive = pump(pair.server, pair.client);
+      if (alive) {
+        kept.push_back(pair);
+      } else {
+        ::close(pair.client);
+        ::close(pair.server);
+      }
+    }
+    // Connections accepted in this round come after the polled ones.
+    for (std::size_t i = (fds.size() - first_pair) / 2; i < pairs_.size(); ++i) {
+      kept.push_back(pairs_[i]);
+    }
+    pairs_.swap(kept);
+  }
+}
+
+}  // namespace busbar::testing

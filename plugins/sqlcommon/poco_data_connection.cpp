@@ -80,28 +80,54 @@ PocoDataConnection::PocoDataConnection(std::string driver, std::unique_ptr<Diale
 PocoDataConnection::~PocoDataConnection() = default;
 
 ExecuteResult PocoDataConnection::run(const std::string& sql, const std::vector<Value>& params) {
+  return runPooled(sql, params, false);
+}
+
+ExecuteResult PocoDataConnection::runIdempotent(const std::string& sql,
+                                                const std::vector<Value>& params) {
+  return runPooled(sql, params, true);
+}
+
+ExecuteResult PocoDataConnection::runPooled(const std::string& sql,
+                                            const std::vector<Value>& params, bool idempotent) {
   for (int attempt = 1;; ++attempt) {
     SessionPool::Lease lease = pool_.acquire();
     try {
       return executeStatement(lease.session(), dialect(), sql, params);
     } catch (const Poco::Exception& error) {
       Failure failure = classify(dialect(), lease.session(), error);
-      if (failure == Failure::kRetryable && attempt < kStatementAttempts) continue;
-      if (failure == Failure::kUnavailable) lease.markBroken();
+      const bool again = attempt < kStatementAttempts;
+      if (failure == Failure::kUnavailable) {
+        lease.markBroken();
+        if (again && idempotent && lease.reused()) continue;
+      } else if (failure == Failure::kRetryable && again) {
+        continue;
+      }
       throwFailure(failure, error.displayText());
     }
   }
 }
 
-void PocoDataConnection::transaction(const std::function<void(Connection&)>& work) {
-  SessionPool::Lease lease = pool_.acquire();
-  try {
-    dialect().begin(lease.session());
-  } catch (const Poco::Exception& error) {
-    Failure failure = classify(dialect(), lease.session(), error);
-    if (failure == Failure::kUnavailable) lease.markBroken();
-    throwFailure(failure, "cannot begin a transaction: " + error.displayText());
+SessionPool::Lease PocoDataConnection::beginTransaction() {
+  for (int attempt = 1;; ++attempt) {
+    SessionPool::Lease lease = pool_.acquire();
+    try {
+      dialect().begin(lease.session());
+      return lease;
+    } catch (const Poco::Exception& error) {
+      Failure failure = classify(dialect(), lease.session(), error);
+      if (failure == Failure::kUnavailable) {
+        lease.markBroken();
+        // Nothing ran yet: begin again on a fresh session.
+        if (lease.reused() && attempt < kStatementAttempts) continue;
+      }
+      throwFailure(failure, "cannot begin a transaction: " + error.displayText());
+    }
   }
+}
+
+void PocoDataConnection::transaction(const std::function<void(Connection&)>& work) {
+  SessionPool::Lease lease = beginTransaction();
   TransactionConnection bound(driver_, dialect(), lease);
   try {
     work(bound);

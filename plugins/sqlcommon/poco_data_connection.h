@@ -2,9 +2,12 @@
 //
 // Thread-safe: every call borrows a session from the pool; transaction() binds one session to
 // the Connection its callback gets. A session that failed with an "unavailable" error is closed
-// rather than returned, so a broken link never serves a second request, and the next call opens
-// a new one: service resumes by itself when the database is back. A single statement outside a
-// transaction that hit a deadlock runs again, at most three times in all.
+// rather than returned, together with the idle ones, so a broken link never serves a second
+// request and the next call opens a new session: service resumes by itself when the database is
+// back. What is safe to send again is sent again once on a fresh session when a pooled one turns
+// out broken: a BEGIN, a read, CREATE TABLE IF NOT EXISTS; so the first requests after a quiet
+// database restart succeed. A single statement outside a transaction that hit a deadlock runs
+// again, at most three times in all.
 #pragma once
 
 #include <memory>
@@ -34,8 +37,16 @@ class PocoDataConnection : public StatementConnection {
 
  protected:
   ExecuteResult run(const std::string& sql, const std::vector<Value>& params) override;
+  ExecuteResult runIdempotent(const std::string& sql, const std::vector<Value>& params) override;
 
  private:
+  // Runs one statement on a pooled session; `idempotent` allows sending it again on a fresh
+  // session when a reused one is broken.
+  ExecuteResult runPooled(const std::string& sql, const std::vector<Value>& params,
+                          bool idempotent);
+  // A lease whose session has begun a transaction.
+  SessionPool::Lease beginTransaction();
+
   std::string driver_;
   std::unique_ptr<Dialect> dialect_owned_;
   SessionPool pool_;

@@ -50,14 +50,14 @@ SessionPool::Lease SessionPool::acquire() {
       idle_.pop_back();
       lock.unlock();
       closeAll(expired);
-      return Lease(this, std::move(session));
+      return Lease(this, std::move(session), true);
     }
     if (open_ < settings_.max_sessions) {
       ++open_;
       lock.unlock();
       closeAll(expired);
       try {
-        return Lease(this, open());
+        return Lease(this, open(), false);
       } catch (...) {
         lock.lock();
         --open_;

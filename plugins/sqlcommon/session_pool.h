@@ -35,8 +35,8 @@ class SessionPool {
   // A session lent by the pool; gives it back when destroyed. Movable, not copyable.
   class Lease {
    public:
-    Lease(SessionPool* pool, std::unique_ptr<Poco::Data::Session> session)
-        : pool_(pool), session_(std::move(session)) {}
+    Lease(SessionPool* pool, std::unique_ptr<Poco::Data::Session> session, bool reused)
+        : pool_(pool), session_(std::move(session)), reused_(reused) {}
     Lease(Lease&& other) noexcept = default;
     Lease& operator=(Lease&&) = delete;
     Lease(const Lease&) = delete;
@@ -49,9 +49,14 @@ class SessionPool {
     void markBroken() { broken_ = true; }
     bool broken() const { return broken_; }
 
+    // True when the session served before and waited in the pool: its server may have gone
+    // away meanwhile without the session noticing.
+    bool reused() const { return reused_; }
+
    private:
     SessionPool* pool_;
     std::unique_ptr<Poco::Data::Session> session_;
+    bool reused_;
     bool broken_ = false;
   };
 

@@ -108,7 +108,7 @@ std::vector<Row> StatementConnection::findAll(const std::string& table, const Ro
     sql += " LIMIT " + std::to_string(options.limit);
     if (options.offset > 0) sql += " OFFSET " + std::to_string(options.offset);
   }
-  return run(sql, params).rows;
+  return runIdempotent(sql, params).rows;
 }
 
 ExecuteResult StatementConnection::execute(const std::string& sql,
@@ -131,7 +131,7 @@ void StatementConnection::createTable(const TableSchema& schema) {
   }
   sql += ")" + dialect_.tableOptions();
   try {
-    run(sql, {});
+    runIdempotent(sql, {});
   } catch (const DuplicateKey&) {
     // PostgreSQL's IF NOT EXISTS is not atomic: another session created the table meanwhile
     // (a unique violation in its catalog). The table exists, which is what was asked.

@@ -32,6 +32,12 @@ class StatementConnection : public Connection {
   // Runs one statement with `?` placeholders bound to `params`.
   virtual ExecuteResult run(const std::string& sql, const std::vector<Value>& params) = 0;
 
+  // Runs a statement that has the same effect when it runs twice (a read, CREATE TABLE IF NOT
+  // EXISTS), so that it may be sent again when its session turns out broken. Default: run().
+  virtual ExecuteResult runIdempotent(const std::string& sql, const std::vector<Value>& params) {
+    return run(sql, params);
+  }
+
   const Dialect& dialect() const { return dialect_; }
 
  private:

@@ -91,6 +91,25 @@ TEST_P(DatabaseRestart, WritesFailFastDuringTheOutageAndResumeAfterIt) {
 }
 
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DatabaseRestart);
+TEST_P(DatabaseRestart, AQuietRestartCostsNoRequest) {
+  auto keys = storageKeys(driver());
+  TcpProxy proxy(keys.at("host"), std::stoi(keys.at("port")));
+  proxy.start();
+  ServerProcess server(writeConfig(keys, proxy.port()), {},
+                       {{"BUSBAR_STORAGE_PASSWORD", keys.at("password")}});
+  server.start();
+  const std::string id = uniqueTableName("quiet");
+  ASSERT_EQ(put(server, id, "before").status, 201) << server.output();
+
+  // The database restarts while no request comes: the pooled sessions are dead but do not know.
+  proxy.cut();
+  proxy.start();
+  HttpResult after = put(server, id, "after");
+  EXPECT_EQ(after.status, 200) << after.body;
+  EXPECT_NE(after.body.find("\"version\":2"), std::string::npos) << after.body;
+  EXPECT_EQ(server.stop(), 0) << server.output();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DatabaseRestart, ::testing::ValuesIn(serverStorageDrivers()),
                          driverName);
 

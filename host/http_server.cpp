@@ -177,7 +177,7 @@ HttpServer::~HttpServer() { stop(); }
 void HttpServer::start(const std::string& host, uint16_t port) {
   Poco::Net::ServerSocket socket;
   try {
-    socket.bind(Poco::Net::SocketAddress(host, port), true);
+    socket.bind(Poco::Net::SocketAddress(host, port), /*reuseAddress=*/true, /*reusePort=*/false);
     socket.listen(1024);
   } catch (const Poco::Exception& error) {
     throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +

@@ -62,7 +62,7 @@ std::string checkDescriptor(const busbar_plugin_descriptor* descriptor,
   if (descriptor->size < sizeof(busbar_plugin_descriptor)) {
     return "descriptor too small: expected at least " +
            std::to_string(sizeof(busbar_plugin_descriptor)) + " bytes, found " +
-           std::to_string(descriptor->size) + "; fix: " + rebuildHint();
+           std::to_string(descriptor->size) + " bytes; fix: " + rebuildHint();
   }
   const char* signature = descriptor->build_signature ? descriptor->build_signature : "(none)";
   if (std::strcmp(signature, BUSBAR_BUILD_SIGNATURE) != 0) {

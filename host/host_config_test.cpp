@@ -1,0 +1,180 @@
+#include "host_config.h"
+
+#include <fstream>
+
+#include <Poco/File.h>
+#include <Poco/Path.h>
+#include <Poco/TemporaryFile.h>
+#include <gtest/gtest.h>
+
+namespace busbar::host {
+namespace {
+
+class HostConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Poco::File(dir_).createDirectories(); }
+  void TearDown() override { Poco::File(dir_).remove(true); }
+
+  std::string write(const std::string& text) {
+    std::string file = Poco::Path(dir_).append("host.conf").toString();
+    std::ofstream(file) << text;
+    return file;
+  }
+
+  HostSettings load(const std::string& text, CommandLineOverrides overrides = {}) {
+    return loadHostSettings(write(text), overrides, "/default/plugins");
+  }
+
+  // The ConfigError message of loading `text`, or "" when it loads.
+  std::string errorOf(const std::string& text, CommandLineOverrides overrides = {}) {
+    try {
+      load(text, overrides);
+    } catch (const ConfigError& error) {
+      return error.what();
+    }
+    return "";
+  }
+
+  std::string dir_ = Poco::TemporaryFile::tempName();
+};
+
+const char* kMinimal = "[host]\nplugins = local, sqlite, users\n";
+
+TEST_F(HostConfigTest, DefaultsApplyToAMinimalFile) {
+  HostSettings settings = load(kMinimal);
+  EXPECT_EQ(settings.bind_host, "127.0.0.1");
+  EXPECT_EQ(settings.bind_port, 8000);
+  EXPECT_EQ(settings.plugins, (std::vector<std::string>{"local", "sqlite", "users"}));
+  EXPECT_EQ(settings.plugin_dirs, (std::vector<std::string>{"/default/plugins"}));
+  EXPECT_EQ(settings.event_bus.transport, "local");
+  EXPECT_TRUE(settings.event_bus.async_pass_through);
+  EXPECT_EQ(settings.http.max_body, 1024u * 1024u);
+  EXPECT_NE(settings.server_id.find(":8000"), std::string::npos);
+}
+
+TEST_F(HostConfigTest, InlineCommentsAreStripped) {
+  HostSettings settings = load(
+      "[host]\nbind = 10.0.0.1:9000   ; the address\nserver_id =   ; default\n"
+      "plugins = local # the transport\n[event_bus]\nexchanges.events = busbar.events ; x\n");
+  EXPECT_EQ(settings.bind_host, "10.0.0.1");
+  EXPECT_EQ(settings.bind_port, 9000);
+  EXPECT_EQ(settings.server_id.substr(settings.server_id.size() - 5), ":9000");
+  EXPECT_EQ(settings.plugins, std::vector<std::string>{"local"});
+  EXPECT_EQ(settings.event_bus.exchanges.at("events"), "busbar.events");
+}
+
+TEST_F(HostConfigTest, OverridesWinOverTheFile) {
+  CommandLineOverrides overrides;
+  overrides.bind = "0.0.0.0:8001";
+  overrides.plugin_dir = "/opt/plugins";
+  overrides.exchanges = {"events", "events:workers"};
+  HostSettings settings = load(
+      std::string(kMinimal) + "[event_bus]\nexchanges.events = busbar.events\n", overrides);
+  EXPECT_EQ(settings.bind_host, "0.0.0.0");
+  EXPECT_EQ(settings.bind_port, 8001);
+  EXPECT_EQ(settings.plugin_dirs, std::vector<std::string>{"/opt/plugins"});
+  ASSERT_EQ(settings.consumed.size(), 2u);
+  EXPECT_EQ(settings.consumed[0].exchange, "busbar.events");
+  EXPECT_EQ(settings.consumed[0].queue, "");
+  EXPECT_EQ(settings.consumed[1].queue, "workers");
+}
+
+TEST_F(HostConfigTest, RelativePluginDirResolvesAgainstTheConfigFolder) {
+  HostSettings settings = load("[host]\nplugins = local\nplugin_dir = plugins, /abs\n");
+  ASSERT_EQ(settings.plugin_dirs.size(), 2u);
+  EXPECT_EQ(settings.plugin_dirs[0], Poco::Path(dir_).append("plugins").toString());
+  EXPECT_EQ(settings.plugin_dirs[1], "/abs");
+}
+
+TEST_F(HostConfigTest, RouterResolvesAliases) {
+  HostSettings settings = load(std::string(kMinimal) +
+                               "[event_bus]\nexchanges.events = e1\nexchanges.audit = e2\n"
+                               "router._all = events\nrouter.UserWasDeleted = audit, events\n");
+  EXPECT_EQ(settings.event_bus.router.at("_all"), std::vector<std::string>{"events"});
+  EXPECT_EQ(settings.event_bus.router.at("UserWasDeleted"),
+            (std::vector<std::string>{"audit", "events"}));
+}
+
+TEST_F(HostConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
+  std::string error = errorOf("[host]\nplugins = local\nbnid = 1.2.3.4:5\n");
+  EXPECT_NE(error.find("host.conf"), std::string::npos) << error;
+  EXPECT_NE(error.find("[host] bnid"), std::string::npos) << error;
+  EXPECT_NE(error.find("allowed keys are"), std::string::npos) << error;
+
+  error = errorOf("[host]\nplugins = local\nbind = nowhere\n");
+  EXPECT_NE(error.find("[host] bind"), std::string::npos) << error;
+  EXPECT_NE(error.find("HOST:PORT"), std::string::npos) << error;
+
+  error = errorOf("[host]\nplugins = local\nbind = 1.2.3.4:70000\n");
+  EXPECT_NE(error.find("1 to 65535"), std::string::npos) << error;
+
+  error = errorOf("[host]\n");
+  EXPECT_NE(error.find("[host] plugins"), std::string::npos) << error;
+
+  error = errorOf(std::string(kMinimal) + "[event_bus]\nasync_pass_through = maybe\n");
+  EXPECT_NE(error.find("[event_bus] async_pass_through must be true or false"),
+            std::string::npos)
+      << error;
+
+  error = errorOf(std::string(kMinimal) + "[event_bus]\nrouter._all = nowhere\n");
+  EXPECT_NE(error.find("router._all"), std::string::npos) << error;
+  EXPECT_NE(error.find("'nowhere'"), std::string::npos) << error;
+
+  error = errorOf(std::string(kMinimal) + "[http]\nmax_body = -1\n");
+  EXPECT_NE(error.find("[http] max_body must be an integer from 1"), std::string::npos) << error;
+
+  error = errorOf(std::string(kMinimal) + "[http]\nthreds = 4\n");
+  EXPECT_NE(error.find("[http] threds"), std::string::npos) << error;
+}
+
+TEST_F(HostConfigTest, UnknownExchangeAliasOnTheCommandLineIsRefused) {
+  CommandLineOverrides overrides;
+  overrides.exchanges = {"evnets"};
+  std::string error =
+      errorOf(std::string(kMinimal) + "[event_bus]\nexchanges.events = busbar.events\n", overrides);
+  EXPECT_NE(error.find("--exchange evnets"), std::string::npos) << error;
+  EXPECT_NE(error.find("known aliases: events"), std::string::npos) << error;
+}
+
+TEST_F(HostConfigTest, BadBindOnTheCommandLineNamesTheOption) {
+  CommandLineOverrides overrides;
+  overrides.bind = "8000";
+  EXPECT_NE(errorOf(kMinimal, overrides).find("--bind"), std::string::npos);
+}
+
+TEST_F(HostConfigTest, MissingFileIsAClearError) {
+  try {
+    loadHostSettings(dir_ + "/nope.conf", {}, "/x");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("does not exist"), std::string::npos);
+  }
+}
+
+TEST_F(HostConfigTest, UnknownSectionsAreRefusedUnlessAPluginOwnsThem) {
+  std::string file = write(std::string(kMinimal) + "[users]\nrepository = composed\n[usres]\nrefresh = reload\n");
+  auto config = readIniFile(file);
+  try {
+    rejectUnknownSections(config, file, {"users"});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("unknown section [usres]"), std::string::npos)
+        << error.what();
+  }
+  file = write(std::string(kMinimal) + "[users]\nrepository = composed\n");
+  EXPECT_NO_THROW(rejectUnknownSections(readIniFile(file), file, {"users"}));
+}
+
+TEST_F(HostConfigTest, ConfigSectionResolvesPathsAndSecrets) {
+  std::string file = write("[storage]\nsqlite.path = ../var/db.sqlite\npassword = fromfile\n");
+  ConfigSection section(readIniFile(file), file, "storage");
+  EXPECT_EQ(section.getPath("sqlite.path", ""),
+            Poco::Path(Poco::Path(dir_).parent()).append("var/db.sqlite").toString());
+  ::setenv("BUSBAR_TEST_SECRET_FOR_CONFIG", "fromenv", 1);
+  EXPECT_EQ(section.getSecret("password", "BUSBAR_TEST_SECRET_FOR_CONFIG"), "fromenv");
+  ::unsetenv("BUSBAR_TEST_SECRET_FOR_CONFIG");
+  EXPECT_EQ(section.getSecret("password", "BUSBAR_TEST_SECRET_FOR_CONFIG"), "fromfile");
+}
+
+}  // namespace
+}  // namespace busbar::host

@@ -1,0 +1,115 @@
+#include "host_event_bus.h"
+
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+namespace busbar::host {
+namespace {
+
+// A transport that records what it is handed: the unit under test is the bus, not a broker.
+class RecordingTransport : public Transport {
+ public:
+  void publish(const std::string& exchange, const Event& event) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    published.emplace_back(exchange, event);
+  }
+  std::mutex mutex;
+  std::vector<std::pair<std::string, Event>> published;
+};
+
+struct Fixture {
+  explicit Fixture(bool pass_through,
+                   std::map<std::string, std::vector<std::string>> routes = {{"_all", {"events"}}})
+      : inline_bus("me:1", pass_through, Poco::Logger::get("test")),
+        bus("me:1", pass_through,
+            EventRouter(routes, {{"events", "busbar.events"}, {"audit", "busbar.audit"}}),
+            inline_bus, Poco::Logger::get("test")),
+        transport(std::make_shared<RecordingTransport>()) {
+    bus.setTransport(transport);
+    inline_bus.subscribe(kAllEvents, 0, [this](const Event& event) { local.push_back(event); });
+    inline_bus.open();
+  }
+  InlineBus inline_bus;
+  HostEventBus bus;
+  std::shared_ptr<RecordingTransport> transport;
+  std::vector<Event> local;
+};
+
+Event eventOf(const std::string& type) {
+  Event event;
+  event.type = type;
+  event.version = 3;
+  return event;
+}
+
+TEST(HostEventBusTest, StampsIdAndOriginAndPublishesToTheRoutedExchange) {
+  Fixture fixture(true);
+  fixture.bus.dispatch(eventOf("UserWasCreated"));
+  ASSERT_EQ(fixture.transport->published.size(), 1u);
+  const auto& [exchange, event] = fixture.transport->published[0];
+  EXPECT_EQ(exchange, "busbar.events");
+  EXPECT_EQ(event.origin, "me:1");
+  EXPECT_EQ(event.id.size(), 36u);
+  EXPECT_EQ(event.version, 3);
+}
+
+TEST(HostEventBusTest, PassThroughDeliversLocallyAsWell) {
+  Fixture fixture(true);
+  fixture.bus.dispatch(eventOf("A"));
+  EXPECT_EQ(fixture.local.size(), 1u);
+  EXPECT_EQ(fixture.transport->published.size(), 1u);
+}
+
+TEST(HostEventBusTest, WithoutPassThroughOnlyTheTransportGetsIt) {
+  Fixture fixture(false);
+  fixture.bus.dispatch(eventOf("A"));
+  EXPECT_TRUE(fixture.local.empty());
+  EXPECT_EQ(fixture.transport->published.size(), 1u);
+}
+
+TEST(HostEventBusTest, LocalSubscriberFailureDoesNotFailTheDispatch) {
+  Fixture fixture(true);
+  fixture.inline_bus.subscribe("A", 10, [](const Event&) { throw std::runtime_error("boom"); });
+  EXPECT_NO_THROW(fixture.bus.dispatch(eventOf("A")));
+  EXPECT_EQ(fixture.transport->published.size(), 1u);
+}
+
+TEST(HostEventBusTest, MiddlewareRunsByPriorityAndMayDrop) {
+  Fixture fixture(true);
+  std::vector<int> order;
+  fixture.bus.addMiddleware(0, [&](Event& event, const std::function<void(Event&)>& next) {
+    order.push_back(0);
+    if (event.type != "Dropped") next(event);
+  });
+  fixture.bus.addMiddleware(10, [&](Event& event, const std::function<void(Event&)>& next) {
+    order.push_back(10);
+    event.version = 42;
+    next(event);
+  });
+  fixture.bus.dispatch(eventOf("A"));
+  EXPECT_EQ(order, (std::vector<int>{10, 0}));
+  ASSERT_EQ(fixture.transport->published.size(), 1u);
+  EXPECT_EQ(fixture.transport->published[0].second.version, 42);
+  fixture.bus.dispatch(eventOf("Dropped"));
+  EXPECT_EQ(fixture.transport->published.size(), 1u);
+  EXPECT_EQ(fixture.local.size(), 1u);
+}
+
+TEST(EventRouterTest, TypeRoutesAllAndOthers) {
+  EventRouter router({{"_all", {"events"}}, {"UserWasDeleted", {"audit"}}, {"_others", {}}},
+                     {{"events", "e"}, {"audit", "a"}});
+  EXPECT_EQ(router.exchangesFor("UserWasDeleted"), (std::vector<std::string>{"a", "e"}));
+  EXPECT_EQ(router.exchangesFor("UserWasCreated"), std::vector<std::string>{"e"});
+
+  EventRouter others({{"_others", {"audit"}}, {"A", {"events", "events"}}},
+                     {{"events", "e"}, {"audit", "a"}});
+  EXPECT_EQ(others.exchangesFor("A"), std::vector<std::string>{"e"});
+  EXPECT_EQ(others.exchangesFor("B"), std::vector<std::string>{"a"});
+
+  EventRouter none({}, {{"events", "e"}});
+  EXPECT_TRUE(none.exchangesFor("A").empty());
+}
+
+}  // namespace
+}  // namespace busbar::host

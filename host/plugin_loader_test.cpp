@@ -1,0 +1,135 @@
+// Every refusal of the loader, on fixture plugins built wrong on purpose (tests/fixtures).
+#include "plugin_loader.h"
+
+#include <fstream>
+
+#include <Poco/File.h>
+#include <Poco/TemporaryFile.h>
+#include <gtest/gtest.h>
+
+namespace busbar::host {
+namespace {
+
+std::string fixture(const std::string& name) {
+  return std::string(BUSBAR_FIXTURE_DIR) + "/" + name + ".so";
+}
+
+// The message of loading fixture `file` as plugin `name`, or "" when accepted.
+std::string refusal(const std::string& file, const std::string& name) {
+  PluginLoader loader({BUSBAR_FIXTURE_DIR});
+  try {
+    loader.loadFile(fixture(file), name);
+  } catch (const PluginRejected& error) {
+    return error.what();
+  }
+  return "";
+}
+
+void expectAll(const std::string& text, std::initializer_list<const char*> parts) {
+  for (const char* part : parts) {
+    EXPECT_NE(text.find(part), std::string::npos) << "missing '" << part << "' in: " << text;
+  }
+}
+
+TEST(PluginLoaderTest, AcceptsAWellBuiltPlugin) {
+  PluginLoader loader({BUSBAR_FIXTURE_DIR});
+  LoadedPlugin plugin = loader.load("good_module");
+  EXPECT_EQ(plugin.name, "good_module");
+  EXPECT_EQ(plugin.descriptor->kind, static_cast<uint32_t>(BUSBAR_KIND_MODULE));
+  EXPECT_TRUE(plugin.required.empty());
+}
+
+TEST(PluginLoaderTest, MissingFileNamesWhereItLooked) {
+  PluginLoader loader({"/nonexistent/one", "/nonexistent/two"});
+  try {
+    loader.load("ghost");
+    FAIL();
+  } catch (const PluginRejected& error) {
+    expectAll(error.what(), {"'ghost'", "/nonexistent/one/ghost.so", "/nonexistent/two/ghost.so",
+                             "--plugin-dir"});
+  }
+}
+
+TEST(PluginLoaderTest, RefusesAFileThatIsNotASharedObject) {
+  std::string path = Poco::TemporaryFile::tempName() + ".so";
+  std::ofstream(path) << "not an ELF file";
+  PluginLoader loader({});
+  try {
+    loader.loadFile(path, "");
+    FAIL();
+  } catch (const PluginRejected& error) {
+    expectAll(error.what(), {path.c_str(), "cannot load the shared object", "fix:"});
+  }
+  Poco::File(path).remove();
+}
+
+TEST(PluginLoaderTest, RefusesUnresolvedSymbolsWithTheLinkerText) {
+  expectAll(refusal("unresolved", "unresolved"),
+            {"unresolved.so", "cannot load", "busbar_fixture_symbol_that_does_not_exist"});
+}
+
+TEST(PluginLoaderTest, RefusesAMissingEntryPoint) {
+  expectAll(refusal("no_entry", "no_entry"),
+            {"no_entry.so", "missing entry point busbar_plugin_v1", "BUSBAR_PLUGIN"});
+}
+
+TEST(PluginLoaderTest, SaysWhichMajorAnOtherEntryPointIsFor) {
+  expectAll(refusal("abi_v2", "abi_v2"),
+            {"missing entry point busbar_plugin_v1", "busbar_plugin_v2", "ABI major 2"});
+}
+
+TEST(PluginLoaderTest, RefusesANullDescriptor) {
+  expectAll(refusal("null_descriptor", "null_descriptor"), {"returned no descriptor"});
+}
+
+TEST(PluginLoaderTest, RefusesBadMagic) {
+  expectAll(refusal("bad_magic", "bad_magic"),
+            {"bad descriptor magic", "expected 0x42555342", "found 0xdeadbeef", "fix:"});
+}
+
+TEST(PluginLoaderTest, RefusesAnotherMajor) {
+  expectAll(refusal("wrong_major", "wrong_major"),
+            {"ABI major mismatch", "expected 1", "found 2", "rebuild"});
+}
+
+TEST(PluginLoaderTest, RefusesANewerMinor) {
+  expectAll(refusal("newer_minor", "newer_minor"), {"newer than this host's", "upgrade busbar"});
+}
+
+TEST(PluginLoaderTest, RefusesATooSmallDescriptor) {
+  expectAll(refusal("small_descriptor", "small_descriptor"),
+            {"descriptor too small", "found 16 bytes"});
+}
+
+TEST(PluginLoaderTest, RefusesAnotherBuildSignature) {
+  expectAll(refusal("bad_signature", "bad_signature"),
+            {"build signature mismatch", BUSBAR_BUILD_SIGNATURE, "gcc-4.8", "same compiler"});
+}
+
+TEST(PluginLoaderTest, RefusesANameOtherThanAskedFor) {
+  expectAll(refusal("good_module", "users"),
+            {"name mismatch", "asked for 'users'", "declares 'good_module'"});
+}
+
+TEST(PluginLoaderTest, RefusesADuplicate) {
+  PluginLoader loader({BUSBAR_FIXTURE_DIR});
+  loader.load("good_module");
+  std::string copy = Poco::TemporaryFile::tempName() + ".so";
+  Poco::File(fixture("good_module")).copyTo(copy);
+  try {
+    loader.loadFile(copy, "");
+    FAIL();
+  } catch (const PluginRejected& error) {
+    expectAll(error.what(), {"duplicate plugin 'good_module'", "already loaded from"});
+  }
+  Poco::File(copy).remove();
+}
+
+TEST(PluginLoaderTest, ReadsRequiredPlugins) {
+  PluginLoader loader({BUSBAR_FIXTURE_DIR});
+  LoadedPlugin plugin = loader.load("requires_missing");
+  EXPECT_EQ(plugin.required, std::vector<std::string>{"missing_plugin"});
+}
+
+}  // namespace
+}  // namespace busbar::host

@@ -1,0 +1,113 @@
+// SessionPool without a server, over SQLite files: bounds, reuse, expiry and broken sessions.
+#include <thread>
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <gtest/gtest.h>
+
+#include "busbar/errors.h"
+#include "server_process.h"
+#include "session_pool.h"
+#include "sqlite_dialect.h"
+
+namespace busbar::sql {
+namespace {
+
+class SessionPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Poco::Data::SQLite::Connector::registerConnector(); }
+
+  PoolSettings settings(int max_sessions, int idle_seconds = 60) {
+    PoolSettings pool;
+    pool.connector = "sqlite";
+    pool.connection_string = folder_.path() + "/pool.db";
+    pool.min_sessions = 1;
+    pool.max_sessions = max_sessions;
+    pool.connect_timeout_seconds = 1;
+    pool.idle_seconds = idle_seconds;
+    return pool;
+  }
+
+  testing::TempDir folder_;
+  sqlite::SqliteDialect dialect_;
+};
+
+TEST_F(SessionPoolTest, OpensNothingUntilAskedAndReusesReturnedSessions) {
+  SessionPool pool(settings(4), dialect_);
+  EXPECT_EQ(pool.openSessions(), 0);
+  Poco::Data::Session* first = nullptr;
+  {
+    auto lease = pool.acquire();
+    EXPECT_FALSE(lease.reused());
+    first = &lease.session();
+  }
+  auto again = pool.acquire();
+  EXPECT_TRUE(again.reused());
+  EXPECT_EQ(&again.session(), first);
+  EXPECT_EQ(pool.openSessions(), 1);
+}
+
+TEST_F(SessionPoolTest, WarmUpOpensTheMinimum) {
+  PoolSettings three = settings(4);
+  three.min_sessions = 3;
+  SessionPool pool(three, dialect_);
+  pool.warmUp();
+  EXPECT_EQ(pool.openSessions(), 3);
+}
+
+TEST_F(SessionPoolTest, NeverOpensMoreThanTheMaximumAndFailsWhenAllStayBusy) {
+  SessionPool pool(settings(2), dialect_);
+  auto a = pool.acquire();
+  auto b = pool.acquire();
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(pool.acquire(), StorageUnavailable);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+  EXPECT_EQ(pool.openSessions(), 2);
+}
+
+TEST_F(SessionPoolTest, AWaitingCallerGetsTheNextReturnedSession) {
+  SessionPool pool(settings(1), dialect_);
+  auto held = std::make_unique<SessionPool::Lease>(pool.acquire());
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    held.reset();
+  });
+  auto lease = pool.acquire();
+  EXPECT_TRUE(lease.reused());
+  releaser.join();
+}
+
+TEST_F(SessionPoolTest, ABrokenSessionIsClosedWithEveryIdleOne) {
+  SessionPool pool(settings(3), dialect_);
+  {
+    auto a = pool.acquire();
+    auto b = pool.acquire();
+    auto c = pool.acquire();
+  }
+  EXPECT_EQ(pool.openSessions(), 3);
+  {
+    auto broken = pool.acquire();
+    broken.markBroken();
+  }
+  EXPECT_EQ(pool.openSessions(), 0);
+  EXPECT_FALSE(pool.acquire().reused());
+}
+
+TEST_F(SessionPoolTest, SessionsIdleTooLongAreClosedNotLent) {
+  SessionPool pool(settings(2, 0), dialect_);
+  { auto lease = pool.acquire(); }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto lease = pool.acquire();
+  EXPECT_FALSE(lease.reused());
+  EXPECT_EQ(pool.openSessions(), 1);
+}
+
+TEST_F(SessionPoolTest, AnUnopenableDatabaseIsUnavailable) {
+  PoolSettings bad = settings(2);
+  bad.connection_string = "/dev/null/no/such/folder/x.db";
+  SessionPool pool(bad, dialect_);
+  EXPECT_THROW(pool.acquire(), StorageUnavailable);
+  EXPECT_EQ(pool.openSessions(), 0);
+}
+
+}  // namespace
+}  // namespace busbar::sql

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
 namespace busbar::host {
@@ -184,6 +185,36 @@ void Host::registerHealthRoute() {
     std::ostringstream out;
     body.stringify(out);
     response.body = out.str();
+  });
+  router_.add("GET", "/metrics", [this](const HttpRequest&, HttpResponse& response) {
+    auto lag = inline_bus_.applyLag().snapshot();
+    Poco::JSON::Object histogram;
+    histogram.set("count", lag.count);
+    histogram.set("p50", lag.percentile(0.50));
+    histogram.set("p90", lag.percentile(0.90));
+    histogram.set("p99", lag.percentile(0.99));
+    histogram.set("max", lag.max);
+    Poco::JSON::Array buckets;
+    for (const auto& [bound, count] : lag.buckets) {
+      Poco::JSON::Array bucket;
+      bucket.add(bound);
+      bucket.add(count);
+      buckets.add(bucket);
+    }
+    histogram.set("buckets", buckets);
+    Poco::JSON::Object body;
+    body.set("server_id", settings_.server_id);
+    body.set("apply_lag_us", histogram);
+    body.set("dispatched", event_bus_.dispatched());
+    body.set("delivered", inline_bus_.delivered());
+    body.set("failed", inline_bus_.failed());
+    std::ostringstream out;
+    body.stringify(out);
+    response.body = out.str();
+  });
+  router_.add("DELETE", "/metrics/apply_lag", [this](const HttpRequest&, HttpResponse& response) {
+    inline_bus_.applyLag().reset();
+    response.status = 204;
   });
 }
 

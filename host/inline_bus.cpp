@@ -32,6 +32,8 @@ void InlineBus::deliver(const Event& event) {
   waitUntilOpen();
   if (async_pass_through_ && event.origin == server_id_) return;
   deliverLocally(event);
+  Poco::Timestamp::TimeDiff lag = event.occurred_on.elapsed();
+  apply_lag_.record(lag > 0 ? static_cast<uint64_t>(lag) : 0);
 }
 
 void InlineBus::reconnected() {

@@ -16,6 +16,7 @@
 
 #include "busbar/event_bus.h"
 #include "busbar/transport.h"
+#include "latency_histogram.h"
 
 namespace busbar::host {
 
@@ -45,6 +46,10 @@ class InlineBus : public Subscriptions, public InboundSink {
   uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
   uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
 
+  // Time from an event's occurred_on to the end of its delivery from the transport, in
+  // microseconds: how far behind the writer this server's subscribers are.
+  LatencyHistogram& applyLag() { return apply_lag_; }
+
  private:
   struct Handler {
     int priority;
@@ -72,6 +77,7 @@ class InlineBus : public Subscriptions, public InboundSink {
 
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failed_{0};
+  LatencyHistogram apply_lag_;
 };
 
 }  // namespace busbar::host

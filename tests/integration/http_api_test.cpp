@@ -146,6 +146,10 @@ TEST_F(HttpApiTest, HealthReportsTheServerAndItsEvents) {
   auto health = parseObject(server_->request("GET", "/health").body);
   EXPECT_EQ(health->getValue<std::string>("status"), "ok");
   EXPECT_GT(health->getObject("events")->getValue<int>("dispatched"), 0);
+
+  auto metrics = parseObject(server_->request("GET", "/metrics").body);
+  EXPECT_TRUE(metrics->getObject("apply_lag_us")->has("p99"));
+  EXPECT_EQ(server_->request("DELETE", "/metrics/apply_lag").status, 204);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "session_pool.h"
 
+#include <algorithm>
+
 #include <Poco/Data/Statement.h>
 
 #include "busbar/errors.h"
@@ -22,11 +24,11 @@ SessionPool::~SessionPool() {
   closeAll(idle);
 }
 
-std::unique_ptr<Poco::Data::Session> SessionPool::open() {
+std::unique_ptr<Poco::Data::Session> SessionPool::open(int timeout_seconds) {
   try {
-    auto session = std::make_unique<Poco::Data::Session>(
-        settings_.connector, settings_.connection_string,
-        static_cast<std::size_t>(settings_.connect_timeout_seconds));
+    auto session =
+        std::make_unique<Poco::Data::Session>(settings_.connector, settings_.connection_string,
+                                              static_cast<std::size_t>(timeout_seconds));
     for (const auto& setup : dialect_.sessionSetup()) {
       Poco::Data::Statement statement(*session);
       statement << setup;
@@ -56,8 +58,11 @@ SessionPool::Lease SessionPool::acquire() {
       ++open_;
       lock.unlock();
       closeAll(expired);
+      // What is left of connect_timeout after any wait, in whole seconds rounded up, at least 1.
+      auto left = std::chrono::ceil<std::chrono::seconds>(deadline - Clock::now());
+      int timeout = std::max(1, static_cast<int>(left.count()));
       try {
-        return Lease(this, open(), false);
+        return Lease(this, open(timeout), false);
       } catch (...) {
         lock.lock();
         --open_;

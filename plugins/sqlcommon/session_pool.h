@@ -84,8 +84,9 @@ class SessionPool {
     Clock::time_point since;
   };
 
-  // Opens a session and runs the dialect's setup on it; StorageUnavailable on failure.
-  std::unique_ptr<Poco::Data::Session> open();
+  // Opens a session within `timeout_seconds` and runs the dialect's setup on it;
+  // StorageUnavailable on failure.
+  std::unique_ptr<Poco::Data::Session> open(int timeout_seconds);
   void giveBack(std::unique_ptr<Poco::Data::Session> session, bool broken);
   // Moves the idle sessions older than idle_seconds into `expired`. Needs mutex_.
   void takeExpired(std::deque<Idle>& expired);

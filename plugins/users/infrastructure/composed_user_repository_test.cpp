@@ -1,0 +1,123 @@
+// The composed repository over a real SQLite database: ordering and concurrency.
+#include "infrastructure/composed_user_repository.h"
+
+#include <thread>
+
+#include <Poco/File.h>
+#include <Poco/TemporaryFile.h>
+#include <gtest/gtest.h>
+
+#include "infrastructure/dbal_user_repository.h"
+#include "sqlite_storage.h"
+
+namespace busbar::users {
+namespace {
+
+class ComposedUserRepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sqlite::SqliteSettings settings;
+    settings.path = dir_ + "/users.db";
+    connection_ = sqlite::makeSqliteConnection(settings);
+    sqlite::openSqliteDatabase(*connection_, settings);
+    for (auto& migration : DbalUserRepository::migrations()) migration.apply(*connection_);
+    database_ = std::make_unique<DbalUserRepository>(connection_);
+  }
+  void TearDown() override {
+    database_.reset();
+    connection_.reset();
+    Poco::File(dir_).remove(true);
+  }
+
+  std::unique_ptr<ComposedUserRepository> composed(RefreshMode mode) {
+    return std::make_unique<ComposedUserRepository>(*database_, memory_, mode);
+  }
+
+  // What another server's write looks like from here: the row changes, then its event arrives.
+  UserChange writeElsewhere(const std::string& id, const std::string& name) {
+    DbalUserRepository other(connection_);
+    SaveResult result = other.save(id, name, std::nullopt);
+    return UserChange{result.created ? UserChangeKind::kCreated : UserChangeKind::kUpdated,
+                      result.user};
+  }
+
+  std::string dir_ = Poco::TemporaryFile::tempName();
+  std::shared_ptr<sql::PocoDataConnection> connection_;
+  std::unique_ptr<DbalUserRepository> database_;
+  InMemoryUserRepository memory_;
+};
+
+TEST_F(ComposedUserRepositoryTest, WritesGoToTheDatabaseAndAreReadableAtOnce) {
+  auto repository = composed(RefreshMode::kIncremental);
+  auto saved = repository->save("a", "A", std::string("a@x"));
+  EXPECT_TRUE(saved.created);
+  EXPECT_EQ(repository->find("a")->name, "A");
+  EXPECT_EQ(database_->find("a")->name, "A");
+  EXPECT_EQ(repository->remove("a"), 2);
+  EXPECT_FALSE(repository->find("a"));
+  EXPECT_FALSE(database_->find("a"));
+}
+
+TEST_F(ComposedUserRepositoryTest, IncrementalAppliesEventsAndIgnoresStaleOnes) {
+  auto repository = composed(RefreshMode::kIncremental);
+  UserChange first = writeElsewhere("b", "one");
+  UserChange second = writeElsewhere("b", "two");
+  repository->onChange(second);
+  repository->onChange(first);  // arrives late
+  EXPECT_EQ(repository->find("b")->name, "two");
+  repository->onChange(second);  // arrives twice
+  EXPECT_EQ(repository->find("b")->version, 2);
+}
+
+TEST_F(ComposedUserRepositoryTest, ReloadModeReadsTheWholeTableOnEachEvent) {
+  auto repository = composed(RefreshMode::kReload);
+  writeElsewhere("c", "C");
+  UserChange event = writeElsewhere("d", "D");
+  repository->onChange(event);
+  EXPECT_TRUE(repository->find("c"));  // loaded although its own event never came
+  EXPECT_TRUE(repository->find("d"));
+}
+
+TEST_F(ComposedUserRepositoryTest, PreloadLoadsWhatTheDatabaseHas) {
+  for (int i = 0; i < 50; ++i) writeElsewhere("p" + std::to_string(i), "P");
+  DbalUserRepository(connection_).remove("p0");
+  auto repository = composed(RefreshMode::kIncremental);
+  repository->reload();
+  EXPECT_EQ(memory_.size(), 49u);
+  EXPECT_FALSE(repository->find("p0"));
+  EXPECT_EQ(repository->list(1000, 0).size(), 49u);
+}
+
+TEST_F(ComposedUserRepositoryTest, ConcurrentWritersAndReloadsEndEqualToTheDatabase) {
+  auto repository = composed(RefreshMode::kIncremental);
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        std::string id = "w" + std::to_string(i % 10);
+        if ((i + t) % 5 == 0) {
+          repository->remove(id);
+        } else {
+          repository->save(id, "t" + std::to_string(t), std::nullopt);
+        }
+      }
+    });
+  }
+  std::thread reloader([&] {
+    for (int n = 0; n < 10; ++n) repository->reload();
+  });
+  for (auto& writer : writers) writer.join();
+  reloader.join();
+  for (const auto& record : database_->loadAll()) {
+    auto cached = repository->find(record.user.id);
+    if (record.deleted) {
+      EXPECT_FALSE(cached) << record.user.id;
+    } else {
+      ASSERT_TRUE(cached) << record.user.id;
+      EXPECT_EQ(*cached, record.user);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace busbar::users

@@ -1,0 +1,117 @@
+#include "infrastructure/in_memory_user_repository.h"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace busbar::users {
+namespace {
+
+UserRecord live(const std::string& id, int64_t version, const std::string& name = "N") {
+  return UserRecord{User{id, name, std::nullopt, version}, false};
+}
+
+UserRecord tombstone(const std::string& id, int64_t version) {
+  return UserRecord{User{id, "", std::nullopt, version}, true};
+}
+
+TEST(InMemoryUserRepositoryTest, AppliesOnlyNewerVersions) {
+  InMemoryUserRepository memory;
+  EXPECT_TRUE(memory.apply(live("a", 2, "two")));
+  EXPECT_FALSE(memory.apply(live("a", 1, "one")));  // late event
+  EXPECT_FALSE(memory.apply(live("a", 2, "dup")));  // duplicate
+  EXPECT_EQ(memory.find("a")->name, "two");
+  EXPECT_TRUE(memory.apply(live("a", 3, "three")));
+  EXPECT_EQ(memory.find("a")->version, 3);
+}
+
+TEST(InMemoryUserRepositoryTest, TombstonesStopOlderEventsFromResurrecting) {
+  InMemoryUserRepository memory;
+  memory.apply(tombstone("a", 5));  // the delete arrives before the create
+  EXPECT_FALSE(memory.apply(live("a", 4)));
+  EXPECT_FALSE(memory.find("a"));
+  EXPECT_EQ(memory.size(), 0u);
+  EXPECT_TRUE(memory.apply(live("a", 6)));  // re-created after the delete
+  EXPECT_TRUE(memory.find("a"));
+  EXPECT_EQ(memory.size(), 1u);
+}
+
+TEST(InMemoryUserRepositoryTest, ListsLiveUsersSortedAndPaged) {
+  InMemoryUserRepository memory;
+  for (const char* id : {"d", "b", "a", "c", "e"}) memory.apply(live(id, 1));
+  memory.apply(tombstone("c", 2));
+  auto page = memory.list(2, 1);
+  ASSERT_EQ(page.size(), 2u);
+  EXPECT_EQ(page[0].id, "b");
+  EXPECT_EQ(page[1].id, "d");
+  EXPECT_EQ(memory.list(100, 0).size(), 4u);
+  EXPECT_TRUE(memory.list(10, 4).empty());
+}
+
+TEST(InMemoryUserRepositoryTest, ReplaceAllKeepsWhatIsNewerThanTheSnapshot) {
+  InMemoryUserRepository memory;
+  memory.apply(live("kept-newer", 9, "from event"));
+  memory.apply(live("gone-from-db", 1));
+  memory.replaceAll({live("kept-newer", 3, "stale row"), live("fresh", 2), tombstone("x", 4)});
+  EXPECT_EQ(memory.find("kept-newer")->name, "from event");
+  EXPECT_EQ(memory.find("fresh")->version, 2);
+  EXPECT_TRUE(memory.find("gone-from-db"));  // a write the snapshot did not see yet
+  EXPECT_FALSE(memory.find("x"));
+  EXPECT_FALSE(memory.apply(live("x", 3)));  // the snapshot's tombstone holds
+  EXPECT_EQ(memory.size(), 3u);
+}
+
+TEST(InMemoryUserRepositoryTest, LocalWritesIncrementVersions) {
+  InMemoryUserRepository memory;
+  auto created = memory.save("a", "A", std::string("a@b"));
+  EXPECT_TRUE(created.created);
+  EXPECT_EQ(created.user.version, 1);
+  auto updated = memory.save("a", "B", std::nullopt);
+  EXPECT_FALSE(updated.created);
+  EXPECT_EQ(updated.user.version, 2);
+  EXPECT_EQ(memory.remove("a"), 3);
+  EXPECT_FALSE(memory.remove("a"));
+  EXPECT_TRUE(memory.save("a", "C", std::nullopt).created);
+  EXPECT_EQ(memory.find("a")->version, 4);
+}
+
+TEST(InMemoryUserRepositoryTest, ReadersSeeWholeUsersWhileWritersAndReloadsRun) {
+  InMemoryUserRepository memory;
+  for (int i = 0; i < 1000; ++i) memory.apply(live("u" + std::to_string(i), 1, "v1"));
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        for (int i = 0; i < 1000; i += 7) {
+          auto user = memory.find("u" + std::to_string(i));
+          // Every user exists in every state the writers create, with a name matching its version.
+          if (!user || user->name != "v" + std::to_string(user->version)) ++bad;
+        }
+      }
+    });
+  }
+  std::thread writer([&] {
+    for (int version = 2; version <= 30; ++version) {
+      for (int i = 0; i < 1000; ++i) {
+        memory.apply(live("u" + std::to_string(i), version, "v" + std::to_string(version)));
+      }
+    }
+  });
+  std::thread reloader([&] {
+    std::vector<UserRecord> snapshot;
+    for (int i = 0; i < 1000; ++i) snapshot.push_back(live("u" + std::to_string(i), 1, "v1"));
+    for (int n = 0; n < 20; ++n) memory.replaceAll(snapshot);
+  });
+  writer.join();
+  reloader.join();
+  stop = true;
+  for (auto& reader : readers) reader.join();
+  EXPECT_EQ(bad.load(), 0);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(memory.find("u" + std::to_string(i))->version, 30);
+}
+
+}  // namespace
+}  // namespace busbar::users

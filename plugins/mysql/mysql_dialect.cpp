@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include <Poco/Data/MySQL/MySQLException.h>
+#include <Poco/Data/MySQL/SessionImpl.h>
 
 namespace busbar::mysql {
 namespace {
@@ -96,6 +97,26 @@ bool MysqlDialect::isUnavailable(const Poco::Exception& error) const {
 bool MysqlDialect::isRetryable(const Poco::Exception& error) const {
   // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
   return oneOf(mysqlErrorNumber(error), {1213, 1205});
+}
+
+uint64_t MysqlDialect::matchedRows(Poco::Data::Session& session, uint64_t reported) const {
+  auto* impl = dynamic_cast<Poco::Data::MySQL::SessionImpl*>(session.impl());
+  if (impl == nullptr) return reported;
+  // "Rows matched: 2  Changed: 0  Warnings: 0" after an UPDATE; NULL after other statements.
+  const char* info = mysql_info(impl->handle());
+  if (info == nullptr) return reported;
+  const std::string text(info);
+  const std::string marker = "Rows matched: ";
+  auto at = text.find(marker);
+  if (at == std::string::npos) return reported;
+  uint64_t matched = 0;
+  bool digits = false;
+  for (auto i = at + marker.size();
+       i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+    matched = matched * 10 + static_cast<uint64_t>(text[i] - '0');
+    digits = true;
+  }
+  return digits ? matched : reported;
 }
 
 void MysqlDialect::begin(Poco::Data::Session& session) const {

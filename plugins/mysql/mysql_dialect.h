@@ -20,6 +20,9 @@ class MysqlDialect : public sql::Dialect {
   bool isDuplicateKey(const Poco::Exception& error) const override;
   bool isUnavailable(const Poco::Exception& error) const override;
   bool isRetryable(const Poco::Exception& error) const override;
+  // MySQL reports the rows an UPDATE changed; this reads the rows it matched from mysql_info(),
+  // as the other backends count them.
+  uint64_t matchedRows(Poco::Data::Session& session, uint64_t reported) const override;
   // Transactions are SQL statements: Poco 1.11's Session::begin() switches autocommit off and
   // commit() leaves it off, so the next user of a pooled session would never commit.
   void begin(Poco::Data::Session& session) const override;

@@ -58,6 +58,12 @@ class Dialect {
   // go on as on the other backends.
   virtual bool failedStatementAbortsTransaction() const { return false; }
 
+  // The rows a statement matched, given the count the connector reported for it on `session`.
+  // The default trusts the report (SQLite and PostgreSQL count the rows an UPDATE matched).
+  virtual uint64_t matchedRows(Poco::Data::Session& session, uint64_t reported) const {
+    return reported;
+  }
+
   // Statements run once on each new session before it is used (e.g. PRAGMAs); may be empty.
   virtual std::vector<std::string> sessionSetup() const { return {}; }
 

@@ -48,9 +48,11 @@ ExecuteResult executeStatement(Poco::Data::Session& session, const Dialect& dial
   statement << dialect.rewritePlaceholders(sql);
   for (const auto& value : params) bindValue(statement, value);
   ExecuteResult result;
-  result.affected = statement.execute();
-  if (statement.columnsExtracted() == 0) return result;
-  result.affected = 0;
+  const std::size_t reported = statement.execute();
+  if (statement.columnsExtracted() == 0) {
+    result.affected = dialect.matchedRows(session, reported);
+    return result;
+  }
   Poco::Data::RecordSet records(statement);
   const std::size_t columns = records.columnCount();
   std::vector<std::string> names;

@@ -151,6 +151,24 @@ TEST_P(StorageContract, UpdateChangesMatchingRowsAndCountsThem) {
   EXPECT_EQ(asInt(connection_->findOne(items_, {{"id", std::string("c")}})->at("count")), 30);
 }
 
+TEST_P(StorageContract, UpdateCountsMatchedRowsEvenWhenNothingChanges) {
+  connection_->insert(items_, item("a", "same", 1));
+  connection_->insert(items_, item("b", "same", 2));
+  EXPECT_EQ(connection_->update(items_, {{"name", std::string("same")}}, {}), 2u);
+  EXPECT_EQ(connection_
+                ->execute("UPDATE " + items_ + " SET name = ? WHERE id = ?",
+                          {std::string("same"), std::string("a")})
+                .affected,
+            1u);
+  // Deletes and inserts count as usual afterwards.
+  EXPECT_EQ(connection_->remove(items_, {{"id", std::string("b")}}), 1u);
+  EXPECT_EQ(connection_
+                ->execute("INSERT INTO " + items_ + " (id, name, count) VALUES (?, ?, ?)",
+                          {std::string("c"), std::string("n"), int64_t{3}})
+                .affected,
+            1u);
+}
+
 TEST_P(StorageContract, UpdateCanSetNull) {
   connection_->insert(items_, {{"id", std::string("a")},
                                {"name", std::string("n")},

@@ -3,6 +3,7 @@
 #include "storage_backends.h"
 
 namespace busbar::testing {
+namespace {
 
 TableSchema itemsSchema(const std::string& name) {
   TableSchema schema;
@@ -15,6 +16,8 @@ TableSchema itemsSchema(const std::string& name) {
   schema.primary_key = {"id"};
   return schema;
 }
+
+}  // namespace
 
 void StorageContract::SetUp() {
   keys_ = storageKeys(driver());

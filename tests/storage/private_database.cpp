@@ -1,0 +1,147 @@
+#include "private_database.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <Poco/File.h>
+
+namespace busbar::testing {
+namespace {
+
+const char* kDatabase = "busbar_private";
+const char* kUser = "busbar_private";
+const char* kPassword = "private-Pass-27";
+
+// The bin folder of the newest installed PostgreSQL, e.g. /usr/lib/postgresql/15/bin.
+std::string postgresqlBin() {
+  int best = 0;
+  for (int version = 9; version < 40; ++version) {
+    if (Poco::File("/usr/lib/postgresql/" + std::to_string(version) + "/bin/postgres").exists()) {
+      best = version;
+    }
+  }
+  if (best == 0) throw std::runtime_error("PostgreSQL is not installed: run scripts/test");
+  return "/usr/lib/postgresql/" + std::to_string(best) + "/bin";
+}
+
+std::string tail(const std::string& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string all = text.str();
+  return all.size() > 4000 ? all.substr(all.size() - 4000) : all;
+}
+
+}  // namespace
+
+PrivateDatabase::PrivateDatabase(const std::string& driver) : driver_(driver), port_(freePort()) {
+  if (::geteuid() != 0) {
+    throw std::runtime_error("PrivateDatabase runs the server as its system user and needs root");
+  }
+  if (driver_ == "mysql") {
+    run("chown mysql '" + folder_.path() + "'");
+    run("mariadb-install-db --no-defaults --user=mysql --datadir='" + path("data") +
+        "' --auth-root-authentication-method=socket --skip-test-db");
+    startMysql();
+    run("mysql --no-defaults --socket='" + path("sock") + "' -uroot -e \"CREATE DATABASE " +
+        kDatabase + " CHARACTER SET utf8mb4; CREATE USER '" + kUser +
+        "'@'127.0.0.1' IDENTIFIED BY '" + kPassword + "'; GRANT ALL ON " + kDatabase + ".* TO '" +
+        kUser + "'@'127.0.0.1';\"");
+  } else if (driver_ == "postgresql") {
+    run("chown postgres '" + folder_.path() + "'");
+    run("runuser -u postgres -- " + postgresqlBin() + "/initdb -D '" + path("data") +
+        "' -U postgres --auth-local=trust --auth-host=scram-sha-256 --no-sync -E UTF8");
+    startPostgresql();
+    run("runuser -u postgres -- psql -q -h '" + folder_.path() + "' -p " + std::to_string(port_) +
+        " -d postgres -c \"CREATE ROLE " + kUser + " LOGIN PASSWORD '" + kPassword +
+        "'\" -c \"CREATE DATABASE " + kDatabase + " OWNER " + kUser + "\"");
+  } else {
+    throw std::runtime_error("PrivateDatabase: no server for driver " + driver_);
+  }
+}
+
+PrivateDatabase::~PrivateDatabase() {
+  try {
+    stop();
+  } catch (...) {
+    // The folder is removed all the same; a server left behind dies with its files.
+  }
+}
+
+std::map<std::string, std::string> PrivateDatabase::storageKeys() const {
+  return {{"driver", driver_},     {"host", "127.0.0.1"}, {"port", std::to_string(port_)},
+          {"database", kDatabase}, {"user", kUser},       {"password", kPassword},
+          {"connect_timeout", "2"}};
+}
+
+void PrivateDatabase::stop() {
+  if (!running_) return;
+  if (driver_ == "mysql") {
+    run("mysqladmin --no-defaults --socket='" + path("sock") + "' -uroot shutdown");
+    // mysqladmin returns before the server has exited; it removes its pid file last.
+    for (int i = 0; i < 300 && Poco::File(path("pid")).exists(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (Poco::File(path("pid")).exists()) {
+      throw std::runtime_error("mariadbd did not exit within 30 s:\n" + tail(path("log")));
+    }
+  } else {
+    run("runuser -u postgres -- " + postgresqlBin() + "/pg_ctl -D '" + path("data") +
+        "' -m fast -w -t 30 stop");
+  }
+  running_ = false;
+}
+
+void PrivateDatabase::start() {
+  if (running_) return;
+  if (driver_ == "mysql") {
+    startMysql();
+  } else {
+    startPostgresql();
+  }
+}
+
+void PrivateDatabase::startMysql() {
+  // Detached; its output goes to the log, so that nothing holds our descriptors.
+  run("setsid mariadbd --no-defaults --user=mysql --datadir='" + path("data") +
+      "' --port=" + std::to_string(port_) + " --bind-address=127.0.0.1 --socket='" + path("sock") +
+      "' --pid-file='" + path("pid") + "' --log-error='" + path("log") +
+      "' --skip-name-resolve --innodb-flush-log-at-trx-commit=0 </dev/null >/dev/null 2>&1 &");
+  for (int i = 0; i < 300; ++i) {
+    if (std::system(
+            ("mysqladmin --no-defaults --socket='" + path("sock") + "' -uroot ping >/dev/null 2>&1")
+                .c_str()) == 0) {
+      running_ = true;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  throw std::runtime_error("mariadbd did not answer within 30 s:\n" + tail(path("log")));
+}
+
+void PrivateDatabase::startPostgresql() {
+  run("runuser -u postgres -- " + postgresqlBin() + "/pg_ctl -D '" + path("data") + "' -l '" +
+      path("log") + "' -w -t 30 -o \"-p " + std::to_string(port_) +
+      " -c listen_addresses=127.0.0.1 -c unix_socket_directories='" + folder_.path() +
+      "' -c fsync=off\" start");
+  running_ = true;
+}
+
+void PrivateDatabase::run(const std::string& command) const {
+  std::string logged = "(" + command + ") >>'" + path("commands.log") + "' 2>&1";
+  if (std::system(logged.c_str()) != 0) {
+    throw std::runtime_error("failed: " + command + "\n" + tail(path("commands.log")) + "\n" +
+                             tail(path("log")));
+  }
+}
+
+std::string PrivateDatabase::path(const std::string& name) const {
+  return folder_.path() + "/" + name;
+}
+
+}  // namespace busbar::testing

@@ -1,0 +1,50 @@
+// PrivateDatabase: a MariaDB or PostgreSQL server of one test's own, in a temporary folder on a
+// free loopback port, that the test may really shut down and start again without disturbing
+// the shared servers the other suites use.
+//
+// Needs root (to run the server as its system user), as scripts/test and CI run. Not
+// thread-safe; one test thread drives it.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "server_process.h"
+
+namespace busbar::testing {
+
+class PrivateDatabase {
+ public:
+  // Initializes a data folder for `driver` ("mysql" or "postgresql"), starts the server and
+  // creates a database and a user with a password. Throws std::runtime_error with the
+  // server's log when a step fails.
+  explicit PrivateDatabase(const std::string& driver);
+  // Stops the server; the folder goes with the object.
+  ~PrivateDatabase();
+  PrivateDatabase(const PrivateDatabase&) = delete;
+  PrivateDatabase& operator=(const PrivateDatabase&) = delete;
+
+  // The [storage] keys that reach this server: driver, host, port, database, user, password.
+  std::map<std::string, std::string> storageKeys() const;
+
+  // Shuts the server down as an operator would; returns once it is gone.
+  void stop();
+
+  // Starts it again on the same port and data; returns once it answers.
+  void start();
+
+ private:
+  // Runs a shell command with its output appended to the folder's log; throws with the log's
+  // end when it fails.
+  void run(const std::string& command) const;
+  std::string path(const std::string& name) const;
+  void startMysql();
+  void startPostgresql();
+
+  std::string driver_;
+  TempDir folder_;
+  int port_;
+  bool running_ = false;
+};
+
+}  // namespace busbar::testing

@@ -172,6 +172,42 @@ TEST_P(TransactionContract, ConnectionsOfOneDatabaseSeeEachOthersCommits) {
   EXPECT_EQ(connection_->findAll(items_, {}).size(), 2u);
 }
 
+TEST_P(TransactionContract, TwoServersMigratingAtOnceApplyAMigrationOnce) {
+  // The host's pattern: in one transaction, record the migration (a key per module and number),
+  // then apply it. Two servers (two pools) starting together: one applies, the other is told.
+  std::string marks =
+      createTable({"marks",
+                   {{"module", ColumnType::kText, 64, false}, {"number", ColumnType::kInteger}},
+                   {"module", "number"}});
+  TableSchema created{uniqueTableName("created"), {{"id", ColumnType::kText, 64, false}}, {"id"}};
+  auto other = openStorageFrom(driver(), keys_);
+  std::atomic<int> ready{0};
+  std::atomic<int> applied{0};
+  std::atomic<int> told{0};
+  auto migrate = [&](Connection& connection) {
+    ++ready;
+    while (ready < 2) std::this_thread::yield();
+    try {
+      connection.transaction([&](Connection& tx) {
+        tx.insert(marks, {{"module", std::string("users")}, {"number", int64_t{1}}});
+        tx.createTable(created);
+      });
+      ++applied;
+    } catch (const DuplicateKey&) {
+      ++told;
+    }
+  };
+  std::thread first([&] { migrate(*connection_); });
+  std::thread second([&] { migrate(*other); });
+  first.join();
+  second.join();
+  EXPECT_EQ(applied.load(), 1);
+  EXPECT_EQ(told.load(), 1);
+  EXPECT_EQ(connection_->findAll(marks, {}).size(), 1u);
+  EXPECT_TRUE(connection_->findAll(created.name, {}).empty());
+  connection_->execute("DROP TABLE " + created.name);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TransactionContract, ::testing::ValuesIn(storageDrivers()),
                          driverName);
 

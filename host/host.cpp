@@ -124,7 +124,8 @@ std::vector<LoadedPlugin> Host::orderPlugins(const std::vector<LoadedPlugin>& lo
     if (std::find(path.begin(), path.end(), plugin.name) != path.end()) {
       std::string cycle;
       for (const auto& name : path) cycle += name + " -> ";
-      throw ConfigError("plugins require each other in a cycle: " + cycle + plugin.name);
+      throw ConfigError(file + ": plugins require each other in a cycle: " + cycle +
+                        plugin.name + "; fix: remove one of them from [host] plugins");
     }
     path.push_back(plugin.name);
     for (const auto& required : plugin.required) {

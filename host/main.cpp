@@ -16,6 +16,7 @@
 #include "busbar/errors.h"
 #include "host.h"
 #include "infra_command.h"
+#include "plugins_command.h"
 
 namespace busbar::host {
 namespace {
@@ -52,6 +53,8 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         &BusbarApplication::onPluginDir);
     add("check-config", "", "load the config and every plugin, report, and exit 0 (ok) or 2",
         nullptr, false, &BusbarApplication::onCheckConfig);
+    add("json", "", "with plugins: print the listing as JSON", nullptr, false,
+        &BusbarApplication::onJson);
     add("help", "h", "show this help and exit", nullptr, false, &BusbarApplication::onHelp);
     add("version", "v", "show the version and exit", nullptr, false,
         &BusbarApplication::onVersion);
@@ -61,7 +64,9 @@ class BusbarApplication : public Poco::Util::ServerApplication {
     if (help_) {
       Poco::Util::HelpFormatter formatter(options());
       formatter.setCommand(commandName());
-      formatter.setUsage("[OPTIONS] | infra create|check|drop --config FILE");
+      formatter.setUsage(
+          "[OPTIONS] | infra create|check|drop --config FILE | plugins [--plugin-dir DIR] "
+          "[--config FILE] [--json]");
       formatter.setHeader("busbar: a plugin server for event-driven services.");
       formatter.setFooter("Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or plugin.");
       formatter.format(std::cout);
@@ -75,6 +80,12 @@ class BusbarApplication : public Poco::Util::ServerApplication {
     setUpLogging();
     try {
       if (!args.empty() && args[0] == "infra") return runInfra(args, settings(), logger());
+      if (!args.empty() && args[0] == "plugins") {
+        if (args.size() != 1) {
+          throw ConfigError("usage: busbar plugins [--plugin-dir DIR] [--config FILE] [--json]");
+        }
+        return runPlugins(pluginDirs(), json_, BUSBAR_VERSION, std::cout);
+      }
       if (!args.empty()) {
         throw ConfigError("unknown command '" + args[0] + "'; see busbar --help");
       }
@@ -105,20 +116,49 @@ class BusbarApplication : public Poco::Util::ServerApplication {
  private:
   HostSettings settings() {
     if (config_file_.empty()) {
-      config_file_ = installRelative("../etc/busbar/host.conf");
+      config_file_ = defaultConfigFile();
       if (!Poco::File(config_file_).exists()) {
         throw ConfigError("no --config given and " + config_file_ +
                           " does not exist; pass --config FILE");
       }
     }
-    return loadHostSettings(config_file_, overrides_,
-                            installRelative("../lib/busbar/plugins"));
+    return loadHostSettings(config_file_, overrides_, installRelative(BUSBAR_PLUGIN_DIR_FROM_BIN));
+  }
+
+  // The folders `busbar plugins` lists: --plugin-dir, else those of the config (--config or the
+  // default one, when it exists), else the bundled plugins' folder.
+  std::vector<std::string> pluginDirs() {
+    if (!overrides_.plugin_dir.empty()) {
+      return {Poco::Path(overrides_.plugin_dir).makeAbsolute().toString()};
+    }
+    if (!config_file_.empty() || Poco::File(defaultConfigFile()).exists()) {
+      return settings().plugin_dirs;
+    }
+    return {installRelative(BUSBAR_PLUGIN_DIR_FROM_BIN)};
+  }
+
+  // <prefix>/etc/busbar/host.conf, <prefix> being the folder above the executable's; for the
+  // prefixes / and /usr it is /etc/busbar/host.conf, for /opt/<name> /etc/opt/<name>/busbar,
+  // as GNUInstallDirs and the install rules place it.
+  std::string defaultConfigFile() {
+    Poco::Path bin(config().getString("application.dir"));
+    std::string prefix = bin.makeDirectory().makeAbsolute().parent().toString();
+    while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+    std::string etc = prefix + "/etc";
+    if (prefix == "/" || prefix == "/usr") {
+      etc = "/etc";
+    } else if (prefix.rfind("/opt/", 0) == 0) {
+      etc = "/etc" + prefix;
+    }
+    return etc + "/busbar/host.conf";
   }
 
   // A path relative to the folder of the executable, so the build and install trees both work.
   std::string installRelative(const std::string& relative) {
-    Poco::Path dir(config().getString("application.dir"));
-    return Poco::Path(dir, relative).makeAbsolute().toString();
+    Poco::Path path(config().getString("application.dir"));
+    path.makeDirectory().makeAbsolute();
+    path.resolve(Poco::Path(relative));
+    return path.toString();
   }
 
   void setUpLogging() {
@@ -140,6 +180,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
     overrides_.plugin_dir = value;
   }
   void onCheckConfig(const std::string&, const std::string&) { check_config_ = true; }
+  void onJson(const std::string&, const std::string&) { json_ = true; }
   void onHelp(const std::string&, const std::string&) {
     help_ = true;
     stopOptionsProcessing();
@@ -152,6 +193,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
   std::string config_file_;
   CommandLineOverrides overrides_;
   bool check_config_ = false;
+  bool json_ = false;
   bool help_ = false;
   bool version_ = false;
 };

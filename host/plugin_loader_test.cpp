@@ -1,10 +1,11 @@
 // Every refusal of the loader, on fixture plugins built wrong on purpose (tests/fixtures).
 #include "plugin_loader.h"
 
+#include <stdlib.h>
+
 #include <fstream>
 
 #include <Poco/File.h>
-#include <Poco/TemporaryFile.h>
 #include <gtest/gtest.h>
 
 namespace busbar::host {
@@ -24,6 +25,20 @@ std::string refusal(const std::string& file, const std::string& name) {
   }
   return "";
 }
+
+// A folder only this user can write (mkdtemp), removed with its contents at the end.
+class PrivateDir {
+ public:
+  PrivateDir() {
+    char pattern[] = "/tmp/busbar-loader-XXXXXX";
+    path_ = ::mkdtemp(pattern);
+  }
+  ~PrivateDir() { Poco::File(path_).remove(true); }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
 
 void expectAll(const std::string& text, std::initializer_list<const char*> parts) {
   for (const char* part : parts) {
@@ -51,7 +66,8 @@ TEST(PluginLoaderTest, MissingFileNamesWhereItLooked) {
 }
 
 TEST(PluginLoaderTest, RefusesAFileThatIsNotASharedObject) {
-  std::string path = Poco::TemporaryFile::tempName() + ".so";
+  PrivateDir dir;
+  std::string path = dir.file("text.so");
   std::ofstream(path) << "not an ELF file";
   PluginLoader loader({});
   try {
@@ -60,7 +76,6 @@ TEST(PluginLoaderTest, RefusesAFileThatIsNotASharedObject) {
   } catch (const PluginRejected& error) {
     expectAll(error.what(), {path.c_str(), "cannot load the shared object", "fix:"});
   }
-  Poco::File(path).remove();
 }
 
 TEST(PluginLoaderTest, RefusesUnresolvedSymbolsWithTheLinkerText) {
@@ -114,7 +129,8 @@ TEST(PluginLoaderTest, RefusesANameOtherThanAskedFor) {
 TEST(PluginLoaderTest, RefusesADuplicate) {
   PluginLoader loader({BUSBAR_FIXTURE_DIR});
   loader.load("good_module");
-  std::string copy = Poco::TemporaryFile::tempName() + ".so";
+  PrivateDir dir;
+  std::string copy = dir.file("copy.so");
   Poco::File(fixture("good_module")).copyTo(copy);
   try {
     loader.loadFile(copy, "");
@@ -122,7 +138,6 @@ TEST(PluginLoaderTest, RefusesADuplicate) {
   } catch (const PluginRejected& error) {
     expectAll(error.what(), {"duplicate plugin 'good_module'", "already loaded from"});
   }
-  Poco::File(copy).remove();
 }
 
 TEST(PluginLoaderTest, ReadsRequiredPlugins) {

@@ -1,0 +1,32 @@
+# CPack: a Debian package of everything cmake --install puts, for the prefix /usr:
+#   cpack --config <build>/CPackConfig.cmake -G DEB   ->  busbar_<version>_<arch>.deb
+# The configs land in /etc/busbar (conffiles), the unit in /usr/lib/systemd/system; the
+# maintainer scripts in packaging/ create the system user busbar and /var/lib/busbar.
+set(CPACK_PACKAGE_NAME busbar)
+set(CPACK_PACKAGE_VENDOR "busbar")
+set(CPACK_PACKAGE_CONTACT "busbar maintainers <busbar@localhost>")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_PACKAGE_DESCRIPTION
+    "A C++17 HTTP host that loads transport, storage and domain-module plugins through a "
+    "versioned ABI. Ships the host, the bundled plugins (local, amqp, sqlite, mysql, postgresql, "
+    "users), the plugin SDK headers and CMake package, example configs and a systemd unit.")
+set(CPACK_GENERATOR DEB)
+# DESTDIR staging with the prefix /usr, so that the install script can put the configs in /etc.
+set(CPACK_SET_DESTDIR ON)
+set(CPACK_INSTALL_PREFIX /usr)
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "rabbitmq-server, libboost-dev, libpoco-dev, cmake, g++")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_SOURCE_DIR}/packaging/conffiles
+    ${PROJECT_SOURCE_DIR}/packaging/postinst
+    ${PROJECT_SOURCE_DIR}/packaging/prerm
+    ${PROJECT_SOURCE_DIR}/packaging/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+include(CPack)

@@ -5,6 +5,7 @@
 #                                       127.0.0.1 (port $BUSBAR_MARIADB_PORT, default 3306),
 #                                       creates a database and a user of its own for this run and
 #                                       prints `export BUSBAR_TEST_MYSQL_...=...` lines on stdout
+#   scripts/services/mariadb.sh database  one more database and user on the running server
 #   scripts/services/mariadb.sh stop    shuts the server down
 #
 # Idempotent: a running server is reused. Everything but the export lines goes to stderr, so
@@ -106,12 +107,17 @@ case "${1:-}" in
     start_server
     create_database
     ;;
+  database)
+    # Another database and user of their own on the running server (e.g. one per test cluster).
+    ping_server || { log "not running: run '$0 start' first"; exit 1; }
+    create_database
+    ;;
   stop)
     command -v mysqladmin >/dev/null || { log "not installed"; exit 0; }
     stop_server
     ;;
   *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|database|stop" >&2
     exit 2
     ;;
 esac

@@ -5,6 +5,7 @@
 #                                          cluster (pg_ctlcluster) listening on 127.0.0.1 only,
 #                                          creates a database and a user of its own for this run
 #                                          and prints `export BUSBAR_TEST_PG_...=...` lines
+#   scripts/services/postgresql.sh database  one more database and user on the running cluster
 #   scripts/services/postgresql.sh stop    stops the cluster
 #
 # Idempotent: a running cluster is reused. Everything but the export lines goes to stderr, so
@@ -89,6 +90,12 @@ case "${1:-}" in
     start_server "$version"
     create_database "$(cluster_port "$version")"
     ;;
+  database)
+    # Another database and user of their own on the running cluster (e.g. one per test cluster).
+    version="$(server_version)"
+    cluster_online "$version" || { log "not running: run '$0 start' first"; exit 1; }
+    create_database "$(cluster_port "$version")"
+    ;;
   stop)
     command -v pg_ctlcluster >/dev/null || { log "not installed"; exit 0; }
     version="$(server_version)"
@@ -100,7 +107,7 @@ case "${1:-}" in
     fi
     ;;
   *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|database|stop" >&2
     exit 2
     ;;
 esac

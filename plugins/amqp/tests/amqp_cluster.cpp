@@ -1,6 +1,9 @@
 #include "amqp_cluster.h"
 
 #include <atomic>
+#include <cstdlib>
+#include <map>
+#include <sstream>
 #include <stdexcept>
 
 #include <Poco/JSON/Parser.h>
@@ -27,17 +30,55 @@ AmqpCluster::AmqpCluster(const std::string& event_bus, const std::string& amqp)
       exchange_(uniqueExchangeName()),
       event_bus_(event_bus),
       amqp_(amqp) {
+  chooseStorage();
   config_file_ = dir_.write("host.conf", config(""));
 }
 
 std::string AmqpCluster::config(const std::string& users_section) const {
-  return "[host]\nplugins = amqp, sqlite, users\n"
+  return "[host]\nplugins = amqp, " + storage_plugin_ + ", users\n"
          "[event_bus]\ntransport = amqp\nexchanges.events = " +
          exchange_ + "\nrouter._all = events\n" + event_bus_ + "[amqp]\nhost = " + broker_.host +
          "\nport = " + std::to_string(broker_.port) + "\nvhost = " + broker_.vhost +
          "\nuser = " + broker_.user + "\npassword = " + broker_.password + "\n" + amqp_ +
-         "[storage]\ndriver = sqlite\nsqlite.path = " + dir_.path() + "/busbar.db\n" +
-         users_section;
+         storage_section_ + users_section;
+}
+
+void AmqpCluster::chooseStorage() {
+  const char* choice = std::getenv("BUSBAR_TEST_STORAGE");
+  storage_plugin_ = choice == nullptr || *choice == '\0' ? "sqlite" : choice;
+  if (storage_plugin_ == "sqlite") {
+    storage_section_ = "[storage]\ndriver = sqlite\nsqlite.path = " + dir_.path() + "/busbar.db\n";
+    return;
+  }
+  const std::string service = storage_plugin_ == "mysql"        ? "mariadb"
+                              : storage_plugin_ == "postgresql" ? "postgresql"
+                                                                : "";
+  if (service.empty()) {
+    throw std::runtime_error("BUSBAR_TEST_STORAGE must be sqlite, mysql or postgresql; found '" +
+                             storage_plugin_ + "'");
+  }
+  // A database of this cluster's own, so that no other test's rows are in its users table.
+  Poco::Pipe output;
+  Poco::ProcessHandle handle = Poco::Process::launch(
+      sourceDir() + "/scripts/services/" + service + ".sh", {"database"}, nullptr, &output, nullptr);
+  Poco::PipeInputStream stream(output);
+  std::string exports;
+  Poco::StreamCopier::copyToString(stream, exports);
+  if (handle.wait() != 0) {
+    throw std::runtime_error("scripts/services/" + service +
+                             ".sh database failed: is the server started (scripts/test)?");
+  }
+  std::map<std::string, std::string> values;
+  std::istringstream lines(exports);
+  for (std::string line; std::getline(lines, line);) {
+    auto equals = line.find('=');
+    auto name = line.rfind('_', equals);
+    if (line.rfind("export ", 0) != 0 || equals == std::string::npos) continue;
+    values[line.substr(name + 1, equals - name - 1)] = line.substr(equals + 1);
+  }
+  storage_section_ = "[storage]\ndriver = " + storage_plugin_ + "\nhost = " + values["HOST"] +
+                     "\nport = " + values["PORT"] + "\ndatabase = " + values["DATABASE"] +
+                     "\nuser = " + values["USER"] + "\npassword = " + values["PASSWORD"] + "\n";
 }
 
 ServerProcess& AmqpCluster::startServer(const std::string& consume) {

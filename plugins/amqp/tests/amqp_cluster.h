@@ -1,5 +1,9 @@
-// AmqpCluster: busbar servers of one test that share a SQLite file and an exchange of their own
+// AmqpCluster: busbar servers of one test that share a database and an exchange of their own
 // in the test run's RabbitMQ vhost (BUSBAR_TEST_AMQP_*).
+//
+// The database is a SQLite file of the cluster's folder, or, with BUSBAR_TEST_STORAGE=mysql or
+// postgresql, a database of the cluster's own created on the server that scripts/services
+// started (so the same scenarios run on every backend).
 //
 // Owns its servers and folder; not thread-safe.
 #pragma once
@@ -35,6 +39,8 @@ class AmqpCluster {
 
  private:
   std::string config(const std::string& users_section) const;
+  // The [storage] section and the storage plugin's name for BUSBAR_TEST_STORAGE.
+  void chooseStorage();
 
   BrokerAddress broker_;
   TempDir dir_;
@@ -42,6 +48,8 @@ class AmqpCluster {
   std::string event_bus_;
   std::string amqp_;
   std::string config_file_;
+  std::string storage_plugin_;
+  std::string storage_section_;
   std::vector<std::unique_ptr<ServerProcess>> servers_;
 };
 

@@ -1,4 +1,7 @@
 // Restarts keep data and preload it; the settings of [users] and [event_bus] all serve reads.
+#include <atomic>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "sqlite_server.h"
@@ -69,6 +72,56 @@ INSTANTIATE_TEST_SUITE_P(
                        std::string("async_pass_through = true\n")),
         std::make_pair(std::string("[users]\nrepository = composed\n"),
                        std::string("async_pass_through = false\n"))));
+
+}  // namespace
+}  // namespace busbar::testing
+
+namespace busbar::testing {
+namespace {
+
+// SIGTERM while clients write: every write that was answered 2xx is in the database afterwards,
+// no request is answered with a server error, and the process exits 0.
+TEST(RestartTest, SigtermDuringWritesLosesNoAnsweredWrite) {
+  TempDir dir;
+  std::string config = dir.write("host.conf", sqliteConfig(dir.path()));
+  ServerProcess server(config);
+  server.start();
+
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<std::string>> answered(4);
+  std::atomic<int> server_errors{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < 2000 && !stop; ++i) {
+        std::string id = "c" + std::to_string(c) + "-" + std::to_string(i);
+        try {
+          auto result = httpRequest(server.port(), "PUT", "/users/" + id, R"({"name":"W"})");
+          if (result.status == 201) answered[c].push_back(id);
+          if (result.status >= 500) ++server_errors;
+        } catch (...) {
+          return;  // the server stopped accepting: this client is done
+        }
+      }
+    });
+  }
+  ASSERT_TRUE(eventually([&] {
+    size_t total = 0;
+    for (const auto& ids : answered) total += ids.size();
+    return total >= 100;
+  }));
+  EXPECT_EQ(server.stop(), 0) << server.output();
+  stop = true;
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(server_errors.load(), 0);
+
+  ServerProcess again(config);
+  again.start();
+  for (const auto& ids : answered) {
+    for (const auto& id : ids) EXPECT_EQ(again.request("GET", "/users/" + id).status, 200) << id;
+  }
+  EXPECT_EQ(again.stop(), 0);
+}
 
 }  // namespace
 }  // namespace busbar::testing

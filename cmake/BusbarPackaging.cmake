@@ -7,7 +7,7 @@ set(CPACK_PACKAGE_VENDOR "busbar")
 set(CPACK_PACKAGE_CONTACT "busbar maintainers <busbar@localhost>")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
-set(CPACK_PACKAGE_DESCRIPTION
+string(CONCAT CPACK_PACKAGE_DESCRIPTION
     "A C++17 HTTP host that loads transport, storage and domain-module plugins through a "
     "versioned ABI. Ships the host, the bundled plugins (local, amqp, sqlite, mysql, postgresql, "
     "users), the plugin SDK headers and CMake package, example configs and a systemd unit.")

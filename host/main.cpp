@@ -41,8 +41,8 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       option.callback(OptionCallback<BusbarApplication>(this, handler));
       options.addOption(option);
     };
-    add("config", "c", "host.conf to load (default: <prefix>/etc/busbar/host.conf)", "FILE",
-        false, &BusbarApplication::onConfig);
+    add("config", "c", "host.conf to load (default: <prefix>/etc/busbar/host.conf)", "FILE", false,
+        &BusbarApplication::onConfig);
     add("bind", "b", "address to listen on; overrides [host] bind", "HOST:PORT", false,
         &BusbarApplication::onBind);
     add("exchange", "e",
@@ -56,8 +56,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
     add("json", "", "with plugins: print the listing as JSON", nullptr, false,
         &BusbarApplication::onJson);
     add("help", "h", "show this help and exit", nullptr, false, &BusbarApplication::onHelp);
-    add("version", "v", "show the version and exit", nullptr, false,
-        &BusbarApplication::onVersion);
+    add("version", "v", "show the version and exit", nullptr, false, &BusbarApplication::onVersion);
   }
 
   int main(const std::vector<std::string>& args) override {
@@ -176,9 +175,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
   void onExchange(const std::string&, const std::string& value) {
     overrides_.exchanges.push_back(value);
   }
-  void onPluginDir(const std::string&, const std::string& value) {
-    overrides_.plugin_dir = value;
-  }
+  void onPluginDir(const std::string&, const std::string& value) { overrides_.plugin_dir = value; }
   void onCheckConfig(const std::string&, const std::string&) { check_config_ = true; }
   void onJson(const std::string&, const std::string&) { json_ = true; }
   void onHelp(const std::string&, const std::string&) {

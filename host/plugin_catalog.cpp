@@ -161,20 +161,18 @@ std::string untrustedReason(const std::string& given) {
     std::string group_name =
         entry != nullptr ? std::string(entry->gr_name) : "gid " + std::to_string(status.st_gid);
     return "the " + what + " " + shown + " is writable by the group " + group_name + " (mode " +
-           octal(status.st_mode) + "), whose members could change the code busbar runs; fix: " +
-           "chmod g-w " + real;
+           octal(status.st_mode) +
+           "), whose members could change the code busbar runs; fix: " + "chmod g-w " + real;
   }
   // A folder above that anyone may write without the sticky bit lets them swap this one.
-  for (Poco::Path above = Poco::Path(real).parent(); above.depth() > 0;
-       above = above.parent()) {
+  for (Poco::Path above = Poco::Path(real).parent(); above.depth() > 0; above = above.parent()) {
     std::string folder = above.toString();
     if (folder.size() > 1 && folder.back() == '/') folder.pop_back();
     struct stat parent;
     if (::stat(folder.c_str(), &parent) != 0) continue;
     if ((parent.st_mode & S_IWOTH) != 0 && (parent.st_mode & S_ISVTX) == 0) {
       return "the folder " + folder + " above " + real + " is writable by other users (mode " +
-             octal(parent.st_mode) + "), who could replace what it holds; fix: chmod o-w " +
-             folder;
+             octal(parent.st_mode) + "), who could replace what it holds; fix: chmod o-w " + folder;
     }
   }
   return "";
@@ -234,8 +232,7 @@ const PluginFile& PluginCatalog::inspect(const std::string& path) {
     entry.problem = "missing entry point " BUSBAR_ENTRY_POINT_NAME + other +
                     "; fix: declare the plugin with BUSBAR_PLUGIN(...) from <busbar/plugin.h> "
                     "of this host's SDK (ABI " +
-                    std::to_string(BUSBAR_ABI_MAJOR) + "." + std::to_string(BUSBAR_ABI_MINOR) +
-                    ")";
+                    std::to_string(BUSBAR_ABI_MAJOR) + "." + std::to_string(BUSBAR_ABI_MINOR) + ")";
     keptLibraries().push_back(std::move(library));
     return entry;
   }
@@ -343,8 +340,8 @@ const PluginFile& PluginCatalog::find(const std::string& name) {
   }
   throw PluginRejected("plugin '" + name + "' named in [host] plugins was not found: expected " +
                        expected + ", or a .so file declaring '" + name + "' in " +
-                       (dirs_.size() == 1 ? "that folder" : "one of those folders") + " (" +
-                       notes + "); fix: build or install it there, pass --plugin-dir, or remove "
+                       (dirs_.size() == 1 ? "that folder" : "one of those folders") + " (" + notes +
+                       "); fix: build or install it there, pass --plugin-dir, or remove "
                        "it from [host] plugins");
 }
 

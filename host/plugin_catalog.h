@@ -39,7 +39,7 @@ struct PluginFile {
   // True when the descriptor has this host's layout, so name, version, kind and requires can be
   // read even if the file is refused for another reason (e.g. its build signature).
   bool readable() const;
-  std::string name() const;  // the declared name, or "" when not readable
+  std::string name() const;                   // the declared name, or "" when not readable
   std::vector<std::string> required() const;  // the declared requires, or none
 };
 

@@ -128,10 +128,10 @@ TEST(PluginCatalogTest, NotFoundSaysWhatEachFolderHolds) {
   PrivateDir dir;
   dir.add("good_module", "good_module.so");
   PluginCatalog catalog({dir.path(), "/nonexistent/busbar"});
-  expectAll(refusal(catalog, "audit"),
-            {"plugin 'audit'", "was not found", dir.path() + "/audit.so",
-             "/nonexistent/busbar/audit.so", "good_module.so is 'good_module'",
-             "/nonexistent/busbar: no such folder", "--plugin-dir"});
+  expectAll(
+      refusal(catalog, "audit"),
+      {"plugin 'audit'", "was not found", dir.path() + "/audit.so", "/nonexistent/busbar/audit.so",
+       "good_module.so is 'good_module'", "/nonexistent/busbar: no such folder", "--plugin-dir"});
 }
 
 TEST(PluginCatalogTest, RefusesAFileWritableByOtherUsersWithoutOpeningIt) {

@@ -64,8 +64,8 @@ std::vector<busbar::Event> AuditLog::list(int64_t limit, int64_t offset) {
     event.version = busbar::asInt(row.at("version"));
     event.occurred_on = Poco::Timestamp(busbar::asInt(row.at("occurred_on")));
     Poco::JSON::Parser parser;
-    event.payload = parser.parse(busbar::asText(row.at("payload")))
-                        .extract<Poco::JSON::Object::Ptr>();
+    event.payload =
+        parser.parse(busbar::asText(row.at("payload"))).extract<Poco::JSON::Object::Ptr>();
     events.push_back(std::move(event));
   }
   return events;

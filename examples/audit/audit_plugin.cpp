@@ -19,8 +19,8 @@ namespace audit {
 namespace {
 
 // The query parameter `name` as an integer in [min, max], `fallback` when absent.
-int64_t queryNumber(const busbar::HttpRequest& request, const std::string& name,
-                    int64_t fallback, int64_t min, int64_t max) {
+int64_t queryNumber(const busbar::HttpRequest& request, const std::string& name, int64_t fallback,
+                    int64_t min, int64_t max) {
   auto found = request.query.find(name);
   if (found == request.query.end()) return fallback;
   Poco::Int64 value = 0;
@@ -48,8 +48,7 @@ class AuditPlugin : public busbar::Plugin {
  public:
   void init(busbar::PluginContext& context) override {
     context.config().rejectUnknownKeys({});
-    auto connection =
-        context.registry().require<busbar::Connection>("storage", "the audit module");
+    auto connection = context.registry().require<busbar::Connection>("storage", "the audit module");
     for (auto& migration : AuditLog::migrations()) {
       context.migrations().add("audit", std::move(migration));
     }
@@ -59,21 +58,21 @@ class AuditPlugin : public busbar::Plugin {
     context.subscriptions().subscribe(busbar::kAllEvents, -1000,
                                       [this](const busbar::Event& event) { log_->append(event); });
 
-    context.routes().add("GET", "/audit",
-                         [this](const busbar::HttpRequest& request,
-                                busbar::HttpResponse& response) {
-                           int64_t limit = queryNumber(request, "limit", 100, 1, 1000);
-                           int64_t offset = queryNumber(request, "offset", 0, 0, INT64_MAX / 2);
-                           Poco::JSON::Array::Ptr events = new Poco::JSON::Array;
-                           for (const auto& event : log_->list(limit, offset)) {
-                             events->add(toJson(event));
-                           }
-                           Poco::JSON::Object body;
-                           body.set("events", events);
-                           std::ostringstream out;
-                           body.stringify(out);
-                           response.body = out.str();
-                         });
+    context.routes().add(
+        "GET", "/audit",
+        [this](const busbar::HttpRequest& request, busbar::HttpResponse& response) {
+          int64_t limit = queryNumber(request, "limit", 100, 1, 1000);
+          int64_t offset = queryNumber(request, "offset", 0, 0, INT64_MAX / 2);
+          Poco::JSON::Array::Ptr events = new Poco::JSON::Array;
+          for (const auto& event : log_->list(limit, offset)) {
+            events->add(toJson(event));
+          }
+          Poco::JSON::Object body;
+          body.set("events", events);
+          std::ostringstream out;
+          body.stringify(out);
+          response.body = out.str();
+        });
   }
 
  private:

@@ -52,9 +52,9 @@ class StdoutTransport : public busbar::Transport {
     if (stopping_) return;
     if (queue_.size() >= capacity_) {
       ++dropped_;
-      logger_.warning("stdout transport queue full (" + std::to_string(capacity_) +
-                      "): dropped " + event.type + " " + event.id + " (" +
-                      std::to_string(dropped_) + " so far); subscribers resync");
+      logger_.warning("stdout transport queue full (" + std::to_string(capacity_) + "): dropped " +
+                      event.type + " " + event.id + " (" + std::to_string(dropped_) +
+                      " so far); subscribers resync");
       resync_ = true;
       ready_.notify_one();
       return;

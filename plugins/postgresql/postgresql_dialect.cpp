@@ -2,8 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
+#include <vector>
 
+#include <libpq-fe.h>
+
+#include <Poco/Data/DataException.h>
 #include <Poco/Data/PostgreSQL/PostgreSQLException.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
 
 namespace busbar::postgresql {
 namespace {
@@ -36,6 +42,21 @@ std::size_t dollarTag(const std::string& sql, std::size_t at) {
     return end - at + 1;
   }
   return 0;
+}
+
+// Takes the Poco shell of a broken session whose libpq connection was finished and keeps it for
+// the rest of the process: destroying it would touch the connection. The list is never
+// destroyed, so that not even the exit does.
+void keepShell(std::unique_ptr<Poco::Data::Session>& session) noexcept {
+  static auto* mutex = new std::mutex;
+  static auto* shells = new std::vector<Poco::Data::Session*>;
+  std::lock_guard<std::mutex> lock(*mutex);
+  try {
+    shells->push_back(session.get());
+  } catch (...) {
+    // Out of memory: the shell goes unlisted, and is still never destroyed.
+  }
+  static_cast<void>(session.release());
 }
 
 }  // namespace
@@ -165,6 +186,25 @@ bool PostgresqlDialect::isRetryable(const Poco::Exception& error) const {
   const std::string state = postgresqlState(error);
   // deadlock_detected, serialization_failure, lock_not_available
   return state == "40P01" || state == "40001" || state == "55P03";
+}
+
+void PostgresqlDialect::beforeOpen(const std::string& connection_string) const {
+  PGconn* probe = PQconnectdb(connection_string.c_str());
+  const bool connected = probe != nullptr && PQstatus(probe) == CONNECTION_OK;
+  std::string reason = probe != nullptr ? PQerrorMessage(probe) : "out of memory";
+  PQfinish(probe);
+  if (!connected) throw Poco::Data::ConnectionFailedException(reason);
+}
+
+void PostgresqlDialect::close(std::unique_ptr<Poco::Data::Session> session) const noexcept {
+  auto* impl = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(session->impl());
+  PGconn* connection = impl != nullptr ? static_cast<PGconn*>(impl->handle()) : nullptr;
+  if (connection == nullptr || PQstatus(connection) == CONNECTION_OK) {
+    Dialect::close(std::move(session));
+    return;
+  }
+  PQfinish(connection);
+  keepShell(session);
 }
 
 }  // namespace busbar::postgresql

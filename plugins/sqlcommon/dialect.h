@@ -3,6 +3,7 @@
 // Each storage plugin implements one. Stateless; safe to call from any thread.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,20 @@ class Dialect {
   // The default trusts the report (SQLite and PostgreSQL count the rows an UPDATE matched).
   virtual uint64_t matchedRows(Poco::Data::Session& session, uint64_t reported) const {
     return reported;
+  }
+
+  // Called before the pool opens a session with `connection_string`; throws a Poco::Exception
+  // when the database cannot be reached, so that the connector is not asked. The default does
+  // nothing.
+  virtual void beforeOpen(const std::string& connection_string) const {}
+
+  // Closes `session` for good, broken or not; never throws. The default closes it through Poco.
+  virtual void close(std::unique_ptr<Poco::Data::Session> session) const noexcept {
+    try {
+      session->close();
+    } catch (...) {
+      // A session of a server that is gone may fail to close; it is dropped all the same.
+    }
   }
 
   // Statements run once on each new session before it is used (e.g. PRAGMAs); may be empty.

@@ -26,6 +26,7 @@ SessionPool::~SessionPool() {
 
 std::unique_ptr<Poco::Data::Session> SessionPool::open(int timeout_seconds) {
   try {
+    dialect_.beforeOpen(settings_.connection_string);
     auto session =
         std::make_unique<Poco::Data::Session>(settings_.connector, settings_.connection_string,
                                               static_cast<std::size_t>(timeout_seconds));
@@ -117,19 +118,11 @@ void SessionPool::takeExpired(std::deque<Idle>& expired) {
   }
 }
 
-void SessionPool::closeAll(std::deque<Idle>& sessions) {
+void SessionPool::closeAll(std::deque<Idle>& sessions) const {
   for (auto& idle : sessions) {
-    if (idle.session) closeQuietly(*idle.session);
+    if (idle.session) dialect_.close(std::move(idle.session));
   }
   sessions.clear();
-}
-
-void SessionPool::closeQuietly(Poco::Data::Session& session) {
-  try {
-    session.close();
-  } catch (...) {
-    // A session of a server that is gone may fail to close; it is dropped all the same.
-  }
 }
 
 }  // namespace busbar::sql

@@ -90,9 +90,8 @@ class SessionPool {
   void giveBack(std::unique_ptr<Poco::Data::Session> session, bool broken);
   // Moves the idle sessions older than idle_seconds into `expired`. Needs mutex_.
   void takeExpired(std::deque<Idle>& expired);
-  // Closes sessions outside the lock; never throws.
-  static void closeAll(std::deque<Idle>& sessions);
-  static void closeQuietly(Poco::Data::Session& session);
+  // Closes sessions through the dialect, outside the lock; never throws.
+  void closeAll(std::deque<Idle>& sessions) const;
 
   const PoolSettings settings_;
   const Dialect& dialect_;

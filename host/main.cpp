@@ -41,8 +41,10 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       option.callback(OptionCallback<BusbarApplication>(this, handler));
       options.addOption(option);
     };
-    add("config", "c", "host.conf to load (default: <prefix>/etc/busbar/host.conf)", "FILE", false,
-        &BusbarApplication::onConfig);
+    add("config", "c",
+        "host.conf to load (default: <prefix>/etc/busbar/host.conf; /etc/busbar/host.conf "
+        "for the prefix /usr)",
+        "FILE", false, &BusbarApplication::onConfig);
     add("bind", "b", "address to listen on; overrides [host] bind", "HOST:PORT", false,
         &BusbarApplication::onBind);
     add("exchange", "e",

@@ -75,6 +75,12 @@ if grep "^    status " <<<"$out" | grep -qv "^    status ok$"; then
   fail "a bundled plugin is refused:"$'\n'"$out"
 fi
 
+# The unit as systemd reads it (where systemd's tools are installed).
+if command -v systemd-analyze >/dev/null; then
+  out=$(systemd-analyze verify /usr/lib/systemd/system/busbar.service 2>&1) ||
+    fail "systemd-analyze verify busbar.service: $out"
+fi
+
 # The service user can load the default config and every plugin it names.
 out=$($sudo runuser -u busbar -- /usr/bin/busbar --check-config 2>&1) ||
   fail "busbar --check-config as busbar failed: $out"

@@ -20,8 +20,27 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# Depends: computed by dpkg-shlibdeps (package dpkg-dev) when it is installed, else the Debian 12
+# libraries the host and the enabled plugins link.
+find_program(BUSBAR_DPKG_SHLIBDEPS dpkg-shlibdeps)
+if(BUSBAR_DPKG_SHLIBDEPS)
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+else()
+  set(busbar_depends adduser libc6 libstdc++6 libgcc-s1 libboost-filesystem1.74.0
+      libpocofoundation80 libpoconet80 libpocoutil80 libpocojson80 libpocodata80
+      libpocodatasqlite80)
+  if(BUSBAR_WITH_AMQP)
+    list(APPEND busbar_depends librabbitmq4)
+  endif()
+  if(BUSBAR_WITH_MYSQL)
+    list(APPEND busbar_depends libpocodatamysql80 libmariadb3)
+  endif()
+  if(BUSBAR_WITH_POSTGRESQL)
+    list(APPEND busbar_depends libpocodatapostgresql80 libpq5)
+  endif()
+  list(JOIN busbar_depends ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
+endif()
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "rabbitmq-server, libboost-dev, libpoco-dev, cmake, g++")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/conffiles

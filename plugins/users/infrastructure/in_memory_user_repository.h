@@ -30,8 +30,10 @@ class InMemoryUserRepository : public UserRepository {
   // Stores the record if its version is newer than the held one. Returns whether it did.
   bool apply(const UserRecord& record);
 
-  // Replaces the table by `records`, keeping held entries that are newer than theirs.
-  void replaceAll(const std::vector<UserRecord>& records);
+  // Replaces the table by `records`, keeping held entries that are newer than theirs. Takes the
+  // records by value: their strings move into the table, and their memory is returned before
+  // the call ends.
+  void replaceAll(std::vector<UserRecord> records);
 
   // Number of live users.
   size_t size() const;
@@ -48,6 +50,8 @@ class InMemoryUserRepository : public UserRepository {
   static User toUser(const std::string& id, const Entry& entry);
   // Stores `record` in `table` if newer; the caller holds what protects `table`.
   static bool applyTo(Table& table, const UserRecord& record, size_t& live);
+  // The same for a record inserted near `hint` (a sorted load), moving its strings.
+  static bool applyTo(Table& table, Table::const_iterator hint, UserRecord&& record, size_t& live);
 
   mutable std::shared_mutex table_mutex_;  // readers shared; a write or a swap exclusive
   std::mutex writer_mutex_;                // one writer at a time, a reload's merge included

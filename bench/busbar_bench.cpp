@@ -5,7 +5,7 @@
 //                                       request with FILE's bytes, threads as busbar's defaults
 //   start PORT LOG -- CMD ARGS...       execs CMD (output to LOG), prints "<ms> <pid>" once
 //                                       GET /health on PORT answers 200, leaves it running
-//   put PORT RATE SECONDS IDS           paced PUT /users/u<n> at RATE/s over 4 keep-alive
+//   put PORT RATE SECONDS IDS           paced PUT /users/u<n> at RATE/s over 16 keep-alive
 //                                       connections; prints sent, achieved rate, p50/p99 us
 //   publish AMQP_URL EXCHANGE COUNT RATE IDS [WINDOW]
 //                                       publishes COUNT UserWasUpdated envelopes (RATE 0 = as
@@ -199,7 +199,7 @@ std::string userId(long n) {
 }
 
 int put(int port, double rate, double seconds, long ids) {
-  constexpr int kConnections = 4;
+  constexpr int kConnections = 16;  // a slow write must not hold back the schedule
   const long total = static_cast<long>(rate * seconds);
   std::vector<std::vector<double>> latencies(kConnections);
   std::atomic<long> errors{0};

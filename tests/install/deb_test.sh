@@ -21,6 +21,11 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo -n"
 fi
 
+# One package test at a time on this machine, whatever build tree runs it: they install and
+# remove the same package.
+exec 9>/tmp/busbar-deb-test.lock
+flock -w 600 9 || fail "another busbar package test held /tmp/busbar-deb-test.lock for 10 minutes"
+
 work=$(mktemp -d)
 installed=0
 cleanup() {

@@ -99,6 +99,12 @@ bool MysqlDialect::isRetryable(const Poco::Exception& error) const {
   return oneOf(mysqlErrorNumber(error), {1213, 1205});
 }
 
+std::vector<std::string> MysqlDialect::sessionSetup() const {
+  return {
+      "SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,"
+      "NO_ENGINE_SUBSTITUTION'"};
+}
+
 uint64_t MysqlDialect::matchedRows(Poco::Data::Session& session, uint64_t reported) const {
   auto* impl = dynamic_cast<Poco::Data::MySQL::SessionImpl*>(session.impl());
   if (impl == nullptr) return reported;

@@ -20,6 +20,9 @@ class MysqlDialect : public sql::Dialect {
   bool isDuplicateKey(const Poco::Exception& error) const override;
   bool isUnavailable(const Poco::Exception& error) const override;
   bool isRetryable(const Poco::Exception& error) const override;
+  // Strict mode on every session, so that a too long value fails instead of being cut
+  // whatever the server's default.
+  std::vector<std::string> sessionSetup() const override;
   // MySQL reports the rows an UPDATE changed; this reads the rows it matched from mysql_info(),
   // as the other backends count them.
   uint64_t matchedRows(Poco::Data::Session& session, uint64_t reported) const override;

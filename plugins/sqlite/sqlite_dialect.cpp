@@ -19,7 +19,10 @@ std::string SqliteDialect::columnType(const Column& column) const {
     case ColumnType::kText:
       break;
   }
-  return "TEXT";
+  if (column.max_length <= 0) return "TEXT";
+  // SQLite ignores declared lengths; the check rejects what the other backends reject.
+  return "TEXT CHECK (length(" + quote(column.name) + ") <= " + std::to_string(column.max_length) +
+         ")";
 }
 
 std::string SqliteDialect::upsert(const std::string& table, const std::vector<std::string>& columns,

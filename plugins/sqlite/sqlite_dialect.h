@@ -1,5 +1,6 @@
 // SqliteDialect: SQL differences of SQLite 3.24+ (upsert with ON CONFLICT ... excluded).
 //
+// Bounded text columns get a CHECK on their length, as the other backends enforce it.
 // Transactions start with BEGIN IMMEDIATE, so that two writers queue on the busy timeout
 // instead of one failing when it upgrades its read lock. Stateless; safe from any thread.
 #pragma once

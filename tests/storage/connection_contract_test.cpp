@@ -267,6 +267,26 @@ TEST_P(StorageContract, HostileStringsAreStoredAndMatchedExactly) {
   EXPECT_EQ(connection_->findAll(items_, {}).size(), values.size() - 2 + 1);
 }
 
+TEST_P(StorageContract, TextLongerThanItsBoundIsRejected) {
+  // The key column holds 64 characters; multi-byte ones count as one.
+  const std::string emoji = "\xf0\x9f\x98\x80";
+  std::string fits;
+  for (int i = 0; i < 64; ++i) fits += emoji;
+  connection_->insert(items_, item(fits, "fits", 1));
+  EXPECT_TRUE(connection_->findOne(items_, {{"id", fits}}).has_value());
+  try {
+    connection_->insert(items_, item(std::string(65, 'x'), "too long", 2));
+    FAIL() << "a 65-character key was stored";
+  } catch (const DuplicateKey&) {
+    FAIL() << "not a duplicate";
+  } catch (const StorageUnavailable& error) {
+    FAIL() << "not unavailable: " << error.what();
+  } catch (const StorageError&) {
+  }
+  EXPECT_THROW(connection_->update(items_, {{"id", fits + "x"}}, {{"id", fits}}), StorageError);
+  EXPECT_EQ(connection_->findAll(items_, {}).size(), 1u);
+}
+
 TEST_P(StorageContract, ExecuteBindsQuestionMarksInOrder) {
   connection_->insert(items_, item("a", "x", 1));
   connection_->insert(items_, item("b", "y", 2));

@@ -11,7 +11,8 @@ namespace {
 TEST(SqliteDialect, TypesUpsertAndErrors) {
   sqlite::SqliteDialect dialect;
   EXPECT_EQ(dialect.quote("users"), "\"users\"");
-  EXPECT_EQ(dialect.columnType({"t", ColumnType::kText, 64}), "TEXT");
+  EXPECT_EQ(dialect.columnType({"t", ColumnType::kText, 64}), "TEXT CHECK (length(\"t\") <= 64)");
+  EXPECT_EQ(dialect.columnType({"t", ColumnType::kText, 0}), "TEXT");
   EXPECT_EQ(dialect.upsert("\"t\"", {"\"a\"", "\"b\""}, {"\"a\""}),
             "INSERT INTO \"t\" (\"a\", \"b\") VALUES (?, ?) ON CONFLICT (\"a\") DO UPDATE SET "
             "\"b\" = excluded.\"b\"");

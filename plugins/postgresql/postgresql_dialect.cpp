@@ -138,8 +138,12 @@ std::string PostgresqlDialect::columnType(const Column& column) const {
     case ColumnType::kText:
       break;
   }
-  if (column.max_length > 0) return "VARCHAR(" + std::to_string(column.max_length) + ")";
-  return "TEXT";
+  // The "C" collation compares and sorts bytes, as the other backends do, whatever the
+  // database's locale.
+  if (column.max_length > 0) {
+    return "VARCHAR(" + std::to_string(column.max_length) + ") COLLATE \"C\"";
+  }
+  return "TEXT COLLATE \"C\"";
 }
 
 std::string PostgresqlDialect::upsert(const std::string& table,

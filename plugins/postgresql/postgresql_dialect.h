@@ -1,6 +1,7 @@
 // PostgresqlDialect: SQL differences of PostgreSQL 9.5+ as Poco::Data::PostgreSQL sees them.
 //
-// Double-quote quoting, `$n` placeholders (Poco 1.11 hands the statement to PQprepare as it is
+// Double-quote quoting, text in the "C" collation (byte order, as on the other backends), `$n`
+// placeholders (Poco 1.11 hands the statement to PQprepare as it is
 // and counts the distinct `$n` in it), ON CONFLICT upserts, errors told apart by SQLSTATE, and
 // a savepoint around each statement of a transaction, because a failed statement aborts a
 // PostgreSQL transaction, a reachability check before each new session, and broken sessions

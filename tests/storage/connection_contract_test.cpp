@@ -241,6 +241,20 @@ TEST_P(StorageContract, KeysCompareByteForByte) {
             Value(std::string("upper")));
 }
 
+TEST_P(StorageContract, TextSortsInByteOrder) {
+  const std::vector<std::string> sorted = {
+      " ", "A", "B", "Z", "_", "a", "b", "z", "\xc3\xa9" /* é */, "\xe4\xb8\xad" /* 中 */};
+  for (auto it = sorted.rbegin(); it != sorted.rend(); ++it) {
+    connection_->insert(items_, item(*it, *it, 0));
+  }
+  FindOptions by_id;
+  by_id.order_by = {"id"};
+  EXPECT_EQ(ids(connection_->findAll(items_, {}, by_id)), sorted);
+  FindOptions by_name;
+  by_name.order_by = {"name"};
+  EXPECT_EQ(ids(connection_->findAll(items_, {}, by_name)), sorted);
+}
+
 TEST_P(StorageContract, HostileStringsAreStoredAndMatchedExactly) {
   auto values = hostileStrings();
   for (std::size_t i = 0; i < values.size(); ++i) {

@@ -27,8 +27,8 @@ TEST(PostgresqlDialect, TypesAndUpsert) {
   EXPECT_EQ(dialect.quote("users"), "\"users\"");
   EXPECT_EQ(dialect.columnType({"n", ColumnType::kInteger}), "BIGINT");
   EXPECT_EQ(dialect.columnType({"r", ColumnType::kReal}), "DOUBLE PRECISION");
-  EXPECT_EQ(dialect.columnType({"t", ColumnType::kText, 64}), "VARCHAR(64)");
-  EXPECT_EQ(dialect.columnType({"t", ColumnType::kText, 0}), "TEXT");
+  EXPECT_EQ(dialect.columnType({"t", ColumnType::kText, 64}), "VARCHAR(64) COLLATE \"C\"");
+  EXPECT_EQ(dialect.columnType({"t", ColumnType::kText, 0}), "TEXT COLLATE \"C\"");
   EXPECT_EQ(dialect.upsert("\"t\"", {"\"a\"", "\"b\""}, {"\"a\""}),
             "INSERT INTO \"t\" (\"a\", \"b\") VALUES (?, ?) ON CONFLICT (\"a\") DO UPDATE SET "
             "\"b\" = EXCLUDED.\"b\"");

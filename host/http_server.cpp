@@ -36,6 +36,13 @@ bool isJsonContentType(const std::string& content_type) {
   return media == "application/json";
 }
 
+// An origin-form target with nothing to decode or split ("/users/u1"): its path is itself.
+// "//" would start an authority for Poco::URI, so it takes the full parse.
+bool isPlainPath(const std::string& target) {
+  if (target.empty() || target[0] != '/' || (target.size() > 1 && target[1] == '/')) return false;
+  return target.find_first_of("%?#") == std::string::npos;
+}
+
 class RequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
   RequestHandler(const HttpRouter& router, const HttpSettings& settings, Poco::Logger& logger)
@@ -70,13 +77,17 @@ class RequestHandler : public Poco::Net::HTTPRequestHandler {
   void serve(HTTPServerRequest& request, HttpResponse& out) {
     HttpRequest in;
     in.method = request.getMethod();
-    Poco::URI uri;
-    try {
-      uri = Poco::URI(request.getURI());
-      in.path = uri.getPath();
-      for (auto& [name, value] : uri.getQueryParameters()) in.query[name] = value;
-    } catch (const Poco::Exception& error) {
-      throw HttpError(400, "malformed request URI: " + error.message());
+    const std::string& target = request.getURI();
+    if (isPlainPath(target)) {
+      in.path = target;  // what Poco::URI would give, without its parse and copies
+    } else {
+      try {
+        Poco::URI uri(target);
+        in.path = uri.getPath();
+        for (auto& [name, value] : uri.getQueryParameters()) in.query[name] = value;
+      } catch (const Poco::Exception& error) {
+        throw HttpError(400, "malformed request URI: " + error.message());
+      }
     }
     auto match = router_.match(in.method, in.path);
     if (!match.path_known) throw HttpError(404, "no route for " + in.method + " " + in.path);

@@ -125,16 +125,4 @@ uint64_t MysqlDialect::matchedRows(Poco::Data::Session& session, uint64_t report
   return digits ? matched : reported;
 }
 
-void MysqlDialect::begin(Poco::Data::Session& session) const {
-  sql::runControlStatement(session, "START TRANSACTION");
-}
-
-void MysqlDialect::commit(Poco::Data::Session& session) const {
-  sql::runControlStatement(session, "COMMIT");
-}
-
-void MysqlDialect::rollback(Poco::Data::Session& session) const {
-  sql::runControlStatement(session, "ROLLBACK");
-}
-
 }  // namespace busbar::mysql

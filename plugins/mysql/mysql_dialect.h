@@ -26,11 +26,7 @@ class MysqlDialect : public sql::Dialect {
   // MySQL reports the rows an UPDATE changed; this reads the rows it matched from mysql_info(),
   // as the other backends count them.
   uint64_t matchedRows(Poco::Data::Session& session, uint64_t reported) const override;
-  // Transactions are SQL statements: Poco 1.11's Session::begin() switches autocommit off and
-  // commit() leaves it off, so the next user of a pooled session would never commit.
-  void begin(Poco::Data::Session& session) const override;
-  void commit(Poco::Data::Session& session) const override;
-  void rollback(Poco::Data::Session& session) const override;
+  std::string beginStatement() const override { return "START TRANSACTION"; }
 };
 
 // The server's error number behind a Poco MySQL exception (its code, or the "errno]: N" of its

@@ -8,19 +8,11 @@
 #include <vector>
 
 #include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
 #include "busbar/storage.h"
 
 namespace busbar::sql {
-
-// Runs `sql`, a statement without parameters or results (e.g. COMMIT), on `session`.
-inline void runControlStatement(Poco::Data::Session& session, const std::string& sql) {
-  Poco::Data::Statement statement(session);
-  statement << sql;
-  statement.execute();
-}
 
 class Dialect {
  public:
@@ -82,14 +74,11 @@ class Dialect {
   // Statements run once on each new session before it is used (e.g. PRAGMAs); may be empty.
   virtual std::vector<std::string> sessionSetup() const { return {}; }
 
-  // Starts a transaction on `session`; the default is Session::begin().
-  virtual void begin(Poco::Data::Session& session) const { session.begin(); }
-
-  // Commits the transaction of `session`; the default is Session::commit().
-  virtual void commit(Poco::Data::Session& session) const { session.commit(); }
-
-  // Rolls the transaction of `session` back; the default is Session::rollback().
-  virtual void rollback(Poco::Data::Session& session) const { session.rollback(); }
+  // The statement that starts a transaction. Transactions are plain statements (COMMIT and
+  // ROLLBACK end them), not Poco's Session::begin(): Poco 1.11's MySQL session leaves
+  // autocommit off after commit(), and its PostgreSQL session keeps a transaction flag of its
+  // own that a failed COMMIT leaves set.
+  virtual std::string beginStatement() const { return "BEGIN"; }
 };
 
 }  // namespace busbar::sql

@@ -12,7 +12,7 @@ constexpr int kStatementAttempts = 3;
 void rollbackQuietly(const Dialect& dialect, SessionPool::Lease& lease) {
   if (lease.broken()) return;
   try {
-    dialect.rollback(lease.session());
+    executeStatement(lease.session(), dialect, "ROLLBACK", {});
   } catch (...) {
     lease.markBroken();
   }
@@ -112,7 +112,7 @@ SessionPool::Lease PocoDataConnection::beginTransaction() {
   for (int attempt = 1;; ++attempt) {
     SessionPool::Lease lease = pool_.acquire();
     try {
-      dialect().begin(lease.session());
+      executeStatement(lease.session(), dialect(), dialect().beginStatement(), {});
       return lease;
     } catch (const Poco::Exception& error) {
       Failure failure = classify(dialect(), lease.session(), error);
@@ -136,7 +136,7 @@ void PocoDataConnection::transaction(const std::function<void(Connection&)>& wor
     throw;
   }
   try {
-    dialect().commit(lease.session());
+    executeStatement(lease.session(), dialect(), "COMMIT", {});
   } catch (const Poco::Exception& error) {
     Failure failure = classify(dialect(), lease.session(), error);
     if (failure == Failure::kUnavailable) lease.markBroken();

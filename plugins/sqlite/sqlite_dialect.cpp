@@ -63,16 +63,4 @@ std::vector<std::string> SqliteDialect::sessionSetup() const {
   return {"PRAGMA busy_timeout = 5000"};
 }
 
-void SqliteDialect::begin(Poco::Data::Session& session) const {
-  sql::runControlStatement(session, "BEGIN IMMEDIATE");
-}
-
-void SqliteDialect::commit(Poco::Data::Session& session) const {
-  sql::runControlStatement(session, "COMMIT");
-}
-
-void SqliteDialect::rollback(Poco::Data::Session& session) const {
-  sql::runControlStatement(session, "ROLLBACK");
-}
-
 }  // namespace busbar::sqlite

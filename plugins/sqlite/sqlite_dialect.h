@@ -18,9 +18,7 @@ class SqliteDialect : public sql::Dialect {
   bool isDuplicateKey(const Poco::Exception& error) const override;
   bool isUnavailable(const Poco::Exception& error) const override;
   std::vector<std::string> sessionSetup() const override;
-  void begin(Poco::Data::Session& session) const override;
-  void commit(Poco::Data::Session& session) const override;
-  void rollback(Poco::Data::Session& session) const override;
+  std::string beginStatement() const override { return "BEGIN IMMEDIATE"; }
 };
 
 }  // namespace busbar::sqlite

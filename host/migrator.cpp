@@ -2,6 +2,7 @@
 
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
+#include <Poco/Thread.h>
 #include <Poco/Timestamp.h>
 
 #include "busbar/errors.h"
@@ -10,6 +11,7 @@ namespace busbar::host {
 namespace {
 
 const char* kTable = "busbar_migrations";
+constexpr int kWaitForOthersSeconds = 60;
 
 TableSchema migrationsTable() {
   TableSchema schema;
@@ -34,6 +36,40 @@ void Migrator::add(const std::string& module, Migration migration) {
   list.push_back(std::move(migration));
 }
 
+namespace {
+
+std::string now() {
+  return Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT);
+}
+
+// Waits until every claimed migration of `module` is marked applied. A backend whose DDL commits
+// implicitly (MySQL) makes another server's claim visible before its migration is done.
+void waitForOthers(Connection& connection, const std::string& module, Poco::Logger& logger,
+                   int timeout_seconds) {
+  Poco::Timestamp started;
+  bool told = false;
+  for (;;) {
+    std::string pending;
+    for (const auto& row : connection.findAll(kTable, {{"module", module}}, {})) {
+      if (asText(row.at("applied_at")).empty()) pending = asText(row.at("number"));
+    }
+    if (pending.empty()) return;
+    if (started.elapsed() > static_cast<Poco::Timestamp::TimeDiff>(timeout_seconds) * 1000000) {
+      throw StorageError("migration " + module + " " + pending +
+                         " was claimed by another server but not finished within " +
+                         std::to_string(timeout_seconds) +
+                         " s; if no server is applying it, delete its row from " + kTable +
+                         " and start again");
+    }
+    if (!told) logger.information("waiting for another server to finish migration " + module +
+                                  " " + pending);
+    told = true;
+    Poco::Thread::sleep(50);
+  }
+}
+
+}  // namespace
+
 void Migrator::apply(Connection& connection, Poco::Logger& logger) {
   if (by_module_.empty()) return;
   connection.createTable(migrationsTable());
@@ -53,25 +89,29 @@ void Migrator::apply(Connection& connection, Poco::Logger& logger) {
       bool done = false;
       for (const auto& row : applied) done = done || asInt(row.at("number")) == migration.number;
       if (done) continue;
+      const Row key = {{"module", module}, {"number", static_cast<int64_t>(migration.number)}};
       try {
         connection.transaction([&](Connection& tx) {
-          tx.insert(kTable, {{"module", module},
-                             {"number", static_cast<int64_t>(migration.number)},
-                             {"description", migration.description},
-                             {"applied_at", Poco::DateTimeFormatter::format(
-                                                Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT)}});
+          // The claim: a second server's insert waits for this transaction, then fails.
+          Row claim = key;
+          claim["description"] = migration.description;
+          claim["applied_at"] = std::string();
+          tx.insert(kTable, claim);
           migration.apply(tx);
+          tx.update(kTable, {{"applied_at", now()}}, key);
         });
         logger.information("applied migration " + module + " " +
                            std::to_string(migration.number) + ": " + migration.description);
       } catch (const DuplicateKey&) {
         logger.information("migration " + module + " " + std::to_string(migration.number) +
-                           " was applied by another server");
+                           " is applied by another server");
+        waitForOthers(connection, module, logger, kWaitForOthersSeconds);
       } catch (const std::exception& error) {
         throw StorageError("migration " + module + " " + std::to_string(migration.number) +
                            " (" + migration.description + ") failed: " + error.what());
       }
     }
+    waitForOthers(connection, module, logger, kWaitForOthersSeconds);
   }
 }
 

@@ -1,9 +1,11 @@
 // Migrator: the host's Migrations; applies what the database lacks, once, across servers.
 //
 // Each migration runs in its own transaction that first claims its row in busbar_migrations
-// (primary key module + number), so two servers starting at once do not both apply it: the
-// second waits for the first's transaction and then finds the row taken. add() during init;
-// apply() once at start.
+// (primary key module + number), applies the change, then stamps the row's applied_at. Two
+// servers starting at once do not both apply it: the second's claim waits for the first's
+// transaction and fails; it then waits until every claimed row is stamped, which matters where
+// DDL commits implicitly (MySQL) and a claim is visible before its migration is done.
+// add() during init; apply() once at start.
 #pragma once
 
 #include <map>

@@ -125,3 +125,32 @@ TEST(RestartTest, SigtermDuringWritesLosesNoAnsweredWrite) {
 
 }  // namespace
 }  // namespace busbar::testing
+
+namespace busbar::testing {
+namespace {
+
+// Two servers starting at the same moment on one new database: both serve, and the schema
+// migration was applied by exactly one of them.
+TEST(RestartTest, TwoServersStartingAtOnceApplyTheMigrationOnce) {
+  for (int round = 0; round < 3; ++round) {
+    TempDir dir;
+    std::string config = dir.write("host.conf", sqliteConfig(dir.path()));
+    ServerProcess first(config);
+    ServerProcess second(config);
+    std::thread starter([&] { first.start(); });
+    second.start();
+    starter.join();
+    int applied = 0;
+    for (const auto* server : {&first, &second}) {
+      if (server->output().find("applied migration users 1") != std::string::npos) ++applied;
+    }
+    EXPECT_EQ(applied, 1) << first.output() << "\n---\n" << second.output();
+    EXPECT_EQ(first.request("PUT", "/users/a", R"({"name":"A"})").status, 201);
+    EXPECT_EQ(second.request("GET", "/users/a").status, 404);  // local transport: no event
+    EXPECT_EQ(first.stop(), 0);
+    EXPECT_EQ(second.stop(), 0);
+  }
+}
+
+}  // namespace
+}  // namespace busbar::testing

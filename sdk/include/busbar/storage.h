@@ -66,7 +66,8 @@ class BUSBAR_API Connection : public Service {
   // On success the row exists. On a key conflict throws DuplicateKey.
   virtual void insert(const std::string& table, const Row& values) = 0;
 
-  // Sets `values` on the rows matching every `where` column. Returns the rows changed.
+  // Sets `values` on the rows matching every `where` column. Returns the rows matched (also
+  // those whose values were already equal), the same on every backend.
   virtual uint64_t update(const std::string& table, const Row& values, const Row& where) = 0;
 
   // Inserts the row, or on a conflict on `key_columns` updates its other columns.

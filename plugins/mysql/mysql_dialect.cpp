@@ -6,6 +6,8 @@
 #include <Poco/Data/MySQL/MySQLException.h>
 #include <Poco/Data/MySQL/SessionImpl.h>
 
+#include "upsert_sql.h"
+
 namespace busbar::mysql {
 namespace {
 
@@ -62,19 +64,14 @@ std::string MysqlDialect::tableOptions() const {
 
 std::string MysqlDialect::upsert(const std::string& table, const std::vector<std::string>& columns,
                                  const std::vector<std::string>& keys) const {
-  std::string names;
-  std::string placeholders;
+  sql::UpsertParts parts = sql::upsertParts(columns, keys);
   std::string updates;
-  for (const auto& column : columns) {
-    names += (names.empty() ? "" : ", ") + column;
-    placeholders += placeholders.empty() ? "?" : ", ?";
-    if (std::find(keys.begin(), keys.end(), column) == keys.end()) {
-      updates += (updates.empty() ? "" : ", ") + column + " = VALUES(" + column + ")";
-    }
+  for (const auto& column : parts.non_keys) {
+    updates += (updates.empty() ? "" : ", ") + column + " = VALUES(" + column + ")";
   }
   // With only key columns there is nothing to update: assigning a key to itself is a no-op.
   if (updates.empty() && !keys.empty()) updates = keys.front() + " = " + keys.front();
-  return "INSERT INTO " + table + " (" + names + ") VALUES (" + placeholders +
+  return "INSERT INTO " + table + " (" + parts.names + ") VALUES (" + parts.placeholders +
          ") ON DUPLICATE KEY UPDATE " + updates;
 }
 

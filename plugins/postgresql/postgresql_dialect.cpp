@@ -11,6 +11,8 @@
 #include <Poco/Data/PostgreSQL/PostgreSQLException.h>
 #include <Poco/Data/PostgreSQL/SessionImpl.h>
 
+#include "upsert_sql.h"
+
 namespace busbar::postgresql {
 namespace {
 
@@ -149,20 +151,7 @@ std::string PostgresqlDialect::columnType(const Column& column) const {
 std::string PostgresqlDialect::upsert(const std::string& table,
                                       const std::vector<std::string>& columns,
                                       const std::vector<std::string>& keys) const {
-  std::string names;
-  std::string placeholders;
-  std::string updates;
-  for (const auto& column : columns) {
-    names += (names.empty() ? "" : ", ") + column;
-    placeholders += placeholders.empty() ? "?" : ", ?";
-    if (std::find(keys.begin(), keys.end(), column) == keys.end()) {
-      updates += (updates.empty() ? "" : ", ") + column + " = EXCLUDED." + column;
-    }
-  }
-  std::string key_list;
-  for (const auto& key : keys) key_list += (key_list.empty() ? "" : ", ") + key;
-  return "INSERT INTO " + table + " (" + names + ") VALUES (" + placeholders + ") ON CONFLICT (" +
-         key_list + ") DO " + (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
+  return sql::onConflictUpsert(table, columns, keys, "EXCLUDED");
 }
 
 bool PostgresqlDialect::isDuplicateKey(const Poco::Exception& error) const {

@@ -1,8 +1,8 @@
 #include "sqlite_dialect.h"
 
-#include <algorithm>
-
 #include <Poco/Data/SQLite/SQLiteException.h>
+
+#include "upsert_sql.h"
 
 namespace busbar::sqlite {
 
@@ -27,20 +27,7 @@ std::string SqliteDialect::columnType(const Column& column) const {
 
 std::string SqliteDialect::upsert(const std::string& table, const std::vector<std::string>& columns,
                                   const std::vector<std::string>& keys) const {
-  std::string names;
-  std::string placeholders;
-  std::string updates;
-  for (const auto& column : columns) {
-    names += (names.empty() ? "" : ", ") + column;
-    placeholders += placeholders.empty() ? "?" : ", ?";
-    if (std::find(keys.begin(), keys.end(), column) == keys.end()) {
-      updates += (updates.empty() ? "" : ", ") + column + " = excluded." + column;
-    }
-  }
-  std::string key_list;
-  for (const auto& key : keys) key_list += (key_list.empty() ? "" : ", ") + key;
-  return "INSERT INTO " + table + " (" + names + ") VALUES (" + placeholders + ") ON CONFLICT (" +
-         key_list + ") DO " + (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);
+  return sql::onConflictUpsert(table, columns, keys, "excluded");
 }
 
 bool SqliteDialect::isDuplicateKey(const Poco::Exception& error) const {

@@ -3,11 +3,18 @@
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
+#include <Poco/Thread.h>
+#include <Poco/Timestamp.h>
 
 #include "busbar/errors.h"
 #include "sqlite_dialect.h"
 
 namespace busbar::sqlite {
+namespace {
+
+constexpr Poco::Timestamp::TimeDiff kLockWaitMicroseconds = 5 * 1000 * 1000;
+
+}  // namespace
 
 SqliteSettings readSqliteSettings(const ConfigSection& config) {
   config.rejectUnknownKeys({"driver", "sqlite.path", "pool.min", "pool.max"});
@@ -41,7 +48,18 @@ void openSqliteDatabase(sql::PocoDataConnection& connection, const SqliteSetting
     throw StorageUnavailable("cannot create the folder of " + settings.path + ": " +
                              error.displayText());
   }
-  connection.execute("PRAGMA journal_mode = WAL", {});
+  // Switching a new file to WAL needs a lock that SQLite's busy timeout does not wait for, so a
+  // server starting at the same moment as another one on the same file retries for a while.
+  Poco::Timestamp started;
+  for (;;) {
+    try {
+      connection.execute("PRAGMA journal_mode = WAL", {});
+      break;
+    } catch (const StorageUnavailable&) {
+      if (started.elapsed() > kLockWaitMicroseconds) throw;
+      Poco::Thread::sleep(20);
+    }
+  }
   connection.warmUp();
 }
 

@@ -137,9 +137,23 @@ TEST(RestartTest, TwoServersStartingAtOnceApplyTheMigrationOnce) {
     std::string config = dir.write("host.conf", sqliteConfig(dir.path()));
     ServerProcess first(config);
     ServerProcess second(config);
-    std::thread starter([&] { first.start(); });
-    second.start();
+    std::string first_failure;
+    std::thread starter([&] {
+      try {
+        first.start();
+      } catch (const std::exception& error) {
+        first_failure = error.what();
+      }
+    });
+    std::string second_failure;
+    try {
+      second.start();
+    } catch (const std::exception& error) {
+      second_failure = error.what();
+    }
     starter.join();
+    ASSERT_EQ(first_failure, "");
+    ASSERT_EQ(second_failure, "");
     int applied = 0;
     for (const auto* server : {&first, &second}) {
       if (server->output().find("applied migration users 1") != std::string::npos) ++applied;

@@ -4,8 +4,9 @@
 
 namespace busbar::host {
 
-std::vector<std::string> HttpRouter::split(const std::string& path) {
-  std::vector<std::string> segments;
+std::vector<std::string_view> HttpRouter::split(std::string_view path) {
+  std::vector<std::string_view> segments;
+  segments.reserve(8);
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
@@ -16,7 +17,7 @@ std::vector<std::string> HttpRouter::split(const std::string& path) {
   return segments;
 }
 
-int HttpRouter::fit(const Route& route, const std::vector<std::string>& segments) {
+int HttpRouter::fit(const Route& route, const std::vector<std::string_view>& segments) {
   if (route.segments.size() != segments.size()) return -1;
   int literals = 0;
   for (size_t i = 0; i < segments.size(); ++i) {
@@ -39,7 +40,7 @@ void HttpRouter::add(const std::string& method, const std::string& pattern,
   }
   Route route;
   route.pattern = pattern;
-  route.segments = split(pattern);
+  for (auto segment : split(pattern)) route.segments.emplace_back(segment);
   for (const auto& segment : route.segments) {
     if (segment.front() == '{' && (segment.back() != '}' || segment.size() < 3)) {
       throw ConfigError("route pattern " + pattern + ": a capture is written {name}");
@@ -77,7 +78,9 @@ HttpRouter::Match HttpRouter::match(const std::string& method, const std::string
   result.handler = &found->second;
   for (size_t i = 0; i < segments.size(); ++i) {
     const auto& segment = best->segments[i];
-    if (segment.front() == '{') result.params[segment.substr(1, segment.size() - 2)] = segments[i];
+    if (segment.front() == '{') {
+      result.params[segment.substr(1, segment.size() - 2)] = std::string(segments[i]);
+    }
   }
   return result;
 }

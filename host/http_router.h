@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "busbar/http.h"
@@ -31,9 +32,10 @@ class HttpRouter : public Routes {
     std::vector<std::string> segments;  // "{name}" marks a capture
     std::map<std::string, RouteHandler> handlers;
   };
-  static std::vector<std::string> split(const std::string& path);
+  // Views into `path`, which must outlive them; no segment is copied.
+  static std::vector<std::string_view> split(std::string_view path);
   // Number of literal segments matched, or -1 when the path does not fit.
-  static int fit(const Route& route, const std::vector<std::string>& segments);
+  static int fit(const Route& route, const std::vector<std::string_view>& segments);
 
   std::vector<Route> routes_;
 };

@@ -61,6 +61,7 @@ Host::Host(HostSettings settings, Poco::Logger& logger)
 
 Host::~Host() {
   stop();
+  event_bus_.setTransport(nullptr);  // the transport goes with its plugin, in reverse order
   registry_.clear();
   for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {
     if (it->plugin != nullptr) it->loaded.descriptor->destroy(it->plugin);
@@ -234,6 +235,10 @@ void Host::start() {
                         instance.loaded.name + " " + instance.loaded.descriptor->version);
   }
   if (!migrated) migrator_.apply(*storage, logger_);
+  if (settings_.consumed.empty() && settings_.event_bus.transport != "local") {
+    logger_.warning("this server consumes no exchange: caches here will not hear other servers' "
+                    "changes; pass --exchange ALIAS (one of [event_bus] exchanges)");
+  }
   inline_bus_.fire(Lifecycle::kPreload);
   inline_bus_.open();
   inline_bus_.fire(Lifecycle::kStart);

@@ -25,6 +25,8 @@ bool isAlias(const std::string& text) {
 }
 
 std::string stripInlineComment(const std::string& line) {
+  auto first = line.find_first_not_of(" \t");
+  if (first != std::string::npos && (line[first] == '#' || line[first] == ';')) return "";
   for (size_t i = 1; i < line.size(); ++i) {
     if ((line[i] == ';' || line[i] == '#') && (line[i - 1] == ' ' || line[i - 1] == '\t')) {
       return line.substr(0, i);
@@ -47,6 +49,13 @@ EventBusSettings readEventBus(const ConfigSection& section) {
       section.fail("exchanges." + alias, "must give the broker's exchange name", "nothing");
     }
     settings.exchanges[alias] = name;
+  }
+  for (const auto& key : section.allKeys()) {
+    if (key.rfind("router.", 0) == 0 && key.find('.', 7) != std::string::npos) {
+      section.fail(key, "names an event type with a '.', which INI keys cannot hold; use a type "
+                        "without dots",
+                   "'" + key.substr(7) + "'");
+    }
   }
   for (const auto& type : section.subkeys("router")) {
     auto aliases = section.getList("router." + type);
@@ -170,6 +179,12 @@ HostSettings loadHostSettings(const std::string& file, const CommandLineOverride
   settings.bind_port = bind_port;
   settings.server_id = host.getString(
       "server_id", Poco::Environment::nodeName() + ":" + std::to_string(settings.bind_port));
+  bool printable = !settings.server_id.empty() && settings.server_id.size() <= 255;
+  for (unsigned char c : settings.server_id) printable = printable && c >= 0x20 && c != 0x7F;
+  if (!printable) {
+    host.fail("server_id", "must be 1-255 bytes without control characters (events carry it)",
+              "'" + settings.server_id + "'");
+  }
   settings.plugins = host.getList("plugins");
   if (settings.plugins.empty()) {
     host.fail("plugins", "must list the plugins to load, e.g. local, sqlite, users", "nothing");

@@ -63,6 +63,21 @@ TEST_F(HostConfigTest, InlineCommentsAreStripped) {
   EXPECT_EQ(settings.event_bus.exchanges.at("events"), "busbar.events");
 }
 
+TEST_F(HostConfigTest, WholeLineCommentsAreSkipped) {
+  HostSettings settings = load("# busbar\n[host]\n  # plugins = nothing\n; bind = x\nplugins = local\n");
+  EXPECT_EQ(settings.plugins, std::vector<std::string>{"local"});
+  EXPECT_EQ(settings.bind_port, 8000);
+}
+
+TEST_F(HostConfigTest, DottedEventTypesAndBadServerIdsAreRefused) {
+  std::string error = errorOf(std::string(kMinimal) +
+                              "[event_bus]\nexchanges.events = e\nrouter.billing.Paid = events\n");
+  EXPECT_NE(error.find("router.billing.Paid"), std::string::npos) << error;
+  EXPECT_NE(error.find("'.'"), std::string::npos) << error;
+  error = errorOf("[host]\nplugins = local\nserver_id = " + std::string(300, 's') + "\n");
+  EXPECT_NE(error.find("[host] server_id must be 1-255 bytes"), std::string::npos) << error;
+}
+
 TEST_F(HostConfigTest, OverridesWinOverTheFile) {
   CommandLineOverrides overrides;
   overrides.bind = "0.0.0.0:8001";

@@ -31,7 +31,9 @@ using Poco::Util::OptionCallback;
 class BusbarApplication : public Poco::Util::ServerApplication {
  protected:
   void defineOptions(Poco::Util::OptionSet& options) override {
-    ServerApplication::defineOptions(options);
+    // Not ServerApplication's: its --daemon, --umask and --pidfile need ServerApplication::run,
+    // and busbar runs in the foreground (systemd, containers, a terminal).
+    Application::defineOptions(options);
     auto add = [&](const char* full, const char* shorter, const char* description,
                    const char* argument, bool repeatable,
                    void (BusbarApplication::*handler)(const std::string&, const std::string&)) {

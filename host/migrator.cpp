@@ -90,25 +90,33 @@ void Migrator::apply(Connection& connection, Poco::Logger& logger) {
       for (const auto& row : applied) done = done || asInt(row.at("number")) == migration.number;
       if (done) continue;
       const Row key = {{"module", module}, {"number", static_cast<int64_t>(migration.number)}};
+      bool claimed_elsewhere = false;
       try {
         connection.transaction([&](Connection& tx) {
           // The claim: a second server's insert waits for this transaction, then fails.
           Row claim = key;
           claim["description"] = migration.description;
           claim["applied_at"] = std::string();
-          tx.insert(kTable, claim);
+          try {
+            tx.insert(kTable, claim);
+          } catch (const DuplicateKey&) {
+            claimed_elsewhere = true;
+            return;
+          }
           migration.apply(tx);
           tx.update(kTable, {{"applied_at", now()}}, key);
         });
-        logger.information("applied migration " + module + " " +
-                           std::to_string(migration.number) + ": " + migration.description);
-      } catch (const DuplicateKey&) {
-        logger.information("migration " + module + " " + std::to_string(migration.number) +
-                           " is applied by another server");
-        waitForOthers(connection, module, logger, kWaitForOthersSeconds);
       } catch (const std::exception& error) {
         throw StorageError("migration " + module + " " + std::to_string(migration.number) +
                            " (" + migration.description + ") failed: " + error.what());
+      }
+      if (claimed_elsewhere) {
+        logger.information("migration " + module + " " + std::to_string(migration.number) +
+                           " is applied by another server");
+        waitForOthers(connection, module, logger, kWaitForOthersSeconds);
+      } else {
+        logger.information("applied migration " + module + " " +
+                           std::to_string(migration.number) + ": " + migration.description);
       }
     }
     waitForOthers(connection, module, logger, kWaitForOthersSeconds);

@@ -38,7 +38,7 @@ class BUSBAR_API EventBus {
  public:
   virtual ~EventBus() = default;
 
-  // Fills id, occurred_on (when zero) and origin, runs the middleware, hands the event to the
+  // Fills id (when empty) and origin, runs the middleware, hands the event to the
   // transport for every routed exchange, and with async_pass_through delivers it locally.
   // On success returns once the transport accepted it (not when it reached the broker).
   // Local subscriber failures are logged, not thrown: the change behind the event is done.

@@ -71,8 +71,10 @@ class BUSBAR_API Plugin {
 }  // namespace busbar
 
 // Exports the descriptor of a plugin. Use once per plugin, in one source file:
-//   BUSBAR_PLUGIN(BUSBAR_KIND_MODULE, "users", "1.0.0", UsersPlugin, "storage-any")
-// The trailing arguments are the names of required plugins (none is fine).
+//   BUSBAR_PLUGIN(BUSBAR_KIND_MODULE, "audit", "1.0.0", AuditPlugin, "users")
+// The trailing arguments are the names of plugins this one requires (none is fine); they are
+// started before it. Uses __VA_OPT__, which GCC and Clang accept in C++17 mode (a warning only
+// under -pedantic).
 #define BUSBAR_PLUGIN(KIND, NAME, VERSION, CLASS, ...)                                        \
   extern "C" BUSBAR_API const busbar_plugin_descriptor* BUSBAR_ENTRY_POINT(void) {             \
     static const char* const requires_list[] = {__VA_ARGS__ __VA_OPT__(, ) nullptr};         \

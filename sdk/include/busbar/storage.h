@@ -11,6 +11,7 @@
 // be reached (HTTP 503), StorageError for anything else.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -100,7 +101,14 @@ class BUSBAR_API Connection : public Service {
 inline int64_t asInt(const Value& value) {
   if (const auto* integer = std::get_if<int64_t>(&value)) return *integer;
   if (const auto* real = std::get_if<double>(&value)) return static_cast<int64_t>(*real);
-  if (const auto* text = std::get_if<std::string>(&value)) return std::stoll(*text);
+  if (const auto* text = std::get_if<std::string>(&value)) {
+    int64_t number = 0;
+    auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), number);
+    if (error != std::errc() || end != text->data() + text->size()) {
+      throw StorageError("expected an integer, found '" + *text + "'");
+    }
+    return number;
+  }
   throw StorageError("expected an integer, found NULL");
 }
 

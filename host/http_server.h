@@ -1,17 +1,18 @@
-// HttpServer: the Poco HTTP server in front of the HttpRouter.
+// HttpServer: the HTTP/1.1 server in front of the HttpRouter.
 //
-// Answers every error as {"error": "..."}: 404 unknown route, 405 with Allow, 413 body too large,
-// 415 body not JSON, 400 bad request, 503 storage unavailable, 500 otherwise (logged).
+// Poco's TCPServer accepts and hands each connection to a pool thread, where an HttpConnection
+// serves its requests (see http_connection.h for the protocol and the errors).
 // start() and stop() from one thread; requests are served on the server's thread pool.
 #pragma once
 
 #include <memory>
 
 #include <Poco/Logger.h>
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/TCPServer.h>
 #include <Poco/ThreadPool.h>
 
 #include "host_config.h"
+#include "http_connection.h"
 #include "http_router.h"
 
 namespace busbar::host {
@@ -24,6 +25,9 @@ class HttpServer {
   // Binds and starts serving. On failure (address in use...) throws with the reason.
   void start(const std::string& host, uint16_t port);
 
+  // The port bound by start() (the kernel's choice when start() was given 0).
+  uint16_t port() const;
+
   // Stops accepting, lets requests in flight finish (up to the grace period), closes the rest.
   void stop();
 
@@ -31,11 +35,9 @@ class HttpServer {
   const HttpRouter& router_;
   const HttpSettings settings_;
   Poco::Logger& logger_;
+  std::shared_ptr<HttpServerContext> context_;
   std::unique_ptr<Poco::ThreadPool> threads_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<Poco::Net::TCPServer> server_;
 };
-
-// {"error": message} as JSON text.
-std::string errorBody(const std::string& message);
 
 }  // namespace busbar::host

@@ -79,6 +79,11 @@ class Dialect {
   // autocommit off after commit(), and its PostgreSQL session keeps a transaction flag of its
   // own that a failed COMMIT leaves set.
   virtual std::string beginStatement() const { return "BEGIN"; }
+
+  // True when the database lets one transaction write at a time (SQLite). The connection then
+  // queues its own transactions on a mutex, so the next one starts as soon as the previous
+  // commits; the database's busy wait is left to writers in other processes.
+  virtual bool singleWriter() const { return false; }
 };
 
 }  // namespace busbar::sql

@@ -127,6 +127,10 @@ SessionPool::Lease PocoDataConnection::beginTransaction() {
 }
 
 void PocoDataConnection::transaction(const std::function<void(Connection&)>& work) {
+  // SQLite's own wait for the write lock polls with sleeps of up to 100 ms; queued here, the next
+  // writer starts when the previous one commits.
+  std::unique_lock<std::recursive_mutex> single_writer(writer_mutex_, std::defer_lock);
+  if (dialect().singleWriter()) single_writer.lock();
   SessionPool::Lease lease = beginTransaction();
   TransactionConnection bound(driver_, dialect(), lease);
   try {

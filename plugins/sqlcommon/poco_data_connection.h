@@ -11,6 +11,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "dialect.h"
@@ -50,6 +51,10 @@ class PocoDataConnection : public StatementConnection {
   std::string driver_;
   std::unique_ptr<Dialect> dialect_owned_;
   SessionPool pool_;
+  // Held through a transaction when the dialect is singleWriter(). Recursive so that a
+  // transaction opened on this connection from inside another one on the same thread meets the
+  // database's busy timeout, as it would without the mutex, rather than hanging.
+  std::recursive_mutex writer_mutex_;
 };
 
 }  // namespace busbar::sql

@@ -29,7 +29,8 @@ std::string onConflictUpsert(const std::string& table, const std::vector<std::st
                              const std::vector<std::string>& keys, const std::string& excluded) {
   UpsertParts parts = upsertParts(columns, keys);
   std::string updates;
-  for (const auto& column : parts.non_keys) append(updates, column + " = " + excluded + "." + column);
+  for (const auto& column : parts.non_keys)
+    append(updates, column + " = " + excluded + "." + column);
   return "INSERT INTO " + table + " (" + parts.names + ") VALUES (" + parts.placeholders +
          ") ON CONFLICT (" + parts.keys + ") DO " +
          (updates.empty() ? std::string("NOTHING") : "UPDATE SET " + updates);

@@ -1,8 +1,9 @@
 // SqliteDialect: SQL differences of SQLite 3.24+ (upsert with ON CONFLICT ... excluded).
 //
 // Bounded text columns get a CHECK on their length, as the other backends enforce it.
-// Transactions start with BEGIN IMMEDIATE, so that two writers queue on the busy timeout
-// instead of one failing when it upgrades its read lock. Stateless; safe from any thread.
+// Transactions start with BEGIN IMMEDIATE, so that two writers queue instead of one failing when
+// it upgrades its read lock: on the connection's writer mutex within a process, on the busy
+// timeout across processes. Stateless; safe from any thread.
 #pragma once
 
 #include "dialect.h"
@@ -19,6 +20,7 @@ class SqliteDialect : public sql::Dialect {
   bool isUnavailable(const Poco::Exception& error) const override;
   std::vector<std::string> sessionSetup() const override;
   std::string beginStatement() const override { return "BEGIN IMMEDIATE"; }
+  bool singleWriter() const override { return true; }
 };
 
 }  // namespace busbar::sqlite

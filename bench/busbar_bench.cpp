@@ -11,20 +11,26 @@
 //                                       publishes COUNT UserWasUpdated envelopes (RATE 0 = as
 //                                       fast as possible; WINDOW > 0 = publisher confirms, at
 //                                       most WINDOW unconfirmed); prints count, seconds, rate
+//   publisher AMQP_URL EXCHANGE COUNT IDS
+//                                       the amqp transport's own publisher (plugins/amqp
+//                                       AmqpPublisher, busbar's settings) publishing COUNT user
+//                                       events, no HTTP or database in front; prints count,
+//                                       seconds, confirmed/s, CPU us per event of this process
 //   apply AMQP_URL EXCHANGE COUNT IDS PORT TIMEOUT
 //                                       publishes COUNT events unpaced, waits until the server
 //                                       on PORT has delivered COUNT more; prints count, seconds,
 //                                       applied/s, us per event (or "timeout" and how many)
 // AMQP_URL: amqp://user:password@127.0.0.1:5672/vhost (vhost not escaped; "/" is the default).
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -52,6 +58,10 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/UUIDGenerator.h>
+
+#include "busbar/event.h"
+#include "outgoing_message.h"
+#include "publisher.h"
 
 namespace {
 
@@ -218,15 +228,15 @@ int put(int port, double rate, double seconds, long ids) {
         auto sent = Clock::now();
         try {
           Reply reply = request(session, "PUT", "/users/" + id,
-                                "{\"name\":\"Paced " + std::to_string(i) +
-                                    "\",\"email\":\"" + id + "@example.org\"}");
+                                "{\"name\":\"Paced " + std::to_string(i) + "\",\"email\":\"" + id +
+                                    "@example.org\"}");
           if (reply.status != 200 && reply.status != 201) ++errors;
         } catch (const Poco::Exception&) {
           ++errors;
           session.reset();
         }
-        latencies[w].push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent)
-                                   .count());
+        latencies[w].push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
       }
     });
   }
@@ -235,7 +245,9 @@ int put(int port, double rate, double seconds, long ids) {
   std::vector<double> all;
   for (auto& part : latencies) all.insert(all.end(), part.begin(), part.end());
   std::sort(all.begin(), all.end());
-  auto at = [&](double q) { return all.empty() ? 0.0 : all[static_cast<size_t>(q * (all.size() - 1))]; };
+  auto at = [&](double q) {
+    return all.empty() ? 0.0 : all[static_cast<size_t>(q * (all.size() - 1))];
+  };
   std::printf("sent %zu rate %.1f p50_us %.0f p99_us %.0f errors %ld\n", all.size(),
               all.size() / elapsed, at(0.5), at(0.99), errors.load());
   return errors.load() == 0 ? 0 : 1;
@@ -312,8 +324,8 @@ class Publisher {
     props.app_id = amqp_cstring_bytes("busbar-bench");
     props.timestamp = static_cast<uint64_t>(time(nullptr));
     amqp_bytes_t payload{body.size(), const_cast<char*>(body.data())};
-    if (amqp_basic_publish(state_, 1, amqp_cstring_bytes(exchange_.c_str()), amqp_empty_bytes, 0,
-                           0, &props, payload) != AMQP_STATUS_OK) {
+    if (amqp_basic_publish(state_, 1, amqp_cstring_bytes(exchange_.c_str()), amqp_empty_bytes, 0, 0,
+                           &props, payload) != AMQP_STATUS_OK) {
       fail("basic.publish failed");
     }
     ++published_;
@@ -367,8 +379,8 @@ std::string envelope(const std::string& event_id, long user, int64_t version) {
   std::ostringstream out;
   out << R"({"type":"UserWasUpdated","id":")" << event_id << R"(","occurred_on":")" << isoNow()
       << R"(","origin":"busbar-bench","version":)" << version << R"(,"payload":{"id":")" << id
-      << R"(","name":"Event )" << version << R"(","email":")" << id
-      << R"(@example.org","version":)" << version << "}}";
+      << R"(","name":"Event )" << version << R"(","email":")" << id << R"(@example.org","version":)"
+      << version << "}}";
   return out.str();
 }
 
@@ -395,13 +407,72 @@ void publishMany(Publisher& publisher, long count, double rate, long ids) {
   publisher.waitConfirms(0);
 }
 
-int publish(const std::string& url, const std::string& exchange, long count, double rate,
-            long ids, int window) {
+int publish(const std::string& url, const std::string& exchange, long count, double rate, long ids,
+            int window) {
   Publisher publisher(parseUrl(url), exchange, window);
   auto started = Clock::now();
   publishMany(publisher, count, rate, ids);
   double elapsed = secondsSince(started);
   std::printf("published %ld seconds %.3f rate %.0f\n", count, elapsed, count / elapsed);
+  return 0;
+}
+
+double cpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// What a server's amqp transport does per dispatched event: build the envelope, queue it, let
+// the publisher thread publish it under confirms. The producer keeps within the queue's capacity,
+// as a server whose writes outpace the broker would see drops instead.
+int publisherAlone(const std::string& url, const std::string& exchange, long count, long ids) {
+  AmqpUrl broker = parseUrl(url);
+  busbar::amqp::PublisherOptions options;
+  options.connection.host = broker.host;
+  options.connection.port = broker.port;
+  options.connection.vhost = broker.vhost;
+  options.connection.user = broker.user;
+  options.connection.password = broker.password;
+  options.connection_name = "busbar-bench publisher";
+  options.exchanges = {exchange};
+  busbar::amqp::AmqpPublisher publisher(options, Poco::Logger::get("bench"), [] {});
+  publisher.start();
+
+  auto& uuids = Poco::UUIDGenerator::defaultGenerator();
+  const int64_t base = clockVersion();
+  const auto headroom = static_cast<uint64_t>(options.queue_capacity / 2);
+  const double cpu_before = cpuSeconds();
+  auto started = Clock::now();
+  for (long i = 0; i < count; ++i) {
+    while (static_cast<uint64_t>(i) - publisher.confirmed() >= headroom) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    busbar::Event event;
+    event.type = "UserWasUpdated";
+    event.id = uuids.createRandom().toString();
+    event.origin = "busbar-bench";
+    event.version = base + i;
+    char id[24];
+    std::snprintf(id, sizeof id, "u%07ld", i % ids);
+    event.payload->set("id", std::string(id));
+    event.payload->set("name", "Bench " + std::to_string(i));
+    event.payload->set("email", std::string(id) + "@example.org");
+    event.payload->set("version", event.version);
+    if (!publisher.enqueue(busbar::amqp::messageForEvent(exchange, event))) {
+      fail("the publisher dropped an event");
+    }
+  }
+  while (publisher.confirmed() < static_cast<uint64_t>(count)) {
+    if (secondsSince(started) > 120) fail("confirms did not arrive within 120 s");
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  const double elapsed = secondsSince(started);
+  const double cpu = cpuSeconds() - cpu_before;
+  publisher.stop();
+  std::printf("confirmed %ld seconds %.3f rate %.0f cpu_us_per_event %.1f\n", count, elapsed,
+              count / elapsed, cpu * 1e6 / count);
   return 0;
 }
 
@@ -434,6 +505,7 @@ int usage() {
   std::cerr << "usage: busbar-bench serve PORT FILE | start PORT LOG -- CMD ARGS... |\n"
                "       put PORT RATE SECONDS IDS |\n"
                "       publish AMQP_URL EXCHANGE COUNT RATE IDS [WINDOW] |\n"
+               "       publisher AMQP_URL EXCHANGE COUNT IDS |\n"
                "       apply AMQP_URL EXCHANGE COUNT IDS PORT TIMEOUT\n";
   return 2;
 }
@@ -454,6 +526,9 @@ int main(int argc, char** argv) {
     if (command == "publish" && (argc == 7 || argc == 8)) {
       return publish(argv[2], argv[3], std::stol(argv[4]), std::stod(argv[5]), std::stol(argv[6]),
                      argc == 8 ? std::stoi(argv[7]) : 0);
+    }
+    if (command == "publisher" && argc == 6) {
+      return publisherAlone(argv[2], argv[3], std::stol(argv[4]), std::stol(argv[5]));
     }
     if (command == "apply" && argc == 8) {
       return apply(argv[2], argv[3], std::stol(argv[4]), std::stol(argv[5]), std::stoi(argv[6]),

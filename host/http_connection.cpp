@@ -1,5 +1,6 @@
 #include "http_connection.h"
 
+#include <algorithm>
 #include <ctime>
 #include <limits>
 #include <sstream>
@@ -120,9 +121,11 @@ void sendAll(Poco::Net::StreamSocket& socket, const std::string& bytes) {
 // One request on a connection and its answer.
 class HttpConnection::Exchange {
  public:
+  // `connection_started`: when the connection got its thread.
   Exchange(HttpServerContext& context, Poco::Net::StreamSocket& socket, HTTPServerSession& session,
-           const HTTPRequest& request)
-      : context_(context),
+           const HTTPRequest& request, std::chrono::steady_clock::time_point connection_started)
+      : connection_started_(connection_started),
+        context_(context),
         socket_(socket),
         session_(session),
         request_(request),
@@ -150,11 +153,19 @@ class HttpConnection::Exchange {
     // The unread rest of a refused body would be taken for the next request.
     if (out.status == 413) keep_alive_ = false;
     if (keep_alive_ && !skipUnreadBody()) keep_alive_ = false;
+    // A client waits for a thread: this connection gives up its own.
+    if (keep_alive_ && mayYield() && context_.connections.takeRoomRequest()) keep_alive_ = false;
     sendAll(socket_, formatResponse(version, out, keep_alive_, request_.getMethod() == "HEAD"));
     return keep_alive_;
   }
 
  private:
+  // A client waits for a thread, and this connection has had its own long enough to give it up.
+  bool mayYield() const {
+    return context_.connections.roomWanted() &&
+           std::chrono::steady_clock::now() - connection_started_ >= kServeAtLeast;
+  }
+
   bool hasBody() const { return chunked_ || (has_length_ && length_ > 0); }
 
   HttpResponse answer() {
@@ -271,6 +282,7 @@ class HttpConnection::Exchange {
     sendAll(socket_, kContinue);
   }
 
+  const std::chrono::steady_clock::time_point connection_started_;
   HttpServerContext& context_;
   Poco::Net::StreamSocket& socket_;
   HTTPServerSession& session_;
@@ -305,6 +317,36 @@ size_t HttpConnectionSet::size() const {
   return connections_.size();
 }
 
+void HttpConnectionSet::makeRoom(int waiting) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::pair<std::chrono::steady_clock::time_point, HttpConnection*>> idle;
+  if (waiting > 0) {
+    for (auto* connection : connections_) {
+      if (auto since = connection->idleSince()) idle.emplace_back(*since, connection);
+    }
+    std::sort(idle.begin(), idle.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  const auto cutoff = std::chrono::steady_clock::now() - kIdleEnough;
+  for (const auto& [since, connection] : idle) {
+    if (waiting == 0 || since > cutoff) break;
+    if (connection->closeIfIdleSince(cutoff)) --waiting;
+  }
+  room_requests_.store(waiting);
+}
+
+bool HttpConnectionSet::roomWanted() const {
+  return room_requests_.load(std::memory_order_relaxed) > 0;
+}
+
+bool HttpConnectionSet::takeRoomRequest() {
+  int requests = room_requests_.load(std::memory_order_relaxed);
+  while (requests > 0) {
+    if (room_requests_.compare_exchange_weak(requests, requests - 1)) return true;
+  }
+  return false;
+}
+
 HttpServerContext::HttpServerContext(const HttpRouter& router, const HttpSettings& settings,
                                      Poco::Logger& logger)
     : router(router), settings(settings), logger(logger), params(new Poco::Net::HTTPServerParams) {
@@ -321,6 +363,7 @@ HttpConnection::HttpConnection(const Poco::Net::StreamSocket& socket,
 HttpConnection::~HttpConnection() { context_->connections.remove(this); }
 
 void HttpConnection::run() {
+  const auto started = std::chrono::steady_clock::now();
   // Sets the socket's receive timeout: the longest wait for the next bytes of a request.
   HTTPServerSession session(socket(), context_->params);
   try {
@@ -351,7 +394,7 @@ void HttpConnection::run() {
     }
     if (!beginServing()) break;
     try {
-      Exchange exchange(*context_, socket(), session, request);
+      Exchange exchange(*context_, socket(), session, request, started);
       if (!exchange.run()) break;
     } catch (const Poco::Exception&) {
       break;  // the client went away mid-request
@@ -366,6 +409,26 @@ bool HttpConnection::beginWaiting() {
   std::lock_guard<std::mutex> lock(state_mutex_);
   if (stopping_) return false;
   idle_ = true;
+  idle_since_ = std::chrono::steady_clock::now();
+  return true;
+}
+
+std::optional<std::chrono::steady_clock::time_point> HttpConnection::idleSince() {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  if (!idle_ || stopping_) return std::nullopt;
+  return idle_since_;
+}
+
+bool HttpConnection::closeIfIdleSince(std::chrono::steady_clock::time_point cutoff) {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  if (!idle_ || stopping_ || idle_since_ > cutoff) return false;
+  try {
+    if (socket().available() > 0) return false;  // a request is arriving
+    stopping_ = true;
+    socket().shutdown();
+  } catch (const Poco::Exception&) {
+    return false;
+  }
   return true;
 }
 

@@ -11,11 +11,19 @@
 // Allow, 413 body too large, 415 body not JSON, 505 not HTTP/1.x, 503 storage unavailable, 500
 // otherwise (logged). A body the route did not read is skipped so the next request starts clean.
 //
+// Each connection holds a pool thread while it is open. Clients queued for a thread get room
+// (see HttpRoomMaker): the connection idle the longest is closed, as nginx reuses idle keep-alive
+// connections, or the next one to finish a request after holding its thread for kServeAtLeast
+// closes after it ("Connection: close"), so a new client does not wait for keep_alive_seconds.
+//
 // Thread-safety: run() on one pool thread; HttpConnectionSet is thread-safe.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -43,10 +51,26 @@ class HttpConnectionSet {
 
   size_t size() const;
 
+  // For `waiting` clients queued for a thread: closes up to that many connections, the longest
+  // idle first (idle for at least kIdleEnough, nothing unread), and asks as many connections as
+  // are still missing to close after the request they serve. Replaces earlier requests.
+  void makeRoom(int waiting);
+
+  // True while makeRoom() still misses room; a cheap read for every request.
+  bool roomWanted() const;
+
+  // True (once per missing room) when this connection should close after its response.
+  bool takeRoomRequest();
+
+  // How long a connection must have waited for its next request to count as idle: long enough
+  // that it is blocked in its read, not parsing a request it already holds.
+  static constexpr std::chrono::milliseconds kIdleEnough{10};
+
  private:
   mutable std::mutex mutex_;
   std::set<HttpConnection*> connections_;
   bool stopped_ = false;
+  std::atomic<int> room_requests_{0};
 };
 
 // What every connection of one server shares.
@@ -67,9 +91,21 @@ class HttpConnection : public Poco::Net::TCPServerConnection {
 
   void run() override;
 
+  // How long a connection keeps its thread before it may be asked to give it up for a waiting
+  // client: under more clients than threads, each gets turns this long instead of reconnecting
+  // after every request.
+  static constexpr std::chrono::milliseconds kServeAtLeast{100};
+
   // Closes the connection if it waits for a request, else after the request it serves;
   // with `abort`, now.
   void stop(bool abort);
+
+  // Since when the connection waits for its next request; nullopt while it serves one.
+  std::optional<std::chrono::steady_clock::time_point> idleSince();
+
+  // Closes the connection if it has waited since `cutoff` or earlier with nothing to read.
+  // Returns whether it did.
+  bool closeIfIdleSince(std::chrono::steady_clock::time_point cutoff);
 
  private:
   class Exchange;
@@ -83,6 +119,7 @@ class HttpConnection : public Poco::Net::TCPServerConnection {
   std::mutex state_mutex_;
   bool idle_ = false;
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point idle_since_;
 };
 
 class HttpConnectionFactory : public Poco::Net::TCPServerConnectionFactory {

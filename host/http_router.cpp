@@ -29,8 +29,7 @@ int HttpRouter::fit(const Route& route, const std::vector<std::string_view>& seg
   return literals;
 }
 
-void HttpRouter::add(const std::string& method, const std::string& pattern,
-                     RouteHandler handler) {
+void HttpRouter::add(const std::string& method, const std::string& pattern, RouteHandler handler) {
   for (auto& route : routes_) {
     if (route.pattern != pattern) continue;
     if (!route.handlers.emplace(method, std::move(handler)).second) {
@@ -60,7 +59,8 @@ HttpRouter::Match HttpRouter::match(const std::string& method, const std::string
   for (const auto& route : routes_) {
     int literals = fit(route, segments);
     if (literals < 0) continue;
-    bool serves = route.handlers.count(method) != 0 || (method == "HEAD" && route.handlers.count("GET"));
+    bool serves =
+        route.handlers.count(method) != 0 || (method == "HEAD" && route.handlers.count("GET"));
     if (best == nullptr || (serves && !best_serves) ||
         (serves == best_serves && literals > best_literals)) {
       best = &route;
@@ -73,7 +73,8 @@ HttpRouter::Match HttpRouter::match(const std::string& method, const std::string
   for (const auto& [name, handler] : best->handlers) {
     result.allow += (result.allow.empty() ? "" : ", ") + name;
   }
-  auto found = best->handlers.find(method == "HEAD" && !best->handlers.count("HEAD") ? "GET" : method);
+  auto found =
+      best->handlers.find(method == "HEAD" && !best->handlers.count("HEAD") ? "GET" : method);
   if (found == best->handlers.end()) return result;
   result.handler = &found->second;
   for (size_t i = 0; i < segments.size(); ++i) {

@@ -18,10 +18,10 @@ class HttpRouter : public Routes {
   void add(const std::string& method, const std::string& pattern, RouteHandler handler) override;
 
   struct Match {
-    const RouteHandler* handler = nullptr;       // null: no handler for this method
-    std::map<std::string, std::string> params;   // captures of the matched pattern
-    bool path_known = false;                     // some route has this path (then 405)
-    std::string allow;                           // methods of that path, for the Allow header
+    const RouteHandler* handler = nullptr;      // null: no handler for this method
+    std::map<std::string, std::string> params;  // captures of the matched pattern
+    bool path_known = false;                    // some route has this path (then 405)
+    std::string allow;                          // methods of that path, for the Allow header
   };
 
   Match match(const std::string& method, const std::string& path) const;

@@ -29,6 +29,9 @@ void HttpServer::start(const std::string& host, uint16_t port) {
   threads_ = std::make_unique<Poco::ThreadPool>(2, settings_.threads + 2);
   server_ = std::make_unique<Poco::Net::TCPServer>(new HttpConnectionFactory(context_), *threads_,
                                                    socket, params);
+  room_maker_ = new HttpRoomMaker(context_, *server_, settings_.threads);
+  server_->setConnectionFilter(room_maker_);
+  room_maker_->start();
   server_->start();
 }
 
@@ -37,6 +40,7 @@ uint16_t HttpServer::port() const { return server_ ? server_->port() : 0; }
 void HttpServer::stop() {
   if (!server_) return;
   server_->stop();  // accepts no more
+  room_maker_->stop();
   context_->connections.stopAll(/*abort=*/false);
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(settings_.shutdown_grace_seconds);
@@ -48,8 +52,9 @@ void HttpServer::stop() {
                     " connections still open after the grace period; closing them");
     context_->connections.stopAll(/*abort=*/true);
   }
-  server_.reset();
   threads_->joinAll();
+  server_.reset();
+  room_maker_.reset();
   threads_.reset();
   context_.reset();
 }

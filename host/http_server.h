@@ -1,7 +1,8 @@
 // HttpServer: the HTTP/1.1 server in front of the HttpRouter.
 //
 // Poco's TCPServer accepts and hands each connection to a pool thread, where an HttpConnection
-// serves its requests (see http_connection.h for the protocol and the errors).
+// serves its requests (see http_connection.h for the protocol and the errors); an HttpRoomMaker
+// finds a thread for clients that arrive while all are taken.
 // start() and stop() from one thread; requests are served on the server's thread pool.
 #pragma once
 
@@ -13,6 +14,7 @@
 
 #include "host_config.h"
 #include "http_connection.h"
+#include "http_room_maker.h"
 #include "http_router.h"
 
 namespace busbar::host {
@@ -38,6 +40,7 @@ class HttpServer {
   std::shared_ptr<HttpServerContext> context_;
   std::unique_ptr<Poco::ThreadPool> threads_;
   std::unique_ptr<Poco::Net::TCPServer> server_;
+  Poco::AutoPtr<HttpRoomMaker> room_maker_;  // also held by server_ as its connection filter
 };
 
 }  // namespace busbar::host

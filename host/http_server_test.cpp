@@ -297,6 +297,51 @@ TEST_F(HttpServerTest, IdleConnectionsCloseAfterTheKeepAliveTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 4s);
 }
 
+TEST_F(HttpServerTest, ANewClientTakesTheThreadOfTheLongestIdleConnection) {
+  HttpSettings settings;
+  settings.threads = 2;
+  settings.keep_alive_seconds = 30;
+  start(settings);
+  RawClient first(port());
+  first.write("GET /hello/a HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(first.read().status_line, "HTTP/1.1 200 OK");
+  std::this_thread::sleep_for(50ms);
+  RawClient second(port());
+  second.write("GET /hello/b HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(second.read().status_line, "HTTP/1.1 200 OK");
+  std::this_thread::sleep_for(50ms);
+
+  // Both threads hold an idle connection; the newcomer is served at once, not in 30 s.
+  auto begin = std::chrono::steady_clock::now();
+  RawClient third(port());
+  third.write("GET /hello/c HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(third.read().body, R"({"hello":"c"})");
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
+  EXPECT_TRUE(first.closedByServer());  // the longest idle
+  second.write("GET /hello/b2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(second.read().body, R"({"hello":"b2"})");
+}
+
+TEST_F(HttpServerTest, WithNoIdleConnectionTheNextToFinishClosesForANewClient) {
+  HttpSettings settings;
+  settings.threads = 1;
+  settings.keep_alive_seconds = 30;
+  start(settings);
+  RawClient busy(port());
+  busy.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  slow_started_.get_future().wait();
+  RawClient newcomer(port());
+  newcomer.write("GET /hello/n HTTP/1.1\r\nHost: x\r\n\r\n");
+
+  auto slow = busy.read();
+  EXPECT_EQ(slow.body, R"({"slow":true})");
+  EXPECT_NE(slow.headers.find("Connection: close"), std::string::npos) << slow.headers;
+  EXPECT_TRUE(busy.closedByServer());
+  auto begin = std::chrono::steady_clock::now();
+  EXPECT_EQ(newcomer.read().body, R"({"hello":"n"})");
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
+}
+
 TEST_F(HttpServerTest, StopFinishesTheRequestInFlightAndClosesIdleConnections) {
   start();
   RawClient idle(port());

@@ -104,6 +104,32 @@ std::string formatResponse(const std::string& version, const HttpResponse& out, 
   return message;
 }
 
+// The client went away, or the connection gave its thread up mid-request: close, answer nothing.
+class ClientGone : public Poco::Net::NetException {
+ public:
+  using Poco::Net::NetException::NetException;
+};
+
+// Closes after an answer sent while the client may still be sending (a refused body, a malformed
+// request): stops sending, then reads and drops up to 256 KiB for up to a second, so the kernel
+// does not answer the unread bytes with a reset that would destroy the answer in flight.
+void lingerClose(Poco::Net::StreamSocket& socket) {
+  try {
+    socket.shutdownSend();
+    socket.setReceiveTimeout(Poco::Timespan(1, 0));
+    char sink[8192];
+    size_t drained = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (drained < 256 * 1024 && std::chrono::steady_clock::now() < deadline) {
+      const int n = socket.receiveBytes(sink, sizeof sink);
+      if (n <= 0) break;
+      drained += static_cast<size_t>(n);
+    }
+  } catch (const Poco::Exception&) {
+    // Reset or timed out: closing is all that is left.
+  }
+}
+
 void sendAll(Poco::Net::StreamSocket& socket, const std::string& bytes) {
   const char* next = bytes.data();
   size_t left = bytes.size();
@@ -121,19 +147,23 @@ void sendAll(Poco::Net::StreamSocket& socket, const std::string& bytes) {
 // One request on a connection and its answer.
 class HttpConnection::Exchange {
  public:
-  // `connection_started`: when the connection got its thread.
-  Exchange(HttpServerContext& context, Poco::Net::StreamSocket& socket, HTTPServerSession& session,
-           const HTTPRequest& request, std::chrono::steady_clock::time_point connection_started)
-      : connection_started_(connection_started),
-        context_(context),
-        socket_(socket),
+  // `length`: the request's valid Content-Length (0 without one).
+  Exchange(HttpConnection& connection, HTTPServerSession& session, const HTTPRequest& request,
+           Poco::Int64 length)
+      : connection_(connection),
+        context_(*connection.context_),
+        socket_(connection.socket()),
         session_(session),
         request_(request),
         keep_alive_(request.getKeepAlive()),
         has_length_(request.hasContentLength()),
-        length_(has_length_ ? request.getContentLength64() : 0),
+        length_(length),
         chunked_(request.getChunkedTransferEncoding()),
-        expects_continue_(Poco::icompare(request.get("Expect", ""), "100-continue") == 0) {}
+        expects_continue_(request.getVersion() == HTTPMessage::HTTP_1_1 &&
+                          Poco::icompare(request.get("Expect", ""), "100-continue") == 0) {}
+
+  // Whether the input was left mid-request (a refused or cut body): close with lingerClose().
+  bool leftUnreadInput() const { return unread_input_; }
 
   // Answers the request. Returns true when the connection may carry another one.
   bool run() {
@@ -147,14 +177,23 @@ class HttpConnection::Exchange {
                                   : errorResponse(400, "malformed request line: '" + version +
                                                            "' is not an HTTP version"),
                              /*keep_alive=*/false, /*head_only=*/false));
+      unread_input_ = hasBody();
       return false;
     }
     HttpResponse out = answer();
     // The unread rest of a refused body would be taken for the next request.
     if (out.status == 413) keep_alive_ = false;
     if (keep_alive_ && !skipUnreadBody()) keep_alive_ = false;
+    if (!keep_alive_ && hasBody() && !body_read_whole_) unread_input_ = true;
+    // Poco 1.11's chunked stream reports neither a malformed size line nor a cut body, so what
+    // follows a chunked body is never trusted to be the next request.
+    if (chunked_) keep_alive_ = false;
+    if (connection_.yielded()) keep_alive_ = false;
     // A client waits for a thread: this connection gives up its own.
-    if (keep_alive_ && mayYield() && context_.connections.takeRoomRequest()) keep_alive_ = false;
+    if (keep_alive_ && mayYield() && context_.connections.takeRoomRequest()) {
+      connection_.countLeaving();
+      keep_alive_ = false;
+    }
     sendAll(socket_, formatResponse(version, out, keep_alive_, request_.getMethod() == "HEAD"));
     return keep_alive_;
   }
@@ -163,7 +202,7 @@ class HttpConnection::Exchange {
   // A client waits for a thread, and this connection has had its own long enough to give it up.
   bool mayYield() const {
     return context_.connections.roomWanted() &&
-           std::chrono::steady_clock::now() - connection_started_ >= kServeAtLeast;
+           std::chrono::steady_clock::now() - connection_.started_ >= kServeAtLeast;
   }
 
   bool hasBody() const { return chunked_ || (has_length_ && length_ > 0); }
@@ -177,6 +216,8 @@ class HttpConnection::Exchange {
           throw std::runtime_error("the handler set header '" + name + "' with a line break");
         }
       }
+    } catch (const ClientGone&) {
+      throw;
     } catch (const HttpError& error) {
       out = errorResponse(error.status(), error.what());
     } catch (const BadRequest& error) {
@@ -259,8 +300,11 @@ class HttpConnection::Exchange {
     }
     if (stream->bad() || (!chunked_ && total != static_cast<uint64_t>(length_))) {
       keep_alive_ = false;
+      // Cut because this connection gave up its thread: nothing to answer.
+      if (connection_.yielded()) throw ClientGone("the connection closed for a waiting client");
       throw HttpError(400, "request body is truncated or badly chunked");
     }
+    body_read_whole_ = true;
     return true;
   }
 
@@ -279,10 +323,14 @@ class HttpConnection::Exchange {
 
   void sendContinue() {
     static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    sendAll(socket_, kContinue);
+    try {
+      sendAll(socket_, kContinue);
+    } catch (const Poco::Exception& error) {
+      throw ClientGone(error.displayText());
+    }
   }
 
-  const std::chrono::steady_clock::time_point connection_started_;
+  HttpConnection& connection_;
   HttpServerContext& context_;
   Poco::Net::StreamSocket& socket_;
   HTTPServerSession& session_;
@@ -293,6 +341,8 @@ class HttpConnection::Exchange {
   const bool chunked_;
   const bool expects_continue_;
   bool body_touched_ = false;
+  bool body_read_whole_ = false;
+  bool unread_input_ = false;
 };
 
 void HttpConnectionSet::add(HttpConnection* connection) {
@@ -329,10 +379,10 @@ void HttpConnectionSet::makeRoom(int waiting) {
   }
   const auto cutoff = std::chrono::steady_clock::now() - kIdleEnough;
   for (const auto& [since, connection] : idle) {
-    if (waiting == 0 || since > cutoff) break;
-    if (connection->closeIfIdleSince(cutoff)) --waiting;
+    if (waiting <= 0 || since > cutoff) break;
+    if (connection->yieldIfIdleSince(cutoff)) --waiting;
   }
-  room_requests_.store(waiting);
+  room_requests_.store(std::max(waiting, 0));
 }
 
 bool HttpConnectionSet::roomWanted() const {
@@ -356,16 +406,62 @@ HttpServerContext::HttpServerContext(const HttpRouter& router, const HttpSetting
 
 HttpConnection::HttpConnection(const Poco::Net::StreamSocket& socket,
                                std::shared_ptr<HttpServerContext> context)
-    : Poco::Net::TCPServerConnection(socket), context_(std::move(context)) {
+    : Poco::Net::TCPServerConnection(socket),
+      context_(std::move(context)),
+      started_(std::chrono::steady_clock::now()) {
   context_->connections.add(this);
 }
 
-HttpConnection::~HttpConnection() { context_->connections.remove(this); }
+HttpConnection::~HttpConnection() {
+  context_->connections.remove(this);
+  if (counted_leaving_) --context_->connections.leaving;
+}
+
+namespace {
+
+// The request's Content-Length, or 0 without one. Throws HttpError 400 when it cannot frame a
+// body: not a number, negative, or beside Transfer-Encoding (a request smuggling shape).
+Poco::Int64 validContentLength(const HTTPRequest& request) {
+  if (!request.hasContentLength()) return 0;
+  if (request.has(HTTPMessage::TRANSFER_ENCODING)) {
+    throw HttpError(400, "request has both Content-Length and Transfer-Encoding");
+  }
+  Poco::Int64 length = -1;
+  try {
+    length = request.getContentLength64();
+  } catch (const Poco::Exception&) {
+  }
+  if (length < 0) {
+    throw HttpError(400,
+                    "invalid Content-Length '" + request.get(HTTPMessage::CONTENT_LENGTH) + "'");
+  }
+  return length;
+}
+
+void sendClosingError(Poco::Net::StreamSocket& socket, int status, const std::string& message) {
+  try {
+    sendAll(socket, formatResponse(HTTPMessage::HTTP_1_1, errorResponse(status, message),
+                                   /*keep_alive=*/false, /*head_only=*/false));
+    lingerClose(socket);
+  } catch (const Poco::Exception&) {
+  }
+}
+
+}  // namespace
 
 void HttpConnection::run() {
-  const auto started = std::chrono::steady_clock::now();
   // Sets the socket's receive timeout: the longest wait for the next bytes of a request.
   HTTPServerSession session(socket(), context_->params);
+  // Destroyed before `session` closes the socket: from then on nobody else may touch it, since
+  // the kernel can hand its descriptor to the next client at once.
+  struct MarkClosed {
+    HttpConnection& connection;
+    ~MarkClosed() {
+      std::lock_guard<std::mutex> lock(connection.state_mutex_);
+      connection.closed_ = true;
+      connection.idle_ = false;
+    }
+  } mark_closed{*this};
   try {
     socket().setSendTimeout(Poco::Timespan(context_->settings.keep_alive_seconds, 0));
   } catch (const Poco::Exception&) {
@@ -379,23 +475,26 @@ void HttpConnection::run() {
     } catch (const Poco::Net::NoMessageException&) {
       break;  // the client closed between requests
     } catch (const Poco::Net::MessageException& error) {
-      if (beginServing()) {
-        try {
-          sendAll(socket(),
-                  formatResponse(HTTPMessage::HTTP_1_1,
-                                 errorResponse(400, "malformed request: " + error.message()),
-                                 /*keep_alive=*/false, /*head_only=*/false));
-        } catch (const Poco::Exception&) {
-        }
+      if (beginServing() && !yielded()) {
+        sendClosingError(socket(), 400, "malformed request: " + error.message());
       }
       break;
     } catch (const Poco::Exception&) {
       break;  // idle past the keep-alive timeout, reset, or shut down by stop()
     }
     if (!beginServing()) break;
+    Poco::Int64 length = 0;
     try {
-      Exchange exchange(*context_, socket(), session, request, started);
-      if (!exchange.run()) break;
+      length = validContentLength(request);
+    } catch (const HttpError& error) {
+      sendClosingError(socket(), error.status(), error.what());
+      break;
+    }
+    try {
+      Exchange exchange(*this, session, request, length);
+      const bool keep_alive = exchange.run();
+      if (exchange.leftUnreadInput()) lingerClose(socket());
+      if (!keep_alive) break;
     } catch (const Poco::Exception&) {
       break;  // the client went away mid-request
     } catch (const std::exception& error) {
@@ -407,28 +506,9 @@ void HttpConnection::run() {
 
 bool HttpConnection::beginWaiting() {
   std::lock_guard<std::mutex> lock(state_mutex_);
-  if (stopping_) return false;
+  if (stopping_ || yielded_) return false;
   idle_ = true;
   idle_since_ = std::chrono::steady_clock::now();
-  return true;
-}
-
-std::optional<std::chrono::steady_clock::time_point> HttpConnection::idleSince() {
-  std::lock_guard<std::mutex> lock(state_mutex_);
-  if (!idle_ || stopping_) return std::nullopt;
-  return idle_since_;
-}
-
-bool HttpConnection::closeIfIdleSince(std::chrono::steady_clock::time_point cutoff) {
-  std::lock_guard<std::mutex> lock(state_mutex_);
-  if (!idle_ || stopping_ || idle_since_ > cutoff) return false;
-  try {
-    if (socket().available() > 0) return false;  // a request is arriving
-    stopping_ = true;
-    socket().shutdown();
-  } catch (const Poco::Exception&) {
-    return false;
-  }
   return true;
 }
 
@@ -438,8 +518,45 @@ bool HttpConnection::beginServing() {
   return !stopping_;
 }
 
+bool HttpConnection::yielded() {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  return yielded_;
+}
+
+void HttpConnection::countLeaving() {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  if (counted_leaving_) return;
+  counted_leaving_ = true;
+  ++context_->connections.leaving;
+}
+
+std::optional<std::chrono::steady_clock::time_point> HttpConnection::idleSince() {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  if (!idle_ || stopping_ || yielded_ || closed_) return std::nullopt;
+  return idle_since_;
+}
+
+bool HttpConnection::yieldIfIdleSince(std::chrono::steady_clock::time_point cutoff) {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  if (!idle_ || stopping_ || yielded_ || closed_ || idle_since_ > cutoff) return false;
+  try {
+    if (socket().available() > 0) return false;  // a request is arriving
+    // Only the read side: a request that arrived meanwhile is still answered, then it closes.
+    socket().shutdownReceive();
+  } catch (const Poco::Exception&) {
+    return false;
+  }
+  yielded_ = true;
+  if (!counted_leaving_) {
+    counted_leaving_ = true;
+    ++context_->connections.leaving;
+  }
+  return true;
+}
+
 void HttpConnection::stop(bool abort) {
   std::lock_guard<std::mutex> lock(state_mutex_);
+  if (closed_) return;
   stopping_ = true;
   if (idle_ || abort) {
     try {

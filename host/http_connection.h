@@ -66,6 +66,9 @@ class HttpConnectionSet {
   // that it is blocked in its read, not parsing a request it already holds.
   static constexpr std::chrono::milliseconds kIdleEnough{10};
 
+  // Connections told to close (for room) that have not ended yet: room already on its way.
+  std::atomic<int> leaving{0};
+
  private:
   mutable std::mutex mutex_;
   std::set<HttpConnection*> connections_;
@@ -103,9 +106,10 @@ class HttpConnection : public Poco::Net::TCPServerConnection {
   // Since when the connection waits for its next request; nullopt while it serves one.
   std::optional<std::chrono::steady_clock::time_point> idleSince();
 
-  // Closes the connection if it has waited since `cutoff` or earlier with nothing to read.
-  // Returns whether it did.
-  bool closeIfIdleSince(std::chrono::steady_clock::time_point cutoff);
+  // Gives the thread up if the connection has waited since `cutoff` or earlier with nothing to
+  // read: the read side closes, so the wait ends; a request already received is still answered
+  // (with Connection: close). Returns whether it did.
+  bool yieldIfIdleSince(std::chrono::steady_clock::time_point cutoff);
 
  private:
   class Exchange;
@@ -114,11 +118,19 @@ class HttpConnection : public Poco::Net::TCPServerConnection {
   bool beginWaiting();
   // False when stopped while the request arrived; otherwise marks the connection busy.
   bool beginServing();
+  // True once yieldIfIdleSince() took the read side.
+  bool yielded();
+  // Counts this connection in HttpConnectionSet::leaving, once.
+  void countLeaving();
 
   std::shared_ptr<HttpServerContext> context_;
+  const std::chrono::steady_clock::time_point started_;  // when it got its thread
   std::mutex state_mutex_;
-  bool idle_ = false;
-  bool stopping_ = false;
+  bool idle_ = false;      // waiting for the next request
+  bool stopping_ = false;  // the server stops: close when idle
+  bool yielded_ = false;   // gave its thread up for a waiting client
+  bool closed_ = false;    // the socket is closed or closing: touch it no more
+  bool counted_leaving_ = false;
   std::chrono::steady_clock::time_point idle_since_;
 };
 

@@ -11,7 +11,8 @@ HttpRoomMaker::~HttpRoomMaker() { stop(); }
 // Clients queued for a thread, counting the one being accepted: the dispatcher's own counts, so
 // clients that arrive faster than threads start are counted too.
 int HttpRoomMaker::waiting() const {
-  return server_.currentConnections() + server_.queuedConnections() + 1 - threads_;
+  return server_.currentConnections() + server_.queuedConnections() + 1 - threads_ -
+         context_->connections.leaving.load();
 }
 
 bool HttpRoomMaker::accept(const Poco::Net::StreamSocket&) {
@@ -46,7 +47,8 @@ void HttpRoomMaker::run() {
     wake_.wait_for(lock, kRetry, [this] { return stopping_; });
     if (stopping_) return;
     const int queued = server_.queuedConnections();
-    context_->connections.makeRoom(queued);  // 0 clears what is no longer needed
+    // 0 clears what is no longer needed.
+    context_->connections.makeRoom(queued - context_->connections.leaving.load());
     clients_waiting_ = queued > 0;
   }
 }

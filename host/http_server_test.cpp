@@ -176,11 +176,17 @@ TEST_F(HttpServerTest, ClosesWhenTheClientAsksOrSpeaksHttp10) {
 
 TEST_F(HttpServerTest, ReadsChunkedBodiesAndAnswersExpectContinue) {
   start();
-  RawClient client(port());
-  client.write(
+  RawClient chunked(port());
+  chunked.write(
       "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
       "Transfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n");
-  EXPECT_EQ(client.read().body, R"({"a":1})");
+  auto echoed = chunked.read();
+  EXPECT_EQ(echoed.body, R"({"a":1})");
+  // Poco 1.11 cannot tell a cut chunked body from a whole one: what follows is not trusted.
+  EXPECT_NE(echoed.headers.find("Connection: close"), std::string::npos) << echoed.headers;
+  EXPECT_TRUE(chunked.closedByServer());
+
+  RawClient client(port());
 
   client.write(
       "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -245,9 +251,11 @@ TEST_F(HttpServerTest, ErrorsAreJsonWithTheReason) {
 TEST_F(HttpServerTest, OversizedBodyIsRefusedAndTheConnectionClosed) {
   start();
   RawClient client(port());
+  // The whole body is sent: the answer must survive the unread bytes (no reset).
   client.write(
       "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-      "Content-Length: 100000\r\n\r\n{");
+      "Content-Length: 100000\r\n\r\n" +
+      std::string(100000, ' '));
   auto response = client.read();
   EXPECT_EQ(response.status_line, "HTTP/1.1 413 Request Entity Too Large");
   EXPECT_NE(response.body.find("over the limit of 64 bytes"), std::string::npos);
@@ -261,6 +269,22 @@ TEST_F(HttpServerTest, OversizedBodyIsRefusedAndTheConnectionClosed) {
       std::string(80, 'x') + "\r\n0\r\n\r\n");
   EXPECT_EQ(chunked.read().status_line, "HTTP/1.1 413 Request Entity Too Large");
   EXPECT_TRUE(chunked.closedByServer());
+}
+
+TEST_F(HttpServerTest, BodiesThatCannotBeFramedGet400AndClose) {
+  start();
+  for (const std::string& headers :
+       {std::string("Content-Length: ten\r\n"), std::string("Content-Length: -5\r\n"),
+        std::string("Content-Length: 2\r\nTransfer-Encoding: chunked\r\n")}) {
+    RawClient client(port());
+    client.write("PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + headers +
+                 "\r\n{}");
+    auto response = client.read();
+    EXPECT_EQ(response.status_line, "HTTP/1.1 400 Bad Request") << headers;
+    EXPECT_NE(response.body.find("\"error\""), std::string::npos) << response.body;
+    EXPECT_TRUE(client.closedByServer()) << headers;
+  }
+  EXPECT_EQ(echoes_, 0);
 }
 
 TEST_F(HttpServerTest, MalformedRequestGetsJson400AndClose) {

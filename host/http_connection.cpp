@@ -1,6 +1,7 @@
 #include "http_connection.h"
 
 #include <algorithm>
+#include <charconv>
 #include <ctime>
 #include <limits>
 #include <sstream>
@@ -116,11 +117,14 @@ class ClientGone : public Poco::Net::NetException {
 void lingerClose(Poco::Net::StreamSocket& socket) {
   try {
     socket.shutdownSend();
-    socket.setReceiveTimeout(Poco::Timespan(1, 0));
     char sink[8192];
     size_t drained = 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    while (drained < 256 * 1024 && std::chrono::steady_clock::now() < deadline) {
+    while (drained < 256 * 1024) {
+      const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      socket.setReceiveTimeout(Poco::Timespan(std::max<Poco::Int64>(left.count(), 1000)));
       const int n = socket.receiveBytes(sink, sizeof sink);
       if (n <= 0) break;
       drained += static_cast<size_t>(n);
@@ -304,6 +308,8 @@ class HttpConnection::Exchange {
       if (connection_.yielded()) throw ClientGone("the connection closed for a waiting client");
       throw HttpError(400, "request body is truncated or badly chunked");
     }
+    // A chunked body cut by a yield ends like a whole one in Poco 1.11.
+    if (connection_.yielded()) throw ClientGone("the connection closed for a waiting client");
     body_read_whole_ = true;
     return true;
   }
@@ -419,21 +425,44 @@ HttpConnection::~HttpConnection() {
 
 namespace {
 
-// The request's Content-Length, or 0 without one. Throws HttpError 400 when it cannot frame a
-// body: not a number, negative, or beside Transfer-Encoding (a request smuggling shape).
-Poco::Int64 validContentLength(const HTTPRequest& request) {
-  if (!request.hasContentLength()) return 0;
-  if (request.has(HTTPMessage::TRANSFER_ENCODING)) {
-    throw HttpError(400, "request has both Content-Length and Transfer-Encoding");
+// The values of every `name` field of `request` (Poco's get() gives only the first).
+std::vector<std::string> fieldValues(const HTTPRequest& request, const std::string& name) {
+  std::vector<std::string> values;
+  for (const auto& [field, value] : request) {
+    if (Poco::icompare(field, name) == 0) values.push_back(Poco::trim(value));
   }
-  Poco::Int64 length = -1;
-  try {
-    length = request.getContentLength64();
-  } catch (const Poco::Exception&) {
+  return values;
+}
+
+// How the request frames its body (RFC 7230 3.3.3): returns its Content-Length, 0 without one
+// or when chunked. Throws HttpError 400 for anything else a proxy in front could read another
+// way: a transfer coding other than a single "chunked", Content-Length beside it, several
+// Content-Length values that differ, or one that is not all digits.
+Poco::Int64 bodyLength(const HTTPRequest& request) {
+  const auto codings = fieldValues(request, HTTPMessage::TRANSFER_ENCODING);
+  const auto lengths = fieldValues(request, HTTPMessage::CONTENT_LENGTH);
+  if (!codings.empty()) {
+    if (codings.size() != 1 || Poco::icompare(codings.front(), "chunked") != 0) {
+      throw HttpError(400, "unsupported Transfer-Encoding '" + codings.front() +
+                               "'; only a single 'chunked' is accepted");
+    }
+    if (!lengths.empty()) {
+      throw HttpError(400, "request has both Content-Length and Transfer-Encoding");
+    }
+    return 0;
   }
-  if (length < 0) {
-    throw HttpError(400,
-                    "invalid Content-Length '" + request.get(HTTPMessage::CONTENT_LENGTH) + "'");
+  Poco::Int64 length = 0;
+  for (const auto& text : lengths) {
+    Poco::Int64 value = -1;
+    const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+    if (digits) {
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (error != std::errc() || end != text.data() + text.size()) value = -1;
+    }
+    if (value < 0 || (&text != &lengths.front() && value != length)) {
+      throw HttpError(400, "invalid Content-Length '" + text + "'");
+    }
+    length = value;
   }
   return length;
 }
@@ -483,9 +512,12 @@ void HttpConnection::run() {
       break;  // idle past the keep-alive timeout, reset, or shut down by stop()
     }
     if (!beginServing()) break;
+    // Poco takes the end of the stream for the end of the headers: after a yield they may be
+    // cut, so the request is not run.
+    if (yielded()) break;
     Poco::Int64 length = 0;
     try {
-      length = validContentLength(request);
+      length = bodyLength(request);
     } catch (const HttpError& error) {
       sendClosingError(socket(), error.status(), error.what());
       break;

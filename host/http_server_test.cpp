@@ -275,7 +275,11 @@ TEST_F(HttpServerTest, BodiesThatCannotBeFramedGet400AndClose) {
   start();
   for (const std::string& headers :
        {std::string("Content-Length: ten\r\n"), std::string("Content-Length: -5\r\n"),
-        std::string("Content-Length: 2\r\nTransfer-Encoding: chunked\r\n")}) {
+        std::string("Content-Length: +2\r\n"), std::string("Content-Length: 1,0\r\n"),
+        std::string("Content-Length: 2\r\nContent-Length: 30\r\n"),
+        std::string("Content-Length: 2\r\nTransfer-Encoding: chunked\r\n"),
+        std::string("Transfer-Encoding: gzip, chunked\r\n"),
+        std::string("Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n")}) {
     RawClient client(port());
     client.write("PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + headers +
                  "\r\n{}");

@@ -20,13 +20,13 @@
 
 #include "busbar/plugin.h"
 #include "host_config.h"
-#include "host_event_bus.h"
-#include "http_router.h"
-#include "http_server.h"
-#include "inline_bus.h"
+#include "events/host_event_bus.h"
+#include "http/http_router.h"
+#include "http/http_server.h"
+#include "events/inline_bus.h"
 #include "migrator.h"
-#include "plugin_loader.h"
-#include "service_registry.h"
+#include "plugins/plugin_loader.h"
+#include "plugins/service_registry.h"
 
 namespace busbar::host {
 

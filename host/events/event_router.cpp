@@ -1,4 +1,4 @@
-#include "event_router.h"
+#include "events/event_router.h"
 
 #include <algorithm>
 

@@ -16,7 +16,7 @@
 
 #include "busbar/event_bus.h"
 #include "busbar/transport.h"
-#include "latency_histogram.h"
+#include "ops/latency_histogram.h"
 
 namespace busbar::host {
 

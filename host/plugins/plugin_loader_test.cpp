@@ -1,5 +1,5 @@
 // Every refusal of the loader, on fixture plugins built wrong on purpose (tests/fixtures).
-#include "plugin_loader.h"
+#include "plugins/plugin_loader.h"
 
 #include <stdlib.h>
 

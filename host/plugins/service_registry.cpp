@@ -1,4 +1,4 @@
-#include "service_registry.h"
+#include "plugins/service_registry.h"
 
 #include <algorithm>
 #include <vector>

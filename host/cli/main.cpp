@@ -15,8 +15,8 @@
 #include "busbar/abi.h"
 #include "busbar/errors.h"
 #include "host.h"
-#include "infra_command.h"
-#include "plugins_command.h"
+#include "cli/infra_command.h"
+#include "cli/plugins_command.h"
 
 namespace busbar::host {
 namespace {

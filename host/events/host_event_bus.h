@@ -13,8 +13,8 @@
 
 #include "busbar/event_bus.h"
 #include "busbar/transport.h"
-#include "event_router.h"
-#include "inline_bus.h"
+#include "events/event_router.h"
+#include "events/inline_bus.h"
 
 namespace busbar::host {
 

@@ -1,4 +1,4 @@
-#include "http_router.h"
+#include "http/http_router.h"
 
 #include <gtest/gtest.h>
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "busbar/abi.h"
-#include "plugin_catalog.h"
+#include "plugins/plugin_catalog.h"
 
 namespace busbar::host {
 

@@ -1,4 +1,4 @@
-#include "http_connection.h"
+#include "http/http_connection.h"
 
 #include <algorithm>
 #include <charconv>

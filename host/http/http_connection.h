@@ -33,7 +33,7 @@
 #include <Poco/Net/TCPServerConnectionFactory.h>
 
 #include "host_config.h"
-#include "http_router.h"
+#include "http/http_router.h"
 
 namespace busbar::host {
 

@@ -13,9 +13,9 @@
 #include <Poco/ThreadPool.h>
 
 #include "host_config.h"
-#include "http_connection.h"
-#include "http_room_maker.h"
-#include "http_router.h"
+#include "http/http_connection.h"
+#include "http/http_room_maker.h"
+#include "http/http_router.h"
 
 namespace busbar::host {
 

@@ -1,6 +1,6 @@
 // HttpServer at the protocol level: raw HTTP/1.x over a socket, so keep-alive, pipelining,
 // request bodies and closing are checked byte by byte.
-#include "http_server.h"
+#include "http/http_server.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "inline_bus.h"
+#include "events/inline_bus.h"
 
 #include <algorithm>
 #include <exception>

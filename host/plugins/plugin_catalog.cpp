@@ -1,4 +1,4 @@
-#include "plugin_catalog.h"
+#include "plugins/plugin_catalog.h"
 
 #include <grp.h>
 #include <pwd.h>

@@ -1,6 +1,6 @@
 // Lookup by descriptor name across folders, the trust check of plugin files and folders, and the
 // `busbar plugins` listing, on the fixture plugins (tests/fixtures) copied into private folders.
-#include "plugin_catalog.h"
+#include "plugins/plugin_catalog.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -14,8 +14,8 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
-#include "plugin_loader.h"
-#include "plugins_command.h"
+#include "plugins/plugin_loader.h"
+#include "cli/plugins_command.h"
 
 namespace busbar::host {
 namespace {

@@ -1,4 +1,4 @@
-#include "plugins_command.h"
+#include "cli/plugins_command.h"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/Path.h>
 
-#include "plugin_catalog.h"
+#include "plugins/plugin_catalog.h"
 
 namespace busbar::host {
 namespace {

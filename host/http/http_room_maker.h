@@ -16,7 +16,7 @@
 
 #include <Poco/Net/TCPServer.h>
 
-#include "http_connection.h"
+#include "http/http_connection.h"
 
 namespace busbar::host {
 

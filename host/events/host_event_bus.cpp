@@ -1,4 +1,4 @@
-#include "host_event_bus.h"
+#include "events/host_event_bus.h"
 
 #include <algorithm>
 

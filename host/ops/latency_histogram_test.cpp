@@ -1,4 +1,4 @@
-#include "latency_histogram.h"
+#include "ops/latency_histogram.h"
 
 #include <thread>
 

@@ -1,4 +1,4 @@
-#include "http_room_maker.h"
+#include "http/http_room_maker.h"
 
 namespace busbar::host {
 

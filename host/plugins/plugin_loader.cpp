@@ -1,4 +1,4 @@
-#include "plugin_loader.h"
+#include "plugins/plugin_loader.h"
 
 namespace busbar::host {
 

@@ -1,4 +1,4 @@
-#include "infra_command.h"
+#include "cli/infra_command.h"
 
 #include <iostream>
 

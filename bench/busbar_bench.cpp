@@ -110,8 +110,8 @@ int serve(int port, const std::string& file) {
   Poco::Net::ServerSocket socket;
   socket.bind(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), true);
   socket.listen(1024);
-  // The same server parameters as host/http/http_server.cpp with the default [http] settings, so the
-  // ratio isolates what busbar does per request.
+  // The same server parameters as host/http/http_server.cpp with the default [http] settings, so
+  // the ratio isolates what busbar does per request.
   auto* params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(64);
   params->setMaxQueued(256);

@@ -14,9 +14,7 @@ namespace busbar::host {
 class Host::Context : public PluginContext {
  public:
   Context(Host& host, ConfigSection section, const std::string& plugin)
-      : host_(host),
-        section_(std::move(section)),
-        logger_(Poco::Logger::get("busbar." + plugin)) {}
+      : host_(host), section_(std::move(section)), logger_(Poco::Logger::get("busbar." + plugin)) {}
 
   const ConfigSection& config() const override { return section_; }
   const HostInfo& host() const override { return host_.info_; }
@@ -100,7 +98,8 @@ std::vector<LoadedPlugin> Host::orderPlugins(const std::vector<LoadedPlugin>& lo
   };
 
   std::vector<LoadedPlugin> ordered;
-  if (!storage.empty()) ordered.push_back(requireRole(storage, BUSBAR_KIND_STORAGE, "[storage] driver"));
+  if (!storage.empty())
+    ordered.push_back(requireRole(storage, BUSBAR_KIND_STORAGE, "[storage] driver"));
   ordered.push_back(requireRole(transport, BUSBAR_KIND_TRANSPORT, "[event_bus] transport"));
 
   for (const auto& plugin : loaded) {
@@ -125,8 +124,8 @@ std::vector<LoadedPlugin> Host::orderPlugins(const std::vector<LoadedPlugin>& lo
     if (std::find(path.begin(), path.end(), plugin.name) != path.end()) {
       std::string cycle;
       for (const auto& name : path) cycle += name + " -> ";
-      throw ConfigError(file + ": plugins require each other in a cycle: " + cycle +
-                        plugin.name + "; fix: remove one of them from [host] plugins");
+      throw ConfigError(file + ": plugins require each other in a cycle: " + cycle + plugin.name +
+                        "; fix: remove one of them from [host] plugins");
     }
     path.push_back(plugin.name);
     for (const auto& required : plugin.required) {
@@ -236,8 +235,9 @@ void Host::start() {
   }
   if (!migrated) migrator_.apply(*storage, logger_);
   if (settings_.consumed.empty() && settings_.event_bus.transport != "local") {
-    logger_.warning("this server consumes no exchange: caches here will not hear other servers' "
-                    "changes; pass --exchange ALIAS (one of [event_bus] exchanges)");
+    logger_.warning(
+        "this server consumes no exchange: caches here will not hear other servers' "
+        "changes; pass --exchange ALIAS (one of [event_bus] exchanges)");
   }
   inline_bus_.fire(Lifecycle::kPreload);
   inline_bus_.open();

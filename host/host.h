@@ -19,11 +19,11 @@
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include "busbar/plugin.h"
-#include "host_config.h"
 #include "events/host_event_bus.h"
+#include "events/inline_bus.h"
+#include "host_config.h"
 #include "http/http_router.h"
 #include "http/http_server.h"
-#include "events/inline_bus.h"
 #include "migrator.h"
 #include "plugins/plugin_loader.h"
 #include "plugins/service_registry.h"

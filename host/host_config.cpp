@@ -52,8 +52,9 @@ EventBusSettings readEventBus(const ConfigSection& section) {
   }
   for (const auto& key : section.allKeys()) {
     if (key.rfind("router.", 0) == 0 && key.find('.', 7) != std::string::npos) {
-      section.fail(key, "names an event type with a '.', which INI keys cannot hold; use a type "
-                        "without dots",
+      section.fail(key,
+                   "names an event type with a '.', which INI keys cannot hold; use a type "
+                   "without dots",
                    "'" + key.substr(7) + "'");
     }
   }
@@ -79,8 +80,8 @@ HttpSettings readHttp(const ConfigSection& section) {
   settings.threads = static_cast<int>(section.getInt("threads", settings.threads, 1, 4096));
   settings.max_queued =
       static_cast<int>(section.getInt("max_queued", settings.max_queued, 1, 65536));
-  settings.keep_alive_seconds = static_cast<int>(
-      section.getInt("keep_alive_seconds", settings.keep_alive_seconds, 1, 3600));
+  settings.keep_alive_seconds =
+      static_cast<int>(section.getInt("keep_alive_seconds", settings.keep_alive_seconds, 1, 3600));
   settings.shutdown_grace_seconds = static_cast<int>(
       section.getInt("shutdown_grace_seconds", settings.shutdown_grace_seconds, 0, 3600));
   return settings;
@@ -171,8 +172,8 @@ HostSettings loadHostSettings(const std::string& file, const CommandLineOverride
 
   ConfigSection host = sectionOf(config, settings.config_file, "host");
   host.rejectUnknownKeys({"bind", "server_id", "plugins", "plugin_dir"});
-  std::string bind = overrides.bind.empty() ? host.getString("bind", "127.0.0.1:8000")
-                                            : overrides.bind;
+  std::string bind =
+      overrides.bind.empty() ? host.getString("bind", "127.0.0.1:8000") : overrides.bind;
   auto [bind_host, bind_port] = parseHostPort(
       bind, overrides.bind.empty() ? settings.config_file + ": [host] bind" : "--bind");
   settings.bind_host = bind_host;
@@ -206,8 +207,8 @@ HostSettings loadHostSettings(const std::string& file, const CommandLineOverride
   settings.event_bus = readEventBus(sectionOf(config, settings.config_file, "event_bus"));
   settings.http = readHttp(sectionOf(config, settings.config_file, "http"));
   settings.storage_driver = sectionOf(config, settings.config_file, "storage").getString("driver");
-  settings.consumed = resolveConsumed(overrides.exchanges, settings.event_bus,
-                                      settings.config_file);
+  settings.consumed =
+      resolveConsumed(overrides.exchanges, settings.event_bus, settings.config_file);
   return settings;
 }
 

@@ -25,9 +25,9 @@ struct CommandLineOverrides {
 };
 
 struct EventBusSettings {
-  std::string transport;                                      // a transport plugin's name
-  std::map<std::string, std::string> exchanges;               // alias -> broker name
-  std::map<std::string, std::vector<std::string>> router;     // type, _all, _others -> aliases
+  std::string transport;                                   // a transport plugin's name
+  std::map<std::string, std::string> exchanges;            // alias -> broker name
+  std::map<std::string, std::vector<std::string>> router;  // type, _all, _others -> aliases
   bool async_pass_through = true;
 };
 

@@ -64,7 +64,8 @@ TEST_F(HostConfigTest, InlineCommentsAreStripped) {
 }
 
 TEST_F(HostConfigTest, WholeLineCommentsAreSkipped) {
-  HostSettings settings = load("# busbar\n[host]\n  # plugins = nothing\n; bind = x\nplugins = local\n");
+  HostSettings settings =
+      load("# busbar\n[host]\n  # plugins = nothing\n; bind = x\nplugins = local\n");
   EXPECT_EQ(settings.plugins, std::vector<std::string>{"local"});
   EXPECT_EQ(settings.bind_port, 8000);
 }
@@ -83,8 +84,8 @@ TEST_F(HostConfigTest, OverridesWinOverTheFile) {
   overrides.bind = "0.0.0.0:8001";
   overrides.plugin_dir = "/opt/plugins";
   overrides.exchanges = {"events", "events:workers"};
-  HostSettings settings = load(
-      std::string(kMinimal) + "[event_bus]\nexchanges.events = busbar.events\n", overrides);
+  HostSettings settings =
+      load(std::string(kMinimal) + "[event_bus]\nexchanges.events = busbar.events\n", overrides);
   EXPECT_EQ(settings.bind_host, "0.0.0.0");
   EXPECT_EQ(settings.bind_port, 8001);
   EXPECT_EQ(settings.plugin_dirs, std::vector<std::string>{"/opt/plugins"});
@@ -127,8 +128,7 @@ TEST_F(HostConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
   EXPECT_NE(error.find("[host] plugins"), std::string::npos) << error;
 
   error = errorOf(std::string(kMinimal) + "[event_bus]\nasync_pass_through = maybe\n");
-  EXPECT_NE(error.find("[event_bus] async_pass_through must be true or false"),
-            std::string::npos)
+  EXPECT_NE(error.find("[event_bus] async_pass_through must be true or false"), std::string::npos)
       << error;
 
   error = errorOf(std::string(kMinimal) + "[event_bus]\nrouter._all = nowhere\n");
@@ -167,7 +167,8 @@ TEST_F(HostConfigTest, MissingFileIsAClearError) {
 }
 
 TEST_F(HostConfigTest, UnknownSectionsAreRefusedUnlessAPluginOwnsThem) {
-  std::string file = write(std::string(kMinimal) + "[users]\nrepository = composed\n[usres]\nrefresh = reload\n");
+  std::string file =
+      write(std::string(kMinimal) + "[users]\nrepository = composed\n[usres]\nrefresh = reload\n");
   auto config = readIniFile(file);
   try {
     rejectUnknownSections(config, file, {"users"});

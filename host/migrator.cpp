@@ -61,8 +61,9 @@ void waitForOthers(Connection& connection, const std::string& module, Poco::Logg
                          " s; if no server is applying it, delete its row from " + kTable +
                          " and start again");
     }
-    if (!told) logger.information("waiting for another server to finish migration " + module +
-                                  " " + pending);
+    if (!told)
+      logger.information("waiting for another server to finish migration " + module + " " +
+                         pending);
     told = true;
     Poco::Thread::sleep(50);
   }
@@ -78,8 +79,8 @@ void Migrator::apply(Connection& connection, Poco::Logger& logger) {
     for (const auto& row : applied) {
       auto number = asInt(row.at("number"));
       if (number > static_cast<int64_t>(migrations.size())) {
-        throw StorageError("the database has migration " + std::to_string(number) +
-                           " of module " + module + ", but this busbar knows only up to " +
+        throw StorageError("the database has migration " + std::to_string(number) + " of module " +
+                           module + ", but this busbar knows only up to " +
                            std::to_string(migrations.size()) +
                            ": it was written by a newer busbar; run that version or restore "
                            "a backup");
@@ -107,16 +108,16 @@ void Migrator::apply(Connection& connection, Poco::Logger& logger) {
           tx.update(kTable, {{"applied_at", now()}}, key);
         });
       } catch (const std::exception& error) {
-        throw StorageError("migration " + module + " " + std::to_string(migration.number) +
-                           " (" + migration.description + ") failed: " + error.what());
+        throw StorageError("migration " + module + " " + std::to_string(migration.number) + " (" +
+                           migration.description + ") failed: " + error.what());
       }
       if (claimed_elsewhere) {
         logger.information("migration " + module + " " + std::to_string(migration.number) +
                            " is applied by another server");
         waitForOthers(connection, module, logger, kWaitForOthersSeconds);
       } else {
-        logger.information("applied migration " + module + " " +
-                           std::to_string(migration.number) + ": " + migration.description);
+        logger.information("applied migration " + module + " " + std::to_string(migration.number) +
+                           ": " + migration.description);
       }
     }
     waitForOthers(connection, module, logger, kWaitForOthersSeconds);

@@ -14,9 +14,9 @@
 
 #include "busbar/abi.h"
 #include "busbar/errors.h"
-#include "host.h"
 #include "cli/infra_command.h"
 #include "cli/plugins_command.h"
+#include "host.h"
 
 namespace busbar::host {
 namespace {

@@ -15,9 +15,9 @@ HostEventBus::HostEventBus(std::string server_id, bool async_pass_through, Event
       logger_(logger) {}
 
 void HostEventBus::addMiddleware(int priority, EventMiddleware middleware) {
-  auto position = std::upper_bound(
-      middleware_.begin(), middleware_.end(), priority,
-      [](int value, const Entry& entry) { return value > entry.priority; });
+  auto position =
+      std::upper_bound(middleware_.begin(), middleware_.end(), priority,
+                       [](int value, const Entry& entry) { return value > entry.priority; });
   middleware_.insert(position, Entry{priority, std::move(middleware)});
 }
 

@@ -8,9 +8,8 @@ namespace {
 
 template <typename T>
 void insertByPriority(std::vector<T>& list, T item) {
-  auto position = std::upper_bound(list.begin(), list.end(), item, [](const T& a, const T& b) {
-    return a.priority > b.priority;
-  });
+  auto position = std::upper_bound(list.begin(), list.end(), item,
+                                   [](const T& a, const T& b) { return a.priority > b.priority; });
   list.insert(position, std::move(item));
 }
 
@@ -63,9 +62,9 @@ void InlineBus::deliverLocally(const Event& event) {
   while (i < first.size() || j < second.size()) {
     bool take_first =
         j == second.size() ||
-        (i < first.size() && (first[i].priority > second[j].priority ||
-                              (first[i].priority == second[j].priority &&
-                               first[i].order < second[j].order)));
+        (i < first.size() &&
+         (first[i].priority > second[j].priority ||
+          (first[i].priority == second[j].priority && first[i].order < second[j].order)));
     run(take_first ? first[i++] : second[j++]);
   }
   if (error) {

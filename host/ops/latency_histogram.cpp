@@ -5,7 +5,7 @@ namespace busbar::host {
 size_t LatencyHistogram::indexOf(uint64_t value) {
   if (value < kSubBuckets) return static_cast<size_t>(value);
   int magnitude = 63 - __builtin_clzll(value);  // value in [2^m, 2^(m+1))
-  int shift = magnitude - 4;                      // 16 sub-buckets per magnitude
+  int shift = magnitude - 4;                    // 16 sub-buckets per magnitude
   size_t sub = static_cast<size_t>((value >> shift) - kSubBuckets);
   return static_cast<size_t>((magnitude - 3) * kSubBuckets) + sub;
 }

@@ -14,8 +14,8 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
-#include "plugins/plugin_loader.h"
 #include "cli/plugins_command.h"
+#include "plugins/plugin_loader.h"
 
 namespace busbar::host {
 namespace {

@@ -24,8 +24,8 @@ class LocalTransport : public Transport {
     if (stopping_) return;
     if (queue_.size() >= capacity_) {
       ++dropped_;
-      logger_.warning("local transport queue full (" + std::to_string(capacity_) +
-                      "): dropped " + event.type + " " + event.id + "; subscribers resync");
+      logger_.warning("local transport queue full (" + std::to_string(capacity_) + "): dropped " +
+                      event.type + " " + event.id + "; subscribers resync");
       resync_ = true;
       ready_.notify_one();
       return;

@@ -4,8 +4,8 @@
 // persistent (every read goes to the database). refresh = incremental or reload.
 #include <memory>
 
-#include "busbar/plugin.h"
 #include "application/user_service.h"
+#include "busbar/plugin.h"
 #include "infrastructure/bus_user_event_publisher.h"
 #include "infrastructure/composed_user_repository.h"
 #include "infrastructure/dbal_user_repository.h"
@@ -21,12 +21,12 @@ class UsersPlugin : public Plugin {
   void init(PluginContext& context) override {
     const ConfigSection& config = context.config();
     config.rejectUnknownKeys({"repository", "refresh"});
-    bool composed = config.getChoice("repository", "composed", {"composed", "persistent"}) ==
-                    "composed";
-    RefreshMode mode = config.getChoice("refresh", "incremental", {"incremental", "reload"}) ==
-                               "reload"
-                           ? RefreshMode::kReload
-                           : RefreshMode::kIncremental;
+    bool composed =
+        config.getChoice("repository", "composed", {"composed", "persistent"}) == "composed";
+    RefreshMode mode =
+        config.getChoice("refresh", "incremental", {"incremental", "reload"}) == "reload"
+            ? RefreshMode::kReload
+            : RefreshMode::kIncremental;
 
     auto connection = context.registry().require<Connection>("storage", "the users module");
     for (auto& migration : DbalUserRepository::migrations()) {

@@ -85,7 +85,8 @@ TEST_F(CliTest, UnknownSection) {
 }
 
 TEST_F(CliTest, MissingPlugin) {
-  EXPECT_EQ(run("[host]\nplugins = local, sqlite, users, billing\n[storage]\ndriver = sqlite\n"), 2);
+  EXPECT_EQ(run("[host]\nplugins = local, sqlite, users, billing\n[storage]\ndriver = sqlite\n"),
+            2);
   expectOutput({"plugin 'billing'", "was not found", "billing.so", "--plugin-dir"});
 }
 
@@ -111,23 +112,23 @@ TEST_F(CliTest, UnknownExchangeAlias) {
 }
 
 TEST_F(CliTest, PluginBuiltWithAnotherSignatureIsRefused) {
-  EXPECT_EQ(run("[host]\nplugins = local, sqlite, users, bad_signature\nplugin_dir = " +
-                pluginDirs() + "\n[storage]\ndriver = sqlite\nsqlite.path = " + dir_.path() +
-                "/db\n"),
-            2);
+  EXPECT_EQ(
+      run("[host]\nplugins = local, sqlite, users, bad_signature\nplugin_dir = " + pluginDirs() +
+          "\n[storage]\ndriver = sqlite\nsqlite.path = " + dir_.path() + "/db\n"),
+      2);
   expectOutput({"bad_signature.so", "build signature mismatch", "expected", "found", "fix:"});
 }
 
 TEST_F(CliTest, PluginRequiringAMissingPlugin) {
-  EXPECT_EQ(run("[host]\nplugins = local, sqlite, requires_missing\nplugin_dir = " +
-                pluginDirs() + "\n[storage]\ndriver = sqlite\n"),
+  EXPECT_EQ(run("[host]\nplugins = local, sqlite, requires_missing\nplugin_dir = " + pluginDirs() +
+                "\n[storage]\ndriver = sqlite\n"),
             2);
   expectOutput({"'requires_missing' requires plugin 'missing_plugin'"});
 }
 
 TEST_F(CliTest, PluginsRequiringEachOther) {
-  EXPECT_EQ(run("[host]\nplugins = local, sqlite, cycle_a, cycle_b\nplugin_dir = " +
-                pluginDirs() + "\n[storage]\ndriver = sqlite\n"),
+  EXPECT_EQ(run("[host]\nplugins = local, sqlite, cycle_a, cycle_b\nplugin_dir = " + pluginDirs() +
+                "\n[storage]\ndriver = sqlite\n"),
             2);
   expectOutput({"cycle", "cycle_a -> cycle_b -> cycle_a"});
 }
@@ -143,9 +144,9 @@ TEST_F(CliTest, AddressInUseIsARuntimeFailure) {
   ServerProcess first(dir_.write("first.conf", sqliteConfig(dir_.path())));
   first.start();
   std::string file = dir_.write("second.conf", sqliteConfig(dir_.path()));
-  EXPECT_EQ(runBusbar({"--config", file, "--bind", "127.0.0.1:" + std::to_string(first.port())},
-                      output_),
-            1);
+  EXPECT_EQ(
+      runBusbar({"--config", file, "--bind", "127.0.0.1:" + std::to_string(first.port())}, output_),
+      1);
   EXPECT_NE(output_.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
             std::string::npos)
       << output_;

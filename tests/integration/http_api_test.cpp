@@ -87,7 +87,8 @@ TEST_F(HttpApiTest, ListIsSortedAndPaged) {
 }
 
 TEST_F(HttpApiTest, ListRejectsBadPaging) {
-  expectError(server_->request("GET", "/users?limit=0"), 400, "'limit' must be an integer from 1 to 1000");
+  expectError(server_->request("GET", "/users?limit=0"), 400,
+              "'limit' must be an integer from 1 to 1000");
   expectError(server_->request("GET", "/users?limit=1001"), 400, "'limit'");
   expectError(server_->request("GET", "/users?limit=ten"), 400, "found 'ten'");
   expectError(server_->request("GET", "/users?offset=-1"), 400, "'offset'");
@@ -108,8 +109,7 @@ TEST_F(HttpApiTest, BadBodiesAreRefusedWithTheReason) {
   expectError(put("carol", R"({"email":"c@x.io"})"), 400, "'name' is required");
   expectError(put("carol", R"({"name":42})"), 400, "'name' must be a string");
   expectError(put("carol", R"({"name":""})"), 400, "1-100 characters");
-  expectError(put("carol", R"({"name":")" + std::string(101, 'n') + R"("})"), 400,
-              "found 101");
+  expectError(put("carol", R"({"name":")" + std::string(101, 'n') + R"("})"), 400, "found 101");
   expectError(put("carol", R"({"name":"C","email":"nope"})"), 400, "exactly one '@'");
   expectError(put("carol", R"({"name":"C","email":"a@b@c"})"), 400, "exactly one '@'");
   expectError(put("carol", R"({"name":"C","email":7})"), 400, "'email' must be a string");
@@ -134,11 +134,10 @@ TEST_F(HttpApiTest, TransportLevelErrors) {
   auto wrong = server_->request("POST", "/users/erin", R"({"name":"E"})");
   expectError(wrong, 405, "not allowed");
   EXPECT_EQ(wrong.headers.at("Allow"), "DELETE, GET, PUT");
-  EXPECT_EQ(
-      httpRequest(server_->port(), "PUT", "/users/erin", R"({"name":"E"})",
-                  "application/json; charset=utf-8")
-          .status,
-      201);
+  EXPECT_EQ(httpRequest(server_->port(), "PUT", "/users/erin", R"({"name":"E"})",
+                        "application/json; charset=utf-8")
+                .status,
+            201);
 }
 
 TEST_F(HttpApiTest, HealthReportsTheServerAndItsEvents) {

@@ -24,8 +24,7 @@ TEST(RestartTest, DataSurvivesARestartAndIsPreloaded) {
   }
   ServerProcess again(config);
   again.start();
-  EXPECT_NE(again.output().find("preload: loaded 24 users"), std::string::npos)
-      << again.output();
+  EXPECT_NE(again.output().find("preload: loaded 24 users"), std::string::npos) << again.output();
   EXPECT_EQ(again.request("GET", "/users/u7").status, 200);
   EXPECT_EQ(again.request("GET", "/users/u0").status, 404);
   // The tombstone kept the version: a re-created user continues from it.

@@ -35,7 +35,8 @@ AmqpCluster::AmqpCluster(const std::string& event_bus, const std::string& amqp)
 }
 
 std::string AmqpCluster::config(const std::string& users_section) const {
-  return "[host]\nplugins = amqp, " + storage_plugin_ + ", users\n"
+  return "[host]\nplugins = amqp, " + storage_plugin_ +
+         ", users\n"
          "[event_bus]\ntransport = amqp\nexchanges.events = " +
          exchange_ + "\nrouter._all = events\n" + event_bus_ + "[amqp]\nhost = " + broker_.host +
          "\nport = " + std::to_string(broker_.port) + "\nvhost = " + broker_.vhost +
@@ -59,8 +60,9 @@ void AmqpCluster::chooseStorage() {
   }
   // A database of this cluster's own, so that no other test's rows are in its users table.
   Poco::Pipe output;
-  Poco::ProcessHandle handle = Poco::Process::launch(
-      sourceDir() + "/scripts/services/" + service + ".sh", {"database"}, nullptr, &output, nullptr);
+  Poco::ProcessHandle handle =
+      Poco::Process::launch(sourceDir() + "/scripts/services/" + service + ".sh", {"database"},
+                            nullptr, &output, nullptr);
   Poco::PipeInputStream stream(output);
   std::string exports;
   Poco::StreamCopier::copyToString(stream, exports);

@@ -49,8 +49,8 @@ std::string checkUserId(const std::string& id) {
     return "user id must be 1-64 characters of [A-Za-z0-9_.-]";
   }
   bool valid = std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
   return valid ? "" : "user id must be 1-64 characters of [A-Za-z0-9_.-]";
 }
@@ -74,7 +74,8 @@ std::string checkUserEmail(const std::string& email) {
       at + 1 == email.size()) {
     return "email must have exactly one '@' with text on both sides";
   }
-  if (email.find_first_of(" \t\r\n", 0) != std::string::npos || email.find('\0') != std::string::npos) {
+  if (email.find_first_of(" \t\r\n", 0) != std::string::npos ||
+      email.find('\0') != std::string::npos) {
     return "email must not contain spaces or control characters";
   }
   return "";

@@ -14,8 +14,7 @@ struct User {
   int64_t version = 0;  // incremented by every write, deletes included
 
   bool operator==(const User& other) const {
-    return id == other.id && name == other.name && email == other.email &&
-           version == other.version;
+    return id == other.id && name == other.name && email == other.email && version == other.version;
   }
 };
 

@@ -64,7 +64,7 @@ std::vector<User> DbalUserRepository::list(size_t limit, size_t offset) {
 }
 
 SaveResult DbalUserRepository::save(const std::string& id, const std::string& name,
-                                     const std::optional<std::string>& email) {
+                                    const std::optional<std::string>& email) {
   return withRetries([&] {
     SaveResult result{User{id, name, email, 1}, true};
     connection_->transaction([&](Connection& tx) {
@@ -79,10 +79,12 @@ SaveResult DbalUserRepository::save(const std::string& id, const std::string& na
       }
       UserRecord current = toRecord(*row);
       int64_t version = current.user.version + 1;
-      auto changed = tx.update(
-          kTable,
-          {{"name", name}, {"email", emailValue(email)}, {"version", version}, {"deleted", int64_t{0}}},
-          {{"id", id}, {"version", current.user.version}});
+      auto changed = tx.update(kTable,
+                               {{"name", name},
+                                {"email", emailValue(email)},
+                                {"version", version},
+                                {"deleted", int64_t{0}}},
+                               {{"id", id}, {"version", current.user.version}});
       if (changed == 0) throw VersionMoved{};
       result.user.version = version;
       result.created = current.deleted;

@@ -97,13 +97,12 @@ UserInput parseUserInput(const std::string& body) {
   return input;
 }
 
-size_t queryNumber(const HttpRequest& request, const std::string& name, size_t fallback,
-                   size_t min, size_t max) {
+size_t queryNumber(const HttpRequest& request, const std::string& name, size_t fallback, size_t min,
+                   size_t max) {
   auto found = request.query.find(name);
   if (found == request.query.end()) return fallback;
   Poco::UInt64 value = 0;
-  if (!Poco::NumberParser::tryParseUnsigned64(found->second, value) || value < min ||
-      value > max) {
+  if (!Poco::NumberParser::tryParseUnsigned64(found->second, value) || value < min || value > max) {
     throw BadRequest("query parameter '" + name + "' must be an integer from " +
                      std::to_string(min) + " to " + std::to_string(max) + "; found '" +
                      found->second + "'");

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <boost/version.hpp>
 #include <Poco/Version.h>
+#include <boost/version.hpp>
 
 #include "busbar/export.h"
 
@@ -35,8 +35,7 @@
 #define BUSBAR_COMPILER_ID \
   "clang-" BUSBAR_STRINGIFY(__clang_major__) "." BUSBAR_STRINGIFY(__clang_minor__)
 #elif defined(__GNUC__)
-#define BUSBAR_COMPILER_ID \
-  "gcc-" BUSBAR_STRINGIFY(__GNUC__) "." BUSBAR_STRINGIFY(__GNUC_MINOR__)
+#define BUSBAR_COMPILER_ID "gcc-" BUSBAR_STRINGIFY(__GNUC__) "." BUSBAR_STRINGIFY(__GNUC_MINOR__)
 #else
 #define BUSBAR_COMPILER_ID "unknown"
 #endif
@@ -49,9 +48,11 @@
 
 // Everything that must be equal between the host and a plugin for C++ objects to cross over.
 // Evaluated where this header is compiled: in the host for the host, in the plugin for the plugin.
-#define BUSBAR_BUILD_SIGNATURE                                                           \
-  BUSBAR_COMPILER_ID ";c++" BUSBAR_STRINGIFY(__cplusplus) ";cxx11abi=" BUSBAR_CXX11_ABI \
-                     ";boost=" BUSBAR_STRINGIFY(BOOST_VERSION) ";poco=" BUSBAR_STRINGIFY(POCO_VERSION)
+#define BUSBAR_BUILD_SIGNATURE                                                          \
+  BUSBAR_COMPILER_ID ";c++" BUSBAR_STRINGIFY(                                           \
+      __cplusplus) ";cxx11abi=" BUSBAR_CXX11_ABI                                        \
+                   ";boost=" BUSBAR_STRINGIFY(BOOST_VERSION) ";poco=" BUSBAR_STRINGIFY( \
+                       POCO_VERSION)
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,18 +65,19 @@ typedef enum busbar_plugin_kind {
 } busbar_plugin_kind;
 
 typedef struct busbar_plugin_descriptor {
-  uint32_t magic;      // BUSBAR_DESCRIPTOR_MAGIC
-  uint32_t size;       // sizeof(busbar_plugin_descriptor) as the plugin was compiled
-  uint16_t abi_major;  // BUSBAR_ABI_MAJOR of the plugin's SDK
-  uint16_t abi_minor;  // BUSBAR_ABI_MINOR of the plugin's SDK
-  uint32_t kind;       // a busbar_plugin_kind
+  uint32_t magic;               // BUSBAR_DESCRIPTOR_MAGIC
+  uint32_t size;                // sizeof(busbar_plugin_descriptor) as the plugin was compiled
+  uint16_t abi_major;           // BUSBAR_ABI_MAJOR of the plugin's SDK
+  uint16_t abi_minor;           // BUSBAR_ABI_MINOR of the plugin's SDK
+  uint32_t kind;                // a busbar_plugin_kind
   const char* name;             // the name host.conf uses, [A-Za-z0-9_-]+
   const char* version;          // the plugin's own version, free text
   const char* build_signature;  // BUSBAR_BUILD_SIGNATURE at the plugin's compile time
-  const char* const* required_plugins;  // names of plugins that must be loaded first; NULL-terminated
-  void* (*create)(void);        // a new busbar::Plugin, owned by the host
-  void (*destroy)(void*);       // deletes what create returned
-  void* reserved[8];            // zero; room for minor versions to grow
+  const char* const*
+      required_plugins;    // names of plugins that must be loaded first; NULL-terminated
+  void* (*create)(void);   // a new busbar::Plugin, owned by the host
+  void (*destroy)(void*);  // deletes what create returned
+  void* reserved[8];       // zero; room for minor versions to grow
 } busbar_plugin_descriptor;
 
 typedef const busbar_plugin_descriptor* (*busbar_entry_point_fn)(void);

@@ -83,9 +83,9 @@ class ConfigSection {
 
   // A comma-separated list, items trimmed, empty items dropped.
   std::vector<std::string> getList(const std::string& key) const {
-    Poco::StringTokenizer tokens(getString(key), ",",
-                                 Poco::StringTokenizer::TOK_TRIM |
-                                     Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+    Poco::StringTokenizer tokens(
+        getString(key), ",",
+        Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
     return {tokens.begin(), tokens.end()};
   }
 

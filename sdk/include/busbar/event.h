@@ -13,11 +13,11 @@
 namespace busbar {
 
 struct Event {
-  std::string type;              // e.g. "UserWasCreated"
-  std::string id;                // UUID v4; filled by EventBus::dispatch when empty
-  Poco::Timestamp occurred_on;   // when the change happened (UTC); defaults to construction time
-  std::string origin;            // server_id of the server that dispatched it; filled by dispatch
-  int64_t version = 0;           // version of the aggregate after the change
+  std::string type;             // e.g. "UserWasCreated"
+  std::string id;               // UUID v4; filled by EventBus::dispatch when empty
+  Poco::Timestamp occurred_on;  // when the change happened (UTC); defaults to construction time
+  std::string origin;           // server_id of the server that dispatched it; filled by dispatch
+  int64_t version = 0;          // version of the aggregate after the change
   Poco::JSON::Object::Ptr payload = new Poco::JSON::Object;
 };
 

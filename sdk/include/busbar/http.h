@@ -49,8 +49,7 @@ class BUSBAR_API Routes {
   // Serves `method` on `pattern`, a path whose segments are literals or {name} captures
   // (e.g. "/users/{id}"). A literal segment wins over a capture. Throws ConfigError when the
   // same method and pattern are added twice. Only during init.
-  virtual void add(const std::string& method, const std::string& pattern,
-                   RouteHandler handler) = 0;
+  virtual void add(const std::string& method, const std::string& pattern, RouteHandler handler) = 0;
 };
 
 }  // namespace busbar

@@ -15,8 +15,8 @@
 namespace busbar {
 
 struct Migration {
-  int number = 0;           // 1, 2, 3 ... without gaps, per module
-  std::string description;  // shown in the log when applied
+  int number = 0;                          // 1, 2, 3 ... without gaps, per module
+  std::string description;                 // shown in the log when applied
   std::function<void(Connection&)> apply;  // portable: use Connection's methods
 };
 

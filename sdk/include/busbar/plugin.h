@@ -75,21 +75,21 @@ class BUSBAR_API Plugin {
 // The trailing arguments are the names of plugins this one requires (none is fine); they are
 // started before it. Uses __VA_OPT__, which GCC and Clang accept in C++17 mode (a warning only
 // under -pedantic).
-#define BUSBAR_PLUGIN(KIND, NAME, VERSION, CLASS, ...)                                        \
-  extern "C" BUSBAR_API const busbar_plugin_descriptor* BUSBAR_ENTRY_POINT(void) {             \
-    static const char* const requires_list[] = {__VA_ARGS__ __VA_OPT__(, ) nullptr};         \
-    static const busbar_plugin_descriptor descriptor = {                                     \
-        BUSBAR_DESCRIPTOR_MAGIC,                                                             \
-        static_cast<uint32_t>(sizeof(busbar_plugin_descriptor)),                             \
-        BUSBAR_ABI_MAJOR,                                                                    \
-        BUSBAR_ABI_MINOR,                                                                    \
-        static_cast<uint32_t>(KIND),                                                         \
-        NAME,                                                                                \
-        VERSION,                                                                             \
-        BUSBAR_BUILD_SIGNATURE,                                                              \
-        requires_list,                                                                       \
-        []() -> void* { return static_cast<::busbar::Plugin*>(new CLASS()); },               \
-        [](void* plugin) { delete static_cast<::busbar::Plugin*>(plugin); },                 \
-        {}};                                                                                 \
-    return &descriptor;                                                                      \
+#define BUSBAR_PLUGIN(KIND, NAME, VERSION, CLASS, ...)                               \
+  extern "C" BUSBAR_API const busbar_plugin_descriptor* BUSBAR_ENTRY_POINT(void) {   \
+    static const char* const requires_list[] = {__VA_ARGS__ __VA_OPT__(, ) nullptr}; \
+    static const busbar_plugin_descriptor descriptor = {                             \
+        BUSBAR_DESCRIPTOR_MAGIC,                                                     \
+        static_cast<uint32_t>(sizeof(busbar_plugin_descriptor)),                     \
+        BUSBAR_ABI_MAJOR,                                                            \
+        BUSBAR_ABI_MINOR,                                                            \
+        static_cast<uint32_t>(KIND),                                                 \
+        NAME,                                                                        \
+        VERSION,                                                                     \
+        BUSBAR_BUILD_SIGNATURE,                                                      \
+        requires_list,                                                               \
+        []() -> void* { return static_cast<::busbar::Plugin*>(new CLASS()); },       \
+        [](void* plugin) { delete static_cast<::busbar::Plugin*>(plugin); },         \
+        {}};                                                                         \
+    return &descriptor;                                                              \
   }

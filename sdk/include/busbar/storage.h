@@ -55,8 +55,8 @@ struct FindOptions {
 };
 
 struct ExecuteResult {
-  uint64_t affected = 0;   // rows changed by INSERT/UPDATE/DELETE
-  std::vector<Row> rows;   // rows returned by SELECT
+  uint64_t affected = 0;  // rows changed by INSERT/UPDATE/DELETE
+  std::vector<Row> rows;  // rows returned by SELECT
 };
 
 class BUSBAR_API Connection : public Service {

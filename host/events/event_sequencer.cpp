@@ -1,5 +1,6 @@
 #include "events/event_sequencer.h"
 
+#include <iterator>
 #include <thread>
 
 namespace busbar::host {
@@ -19,14 +20,20 @@ void EventSequencer::offer(uint64_t seq, Event event, EventSource source) {
       ++counters_.duplicates;
       return;
     }
-    if (waiting_.size() >= options_.max_waiting) {
+    const bool gap_before = hasGapLocked();
+    if (waiting_.size() >= options_.max_waiting && seq > waiting_.rbegin()->first) {
       // The log has it; the follower reads it once the events before it are in.
       ++counters_.overflowed;
       report_gap = true;
     } else {
+      if (waiting_.size() >= options_.max_waiting) {
+        // The lowest numbers are needed first: the highest one makes room.
+        waiting_.erase(std::prev(waiting_.end()));
+        ++counters_.overflowed;
+      }
       waiting_.emplace(seq, Waiting{std::move(event), source});
       deliverReady(lock);
-      if (state_ != State::kHeld && hasGapLocked() && waiting_.begin()->first == seq) {
+      if (state_ != State::kHeld && !gap_before && hasGapLocked()) {
         ++counters_.gaps;
         report_gap = true;
       }

@@ -5,8 +5,8 @@
 // It holds the applied position: the last seq handed to the subscribers (with its event's id, so
 // that the log's history can be checked against it). An offered event at or below it, or already
 // waiting, is dropped before any subscriber sees it; the next one is delivered at once, on the
-// offering thread; a later one waits (up to `max_waiting` of them; beyond that they are dropped,
-// the log still has them) and the gap is reported, so that the follower reads what is missing.
+// offering thread; a later one waits (up to `max_waiting` of them; beyond that the highest are
+// dropped, the log still has them) and the gap is reported, so that the follower reads what is missing.
 // One thread delivers at a time: a thread that offers while another delivers leaves its event
 // to that thread and returns.
 //

@@ -13,6 +13,8 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/UUIDGenerator.h>
 
+#include "service_database.h"
+
 namespace busbar::testing {
 namespace {
 
@@ -51,36 +53,15 @@ void AmqpCluster::chooseStorage() {
     storage_section_ = "[storage]\ndriver = sqlite\nsqlite.path = " + dir_.path() + "/busbar.db\n";
     return;
   }
-  const std::string service = storage_plugin_ == "mysql"        ? "mariadb"
-                              : storage_plugin_ == "postgresql" ? "postgresql"
-                                                                : "";
-  if (service.empty()) {
+  if (storage_plugin_ != "mysql" && storage_plugin_ != "postgresql") {
     throw std::runtime_error("BUSBAR_TEST_STORAGE must be sqlite, mysql or postgresql; found '" +
                              storage_plugin_ + "'");
   }
-  // A database of this cluster's own, so that no other test's rows are in its users table.
-  Poco::Pipe output;
-  Poco::ProcessHandle handle =
-      Poco::Process::launch(sourceDir() + "/scripts/services/" + service + ".sh", {"database"},
-                            nullptr, &output, nullptr);
-  Poco::PipeInputStream stream(output);
-  std::string exports;
-  Poco::StreamCopier::copyToString(stream, exports);
-  if (handle.wait() != 0) {
-    throw std::runtime_error("scripts/services/" + service +
-                             ".sh database failed: is the server started (scripts/test)?");
-  }
-  std::map<std::string, std::string> values;
-  std::istringstream lines(exports);
-  for (std::string line; std::getline(lines, line);) {
-    auto equals = line.find('=');
-    auto name = line.rfind('_', equals);
-    if (line.rfind("export ", 0) != 0 || equals == std::string::npos) continue;
-    values[line.substr(name + 1, equals - name - 1)] = line.substr(equals + 1);
-  }
-  storage_section_ = "[storage]\ndriver = " + storage_plugin_ + "\nhost = " + values["HOST"] +
-                     "\nport = " + values["PORT"] + "\ndatabase = " + values["DATABASE"] +
-                     "\nuser = " + values["USER"] + "\npassword = " + values["PASSWORD"] + "\n";
+  // A database of this cluster's own, so that no other test's rows are in its tables.
+  auto keys = createServiceDatabase(storage_plugin_);
+  storage_section_ = "[storage]\ndriver = " + storage_plugin_ + "\nhost = " + keys["host"] +
+                     "\nport = " + keys["port"] + "\ndatabase = " + keys["database"] +
+                     "\nuser = " + keys["user"] + "\npassword = " + keys["password"] + "\n";
 }
 
 ServerProcess& AmqpCluster::startServer(const std::string& consume) {

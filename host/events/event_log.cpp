@@ -190,14 +190,15 @@ std::optional<uint64_t> EventLog::oldest() {
   return firstSeq(storage_.execute("SELECT seq FROM busbar_events ORDER BY seq LIMIT 1"));
 }
 
-void EventLog::markPublished(const std::vector<uint64_t>& seqs) {
-  for (size_t start = 0; start < seqs.size(); start += kInChunk) {
-    const size_t end = std::min(seqs.size(), start + kInChunk);
-    std::string sql = "UPDATE busbar_events SET published = 1 WHERE seq IN (";
+void EventLog::markPublished(const std::vector<LogPosition>& events) {
+  for (size_t start = 0; start < events.size(); start += kInChunk) {
+    const size_t end = std::min(events.size(), start + kInChunk);
+    std::string sql = "UPDATE busbar_events SET published = 1 WHERE (seq, event_id) IN (";
     std::vector<Value> params;
     for (size_t i = start; i < end; ++i) {
-      sql += i == start ? "?" : ", ?";
-      params.emplace_back(static_cast<int64_t>(seqs[i]));
+      sql += i == start ? "(?, ?)" : ", (?, ?)";
+      params.emplace_back(static_cast<int64_t>(events[i].seq));
+      params.emplace_back(events[i].event_id);
     }
     storage_.execute(sql + ")", params);
   }

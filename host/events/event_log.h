@@ -111,8 +111,9 @@ class EventLog {
   // The lowest seq in the log, or nothing when it is empty.
   std::optional<uint64_t> oldest();
 
-  // Records that a broker confirmed the events at `seqs`.
-  void markPublished(const std::vector<uint64_t>& seqs);
+  // Records that a broker confirmed the events at `events` (a seq and the id of the event logged
+  // there: after a restore another event may hold the seq).
+  void markPublished(const std::vector<LogPosition>& events);
 
   // Up to `limit` events with seq > `after` that no broker confirmed, logged before
   // `logged_before` (us), in seq order.

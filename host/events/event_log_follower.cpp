@@ -132,20 +132,36 @@ void EventLogFollower::pass() {
     why = resync_reason_;
   }
   if (!why.empty()) {
-    resync(why);
+    refresh(why);
     std::lock_guard<std::mutex> lock(mutex_);
     resync_reason_.clear();
   }
   if (log_ != nullptr) catchUp();
 }
 
-void EventLogFollower::resync(const std::string& why) {
+void EventLogFollower::refresh(const std::string& why) {
   Poco::Timestamp started;
   if (log_ == nullptr) {
     reload_();
   } else {
-    sequencer_->resynchronize([&] { return reloadAt(reload_); });
+    // The state is reloaded, the position kept: the events after it are still delivered, and
+    // change nothing the reload already holds.
+    sequencer_->resynchronize([&] {
+      LogPosition kept = sequencer_->applied();
+      reload_();
+      return kept;
+    });
   }
+  finishResync(why, started);
+}
+
+void EventLogFollower::restart(const std::string& why) {
+  Poco::Timestamp started;
+  sequencer_->resynchronize([&] { return reloadAt(reload_); });
+  finishResync(why, started);
+}
+
+void EventLogFollower::finishResync(const std::string& why, const Poco::Timestamp& started) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++figures_.resyncs;
@@ -181,7 +197,7 @@ void EventLogFollower::catchUp() {
   LogHead head = log_->head();
   LogPosition applied = sequencer_->applied();
   if (std::string why = checkHistory(applied, head); !why.empty()) {
-    resync(why);
+    restart(why);
     head = log_->head();
     applied = sequencer_->applied();
   }
@@ -190,8 +206,8 @@ void EventLogFollower::catchUp() {
     auto events = log_->readAfter(after, options_.batch);
     if (events.empty()) break;
     if (events.front().seq != after + 1) {
-      resync("the event log was pruned past this server's position (seq " + std::to_string(after) +
-             ", oldest kept " + std::to_string(events.front().seq) + ")");
+      restart("the event log was pruned past this server's position (seq " + std::to_string(after) +
+              ", oldest kept " + std::to_string(events.front().seq) + ")");
       head = log_->head();
       after = sequencer_->applied().seq;
       continue;

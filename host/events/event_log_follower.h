@@ -8,12 +8,14 @@
 // log against what was applied; when the log has changed identity (another database), gone
 // backwards, holds another event at the applied seq (a database restored from an older dump),
 // or no longer holds the events after the applied position (pruned past this server), it
-// resynchronizes: the subscribers reload from the database (the database wins) and the applied
+// restarts: the subscribers reload from the database (the database wins) and the applied
 // position becomes the log's head as read before the reload.
 //
-// A resynchronization is also what requestResync() asks for (the transport may have lost events
-// that are not logged, or the log is off). Failed catch-ups and resynchronizations are logged
-// and tried again with capped exponential backoff until they succeed.
+// requestResync() (the transport may have lost events that are not logged, or the log is off)
+// refreshes instead: the subscribers reload, and the applied position stays where it was, so
+// that they still get every logged event after it once. Failed catch-ups and
+// resynchronizations are logged and tried again with capped exponential backoff until they
+// succeed.
 //
 // Thread-safe: request*, figures and stop may be called from any thread.
 #pragma once
@@ -89,7 +91,13 @@ class EventLogFollower {
   // Checks the log against the applied position; returns why it must resynchronize, or "".
   std::string checkHistory(const LogPosition& applied, const LogHead& head);
   void catchUp();
-  void resync(const std::string& why);
+  // Reloads the subscribers and keeps the applied position (a reconnect: state may have been
+  // missed, but the log still holds every logged event after the position).
+  void refresh(const std::string& why);
+  // Reloads the subscribers and moves the applied position to the log's head (the log cannot
+  // give what lies between: it was restored, replaced or pruned).
+  void restart(const std::string& why);
+  void finishResync(const std::string& why, const Poco::Timestamp& started);
   LogPosition reloadAt(const Reload& reload);
 
   EventLog* const log_;

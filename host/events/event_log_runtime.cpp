@@ -31,7 +31,10 @@ EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<C
     relay.retention.events = settings.event_log.retention_events;
     relay.retention.seconds = settings.event_log.retention_seconds;
     relay_ = std::make_unique<EventRelay>(
-        *log_, *storage, tracker_, [&bus](const LoggedEvent& logged) { bus.republish(logged); },
+        *log_, *storage, tracker_,
+        [&bus](const LoggedEvent& logged, PublishSettled settled) {
+          bus.republish(logged, std::move(settled));
+        },
         settings.server_id, relay, logger);
   }
   if (storage) {

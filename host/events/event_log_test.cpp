@@ -47,7 +47,7 @@ TEST_F(EventLogTest, PublishedMarksAndTheUnpublishedBacklog) {
   EventLog log(*storage_);
   append({userEvent("a"), userEvent("b"), userEvent("c")}, 1000);
   append({userEvent("young")}, 5000);
-  log.markPublished({1, 3});
+  log.markPublished({{1, "a"}, {3, "c"}});
   EXPECT_EQ(log.countUnpublished(0), 2u);
   auto old = log.unpublished(0, 2000, 10);
   ASSERT_EQ(old.size(), 1u);
@@ -61,7 +61,9 @@ TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventN
   const int64_t now = 100LL * 24 * 3600 * 1000000;
   const int64_t day = 24LL * 3600 * 1000000;
   for (int i = 1; i <= 10; ++i) append({userEvent("e" + std::to_string(i))}, now - (11 - i) * day);
-  log.markPublished({1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  std::vector<LogPosition> all;
+  for (uint64_t seq = 1; seq <= 10; ++seq) all.push_back({seq, "e" + std::to_string(seq)});
+  log.markPublished(all);
   Retention retention;
   retention.events = 8;               // keeps 3..10
   retention.seconds = 5 * 24 * 3600;  // keeps those logged within 5 days: 6..10
@@ -70,7 +72,8 @@ TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventN
 
   append({userEvent("e11")}, now);  // not confirmed by any broker
   append({userEvent("e12")}, now);
-  log.markPublished({12});
+  // A mark names the event as well: after a restore, another event may hold the number.
+  log.markPublished({{12, "e12"}, {11, "not-the-event-at-11"}});
   retention.events = 1;
   EXPECT_EQ(log.prune(retention, now), 5u);  // down to the unconfirmed 11, not past it
   EXPECT_EQ(log.oldest(), std::optional<uint64_t>(11));

@@ -1,5 +1,7 @@
 #include "events/event_relay.h"
 
+#include <algorithm>
+
 #include <Poco/Timestamp.h>
 
 namespace busbar::host {
@@ -55,8 +57,9 @@ void EventRelay::run() {
   while (!stopping_) {
     lock.unlock();
     std::string error;
+    auto wait = options_.interval;
     try {
-      round(Clock::now());
+      wait = round(Clock::now());
     } catch (const std::exception& failure) {
       error = failure.what();
     }
@@ -68,19 +71,29 @@ void EventRelay::run() {
       figures_.holds_lease = false;
     }
     figures_.last_error = error;
-    wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+    wake_.wait_for(lock, wait, [this] { return stopping_; });
   }
 }
 
-void EventRelay::round(Clock::time_point now) {
-  tracker_.flush(log_);
-  bool holds;
-  try {
-    holds = lease_.hold(now);
-  } catch (...) {
-    relayed_.clear();
-    throw;
+void EventRelay::settled(uint64_t seq, bool confirmed) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  in_flight_.erase(seq);
+  if (confirmed) {
+    confirmed_unmarked_.insert(seq);
+  } else {
+    dropped_ = true;
   }
+}
+
+std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
+  {
+    // Those confirmed until now are in the tracker's marks, which the flush writes.
+    std::lock_guard<std::mutex> lock(mutex_);
+    confirmed_unmarked_.clear();
+    dropped_ = false;
+  }
+  tracker_.flush(log_);
+  const bool holds = lease_.hold(now);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (holds != figures_.holds_lease) {
@@ -91,11 +104,8 @@ void EventRelay::round(Clock::time_point now) {
     figures_.holds_lease = holds;
     figures_.holder = lease_.lastSeenHolder();
   }
-  if (!holds) {
-    relayed_.clear();
-    return;
-  }
-  relay(now);
+  if (!holds) return options_.interval;
+  const auto wait = relay();
   if (now - last_prune_ >= options_.prune_interval) {
     last_prune_ = now;
     uint64_t pruned = log_.prune(options_.retention, Poco::Timestamp().epochMicroseconds());
@@ -106,9 +116,16 @@ void EventRelay::round(Clock::time_point now) {
     std::lock_guard<std::mutex> lock(mutex_);
     figures_.pruned += pruned;
   }
+  return wait;
 }
 
-void EventRelay::relay(Clock::time_point now) {
+std::chrono::milliseconds EventRelay::relay() {
+  const LogHead head = log_.head();
+  if (head.seq < confirmed_through_ || head.log_id != log_id_) {
+    // A restored or replaced database: its events below the old cursor need looking at again.
+    confirmed_through_ = 0;
+    log_id_ = head.log_id;
+  }
   const int64_t logged_before =
       Poco::Timestamp().epochMicroseconds() -
       std::chrono::duration_cast<std::chrono::microseconds>(options_.delay).count();
@@ -116,18 +133,29 @@ void EventRelay::relay(Clock::time_point now) {
   if (events.empty()) {
     // Everything logged before the delay is confirmed; nothing older needs looking at again.
     auto pending = log_.unpublished(confirmed_through_, INT64_MAX, 1);
-    confirmed_through_ = pending.empty() ? log_.head().seq : pending.front().seq - 1;
+    confirmed_through_ = pending.empty() ? head.seq : pending.front().seq - 1;
   } else {
     confirmed_through_ = events.front().seq - 1;
   }
-  relayed_.erase(relayed_.begin(), relayed_.upper_bound(confirmed_through_));
   uint64_t republished = 0;
+  uint64_t taken = 0;  // republished and not dropped at once by a full transport queue
+  bool backlog = events.size() == options_.batch;
   for (const auto& logged : events) {
-    auto previous = relayed_.find(logged.seq);
-    // One that was relayed already gets the delay again to be confirmed and marked.
-    if (previous != relayed_.end() && now - previous->second < options_.delay) continue;
-    republish_(logged);
-    relayed_[logged.seq] = now;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (dropped_) break;
+      taken = republished;
+      if (in_flight_.size() >= options_.in_flight) {
+        backlog = true;  // go on as soon as the broker has answered some
+        break;
+      }
+      if (in_flight_.count(logged.seq) != 0 || confirmed_unmarked_.count(logged.seq) != 0) {
+        continue;
+      }
+      in_flight_.insert(logged.seq);
+    }
+    const uint64_t seq = logged.seq;
+    republish_(logged, [this, seq](bool confirmed) { settled(seq, confirmed); });
     ++republished;
   }
   if (republished > 0) {
@@ -135,10 +163,21 @@ void EventRelay::relay(Clock::time_point now) {
                         " unconfirmed events again from the event log, from seq " +
                         std::to_string(events.front().seq));
   }
-  uint64_t backlog = log_.countUnpublished(confirmed_through_);
+  uint64_t backlog_count = log_.countUnpublished(confirmed_through_);
   std::lock_guard<std::mutex> lock(mutex_);
   figures_.republished += republished;
-  figures_.backlog = backlog;
+  figures_.backlog = backlog_count;
+  if (!dropped_) taken = republished;
+  // The transport's queue was full: soon again if it took some (it drains at broker speed),
+  // else back off, up to the interval (the broker may be away).
+  if (dropped_) {
+    full_queue_wait_ =
+        taken > 0 ? options_.busy_interval
+                  : std::clamp(full_queue_wait_ * 2, options_.busy_interval, options_.interval);
+    return full_queue_wait_;
+  }
+  full_queue_wait_ = options_.busy_interval;
+  return backlog ? options_.busy_interval : options_.interval;
 }
 
 }  // namespace busbar::host

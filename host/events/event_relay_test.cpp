@@ -24,12 +24,13 @@ class RelayTest : public SqliteEventLogTest {
     options.delay = std::chrono::milliseconds(100);
     return std::make_unique<EventRelay>(
         *log_, *storage_, tracker_,
-        [this, server, broker_confirms](const LoggedEvent& logged) {
+        [this, server, broker_confirms](const LoggedEvent& logged, PublishSettled settled) {
           {
             std::lock_guard<std::mutex> lock(mutex_);
             republished_.push_back(server + ":" + logged.event.id);
           }
-          if (broker_confirms) tracker_.published(logged.seq);
+          if (broker_confirms) tracker_.published({logged.seq, logged.event.id});
+          settled(broker_confirms);
         },
         server, options, Poco::Logger::get("test"));
   }
@@ -55,7 +56,7 @@ class RelayTest : public SqliteEventLogTest {
 
 TEST_F(RelayTest, WhatNoBrokerConfirmedIsPublishedAgainOnceAndMarked) {
   append({userEvent("confirmed"), userEvent("lost")});
-  tracker_.published(1);  // the writer's broker confirmed the first one
+  tracker_.published({1, "confirmed"});  // the writer's broker confirmed the first one
   auto a = relay("a", true);
   a->start();
   EXPECT_TRUE(eventually([&] { return log_->countUnpublished(0) == 0; }));

@@ -6,9 +6,9 @@
 // that the log's history can be checked against it). An offered event at or below it, or already
 // waiting, is dropped before any subscriber sees it; the next one is delivered at once, on the
 // offering thread; a later one waits (up to `max_waiting` of them; beyond that the highest are
-// dropped, the log still has them) and the gap is reported, so that the follower reads what is missing.
-// One thread delivers at a time: a thread that offers while another delivers leaves its event
-// to that thread and returns.
+// dropped, the log still has them) and the gap is reported, so that the follower reads what is
+// missing. One thread delivers at a time: a thread that offers while another delivers leaves its
+// event to that thread and returns.
 //
 // A delivery that throws is tried again `retries` times with a growing pause, then set aside:
 // logged with its seq and id (the log keeps the event) and counted, and the next ones flow.

@@ -66,23 +66,24 @@ void HostEventBus::deliverPassThrough(const Event& event) {
   }
 }
 
-void HostEventBus::publishLogged(const LoggedEvent& logged) {
+void HostEventBus::publishLogged(const LoggedEvent& logged, PublishSettled then) {
   const auto& exchanges = router_.exchangesFor(logged.event.type);
-  if (!transport_ || exchanges.empty()) {
-    tracker_->published(logged.seq);  // routed nowhere: nothing to confirm
-    return;
-  }
-  if (sequenced_ != nullptr) {
-    const EventLogSeq at{logged.seq, identity_->get()};
-    for (const auto& exchange : exchanges) {
-      sequenced_->publishSequenced(exchange, logged.event, at,
-                                   tracker_->settledFor(logged.seq, exchanges.size()));
+  if (!transport_ || exchanges.empty() || sequenced_ == nullptr) {
+    // Routed nowhere, nothing to confirm; or a transport without confirmations, where handing
+    // the event over is all there is to know.
+    if (transport_) {
+      for (const auto& exchange : exchanges) transport_->publish(exchange, logged.event);
     }
+    tracker_->published({logged.seq, logged.event.id});
+    if (then) then(true);
     return;
   }
-  // A transport without confirmations: handing it over is all there is to know.
-  for (const auto& exchange : exchanges) transport_->publish(exchange, logged.event);
-  tracker_->published(logged.seq);
+  const EventLogSeq at{logged.seq, identity_->get()};
+  auto settled =
+      tracker_->settledFor({logged.seq, logged.event.id}, exchanges.size(), std::move(then));
+  for (const auto& exchange : exchanges) {
+    sequenced_->publishSequenced(exchange, logged.event, at, settled);
+  }
 }
 
 void HostEventBus::publishCommitted(std::vector<LoggedEvent> events) noexcept {
@@ -111,9 +112,9 @@ void HostEventBus::publishCommitted(std::vector<LoggedEvent> events) noexcept {
   }
 }
 
-void HostEventBus::republish(const LoggedEvent& logged) noexcept {
+void HostEventBus::republish(const LoggedEvent& logged, PublishSettled settled) noexcept {
   try {
-    publishLogged(logged);
+    publishLogged(logged, std::move(settled));
   } catch (const std::exception& error) {
     logger_.error("publishing logged event " + std::to_string(logged.seq) +
                   " again failed: " + error.what());

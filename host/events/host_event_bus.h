@@ -49,14 +49,15 @@ class HostEventBus : public EventBus, public CommittedEvents {
   void publishCommitted(std::vector<LoggedEvent> events) noexcept override;
 
   // Hands a logged event to the transport again (the relay); not to local subscribers.
-  void republish(const LoggedEvent& logged) noexcept;
+  // `settled` learns once whether every broker it is routed to confirmed it.
+  void republish(const LoggedEvent& logged, PublishSettled settled) noexcept;
 
   uint64_t dispatched() const { return dispatched_.load(std::memory_order_relaxed); }
 
  private:
   void runChain(size_t index, Event& event);
   void route(Event& event);
-  void publishLogged(const LoggedEvent& logged);
+  void publishLogged(const LoggedEvent& logged, PublishSettled then = {});
   void deliverPassThrough(const Event& event);
 
   struct Entry {

@@ -5,24 +5,30 @@
 
 namespace busbar::host {
 
-PublishSettled PublicationTracker::settledFor(uint64_t seq, size_t exchanges) {
+PublishSettled PublicationTracker::settledFor(const LogPosition& event, size_t exchanges,
+                                              PublishSettled then) {
   struct Outstanding {
     std::atomic<size_t> confirms_missing;
+    std::atomic<bool> told{false};
+    PublishSettled then;
   };
   auto outstanding = std::make_shared<Outstanding>();
   outstanding->confirms_missing = exchanges;
-  return [this, seq, outstanding](bool confirmed) {
-    if (confirmed && outstanding->confirms_missing.fetch_sub(1) == 1) published(seq);
+  outstanding->then = std::move(then);
+  return [this, event, outstanding](bool confirmed) {
+    if (confirmed && outstanding->confirms_missing.fetch_sub(1) != 1) return;
+    if (confirmed) published(event);
+    if (outstanding->then && !outstanding->told.exchange(true)) outstanding->then(confirmed);
   };
 }
 
-void PublicationTracker::published(uint64_t seq) {
+void PublicationTracker::published(const LogPosition& event) {
   std::lock_guard<std::mutex> lock(mutex_);
-  marks_.push_back(seq);
+  marks_.push_back(event);
 }
 
 void PublicationTracker::flush(EventLog& log) {
-  std::vector<uint64_t> batch;
+  std::vector<LogPosition> batch;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     batch.swap(marks_);

@@ -18,13 +18,15 @@ namespace busbar::host {
 
 class PublicationTracker {
  public:
-  // The callback for one of `exchanges` publications of the event at `seq`: when all of them
-  // reported a confirm, the event is marked. A publication that was given up marks nothing.
-  PublishSettled settledFor(uint64_t seq, size_t exchanges);
+  // The callback for each of the `exchanges` publications of `event`: when all of
+  // them reported a confirm, the event is marked. A publication that was given up marks nothing.
+  // `then`, when set, learns the outcome once: true after every confirm, false at the first
+  // publication given up.
+  PublishSettled settledFor(const LogPosition& event, size_t exchanges, PublishSettled then = {});
 
-  // Marks the event at `seq` as published (a transport without confirmations took it, or it is
-  // routed nowhere).
-  void published(uint64_t seq);
+  // Marks `event` as published (a transport without confirmations took it, or it is routed
+  // nowhere).
+  void published(const LogPosition& event);
 
   // Writes the marks collected so far. On failure keeps them for the next flush and throws.
   void flush(EventLog& log);
@@ -34,7 +36,7 @@ class PublicationTracker {
 
  private:
   mutable std::mutex mutex_;
-  std::vector<uint64_t> marks_;
+  std::vector<LogPosition> marks_;
 };
 
 }  // namespace busbar::host

@@ -51,6 +51,10 @@ class AmqpCluster {
   // GET /users is what the database holds.
   ServerProcess& startDatabaseReader();
 
+  // Starts a server like startServer() whose database connections go to `port` on 127.0.0.1
+  // (a TcpProxy in front of the database server); mysql and postgresql only.
+  ServerProcess& startServerThrough(int port);
+
   // Copies the database to `file` while the servers run.
   void dumpDatabase(const std::string& file) const;
   // Puts the copy in `file` back while the servers run, as an operator restoring a backup.

@@ -21,7 +21,7 @@ class RelayTest : public SqliteEventLogTest {
   std::unique_ptr<EventRelay> relay(const std::string& server, bool broker_confirms) {
     RelayOptions options;
     options.interval = std::chrono::milliseconds(20);
-    options.delay = std::chrono::milliseconds(100);
+    options.delay = std::chrono::milliseconds(100);  // an unconfirmed event is an orphan soon
     return std::make_unique<EventRelay>(
         *log_, *storage_, tracker_,
         [this, server, broker_confirms](const LoggedEvent& logged, PublishSettled settled) {

@@ -155,7 +155,7 @@ class Chaos : public ::testing::Test {
     ClusterOptions options;
     options.event_bus = "async_pass_through = true\ncatch_up_interval = 1s\n";
     options.amqp = "queue_capacity = 20\n";  // small: a blocked broker overflows it at once
-    options.sections = "[event_log]\nrelay_delay = 300ms\n[event_recorder]\n[audit]\n";
+    options.sections = "[event_log]\nrelay_delay = 2s\n[event_recorder]\n[audit]\n";
     options.modules = {"event_recorder", "audit"};
     options.private_database = true;
     cluster_ = new AmqpCluster(options);

@@ -329,7 +329,7 @@ TEST_F(Chaos, ABrokerMemoryAlarmWithATinyPublishQueue) {
       }
       EXPECT_EQ(acknowledged.size(), 300u);  // writes never wait for the broker
     }
-    expectConverged("broker memory alarm, publish queue of 20");
+    expectConverged("broker memory alarm with a publish queue of 20");
     expectKept(acknowledged);
   }
   expectSubscribersSawEachEventOnceInOrder();

@@ -40,14 +40,6 @@ class RelayTest : public SqliteEventLogTest {
     return republished_;
   }
 
-  bool eventually(const std::function<bool()>& condition) {
-    for (int i = 0; i < 500; ++i) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return condition();
-  }
-
   std::unique_ptr<EventLog> log_;
   PublicationTracker tracker_;
   std::mutex mutex_;

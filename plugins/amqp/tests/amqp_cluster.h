@@ -107,4 +107,21 @@ std::string newUuid();
 // Runs `rabbitmqctl ARGS` and returns its output; throws with it when it exits non-zero.
 std::string rabbitmqctl(const std::vector<std::string>& args);
 
+// Stops the RabbitMQ application now and starts it again when it goes (or at end()), whatever
+// happened meanwhile.
+class BrokerOutage {
+ public:
+  BrokerOutage() { rabbitmqctl({"-q", "stop_app"}); }
+  ~BrokerOutage() { end(); }
+  void end() {
+    if (ended_) return;
+    ended_ = true;
+    rabbitmqctl({"-q", "start_app"});
+    rabbitmqctl({"-q", "await_startup"});
+  }
+
+ private:
+  bool ended_ = false;
+};
+
 }  // namespace busbar::testing

@@ -111,22 +111,6 @@ class MemoryAlarm {
   bool cleared_ = false;
 };
 
-// Stops the RabbitMQ application until it goes.
-class BrokerOutage {
- public:
-  BrokerOutage() { rabbitmqctl({"-q", "stop_app"}); }
-  ~BrokerOutage() { end(); }
-  void end() {
-    if (ended_) return;
-    ended_ = true;
-    rabbitmqctl({"-q", "start_app"});
-    rabbitmqctl({"-q", "await_startup"});
-  }
-
- private:
-  bool ended_ = false;
-};
-
 // Asks the broker to close the AMQP connection named `name` (as busbar names them).
 void closeConnection(const std::string& name) {
   std::istringstream lines(rabbitmqctl({"-q", "list_connections", "pid", "client_properties"}));

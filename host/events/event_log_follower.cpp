@@ -83,7 +83,7 @@ EventLogFollower::Figures EventLogFollower::figures() const {
 
 void EventLogFollower::run() {
   auto retry = options_.retry_initial;
-  auto next_periodic = Clock::now() + options_.interval;
+  auto next_periodic = Clock::now();  // the first pass is a whole one
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     auto due = log_ != nullptr ? next_periodic : Clock::time_point::max();
@@ -97,17 +97,24 @@ void EventLogFollower::run() {
       continue;
     }
     catch_up_wanted_ = false;
+    // Only a gap to fill, or the whole pass (periodic, a resync, a retry)?
+    const bool whole = !resync_reason_.empty() || log_ == nullptr ||
+                       retry != options_.retry_initial || Clock::now() >= next_periodic;
     lock.unlock();
     std::string error;
     try {
-      pass();
+      if (whole) {
+        pass();
+      } else {
+        fillGap();
+      }
     } catch (const std::exception& failure) {
       error = failure.what();
     }
     lock.lock();
     if (error.empty()) {
       retry = options_.retry_initial;
-      next_periodic = Clock::now() + options_.interval;
+      if (whole) next_periodic = Clock::now() + options_.interval;
       figures_.last_error.clear();
       continue;
     }
@@ -180,6 +187,19 @@ void EventLogFollower::finishResync(const std::string& why, const Poco::Timestam
                       (log_ != nullptr
                            ? ", applied seq " + std::to_string(sequencer_->applied().seq)
                            : std::string()));
+}
+
+void EventLogFollower::fillGap() {
+  // Usually the missing event arrived from the broker or a commit of this server meanwhile.
+  auto gap = sequencer_->gap();
+  if (!gap) return;
+  const size_t missing = static_cast<size_t>(gap->last - gap->first + 1);
+  auto events = log_->readAfter(gap->first - 1, std::min(missing, options_.batch));
+  for (auto& logged : events) {
+    sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kLog);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  figures_.read += events.size();
 }
 
 std::string EventLogFollower::checkHistory(const LogPosition& applied, const LogHead& head) {

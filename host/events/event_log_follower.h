@@ -92,6 +92,9 @@ class EventLogFollower {
   // Checks the log against the applied position; returns why it must resynchronize, or "".
   std::string checkHistory(const LogPosition& applied, const LogHead& head);
   void catchUp();
+  // Reads from the log only the events missing before the first waiting one, if any still are.
+  // The whole pass (history checks and everything past the position) stays periodic.
+  void fillGap();
   // Reloads the subscribers and keeps the applied position (a reconnect: state may have been
   // missed, but the log still holds every logged event after the position).
   void refresh(const std::string& why);

@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
-# RabbitMQ for the test suite.
+# RabbitMQ for the test suite and the examples, bound to loopback, without systemd. Needs root
+# (apt-get, and the broker runs as user rabbitmq).
 #
-#   scripts/services/rabbitmq.sh start   installs rabbitmq-server when missing, starts it bound to
-#                                        loopback (no systemd), creates a vhost for this run and
-#                                        prints the BUSBAR_TEST_AMQP_* exports on stdout
-#   scripts/services/rabbitmq.sh stop    deletes the run's vhost ($BUSBAR_TEST_AMQP_VHOST) and
-#                                        stops the node
+#   scripts/services/rabbitmq.sh start [--exports]
+#       installs rabbitmq-server when missing and starts it on 127.0.0.1 (port
+#       $BUSBAR_RABBITMQ_PORT, default 5672) unless it is running. Prints nothing on stdout, only
+#       what it does on stderr. With --exports it also creates a vhost of its own for the run
+#       $BUSBAR_TEST_PREFIX (a fresh prefix when unset), open to user guest, and prints
+#       `export BUSBAR_TEST_PREFIX=...` and `export BUSBAR_TEST_AMQP_...=...` lines:
+#       `eval "$(rabbitmq.sh start --exports)"`.
+#   scripts/services/rabbitmq.sh vhost      one more vhost of the run; prints the
+#                                           BUSBAR_TEST_AMQP_* lines
+#   scripts/services/rabbitmq.sh cleanup PREFIX
+#       deletes every vhost whose name starts with the run prefix PREFIX (with their exchanges,
+#       queues and connections); the broker stays up
+#   scripts/services/rabbitmq.sh inventory
+#       lists the vhosts, the users, and the exchanges and queues of the default vhost "/" (where
+#       the README's examples declare theirs), one `vhost NAME`, `user NAME`, `exchange /NAME` or
+#       `queue /NAME` a line, sorted
+#   scripts/services/rabbitmq.sh status      exit 0 when the broker answers, 3 when it does not
+#   scripts/services/rabbitmq.sh stop        stops the broker
 #
-# Both are idempotent. Only the export lines go to stdout, so `eval "$(rabbitmq.sh start)"` works;
-# everything else goes to stderr. Needs root (apt-get, and the broker runs as user rabbitmq).
+# How a run's names are made and cleaned up: scripts/services/common.sh.
 set -euo pipefail
+source "$(dirname "$0")/common.sh"
 
 readonly HOST=127.0.0.1
 readonly PORT="${BUSBAR_RABBITMQ_PORT:-5672}"
@@ -19,10 +33,21 @@ export ERL_EPMD_ADDRESS="$HOST"
 
 log() { echo "rabbitmq.sh: $*" >&2; }
 
-# rabbitmqctl with a bound on how long it may hang; its output goes to stderr.
-ctl() { timeout 60 rabbitmqctl "$@" >&2; }
+# rabbitmqctl with a bound on how long it may hang, and no stdin (this script may be pasted into
+# a shell, whose next lines a tool reading stdin would swallow).
+ctl() { timeout 60 rabbitmqctl "$@" </dev/null; }
 
-answers() { timeout 15 rabbitmqctl -q status >/dev/null 2>&1; }
+answers() {
+  command -v rabbitmqctl >/dev/null 2>&1 &&
+    timeout 15 rabbitmqctl -q status </dev/null >/dev/null 2>&1
+}
+
+require_running() {
+  answers || {
+    log "RabbitMQ is not running: run '$0 start' first"
+    exit 1
+  }
+}
 
 install_when_missing() {
   if command -v rabbitmq-server >/dev/null 2>&1; then return; fi
@@ -43,13 +68,13 @@ install_when_missing() {
 
 start_node() {
   if answers; then
-    log "already running"
+    log "RabbitMQ is running on $HOST:$PORT"
   else
-    log "starting rabbitmq-server on $HOST:$PORT"
+    log "starting RabbitMQ on $HOST:$PORT"
     # Loopback only: AMQP listener, epmd and the distribution port.
     RABBITMQ_NODE_IP_ADDRESS="$HOST" RABBITMQ_NODE_PORT="$PORT" \
       RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
-      rabbitmq-server -detached >&2
+      rabbitmq-server -detached </dev/null >&2
     local waited=0
     until answers; do
       if [ "$waited" -ge "$START_DEADLINE_SECONDS" ]; then
@@ -59,15 +84,18 @@ start_node() {
       sleep 1
       waited=$((waited + 1))
     done
+    log "RabbitMQ started; '$0 stop' stops it"
   fi
-  timeout "$START_DEADLINE_SECONDS" rabbitmqctl -q await_startup >&2
+  timeout "$START_DEADLINE_SECONDS" rabbitmqctl -q await_startup </dev/null >&2
 }
 
+# create_vhost PREFIX: a vhost named PREFIX_<hex> open to guest; prints the export lines.
 create_vhost() {
-  local vhost="busbar-test-$$-$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')"
-  ctl -q add_vhost "$vhost"
-  ctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*'
-  log "vhost $vhost ready"
+  local vhost
+  vhost="$(object_name "$1")"
+  ctl -q add_vhost "$vhost" >&2
+  ctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*' >&2
+  log "created vhost $vhost"
   echo "export BUSBAR_TEST_AMQP_HOST=$HOST"
   echo "export BUSBAR_TEST_AMQP_PORT=$PORT"
   echo "export BUSBAR_TEST_AMQP_VHOST=$vhost"
@@ -75,29 +103,76 @@ create_vhost() {
   echo "export BUSBAR_TEST_AMQP_PASSWORD=guest"
 }
 
-start() {
-  install_when_missing
-  start_node
-  create_vhost
+cleanup() {
+  local prefix="$1" vhost deleted=0
+  while IFS= read -r vhost; do
+    [ -n "$vhost" ] || continue
+    ctl -q delete_vhost "$vhost" >&2
+    deleted=$((deleted + 1))
+  done <<<"$(ctl -q --no-table-headers list_vhosts name | with_prefix "$prefix")"
+  log "run $prefix: deleted $deleted vhosts"
 }
 
-stop() {
-  if ! command -v rabbitmqctl >/dev/null 2>&1 || ! answers; then
-    log "not running"
-    return
-  fi
-  if [ -n "${BUSBAR_TEST_AMQP_VHOST:-}" ]; then
-    ctl -q delete_vhost "$BUSBAR_TEST_AMQP_VHOST" || log "vhost $BUSBAR_TEST_AMQP_VHOST was already gone"
-  fi
-  log "stopping the node"
-  ctl -q stop
+inventory() {
+  {
+    ctl -q --no-table-headers list_vhosts name | sed 's/^/vhost /'
+    ctl -q --no-table-headers list_users | awk '{ print "user " $1 }'
+    # The default exchange has an empty name; amq.* are the broker's own.
+    ctl -q --no-table-headers list_exchanges -p / name | grep -v -e '^$' -e '^amq\.' |
+      sed 's|^|exchange /|' || true
+    ctl -q --no-table-headers list_queues -p / name | sed 's|^|queue /|'
+  } | LC_ALL=C sort
 }
 
 case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
+  start)
+    case "${2:-}" in
+      "") ;;
+      --exports) prefix="$(run_prefix)" ;;
+      *)
+        echo "usage: $0 start [--exports]" >&2
+        exit 2
+        ;;
+    esac
+    install_when_missing
+    start_node
+    if [ "${2:-}" = --exports ]; then
+      echo "export BUSBAR_TEST_PREFIX=$prefix"
+      create_vhost "$prefix"
+    fi
+    ;;
+  vhost)
+    require_running
+    prefix="$(run_prefix)"
+    create_vhost "$prefix"
+    ;;
+  cleanup)
+    require_prefix "${2:-}"
+    require_running
+    cleanup "$2"
+    ;;
+  inventory)
+    require_running
+    inventory
+    ;;
+  status)
+    if answers; then
+      echo "RabbitMQ is running on $HOST:$PORT"
+    else
+      echo "RabbitMQ is not running"
+      exit 3
+    fi
+    ;;
+  stop)
+    if answers; then
+      ctl -q stop >&2
+      log "RabbitMQ stopped"
+    else
+      log "RabbitMQ is not running"
+    fi
+    ;;
   *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start [--exports]|vhost|cleanup PREFIX|inventory|status|stop" >&2
     exit 2
     ;;
 esac

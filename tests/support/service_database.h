@@ -1,6 +1,10 @@
 // Test support: a database of one's own on the shared MariaDB or PostgreSQL server that
 // scripts/services started, for tests whose tables have fixed names (the event log, the users
 // table of a test cluster).
+//
+// The database and its user are named after the run's prefix, BUSBAR_TEST_PREFIX, which
+// scripts/test exports; at its end scripts/test drops everything with that prefix
+// (scripts/services/common.sh), so a test never drops what it created, even when it crashes.
 #pragma once
 
 #include <map>
@@ -10,8 +14,8 @@ namespace busbar::testing {
 
 // Creates a database and a user of their own with `scripts/services/<service>.sh database`
 // for the storage driver `driver` ("mysql" or "postgresql") and returns the [storage] keys that
-// reach it: driver, host, port, database, user, password. Throws std::runtime_error when the
-// script fails (the server is not started?).
+// reach it: driver, host, port, database, user, password. Throws std::runtime_error with the
+// script's messages when it fails (the server is not started?).
 std::map<std::string, std::string> createServiceDatabase(const std::string& driver);
 
 }  // namespace busbar::testing

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/services/*.sh and scripts/test (not run): how a test run names what it
 # creates on the shared servers, so that it can find and drop all of it afterwards.
 #

@@ -37,9 +37,16 @@ log() { echo "rabbitmq.sh: $*" >&2; }
 # a shell, whose next lines a tool reading stdin would swallow).
 ctl() { timeout 60 rabbitmqctl "$@" </dev/null; }
 
-answers() {
+# The Erlang node answers (its RabbitMQ application may be stopped: `rabbitmqctl stop_app`).
+node_up() {
   command -v rabbitmqctl >/dev/null 2>&1 &&
     timeout 15 rabbitmqctl -q status </dev/null >/dev/null 2>&1
+}
+
+# The broker serves: the node is up and its application runs.
+answers() {
+  command -v rabbitmq-diagnostics >/dev/null 2>&1 &&
+    timeout 15 rabbitmq-diagnostics -q check_running </dev/null >/dev/null 2>&1
 }
 
 require_running() {
@@ -69,6 +76,11 @@ install_when_missing() {
 start_node() {
   if answers; then
     log "RabbitMQ is running on $HOST:$PORT"
+  elif node_up; then
+    # E.g. a test that stops the application to simulate an outage was killed before it could
+    # start it again.
+    log "RabbitMQ's node is up with its application stopped: starting the application"
+    ctl -q start_app >&2
   else
     log "starting RabbitMQ on $HOST:$PORT"
     # Loopback only: AMQP listener, epmd and the distribution port.
@@ -158,13 +170,16 @@ case "${1:-}" in
   status)
     if answers; then
       echo "RabbitMQ is running on $HOST:$PORT"
+    elif node_up; then
+      echo "RabbitMQ's node is up but its application is stopped ('$0 start' starts it)"
+      exit 3
     else
       echo "RabbitMQ is not running"
       exit 3
     fi
     ;;
   stop)
-    if answers; then
+    if node_up; then
       ctl -q stop >&2
       log "RabbitMQ stopped"
     else

@@ -23,14 +23,16 @@ new_prefix() { echo "busbar_run_$(random_hex 5)"; }
 # is_prefix TEXT: whether TEXT is a run prefix.
 is_prefix() { [[ "$1" =~ $BUSBAR_PREFIX_PATTERN ]]; }
 
-# run_prefix: the prefix of the run this script works for; prints it. Without BUSBAR_TEST_PREFIX
-# a fresh one, and a warning that nothing will drop what gets created unless told to.
+# run_prefix [--exported]: the prefix of the run this script works for; prints it. Without
+# BUSBAR_TEST_PREFIX a fresh one and, unless the caller gets it with the exports
+# (--exported), a warning that nothing will drop what gets created unless told to.
 run_prefix() {
   local prefix="${BUSBAR_TEST_PREFIX:-}"
   if [ -z "$prefix" ]; then
     prefix="$(new_prefix)"
-    echo "${0##*/}: BUSBAR_TEST_PREFIX is not set: what this creates belongs to no run;" \
-      "'$0 cleanup $prefix' drops it" >&2
+    [ "${1:-}" = --exported ] ||
+      echo "${0##*/}: BUSBAR_TEST_PREFIX is not set: what this creates belongs to no run;" \
+        "'$0 cleanup $prefix' drops it" >&2
   elif ! is_prefix "$prefix"; then
     echo "${0##*/}: BUSBAR_TEST_PREFIX='$prefix' is not a run prefix" \
       "(busbar_run_ and 10 hex digits; scripts/test sets it)" >&2

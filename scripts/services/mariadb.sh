@@ -159,7 +159,7 @@ case "${1:-}" in
   start)
     case "${2:-}" in
       "") ;;
-      --exports) prefix="$(run_prefix)" ;;
+      --exports) prefix="$(run_prefix --exported)" ;;
       *)
         echo "usage: $0 start [--exports]" >&2
         exit 2

@@ -6,36 +6,25 @@
 namespace busbar::host {
 namespace {
 
-// One look at the log; kUnknown when it cannot tell yet.
-CommitOutcome look(EventLog& log, uint64_t seq, const std::string& event_id, int lock_wait,
-                   std::string& detail) {
-  if (auto id = log.eventIdAt(seq)) {
-    detail = *id == event_id ? "its event is in the log at seq " + std::to_string(seq)
-                             : "another event took seq " + std::to_string(seq);
-    return *id == event_id ? CommitOutcome::kCommitted : CommitOutcome::kNotCommitted;
-  }
-  if (log.head().seq >= seq) {
-    detail = "the log's head passed seq " + std::to_string(seq) + " without its event";
-    return CommitOutcome::kNotCommitted;
-  }
-  auto settled = log.eventIdAtSettled(seq, lock_wait);
-  if (settled && *settled == event_id) {
-    detail = "its event is in the log at seq " + std::to_string(seq);
+// One look at the log.
+CommitOutcome look(EventLog& log, const std::string& event_id, int lock_wait, std::string& detail) {
+  if (log.contains(event_id) || log.committedSettled(event_id, lock_wait)) {
+    detail = "its event " + event_id + " is in the log";
     return CommitOutcome::kCommitted;
   }
-  detail = "no open transaction holds seq " + std::to_string(seq) + " and the log lacks its event";
+  detail = "its event " + event_id + " is not in the log, and no open transaction holds it";
   return CommitOutcome::kNotCommitted;
 }
 
 }  // namespace
 
-CommitOutcome settleCommit(EventLog& log, uint64_t seq, const std::string& event_id,
-                           const SettleOptions& options, std::string& detail) {
+CommitOutcome settleCommit(EventLog& log, const std::string& event_id, const SettleOptions& options,
+                           std::string& detail) {
   const auto deadline = std::chrono::steady_clock::now() + options.deadline;
   auto pause = options.retry_initial;
   for (;;) {
     try {
-      return look(log, seq, event_id, options.lock_wait_seconds, detail);
+      return look(log, event_id, options.lock_wait_seconds, detail);
     } catch (const std::exception& error) {
       detail = error.what();
     }

@@ -1,17 +1,15 @@
 // settleCommit: whether a transaction whose COMMIT got no answer (its connection broke) did
 // commit, decided from the event log.
 //
-// The transaction logged its first event at `seq` with id `event_id`. The row at `seq` holding
-// that id means it committed; another event at `seq`, or the head past `seq` without it, means it
-// did not (sequence numbers are taken in commit order, so a number passed by a committed
-// transaction was released by ours). When the row is not there yet, the answer is read once more
-// behind the head row's lock, which no transaction still open holds then. Reads that fail (the
-// database is still away) are tried again with growing pauses until `deadline`; then the outcome
-// is unknown. Stateless; safe from any thread.
+// The transaction logged an event with id `event_id`. Its row in the log means it committed.
+// When the row is not there, the answer comes from inserting the same id in a transaction of
+// one's own: the insert waits while the first transaction is still open, and then fails if it
+// committed, or goes through (and is rolled back) if it did not. Reads that fail (the database
+// is still away) are tried again with growing pauses until `deadline`; then the outcome is
+// unknown. Stateless; safe from any thread.
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <string>
 
 #include "events/event_log.h"
@@ -27,7 +25,7 @@ struct SettleOptions {
 };
 
 // The outcome; `detail` says what decided it (or the last error, when unknown).
-CommitOutcome settleCommit(EventLog& log, uint64_t seq, const std::string& event_id,
-                           const SettleOptions& options, std::string& detail);
+CommitOutcome settleCommit(EventLog& log, const std::string& event_id, const SettleOptions& options,
+                           std::string& detail);
 
 }  // namespace busbar::host

@@ -19,6 +19,8 @@ constexpr const char* kEventColumns =
 // Rows per statement when a list of sequence numbers is sent as IN (...), and per DELETE.
 constexpr size_t kInChunk = 200;
 constexpr uint64_t kDeleteChunk = 10000;
+// Events numbered by one statement at most; more wait for the next numbering.
+constexpr size_t kNumberingBatch = 500;
 
 uint64_t asSeq(const Value& value) { return static_cast<uint64_t>(asInt(value)); }
 
@@ -73,8 +75,8 @@ Migration createTables() {
   migration.apply = [](Connection& connection) {
     TableSchema events;
     events.name = kEvents;
-    events.columns = {{"seq", ColumnType::kInteger, 0, false},
-                      {"event_id", ColumnType::kText, 36, false},
+    events.columns = {{"event_id", ColumnType::kText, 36, false},
+                      {"seq", ColumnType::kInteger, 0, true},
                       {"event_type", ColumnType::kText, 128, false},
                       {"occurred_on", ColumnType::kInteger, 0, false},
                       {"origin", ColumnType::kText, 255, false},
@@ -82,8 +84,10 @@ Migration createTables() {
                       {"payload", ColumnType::kText, 0, false},
                       {"logged_at", ColumnType::kInteger, 0, false},
                       {"published", ColumnType::kInteger, 0, false}};
-    events.primary_key = {"seq"};
+    events.primary_key = {"event_id"};
     connection.createTable(events);
+    // Readers go by number; NULLs (not numbered yet) may repeat on every backend.
+    connection.execute("CREATE UNIQUE INDEX busbar_events_seq ON busbar_events (seq)");
 
     TableSchema head;
     head.name = kHead;
@@ -114,27 +118,119 @@ Migration createTables() {
 
 std::vector<Migration> EventLog::migrations() { return {createTables()}; }
 
-uint64_t EventLog::append(Connection& transaction, const std::vector<Event>& events,
-                          int64_t logged_at) {
-  if (events.empty()) throw StorageError("EventLog::append needs at least one event");
-  const auto count = static_cast<int64_t>(events.size());
-  transaction.execute("UPDATE busbar_event_head SET seq = seq + ? WHERE id = 1", {count});
-  auto head = transaction.findOne(kHead, {{"id", int64_t{1}}});
-  if (!head) throw StorageError("the event log has no head row; was its migration applied?");
-  const uint64_t first = asSeq(head->at("seq")) - static_cast<uint64_t>(count) + 1;
-  uint64_t seq = first;
+void EventLog::append(Connection& transaction, const std::vector<Event>& events,
+                      int64_t logged_at) {
+  // One microsecond apart: numbering goes by logged_at, so a transaction's events keep the order
+  // they were dispatched in.
   for (const auto& event : events) {
-    transaction.insert(kEvents, {{"seq", static_cast<int64_t>(seq++)},
-                                 {"event_id", event.id},
+    transaction.insert(kEvents, {{"event_id", event.id},
+                                 {"seq", Value(std::monostate{})},
                                  {"event_type", event.type},
                                  {"occurred_on", event.occurred_on.epochMicroseconds()},
                                  {"origin", event.origin},
                                  {"version", event.version},
                                  {"payload", payloadText(event)},
-                                 {"logged_at", logged_at},
+                                 {"logged_at", logged_at++},
                                  {"published", int64_t{0}}});
   }
-  return first;
+}
+
+EventLog::Numbers EventLog::numberPending(Connection& transaction) {
+  // The head row's lock: one numbering at a time, each after the previous one committed. A
+  // locking read, which writes nothing, so a numbering that finds nothing to do costs no flush
+  // to disk; SQLite, which has no FOR UPDATE, takes its write lock with an update that changes
+  // nothing.
+  ExecuteResult head;
+  if (transaction.driver() == "sqlite") {
+    transaction.execute("UPDATE busbar_event_head SET seq = seq WHERE id = 1");
+    head = transaction.execute("SELECT seq FROM busbar_event_head WHERE id = 1");
+  } else {
+    head = transaction.execute("SELECT seq FROM busbar_event_head WHERE id = 1 FOR UPDATE");
+  }
+  if (head.rows.empty()) {
+    throw StorageError("the event log has no head row; was its migration applied?");
+  }
+  const int64_t from = asInt(head.rows.front().at("seq"));
+  // A plain read of what waits, then an update by primary key: a locking scan of the pending
+  // rows would make InnoDB lock the gap where new events are inserted until this commits.
+  auto pending = transaction
+                     .execute(
+                         "SELECT event_id FROM busbar_events WHERE seq IS NULL"
+                         " ORDER BY logged_at, event_id LIMIT " +
+                         std::to_string(kNumberingBatch))
+                     .rows;
+  Numbers numbers;
+  if (pending.empty()) return numbers;
+  // PostgreSQL cannot infer the type of a bound CASE result; MySQL casts to SIGNED, not BIGINT.
+  const std::string number =
+      transaction.driver() == "mysql" ? " THEN CAST(? AS SIGNED)" : " THEN CAST(? AS BIGINT)";
+  std::string cases;
+  std::string keys;
+  std::vector<Value> params;
+  std::vector<Value> key_params;
+  int64_t seq = from;
+  for (const auto& row : pending) {
+    std::string id = asText(row.at("event_id"));
+    cases += " WHEN ?" + number;
+    params.emplace_back(id);
+    params.emplace_back(++seq);
+    keys += keys.empty() ? "?" : ", ?";
+    key_params.emplace_back(id);
+    numbers[id] = static_cast<uint64_t>(seq);
+  }
+  params.insert(params.end(), key_params.begin(), key_params.end());
+  transaction.execute("UPDATE busbar_events SET seq = CASE event_id" + cases +
+                          " END WHERE event_id IN (" + keys + ")",
+                      params);
+  transaction.execute("UPDATE busbar_event_head SET seq = ? WHERE id = 1", {seq});
+  return numbers;
+}
+
+bool EventLog::numbersInsideTransactions() const { return storage_.driver() == "sqlite"; }
+
+EventLog::Numbers EventLog::numberAfterCommit(const std::vector<std::string>& ids) {
+  // Numbered by another writer's numbering already (under load one numbering serves many)?
+  Numbers numbers = numbersOf(ids);
+  if (!ids.empty() && numbers.size() == ids.size()) return numbers;
+  const bool postgresql = storage_.driver() == "postgresql";
+  Numbers given;
+  storage_.transaction([&](Connection& tx) {
+    // The numbers follow from rows already durable: if the server crashes before this commit
+    // reaches the disk, the events are numbered again after it (and servers that saw the lost
+    // numbers resynchronize), so the commit need not wait for the disk while it holds the lock.
+    if (postgresql) tx.execute("SET LOCAL synchronous_commit = off");
+    given = numberPending(tx);
+  });
+  for (const auto& entry : given) numbers.insert(entry);
+  std::vector<std::string> elsewhere;
+  for (const auto& id : ids) {
+    if (numbers.count(id) == 0) elsewhere.push_back(id);
+  }
+  for (const auto& entry : numbersOf(elsewhere)) numbers.insert(entry);
+  return numbers;
+}
+
+EventLog::Numbers EventLog::numbersOf(const std::vector<std::string>& ids) {
+  Numbers numbers;
+  if (ids.empty()) return numbers;
+  std::string sql = "SELECT event_id, seq FROM busbar_events WHERE event_id IN (";
+  std::vector<Value> params;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    sql += i == 0 ? "?" : ", ?";
+    params.emplace_back(ids[i]);
+  }
+  for (const auto& row : storage_.execute(sql + ")", params).rows) {
+    if (!isNull(row.at("seq"))) numbers[asText(row.at("event_id"))] = asSeq(row.at("seq"));
+  }
+  return numbers;
+}
+
+bool EventLog::hasUnnumbered(int64_t logged_before) {
+  return !storage_
+              .execute(
+                  "SELECT event_id FROM busbar_events WHERE seq IS NULL AND logged_at < ? LIMIT 1",
+                  {logged_before})
+              .rows.empty();
 }
 
 LogHead EventLog::head() {
@@ -164,45 +260,65 @@ std::optional<std::string> EventLog::eventIdAt(uint64_t seq) {
                                     {static_cast<int64_t>(seq)}));
 }
 
-std::optional<std::string> EventLog::eventIdAtSettled(uint64_t seq, int lock_wait_seconds) {
-  std::optional<std::string> found;
+bool EventLog::contains(const std::string& event_id) {
+  return !storage_.execute("SELECT event_id FROM busbar_events WHERE event_id = ?", {event_id})
+              .rows.empty();
+}
+
+bool EventLog::committedSettled(const std::string& event_id, int lock_wait_seconds) {
+  // Raised to roll the probe back when its insert went through.
+  struct ProbeInserted {};
+  bool taken = false;
   const std::string driver = storage_.driver();
-  storage_.transaction([&](Connection& tx) {
-    // Bound the wait for a transaction that still holds the head row (only where the backend
-    // has a per-transaction or per-session setting; SQLite's busy timeout bounds it there).
-    const std::string wait = std::to_string(std::max(1, lock_wait_seconds));
-    if (driver == "postgresql") tx.execute("SET LOCAL lock_timeout = '" + wait + "s'");
-    if (driver == "mysql") tx.execute("SET SESSION innodb_lock_wait_timeout = " + wait);
-    try {
-      tx.execute("UPDATE busbar_event_head SET seq = seq WHERE id = 1");
-    } catch (...) {
+  try {
+    storage_.transaction([&](Connection& tx) {
+      // Bound the wait for the transaction that may still hold the id (where the backend has a
+      // per-transaction or per-session setting; SQLite's busy timeout bounds it there).
+      const std::string wait = std::to_string(std::max(1, lock_wait_seconds));
+      if (driver == "postgresql") tx.execute("SET LOCAL lock_timeout = '" + wait + "s'");
+      if (driver == "mysql") tx.execute("SET SESSION innodb_lock_wait_timeout = " + wait);
+      try {
+        tx.insert(kEvents, {{"event_id", event_id},
+                            {"seq", Value(std::monostate{})},
+                            {"event_type", std::string("Probe")},
+                            {"occurred_on", int64_t{0}},
+                            {"origin", std::string("probe")},
+                            {"version", int64_t{0}},
+                            {"payload", std::string("{}")},
+                            {"logged_at", int64_t{0}},
+                            {"published", int64_t{1}}});
+      } catch (const DuplicateKey&) {
+        taken = true;
+      } catch (...) {
+        if (driver == "mysql") tx.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT");
+        throw;
+      }
       if (driver == "mysql") tx.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT");
-      throw;
-    }
-    if (driver == "mysql") tx.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT");
-    found = eventIdIn(tx.execute("SELECT event_id FROM busbar_events WHERE seq = ?",
-                                 {static_cast<int64_t>(seq)}));
-  });
-  return found;
+      if (!taken) throw ProbeInserted{};
+    });
+  } catch (const ProbeInserted&) {
+    return false;
+  }
+  return taken;
 }
 
 std::optional<uint64_t> EventLog::oldest() {
-  return firstSeq(storage_.execute("SELECT seq FROM busbar_events ORDER BY seq LIMIT 1"));
+  return firstSeq(
+      storage_.execute("SELECT seq FROM busbar_events WHERE seq IS NOT NULL ORDER BY seq LIMIT 1"));
 }
 
-void EventLog::mark(const std::vector<LogPosition>& events, Publication state) {
+void EventLog::mark(const std::vector<std::string>& event_ids, Publication state) {
   // A confirm always wins; giving up only marks an event nobody confirmed.
   const std::string set = state == Publication::kConfirmed
                               ? "UPDATE busbar_events SET published = 1 WHERE "
                               : "UPDATE busbar_events SET published = 2 WHERE published = 0 AND ";
-  for (size_t start = 0; start < events.size(); start += kInChunk) {
-    const size_t end = std::min(events.size(), start + kInChunk);
-    std::string sql = set + "(seq, event_id) IN (";
+  for (size_t start = 0; start < event_ids.size(); start += kInChunk) {
+    const size_t end = std::min(event_ids.size(), start + kInChunk);
+    std::string sql = set + "event_id IN (";
     std::vector<Value> params;
     for (size_t i = start; i < end; ++i) {
-      sql += i == start ? "(?, ?)" : ", (?, ?)";
-      params.emplace_back(static_cast<int64_t>(events[i].seq));
-      params.emplace_back(events[i].event_id);
+      sql += i == start ? "?" : ", ?";
+      params.emplace_back(event_ids[i]);
     }
     storage_.execute(sql + ")", params);
   }
@@ -210,15 +326,14 @@ void EventLog::mark(const std::vector<LogPosition>& events, Publication state) {
 
 std::vector<LoggedEvent> EventLog::unpublished(uint64_t after, int64_t orphaned_before,
                                                size_t limit) {
-  return toLoggedEvents(
-      storage_
-          .execute(std::string("SELECT ") + kEventColumns +
-                       " FROM busbar_events WHERE seq > ? AND"
-                       " (published = 2 OR (published = 0 AND logged_at < ?))"
-                       " ORDER BY seq LIMIT " +
-                       std::to_string(limit),
-                   {static_cast<int64_t>(after), orphaned_before})
-          .rows);
+  return toLoggedEvents(storage_
+                            .execute(std::string("SELECT ") + kEventColumns +
+                                         " FROM busbar_events WHERE seq > ? AND"
+                                         " (published = 2 OR (published = 0 AND logged_at < ?))"
+                                         " ORDER BY seq LIMIT " +
+                                         std::to_string(limit),
+                                     {static_cast<int64_t>(after), orphaned_before})
+                            .rows);
 }
 
 uint64_t EventLog::countUnpublished(uint64_t after) {
@@ -233,13 +348,14 @@ uint64_t EventLog::prune(const Retention& retention, int64_t now) {
   // Keep seq >= keep_from: the newest `events`, ...
   uint64_t keep_from = last >= retention.events ? last - retention.events + 1 : 0;
   // ... none logged before the age limit (the scan stops at the first young row), ...
-  auto young = firstSeq(
-      storage_.execute("SELECT seq FROM busbar_events WHERE logged_at >= ? ORDER BY seq LIMIT 1",
-                       {now - retention.seconds * 1000000}));
+  auto young = firstSeq(storage_.execute(
+      "SELECT seq FROM busbar_events WHERE seq IS NOT NULL AND logged_at >= ? ORDER BY seq LIMIT 1",
+      {now - retention.seconds * 1000000}));
   keep_from = std::max(keep_from, young.value_or(last + 1));
   // ... and every event from the first one no broker confirmed.
-  auto unconfirmed = firstSeq(
-      storage_.execute("SELECT seq FROM busbar_events WHERE published <> 1 ORDER BY seq LIMIT 1"));
+  auto unconfirmed =
+      firstSeq(storage_.execute("SELECT seq FROM busbar_events WHERE seq IS NOT NULL AND published "
+                                "<> 1 ORDER BY seq LIMIT 1"));
   if (unconfirmed) keep_from = std::min(keep_from, *unconfirmed);
 
   uint64_t deleted = 0;

@@ -1,26 +1,31 @@
 // EventLog: the event log in the application's database, and every statement over it.
 //
-//   busbar_events       one row per logged event: seq (primary key), event_id, event_type,
-//                       occurred_on (us), origin, version, payload (JSON), logged_at (us, the
-//                       writer's clock), published (0 while its publisher still has it, 1 once a
-//                       broker confirmed it, 2 once its publisher gave it up to the relay)
-//   busbar_event_head   one row: the last sequence number taken, and the log's identity, a UUID
+//   busbar_events       one row per logged event, keyed by event_id: seq (its number, NULL until
+//                       numbered; unique), event_type, occurred_on (us), origin, version,
+//                       payload (JSON), logged_at (us, the writer's clock), published (0 while
+//                       its publisher still has it, 1 once a broker confirmed it, 2 once its
+//                       publisher gave it up to the relay)
+//   busbar_event_head   one row: the last sequence number given, and the log's identity, a UUID
 //                       made with the log (a database restored from a dump keeps it; a new or
 //                       replaced database has another)
 //   busbar_event_relay  one row: the server that relays, and its heartbeat (RelayLease)
 //
-// Sequence numbers are gap-free and follow commit order, on every backend: append() takes them
-// by updating the head row as the last statements of the writer's transaction, so that row stays
-// locked until the commit and the next writer can take numbers only after it. A reader at
-// `seq > last` therefore never skips a row that commits late (docs/architecture.md says why this
-// and not an auto-increment key with a gap window). The price is that writers' commits queue on
-// the head row; only the tail of each transaction (two statements and the commit) holds it.
+// A writer inserts its events in its own transaction, without numbers (append). Numbers are
+// given by numberPending(), which locks the head row, numbers the events still without one (up
+// to 500) by their primary key, moves the head and commits: numbers are gap-free, and a number
+// becomes visible only after every smaller one, so a reader at `seq > last` never skips a row that
+// commits late. On SQLite, where one transaction writes at a time anyway, the writer numbers inside
+// its own transaction; on MariaDB and PostgreSQL it numbers in a short transaction of its own after
+// the commit (PostgreSQL's without waiting for the disk), so writers' commits do not queue on the
+// head row, and one numbering serves every writer that committed meanwhile.
+// docs/architecture.md says why.
 //
 // Stateless apart from the Connection, which must be the storage plugin's own (not the outbox
 // that logs events); thread-safe as that Connection is.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -85,12 +90,32 @@ class EventLog {
   // The tables, for the Migrator under kEventLogModule.
   static std::vector<Migration> migrations();
 
-  // Inside `transaction` (the Connection of an open transaction): takes the next events.size()
-  // sequence numbers and inserts the events, stamped `logged_at` (us since the epoch). Returns
-  // the first number; the others follow it. Run it last in the transaction: the head row stays
-  // locked until the commit. On failure throws what the storage threw.
-  static uint64_t append(Connection& transaction, const std::vector<Event>& events,
-                         int64_t logged_at);
+  // Numbers given to events, by event id.
+  using Numbers = std::map<std::string, uint64_t>;
+
+  // Inside `transaction` (the Connection of an open transaction): inserts the events, without
+  // numbers, stamped `logged_at` (us since the epoch; the next ones 1 us later each, so that they
+  // are numbered in this order). On failure throws what the storage threw.
+  static void append(Connection& transaction, const std::vector<Event>& events, int64_t logged_at);
+
+  // Inside `transaction`: numbers the events that have no number yet (up to 500 at once), in
+  // the order they were logged, after the head, and moves the head. Holds the head row's lock until
+  // the transaction ends. Returns the numbers it gave.
+  static Numbers numberPending(Connection& transaction);
+
+  // True when writers number inside their own transaction (SQLite: one writer at a time).
+  bool numbersInsideTransactions() const;
+
+  // Numbers what is pending in a transaction of its own; returns the numbers it gave, and those
+  // of the events `ids` that an earlier numbering gave. On failure throws.
+  Numbers numberAfterCommit(const std::vector<std::string>& ids);
+
+  // The numbers the events `ids` have (those without one are left out).
+  Numbers numbersOf(const std::vector<std::string>& ids);
+
+  // True when some event logged before `logged_before` (us) still has no number (its writer
+  // died between its commit and the numbering).
+  bool hasUnnumbered(int64_t logged_before);
 
   // The head row. Throws StorageError when the log's tables are missing.
   LogHead head();
@@ -104,10 +129,14 @@ class EventLog {
   // The id of the event logged at `seq`, or nothing when there is no such row.
   std::optional<std::string> eventIdAt(uint64_t seq);
 
-  // The same, read in a transaction that first takes the head row's lock: when it returns, no
-  // transaction that took sequence numbers before it is still open, so a missing row will not
-  // appear later. Waits for that lock at most `lock_wait_seconds` where the backend can bound it.
-  std::optional<std::string> eventIdAtSettled(uint64_t seq, int lock_wait_seconds);
+  // Whether the event `event_id` was committed, decided even while the transaction that
+  // inserted it may still be open: it tries to insert the same id in a transaction of its own,
+  // which waits for that one to end (at most `lock_wait_seconds` where the backend can bound
+  // the wait), then rolls back. Returns true when the id is taken.
+  bool committedSettled(const std::string& event_id, int lock_wait_seconds);
+
+  // True when the event `event_id` is in the log.
+  bool contains(const std::string& event_id);
 
   // The lowest seq in the log, or nothing when it is empty.
   std::optional<uint64_t> oldest();
@@ -115,9 +144,9 @@ class EventLog {
   // What became of an event's publication.
   enum class Publication { kConfirmed, kGivenUp };
 
-  // Records `state` for `events` (a seq and the id of the event logged there: after a restore
-  // another event may hold the seq). A confirm wins over giving up, whatever their order.
-  void mark(const std::vector<LogPosition>& events, Publication state);
+  // Records `state` for the events `event_ids`. A confirm wins over giving up, whatever their
+  // order.
+  void mark(const std::vector<std::string>& event_ids, Publication state);
 
   // Up to `limit` events with seq > `after` for the relay, in seq order: those their publisher
   // gave up, and those still unconfirmed that were logged before `orphaned_before` (us; their

@@ -55,11 +55,14 @@ void EventLogRuntime::preload() {
 }
 
 void EventLogRuntime::start() {
+  if (outbox_) outbox_->start();
   follower_->start();
   if (relay_) relay_->start();
 }
 
 void EventLogRuntime::stop() noexcept {
+  // Committed events go out first; the transport is still open.
+  if (outbox_) outbox_->stop();
   follower_->stop();
   if (relay_) relay_->stop();
 }

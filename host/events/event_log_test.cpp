@@ -37,6 +37,7 @@ TEST_F(EventLogTest, ARolledBackAppendLeavesNoNumberTaken) {
   append({userEvent("a")});
   EXPECT_THROW(storage_->transaction([&](Connection& tx) {
     EventLog::append(tx, {userEvent("lost")}, 0);
+    EventLog::numberPending(tx);
     throw std::runtime_error("the module's work failed after all");
   }),
                std::runtime_error);
@@ -47,7 +48,7 @@ TEST_F(EventLogTest, PublishedMarksAndTheUnpublishedBacklog) {
   EventLog log(*storage_);
   append({userEvent("a"), userEvent("b"), userEvent("c")}, 1000);
   append({userEvent("young")}, 5000);
-  log.mark({{1, "a"}, {3, "c"}}, EventLog::Publication::kConfirmed);
+  log.mark({"a", "c"}, EventLog::Publication::kConfirmed);
   EXPECT_EQ(log.countUnpublished(0), 2u);
   auto old = log.unpublished(0, 2000, 10);
   ASSERT_EQ(old.size(), 1u);
@@ -55,10 +56,10 @@ TEST_F(EventLogTest, PublishedMarksAndTheUnpublishedBacklog) {
   EXPECT_EQ(log.unpublished(0, 9000, 10).size(), 2u);
   EXPECT_EQ(log.unpublished(2, 9000, 10).size(), 1u);
   // Given up by its publisher: the relay's at once, however young; a later confirm wins.
-  log.mark({{4, "young"}}, EventLog::Publication::kGivenUp);
+  log.mark({"young"}, EventLog::Publication::kGivenUp);
   EXPECT_EQ(log.unpublished(3, 2000, 10).size(), 1u);
-  log.mark({{4, "young"}}, EventLog::Publication::kConfirmed);
-  log.mark({{4, "young"}}, EventLog::Publication::kGivenUp);
+  log.mark({"young"}, EventLog::Publication::kConfirmed);
+  log.mark({"young"}, EventLog::Publication::kGivenUp);
   EXPECT_EQ(log.countUnpublished(0), 1u);
 }
 
@@ -67,8 +68,8 @@ TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventN
   const int64_t now = 100LL * 24 * 3600 * 1000000;
   const int64_t day = 24LL * 3600 * 1000000;
   for (int i = 1; i <= 10; ++i) append({userEvent("e" + std::to_string(i))}, now - (11 - i) * day);
-  std::vector<LogPosition> all;
-  for (uint64_t seq = 1; seq <= 10; ++seq) all.push_back({seq, "e" + std::to_string(seq)});
+  std::vector<std::string> all;
+  for (uint64_t seq = 1; seq <= 10; ++seq) all.push_back("e" + std::to_string(seq));
   log.mark(all, EventLog::Publication::kConfirmed);
   Retention retention;
   retention.events = 8;               // keeps 3..10
@@ -78,8 +79,7 @@ TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventN
 
   append({userEvent("e11")}, now);  // not confirmed by any broker
   append({userEvent("e12")}, now);
-  // A mark names the event as well: after a restore, another event may hold the number.
-  log.mark({{12, "e12"}, {11, "not-the-event-at-11"}}, EventLog::Publication::kConfirmed);
+  log.mark({"e12"}, EventLog::Publication::kConfirmed);
   retention.events = 1;
   EXPECT_EQ(log.prune(retention, now), 5u);  // down to the unconfirmed 11, not past it
   EXPECT_EQ(log.oldest(), std::optional<uint64_t>(11));
@@ -108,12 +108,29 @@ TEST_F(EventLogTest, AnAmbiguousCommitIsSettledFromTheLog) {
   options.deadline = std::chrono::milliseconds(500);
   std::string detail;
   append({userEvent("mine")});
-  EXPECT_EQ(settleCommit(log, 1, "mine", options, detail), CommitOutcome::kCommitted) << detail;
-  EXPECT_EQ(settleCommit(log, 1, "someone-else", options, detail), CommitOutcome::kNotCommitted);
-  EXPECT_NE(detail.find("another event took seq 1"), std::string::npos) << detail;
-  // Seq 2 was taken by a transaction that rolled back, and nobody took it since.
-  EXPECT_EQ(settleCommit(log, 2, "rolled-back", options, detail), CommitOutcome::kNotCommitted);
-  EXPECT_NE(detail.find("no open transaction holds seq 2"), std::string::npos) << detail;
+  EXPECT_EQ(settleCommit(log, "mine", options, detail), CommitOutcome::kCommitted) << detail;
+  EXPECT_EQ(settleCommit(log, "rolled-back", options, detail), CommitOutcome::kNotCommitted);
+  EXPECT_NE(detail.find("no open transaction holds it"), std::string::npos) << detail;
+  EXPECT_FALSE(log.contains("rolled-back"));  // the settling's own probe left nothing
+}
+
+TEST_F(EventLogTest, NumbersFollowTheHeadAndAreGivenOnceToEveryPendingEvent) {
+  EventLog log(*storage_);
+  EXPECT_TRUE(log.numbersInsideTransactions());  // SQLite
+  storage_->transaction([&](Connection& tx) {
+    EventLog::append(tx, {userEvent("p1"), userEvent("p2")}, 10);
+  });
+  storage_->transaction([&](Connection& tx) { EventLog::append(tx, {userEvent("p3")}, 5); });
+  EXPECT_TRUE(log.hasUnnumbered(11));
+  EXPECT_FALSE(log.hasUnnumbered(5));
+  EXPECT_TRUE(log.readAfter(0, 10).empty());  // readers see numbered events only
+  // One numbering numbers every pending event, in the order they were logged.
+  EXPECT_EQ(log.numberAfterCommit({"p1"}), (EventLog::Numbers{{"p3", 1}, {"p1", 2}, {"p2", 3}}));
+  // A later one finds nothing to number, and reads what an earlier one gave.
+  EXPECT_EQ(log.numberAfterCommit({"p2", "p3"}), (EventLog::Numbers{{"p2", 3}, {"p3", 1}}));
+  EXPECT_EQ(log.head().seq, 3u);
+  EXPECT_FALSE(log.hasUnnumbered(100));
+  EXPECT_EQ(log.readAfter(0, 10).size(), 3u);
 }
 
 TEST_F(EventLogTest, AnUnreachableLogLeavesTheOutcomeUnknown) {
@@ -123,7 +140,7 @@ TEST_F(EventLogTest, AnUnreachableLogLeavesTheOutcomeUnknown) {
   options.deadline = std::chrono::milliseconds(200);
   options.retry_initial = std::chrono::milliseconds(20);
   std::string detail;
-  EXPECT_EQ(settleCommit(log, 1, "mine", options, detail), CommitOutcome::kUnknown);
+  EXPECT_EQ(settleCommit(log, "mine", options, detail), CommitOutcome::kUnknown);
   EXPECT_NE(detail.find("busbar_events"), std::string::npos) << detail;
 }
 

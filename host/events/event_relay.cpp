@@ -105,6 +105,11 @@ std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
     figures_.holder = lease_.lastSeenHolder();
   }
   if (!holds) return options_.interval;
+  // Events whose writer died between its commit and their numbering: any numbering numbers
+  // them, and this one runs when no writer has for a while.
+  if (log_.hasUnnumbered(Poco::Timestamp().epochMicroseconds() - 200000)) {
+    log_.numberAfterCommit({});
+  }
   const auto wait = relay();
   if (now - last_prune_ >= options_.prune_interval) {
     last_prune_ = now;

@@ -29,7 +29,7 @@ class RelayTest : public SqliteEventLogTest {
             std::lock_guard<std::mutex> lock(mutex_);
             republished_.push_back(server + ":" + logged.event.id);
           }
-          if (broker_confirms) tracker_.published({logged.seq, logged.event.id});
+          if (broker_confirms) tracker_.published(logged.event.id);
           settled(broker_confirms);
         },
         server, options, Poco::Logger::get("test"));
@@ -48,7 +48,7 @@ class RelayTest : public SqliteEventLogTest {
 
 TEST_F(RelayTest, WhatNoBrokerConfirmedIsPublishedAgainOnceAndMarked) {
   append({userEvent("confirmed"), userEvent("lost")});
-  tracker_.published({1, "confirmed"});  // the writer's broker confirmed the first one
+  tracker_.published("confirmed");  // the writer's broker confirmed the first one
   auto a = relay("a", true);
   a->start();
   EXPECT_TRUE(eventually([&] { return log_->countUnpublished(0) == 0; }));

@@ -74,13 +74,12 @@ void HostEventBus::publishLogged(const LoggedEvent& logged, PublishSettled then)
     if (transport_) {
       for (const auto& exchange : exchanges) transport_->publish(exchange, logged.event);
     }
-    tracker_->published({logged.seq, logged.event.id});
+    tracker_->published(logged.event.id);
     if (then) then(true);
     return;
   }
   const EventLogSeq at{logged.seq, identity_->get()};
-  auto settled =
-      tracker_->settledFor({logged.seq, logged.event.id}, exchanges.size(), std::move(then));
+  auto settled = tracker_->settledFor(logged.event.id, exchanges.size(), std::move(then));
   for (const auto& exchange : exchanges) {
     sequenced_->publishSequenced(exchange, logged.event, at, settled);
   }

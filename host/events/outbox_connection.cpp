@@ -34,7 +34,11 @@ class OpenScope {
 OutboxConnection::OutboxConnection(std::shared_ptr<Connection> storage, EventLog* log,
                                    CommittedEvents& sink, SettleOptions settle,
                                    Poco::Logger& logger)
-    : storage_(std::move(storage)), log_(log), sink_(sink), settle_(settle), logger_(logger) {}
+    : storage_(std::move(storage)), log_(log), sink_(sink), settle_(settle), logger_(logger) {
+  if (log_ != nullptr && !log_->numbersInsideTransactions()) {
+    numberer_ = std::make_unique<EventNumberer>(*log_, sink_, logger_);
+  }
+}
 
 std::vector<Event>* OutboxConnection::pendingOnThisThread() {
   return open_transaction != nullptr ? &open_transaction->events : nullptr;
@@ -80,54 +84,81 @@ void OutboxConnection::transaction(const std::function<void(Connection&)>& work)
   OpenTransaction scope;
   scope.owner = this;
   OpenScope open(scope);
-  uint64_t first_seq = 0;
+  EventLog::Numbers numbers;
   bool committing = false;  // the work and the log's statements ran; only COMMIT is left
   try {
     storage_->transaction([&](Connection& bound) {
       scope.bound = &bound;
       work(bound);
       if (log_ != nullptr && !scope.events.empty()) {
-        first_seq = EventLog::append(bound, scope.events, Poco::Timestamp().epochMicroseconds());
+        EventLog::append(bound, scope.events, Poco::Timestamp().epochMicroseconds());
+        if (log_->numbersInsideTransactions()) numbers = EventLog::numberPending(bound);
       }
       committing = true;
     });
   } catch (const StorageUnavailable& error) {
     if (!committing) throw;
     open.close();  // nothing dispatched while settling belongs to this transaction
-    if (log_ == nullptr || scope.events.empty()) {
-      throw OutcomeUnknown(std::string("the connection broke during COMMIT and whether it took "
-                                       "effect is unknown (") +
-                           error.what() + "); read the data back before writing again");
-    }
-    std::string detail;
-    CommitOutcome outcome =
-        settleCommit(*log_, first_seq, scope.events.front().id, settle_, detail);
-    if (outcome == CommitOutcome::kNotCommitted) {
-      throw StorageUnavailable(std::string("the commit failed and did not take effect (") + detail +
-                               "): " + error.what() + "; retry");
-    }
-    if (outcome == CommitOutcome::kUnknown) {
-      logger_.warning("a commit's outcome is unknown (" + detail + "); the events from seq " +
-                      std::to_string(first_seq) +
-                      " reach every server from the event log if it "
-                      "took effect");
-      throw OutcomeUnknown(std::string("the connection broke during COMMIT and whether it took "
-                                       "effect could not be settled in time (") +
-                           detail +
-                           "); every server follows the database either way; read the "
-                           "data back before writing again");
-    }
-    logger_.information("a commit whose connection broke did take effect (" + detail + ")");
+    settleAmbiguousCommit(scope.events, error);
   }
   open.close();
   if (scope.events.empty()) return;
+  if (log_ == nullptr) {
+    std::vector<LoggedEvent> unlogged;
+    for (auto& event : scope.events) unlogged.push_back(LoggedEvent{0, std::move(event)});
+    sink_.publishCommitted(std::move(unlogged));
+    return;
+  }
+  publishNumbered(scope.events, numbers);
+}
+
+void OutboxConnection::settleAmbiguousCommit(const std::vector<Event>& events,
+                                             const StorageUnavailable& error) {
+  if (log_ == nullptr || events.empty()) {
+    throw OutcomeUnknown(std::string("the connection broke during COMMIT and whether it took "
+                                     "effect is unknown (") +
+                         error.what() + "); read the data back before writing again");
+  }
+  std::string detail;
+  CommitOutcome outcome = settleCommit(*log_, events.front().id, settle_, detail);
+  if (outcome == CommitOutcome::kNotCommitted) {
+    throw StorageUnavailable(std::string("the commit failed and did not take effect (") + detail +
+                             "): " + error.what() + "; retry");
+  }
+  if (outcome == CommitOutcome::kUnknown) {
+    logger_.warning("a commit's outcome is unknown (" + detail +
+                    "); its events reach every "
+                    "server from the event log if it took effect");
+    throw OutcomeUnknown(std::string("the connection broke during COMMIT and whether it took "
+                                     "effect could not be settled in time (") +
+                         detail +
+                         "); every server follows the database either way; read the "
+                         "data back before writing again");
+  }
+  logger_.information("a commit whose connection broke did take effect (" + detail + ")");
+}
+
+void OutboxConnection::publishNumbered(std::vector<Event>& events,
+                                       const EventLog::Numbers& numbers) {
+  if (numbers.empty() && numberer_) {
+    numberer_->submit(std::move(events));  // numbered after the commit, off this thread
+    return;
+  }
   std::vector<LoggedEvent> committed;
-  committed.reserve(scope.events.size());
-  uint64_t seq = first_seq;
-  for (auto& event : scope.events) {
-    committed.push_back(LoggedEvent{log_ != nullptr ? seq++ : 0, std::move(event)});
+  committed.reserve(events.size());
+  for (auto& event : events) {
+    auto found = numbers.find(event.id);
+    if (found != numbers.end()) committed.push_back(LoggedEvent{found->second, std::move(event)});
   }
   sink_.publishCommitted(std::move(committed));
+}
+
+void OutboxConnection::start() {
+  if (numberer_) numberer_->start();
+}
+
+void OutboxConnection::stop() noexcept {
+  if (numberer_) numberer_->stop();
 }
 
 }  // namespace busbar::host

@@ -4,14 +4,15 @@
 //
 // While a thread runs the work of transaction(), the events the event bus is handed on that
 // thread wait in the transaction (pendingOnThisThread()). When the work returns they are written
-// to the event log as its last statements (EventLog::append), and once the commit succeeded they
-// go to the CommittedEvents sink with their sequence numbers. A transaction that throws publishes
-// nothing. A transaction() on a thread that already runs one joins it, as the SDK promises for
-// nested calls.
+// to the event log as its last statements (EventLog::append; on SQLite numbered there too), and
+// once the commit succeeded they go to the CommittedEvents sink with their numbers: at once when
+// numbered inside the transaction (SQLite), else through the EventNumberer, which numbers them
+// off the writer's thread (MariaDB, PostgreSQL). A transaction that throws publishes nothing. A
+// transaction() on a thread that already runs one joins it, as the SDK promises for nested calls.
 //
 // A commit whose connection breaks (StorageUnavailable after the work and the log's statements
-// ran) is ambiguous; it is settled from the log (CommitSettler): committed, and the events go
-// out as after any commit and transaction() returns; not committed, and it throws
+// ran) is ambiguous; it is settled from the log (settleCommit): committed, and the events go out
+// as after any commit and transaction() returns; not committed, and it throws
 // StorageUnavailable saying so; undecided in time, and it throws OutcomeUnknown. Whatever it
 // throws, every server follows the log, so caches end equal to the database.
 //
@@ -26,9 +27,11 @@
 
 #include <Poco/Logger.h>
 
+#include "busbar/errors.h"
 #include "busbar/storage.h"
 #include "events/commit_settler.h"
 #include "events/event_log.h"
+#include "events/event_numberer.h"
 
 namespace busbar::host {
 
@@ -66,9 +69,21 @@ class OutboxConnection : public Connection {
   // The plugin's Connection, for the host's own statements.
   Connection& storage() { return *storage_; }
 
+  // Starts and stops numbering committed events after their commit (MariaDB, PostgreSQL); stop
+  // hands on what was committed before it.
+  void start();
+  void stop() noexcept;
+
  private:
+  // Returns when the broken COMMIT committed; throws what the client is to learn otherwise.
+  void settleAmbiguousCommit(const std::vector<Event>& events, const StorageUnavailable& error);
+  // Hands the events to the sink with their `numbers`, or to the numberer when they have none
+  // yet.
+  void publishNumbered(std::vector<Event>& events, const EventLog::Numbers& numbers);
+
   const std::shared_ptr<Connection> storage_;
   EventLog* const log_;
+  std::unique_ptr<EventNumberer> numberer_;  // with a log numbered after commits
   CommittedEvents& sink_;
   const SettleOptions settle_;
   Poco::Logger& logger_;

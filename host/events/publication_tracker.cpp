@@ -5,7 +5,7 @@
 
 namespace busbar::host {
 
-PublishSettled PublicationTracker::settledFor(const LogPosition& event, size_t exchanges,
+PublishSettled PublicationTracker::settledFor(const std::string& event_id, size_t exchanges,
                                               PublishSettled then) {
   struct Outstanding {
     std::atomic<size_t> confirms_missing;
@@ -15,25 +15,25 @@ PublishSettled PublicationTracker::settledFor(const LogPosition& event, size_t e
   auto outstanding = std::make_shared<Outstanding>();
   outstanding->confirms_missing = exchanges;
   outstanding->then = std::move(then);
-  return [this, event, outstanding](bool confirmed) {
+  return [this, event_id, outstanding](bool confirmed) {
     if (confirmed && outstanding->confirms_missing.fetch_sub(1) != 1) return;
     if (confirmed) {
-      published(event);
+      published(event_id);
     } else {
-      givenUp(event);
+      givenUp(event_id);
     }
     if (outstanding->then && !outstanding->told.exchange(true)) outstanding->then(confirmed);
   };
 }
 
-void PublicationTracker::published(const LogPosition& event) {
+void PublicationTracker::published(const std::string& event_id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  marks_.push_back({event, EventLog::Publication::kConfirmed});
+  marks_.push_back({event_id, EventLog::Publication::kConfirmed});
 }
 
-void PublicationTracker::givenUp(const LogPosition& event) {
+void PublicationTracker::givenUp(const std::string& event_id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  marks_.push_back({event, EventLog::Publication::kGivenUp});
+  marks_.push_back({event_id, EventLog::Publication::kGivenUp});
 }
 
 void PublicationTracker::flush(EventLog& log) {
@@ -43,10 +43,11 @@ void PublicationTracker::flush(EventLog& log) {
     batch.swap(marks_);
   }
   if (batch.empty()) return;
-  std::vector<LogPosition> confirmed;
-  std::vector<LogPosition> given_up;
+  std::vector<std::string> confirmed;
+  std::vector<std::string> given_up;
   for (const auto& mark : batch) {
-    (mark.state == EventLog::Publication::kConfirmed ? confirmed : given_up).push_back(mark.event);
+    (mark.state == EventLog::Publication::kConfirmed ? confirmed : given_up)
+        .push_back(mark.event_id);
   }
   try {
     log.mark(given_up, EventLog::Publication::kGivenUp);

@@ -19,18 +19,19 @@ namespace busbar::host {
 
 class PublicationTracker {
  public:
-  // The callback for each of the `exchanges` publications of `event`: when all of them reported
-  // a confirm, the event is marked confirmed; one given up marks it given up.
-  // `then`, when set, learns the outcome once: true after every confirm, false at the first
-  // publication given up.
-  PublishSettled settledFor(const LogPosition& event, size_t exchanges, PublishSettled then = {});
+  // The callback for each of the `exchanges` publications of the event `event_id`: when all of them
+  // reported a confirm, the event is marked confirmed; one given up marks it given up. `then`, when
+  // set, learns the outcome once: true after every confirm, false at the first publication given
+  // up.
+  PublishSettled settledFor(const std::string& event_id, size_t exchanges,
+                            PublishSettled then = {});
 
-  // Marks `event` as published (a transport without confirmations took it, or it is routed
-  // nowhere).
-  void published(const LogPosition& event);
+  // Marks the event `event_id` as published (a transport without confirmations took it, or it is
+  // routed nowhere).
+  void published(const std::string& event_id);
 
-  // Marks `event` as given up by the transport: the relay's now.
-  void givenUp(const LogPosition& event);
+  // Marks the event `event_id` as given up by the transport: the relay's now.
+  void givenUp(const std::string& event_id);
 
   // Writes the marks collected so far. On failure keeps them for the next flush and throws.
   void flush(EventLog& log);
@@ -41,7 +42,7 @@ class PublicationTracker {
  private:
   mutable std::mutex mutex_;
   struct Mark {
-    LogPosition event;
+    std::string event_id;
     EventLog::Publication state;
   };
   std::vector<Mark> marks_;

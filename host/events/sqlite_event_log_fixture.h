@@ -43,12 +43,16 @@ class SqliteEventLogTest : public ::testing::Test {
     Poco::File(dir_).remove(true);
   }
 
-  // Appends `events` in a transaction of their own; returns the first seq.
+  // Appends and numbers `events` in a transaction of their own, as a writer on SQLite does;
+  // returns the first number.
   uint64_t append(const std::vector<Event>& events,
                   int64_t logged_at = Poco::Timestamp().epochMicroseconds()) {
-    uint64_t first = 0;
-    storage_->transaction([&](Connection& tx) { first = EventLog::append(tx, events, logged_at); });
-    return first;
+    EventLog::Numbers numbers;
+    storage_->transaction([&](Connection& tx) {
+      EventLog::append(tx, events, logged_at);
+      numbers = EventLog::numberPending(tx);
+    });
+    return numbers.at(events.front().id);
   }
 
   // Polls `condition` every 10 ms for up to 5 s; returns its last result.

@@ -1,10 +1,13 @@
 // The event log's contract on every backend: sequence numbers a reader never skips while
-// writers' commits interleave, and ambiguous commits settled behind the head row's lock. Each
+// writers' commits interleave, numberings that race give each event one number, and ambiguous
+// commits settled behind the transaction that may still hold the event. Each
 // test has a database of its own (the log's tables have fixed names).
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -56,18 +59,23 @@ TEST_P(EventLogContract, AReaderAtTheLastSeqItSawNeverSkipsACommitThatComesLate)
     writers.emplace_back([&, w] {
       std::mt19937 random(static_cast<unsigned>(w));
       for (int i = 0; i < kEach; ++i) {
+        const std::string id = "w" + std::to_string(w) + "-" + std::to_string(i);
+        // As the outbox writes: the module's work, the events last, a slow commit (the window
+        // in which a late commit could slip under a reader's position), numbers after it.
         storage_->transaction([&](Connection& tx) {
           int now_open = ++open;
           int seen = most_open.load();
           while (now_open > seen && !most_open.compare_exchange_weak(seen, now_open)) {
           }
-          // Work before the log, as a module's write; then the numbers, then a slow commit: the
-          // window in which a late commit could slip under a reader's position.
           std::this_thread::sleep_for(std::chrono::microseconds(random() % 2000));
-          EventLog::append(tx, {eventNamed("w" + std::to_string(w) + "-" + std::to_string(i))}, 0);
+          EventLog::append(tx, {eventNamed(id)}, 0);
+          if (log_->numbersInsideTransactions()) EventLog::numberPending(tx);
           std::this_thread::sleep_for(std::chrono::microseconds(random() % 2000));
           --open;
         });
+        if (!log_->numbersInsideTransactions()) {
+          ASSERT_EQ(log_->numberAfterCommit({id}).count(id), 1u) << id << " got no number";
+        }
       }
       ++writers_done;
     });
@@ -97,30 +105,64 @@ TEST_P(EventLogContract, AReaderAtTheLastSeqItSawNeverSkipsACommitThatComesLate)
   }
 }
 
+TEST_P(EventLogContract, NumberingsOnSeveralConnectionsAtOnceGiveEachEventOneNumber) {
+  // Writers that committed and now number at once, as servers do after their commits.
+  for (int i = 0; i < 200; ++i) {
+    storage_->transaction(
+        [&](Connection& tx) { EventLog::append(tx, {eventNamed("n" + std::to_string(i))}, i); });
+  }
+  std::vector<std::thread> numberers;
+  std::mutex mutex;
+  std::map<std::string, uint64_t> given;
+  for (int t = 0; t < 4; ++t) {
+    numberers.emplace_back([&] {
+      for (int round = 0; round < 5; ++round) {
+        auto numbers = log_->numberAfterCommit({});
+        std::lock_guard<std::mutex> lock(mutex);
+        for (const auto& [id, seq] : numbers) {
+          EXPECT_TRUE(given.emplace(id, seq).second) << id << " numbered twice";
+        }
+      }
+    });
+  }
+  for (auto& thread : numberers) thread.join();
+  EXPECT_EQ(given.size(), 200u);
+  EXPECT_EQ(log_->head().seq, 200u);
+  std::set<uint64_t> seqs;
+  for (const auto& [id, seq] : given) seqs.insert(seq);
+  EXPECT_EQ(*seqs.begin(), 1u);
+  EXPECT_EQ(*seqs.rbegin(), 200u);
+  // In the order they were logged.
+  EXPECT_EQ(given.at("n0"), 1u);
+  EXPECT_EQ(given.at("n199"), 200u);
+}
+
 TEST_P(EventLogContract, AnOpenTransactionsCommitIsSettledOnceItEnds) {
   host::SettleOptions options;
   options.deadline = std::chrono::seconds(10);
   for (bool commits : {true, false}) {
-    std::atomic<uint64_t> taken{0};
+    const std::string id = commits ? "commits" : "rolls-back";
+    std::atomic<bool> appended{false};
     std::thread writer([&] {
       try {
         storage_->transaction([&](Connection& tx) {
-          taken = EventLog::append(tx, {eventNamed(commits ? "commits" : "rolls-back")}, 0);
+          EventLog::append(tx, {eventNamed(id)}, 0);
+          appended = true;
           std::this_thread::sleep_for(std::chrono::milliseconds(300));
           if (!commits) throw std::runtime_error("rolled back");
         });
       } catch (const std::runtime_error&) {
       }
     });
-    while (taken == 0) std::this_thread::yield();
-    // The head row is locked by the writer: the settling waits behind it and then decides.
+    while (!appended) std::this_thread::yield();
+    // The writer holds the id: the settling's probe waits behind it and then decides.
     std::string detail;
-    auto outcome =
-        host::settleCommit(*log_, taken, commits ? "commits" : "rolls-back", options, detail);
+    auto outcome = host::settleCommit(*log_, id, options, detail);
     writer.join();
     EXPECT_EQ(outcome,
               commits ? host::CommitOutcome::kCommitted : host::CommitOutcome::kNotCommitted)
         << (commits ? "commit: " : "rollback: ") << detail;
+    EXPECT_EQ(log_->contains(id), commits);  // the probe left nothing behind
   }
 }
 

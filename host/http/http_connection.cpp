@@ -59,11 +59,10 @@ void HttpConnection::advance() {
       if (!parseInput()) return;
       continue;
     }
-    if (stopping_ && state_ == ConnectionState::kIdle) {
-      close();
-      return;
-    }
-    if (!readable_ || !readOnce()) return;
+    if (readable_ && readOnce()) continue;
+    // The server stops and nothing more came: an idle connection ends with it.
+    if (stopping_ && state_ == ConnectionState::kIdle) close();
+    return;
   }
 }
 
@@ -289,7 +288,10 @@ void HttpConnection::onDeadline() {
 
 void HttpConnection::beginStop() {
   stopping_ = true;
-  if (state_ == ConnectionState::kIdle && input_.empty() && output_.empty()) close();
+  if (state_ != ConnectionState::kIdle) return;  // closes after the answer in progress
+  // A request may have arrived since the last wake-up: it is read and answered, not dropped.
+  readable_ = true;
+  advance();
 }
 
 void HttpConnection::abort() { close(); }

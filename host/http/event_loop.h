@@ -4,12 +4,13 @@
 //
 // Each loop listens on its own socket of the server's SO_REUSEPORT group, so the kernel spreads
 // new connections over the loops and no lock is shared between them on the request path. The
-// epoll loop is busbar's own over raw descriptors rather than Poco's SocketReactor: the reactor
-// dispatches every readiness through a NotificationCenter (a mutex, a copy of the observer list
-// and reference counting per event), its PollSet returns a std::map per wait, and it has no
-// per-connection deadlines; here an event costs a pointer dereference and deadlines are O(1)
-// lists (deadline_list.h). Sockets are registered once, edge-triggered, so a request costs no
-// epoll_ctl: a read, a write and a share of one epoll_wait.
+// epoll loop is busbar's own over raw descriptors rather than Poco's SocketReactor, which was
+// measured beside it (docs/BENCHMARKS.md, section 1): the reactor's PollSet returns a std::map of
+// the ready sockets per wait and each readiness goes through a mutex and a NotificationCenter,
+// costing more instructions per request than this loop's read, parse and write together; it
+// has no per-connection deadlines; and ParallelSocketAcceptor accepts every connection on one
+// thread. Here sockets are registered once, edge-triggered, so a request costs no epoll_ctl: a
+// read, a write and a share of one epoll_wait; deadlines are O(1) lists (deadline_list.h).
 //
 // Beyond [http] max_connections open connections, a newcomer is answered 503 and closed.
 // When the process runs out of descriptors, accepting pauses for kAcceptPause.

@@ -2,6 +2,8 @@
 // Each test injects the fault over real sockets; none asserts a time, only what is answered.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -281,6 +283,19 @@ TEST_F(HttpLimitsTest, AThousandSlowClientsDoNotDelayANormalOne) {
   trickling = false;
   trickle.join();
   EXPECT_EQ(echoes_, 3);
+}
+
+TEST(OpenFileLimitTest, TheSoftLimitIsRaisedToTheHardOne) {
+  rlimit limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  if (limit.rlim_max < 512) GTEST_SKIP() << "hard limit " << limit.rlim_max << " too low to lower";
+  rlimit lowered = limit;
+  lowered.rlim_cur = 256;  // as a shell's `ulimit -Sn 256` would leave it
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  EXPECT_EQ(raiseOpenFileLimit(), limit.rlim_max);
+  rlimit now{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &now), 0);
+  EXPECT_EQ(now.rlim_cur, limit.rlim_max);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "infrastructure/composed_user_repository.h"
 #include "infrastructure/dbal_user_repository.h"
 #include "infrastructure/in_memory_user_repository.h"
+#include "infrastructure/recorded_user_events.h"
 #include "sqlite_storage.h"
 
 namespace {
@@ -44,7 +45,7 @@ class Fixture {
     connection_ = sqlite::makeSqliteConnection(settings);
     sqlite::openSqliteDatabase(*connection_, settings);
     for (auto& migration : users::DbalUserRepository::migrations()) migration.apply(*connection_);
-    database_ = std::make_unique<users::DbalUserRepository>(connection_);
+    database_ = std::make_unique<users::DbalUserRepository>(connection_, events_);
     connection_->transaction([&](Connection& tx) {
       for (long n = 0; n < size_; ++n) {
         tx.insert("users", {{"id", userId(n)},
@@ -56,7 +57,7 @@ class Fixture {
     });
     composed_ = std::make_unique<users::ComposedUserRepository>(*database_, memory_,
                                                                 users::RefreshMode::kIncremental);
-    memory_.replaceAll(database_->loadAll());
+    memory_.replaceAll([this] { return database_->loadAll(); });
     for (long n = 0; n < size_; ++n) ids_.push_back(userId(n));
   }
   ~Fixture() {
@@ -74,6 +75,7 @@ class Fixture {
  private:
   std::string dir_ = Poco::TemporaryFile::tempName();
   std::shared_ptr<sql::PocoDataConnection> connection_;
+  users::RecordedUserEvents events_;
   std::unique_ptr<users::DbalUserRepository> database_;
   users::InMemoryUserRepository memory_;
   std::unique_ptr<users::ComposedUserRepository> composed_;

@@ -23,7 +23,7 @@ class Host::Context : public PluginContext {
   Subscriptions& subscriptions() override { return host_.inline_bus_; }
   Routes& routes() override { return host_.router_; }
   Migrations& migrations() override { return host_.migrator_; }
-  InboundSink& inbound() override { return host_.inline_bus_; }
+  InboundSink& inbound() override { return host_.inbound_; }
   Poco::Logger& logger() override { return logger_; }
 
  private:
@@ -51,8 +51,7 @@ Host::Host(HostSettings settings, Poco::Logger& logger)
       logger_(logger),
       config_(readIniFile(settings_.config_file)),
       info_(makeInfo(settings_)),
-      inline_bus_(settings_.server_id, settings_.event_bus.async_pass_through,
-                  Poco::Logger::get("busbar.inline_bus")),
+      inbound_(settings_.server_id, settings_.event_bus.async_pass_through, inline_bus_),
       event_bus_(settings_.server_id, settings_.event_bus.async_pass_through,
                  EventRouter(settings_.event_bus.router, settings_.event_bus.exchanges),
                  inline_bus_, Poco::Logger::get("busbar.event_bus")) {}
@@ -60,6 +59,9 @@ Host::Host(HostSettings settings, Poco::Logger& logger)
 Host::~Host() {
   stop();
   event_bus_.setTransport(nullptr);  // the transport goes with its plugin, in reverse order
+  event_bus_.setEventLog(nullptr, nullptr, nullptr);
+  inbound_.setEventLog(nullptr, nullptr, nullptr);
+  event_log_.reset();  // holds the storage plugin's Connection
   registry_.clear();
   for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {
     if (it->plugin != nullptr) it->loaded.descriptor->destroy(it->plugin);
@@ -167,10 +169,21 @@ void Host::load() {
     instances_.push_back(std::move(instance));
     registry_.setProvider("plugin '" + plugin.name + "' (" + plugin.path + ")");
     instances_.back().plugin->init(*instances_.back().context);
+    if (storage) wrapStorage();
   }
+  if (!event_log_) wrapStorage();  // no storage plugin: the follower still resynchronizes
   event_bus_.setTransport(registry_.require<Transport>(
       "transport", "[event_bus] transport = " + settings_.event_bus.transport));
   registerHealthRoute();
+}
+
+void Host::wrapStorage() {
+  auto storage = registry_.find<Connection>("storage");
+  event_log_ =
+      std::make_unique<EventLogRuntime>(settings_, storage, event_bus_, inbound_, inline_bus_,
+                                        migrator_, Poco::Logger::get("busbar.event_log"));
+  // Modules get the outbox: events they dispatch inside a transaction commit with it.
+  if (storage) registry_.replace("storage", event_log_->outbox());
 }
 
 void Host::registerHealthRoute() {
@@ -183,12 +196,13 @@ void Host::registerHealthRoute() {
     events.set("delivered", inline_bus_.delivered());
     events.set("failed", inline_bus_.failed());
     body.set("events", events);
+    body.set("event_log", event_log_->figures());
     std::ostringstream out;
     body.stringify(out);
     response.body = out.str();
   });
   router_.add("GET", "/metrics", [this](const HttpRequest&, HttpResponse& response) {
-    auto lag = inline_bus_.applyLag().snapshot();
+    auto lag = inbound_.applyLag().snapshot();
     Poco::JSON::Object histogram;
     histogram.set("count", lag.count);
     histogram.set("p50", lag.percentile(0.50));
@@ -209,12 +223,13 @@ void Host::registerHealthRoute() {
     body.set("dispatched", event_bus_.dispatched());
     body.set("delivered", inline_bus_.delivered());
     body.set("failed", inline_bus_.failed());
+    body.set("event_log", event_log_->figures());
     std::ostringstream out;
     body.stringify(out);
     response.body = out.str();
   });
   router_.add("DELETE", "/metrics/apply_lag", [this](const HttpRequest&, HttpResponse& response) {
-    inline_bus_.applyLag().reset();
+    inbound_.applyLag().reset();
     response.status = 204;
   });
 }
@@ -239,9 +254,10 @@ void Host::start() {
         "this server consumes no exchange: caches here will not hear other servers' "
         "changes; pass --exchange ALIAS (one of [event_bus] exchanges)");
   }
-  inline_bus_.fire(Lifecycle::kPreload);
+  event_log_->preload();
   inline_bus_.open();
   inline_bus_.fire(Lifecycle::kStart);
+  event_log_->start();
   http_ = std::make_unique<HttpServer>(router_, settings_.http, logger_);
   http_->start(settings_.bind_host, settings_.bind_port);
   logger_.information("busbar " + settings_.server_id + " listening on " + settings_.bind_host +
@@ -260,9 +276,12 @@ void Host::stop() noexcept {
       logger_.error(std::string("a stop handler failed: ") + error.what());
     }
   }
+  if (event_log_) event_log_->stop();
   inline_bus_.open();  // a transport waiting for preload to end must not block its shutdown
   for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {
     if (!it->started) continue;
+    // The transport has settled what it published: mark it while the storage is open.
+    if (it->loaded.descriptor->kind == BUSBAR_KIND_STORAGE && event_log_) event_log_->finish();
     it->plugin->stop();
     it->started = false;
   }

@@ -3,9 +3,11 @@
 //   load():  read every plugin's descriptor and check it, order them (storage, transport, then
 //            modules by their requires), init each with its config section. No I/O. This is
 //            all that --check-config does.
-//   start(): start storage, transport, apply migrations, start modules, preload (deliveries
-//            from the transport wait meanwhile), open the inline bus, then HTTP.
-//   stop():  stop HTTP (requests in flight finish), stop plugins in reverse order.
+//   start(): start storage, transport, apply migrations, start modules, preload at a known
+//            event log position (deliveries from the transport wait meanwhile), open the inline
+//            bus, start following and relaying the event log, then HTTP.
+//   stop():  stop HTTP (requests in flight finish), stop following and relaying the log, stop
+//            plugins in reverse order.
 // Plugin objects are destroyed in reverse order by the destructor; libraries stay loaded.
 // Not thread-safe: driven from the main thread.
 #pragma once
@@ -19,7 +21,9 @@
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include "busbar/plugin.h"
+#include "events/event_log_runtime.h"
 #include "events/host_event_bus.h"
+#include "events/host_inbound.h"
 #include "events/inline_bus.h"
 #include "host_config.h"
 #include "http/http_router.h"
@@ -57,6 +61,8 @@ class Host {
   };
 
   std::vector<LoadedPlugin> orderPlugins(const std::vector<LoadedPlugin>& loaded) const;
+  // Puts the event log's outbox in front of the storage plugin's "storage" service.
+  void wrapStorage();
   void registerHealthRoute();
 
   HostSettings settings_;
@@ -65,10 +71,12 @@ class Host {
   HostInfo info_;
   ServiceRegistry registry_;
   InlineBus inline_bus_;
+  HostInbound inbound_;
   HostEventBus event_bus_;
   HttpRouter router_;
   Migrator migrator_;
   std::vector<Instance> instances_;
+  std::unique_ptr<EventLogRuntime> event_log_;  // after instances_: gone before the plugins
   std::unique_ptr<HttpServer> http_;
   bool stopped_ = false;
 };

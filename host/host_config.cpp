@@ -7,12 +7,13 @@
 #include <Poco/File.h>
 #include <Poco/NumberParser.h>
 #include <Poco/Path.h>
+#include <Poco/String.h>
 #include <Poco/Util/IniFileConfiguration.h>
 
 namespace busbar::host {
 namespace {
 
-const std::set<std::string> kHostSections = {"host", "event_bus", "http", "storage"};
+const std::set<std::string> kHostSections = {"host", "event_bus", "event_log", "http", "storage"};
 
 bool isAlias(const std::string& text) {
   if (text.empty() || text.size() > 64) return false;
@@ -35,8 +36,52 @@ std::string stripInlineComment(const std::string& line) {
   return line;
 }
 
+// "250ms", "2s" or "2" (seconds), within [min, max].
+std::chrono::milliseconds getDuration(const ConfigSection& section, const std::string& key,
+                                      std::chrono::milliseconds fallback,
+                                      std::chrono::milliseconds min,
+                                      std::chrono::milliseconds max) {
+  std::string text = section.getString(key);
+  if (text.empty()) return fallback;
+  const std::string expected = "must be a duration from " + std::to_string(min.count()) + "ms to " +
+                               std::to_string(max.count() / 1000) + "s, written like 250ms or 2s";
+  int64_t scale = 1000;
+  std::string number = text;
+  if (text.size() > 2 && text.compare(text.size() - 2, 2, "ms") == 0) {
+    scale = 1;
+    number = text.substr(0, text.size() - 2);
+  } else if (text.size() > 1 && text.back() == 's') {
+    number = text.substr(0, text.size() - 1);
+  }
+  Poco::Int64 value = 0;
+  if (!Poco::NumberParser::tryParse64(Poco::trim(number), value) || value < 0 ||
+      value > max.count() / scale + 1 || std::chrono::milliseconds(value * scale) < min ||
+      std::chrono::milliseconds(value * scale) > max) {
+    section.fail(key, expected, "'" + text + "'");
+  }
+  return std::chrono::milliseconds(value * scale);
+}
+
+EventLogSettings readEventLog(const ConfigSection& section, const ConfigSection& event_bus) {
+  section.rejectUnknownKeys({"enabled", "retention_events", "retention_seconds", "relay_delay"});
+  EventLogSettings settings;
+  settings.enabled = section.getBool("enabled", settings.enabled);
+  settings.retention_events = static_cast<uint64_t>(section.getInt(
+      "retention_events", static_cast<int64_t>(settings.retention_events), 1000, 1LL << 40));
+  settings.retention_seconds =
+      section.getInt("retention_seconds", settings.retention_seconds, 60, 10LL * 365 * 86400);
+  settings.relay_delay =
+      getDuration(section, "relay_delay", settings.relay_delay, std::chrono::milliseconds(100),
+                  std::chrono::milliseconds(3600 * 1000));
+  settings.catch_up_interval =
+      getDuration(event_bus, "catch_up_interval", settings.catch_up_interval,
+                  std::chrono::milliseconds(10), std::chrono::milliseconds(3600 * 1000));
+  return settings;
+}
+
 EventBusSettings readEventBus(const ConfigSection& section) {
-  section.rejectUnknownKeys({"transport", "async_pass_through"}, {"exchanges", "router"});
+  section.rejectUnknownKeys({"transport", "async_pass_through", "catch_up_interval"},
+                            {"exchanges", "router"});
   EventBusSettings settings;
   settings.transport = section.getString("transport", "local");
   settings.async_pass_through = section.getBool("async_pass_through", true);
@@ -229,6 +274,8 @@ HostSettings loadHostSettings(const std::string& file, const CommandLineOverride
   }
 
   settings.event_bus = readEventBus(sectionOf(config, settings.config_file, "event_bus"));
+  settings.event_log = readEventLog(sectionOf(config, settings.config_file, "event_log"),
+                                    sectionOf(config, settings.config_file, "event_bus"));
   settings.http = readHttp(sectionOf(config, settings.config_file, "http"));
   settings.storage_driver = sectionOf(config, settings.config_file, "storage").getString("driver");
   settings.consumed =

@@ -1,9 +1,10 @@
 // HostConfig: host.conf read, checked and turned into settings, with command-line overrides.
 //
-// Only the host's own sections ([host], [event_bus], [http]) are interpreted here; every other
-// section belongs to a plugin, which checks it in its init(). Immutable once loaded.
+// Only the host's own sections ([host], [event_bus], [event_log], [http]) are interpreted here;
+// every other section belongs to a plugin, which checks it in its init(). Immutable once loaded.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -31,6 +32,15 @@ struct EventBusSettings {
   bool async_pass_through = true;
 };
 
+// [event_log] and [event_bus] catch_up_interval: the event log (host/events/event_log.h).
+struct EventLogSettings {
+  bool enabled = true;
+  std::chrono::milliseconds catch_up_interval{1000};
+  uint64_t retention_events = 1000000;
+  int64_t retention_seconds = 7 * 24 * 3600;
+  std::chrono::milliseconds relay_delay{2000};
+};
+
 // [http]: the server's limits and deadlines. Deadlines are whole: a head, a body or a response
 // write that takes longer in total ends the connection, however it trickles.
 struct HttpSettings {
@@ -55,6 +65,7 @@ struct HostSettings {
   std::vector<std::string> plugin_dirs;
   std::string storage_driver;  // a storage plugin's name; empty = no storage
   EventBusSettings event_bus;
+  EventLogSettings event_log;
   std::vector<ConsumedExchange> consumed;
   HttpSettings http;
 };

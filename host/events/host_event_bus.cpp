@@ -14,6 +14,11 @@ HostEventBus::HostEventBus(std::string server_id, bool async_pass_through, Event
       inline_bus_(inline_bus),
       logger_(logger) {}
 
+void HostEventBus::setTransport(std::shared_ptr<Transport> transport) {
+  transport_ = std::move(transport);
+  sequenced_ = dynamic_cast<SequencedTransport*>(transport_.get());
+}
+
 void HostEventBus::addMiddleware(int priority, EventMiddleware middleware) {
   auto position =
       std::upper_bound(middleware_.begin(), middleware_.end(), priority,
@@ -39,18 +44,80 @@ void HostEventBus::runChain(size_t index, Event& event) {
 }
 
 void HostEventBus::route(Event& event) {
+  if (auto* pending = OutboxConnection::pendingOnThisThread()) {
+    pending->push_back(event);  // goes out after the commit, through publishCommitted
+    return;
+  }
   dispatched_.fetch_add(1, std::memory_order_relaxed);
   if (transport_) {
     for (const auto& exchange : router_.exchangesFor(event.type)) {
       transport_->publish(exchange, event);
     }
   }
-  if (!async_pass_through_) return;
+  if (async_pass_through_) deliverPassThrough(event);
+}
+
+void HostEventBus::deliverPassThrough(const Event& event) {
   try {
     inline_bus_.deliverLocally(event);
   } catch (const std::exception& error) {
     logger_.error("local subscriber failed on " + event.type + " " + event.id + ": " +
                   error.what());
+  }
+}
+
+void HostEventBus::publishLogged(const LoggedEvent& logged, PublishSettled then) {
+  const auto& exchanges = router_.exchangesFor(logged.event.type);
+  if (!transport_ || exchanges.empty() || sequenced_ == nullptr) {
+    // Routed nowhere, nothing to confirm; or a transport without confirmations, where handing
+    // the event over is all there is to know.
+    if (transport_) {
+      for (const auto& exchange : exchanges) transport_->publish(exchange, logged.event);
+    }
+    tracker_->published({logged.seq, logged.event.id});
+    if (then) then(true);
+    return;
+  }
+  const EventLogSeq at{logged.seq, identity_->get()};
+  auto settled =
+      tracker_->settledFor({logged.seq, logged.event.id}, exchanges.size(), std::move(then));
+  for (const auto& exchange : exchanges) {
+    sequenced_->publishSequenced(exchange, logged.event, at, settled);
+  }
+}
+
+void HostEventBus::publishCommitted(std::vector<LoggedEvent> events) noexcept {
+  for (auto& logged : events) {
+    dispatched_.fetch_add(1, std::memory_order_relaxed);
+    try {
+      if (logged.seq == 0 || sequencer_ == nullptr) {
+        // The log is off: out as an event dispatched outside a transaction.
+        if (transport_) {
+          for (const auto& exchange : router_.exchangesFor(logged.event.type)) {
+            transport_->publish(exchange, logged.event);
+          }
+        }
+        if (async_pass_through_) deliverPassThrough(logged.event);
+        continue;
+      }
+      publishLogged(logged);
+      if (async_pass_through_) {
+        sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kOwnCommit);
+      }
+    } catch (const std::exception& error) {
+      // The event is in the log: the relay and the other servers' catch-up still carry it.
+      logger_.error("publishing committed event " + std::to_string(logged.seq) + " " +
+                    logged.event.id + " failed: " + error.what());
+    }
+  }
+}
+
+void HostEventBus::republish(const LoggedEvent& logged, PublishSettled settled) noexcept {
+  try {
+    publishLogged(logged, std::move(settled));
+  } catch (const std::exception& error) {
+    logger_.error("publishing logged event " + std::to_string(logged.seq) +
+                  " again failed: " + error.what());
   }
 }
 

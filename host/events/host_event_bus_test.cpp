@@ -21,8 +21,7 @@ class RecordingTransport : public Transport {
 struct Fixture {
   explicit Fixture(bool pass_through,
                    std::map<std::string, std::vector<std::string>> routes = {{"_all", {"events"}}})
-      : inline_bus("me:1", pass_through, Poco::Logger::get("test")),
-        bus("me:1", pass_through,
+      : bus("me:1", pass_through,
             EventRouter(routes, {{"events", "busbar.events"}, {"audit", "busbar.audit"}}),
             inline_bus, Poco::Logger::get("test")),
         transport(std::make_shared<RecordingTransport>()) {

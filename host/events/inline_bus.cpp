@@ -15,9 +15,6 @@ void insertByPriority(std::vector<T>& list, T item) {
 
 }  // namespace
 
-InlineBus::InlineBus(std::string server_id, bool async_pass_through, Poco::Logger& logger)
-    : server_id_(std::move(server_id)), async_pass_through_(async_pass_through), logger_(logger) {}
-
 void InlineBus::subscribe(const std::string& event_type, int priority, EventHandler handler) {
   insertByPriority(handlers_[event_type], Handler{priority, next_order_++, std::move(handler)});
 }
@@ -25,20 +22,6 @@ void InlineBus::subscribe(const std::string& event_type, int priority, EventHand
 void InlineBus::onLifecycle(Lifecycle moment, int priority, std::function<void()> handler) {
   insertByPriority(lifecycle_[moment],
                    LifecycleHandler{priority, next_order_++, std::move(handler)});
-}
-
-void InlineBus::deliver(const Event& event) {
-  waitUntilOpen();
-  if (async_pass_through_ && event.origin == server_id_) return;
-  deliverLocally(event);
-  Poco::Timestamp::TimeDiff lag = event.occurred_on.elapsed();
-  apply_lag_.record(lag > 0 ? static_cast<uint64_t>(lag) : 0);
-}
-
-void InlineBus::reconnected() {
-  waitUntilOpen();
-  logger_.information("transport reconnected: subscribers resynchronize");
-  fire(Lifecycle::kReconnected);
 }
 
 void InlineBus::deliverLocally(const Event& event) {

@@ -215,19 +215,24 @@ TEST(PluginLoaderLookupTest, LoadsByDescriptorNameAndRefusesUntrustedFiles) {
   }
 }
 
+// This SDK's ABI, as the listing shows it: "1.1".
+#define kAbi BUSBAR_STRINGIFY(BUSBAR_ABI_MAJOR) "." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR)
+
 TEST(PluginsCommandTest, ListsEveryFileWithItsStatus) {
   std::ostringstream out;
   EXPECT_EQ(runPlugins({BUSBAR_FIXTURE_DIR, "/nonexistent/busbar"}, false, "9.9.9", out), 0);
-  expectAll(out.str(),
-            {"busbar 9.9.9, plugin ABI 1.0, build " BUSBAR_BUILD_SIGNATURE,
-             "plugin folder 1 of 2: " BUSBAR_FIXTURE_DIR,
-             "good_module (good_module.so)\n    kind module, version 0.0.1, ABI 1.0, requires "
-             "nothing\n    build " BUSBAR_BUILD_SIGNATURE "\n    status ok",
-             "requires_missing (requires_missing.so)\n    kind module, version 0.0.1, ABI 1.0, "
-             "requires missing_plugin",
-             "status build signature mismatch", "? (no_entry.so)",
-             "status missing entry point busbar_plugin_v1", "? (wrong_major.so), ABI 2.0",
-             "plugin folder 2 of 2: /nonexistent/busbar (no such folder)"});
+  expectAll(
+      out.str(),
+      {"busbar 9.9.9, plugin ABI " kAbi ", build " BUSBAR_BUILD_SIGNATURE,
+       "plugin folder 1 of 2: " BUSBAR_FIXTURE_DIR,
+       "good_module (good_module.so)\n    kind module, version 0.0.1, ABI " kAbi ", requires "
+       "nothing\n    build " BUSBAR_BUILD_SIGNATURE "\n    status ok",
+       "requires_missing (requires_missing.so)\n    kind module, version 0.0.1, ABI " kAbi ", "
+       "requires missing_plugin",
+       "status build signature mismatch", "? (no_entry.so)",
+       "status missing entry point busbar_plugin_v1",
+       "? (wrong_major.so), ABI 2." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR),
+       "plugin folder 2 of 2: /nonexistent/busbar (no such folder)"});
 }
 
 TEST(PluginsCommandTest, ListsAsJson) {
@@ -248,7 +253,7 @@ TEST(PluginsCommandTest, ListsAsJson) {
   EXPECT_EQ(good->getValue<std::string>("name"), "good_module");
   EXPECT_EQ(good->getValue<std::string>("kind"), "module");
   EXPECT_EQ(good->getValue<std::string>("version"), "0.0.1");
-  EXPECT_EQ(good->getValue<std::string>("abi"), "1.0");
+  EXPECT_EQ(good->getValue<std::string>("abi"), kAbi);
   EXPECT_EQ(good->getValue<std::string>("status"), "ok");
   EXPECT_TRUE(good->getValue<bool>("ok"));
   auto cycle = by_file.at(fixture("cycle_a"));

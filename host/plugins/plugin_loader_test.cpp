@@ -111,6 +111,13 @@ TEST(PluginLoaderTest, RefusesANewerMinor) {
   expectAll(refusal("newer_minor", "newer_minor"), {"newer than this host's", "upgrade busbar"});
 }
 
+TEST(PluginLoaderTest, LoadsAnOlderMinor) {
+  // Built against SDK 1.0: it never calls what 1.1 appended, so this host takes it.
+  PluginLoader loader({BUSBAR_FIXTURE_DIR});
+  LoadedPlugin plugin = loader.load("older_minor");
+  EXPECT_EQ(plugin.descriptor->abi_minor, BUSBAR_ABI_MINOR - 1);
+}
+
 TEST(PluginLoaderTest, RefusesATooSmallDescriptor) {
   expectAll(refusal("small_descriptor", "small_descriptor"),
             {"descriptor too small", "found 16 bytes"});

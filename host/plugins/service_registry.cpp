@@ -16,6 +16,15 @@ void ServiceRegistry::provide(const std::string& name, std::shared_ptr<Service> 
   services_[name] = Entry{std::move(service), provider_, next_order_++};
 }
 
+void ServiceRegistry::replace(const std::string& name, std::shared_ptr<Service> service) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto existing = services_.find(name);
+  if (existing == services_.end()) {
+    throw ConfigError("the service '" + name + "' cannot be replaced: nothing provides it");
+  }
+  existing->second.service = std::move(service);
+}
+
 std::shared_ptr<Service> ServiceRegistry::findService(const std::string& name) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto found = services_.find(name);

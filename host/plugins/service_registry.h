@@ -18,6 +18,10 @@ class ServiceRegistry : public Registry {
   void provide(const std::string& name, std::shared_ptr<Service> service) override;
   std::shared_ptr<Service> findService(const std::string& name) const override;
 
+  // Puts `service` under `name` in place of what is there (the host wrapping a plugin's service).
+  // Throws ConfigError when nothing is there.
+  void replace(const std::string& name, std::shared_ptr<Service> service);
+
   // Drops every service, newest first, so that plugins can be destroyed afterwards.
   void clear();
 

@@ -30,6 +30,13 @@ void AmqpTransport::publish(const std::string& exchange, const Event& event) {
   publisher_->enqueue(messageForEvent(exchange, event));
 }
 
+void AmqpTransport::publishSequenced(const std::string& exchange, const Event& event,
+                                     const EventLogSeq& at, PublishSettled settled) {
+  OutgoingMessage message = messageForEvent(exchange, event, at);
+  message.settled = std::move(settled);
+  publisher_->enqueue(std::move(message));
+}
+
 void AmqpTransport::eventsLost() {
   if (consumer_) {
     consumer_->requestResync();

@@ -2,8 +2,9 @@
 //
 // publish() hands the event to an AmqpPublisher (its own thread and connection); an
 // AmqpConsumer (another thread and connection) delivers the consumed exchanges into the inline
-// bus, when this server consumes any. Events the publisher had to drop make the consumer (or,
-// without one, the publisher) ask the subscribers to resynchronize. Thread-safe.
+// bus, when this server consumes any. Logged events carry their place in the event log and report
+// the broker's confirms to the host; unlogged events the publisher had to drop make the subscribers
+// resynchronize. Thread-safe.
 #pragma once
 
 #include <memory>
@@ -19,7 +20,7 @@
 
 namespace busbar::amqp {
 
-class AmqpTransport : public Transport {
+class AmqpTransport : public Transport, public SequencedTransport {
  public:
   // Configures; opens nothing until start().
   AmqpTransport(const AmqpSettings& settings, const HostInfo& host, InboundSink& sink,
@@ -27,6 +28,12 @@ class AmqpTransport : public Transport {
 
   // Queues `event` for `exchange`; never waits on the network. A full queue drops it (logged).
   void publish(const std::string& exchange, const Event& event) override;
+
+  // The same for a logged event: its seq and log travel in the envelope, `settled` is told
+  // whether the broker confirmed it (false also when the queue was full or the transport
+  // stopped first).
+  void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
+                        PublishSettled settled) override;
 
   // Starts consuming (synchronously when the broker is up) and the publisher thread.
   void start();

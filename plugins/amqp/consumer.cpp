@@ -173,9 +173,9 @@ void AmqpConsumer::handle(AmqpConnection& connection, const amqp_envelope_t& env
       known != exchange_by_consumer_tag_.end() ? known->second : textOf(envelope.exchange);
   const std::string body = textOf(envelope.message.body);
 
-  Event event;
+  Envelope decoded;
   try {
-    event = decodeEnvelope(body, options_.limits);
+    decoded = decodeEnvelope(body, options_.limits);
   } catch (const EnvelopeError& invalid) {
     logger_.warning("amqp consumer: a message on exchange " + exchange +
                     " is not a valid envelope, dead-lettered: " + invalid.what());
@@ -184,13 +184,18 @@ void AmqpConsumer::handle(AmqpConnection& connection, const amqp_envelope_t& env
     return;
   }
 
+  const Event& event = decoded.event;
   Backoff backoff(options_.retry_initial, std::chrono::milliseconds(5000));
   std::string error;
   int attempts = 0;
   for (;;) {
     ++attempts;
     try {
-      sink_.deliver(event);
+      if (decoded.logged.seq > 0) {
+        sink_.deliverSequenced(event, decoded.logged);
+      } else {
+        sink_.deliver(event);
+      }
       connection.ack(kConsumeChannel, envelope.delivery_tag);
       return;
     } catch (const AmqpError&) {

@@ -45,21 +45,43 @@ std::string requireString(const Poco::JSON::Object& envelope, const char* name) 
   return value.extract<std::string>();
 }
 
-int64_t requireVersion(const Poco::JSON::Object& envelope) {
-  Poco::Dynamic::Var value = requireField(envelope, "version");
+// A JSON integer from 0 to 2^63-1 in the field `name`.
+int64_t requireNonNegative(const Poco::JSON::Object& envelope, const char* name) {
+  Poco::Dynamic::Var value = requireField(envelope, name);
+  const std::string field = std::string("envelope \"") + name + "\"";
   if (!value.isInteger() || value.type() == typeid(bool)) {
-    throw EnvelopeError("envelope \"version\" must be an integer");
+    throw EnvelopeError(field + " must be an integer");
   }
   if (!value.isSigned()) {
     auto unsigned_value = value.convert<uint64_t>();
     if (unsigned_value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      throw EnvelopeError("envelope \"version\" is larger than a signed 64-bit integer");
+      throw EnvelopeError(field + " is larger than a signed 64-bit integer");
     }
     return static_cast<int64_t>(unsigned_value);
   }
-  auto version = value.convert<int64_t>();
-  if (version < 0) throw EnvelopeError("envelope \"version\" must not be negative");
-  return version;
+  auto number = value.convert<int64_t>();
+  if (number < 0) throw EnvelopeError(field + " must not be negative");
+  return number;
+}
+
+// "seq" and "log" come together or not at all.
+EventLogSeq readLogged(const Poco::JSON::Object& envelope) {
+  const bool has_seq = envelope.has("seq");
+  if (has_seq != envelope.has("log")) {
+    throw EnvelopeError(
+        "envelope \"seq\" and \"log\" go together: both (a logged event) or "
+        "neither");
+  }
+  EventLogSeq logged;
+  if (!has_seq) return logged;
+  int64_t seq = requireNonNegative(envelope, "seq");
+  if (seq == 0) throw EnvelopeError("envelope \"seq\" must be at least 1");
+  logged.seq = static_cast<uint64_t>(seq);
+  logged.log_id = requireString(envelope, "log");
+  if (!isCanonicalUuid(logged.log_id)) {
+    throw EnvelopeError("envelope \"log\" must be a UUID (8-4-4-4-12 hex digits)");
+  }
+  return logged;
 }
 
 }  // namespace
@@ -74,7 +96,7 @@ bool isCanonicalUuid(const std::string& text) {
   return true;
 }
 
-std::string encodeEnvelope(const Event& event) {
+std::string encodeEnvelope(const Event& event, const EventLogSeq& at) {
   Poco::JSON::Object envelope(Poco::JSON_PRESERVE_KEY_ORDER);
   envelope.set("type", event.type);
   envelope.set("id", event.id);
@@ -83,12 +105,16 @@ std::string encodeEnvelope(const Event& event) {
   envelope.set("version", static_cast<Poco::Int64>(event.version));
   envelope.set("payload",
                event.payload ? event.payload : Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+  if (at.seq > 0) {
+    envelope.set("seq", static_cast<Poco::UInt64>(at.seq));
+    envelope.set("log", at.log_id);
+  }
   std::ostringstream out;
   envelope.stringify(out);
   return out.str();
 }
 
-Event decodeEnvelope(const std::string& body, const EnvelopeLimits& limits) {
+Envelope decodeEnvelope(const std::string& body, const EnvelopeLimits& limits) {
   if (body.size() > limits.max_bytes) {
     throw EnvelopeError("envelope is " + std::to_string(body.size()) +
                         " bytes, more than the limit of " + std::to_string(limits.max_bytes));
@@ -143,13 +169,13 @@ Event decodeEnvelope(const std::string& body, const EnvelopeLimits& limits) {
     throw EnvelopeError("envelope \"origin\" must be 1 to " + std::to_string(kMaxOriginLength) +
                         " bytes without control characters");
   }
-  event.version = requireVersion(*envelope);
+  event.version = requireNonNegative(*envelope, "version");
   Poco::Dynamic::Var payload = requireField(*envelope, "payload");
   if (payload.type() != typeid(Poco::JSON::Object::Ptr)) {
     throw EnvelopeError("envelope \"payload\" must be a JSON object");
   }
   event.payload = payload.extract<Poco::JSON::Object::Ptr>();
-  return event;
+  return Envelope{std::move(event), readLogged(*envelope)};
 }
 
 }  // namespace busbar::amqp

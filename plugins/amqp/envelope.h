@@ -1,8 +1,9 @@
 // The envelope: how an Event travels as an AMQP message body (docs/events.md).
 //
-// {"type","id","occurred_on","origin","version","payload"} as UTF-8 JSON. Decoding treats the
-// body as hostile: it bounds size and nesting, requires valid UTF-8, checks every field's type
-// and form, and says in its error which rule the body broke. Stateless; safe from any thread.
+// {"type","id","occurred_on","origin","version","payload"} as UTF-8 JSON, and for a logged event
+// "seq" and "log" (its place in the event log). Decoding treats the body as hostile: it bounds
+// size and nesting, requires valid UTF-8, checks every field's type and form, and says in its
+// error which rule the body broke. Stateless; safe from any thread.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "busbar/event.h"
+#include "busbar/transport.h"
 
 namespace busbar::amqp {
 
@@ -29,11 +31,18 @@ struct EnvelopeLimits {
 inline constexpr size_t kMaxTypeLength = 128;
 inline constexpr size_t kMaxOriginLength = 255;
 
-// The JSON body for `event`. Fields in wire order; occurred_on in RFC 3339 UTC with ms.
-std::string encodeEnvelope(const Event& event);
+// An event as it travels; `logged.seq` is 0 for an event that is not in an event log.
+struct Envelope {
+  Event event;
+  EventLogSeq logged;
+};
+
+// The JSON body for `event`, logged `at` when at.seq > 0. Fields in wire order; occurred_on in
+// RFC 3339 UTC with ms.
+std::string encodeEnvelope(const Event& event, const EventLogSeq& at = {});
 
 // The event in `body`. On a body that breaks any rule throws EnvelopeError with the reason.
-Event decodeEnvelope(const std::string& body, const EnvelopeLimits& limits = {});
+Envelope decodeEnvelope(const std::string& body, const EnvelopeLimits& limits = {});
 
 // True when `text` is a UUID in canonical form (8-4-4-4-12 hex digits).
 bool isCanonicalUuid(const std::string& text);

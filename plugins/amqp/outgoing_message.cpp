@@ -4,10 +4,11 @@
 
 namespace busbar::amqp {
 
-OutgoingMessage messageForEvent(const std::string& exchange, const Event& event) {
+OutgoingMessage messageForEvent(const std::string& exchange, const Event& event,
+                                const EventLogSeq& at) {
   OutgoingMessage message;
   message.exchange = exchange;
-  message.body = encodeEnvelope(event);
+  message.body = encodeEnvelope(event, at);
   message.type = event.type;
   message.message_id = event.id;
   message.app_id = event.origin;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "busbar/event.h"
+#include "busbar/transport.h"
 
 namespace busbar::amqp {
 
@@ -23,9 +24,14 @@ struct OutgoingMessage {
   uint64_t timestamp = 0;  // seconds since the epoch
   std::map<std::string, std::string> string_headers;
   std::map<std::string, int64_t> integer_headers;
+  // Told once whether the broker confirmed the message (null: nobody asks; a drop of such a
+  // message makes the subscribers resynchronize instead).
+  PublishSettled settled;
 };
 
-// The persistent message that carries `event` to `exchange` (docs/events.md).
-OutgoingMessage messageForEvent(const std::string& exchange, const Event& event);
+// The persistent message that carries `event`, logged `at` when at.seq > 0, to `exchange`
+// (docs/events.md).
+OutgoingMessage messageForEvent(const std::string& exchange, const Event& event,
+                                const EventLogSeq& at = {});
 
 }  // namespace busbar::amqp

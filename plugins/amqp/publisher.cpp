@@ -31,19 +31,21 @@ AmqpPublisher::AmqpPublisher(PublisherOptions options, Poco::Logger& logger,
 AmqpPublisher::~AmqpPublisher() { stop(); }
 
 bool AmqpPublisher::enqueue(OutgoingMessage message) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (stopping_) {
-    countDropped(message, "the transport is stopping");
-    return false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const char* why = stopping_                                  ? "the transport is stopping"
+                      : queue_.size() >= options_.queue_capacity ? "the publish queue is full"
+                                                                 : nullptr;
+    if (why == nullptr) {
+      queue_.push_back(std::move(message));
+      ready_.notify_one();
+      return true;
+    }
+    if (!message.settled && !stopping_) events_lost_ = true;
+    countDropped(message, why);
   }
-  if (queue_.size() >= options_.queue_capacity) {
-    events_lost_ = true;
-    countDropped(message, "the publish queue is full");
-    return false;
-  }
-  queue_.push_back(std::move(message));
-  ready_.notify_one();
-  return true;
+  if (message.settled) message.settled(false);
+  return false;
 }
 
 void AmqpPublisher::countDropped(const OutgoingMessage& message, const char* why) {
@@ -53,7 +55,9 @@ void AmqpPublisher::countDropped(const OutgoingMessage& message, const char* why
     logger_.warning("amqp publisher dropped " + message.type + " " + message.message_id +
                     " for exchange " + message.exchange + ": " + why + " (capacity " +
                     std::to_string(options_.queue_capacity) + "); " + std::to_string(count) +
-                    " dropped so far, subscribers resynchronize");
+                    " dropped so far; " +
+                    (message.settled ? "the relay publishes logged events again from the event log"
+                                     : "subscribers resynchronize"));
   }
 }
 
@@ -139,13 +143,23 @@ void AmqpPublisher::run() {
     }
   }
   requeueUnconfirmed();
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!queue_.empty()) {
-    dropped_ += queue_.size();
-    logger_.error("amqp publisher stopped with " + std::to_string(queue_.size()) +
-                  " unpublished messages; they are lost");
-    queue_.clear();
+  std::deque<OutgoingMessage> unpublished;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    unpublished.swap(queue_);
   }
+  if (unpublished.empty()) return;
+  dropped_ += unpublished.size();
+  size_t logged = 0;
+  for (auto& message : unpublished) {
+    if (!message.settled) continue;
+    message.settled(false);
+    ++logged;
+  }
+  logger_.error("amqp publisher stopped with " + std::to_string(unpublished.size()) +
+                " unpublished messages; " + std::to_string(logged) +
+                " of them are in the event log and will be published again by a relay, the "
+                "others are lost");
 }
 
 void AmqpPublisher::pump(AmqpConnection& connection) {
@@ -227,6 +241,9 @@ void AmqpPublisher::settle(uint64_t delivery_tag, bool multiple, bool acked) {
   }
   if (acked) {
     confirmed_ += static_cast<uint64_t>(std::distance(begin, end));
+    for (auto it = begin; it != end; ++it) {
+      if (it->second.settled) it->second.settled(true);
+    }
     unconfirmed_.erase(begin, end);
     return;
   }

@@ -5,8 +5,10 @@
 // The worker publishes up to `confirm_window` messages ahead of the broker's confirms, and puts
 // back at the head of the queue what was not confirmed when the link broke (or was nacked), so
 // every accepted message is published at least once unless the queue overflows or stop() gives
-// up. When the queue is full the message is dropped, counted and logged; once the queue has
-// drained on a live link, `on_events_lost` runs so that subscribers resynchronize.
+// up. A message that carries a `settled` callback is told once whether the broker confirmed it
+// (a logged event: the host's relay publishes it again when not). When the queue is full the
+// message is dropped, counted and logged; for a dropped message without a callback, once the
+// queue has drained on a live link, `on_events_lost` runs so that subscribers resynchronize.
 // Thread-safe: enqueue, counters, start and stop may be called from any thread.
 #pragma once
 

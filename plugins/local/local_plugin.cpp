@@ -3,7 +3,9 @@
 // publish() queues the event and returns; one worker thread delivers queued events to the
 // inline bus in order, as a broker would, so that async_pass_through = false still reaches the
 // local subscribers, after the dispatching request has returned. With pass-through on, the host
-// drops those deliveries because this server already delivered them (origin == server_id).
+// drops those deliveries because this server already delivered them (by origin, or by sequence
+// number for logged events). A logged event is settled once delivered (confirmed) or dropped; the
+// host's relay hands a dropped one over again from the event log.
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -14,24 +16,18 @@
 namespace busbar::local {
 namespace {
 
-class LocalTransport : public Transport {
+class LocalTransport : public Transport, public SequencedTransport {
  public:
   LocalTransport(InboundSink& sink, Poco::Logger& logger, size_t capacity)
       : sink_(sink), logger_(logger), capacity_(capacity) {}
 
   void publish(const std::string& exchange, const Event& event) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return;
-    if (queue_.size() >= capacity_) {
-      ++dropped_;
-      logger_.warning("local transport queue full (" + std::to_string(capacity_) + "): dropped " +
-                      event.type + " " + event.id + "; subscribers resync");
-      resync_ = true;
-      ready_.notify_one();
-      return;
-    }
-    queue_.push_back(event);
-    ready_.notify_one();
+    enqueue(Queued{event, {}, {}});
+  }
+
+  void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
+                        PublishSettled settled) override {
+    enqueue(Queued{event, at, std::move(settled)});
   }
 
   void start() {
@@ -49,6 +45,33 @@ class LocalTransport : public Transport {
   }
 
  private:
+  struct Queued {
+    Event event;
+    EventLogSeq at;          // seq 0: not logged
+    PublishSettled settled;  // null: not logged
+  };
+
+  void enqueue(Queued queued) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!stopping_ && queue_.size() < capacity_) {
+        queue_.push_back(std::move(queued));
+        ready_.notify_one();
+        return;
+      }
+      if (!stopping_) {
+        ++dropped_;
+        logger_.warning("local transport queue full (" + std::to_string(capacity_) +
+                        "): dropped " + queued.event.type + " " + queued.event.id + "; " +
+                        (queued.settled ? "the relay hands it over again from the event log"
+                                        : "subscribers resync"));
+        resync_ = resync_ || !queued.settled;
+        ready_.notify_one();
+      }
+    }
+    if (queued.settled) queued.settled(false);
+  }
+
   void run() {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
@@ -61,14 +84,20 @@ class LocalTransport : public Transport {
         continue;
       }
       if (queue_.empty()) return;  // stopping and drained
-      Event event = std::move(queue_.front());
+      Queued next = std::move(queue_.front());
       queue_.pop_front();
       lock.unlock();
       try {
-        sink_.deliver(event);
+        if (next.at.seq > 0) {
+          sink_.deliverSequenced(next.event, next.at);
+        } else {
+          sink_.deliver(next.event);
+        }
       } catch (const std::exception& error) {
-        logger_.error("subscriber failed on " + event.type + " " + event.id + ": " + error.what());
+        logger_.error("subscriber failed on " + next.event.type + " " + next.event.id + ": " +
+                      error.what());
       }
+      if (next.settled) next.settled(true);
       lock.lock();
     }
   }
@@ -78,7 +107,7 @@ class LocalTransport : public Transport {
   const size_t capacity_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<Event> queue_;
+  std::deque<Queued> queue_;
   bool stopping_ = false;
   bool resync_ = false;
   uint64_t dropped_ = 0;

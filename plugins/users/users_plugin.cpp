@@ -32,8 +32,8 @@ class UsersPlugin : public Plugin {
     for (auto& migration : DbalUserRepository::migrations()) {
       context.migrations().add("users", std::move(migration));
     }
-    persistent_ = std::make_unique<DbalUserRepository>(connection);
     publisher_ = std::make_unique<BusUserEventPublisher>(context.eventBus());
+    persistent_ = std::make_unique<DbalUserRepository>(connection, *publisher_);
     UserRepository* repository = persistent_.get();
     if (composed) {
       memory_ = std::make_unique<InMemoryUserRepository>();
@@ -41,7 +41,7 @@ class UsersPlugin : public Plugin {
       repository = composed_.get();
       subscribe(context);
     }
-    service_ = std::make_unique<UserService>(*repository, *publisher_);
+    service_ = std::make_unique<UserService>(*repository);
     registerUserRoutes(context.routes(), *service_, /*reads_from_memory=*/composed);
   }
 
@@ -60,13 +60,13 @@ class UsersPlugin : public Plugin {
     };
     context.subscriptions().onLifecycle(Lifecycle::kPreload, 0, [reload] { reload("preload"); });
     context.subscriptions().onLifecycle(Lifecycle::kReconnected, 0,
-                                        [reload] { reload("resync after reconnect"); });
+                                        [reload] { reload("resynchronized"); });
   }
 
+  std::unique_ptr<BusUserEventPublisher> publisher_;
   std::unique_ptr<DbalUserRepository> persistent_;
   std::unique_ptr<InMemoryUserRepository> memory_;
   std::unique_ptr<ComposedUserRepository> composed_;
-  std::unique_ptr<BusUserEventPublisher> publisher_;
   std::unique_ptr<UserService> service_;
 };
 

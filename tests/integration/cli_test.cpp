@@ -3,6 +3,8 @@
 #include <Poco/File.h>
 #include <gtest/gtest.h>
 
+#include "busbar/abi.h"
+
 #include "sqlite_server.h"
 
 namespace busbar::testing {
@@ -41,7 +43,10 @@ TEST_F(CliTest, HelpListsEveryOption) {
 
 TEST_F(CliTest, VersionShowsTheAbi) {
   EXPECT_EQ(runBusbar({"--version"}, output_), 0);
-  expectOutput({"busbar 1.0.0", "plugin ABI 1.0", "build gcc"});
+  expectOutput(
+      {"busbar 1.0.0",
+       "plugin ABI " BUSBAR_STRINGIFY(BUSBAR_ABI_MAJOR) "." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR),
+       "build gcc"});
 }
 
 TEST_F(CliTest, UnknownOptionIsAUsageError) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "infrastructure/dbal_user_repository.h"
+#include "infrastructure/recorded_user_events.h"
 #include "storage_backends.h"
 #include "storage_contract.h"
 
@@ -22,13 +23,14 @@ class UserRepositoryContract : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     connection_ = openStorage(GetParam());
     for (const auto& migration : DbalUserRepository::migrations()) migration.apply(*connection_);
-    repository_ = std::make_unique<DbalUserRepository>(connection_);
+    repository_ = std::make_unique<DbalUserRepository>(connection_, events_);
     prefix_ = uniqueTableName("u") + "-";
   }
 
   std::string id(const std::string& name) const { return prefix_ + name; }
 
   std::shared_ptr<sql::PocoDataConnection> connection_;
+  users::RecordedUserEvents events_;
   std::unique_ptr<DbalUserRepository> repository_;
   std::string prefix_;
 };

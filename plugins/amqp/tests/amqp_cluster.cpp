@@ -13,6 +13,8 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/UUIDGenerator.h>
 
+#include "service_database.h"
+
 namespace busbar::testing {
 namespace {
 
@@ -26,61 +28,95 @@ std::string uniqueExchangeName() {
 }  // namespace
 
 AmqpCluster::AmqpCluster(const std::string& event_bus, const std::string& amqp)
-    : broker_(brokerFromEnvironment()),
-      exchange_(uniqueExchangeName()),
-      event_bus_(event_bus),
-      amqp_(amqp) {
-  chooseStorage();
+    : AmqpCluster(ClusterOptions{event_bus, amqp, "", {}, false}) {}
+
+AmqpCluster::AmqpCluster(ClusterOptions options)
+    : options_(std::move(options)),
+      broker_(brokerFromEnvironment()),
+      exchange_(uniqueExchangeName()) {
+  chooseStorage(options_.private_database);
   config_file_ = dir_.write("host.conf", config(""));
 }
 
 std::string AmqpCluster::config(const std::string& users_section) const {
-  return "[host]\nplugins = amqp, " + storage_plugin_ +
-         ", users\n"
-         "[event_bus]\ntransport = amqp\nexchanges.events = " +
-         exchange_ + "\nrouter._all = events\n" + event_bus_ + "[amqp]\nhost = " + broker_.host +
+  std::string modules;
+  for (const auto& module : options_.modules) modules += ", " + module;
+  std::string plugin_dir;
+  if (!options_.modules.empty()) {
+    plugin_dir =
+        "plugin_dir = " + buildDir() + "/lib/busbar/plugins, " + buildDir() + "/test-modules\n";
+  }
+  return "[host]\nplugins = amqp, " + storage_plugin_ + ", users" + modules + "\n" + plugin_dir +
+         "[event_bus]\ntransport = amqp\nexchanges.events = " + exchange_ +
+         "\nrouter._all = events\n" + options_.event_bus + "[amqp]\nhost = " + broker_.host +
          "\nport = " + std::to_string(broker_.port) + "\nvhost = " + broker_.vhost +
-         "\nuser = " + broker_.user + "\npassword = " + broker_.password + "\n" + amqp_ +
-         storage_section_ + users_section;
+         "\nuser = " + broker_.user + "\npassword = " + broker_.password + "\n" + options_.amqp +
+         storage_section_ + options_.sections + users_section;
 }
 
-void AmqpCluster::chooseStorage() {
+void AmqpCluster::chooseStorage(bool private_database) {
   const char* choice = std::getenv("BUSBAR_TEST_STORAGE");
   storage_plugin_ = choice == nullptr || *choice == '\0' ? "sqlite" : choice;
   if (storage_plugin_ == "sqlite") {
-    storage_section_ = "[storage]\ndriver = sqlite\nsqlite.path = " + dir_.path() + "/busbar.db\n";
+    storage_keys_["path"] = dir_.path() + "/busbar.db";
+    storage_section_ = "[storage]\ndriver = sqlite\nsqlite.path = " + storage_keys_["path"] + "\n";
     return;
   }
-  const std::string service = storage_plugin_ == "mysql"        ? "mariadb"
-                              : storage_plugin_ == "postgresql" ? "postgresql"
-                                                                : "";
-  if (service.empty()) {
+  if (storage_plugin_ != "mysql" && storage_plugin_ != "postgresql") {
     throw std::runtime_error("BUSBAR_TEST_STORAGE must be sqlite, mysql or postgresql; found '" +
                              storage_plugin_ + "'");
   }
-  // A database of this cluster's own, so that no other test's rows are in its users table.
-  Poco::Pipe output;
-  Poco::ProcessHandle handle =
-      Poco::Process::launch(sourceDir() + "/scripts/services/" + service + ".sh", {"database"},
-                            nullptr, &output, nullptr);
-  Poco::PipeInputStream stream(output);
-  std::string exports;
-  Poco::StreamCopier::copyToString(stream, exports);
-  if (handle.wait() != 0) {
-    throw std::runtime_error("scripts/services/" + service +
-                             ".sh database failed: is the server started (scripts/test)?");
+  if (private_database) {
+    private_database_ = std::make_unique<PrivateDatabase>(storage_plugin_);
+    storage_keys_ = private_database_->storageKeys();
+  } else {
+    // A database of this cluster's own, so that no other test's rows are in its tables.
+    storage_keys_ = createServiceDatabase(storage_plugin_);
   }
-  std::map<std::string, std::string> values;
-  std::istringstream lines(exports);
-  for (std::string line; std::getline(lines, line);) {
-    auto equals = line.find('=');
-    auto name = line.rfind('_', equals);
-    if (line.rfind("export ", 0) != 0 || equals == std::string::npos) continue;
-    values[line.substr(name + 1, equals - name - 1)] = line.substr(equals + 1);
+  storage_section_ = "[storage]\ndriver = " + storage_plugin_ +
+                     "\nhost = " + storage_keys_["host"] + "\nport = " + storage_keys_["port"] +
+                     "\ndatabase = " + storage_keys_["database"] +
+                     "\nuser = " + storage_keys_["user"] +
+                     "\npassword = " + storage_keys_["password"] + "\nconnect_timeout = 2\n";
+}
+
+void AmqpCluster::dumpDatabase(const std::string& file) const {
+  if (private_database_) {
+    private_database_->dump(file);
+  } else if (storage_plugin_ == "sqlite") {
+    shell("sqlite3 '" + storage_keys_.at("path") + "' \".backup '" + file + "'\"");
+  } else {
+    throw std::runtime_error("dumpDatabase needs ClusterOptions::private_database on " +
+                             storage_plugin_);
   }
-  storage_section_ = "[storage]\ndriver = " + storage_plugin_ + "\nhost = " + values["HOST"] +
-                     "\nport = " + values["PORT"] + "\ndatabase = " + values["DATABASE"] +
-                     "\nuser = " + values["USER"] + "\npassword = " + values["PASSWORD"] + "\n";
+}
+
+void AmqpCluster::restoreDatabase(const std::string& file) const {
+  if (private_database_) {
+    private_database_->restore(file);
+  } else if (storage_plugin_ == "sqlite") {
+    // Through SQLite's own locking: the servers wait (busy timeout) while the pages are copied.
+    shell("sqlite3 -cmd '.timeout 10000' '" + storage_keys_.at("path") + "' \".restore '" + file +
+          "'\"");
+  } else {
+    throw std::runtime_error("restoreDatabase needs ClusterOptions::private_database on " +
+                             storage_plugin_);
+  }
+}
+
+std::string AmqpCluster::query(const std::string& sql) const {
+  const auto& keys = storage_keys_;
+  if (storage_plugin_ == "sqlite") {
+    return shell("sqlite3 -cmd '.timeout 10000' '" + keys.at("path") + "' \"" + sql + "\"");
+  }
+  if (storage_plugin_ == "mysql") {
+    return shell("mysql --no-defaults -N -B -h " + keys.at("host") + " -P " + keys.at("port") +
+                 " -u" + keys.at("user") + " -p'" + keys.at("password") + "' " +
+                 keys.at("database") + " -e \"" + sql + "\" | tr '\\t' '|'");
+  }
+  return shell("PGPASSWORD='" + keys.at("password") + "' psql -X -q -A -t -h " + keys.at("host") +
+               " -p " + keys.at("port") + " -U " + keys.at("user") + " -d " + keys.at("database") +
+               " -c \"" + sql + "\"");
 }
 
 ServerProcess& AmqpCluster::startServer(const std::string& consume) {
@@ -96,6 +132,34 @@ ServerProcess& AmqpCluster::startDatabaseReader() {
   servers_.push_back(std::make_unique<ServerProcess>(file));
   servers_.back()->start();
   return *servers_.back();
+}
+
+std::string allUsersOf(const ServerProcess& server) {
+  std::string all;
+  for (size_t offset = 0;; offset += 1000) {
+    std::string path = "/users?limit=1000&offset=" + std::to_string(offset);
+    HttpResult result = server.request("GET", path);
+    if (result.status != 200) {
+      throw std::runtime_error("GET " + path + " answered " + std::to_string(result.status) +
+                               ": " + result.body);
+    }
+    auto users = parseJson(result.body)->getArray("users");
+    // {"users":[...]}: the page's items, joined.
+    std::string items = result.body.substr(10, result.body.size() - 12);
+    if (!items.empty()) all += (all.empty() ? "" : ",") + items;
+    if (users->size() < 1000) return "[" + all + "]";
+  }
+}
+
+std::string shell(const std::string& command) {
+  Poco::Pipe output;
+  Poco::ProcessHandle handle =
+      Poco::Process::launch("/bin/sh", {"-c", command}, nullptr, &output, &output);
+  Poco::PipeInputStream stream(output);
+  std::string text;
+  Poco::StreamCopier::copyToString(stream, text);
+  if (handle.wait() != 0) throw std::runtime_error("failed: " + command + "\n" + text);
+  return text;
 }
 
 std::string usersOf(const ServerProcess& server) {

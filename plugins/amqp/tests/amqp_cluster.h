@@ -3,31 +3,45 @@
 //
 // The database is a SQLite file of the cluster's folder, or, with BUSBAR_TEST_STORAGE=mysql or
 // postgresql, a database of the cluster's own created on the server that scripts/services
-// started (so the same scenarios run on every backend).
+// started (so the same scenarios run on every backend), or on a server of the cluster's own
+// (ClusterOptions::private_database) that the test may stop, dump and restore.
 //
 // Owns its servers and folder; not thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <Poco/JSON/Object.h>
 
+#include "private_database.h"
 #include "raw_amqp_client.h"
 #include "server_process.h"
 
 namespace busbar::testing {
+
+struct ClusterOptions {
+  std::string event_bus = "async_pass_through = true\n";  // appended to [event_bus]
+  std::string amqp;                                       // appended to [amqp]
+  std::string sections;                                   // more sections, e.g. [event_log]
+  std::vector<std::string> modules;  // more plugins after users, from the test module folder
+  bool private_database = false;     // mysql and postgresql: a server of the cluster's own
+};
 
 class AmqpCluster {
  public:
   // `event_bus` is appended to [event_bus], `amqp` to [amqp].
   explicit AmqpCluster(const std::string& event_bus = "async_pass_through = true\n",
                        const std::string& amqp = "");
+  explicit AmqpCluster(ClusterOptions options);
 
   const BrokerAddress& broker() const { return broker_; }
   const std::string& exchange() const { return exchange_; }
   const std::string& configFile() const { return config_file_; }
+  // "sqlite", "mysql" or "postgresql".
+  const std::string& storage() const { return storage_plugin_; }
 
   // Starts a server with `--exchange consume` (by default a queue of its own; "events:NAME"
   // shares the durable queue NAME; empty: consumes nothing). Waits until it serves.
@@ -37,24 +51,44 @@ class AmqpCluster {
   // GET /users is what the database holds.
   ServerProcess& startDatabaseReader();
 
+  // Copies the database to `file` while the servers run.
+  void dumpDatabase(const std::string& file) const;
+  // Puts the copy in `file` back while the servers run, as an operator restoring a backup.
+  void restoreDatabase(const std::string& file) const;
+  // The cluster's own database server; null for SQLite or without private_database.
+  PrivateDatabase* privateDatabase() { return private_database_.get(); }
+
+  // Runs `sql` on the database with its command-line client and returns what it printed
+  // (one row per line, columns separated by '|').
+  std::string query(const std::string& sql) const;
+
+  const std::string& folder() const { return dir_.path(); }
+
  private:
   std::string config(const std::string& users_section) const;
   // The [storage] section and the storage plugin's name for BUSBAR_TEST_STORAGE.
-  void chooseStorage();
+  void chooseStorage(bool private_database);
 
+  ClusterOptions options_;
   BrokerAddress broker_;
   TempDir dir_;
   std::string exchange_;
-  std::string event_bus_;
-  std::string amqp_;
   std::string config_file_;
   std::string storage_plugin_;
+  std::map<std::string, std::string> storage_keys_;  // host, port, database, user, password
   std::string storage_section_;
+  std::unique_ptr<PrivateDatabase> private_database_;
   std::vector<std::unique_ptr<ServerProcess>> servers_;
 };
 
 // The body of GET /users from `server`; throws when the status is not 200.
 std::string usersOf(const ServerProcess& server);
+
+// Every user `server` holds, page after page of GET /users, as one JSON array.
+std::string allUsersOf(const ServerProcess& server);
+
+// Runs `command` with /bin/sh; returns what it printed, or throws with it when it fails.
+std::string shell(const std::string& command);
 
 // The parsed JSON object in `text`.
 Poco::JSON::Object::Ptr parseJson(const std::string& text);

@@ -61,7 +61,7 @@ TEST(EnvelopeTest, EncodesTheDocumentedWireForm) {
 
 TEST(EnvelopeTest, RoundTripsEveryField) {
   Event original = sampleEvent();
-  Event decoded = decodeEnvelope(encodeEnvelope(original));
+  Event decoded = decodeEnvelope(encodeEnvelope(original)).event;
   EXPECT_EQ(decoded.type, original.type);
   EXPECT_EQ(decoded.id, original.id);
   EXPECT_EQ(decoded.occurred_on, original.occurred_on);
@@ -71,13 +71,42 @@ TEST(EnvelopeTest, RoundTripsEveryField) {
   EXPECT_EQ(decoded.payload->getValue<int>("version"), 7);
 }
 
+TEST(EnvelopeTest, CarriesTheEventLogPositionOfALoggedEvent) {
+  const std::string log = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+  std::string body = encodeEnvelope(sampleEvent(), EventLogSeq{42, log});
+  EXPECT_NE(body.find(",\"seq\":42,\"log\":\"" + log + "\"}"), std::string::npos) << body;
+  Envelope decoded = decodeEnvelope(body);
+  EXPECT_EQ(decoded.logged.seq, 42u);
+  EXPECT_EQ(decoded.logged.log_id, log);
+  EXPECT_EQ(decoded.event.id, sampleEvent().id);
+}
+
+TEST(EnvelopeTest, RejectsAHalfOrWrongEventLogPosition) {
+  const std::string body = encodeEnvelope(sampleEvent());
+  auto with = [&](const std::string& fields) {
+    return body.substr(0, body.size() - 1) + fields + "}";
+  };
+  EXPECT_EQ(decodeError(with(",\"seq\":3")),
+            "envelope \"seq\" and \"log\" go together: both (a logged event) or neither");
+  EXPECT_EQ(decodeError(with(",\"log\":\"0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"")),
+            "envelope \"seq\" and \"log\" go together: both (a logged event) or neither");
+  EXPECT_EQ(decodeError(with(",\"seq\":0,\"log\":\"0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"")),
+            "envelope \"seq\" must be at least 1");
+  EXPECT_EQ(decodeError(with(",\"seq\":\"3\",\"log\":\"0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"")),
+            "envelope \"seq\" must be an integer");
+  EXPECT_EQ(decodeError(with(",\"seq\":3,\"log\":\"main\"")),
+            "envelope \"log\" must be a UUID (8-4-4-4-12 hex digits)");
+}
+
 TEST(EnvelopeTest, AcceptsWhatOtherLanguagesWrite) {
   // Offsets, other fraction lengths, extra fields and whitespace are fine.
-  Event event = decodeEnvelope(
+  Envelope envelope = decodeEnvelope(
       " {\"payload\":{},\"version\":0,\"origin\":\"php-worker\",\"extra\":[1,2],"
       "\"occurred_on\":\"2024-05-01T14:34:56+02:00\",\"id\":\"3F1C2A4E-8B7D-4C1E-9A2B-"
       "5D6E7F8A9B0C\","
       "\"type\":\"Order.Placed\"}\n");
+  const Event& event = envelope.event;
+  EXPECT_EQ(envelope.logged.seq, 0u);  // not logged: applied by version
   EXPECT_EQ(event.type, "Order.Placed");
   EXPECT_EQ(event.occurred_on, parseRfc3339("2024-05-01T12:34:56Z"));
   EXPECT_EQ(event.version, 0);

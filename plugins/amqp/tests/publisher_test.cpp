@@ -69,7 +69,7 @@ TEST_F(AmqpPublisherTest, PublishesPersistentJsonWithTheEventProperties) {
   EXPECT_EQ(received->message_id, event.id);
   EXPECT_EQ(received->app_id, "publisher-test");
   EXPECT_EQ(received->timestamp, static_cast<uint64_t>(event.occurred_on.epochTime()));
-  EXPECT_EQ(amqp::decodeEnvelope(received->body).version, 4);
+  EXPECT_EQ(amqp::decodeEnvelope(received->body).event.version, 4);
   publisher.stop();
 }
 
@@ -85,7 +85,7 @@ TEST_F(AmqpPublisherTest, KeepsOrderAcrossManyConfirmWindows) {
   for (int version = 1; version <= 100; ++version) {
     auto received = client_.get(queue_);
     ASSERT_TRUE(received.has_value()) << version;
-    EXPECT_EQ(amqp::decodeEnvelope(received->body).version, version);
+    EXPECT_EQ(amqp::decodeEnvelope(received->body).event.version, version);
   }
   EXPECT_EQ(publisher.dropped(), 0u);
   publisher.stop();

@@ -107,7 +107,13 @@ TEST(AmqpReplicationTest, WithPassThroughAServerSkipsItsOwnEventsFromTheBroker) 
       << "a delivered " << deliveredOn(a) << ", b delivered " << deliveredOn(b);
 }
 
-TEST(AmqpReplicationTest, ServersOnANamedQueueShareTheWork) {
+int64_t caughtUpOn(const ServerProcess& server) {
+  return parseJson(server.request("GET", "/health").body)
+      ->getObject("event_log")
+      ->getValue<int64_t>("caught_up");
+}
+
+TEST(AmqpReplicationTest, ServersOnANamedQueueShareTheBrokersCopiesYetEachAppliesEveryEvent) {
   AmqpCluster cluster;
   const std::string queue = cluster.exchange() + ".work";
   ServerProcess& a = cluster.startServer("events:" + queue);
@@ -116,9 +122,12 @@ TEST(AmqpReplicationTest, ServersOnANamedQueueShareTheWork) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_EQ(writer.request("PUT", "/users/s" + std::to_string(i), R"({"name":"S"})").status, 201);
   }
-  // Each event went to one of the two, not to both.
-  EXPECT_TRUE(eventually([&] { return deliveredOn(a) + deliveredOn(b) == 10; }, kDeadline))
+  // Every logged event reaches every server's subscribers, once: what the shared queue gave the
+  // other server, this one read from the event log.
+  EXPECT_TRUE(eventually([&] { return deliveredOn(a) == 10 && deliveredOn(b) == 10; }, kDeadline))
       << "a delivered " << deliveredOn(a) << ", b delivered " << deliveredOn(b);
+  // Each broker copy went to one of the two, so the other one's came from the log.
+  EXPECT_GE(caughtUpOn(a) + caughtUpOn(b), 10);
   RawAmqpClient client(cluster.broker());
   EXPECT_EQ(client.messageCount(queue), 0u);  // durable and drained
 }

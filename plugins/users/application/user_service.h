@@ -1,21 +1,20 @@
 // UserService: the use cases of users (put, get, list, delete), independent of HTTP and storage.
 //
-// Writes go to the repository and then out as events. Thread-safe when its parts are.
+// Writes go to the repository, which publishes the event of each write with it. Thread-safe when
+// its parts are.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "domain/user_events.h"
 #include "domain/user_repository.h"
 
 namespace busbar::users {
 
 class UserService {
  public:
-  UserService(UserRepository& repository, UserEventPublisher& publisher)
-      : repository_(repository), publisher_(publisher) {}
+  explicit UserService(UserRepository& repository) : repository_(repository) {}
 
   // Creates or replaces the user and publishes UserWasCreated or UserWasUpdated.
   SaveResult put(const std::string& id, const std::string& name,
@@ -30,7 +29,6 @@ class UserService {
 
  private:
   UserRepository& repository_;
-  UserEventPublisher& publisher_;
 };
 
 }  // namespace busbar::users

@@ -23,6 +23,8 @@ void ComposedUserRepository::onChange(const UserChange& change) {
   }
 }
 
-void ComposedUserRepository::reload() { memory_.replaceAll(persistent_.loadAll()); }
+void ComposedUserRepository::reload() {
+  memory_.replaceAll([this] { return persistent_.loadAll(); });
+}
 
 }  // namespace busbar::users

@@ -1,10 +1,11 @@
 // ComposedUserRepository: reads from memory, writes to the persistent repository.
 //
-// Every write is applied to the in-memory copy as soon as the database accepted it, so a read
+// Every write is applied to the in-memory copy as soon as the database committed it, so a read
 // on this server sees it when the response goes out; events from other servers keep the copy
 // current (refresh = incremental applies each one; refresh = reload reloads the whole table, as
-// the original design did). preload and transport reconnects reload the whole table. Reads keep
-// working from memory while the database is down. Thread-safe.
+// the original design did). Preload and resynchronizations reload the whole table, and the
+// database wins over what the copy held. Reads keep working from memory while the database is
+// down. Thread-safe.
 #pragma once
 
 #include "domain/persistent_user_repository.h"
@@ -32,7 +33,8 @@ class ComposedUserRepository : public UserRepository {
   // A user event arrived (from this server or another one).
   void onChange(const UserChange& change);
 
-  // Loads the whole table from the persistent repository. On storage failure throws.
+  // Loads the whole table from the persistent repository; the database wins over what was held
+  // before. On storage failure throws and keeps the copy.
   void reload();
 
  private:

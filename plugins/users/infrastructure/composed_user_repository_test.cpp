@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "infrastructure/dbal_user_repository.h"
+#include "infrastructure/recorded_user_events.h"
 #include "sqlite_storage.h"
 
 namespace busbar::users {
@@ -21,7 +22,7 @@ class ComposedUserRepositoryTest : public ::testing::Test {
     connection_ = sqlite::makeSqliteConnection(settings);
     sqlite::openSqliteDatabase(*connection_, settings);
     for (auto& migration : DbalUserRepository::migrations()) migration.apply(*connection_);
-    database_ = std::make_unique<DbalUserRepository>(connection_);
+    database_ = std::make_unique<DbalUserRepository>(connection_, events_);
   }
   void TearDown() override {
     database_.reset();
@@ -35,7 +36,8 @@ class ComposedUserRepositoryTest : public ::testing::Test {
 
   // What another server's write looks like from here: the row changes, then its event arrives.
   UserChange writeElsewhere(const std::string& id, const std::string& name) {
-    DbalUserRepository other(connection_);
+    RecordedUserEvents ignored;
+    DbalUserRepository other(connection_, ignored);
     SaveResult result = other.save(id, name, std::nullopt);
     return UserChange{result.created ? UserChangeKind::kCreated : UserChangeKind::kUpdated,
                       result.user};
@@ -43,6 +45,7 @@ class ComposedUserRepositoryTest : public ::testing::Test {
 
   std::string dir_ = Poco::TemporaryFile::tempName();
   std::shared_ptr<sql::PocoDataConnection> connection_;
+  RecordedUserEvents events_;
   std::unique_ptr<DbalUserRepository> database_;
   InMemoryUserRepository memory_;
 };
@@ -56,6 +59,46 @@ TEST_F(ComposedUserRepositoryTest, WritesGoToTheDatabaseAndAreReadableAtOnce) {
   EXPECT_EQ(repository->remove("a"), 2);
   EXPECT_FALSE(repository->find("a"));
   EXPECT_FALSE(database_->find("a"));
+}
+
+TEST_F(ComposedUserRepositoryTest, EachWritePublishesItsEventInsideItsTransaction) {
+  auto repository = composed(RefreshMode::kIncremental);
+  std::vector<bool> inside;
+  // Publishing runs while the write's transaction is open: the row is not visible from a
+  // second connection yet (SQLite in WAL mode, another session).
+  struct Probe : UserEventPublisher {
+    std::function<void(const UserChange&)> on_publish;
+    void publish(const UserChange& change) override { on_publish(change); }
+  } probe;
+  std::vector<UserChange> seen;
+  probe.on_publish = [&](const UserChange& change) {
+    seen.push_back(change);
+    inside.push_back(!DbalUserRepository(connection_, events_).find(change.user.id) ||
+                     change.kind == UserChangeKind::kDeleted);
+  };
+  DbalUserRepository writer(connection_, probe);
+  writer.save("e", "E", std::nullopt);
+  writer.save("e", "E2", std::nullopt);
+  writer.remove("e");
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].kind, UserChangeKind::kCreated);
+  EXPECT_EQ(seen[1].kind, UserChangeKind::kUpdated);
+  EXPECT_EQ(seen[1].user.version, 2);
+  EXPECT_EQ(seen[2].kind, UserChangeKind::kDeleted);
+  EXPECT_EQ(seen[2].user.version, 3);
+  EXPECT_TRUE(inside[0]);
+}
+
+TEST_F(ComposedUserRepositoryTest, AReloadLetsTheDatabaseWinOverWhatWasHeld) {
+  auto repository = composed(RefreshMode::kIncremental);
+  writeElsewhere("r", "in the database");
+  // A copy newer than the database, as after the database was restored from an older dump.
+  memory_.apply(UserRecord{User{"r", "from a lost history", std::nullopt, 7}, false});
+  memory_.apply(UserRecord{User{"gone", "only in the lost history", std::nullopt, 3}, false});
+  repository->reload();
+  EXPECT_EQ(repository->find("r")->name, "in the database");
+  EXPECT_EQ(repository->find("r")->version, 1);
+  EXPECT_FALSE(repository->find("gone"));
 }
 
 TEST_F(ComposedUserRepositoryTest, IncrementalAppliesEventsAndIgnoresStaleOnes) {
@@ -80,7 +123,8 @@ TEST_F(ComposedUserRepositoryTest, ReloadModeReadsTheWholeTableOnEachEvent) {
 
 TEST_F(ComposedUserRepositoryTest, PreloadLoadsWhatTheDatabaseHas) {
   for (int i = 0; i < 50; ++i) writeElsewhere("p" + std::to_string(i), "P");
-  DbalUserRepository(connection_).remove("p0");
+  RecordedUserEvents ignored;
+  DbalUserRepository(connection_, ignored).remove("p0");
   auto repository = composed(RefreshMode::kIncremental);
   repository->reload();
   EXPECT_EQ(memory_.size(), 49u);

@@ -75,6 +75,7 @@ SaveResult DbalUserRepository::save(const std::string& id, const std::string& na
                            {"email", emailValue(email)},
                            {"version", int64_t{1}},
                            {"deleted", int64_t{0}}});
+        events_.publish(UserChange{UserChangeKind::kCreated, result.user});
         return;
       }
       UserRecord current = toRecord(*row);
@@ -88,6 +89,8 @@ SaveResult DbalUserRepository::save(const std::string& id, const std::string& na
       if (changed == 0) throw VersionMoved{};
       result.user.version = version;
       result.created = current.deleted;
+      events_.publish(UserChange{
+          result.created ? UserChangeKind::kCreated : UserChangeKind::kUpdated, result.user});
     });
     return result;
   });
@@ -110,6 +113,7 @@ std::optional<int64_t> DbalUserRepository::remove(const std::string& id) {
                                {{"id", id}, {"version", current.user.version}});
       if (changed == 0) throw VersionMoved{};
       deleted_version = version;
+      events_.publish(UserChange{UserChangeKind::kDeleted, User{id, "", std::nullopt, version}});
     });
     return deleted_version;
   });

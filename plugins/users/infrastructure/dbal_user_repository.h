@@ -2,9 +2,10 @@
 //
 // Portable across backends: no SQL of its own. A write reads the row and updates it only if its
 // version did not move meanwhile (optimistic concurrency), inside one transaction, retrying on a
-// conflict; so concurrent writers of one user each get their own version. Deletes keep the row
-// as a tombstone (deleted = 1, personal fields cleared) so that versions never go back.
-// Thread-safe.
+// conflict; so concurrent writers of one user each get their own version. The event that
+// reports the write is published inside the same transaction, so that it commits with the write
+// (the host's event log) and goes out only if the write did. Deletes keep the row as a tombstone
+// (deleted = 1, personal fields cleared) so that versions never go back. Thread-safe.
 #pragma once
 
 #include <memory>
@@ -12,13 +13,15 @@
 #include "busbar/migrations.h"
 #include "busbar/storage.h"
 #include "domain/persistent_user_repository.h"
+#include "domain/user_events.h"
 
 namespace busbar::users {
 
 class DbalUserRepository : public PersistentUserRepository {
  public:
-  explicit DbalUserRepository(std::shared_ptr<Connection> connection)
-      : connection_(std::move(connection)) {}
+  // `events` must outlive the repository.
+  DbalUserRepository(std::shared_ptr<Connection> connection, UserEventPublisher& events)
+      : connection_(std::move(connection)), events_(events) {}
 
   std::optional<User> find(const std::string& id) override;
   std::vector<User> list(size_t limit, size_t offset) override;
@@ -32,6 +35,7 @@ class DbalUserRepository : public PersistentUserRepository {
 
  private:
   std::shared_ptr<Connection> connection_;
+  UserEventPublisher& events_;
 };
 
 }  // namespace busbar::users

@@ -69,10 +69,23 @@ bool InMemoryUserRepository::applyTo(Table& table, Table::const_iterator hint, U
 bool InMemoryUserRepository::apply(const UserRecord& record) {
   std::lock_guard<std::mutex> writer(writer_mutex_);
   std::unique_lock<std::shared_mutex> lock(table_mutex_);
+  if (reloads_loading_ > 0) applied_while_loading_.insert(record.user.id);
   return applyTo(*table_, record, live_);
 }
 
-void InMemoryUserRepository::replaceAll(std::vector<UserRecord> records) {
+void InMemoryUserRepository::replaceAll(const std::function<std::vector<UserRecord>()>& load) {
+  {
+    std::lock_guard<std::mutex> writer(writer_mutex_);
+    ++reloads_loading_;
+  }
+  std::vector<UserRecord> records;
+  try {
+    records = load();
+  } catch (...) {
+    std::lock_guard<std::mutex> writer(writer_mutex_);
+    if (--reloads_loading_ == 0) applied_while_loading_.clear();
+    throw;
+  }
   auto fresh = std::make_unique<Table>();
   size_t live = 0;
   // Loads come sorted by id: hinting the end makes each insert O(1) instead of a tree descent.
@@ -80,11 +93,14 @@ void InMemoryUserRepository::replaceAll(std::vector<UserRecord> records) {
   std::vector<UserRecord>().swap(records);
 
   std::lock_guard<std::mutex> writer(writer_mutex_);
-  // Only writers change table_, and we are the writer now: reading it unlocked is safe.
-  for (const auto& [id, entry] : *table_) {
-    UserRecord held{toUser(id, entry), entry.deleted};
-    applyTo(*fresh, held, live);
+  // What was applied while loading may be newer than what the load read; nothing else held
+  // survives. Only writers change table_, and we are the writer now: reading it unlocked is safe.
+  for (const auto& id : applied_while_loading_) {
+    auto held = table_->find(id);
+    if (held == table_->end()) continue;
+    applyTo(*fresh, UserRecord{toUser(held->first, held->second), held->second.deleted}, live);
   }
+  if (--reloads_loading_ == 0) applied_while_loading_.clear();
   std::unique_ptr<Table> old;
   {
     std::unique_lock<std::shared_mutex> lock(table_mutex_);
@@ -109,6 +125,7 @@ SaveResult InMemoryUserRepository::save(const std::string& id, const std::string
   bool created = found == table_->end() || found->second.deleted;
   int64_t version = found == table_->end() ? 1 : found->second.version + 1;
   UserRecord record{User{id, name, email, version}, false};
+  if (reloads_loading_ > 0) applied_while_loading_.insert(id);
   applyTo(*table_, record, live_);
   return SaveResult{record.user, created};
 }
@@ -119,6 +136,7 @@ std::optional<int64_t> InMemoryUserRepository::remove(const std::string& id) {
   auto found = table_->find(id);
   if (found == table_->end() || found->second.deleted) return std::nullopt;
   UserRecord record{User{id, "", std::nullopt, found->second.version + 1}, true};
+  if (reloads_loading_ > 0) applied_while_loading_.insert(id);
   applyTo(*table_, record, live_);
   return record.user.version;
 }

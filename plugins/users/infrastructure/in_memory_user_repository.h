@@ -2,14 +2,18 @@
 //
 // apply() takes a record only when its version is newer than what the table holds for that id,
 // deletes included (as tombstones), so duplicated or reordered events never roll a user back.
-// replaceAll() builds a whole new table outside any lock, merges in what writers applied
-// meanwhile, and swaps it in: readers never wait for a reload. Readers share a lock with each
-// other and only wait for the few instructions of a single write or swap. Thread-safe.
+// replaceAll() builds a whole new table from the database outside any lock, merges in what was
+// applied while it loaded, and swaps it in: readers never wait for a reload, and the database
+// wins over everything held from before the reload (a restored database rolls the copy back).
+// Readers share a lock with each other and only wait for the few instructions of a single write
+// or swap. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 
 #include "domain/user_repository.h"
@@ -30,10 +34,11 @@ class InMemoryUserRepository : public UserRepository {
   // Stores the record if its version is newer than the held one. Returns whether it did.
   bool apply(const UserRecord& record);
 
-  // Replaces the table by `records`, keeping held entries that are newer than theirs. Takes the
-  // records by value: their strings move into the table, and their memory is returned before
-  // the call ends.
-  void replaceAll(std::vector<UserRecord> records);
+  // Replaces the table by the records `load` returns (every user, tombstones included, sorted by
+  // id), except entries applied while `load` ran that are newer than its records. The records'
+  // strings move into the table and their memory is returned before the call ends. On failure of
+  // `load` throws and keeps the table.
+  void replaceAll(const std::function<std::vector<UserRecord>()>& load);
 
   // Number of live users.
   size_t size() const;
@@ -57,6 +62,9 @@ class InMemoryUserRepository : public UserRepository {
   std::mutex writer_mutex_;                // one writer at a time, a reload's merge included
   std::unique_ptr<Table> table_;
   size_t live_ = 0;
+  // Under writer_mutex_: reloads loading now, and the ids applied since the first of them began.
+  int reloads_loading_ = 0;
+  std::set<std::string, std::less<>> applied_while_loading_;
 };
 
 }  // namespace busbar::users

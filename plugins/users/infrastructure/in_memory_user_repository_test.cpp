@@ -1,6 +1,7 @@
 #include "infrastructure/in_memory_user_repository.h"
 
 #include <atomic>
+#include <stdexcept>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -49,17 +50,34 @@ TEST(InMemoryUserRepositoryTest, ListsLiveUsersSortedAndPaged) {
   EXPECT_TRUE(memory.list(10, 4).empty());
 }
 
-TEST(InMemoryUserRepositoryTest, ReplaceAllKeepsWhatIsNewerThanTheSnapshot) {
+TEST(InMemoryUserRepositoryTest, ReplaceAllKeepsOnlyWhatWasAppliedWhileItLoaded) {
   InMemoryUserRepository memory;
-  memory.apply(live("kept-newer", 9, "from event"));
+  memory.apply(live("older-than-db", 9, "held before the reload"));
   memory.apply(live("gone-from-db", 1));
-  memory.replaceAll({live("kept-newer", 3, "stale row"), live("fresh", 2), tombstone("x", 4)});
-  EXPECT_EQ(memory.find("kept-newer")->name, "from event");
+  memory.replaceAll([&] {
+    memory.apply(live("written-meanwhile", 5, "from an event"));  // while the load runs
+    return std::vector<UserRecord>{live("fresh", 2), live("older-than-db", 3, "row"),
+                                   tombstone("x", 4), live("written-meanwhile", 2, "stale row")};
+  });
+  EXPECT_EQ(memory.find("older-than-db")->name, "row");  // the database wins
+  EXPECT_FALSE(memory.find("gone-from-db"));
+  EXPECT_EQ(memory.find("written-meanwhile")->name, "from an event");
   EXPECT_EQ(memory.find("fresh")->version, 2);
-  EXPECT_TRUE(memory.find("gone-from-db"));  // a write the snapshot did not see yet
   EXPECT_FALSE(memory.find("x"));
   EXPECT_FALSE(memory.apply(live("x", 3)));  // the snapshot's tombstone holds
   EXPECT_EQ(memory.size(), 3u);
+}
+
+TEST(InMemoryUserRepositoryTest, AFailedLoadKeepsTheTable) {
+  InMemoryUserRepository memory;
+  memory.apply(live("a", 1));
+  EXPECT_THROW(memory.replaceAll([]() -> std::vector<UserRecord> {
+    throw std::runtime_error("the database is away");
+  }),
+               std::runtime_error);
+  EXPECT_TRUE(memory.find("a"));
+  memory.replaceAll([] { return std::vector<UserRecord>{live("b", 1)}; });
+  EXPECT_FALSE(memory.find("a"));
 }
 
 TEST(InMemoryUserRepositoryTest, LocalWritesIncrementVersions) {
@@ -103,7 +121,7 @@ TEST(InMemoryUserRepositoryTest, ReadersSeeWholeUsersWhileWritersAndReloadsRun) 
   std::thread reloader([&] {
     std::vector<UserRecord> snapshot;
     for (int i = 0; i < 1000; ++i) snapshot.push_back(live("u" + std::to_string(i), 1, "v1"));
-    for (int n = 0; n < 20; ++n) memory.replaceAll(snapshot);
+    for (int n = 0; n < 20; ++n) memory.replaceAll([&] { return snapshot; });
   });
   writer.join();
   reloader.join();

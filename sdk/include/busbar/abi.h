@@ -1,4 +1,4 @@
-// The plugin ABI, version 1.
+// The plugin ABI, version 1.1.
 //
 // A plugin is a shared object that exports exactly one C function, busbar_plugin_v1, returning a
 // pointer to a static descriptor. The host reads and checks the descriptor before it runs any
@@ -7,7 +7,16 @@
 // signature (compiler, standard, libstdc++ ABI, Boost and Poco versions) must match the host's.
 //
 // Compatibility rule: a host of ABI major M, minor N loads a plugin of major M and minor <= N.
-// A major bump may change anything; a minor bump only appends fields inside `reserved`.
+// A major bump may change anything. A minor bump only adds: fields inside `reserved`, virtual
+// functions appended at the end of interfaces the host implements (a plugin of an older minor
+// never calls them), and new optional interfaces a plugin may implement besides the required
+// one (the host finds them with dynamic_cast and works without them). Plain structs that cross
+// the boundary by value (Event, HttpRequest...) never change within a major.
+//
+// Minor versions:
+//   1.0  the first.
+//   1.1  the event log: InboundSink::deliverSequenced, the optional SequencedTransport, the
+//        OutcomeUnknown error; events dispatched inside Connection::transaction are logged.
 //
 // Plugin authors never fill the descriptor by hand: use BUSBAR_PLUGIN from plugin.h.
 #pragma once
@@ -21,7 +30,7 @@
 #include "busbar/export.h"
 
 #define BUSBAR_ABI_MAJOR 1
-#define BUSBAR_ABI_MINOR 0
+#define BUSBAR_ABI_MINOR 1
 #define BUSBAR_DESCRIPTOR_MAGIC 0x42555342u /* "BUSB" */
 
 // The exported symbol carries the ABI major, so a host of another major does not even find it.

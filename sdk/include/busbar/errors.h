@@ -31,6 +31,14 @@ class BUSBAR_API StorageUnavailable : public StorageError {
   using StorageError::StorageError;
 };
 
+// Since SDK 1.1. A commit's connection broke before the database answered, and whether the
+// transaction committed could not be settled in time (HTTP 503). Every server's cache follows the
+// database whatever the outcome; the caller should read the state back before writing again.
+class BUSBAR_API OutcomeUnknown : public StorageUnavailable {
+ public:
+  using StorageUnavailable::StorageUnavailable;
+};
+
 // An insert hit a unique or primary key that already exists.
 class BUSBAR_API DuplicateKey : public StorageError {
  public:

@@ -30,18 +30,31 @@ enum class Lifecycle {
   kPreload,      // storage is open, HTTP is not: load caches. Events wait until it ends.
   kStart,        // about to accept HTTP requests
   kStop,         // HTTP has stopped; the transport and storage are still open
-  kReconnected,  // the transport lost its link and got it back: events may have been missed
+  kReconnected,  // events may have been missed (a reconnect, the event log pruned past this
+                 // server, a restored database): reload from the database, which wins over
+                 // anything held. Deliveries wait until every handler returned.
 };
 
 // Dispatches the events modules produce. Thread-safe.
+//
+// Since SDK 1.1, an event dispatched on the thread that runs the `work` of
+// Connection::transaction (of the "storage" service) is part of that transaction: it is written to
+// the event log, the database table busbar_events, in the same commit as the change it reports,
+// gets the log's next sequence number, and is handed to the transport and to local subscribers
+// only once the commit succeeded. A rolled back transaction publishes nothing. Whatever the
+// transport loses later (a crash, a full queue, a broker that blocks publishers) is published again
+// from the log, and every server reads what it missed from the log; a subscriber gets each logged
+// event exactly once, in sequence order (docs/events.md). An event dispatched outside a
+// transaction is published at once and is not logged, as in SDK 1.0.
 class BUSBAR_API EventBus {
  public:
   virtual ~EventBus() = default;
 
-  // Fills id (when empty) and origin, runs the middleware, hands the event to the
-  // transport for every routed exchange, and with async_pass_through delivers it locally.
-  // On success returns once the transport accepted it (not when it reached the broker).
-  // Local subscriber failures are logged, not thrown: the change behind the event is done.
+  // Fills id (when empty) and origin, runs the middleware, then hands the event to the
+  // transport for every routed exchange and, with async_pass_through, delivers it locally; inside
+  // a transaction these last steps wait for the commit. On success returns once the transport
+  // accepted it (not when it reached the broker). Local subscriber failures are logged, not
+  // thrown: the change behind the event is done.
   virtual void dispatch(Event event) = 0;
 
   // Adds a middleware; higher priority runs first. Only during init.

@@ -93,7 +93,10 @@ class BUSBAR_API Connection : public Service {
   virtual void createTable(const TableSchema& schema) = 0;
 
   // Runs `work` in one transaction on one session: commits when it returns, rolls back and
-  // rethrows when it throws. Nested calls join the outer transaction.
+  // rethrows when it throws. Nested calls join the outer transaction. Events the same thread
+  // dispatches inside `work` commit with it (event_bus.h). When the connection breaks during
+  // COMMIT the host settles the outcome from the event log: returns if it committed, throws
+  // StorageUnavailable if it did not, OutcomeUnknown if it cannot tell in time.
   virtual void transaction(const std::function<void(Connection&)>& work) = 0;
 };
 

@@ -2,9 +2,11 @@
 //
 // A transport plugin provides its Transport under the registry name "transport". It publishes
 // what the event bus hands it and delivers what it consumes into the InboundSink of its
-// PluginContext. Both interfaces are thread-safe.
+// PluginContext. Every interface here is thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,18 +16,43 @@
 
 namespace busbar {
 
+// Since SDK 1.1. Where a logged event sits: its sequence number in the event log of the database
+// its server wrote it to, and that log's identity (a UUID made with the log). Consumers trust a
+// sequence number only within the log they follow themselves.
+struct EventLogSeq {
+  uint64_t seq = 0;
+  std::string log_id;
+};
+
 // The inline bus as the transport sees it.
 class BUSBAR_API InboundSink {
  public:
   virtual ~InboundSink() = default;
 
-  // Runs every local subscriber of the event. Blocks while the host is still preloading.
+  // Runs every local subscriber of an event that carries no event log sequence (one published
+  // outside a transaction, or by another program). Blocks while the host is still preloading.
   // On success returns when all ran; on failure throws after all ran (the caller may retry).
   virtual void deliver(const Event& event) = 0;
 
-  // The transport lost events (a reconnect, a dropped publish): subscribers resynchronize.
+  // Asks the subscribers to resynchronize: the transport may have lost events (a reconnect, a
+  // dropped publish). Returns at once; the host reloads in the background and retries until it
+  // succeeds.
   virtual void reconnected() = 0;
+
+  // Since SDK 1.1. Takes a logged event with its place in the event log. The host delivers logged
+  // events to subscribers exactly once and in sequence order: an event already delivered is
+  // dropped, one that leaves a gap waits until the host has read the missing ones from the log.
+  // Returns without waiting for that and never throws for a subscriber's failure (the host
+  // retries, then sets the event aside), so the transport may acknowledge the message on return.
+  // An event of another log than this server's (or any, while this server's log is off) is
+  // delivered as deliver() does, and may throw as it does.
+  virtual void deliverSequenced(const Event& event, const EventLogSeq& at) = 0;
 };
+
+// Called once per event handed to SequencedTransport::publishSequenced, on any thread: true
+// when the broker confirmed it, false when the transport gave up on it (the host's relay then
+// publishes it again from the event log).
+using PublishSettled = std::function<void(bool confirmed)>;
 
 class BUSBAR_API Transport : public Service {
  public:
@@ -33,6 +60,21 @@ class BUSBAR_API Transport : public Service {
   // the network. On success the transport owns delivery; a transport that has to drop the
   // event counts and logs it rather than failing the caller's write.
   virtual void publish(const std::string& exchange, const Event& event) = 0;
+};
+
+// Since SDK 1.1, optional: a transport whose "transport" service also implements this carries
+// the event log's sequence number with each logged event (consumers pass it to
+// InboundSink::deliverSequenced) and reports what its broker confirmed, so that the host's relay
+// publishes again only what no broker took. Without it the host publishes logged events with
+// Transport::publish, and consumers apply them by version. Thread-safe.
+class BUSBAR_API SequencedTransport {
+ public:
+  virtual ~SequencedTransport() = default;
+
+  // Transport::publish of an event logged `at`, which travels with it. Must not block on the
+  // network. Calls `settled` exactly once, from any thread, also when the transport stops first.
+  virtual void publishSequenced(const std::string& exchange, const Event& event,
+                                const EventLogSeq& at, PublishSettled settled) = 0;
 };
 
 }  // namespace busbar

@@ -33,6 +33,13 @@ class PrivateDatabase {
   // Starts it again on the same port and data; returns once it answers.
   void start();
 
+  // Writes the database's tables and rows to `file` (mysqldump, pg_dump), while it serves.
+  void dump(const std::string& file) const;
+
+  // Replaces every table of the database by those in `file`, as an operator restoring a backup
+  // does while clients stay connected.
+  void restore(const std::string& file) const;
+
  private:
   // Runs a shell command with its output appended to the folder's log; throws with the log's
   // end when it fails.

@@ -106,6 +106,26 @@ void PrivateDatabase::start() {
   }
 }
 
+void PrivateDatabase::dump(const std::string& file) const {
+  if (driver_ == "mysql") {
+    run("mysqldump --no-defaults --socket='" + path("sock") +
+        "' -uroot --single-transaction --add-drop-table " + kDatabase + " >'" + file + "'");
+  } else {
+    run("runuser -u postgres -- pg_dump -h '" + folder_.path() + "' -p " + std::to_string(port_) +
+        " --clean --if-exists " + kDatabase + " >'" + file + "'");
+  }
+}
+
+void PrivateDatabase::restore(const std::string& file) const {
+  if (driver_ == "mysql") {
+    run("mysql --no-defaults --socket='" + path("sock") + "' -uroot " + kDatabase + " <'" + file +
+        "'");
+  } else {
+    run("runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -h '" + folder_.path() + "' -p " +
+        std::to_string(port_) + " -d " + kDatabase + " <'" + file + "'");
+  }
+}
+
 void PrivateDatabase::startMysql() {
   // Detached; its output goes to the log, so that nothing holds our descriptors.
   run("setsid mariadbd --no-defaults --user=mysql --datadir='" + path("data") +

@@ -1,0 +1,229 @@
+#include "events/event_log_follower.h"
+
+#include <algorithm>
+
+namespace busbar::host {
+
+using Clock = std::chrono::steady_clock;
+
+EventLogFollower::EventLogFollower(EventLog* log, EventSequencer* sequencer, LogIdentity* identity,
+                                   Reload reload, FollowerOptions options, Poco::Logger& logger)
+    : log_(log),
+      sequencer_(sequencer),
+      identity_(identity),
+      reload_(std::move(reload)),
+      options_(options),
+      logger_(logger) {}
+
+EventLogFollower::~EventLogFollower() { stop(); }
+
+LogPosition EventLogFollower::reloadAt(const Reload& reload) {
+  // Read before the reload: every event up to it committed before the reload's reads began.
+  LogHead head = log_->head();
+  LogPosition position{head.seq, head.seq > 0 ? log_->eventIdAt(head.seq).value_or("") : ""};
+  reload();
+  identity_->set(head.log_id);
+  return position;
+}
+
+void EventLogFollower::preload(const Reload& preload) {
+  if (log_ == nullptr) {
+    preload();
+    return;
+  }
+  sequencer_->resynchronize([&] { return reloadAt(preload); });
+}
+
+void EventLogFollower::start() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = false;
+    catch_up_wanted_ = log_ != nullptr;
+    catch_up_due_ = Clock::now();
+  }
+  worker_ = std::thread([this] { run(); });
+}
+
+void EventLogFollower::stop() noexcept {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void EventLogFollower::requestCatchUp() {
+  if (log_ == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto due = Clock::now() + options_.gap_grace;
+    if (catch_up_wanted_) {
+      catch_up_due_ = std::min(catch_up_due_, due);
+    } else {
+      catch_up_wanted_ = true;
+      catch_up_due_ = due;
+    }
+  }
+  wake_.notify_all();
+}
+
+void EventLogFollower::requestResync(const std::string& why) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (resync_reason_.empty()) resync_reason_ = why;
+  }
+  wake_.notify_all();
+}
+
+EventLogFollower::Figures EventLogFollower::figures() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return figures_;
+}
+
+void EventLogFollower::run() {
+  auto retry = options_.retry_initial;
+  auto next_periodic = Clock::now() + options_.interval;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    auto due = log_ != nullptr ? next_periodic : Clock::time_point::max();
+    if (catch_up_wanted_) due = std::min(due, catch_up_due_);
+    if (resync_reason_.empty() && Clock::now() < due) {
+      if (due == Clock::time_point::max()) {
+        wake_.wait(lock);
+      } else {
+        wake_.wait_until(lock, due);
+      }
+      continue;
+    }
+    catch_up_wanted_ = false;
+    lock.unlock();
+    std::string error;
+    try {
+      pass();
+    } catch (const std::exception& failure) {
+      error = failure.what();
+    }
+    lock.lock();
+    if (error.empty()) {
+      retry = options_.retry_initial;
+      next_periodic = Clock::now() + options_.interval;
+      figures_.last_error.clear();
+      continue;
+    }
+    ++figures_.failures;
+    figures_.last_error = error;
+    const bool resyncing = !resync_reason_.empty();
+    logger_.warning(std::string(resyncing ? "resynchronizing" : "catching up with the event log") +
+                    " failed (" + error + "); trying again in " + std::to_string(retry.count()) +
+                    " ms");
+    // Retry no later than the backoff says, whatever else is due.
+    catch_up_wanted_ = log_ != nullptr;
+    catch_up_due_ = Clock::now() + retry;
+    next_periodic = std::max(next_periodic, catch_up_due_);
+    retry = std::min(options_.retry_cap, retry * 2);
+  }
+}
+
+void EventLogFollower::pass() {
+  std::string why;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    why = resync_reason_;
+  }
+  if (!why.empty()) {
+    refresh(why);
+    std::lock_guard<std::mutex> lock(mutex_);
+    resync_reason_.clear();
+  }
+  if (log_ != nullptr) catchUp();
+}
+
+void EventLogFollower::refresh(const std::string& why) {
+  Poco::Timestamp started;
+  if (log_ == nullptr) {
+    reload_();
+  } else {
+    // The state is reloaded, the position kept: the events after it are still delivered, and
+    // change nothing the reload already holds.
+    sequencer_->resynchronize([&] {
+      LogPosition kept = sequencer_->applied();
+      reload_();
+      return kept;
+    });
+  }
+  finishResync(why, started);
+}
+
+void EventLogFollower::restart(const std::string& why) {
+  Poco::Timestamp started;
+  sequencer_->resynchronize([&] { return reloadAt(reload_); });
+  finishResync(why, started);
+}
+
+void EventLogFollower::finishResync(const std::string& why, const Poco::Timestamp& started) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++figures_.resyncs;
+  }
+  logger_.information("resynchronized (" + why + "): subscribers reloaded from the database in " +
+                      std::to_string(started.elapsed() / 1000) + " ms" +
+                      (log_ != nullptr
+                           ? ", applied seq " + std::to_string(sequencer_->applied().seq)
+                           : std::string()));
+}
+
+std::string EventLogFollower::checkHistory(const LogPosition& applied, const LogHead& head) {
+  const std::string known = identity_->get();
+  if (!known.empty() && head.log_id != known) {
+    return "the event log changed identity (" + known + " -> " + head.log_id +
+           "): another database";
+  }
+  if (head.seq < applied.seq) {
+    return "the event log went back from seq " + std::to_string(applied.seq) + " to " +
+           std::to_string(head.seq) + " (a database restored from a dump?)";
+  }
+  if (applied.seq > 0 && !applied.event_id.empty()) {
+    auto id = log_->eventIdAt(applied.seq);
+    if (id && *id != applied.event_id) {
+      return "the event log holds another event at seq " + std::to_string(applied.seq) +
+             " than the one applied (a database restored from a dump?)";
+    }
+  }
+  return "";
+}
+
+void EventLogFollower::catchUp() {
+  LogHead head = log_->head();
+  LogPosition applied = sequencer_->applied();
+  if (std::string why = checkHistory(applied, head); !why.empty()) {
+    restart(why);
+    head = log_->head();
+    applied = sequencer_->applied();
+  }
+  uint64_t offered = 0;
+  for (uint64_t after = applied.seq; after < head.seq;) {
+    auto events = log_->readAfter(after, options_.batch);
+    if (events.empty()) break;
+    if (events.front().seq != after + 1) {
+      restart("the event log was pruned past this server's position (seq " + std::to_string(after) +
+              ", oldest kept " + std::to_string(events.front().seq) + ")");
+      head = log_->head();
+      after = sequencer_->applied().seq;
+      continue;
+    }
+    after = events.back().seq;
+    for (auto& logged : events) {
+      sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kLog);
+      ++offered;
+    }
+    if (events.size() < options_.batch) break;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  figures_.head_seq = head.seq;
+  figures_.read += offered;
+  ++figures_.catch_ups;
+  figures_.last_catch_up = Poco::Timestamp();
+}
+
+}  // namespace busbar::host

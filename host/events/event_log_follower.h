@@ -1,0 +1,120 @@
+// EventLogFollower: keeps this server's applied position up with the event log, on its own
+// thread, and resynchronizes the subscribers when the log cannot.
+//
+// Catch-up reads the log past the applied position and offers what it finds to the sequencer,
+// in order. It runs every `interval` (so a lost *last* event is found too), soon after the
+// sequencer reports a gap (after `gap_grace`, since the missing event usually arrives from the
+// broker a moment later), and right after a resynchronization. Before reading it checks the
+// log against what was applied; when the log has changed identity (another database), gone
+// backwards, holds another event at the applied seq (a database restored from an older dump),
+// or no longer holds the events after the applied position (pruned past this server), it
+// restarts: the subscribers reload from the database (the database wins) and the applied
+// position becomes the log's head as read before the reload.
+//
+// requestResync() (the transport may have lost events that are not logged, or the log is off)
+// refreshes instead: the subscribers reload, and the applied position stays where it was, so
+// that they still get every logged event after it once. Failed catch-ups and
+// resynchronizations are logged and tried again with capped exponential backoff until they
+// succeed.
+//
+// Thread-safe: request*, figures and stop may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <Poco/Logger.h>
+#include <Poco/Timestamp.h>
+
+#include "events/event_log.h"
+#include "events/event_sequencer.h"
+
+namespace busbar::host {
+
+struct FollowerOptions {
+  std::chrono::milliseconds interval{1000};
+  std::chrono::milliseconds gap_grace{20};
+  size_t batch = 1000;
+  std::chrono::milliseconds retry_initial{100};
+  std::chrono::milliseconds retry_cap{5000};
+};
+
+class EventLogFollower {
+ public:
+  // Reloads every subscriber's state from the database; throws when it could not.
+  using Reload = std::function<void()>;
+
+  // With a null `log` (the event log is off) only resynchronizations run; `sequencer` and
+  // `identity` are then unused and may be null too. All must outlive the follower. `identity` is
+  // set to the log's whenever the follower reads the head for a reload.
+  EventLogFollower(EventLog* log, EventSequencer* sequencer, LogIdentity* identity, Reload reload,
+                   FollowerOptions options, Poco::Logger& logger);
+  ~EventLogFollower();  // stops
+
+  // Loads the subscribers for the first time through `preload` (the kPreload moment) and makes
+  // the log's head, read before it, the applied position. On the calling thread; throws what
+  // `preload` or the storage threw.
+  void preload(const Reload& preload);
+
+  // Starts the thread; it catches up at once.
+  void start();
+  void stop() noexcept;
+
+  // Catch up soon: the sequencer found a gap.
+  void requestCatchUp();
+
+  // Reload the subscribers in the background, retrying until it succeeds; logs `why`.
+  void requestResync(const std::string& why);
+
+  struct Figures {
+    uint64_t head_seq = 0;                         // the log's head at the last catch-up
+    uint64_t read = 0;                             // events read from the log and offered
+    uint64_t catch_ups = 0;                        // catch-ups that succeeded
+    uint64_t failures = 0;                         // catch-ups or resyncs that failed
+    uint64_t resyncs = 0;                          // resynchronizations that succeeded
+    std::optional<Poco::Timestamp> last_catch_up;  // when the last catch-up succeeded
+    std::string last_error;                        // of the last failure, "" after a success
+  };
+  Figures figures() const;
+
+ private:
+  void run();
+  // One pass: a resynchronization if one is wanted, then a catch-up. Throws on failure.
+  void pass();
+  // Checks the log against the applied position; returns why it must resynchronize, or "".
+  std::string checkHistory(const LogPosition& applied, const LogHead& head);
+  void catchUp();
+  // Reloads the subscribers and keeps the applied position (a reconnect: state may have been
+  // missed, but the log still holds every logged event after the position).
+  void refresh(const std::string& why);
+  // Reloads the subscribers and moves the applied position to the log's head (the log cannot
+  // give what lies between: it was restored, replaced or pruned).
+  void restart(const std::string& why);
+  void finishResync(const std::string& why, const Poco::Timestamp& started);
+  LogPosition reloadAt(const Reload& reload);
+
+  EventLog* const log_;
+  EventSequencer* const sequencer_;
+  LogIdentity* const identity_;
+  const Reload reload_;
+  const FollowerOptions options_;
+  Poco::Logger& logger_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool catch_up_wanted_ = false;
+  std::chrono::steady_clock::time_point catch_up_due_{};
+  std::string resync_reason_;  // non-empty: a resynchronization is wanted
+  Figures figures_;
+  std::thread worker_;
+};
+
+}  // namespace busbar::host

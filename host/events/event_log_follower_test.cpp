@@ -1,0 +1,123 @@
+// The follower over a real SQLite database: catch-up, gaps, and the resynchronizations that a
+// restored, replaced or pruned log calls for.
+#include "events/event_log_follower.h"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "events/sqlite_event_log_fixture.h"
+
+namespace busbar::host {
+namespace {
+
+class FollowerTest : public SqliteEventLogTest {
+ protected:
+  void SetUp() override {
+    SqliteEventLogTest::SetUp();
+    log_ = std::make_unique<EventLog>(*storage_);
+  }
+  void TearDown() override {
+    if (follower_) follower_->stop();
+    SqliteEventLogTest::TearDown();
+  }
+
+  // Starts a follower whose reloads are counted, after a preload at the log's head.
+  void follow(std::chrono::milliseconds interval) {
+    FollowerOptions options;
+    options.interval = interval;
+    options.retry_initial = std::chrono::milliseconds(10);
+    follower_ = std::make_unique<EventLogFollower>(
+        log_.get(), &sequencer_, &identity_, [this] { ++reloads_; }, options,
+        Poco::Logger::get("test"));
+    follower_->preload([] {});
+    follower_->start();
+  }
+
+  std::vector<std::string> delivered() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return delivered_;
+  }
+
+  bool eventually(const std::function<bool()>& condition) {
+    for (int i = 0; i < 500; ++i) {
+      if (condition()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return condition();
+  }
+
+  std::mutex mutex_;
+  std::vector<std::string> delivered_;
+  std::atomic<int> reloads_{0};
+  std::unique_ptr<EventLog> log_;
+  LogIdentity identity_;
+  EventSequencer sequencer_{[this](const Event& event, EventSource) {
+                              std::lock_guard<std::mutex> lock(mutex_);
+                              delivered_.push_back(event.id);
+                            },
+                            [this] { follower_->requestCatchUp(); },
+                            {},
+                            Poco::Logger::get("test")};
+  std::unique_ptr<EventLogFollower> follower_;
+};
+
+TEST_F(FollowerTest, APreloadStartsAtTheHeadAndCatchUpFindsALostLastEvent) {
+  append({userEvent("before")});
+  follow(std::chrono::milliseconds(50));
+  EXPECT_EQ(sequencer_.applied().seq, 1u);  // the preload reflects it
+  append({userEvent("lost-on-the-way")});   // no transport brings it: only the log has it
+  EXPECT_TRUE(
+      eventually([&] { return delivered() == std::vector<std::string>{"lost-on-the-way"}; }));
+  EXPECT_EQ(follower_->figures().head_seq, 2u);
+  EXPECT_EQ(sequencer_.counters().from_log, 1u);
+}
+
+TEST_F(FollowerTest, AGapIsFilledFromTheLogWithoutWaitingForTheInterval) {
+  follow(std::chrono::hours(1));
+  append({userEvent("one"), userEvent("two"), userEvent("three")});
+  sequencer_.offer(3, userEvent("three"), EventSource::kTransport);  // 1 and 2 were lost
+  EXPECT_TRUE(eventually([&] { return delivered().size() == 3; }));
+  EXPECT_EQ(delivered(), (std::vector<std::string>{"one", "two", "three"}));
+}
+
+TEST_F(FollowerTest, ADatabaseRestoredFromAnOlderDumpResynchronizes) {
+  append({userEvent("a"), userEvent("b"), userEvent("c")});
+  follow(std::chrono::milliseconds(50));
+  EXPECT_EQ(sequencer_.applied().seq, 3u);
+  // The dump held seq 1 only; then another event was written: seq 2 and 3 are other events now.
+  storage_->execute("DELETE FROM busbar_events WHERE seq > 1");
+  storage_->execute("UPDATE busbar_event_head SET seq = 1");
+  append({userEvent("after-restore-1"), userEvent("after-restore-2"), userEvent("x")});
+  EXPECT_TRUE(eventually([&] { return reloads_ == 1; }));
+  EXPECT_TRUE(eventually([&] { return sequencer_.applied().seq == 4; }));
+  EXPECT_EQ(sequencer_.applied().event_id, "x");
+}
+
+TEST_F(FollowerTest, ALogThatWentBackResynchronizes) {
+  append({userEvent("a"), userEvent("b")});
+  follow(std::chrono::milliseconds(50));
+  storage_->execute("DELETE FROM busbar_events");
+  storage_->execute("UPDATE busbar_event_head SET seq = 0");
+  EXPECT_TRUE(eventually([&] { return reloads_ == 1 && sequencer_.applied().seq == 0; }));
+}
+
+TEST_F(FollowerTest, AnotherDatabaseResynchronizes) {
+  follow(std::chrono::milliseconds(50));
+  storage_->execute("UPDATE busbar_event_head SET log_id = '00000000-0000-4000-8000-000000000000'");
+  EXPECT_TRUE(eventually([&] { return reloads_ == 1; }));
+  EXPECT_EQ(identity_.get(), "00000000-0000-4000-8000-000000000000");
+}
+
+TEST_F(FollowerTest, ALogPrunedPastThisServerResynchronizes) {
+  follow(std::chrono::hours(1));
+  follower_->stop();  // this server is away while the log moves on and is pruned
+  for (int i = 0; i < 5; ++i) append({userEvent("e" + std::to_string(i))});
+  storage_->execute("DELETE FROM busbar_events WHERE seq < 4");
+  follower_->start();
+  EXPECT_TRUE(eventually([&] { return reloads_ == 1; }));
+  EXPECT_TRUE(eventually([&] { return sequencer_.applied().seq == 5; }));
+}
+
+}  // namespace
+}  // namespace busbar::host

@@ -1,0 +1,117 @@
+#include "events/event_log_runtime.h"
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+
+namespace busbar::host {
+
+EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<Connection> storage,
+                                 HostEventBus& bus, HostInbound& inbound, InlineBus& inline_bus,
+                                 Migrations& migrations, Poco::Logger& logger)
+    : inline_bus_(inline_bus), logger_(logger) {
+  if (storage && settings.event_log.enabled) {
+    log_ = std::make_unique<EventLog>(*storage);
+    for (auto& migration : EventLog::migrations()) {
+      migrations.add(kEventLogModule, std::move(migration));
+    }
+    sequencer_ = std::make_unique<EventSequencer>(
+        [&inbound](const Event& event, EventSource source) {
+          inbound.deliverInOrder(event, source);
+        },
+        [this] { follower_->requestCatchUp(); }, SequencerOptions{}, logger);
+  }
+  FollowerOptions follow;
+  follow.interval = settings.event_log.catch_up_interval;
+  follower_ = std::make_unique<EventLogFollower>(
+      log_.get(), sequencer_.get(), &identity_,
+      [&inline_bus] { inline_bus.fire(Lifecycle::kReconnected); }, follow, logger);
+  if (log_) {
+    RelayOptions relay;
+    relay.delay = settings.event_log.relay_delay;
+    relay.retention.events = settings.event_log.retention_events;
+    relay.retention.seconds = settings.event_log.retention_seconds;
+    relay_ = std::make_unique<EventRelay>(
+        *log_, *storage, tracker_,
+        [&bus](const LoggedEvent& logged, PublishSettled settled) {
+          bus.republish(logged, std::move(settled));
+        },
+        settings.server_id, relay, logger);
+  }
+  if (storage) {
+    outbox_ = std::make_shared<OutboxConnection>(storage, log_.get(), bus, SettleOptions{}, logger);
+  }
+  bus.setEventLog(sequencer_.get(), log_ ? &tracker_ : nullptr, log_ ? &identity_ : nullptr);
+  inbound.setEventLog(sequencer_.get(), log_ ? &identity_ : nullptr, follower_.get());
+}
+
+EventLogRuntime::~EventLogRuntime() { stop(); }
+
+void EventLogRuntime::preload() {
+  follower_->preload([this] { inline_bus_.fire(Lifecycle::kPreload); });
+  if (log_) {
+    logger_.information("event log: subscribers loaded at seq " +
+                        std::to_string(sequencer_->applied().seq));
+  }
+}
+
+void EventLogRuntime::start() {
+  follower_->start();
+  if (relay_) relay_->start();
+}
+
+void EventLogRuntime::stop() noexcept {
+  follower_->stop();
+  if (relay_) relay_->stop();
+}
+
+void EventLogRuntime::finish() noexcept {
+  if (!log_) return;
+  try {
+    tracker_.flush(*log_);
+  } catch (const std::exception& error) {
+    logger_.warning(std::string("event log: the last publication marks were not written (") +
+                    error.what() + "); the relay may publish those events once more");
+  }
+}
+
+Poco::JSON::Object::Ptr EventLogRuntime::figures() const {
+  Poco::JSON::Object::Ptr json = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  json->set("enabled", log_ != nullptr);
+  auto followed = follower_->figures();
+  if (log_) {
+    auto counted = sequencer_->counters();
+    json->set("applied_seq", sequencer_->applied().seq);
+    json->set("head_seq", followed.head_seq);
+    json->set("waiting", counted.waiting);
+    json->set("gaps_found", counted.gaps);
+    json->set("caught_up", counted.from_log);
+    json->set("duplicates_dropped", counted.duplicates);
+    json->set("set_aside", counted.set_aside);
+    json->set("catch_ups", followed.catch_ups);
+    json->set("last_catch_up",
+              followed.last_catch_up
+                  ? Poco::Dynamic::Var(Poco::DateTimeFormatter::format(
+                        *followed.last_catch_up, Poco::DateTimeFormat::ISO8601_FRAC_FORMAT))
+                  : Poco::Dynamic::Var());
+  }
+  json->set("resyncs", followed.resyncs);
+  json->set("failures", followed.failures);
+  json->set("last_error", followed.last_error.empty() ? Poco::Dynamic::Var()
+                                                      : Poco::Dynamic::Var(followed.last_error));
+  if (relay_) {
+    auto relayed = relay_->figures();
+    Poco::JSON::Object::Ptr relay = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    relay->set("holds_lease", relayed.holds_lease);
+    relay->set("lease_holder", relayed.holder);
+    relay->set("backlog", relayed.backlog);
+    relay->set("republished", relayed.republished);
+    relay->set("pruned", relayed.pruned);
+    relay->set("marks_waiting", tracker_.waiting());
+    relay->set("last_error", relayed.last_error.empty() ? Poco::Dynamic::Var()
+                                                        : Poco::Dynamic::Var(relayed.last_error));
+    json->set("relay", relay);
+  }
+  return json;
+}
+
+}  // namespace busbar::host

@@ -1,0 +1,75 @@
+// EventLogRuntime: the host's event log machinery, wired together for one server.
+//
+// Owns the EventLog over the storage plugin's Connection, the OutboxConnection modules get as
+// "storage", the EventSequencer, the EventLogFollower, the PublicationTracker and the EventRelay,
+// and connects them to the event bus and the inbound side. With `[event_log] enabled = false`,
+// or without a storage plugin, only the follower runs, for resynchronizations, and transactions
+// still publish their events after the commit.
+//
+// Driven by the Host from its main thread: construct (after the storage plugin's init), start()
+// after preload(), stop() before the plugins stop, finish() before the storage plugin stops.
+// figures() from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/Logger.h>
+
+#include "busbar/storage.h"
+#include "events/event_log.h"
+#include "events/event_log_follower.h"
+#include "events/event_relay.h"
+#include "events/event_sequencer.h"
+#include "events/host_event_bus.h"
+#include "events/host_inbound.h"
+#include "events/inline_bus.h"
+#include "events/outbox_connection.h"
+#include "events/publication_tracker.h"
+#include "host_config.h"
+
+namespace busbar::host {
+
+class EventLogRuntime {
+ public:
+  // `storage` is the storage plugin's Connection, null when there is none. Registers the log's
+  // migrations with `migrations` when the log is on.
+  EventLogRuntime(const HostSettings& settings, std::shared_ptr<Connection> storage,
+                  HostEventBus& bus, HostInbound& inbound, InlineBus& inline_bus,
+                  Migrations& migrations, Poco::Logger& logger);
+  ~EventLogRuntime();
+
+  bool enabled() const { return log_ != nullptr; }
+
+  // What modules get as "storage" (null without a storage plugin).
+  std::shared_ptr<OutboxConnection> outbox() const { return outbox_; }
+
+  // Loads the subscribers for the first time (the kPreload moment) at a known log position.
+  void preload();
+
+  // Starts catching up and relaying.
+  void start();
+
+  // Stops catching up and relaying; gives the relay lease up.
+  void stop() noexcept;
+
+  // Writes the last publication marks (after the transport stopped, before the storage does).
+  void finish() noexcept;
+
+  // The figures /health and /metrics show, as "event_log": {...}.
+  Poco::JSON::Object::Ptr figures() const;
+
+ private:
+  InlineBus& inline_bus_;
+  Poco::Logger& logger_;
+  std::unique_ptr<EventLog> log_;  // null when off
+  PublicationTracker tracker_;
+  LogIdentity identity_;
+  std::unique_ptr<EventSequencer> sequencer_;
+  std::unique_ptr<EventLogFollower> follower_;
+  std::unique_ptr<EventRelay> relay_;
+  std::shared_ptr<OutboxConnection> outbox_;
+};
+
+}  // namespace busbar::host

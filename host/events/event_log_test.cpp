@@ -1,0 +1,125 @@
+// The event log over a real SQLite database: its statements, the relay lease and the settling of
+// ambiguous commits. Every backend's concurrency is proven in
+// tests/storage/event_log_contract_test.cpp.
+#include "events/event_log.h"
+
+#include "events/commit_settler.h"
+#include "events/relay_lease.h"
+#include "events/sqlite_event_log_fixture.h"
+
+namespace busbar::host {
+namespace {
+
+using EventLogTest = SqliteEventLogTest;
+
+TEST_F(EventLogTest, AppendTakesConsecutiveNumbersAndReadAfterReturnsThemInOrder) {
+  EventLog log(*storage_);
+  EXPECT_EQ(log.head().seq, 0u);
+  EXPECT_EQ(log.head().log_id.size(), 36u);
+  EXPECT_EQ(append({userEvent("a")}), 1u);
+  EXPECT_EQ(append({userEvent("b"), userEvent("c", 2)}), 2u);
+  EXPECT_EQ(log.head().seq, 3u);
+  EXPECT_EQ(log.position().event_id, "c");
+  auto events = log.readAfter(1, 10);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].seq, 2u);
+  EXPECT_EQ(events[0].event.id, "b");
+  EXPECT_EQ(events[1].event.version, 2);
+  EXPECT_EQ(events[1].event.origin, "test:1");
+  EXPECT_EQ(events[1].event.payload->getValue<std::string>("id"), "u1");
+  EXPECT_EQ(log.readAfter(0, 2).size(), 2u);
+  EXPECT_EQ(log.eventIdAt(2), std::optional<std::string>("b"));
+  EXPECT_FALSE(log.eventIdAt(9));
+}
+
+TEST_F(EventLogTest, ARolledBackAppendLeavesNoNumberTaken) {
+  EventLog log(*storage_);
+  append({userEvent("a")});
+  EXPECT_THROW(storage_->transaction([&](Connection& tx) {
+    EventLog::append(tx, {userEvent("lost")}, 0);
+    throw std::runtime_error("the module's work failed after all");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(append({userEvent("b")}), 2u);  // no hole
+}
+
+TEST_F(EventLogTest, PublishedMarksAndTheUnpublishedBacklog) {
+  EventLog log(*storage_);
+  append({userEvent("a"), userEvent("b"), userEvent("c")}, 1000);
+  append({userEvent("young")}, 5000);
+  log.markPublished({{1, "a"}, {3, "c"}});
+  EXPECT_EQ(log.countUnpublished(0), 2u);
+  auto old = log.unpublished(0, 2000, 10);
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].event.id, "b");
+  EXPECT_EQ(log.unpublished(0, 9000, 10).size(), 2u);
+  EXPECT_EQ(log.unpublished(2, 9000, 10).size(), 1u);
+}
+
+TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventNorAHole) {
+  EventLog log(*storage_);
+  const int64_t now = 100LL * 24 * 3600 * 1000000;
+  const int64_t day = 24LL * 3600 * 1000000;
+  for (int i = 1; i <= 10; ++i) append({userEvent("e" + std::to_string(i))}, now - (11 - i) * day);
+  std::vector<LogPosition> all;
+  for (uint64_t seq = 1; seq <= 10; ++seq) all.push_back({seq, "e" + std::to_string(seq)});
+  log.markPublished(all);
+  Retention retention;
+  retention.events = 8;               // keeps 3..10
+  retention.seconds = 5 * 24 * 3600;  // keeps those logged within 5 days: 6..10
+  EXPECT_EQ(log.prune(retention, now), 5u);
+  EXPECT_EQ(log.oldest(), std::optional<uint64_t>(6));
+
+  append({userEvent("e11")}, now);  // not confirmed by any broker
+  append({userEvent("e12")}, now);
+  // A mark names the event as well: after a restore, another event may hold the number.
+  log.markPublished({{12, "e12"}, {11, "not-the-event-at-11"}});
+  retention.events = 1;
+  EXPECT_EQ(log.prune(retention, now), 5u);  // down to the unconfirmed 11, not past it
+  EXPECT_EQ(log.oldest(), std::optional<uint64_t>(11));
+}
+
+TEST_F(EventLogTest, TheLeaseHasOneHolderAndPassesOnWhenTheHolderFallsSilent) {
+  using namespace std::chrono_literals;
+  RelayLease a(*storage_, "a", 5s);
+  RelayLease b(*storage_, "b", 5s);
+  auto t0 = RelayLease::Clock::now();
+  EXPECT_TRUE(a.hold(t0));
+  EXPECT_FALSE(b.hold(t0));
+  EXPECT_EQ(b.lastSeenHolder(), "a");
+  EXPECT_TRUE(a.hold(t0 + 1s));    // renewed: the beat moved
+  EXPECT_FALSE(b.hold(t0 + 4s));   // b saw a new beat at 4 s
+  EXPECT_FALSE(b.hold(t0 + 8s));   // silent for 4 s only
+  EXPECT_TRUE(b.hold(t0 + 10s));   // silent for 6 s: a is taken over
+  EXPECT_FALSE(a.hold(t0 + 10s));  // a finds b there and backs off
+  b.release();
+  EXPECT_TRUE(a.hold(t0 + 11s));  // released: no wait
+}
+
+TEST_F(EventLogTest, AnAmbiguousCommitIsSettledFromTheLog) {
+  EventLog log(*storage_);
+  SettleOptions options;
+  options.deadline = std::chrono::milliseconds(500);
+  std::string detail;
+  append({userEvent("mine")});
+  EXPECT_EQ(settleCommit(log, 1, "mine", options, detail), CommitOutcome::kCommitted) << detail;
+  EXPECT_EQ(settleCommit(log, 1, "someone-else", options, detail), CommitOutcome::kNotCommitted);
+  EXPECT_NE(detail.find("another event took seq 1"), std::string::npos) << detail;
+  // Seq 2 was taken by a transaction that rolled back, and nobody took it since.
+  EXPECT_EQ(settleCommit(log, 2, "rolled-back", options, detail), CommitOutcome::kNotCommitted);
+  EXPECT_NE(detail.find("no open transaction holds seq 2"), std::string::npos) << detail;
+}
+
+TEST_F(EventLogTest, AnUnreachableLogLeavesTheOutcomeUnknown) {
+  EventLog log(*storage_);
+  storage_->execute("DROP TABLE busbar_events");  // every read of the log fails now
+  SettleOptions options;
+  options.deadline = std::chrono::milliseconds(200);
+  options.retry_initial = std::chrono::milliseconds(20);
+  std::string detail;
+  EXPECT_EQ(settleCommit(log, 1, "mine", options, detail), CommitOutcome::kUnknown);
+  EXPECT_NE(detail.find("busbar_events"), std::string::npos) << detail;
+}
+
+}  // namespace
+}  // namespace busbar::host

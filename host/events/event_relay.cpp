@@ -1,0 +1,183 @@
+#include "events/event_relay.h"
+
+#include <algorithm>
+
+#include <Poco/Timestamp.h>
+
+namespace busbar::host {
+
+using Clock = std::chrono::steady_clock;
+
+EventRelay::EventRelay(EventLog& log, Connection& storage, PublicationTracker& tracker,
+                       Republish republish, std::string server_id, RelayOptions options,
+                       Poco::Logger& logger)
+    : log_(log),
+      tracker_(tracker),
+      republish_(std::move(republish)),
+      options_(options),
+      logger_(logger),
+      lease_(storage, std::move(server_id), options.lease_timeout) {}
+
+EventRelay::~EventRelay() { stop(); }
+
+void EventRelay::start() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = false;
+  }
+  last_prune_ = Clock::now();
+  worker_ = std::thread([this] { run(); });
+}
+
+void EventRelay::stop() noexcept {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ && !worker_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (!worker_.joinable()) return;
+  worker_.join();
+  try {
+    tracker_.flush(log_);
+  } catch (const std::exception& error) {
+    logger_.warning(std::string("event relay: the last publication marks were not written (") +
+                    error.what() + "); the relay may publish those events once more");
+  }
+  lease_.release();
+}
+
+EventRelay::Figures EventRelay::figures() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return figures_;
+}
+
+void EventRelay::run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    std::string error;
+    auto wait = options_.interval;
+    try {
+      wait = round(Clock::now());
+    } catch (const std::exception& failure) {
+      error = failure.what();
+    }
+    lock.lock();
+    if (!error.empty()) {
+      // One line per kind of failure in a row, not one per round.
+      if (error != figures_.last_error) logger_.warning("event relay: " + error);
+      ++figures_.failures;
+      figures_.holds_lease = false;
+    }
+    figures_.last_error = error;
+    wake_.wait_for(lock, wait, [this] { return stopping_; });
+  }
+}
+
+void EventRelay::settled(uint64_t seq, bool confirmed) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  in_flight_.erase(seq);
+  if (confirmed) {
+    confirmed_unmarked_.insert(seq);
+  } else {
+    dropped_ = true;
+  }
+}
+
+std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
+  {
+    // Those confirmed until now are in the tracker's marks, which the flush writes.
+    std::lock_guard<std::mutex> lock(mutex_);
+    confirmed_unmarked_.clear();
+    dropped_ = false;
+  }
+  tracker_.flush(log_);
+  const bool holds = lease_.hold(now);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (holds != figures_.holds_lease) {
+      logger_.information(holds ? "event relay: this server relays the event log now"
+                                : "event relay: another server relays the event log now (" +
+                                      lease_.lastSeenHolder() + ")");
+    }
+    figures_.holds_lease = holds;
+    figures_.holder = lease_.lastSeenHolder();
+  }
+  if (!holds) return options_.interval;
+  const auto wait = relay();
+  if (now - last_prune_ >= options_.prune_interval) {
+    last_prune_ = now;
+    uint64_t pruned = log_.prune(options_.retention, Poco::Timestamp().epochMicroseconds());
+    if (pruned > 0) {
+      logger_.information("event relay: pruned " + std::to_string(pruned) +
+                          " events from the event log");
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    figures_.pruned += pruned;
+  }
+  return wait;
+}
+
+std::chrono::milliseconds EventRelay::relay() {
+  const LogHead head = log_.head();
+  if (head.seq < confirmed_through_ || head.log_id != log_id_) {
+    // A restored or replaced database: its events below the old cursor need looking at again.
+    confirmed_through_ = 0;
+    log_id_ = head.log_id;
+  }
+  const int64_t logged_before =
+      Poco::Timestamp().epochMicroseconds() -
+      std::chrono::duration_cast<std::chrono::microseconds>(options_.delay).count();
+  auto events = log_.unpublished(confirmed_through_, logged_before, options_.batch);
+  if (events.empty()) {
+    // Everything logged before the delay is confirmed; nothing older needs looking at again.
+    auto pending = log_.unpublished(confirmed_through_, INT64_MAX, 1);
+    confirmed_through_ = pending.empty() ? head.seq : pending.front().seq - 1;
+  } else {
+    confirmed_through_ = events.front().seq - 1;
+  }
+  uint64_t republished = 0;
+  uint64_t taken = 0;  // republished and not dropped at once by a full transport queue
+  bool backlog = events.size() == options_.batch;
+  for (const auto& logged : events) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (dropped_) break;
+      taken = republished;
+      if (in_flight_.size() >= options_.in_flight) {
+        backlog = true;  // go on as soon as the broker has answered some
+        break;
+      }
+      if (in_flight_.count(logged.seq) != 0 || confirmed_unmarked_.count(logged.seq) != 0) {
+        continue;
+      }
+      in_flight_.insert(logged.seq);
+    }
+    const uint64_t seq = logged.seq;
+    republish_(logged, [this, seq](bool confirmed) { settled(seq, confirmed); });
+    ++republished;
+  }
+  if (republished > 0) {
+    logger_.information("event relay: published " + std::to_string(republished) +
+                        " unconfirmed events again from the event log, from seq " +
+                        std::to_string(events.front().seq));
+  }
+  uint64_t backlog_count = log_.countUnpublished(confirmed_through_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  figures_.republished += republished;
+  figures_.backlog = backlog_count;
+  if (!dropped_) taken = republished;
+  // The transport's queue was full: soon again if it took some (it drains at broker speed),
+  // else back off, up to the interval (the broker may be away).
+  if (dropped_) {
+    full_queue_wait_ =
+        taken > 0 ? options_.busy_interval
+                  : std::clamp(full_queue_wait_ * 2, options_.busy_interval, options_.interval);
+    return full_queue_wait_;
+  }
+  full_queue_wait_ = options_.busy_interval;
+  return backlog ? options_.busy_interval : options_.interval;
+}
+
+}  // namespace busbar::host

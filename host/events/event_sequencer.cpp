@@ -1,0 +1,144 @@
+#include "events/event_sequencer.h"
+
+#include <iterator>
+#include <thread>
+
+namespace busbar::host {
+
+EventSequencer::EventSequencer(Deliver deliver, GapFound gap_found, SequencerOptions options,
+                               Poco::Logger& logger)
+    : deliver_(std::move(deliver)),
+      gap_found_(std::move(gap_found)),
+      options_(options),
+      logger_(logger) {}
+
+void EventSequencer::offer(uint64_t seq, Event event, EventSource source) {
+  bool report_gap = false;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (seq <= applied_.seq || waiting_.count(seq) != 0) {
+      ++counters_.duplicates;
+      return;
+    }
+    const bool gap_before = hasGapLocked();
+    if (waiting_.size() >= options_.max_waiting && seq > waiting_.rbegin()->first) {
+      // The log has it; the follower reads it once the events before it are in.
+      ++counters_.overflowed;
+      report_gap = true;
+    } else {
+      if (waiting_.size() >= options_.max_waiting) {
+        // The lowest numbers are needed first: the highest one makes room.
+        waiting_.erase(std::prev(waiting_.end()));
+        ++counters_.overflowed;
+      }
+      waiting_.emplace(seq, Waiting{std::move(event), source});
+      deliverReady(lock);
+      if (state_ != State::kHeld && !gap_before && hasGapLocked()) {
+        ++counters_.gaps;
+        report_gap = true;
+      }
+    }
+  }
+  if (report_gap) gap_found_();
+}
+
+bool EventSequencer::hasGapLocked() const {
+  return !waiting_.empty() && waiting_.begin()->first > applied_.seq + 1;
+}
+
+void EventSequencer::deliverReady(std::unique_lock<std::mutex>& lock) {
+  if (state_ != State::kIdle) return;
+  state_ = State::kDelivering;
+  while (!hold_wanted_ && !waiting_.empty() && waiting_.begin()->first == applied_.seq + 1) {
+    auto node = waiting_.extract(waiting_.begin());
+    const uint64_t seq = node.key();
+    Waiting next = std::move(node.mapped());
+    // Applied as soon as it is taken: an offer of the same seq meanwhile is a duplicate.
+    applied_ = LogPosition{seq, next.event.id};
+    lock.unlock();
+    deliverWithRetries(seq, next.event, next.source);
+    lock.lock();
+    ++counters_.delivered;
+    if (next.source == EventSource::kLog) ++counters_.from_log;
+  }
+  state_ = State::kIdle;
+  idle_.notify_all();
+}
+
+void EventSequencer::deliverWithRetries(uint64_t seq, const Event& event, EventSource source) {
+  auto pause = options_.retry_initial;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      deliver_(event, source);
+      return;
+    } catch (const std::exception& error) {
+      if (attempt > options_.retries) {
+        logger_.error(
+            "event " + std::to_string(seq) + " (" + event.type + " " + event.id +
+            ") failed in its subscribers " + std::to_string(attempt) +
+            " times and is set aside; it stays in the event log (busbar_events): " + error.what());
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++counters_.set_aside;
+        return;
+      }
+      logger_.warning("event " + std::to_string(seq) + " (" + event.type + " " + event.id +
+                      ") failed in its subscribers, attempt " + std::to_string(attempt) + " of " +
+                      std::to_string(options_.retries + 1) + ": " + error.what());
+    }
+    std::this_thread::sleep_for(pause);
+    pause *= 2;
+  }
+}
+
+void EventSequencer::resynchronize(const std::function<LogPosition()>& reload) {
+  State before;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    hold_wanted_ = true;
+    idle_.wait(lock, [this] { return state_ != State::kDelivering; });
+    before = state_;
+    state_ = State::kHeld;
+    hold_wanted_ = false;
+  }
+  LogPosition reflected;
+  try {
+    reflected = reload();
+  } catch (...) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    state_ = before;
+    deliverReady(lock);
+    throw;
+  }
+  bool report_gap;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    applied_ = reflected;
+    // All of them: after a restored database some may come from the log's old history. Those
+    // the log holds are read again by the next catch-up.
+    waiting_.clear();
+    state_ = State::kIdle;
+    deliverReady(lock);
+    report_gap = hasGapLocked();
+  }
+  if (report_gap) gap_found_();
+}
+
+LogPosition EventSequencer::applied() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return applied_;
+}
+
+std::optional<SeqRange> EventSequencer::gap() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!hasGapLocked()) return std::nullopt;
+  return SeqRange{applied_.seq + 1, waiting_.begin()->first - 1};
+}
+
+EventSequencer::Counters EventSequencer::counters() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Counters counters = counters_;
+  counters.waiting = waiting_.size();
+  return counters;
+}
+
+}  // namespace busbar::host

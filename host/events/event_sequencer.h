@@ -1,0 +1,122 @@
+// EventSequencer: hands logged events to this server's subscribers exactly once and in sequence
+// order, whichever way they arrive and in whatever order: from the transport, from this server's
+// own commits, or read back from the event log.
+//
+// It holds the applied position: the last seq handed to the subscribers (with its event's id, so
+// that the log's history can be checked against it). An offered event at or below it, or already
+// waiting, is dropped before any subscriber sees it; the next one is delivered at once, on the
+// offering thread; a later one waits (up to `max_waiting` of them; beyond that the highest are
+// dropped, the log still has them) and the gap is reported, so that the follower reads what is
+// missing. One thread delivers at a time: a thread that offers while another delivers leaves its
+// event to that thread and returns.
+//
+// A delivery that throws is tried again `retries` times with a growing pause, then set aside:
+// logged with its seq and id (the log keeps the event) and counted, and the next ones flow.
+//
+// resynchronize() holds deliveries, waits for the one in progress, runs a reload that tells the
+// position it reflects, drops every waiting event (the log has them) and resumes. Until the first
+// resynchronize() (the preload) offered events only wait.
+//
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include <Poco/Logger.h>
+
+#include "events/event_log.h"
+
+namespace busbar::host {
+
+// Where an offered event comes from; subscribers' lag is measured only for the transport's.
+enum class EventSource { kOwnCommit, kTransport, kLog };
+
+// A range of sequence numbers, both ends included.
+struct SeqRange {
+  uint64_t first = 0;
+  uint64_t last = 0;
+};
+
+struct SequencerOptions {
+  size_t max_waiting = 100000;
+  int retries = 3;
+  std::chrono::milliseconds retry_initial{50};
+};
+
+class EventSequencer {
+ public:
+  // Runs every subscriber of the event; throws when one failed.
+  using Deliver = std::function<void(const Event&, EventSource)>;
+  // Told a gap was found; must not call back into the sequencer.
+  using GapFound = std::function<void()>;
+
+  EventSequencer(Deliver deliver, GapFound gap_found, SequencerOptions options,
+                 Poco::Logger& logger);
+
+  // Takes the event logged at `seq`. Delivers it (and what waited behind it) when it is next
+  // and no other thread is delivering; otherwise leaves it waiting, or drops it when it was
+  // applied or is already waiting. Never throws for a subscriber's failure.
+  void offer(uint64_t seq, Event event, EventSource source);
+
+  // Holds deliveries, waits for the one in progress, runs `reload`, which reloads the
+  // subscribers' state and returns the log position that state reflects, makes it the applied
+  // position, drops every waiting event (the next catch-up reads again those the log holds) and
+  // resumes. When `reload` throws, deliveries
+  // stay as they were before the call (held, if they were) and the error propagates.
+  void resynchronize(const std::function<LogPosition()>& reload);
+
+  LogPosition applied() const;
+
+  // The missing sequence numbers before the first waiting event, when there is a gap.
+  std::optional<SeqRange> gap() const;
+
+  // Counters, for /health and the metrics.
+  struct Counters {
+    uint64_t delivered = 0;   // handed to the subscribers
+    uint64_t from_log = 0;    // of those, read from the log (caught up)
+    uint64_t duplicates = 0;  // dropped: applied or waiting already
+    uint64_t gaps = 0;        // times an event arrived beyond a gap
+    uint64_t set_aside = 0;   // deliveries that kept failing
+    uint64_t overflowed = 0;  // dropped because too many waited
+    size_t waiting = 0;       // waiting now
+  };
+  Counters counters() const;
+
+ private:
+  enum class State {
+    kHeld,        // nothing is delivered: before the preload, or during a resynchronize
+    kIdle,        // nobody delivers; the next offer of the next event delivers
+    kDelivering,  // one thread is delivering what is next
+  };
+
+  // Delivers what is next while there is some, unless held or another thread delivers.
+  // Called with `lock` held; returns with it held.
+  void deliverReady(std::unique_lock<std::mutex>& lock);
+  void deliverWithRetries(uint64_t seq, const Event& event, EventSource source);
+  bool hasGapLocked() const;
+
+  const Deliver deliver_;
+  const GapFound gap_found_;
+  const SequencerOptions options_;
+  Poco::Logger& logger_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable idle_;  // a delivery run ended
+  State state_ = State::kHeld;
+  bool hold_wanted_ = false;  // a resynchronize waits for the running delivery to end
+  LogPosition applied_;
+  struct Waiting {
+    Event event;
+    EventSource source;
+  };
+  std::map<uint64_t, Waiting> waiting_;
+  Counters counters_;
+};
+
+}  // namespace busbar::host

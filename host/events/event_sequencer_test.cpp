@@ -1,0 +1,197 @@
+#include "events/event_sequencer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace busbar::host {
+namespace {
+
+Event eventNumber(uint64_t seq) {
+  Event event;
+  event.type = "T";
+  event.id = "id-" + std::to_string(seq);
+  return event;
+}
+
+// A sequencer whose subscribers record the ids they get, and fail on demand.
+struct Fixture {
+  explicit Fixture(SequencerOptions options = {})
+      : sequencer(
+            [this](const Event& event, EventSource) {
+              if (failing.count(event.id) != 0) throw std::runtime_error("subscriber broke");
+              std::lock_guard<std::mutex> lock(mutex);
+              delivered.push_back(event.id);
+            },
+            [this] { ++gaps_reported; }, options, Poco::Logger::get("test")) {}
+
+  void offer(uint64_t seq, EventSource source = EventSource::kTransport) {
+    sequencer.offer(seq, eventNumber(seq), source);
+  }
+  void preloadAt(uint64_t seq) {
+    sequencer.resynchronize([seq] {
+      return LogPosition{seq, seq ? "id-" + std::to_string(seq) : ""};
+    });
+  }
+  std::vector<std::string> ids(uint64_t first, uint64_t last) const {
+    std::vector<std::string> out;
+    for (uint64_t seq = first; seq <= last; ++seq) out.push_back("id-" + std::to_string(seq));
+    return out;
+  }
+
+  std::mutex mutex;
+  std::vector<std::string> delivered;
+  std::set<std::string> failing;
+  std::atomic<int> gaps_reported{0};
+  EventSequencer sequencer;
+};
+
+TEST(EventSequencerTest, HoldsEverythingUntilThePreloadThenDeliversWhatFollowsIt) {
+  Fixture fixture;
+  fixture.offer(1);
+  fixture.offer(2);
+  EXPECT_TRUE(fixture.delivered.empty());
+  EXPECT_EQ(fixture.gaps_reported, 0);
+  fixture.preloadAt(1);  // the preload's state reflects seq 1
+  // What waited is dropped (the next catch-up reads it again), so 2 must come again.
+  EXPECT_TRUE(fixture.delivered.empty());
+  fixture.offer(2, EventSource::kLog);
+  EXPECT_EQ(fixture.delivered, fixture.ids(2, 2));
+  EXPECT_EQ(fixture.sequencer.applied().seq, 2u);
+  EXPECT_EQ(fixture.sequencer.applied().event_id, "id-2");
+}
+
+TEST(EventSequencerTest, DeliversInSequenceOrderAndDropsWhatItHasSeen) {
+  Fixture fixture;
+  fixture.preloadAt(0);
+  fixture.offer(3);
+  fixture.offer(2);
+  EXPECT_TRUE(fixture.delivered.empty());
+  EXPECT_EQ(fixture.gaps_reported, 1);  // reported once, when 3 arrived beyond the gap
+  ASSERT_TRUE(fixture.sequencer.gap());
+  EXPECT_EQ(fixture.sequencer.gap()->first, 1u);
+  EXPECT_EQ(fixture.sequencer.gap()->last, 1u);
+  fixture.offer(3);  // waiting already
+  fixture.offer(1, EventSource::kLog);
+  EXPECT_EQ(fixture.delivered, fixture.ids(1, 3));
+  fixture.offer(2);  // applied already
+  fixture.offer(1, EventSource::kOwnCommit);
+  EXPECT_EQ(fixture.delivered, fixture.ids(1, 3));
+  auto counters = fixture.sequencer.counters();
+  EXPECT_EQ(counters.delivered, 3u);
+  EXPECT_EQ(counters.from_log, 1u);
+  EXPECT_EQ(counters.duplicates, 3u);
+  EXPECT_EQ(counters.waiting, 0u);
+  EXPECT_FALSE(fixture.sequencer.gap());
+}
+
+TEST(EventSequencerTest, ASubscriberThatKeepsFailingIsSetAsideAndTheRestFlows) {
+  SequencerOptions options;
+  options.retries = 2;
+  options.retry_initial = std::chrono::milliseconds(1);
+  Fixture fixture(options);
+  fixture.preloadAt(0);
+  fixture.failing.insert("id-2");
+  for (uint64_t seq = 1; seq <= 3; ++seq) fixture.offer(seq);
+  EXPECT_EQ(fixture.delivered, (std::vector<std::string>{"id-1", "id-3"}));
+  EXPECT_EQ(fixture.sequencer.counters().set_aside, 1u);
+  EXPECT_EQ(fixture.sequencer.applied().seq, 3u);
+}
+
+TEST(EventSequencerTest, AFailedResynchronizationLeavesDeliveriesAsTheyWere) {
+  Fixture fixture;
+  fixture.preloadAt(0);
+  fixture.offer(1);
+  EXPECT_THROW(fixture.sequencer.resynchronize(
+                   []() -> LogPosition { throw std::runtime_error("the database is away"); }),
+               std::runtime_error);
+  fixture.offer(2);
+  EXPECT_EQ(fixture.delivered, fixture.ids(1, 2));
+}
+
+TEST(EventSequencerTest, TooManyWaitingEventsAreDroppedAndReportedAsAGap) {
+  SequencerOptions options;
+  options.max_waiting = 3;
+  Fixture fixture(options);
+  fixture.preloadAt(0);
+  for (uint64_t seq = 2; seq <= 6; ++seq) fixture.offer(seq);
+  auto counters = fixture.sequencer.counters();
+  EXPECT_EQ(counters.waiting, 3u);
+  EXPECT_EQ(counters.overflowed, 2u);
+  for (uint64_t seq = 1; seq <= 6; ++seq) fixture.offer(seq, EventSource::kLog);
+  EXPECT_EQ(fixture.delivered, fixture.ids(1, 6));
+}
+
+TEST(EventSequencerTest, ManyThreadsOfferingInAnyOrderDeliverEachEventOnceInOrder) {
+  // The transport, this server's commits and the follower all offer at once, with duplicates.
+  Fixture fixture;
+  fixture.preloadAt(0);
+  constexpr uint64_t kEvents = 3000;
+  std::atomic<int> in_delivery{0};
+  std::atomic<bool> overlapped{false};
+  EventSequencer sequencer(
+      [&](const Event& event, EventSource) {
+        if (++in_delivery > 1) overlapped = true;
+        {
+          std::lock_guard<std::mutex> lock(fixture.mutex);
+          fixture.delivered.push_back(event.id);
+        }
+        --in_delivery;
+      },
+      [] {}, {}, Poco::Logger::get("test"));
+  sequencer.resynchronize([] { return LogPosition{}; });
+  std::vector<std::thread> offerers;
+  for (int t = 0; t < 4; ++t) {
+    offerers.emplace_back([&, t] {
+      std::vector<uint64_t> order;
+      for (uint64_t seq = 1; seq <= kEvents; ++seq) order.push_back(seq);
+      std::mt19937 random(static_cast<unsigned>(t));
+      // Nearly in order, as broker deliveries are: shuffle within windows of 50.
+      for (size_t start = 0; start < order.size(); start += 50) {
+        std::shuffle(order.begin() + start, order.begin() + std::min(order.size(), start + 50),
+                     random);
+      }
+      for (uint64_t seq : order) sequencer.offer(seq, eventNumber(seq), EventSource::kTransport);
+    });
+  }
+  for (auto& thread : offerers) thread.join();
+  EXPECT_FALSE(overlapped);
+  EXPECT_EQ(fixture.delivered, fixture.ids(1, kEvents));
+  EXPECT_EQ(sequencer.counters().duplicates, 3 * kEvents);
+}
+
+TEST(EventSequencerTest, AResynchronizationWaitsForTheDeliveryInProgress) {
+  std::atomic<bool> delivering{false};
+  std::atomic<bool> reload_overlapped{false};
+  std::mutex gate;
+  gate.lock();
+  EventSequencer sequencer(
+      [&](const Event&, EventSource) {
+        delivering = true;
+        std::lock_guard<std::mutex> wait(gate);  // held until the test lets it go
+        delivering = false;
+      },
+      [] {}, {}, Poco::Logger::get("test"));
+  sequencer.resynchronize([] { return LogPosition{}; });
+  std::thread offer([&] { sequencer.offer(1, eventNumber(1), EventSource::kTransport); });
+  while (!delivering) std::this_thread::yield();
+  std::thread resync([&] {
+    sequencer.resynchronize([&] {
+      if (delivering) reload_overlapped = true;
+      return LogPosition{10, "id-10"};
+    });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  gate.unlock();
+  offer.join();
+  resync.join();
+  EXPECT_FALSE(reload_overlapped);
+  EXPECT_EQ(sequencer.applied().seq, 10u);
+}
+
+}  // namespace
+}  // namespace busbar::host

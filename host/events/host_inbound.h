@@ -1,0 +1,64 @@
+// HostInbound: the InboundSink transports deliver consumed events into.
+//
+// An event without a sequence number waits until the inline bus is open, is dropped when it is
+// this server's own and async_pass_through delivered it already, and otherwise runs the
+// subscribers at once, applied by version as they see fit. A logged event goes to the
+// EventSequencer, which delivers it exactly once and in order; with the event log off it is
+// treated like an event without a number. reconnected() asks the follower for a
+// resynchronization, which it retries until it succeeds. Apply lag (occurred_on to the end of
+// the delivery) is measured for what transports deliver.
+//
+// Thread-safe. setEventLog() is called once, before any transport starts.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include <Poco/Logger.h>
+
+#include "busbar/transport.h"
+#include "events/event_log_follower.h"
+#include "events/event_sequencer.h"
+#include "events/inline_bus.h"
+#include "ops/latency_histogram.h"
+
+namespace busbar::host {
+
+class HostInbound : public InboundSink {
+ public:
+  HostInbound(std::string server_id, bool async_pass_through, InlineBus& inline_bus);
+
+  // Where logged events and resynchronization requests go. `sequencer` and `identity` are null
+  // when the log is off; `follower` is always set once the host starts.
+  void setEventLog(EventSequencer* sequencer, const LogIdentity* identity,
+                   EventLogFollower* follower) {
+    sequencer_ = sequencer;
+    identity_ = identity;
+    follower_ = follower;
+  }
+
+  void deliver(const Event& event) override;
+  void reconnected() override;
+  void deliverSequenced(const Event& event, const EventLogSeq& at) override;
+
+  // What the sequencer calls to deliver: runs the subscribers, measures lag for the transport's.
+  void deliverInOrder(const Event& event, EventSource source);
+
+  // Time from an event's occurred_on to the end of its delivery from the transport, in
+  // microseconds: how far behind the writer this server's subscribers are.
+  LatencyHistogram& applyLag() { return apply_lag_; }
+
+ private:
+  void recordLag(const Event& event);
+
+  const std::string server_id_;
+  const bool async_pass_through_;
+  InlineBus& inline_bus_;
+  EventSequencer* sequencer_ = nullptr;
+  const LogIdentity* identity_ = nullptr;
+  EventLogFollower* follower_ = nullptr;
+  std::atomic<bool> foreign_log_told_{false};
+  LatencyHistogram apply_lag_;
+};
+
+}  // namespace busbar::host

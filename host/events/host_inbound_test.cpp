@@ -1,0 +1,129 @@
+#include "events/host_inbound.h"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace busbar::host {
+namespace {
+
+Event eventOf(const std::string& type, const std::string& origin = "other:1") {
+  Event event;
+  event.type = type;
+  event.origin = origin;
+  event.id = type + "-id";
+  return event;
+}
+
+TEST(HostInboundTest, DropsItsOwnEventsWhenPassThroughDeliveredThemAlready) {
+  InlineBus bus;
+  HostInbound inbound("me:1", true, bus);
+  int calls = 0;
+  bus.subscribe("A", 0, [&](const Event&) { ++calls; });
+  bus.open();
+  inbound.deliver(eventOf("A", "me:1"));
+  EXPECT_EQ(calls, 0);
+  inbound.deliver(eventOf("A", "other:2"));
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(HostInboundTest, DeliversItsOwnEventsWithoutPassThrough) {
+  InlineBus bus;
+  HostInbound inbound("me:1", false, bus);
+  int calls = 0;
+  bus.subscribe("A", 0, [&](const Event&) { ++calls; });
+  bus.open();
+  inbound.deliver(eventOf("A", "me:1"));
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(HostInboundTest, HoldsDeliveriesUntilTheInlineBusOpens) {
+  InlineBus bus;
+  HostInbound inbound("me:1", true, bus);
+  std::atomic<bool> opened{false};
+  std::atomic<bool> ran_before_open{false};
+  std::atomic<int> calls{0};
+  bus.subscribe("A", 0, [&](const Event&) {
+    if (!opened) ran_before_open = true;
+    ++calls;
+  });
+  std::thread transport([&] { inbound.deliver(eventOf("A")); });
+  // Give the transport thread time to reach deliver(); correctness does not depend on it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  opened = true;
+  bus.open();
+  transport.join();
+  EXPECT_FALSE(ran_before_open);
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(HostInboundTest, ReconnectedMakesTheFollowerReloadTheSubscribers) {
+  InlineBus bus;
+  HostInbound inbound("me:1", true, bus);
+  std::atomic<int> reloads{0};
+  bus.onLifecycle(Lifecycle::kReconnected, 0, [&] { ++reloads; });
+  EventLogFollower follower(
+      nullptr, nullptr, nullptr, [&] { bus.fire(Lifecycle::kReconnected); }, {},
+      Poco::Logger::get("test"));
+  inbound.setEventLog(nullptr, nullptr, &follower);
+  bus.open();
+  follower.start();
+  inbound.reconnected();
+  for (int i = 0; i < 500 && reloads == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(reloads.load(), 1);
+}
+
+TEST(HostInboundTest, AFailedResynchronizationIsTriedAgainUntilItSucceeds) {
+  InlineBus bus;
+  HostInbound inbound("me:1", true, bus);
+  std::atomic<int> attempts{0};
+  FollowerOptions options;
+  options.retry_initial = std::chrono::milliseconds(5);
+  EventLogFollower follower(
+      nullptr, nullptr, nullptr,
+      [&] {
+        if (++attempts < 3) throw std::runtime_error("the database is away");
+      },
+      options, Poco::Logger::get("test"));
+  inbound.setEventLog(nullptr, nullptr, &follower);
+  follower.start();
+  inbound.reconnected();
+  for (int i = 0; i < 500 && follower.figures().resyncs == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(attempts.load(), 3);
+  EXPECT_EQ(follower.figures().resyncs, 1u);
+  EXPECT_EQ(follower.figures().failures, 2u);
+}
+
+TEST(HostInboundTest, SequencedEventsGoThroughTheSequencerInOrder) {
+  InlineBus bus;
+  HostInbound inbound("me:1", true, bus);
+  std::vector<std::string> seen;
+  bus.subscribe(kAllEvents, 0, [&](const Event& event) { seen.push_back(event.type); });
+  int gaps = 0;
+  EventSequencer sequencer(
+      [&](const Event& event, EventSource source) { inbound.deliverInOrder(event, source); },
+      [&] { ++gaps; }, {}, Poco::Logger::get("test"));
+  LogIdentity identity;
+  identity.set("log-1");
+  inbound.setEventLog(&sequencer, &identity, nullptr);
+  bus.open();
+  sequencer.resynchronize([] { return LogPosition{}; });
+  inbound.deliverSequenced(eventOf("B"), {2, "log-1"});
+  EXPECT_TRUE(seen.empty());
+  EXPECT_EQ(gaps, 1);
+  inbound.deliverSequenced(eventOf("A"), {1, "log-1"});
+  inbound.deliverSequenced(eventOf("A"), {1, "log-1"});
+  EXPECT_EQ(seen, (std::vector<std::string>{"A", "B"}));
+  EXPECT_EQ(inbound.applyLag().snapshot().count, 2u);
+  // Another cluster's log: its numbers mean nothing here; applied at once, by version.
+  inbound.deliverSequenced(eventOf("C"), {7, "log-2"});
+  EXPECT_EQ(seen, (std::vector<std::string>{"A", "B", "C"}));
+}
+
+}  // namespace
+}  // namespace busbar::host

@@ -1,0 +1,133 @@
+#include "events/outbox_connection.h"
+
+#include <Poco/Timestamp.h>
+
+#include "busbar/errors.h"
+
+namespace busbar::host {
+namespace {
+
+// The transaction the current thread runs through an OutboxConnection.
+struct OpenTransaction {
+  const OutboxConnection* owner = nullptr;
+  Connection* bound = nullptr;  // the plugin's Connection of this transaction
+  std::vector<Event> events;    // dispatched inside it, in order
+};
+
+thread_local OpenTransaction* open_transaction = nullptr;
+
+// Makes `scope` the thread's open transaction until it goes.
+class OpenScope {
+ public:
+  explicit OpenScope(OpenTransaction& scope) : previous_(open_transaction) {
+    open_transaction = &scope;
+  }
+  ~OpenScope() { close(); }
+  void close() { open_transaction = previous_; }
+
+ private:
+  OpenTransaction* previous_;
+};
+
+}  // namespace
+
+OutboxConnection::OutboxConnection(std::shared_ptr<Connection> storage, EventLog* log,
+                                   CommittedEvents& sink, SettleOptions settle,
+                                   Poco::Logger& logger)
+    : storage_(std::move(storage)), log_(log), sink_(sink), settle_(settle), logger_(logger) {}
+
+std::vector<Event>* OutboxConnection::pendingOnThisThread() {
+  return open_transaction != nullptr ? &open_transaction->events : nullptr;
+}
+
+void OutboxConnection::insert(const std::string& table, const Row& values) {
+  storage_->insert(table, values);
+}
+
+uint64_t OutboxConnection::update(const std::string& table, const Row& values, const Row& where) {
+  return storage_->update(table, values, where);
+}
+
+void OutboxConnection::upsert(const std::string& table, const Row& values,
+                              const std::vector<std::string>& key_columns) {
+  storage_->upsert(table, values, key_columns);
+}
+
+uint64_t OutboxConnection::remove(const std::string& table, const Row& where) {
+  return storage_->remove(table, where);
+}
+
+std::optional<Row> OutboxConnection::findOne(const std::string& table, const Row& where) {
+  return storage_->findOne(table, where);
+}
+
+std::vector<Row> OutboxConnection::findAll(const std::string& table, const Row& where,
+                                           const FindOptions& options) {
+  return storage_->findAll(table, where, options);
+}
+
+ExecuteResult OutboxConnection::execute(const std::string& sql, const std::vector<Value>& params) {
+  return storage_->execute(sql, params);
+}
+
+void OutboxConnection::createTable(const TableSchema& schema) { storage_->createTable(schema); }
+
+void OutboxConnection::transaction(const std::function<void(Connection&)>& work) {
+  if (open_transaction != nullptr && open_transaction->owner == this) {
+    work(*open_transaction->bound);  // joins the thread's transaction
+    return;
+  }
+  OpenTransaction scope;
+  scope.owner = this;
+  OpenScope open(scope);
+  uint64_t first_seq = 0;
+  bool committing = false;  // the work and the log's statements ran; only COMMIT is left
+  try {
+    storage_->transaction([&](Connection& bound) {
+      scope.bound = &bound;
+      work(bound);
+      if (log_ != nullptr && !scope.events.empty()) {
+        first_seq = EventLog::append(bound, scope.events, Poco::Timestamp().epochMicroseconds());
+      }
+      committing = true;
+    });
+  } catch (const StorageUnavailable& error) {
+    if (!committing) throw;
+    open.close();  // nothing dispatched while settling belongs to this transaction
+    if (log_ == nullptr || scope.events.empty()) {
+      throw OutcomeUnknown(std::string("the connection broke during COMMIT and whether it took "
+                                       "effect is unknown (") +
+                           error.what() + "); read the data back before writing again");
+    }
+    std::string detail;
+    CommitOutcome outcome =
+        settleCommit(*log_, first_seq, scope.events.front().id, settle_, detail);
+    if (outcome == CommitOutcome::kNotCommitted) {
+      throw StorageUnavailable(std::string("the commit failed and did not take effect (") + detail +
+                               "): " + error.what() + "; retry");
+    }
+    if (outcome == CommitOutcome::kUnknown) {
+      logger_.warning("a commit's outcome is unknown (" + detail + "); the events from seq " +
+                      std::to_string(first_seq) +
+                      " reach every server from the event log if it "
+                      "took effect");
+      throw OutcomeUnknown(std::string("the connection broke during COMMIT and whether it took "
+                                       "effect could not be settled in time (") +
+                           detail +
+                           "); every server follows the database either way; read the "
+                           "data back before writing again");
+    }
+    logger_.information("a commit whose connection broke did take effect (" + detail + ")");
+  }
+  open.close();
+  if (scope.events.empty()) return;
+  std::vector<LoggedEvent> committed;
+  committed.reserve(scope.events.size());
+  uint64_t seq = first_seq;
+  for (auto& event : scope.events) {
+    committed.push_back(LoggedEvent{log_ != nullptr ? seq++ : 0, std::move(event)});
+  }
+  sink_.publishCommitted(std::move(committed));
+}
+
+}  // namespace busbar::host

@@ -1,0 +1,55 @@
+// Test support: a SQLite database of the test's own with the event log's tables, for the unit
+// tests of the event log's parts (the other backends are in tests/storage).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Poco/File.h>
+#include <Poco/TemporaryFile.h>
+#include <Poco/Timestamp.h>
+#include <gtest/gtest.h>
+
+#include "events/event_log.h"
+#include "sqlite_storage.h"
+
+namespace busbar::host {
+
+inline Event userEvent(const std::string& id, int64_t version = 1) {
+  Event event;
+  event.type = "UserWasUpdated";
+  event.id = id;
+  event.origin = "test:1";
+  event.version = version;
+  event.payload->set("id", "u1");
+  return event;
+}
+
+class SqliteEventLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sqlite::SqliteSettings settings;
+    settings.path = dir_ + "/log.db";
+    storage_ = sqlite::makeSqliteConnection(settings);
+    sqlite::openSqliteDatabase(*storage_, settings);
+    for (auto& migration : EventLog::migrations()) migration.apply(*storage_);
+  }
+  void TearDown() override {
+    storage_.reset();
+    Poco::File(dir_).remove(true);
+  }
+
+  // Appends `events` in a transaction of their own; returns the first seq.
+  uint64_t append(const std::vector<Event>& events,
+                  int64_t logged_at = Poco::Timestamp().epochMicroseconds()) {
+    uint64_t first = 0;
+    storage_->transaction([&](Connection& tx) { first = EventLog::append(tx, events, logged_at); });
+    return first;
+  }
+
+  std::string dir_ = Poco::TemporaryFile::tempName();
+  std::shared_ptr<sql::PocoDataConnection> storage_;
+};
+
+}  // namespace busbar::host

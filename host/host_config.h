@@ -38,7 +38,7 @@ struct EventLogSettings {
   std::chrono::milliseconds catch_up_interval{1000};
   uint64_t retention_events = 1000000;
   int64_t retention_seconds = 7 * 24 * 3600;
-  std::chrono::milliseconds relay_delay{2000};
+  std::chrono::milliseconds relay_delay{10000};
 };
 
 // [http]: the server's limits and deadlines. Deadlines are whole: a head, a body or a response

@@ -192,6 +192,32 @@ TEST_F(HostConfigTest, HttpKeysAreReadAndChecked) {
   EXPECT_NE(error.find("max_connections"), std::string::npos) << error;
 }
 
+TEST_F(HostConfigTest, TheEventLogHasDefaultsAndChecksItsKeys) {
+  const std::string base = "[host]\nplugins = local\n";
+  HostSettings defaults = load(base);
+  EXPECT_TRUE(defaults.event_log.enabled);
+  EXPECT_EQ(defaults.event_log.catch_up_interval, std::chrono::milliseconds(1000));
+  EXPECT_EQ(defaults.event_log.relay_delay, std::chrono::milliseconds(10000));
+  HostSettings set = load(base +
+                          "[event_bus]\ncatch_up_interval = 250ms\n[event_log]\nenabled = false\n"
+                          "retention_events = 5000\nretention_seconds = 3600\nrelay_delay = 3\n");
+  EXPECT_FALSE(set.event_log.enabled);
+  EXPECT_EQ(set.event_log.catch_up_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(set.event_log.retention_events, 5000u);
+  EXPECT_EQ(set.event_log.retention_seconds, 3600);
+  EXPECT_EQ(set.event_log.relay_delay, std::chrono::milliseconds(3000));
+  std::string error = errorOf(base + "[event_bus]\ncatch_up_interval = soon\n");
+  EXPECT_NE(error.find("[event_bus] catch_up_interval"), std::string::npos) << error;
+  EXPECT_NE(error.find("written like 250ms or 2s"), std::string::npos) << error;
+  EXPECT_NE(error.find("'soon'"), std::string::npos) << error;
+  error = errorOf(base + "[event_bus]\ncatch_up_interval = 5ms\n");
+  EXPECT_NE(error.find("from 10ms"), std::string::npos) << error;
+  error = errorOf(base + "[event_log]\nretention_events = 10\n");
+  EXPECT_NE(error.find("[event_log] retention_events"), std::string::npos) << error;
+  error = errorOf(base + "[event_log]\nenable = true\n");
+  EXPECT_NE(error.find("enable"), std::string::npos) << error;
+}
+
 TEST_F(HostConfigTest, UnknownExchangeAliasOnTheCommandLineIsRefused) {
   CommandLineOverrides overrides;
   overrides.exchanges = {"evnets"};

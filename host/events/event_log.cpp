@@ -190,10 +190,14 @@ std::optional<uint64_t> EventLog::oldest() {
   return firstSeq(storage_.execute("SELECT seq FROM busbar_events ORDER BY seq LIMIT 1"));
 }
 
-void EventLog::markPublished(const std::vector<LogPosition>& events) {
+void EventLog::mark(const std::vector<LogPosition>& events, Publication state) {
+  // A confirm always wins; giving up only marks an event nobody confirmed.
+  const std::string set = state == Publication::kConfirmed
+                              ? "UPDATE busbar_events SET published = 1 WHERE "
+                              : "UPDATE busbar_events SET published = 2 WHERE published = 0 AND ";
   for (size_t start = 0; start < events.size(); start += kInChunk) {
     const size_t end = std::min(events.size(), start + kInChunk);
-    std::string sql = "UPDATE busbar_events SET published = 1 WHERE (seq, event_id) IN (";
+    std::string sql = set + "(seq, event_id) IN (";
     std::vector<Value> params;
     for (size_t i = start; i < end; ++i) {
       sql += i == start ? "(?, ?)" : ", (?, ?)";
@@ -204,21 +208,22 @@ void EventLog::markPublished(const std::vector<LogPosition>& events) {
   }
 }
 
-std::vector<LoggedEvent> EventLog::unpublished(uint64_t after, int64_t logged_before,
+std::vector<LoggedEvent> EventLog::unpublished(uint64_t after, int64_t orphaned_before,
                                                size_t limit) {
   return toLoggedEvents(
       storage_
           .execute(std::string("SELECT ") + kEventColumns +
-                       " FROM busbar_events WHERE seq > ? AND published = 0 AND logged_at < ?"
+                       " FROM busbar_events WHERE seq > ? AND"
+                       " (published = 2 OR (published = 0 AND logged_at < ?))"
                        " ORDER BY seq LIMIT " +
                        std::to_string(limit),
-                   {static_cast<int64_t>(after), logged_before})
+                   {static_cast<int64_t>(after), orphaned_before})
           .rows);
 }
 
 uint64_t EventLog::countUnpublished(uint64_t after) {
   auto result = storage_.execute(
-      "SELECT COUNT(*) AS unpublished FROM busbar_events WHERE seq > ? AND published = 0",
+      "SELECT COUNT(*) AS unpublished FROM busbar_events WHERE seq > ? AND published <> 1",
       {static_cast<int64_t>(after)});
   return result.rows.empty() ? 0 : asSeq(result.rows.front().at("unpublished"));
 }
@@ -234,7 +239,7 @@ uint64_t EventLog::prune(const Retention& retention, int64_t now) {
   keep_from = std::max(keep_from, young.value_or(last + 1));
   // ... and every event from the first one no broker confirmed.
   auto unconfirmed = firstSeq(
-      storage_.execute("SELECT seq FROM busbar_events WHERE published = 0 ORDER BY seq LIMIT 1"));
+      storage_.execute("SELECT seq FROM busbar_events WHERE published <> 1 ORDER BY seq LIMIT 1"));
   if (unconfirmed) keep_from = std::min(keep_from, *unconfirmed);
 
   uint64_t deleted = 0;

@@ -2,7 +2,8 @@
 //
 //   busbar_events       one row per logged event: seq (primary key), event_id, event_type,
 //                       occurred_on (us), origin, version, payload (JSON), logged_at (us, the
-//                       writer's clock), published (1 once a broker confirmed it)
+//                       writer's clock), published (0 while its publisher still has it, 1 once a
+//                       broker confirmed it, 2 once its publisher gave it up to the relay)
 //   busbar_event_head   one row: the last sequence number taken, and the log's identity, a UUID
 //                       made with the log (a database restored from a dump keeps it; a new or
 //                       replaced database has another)
@@ -111,13 +112,17 @@ class EventLog {
   // The lowest seq in the log, or nothing when it is empty.
   std::optional<uint64_t> oldest();
 
-  // Records that a broker confirmed the events at `events` (a seq and the id of the event logged
-  // there: after a restore another event may hold the seq).
-  void markPublished(const std::vector<LogPosition>& events);
+  // What became of an event's publication.
+  enum class Publication { kConfirmed, kGivenUp };
 
-  // Up to `limit` events with seq > `after` that no broker confirmed, logged before
-  // `logged_before` (us), in seq order.
-  std::vector<LoggedEvent> unpublished(uint64_t after, int64_t logged_before, size_t limit);
+  // Records `state` for `events` (a seq and the id of the event logged there: after a restore
+  // another event may hold the seq). A confirm wins over giving up, whatever their order.
+  void mark(const std::vector<LogPosition>& events, Publication state);
+
+  // Up to `limit` events with seq > `after` for the relay, in seq order: those their publisher
+  // gave up, and those still unconfirmed that were logged before `orphaned_before` (us; their
+  // server may have died with them).
+  std::vector<LoggedEvent> unpublished(uint64_t after, int64_t orphaned_before, size_t limit);
 
   // The number of events with seq > `after` that no broker confirmed.
   uint64_t countUnpublished(uint64_t after);

@@ -121,7 +121,8 @@ void EventLogFollower::run() {
     catch_up_wanted_ = log_ != nullptr;
     catch_up_due_ = Clock::now() + retry;
     next_periodic = std::max(next_periodic, catch_up_due_);
-    retry = std::min(options_.retry_cap, retry * 2);
+    // Never longer than the interval: a failure must not make the log read less often.
+    retry = std::min({options_.retry_cap, options_.interval, retry * 2});
   }
 }
 
@@ -130,6 +131,10 @@ void EventLogFollower::pass() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     why = resync_reason_;
+  }
+  if (why.empty() && refreshes_after_restart_ > 0) {
+    --refreshes_after_restart_;
+    why = "the database was restored or replaced a moment ago";
   }
   if (!why.empty()) {
     refresh(why);
@@ -158,6 +163,10 @@ void EventLogFollower::refresh(const std::string& why) {
 void EventLogFollower::restart(const std::string& why) {
   Poco::Timestamp started;
   sequencer_->resynchronize([&] { return reloadAt(reload_); });
+  // A restore may still be replacing tables one by one (MySQL's DDL cannot be in one
+  // transaction): the next passes reload once more each, so what it replaces after this
+  // reload is read too.
+  refreshes_after_restart_ = kRefreshesAfterRestart;
   finishResync(why, started);
 }
 
@@ -194,8 +203,10 @@ std::string EventLogFollower::checkHistory(const LogPosition& applied, const Log
 }
 
 void EventLogFollower::catchUp() {
-  LogHead head = log_->head();
+  // Applied first: events delivered meanwhile are committed, so the head read after it is at
+  // least as far (read the other way round, a delivery in between looks like a log gone back).
   LogPosition applied = sequencer_->applied();
+  LogHead head = log_->head();
   if (std::string why = checkHistory(applied, head); !why.empty()) {
     restart(why);
     head = log_->head();

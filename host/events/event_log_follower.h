@@ -9,7 +9,8 @@
 // backwards, holds another event at the applied seq (a database restored from an older dump),
 // or no longer holds the events after the applied position (pruned past this server), it
 // restarts: the subscribers reload from the database (the database wins) and the applied
-// position becomes the log's head as read before the reload.
+// position becomes the log's head as read before the reload. Since a restore may replace tables
+// one at a time, the next two passes refresh once more each.
 //
 // requestResync() (the transport may have lost events that are not logged, or the log is off)
 // refreshes instead: the subscribers reload, and the applied position stays where it was, so
@@ -113,6 +114,8 @@ class EventLogFollower {
   bool catch_up_wanted_ = false;
   std::chrono::steady_clock::time_point catch_up_due_{};
   std::string resync_reason_;  // non-empty: a resynchronization is wanted
+  static constexpr int kRefreshesAfterRestart = 2;
+  int refreshes_after_restart_ = 0;  // worker only
   Figures figures_;
   std::thread worker_;
 };

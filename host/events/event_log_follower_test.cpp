@@ -39,14 +39,6 @@ class FollowerTest : public SqliteEventLogTest {
     return delivered_;
   }
 
-  bool eventually(const std::function<bool()>& condition) {
-    for (int i = 0; i < 500; ++i) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return condition();
-  }
-
   std::mutex mutex_;
   std::vector<std::string> delivered_;
   std::atomic<int> reloads_{0};

@@ -47,13 +47,19 @@ TEST_F(EventLogTest, PublishedMarksAndTheUnpublishedBacklog) {
   EventLog log(*storage_);
   append({userEvent("a"), userEvent("b"), userEvent("c")}, 1000);
   append({userEvent("young")}, 5000);
-  log.markPublished({{1, "a"}, {3, "c"}});
+  log.mark({{1, "a"}, {3, "c"}}, EventLog::Publication::kConfirmed);
   EXPECT_EQ(log.countUnpublished(0), 2u);
   auto old = log.unpublished(0, 2000, 10);
   ASSERT_EQ(old.size(), 1u);
   EXPECT_EQ(old[0].event.id, "b");
   EXPECT_EQ(log.unpublished(0, 9000, 10).size(), 2u);
   EXPECT_EQ(log.unpublished(2, 9000, 10).size(), 1u);
+  // Given up by its publisher: the relay's at once, however young; a later confirm wins.
+  log.mark({{4, "young"}}, EventLog::Publication::kGivenUp);
+  EXPECT_EQ(log.unpublished(3, 2000, 10).size(), 1u);
+  log.mark({{4, "young"}}, EventLog::Publication::kConfirmed);
+  log.mark({{4, "young"}}, EventLog::Publication::kGivenUp);
+  EXPECT_EQ(log.countUnpublished(0), 1u);
 }
 
 TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventNorAHole) {
@@ -63,7 +69,7 @@ TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventN
   for (int i = 1; i <= 10; ++i) append({userEvent("e" + std::to_string(i))}, now - (11 - i) * day);
   std::vector<LogPosition> all;
   for (uint64_t seq = 1; seq <= 10; ++seq) all.push_back({seq, "e" + std::to_string(seq)});
-  log.markPublished(all);
+  log.mark(all, EventLog::Publication::kConfirmed);
   Retention retention;
   retention.events = 8;               // keeps 3..10
   retention.seconds = 5 * 24 * 3600;  // keeps those logged within 5 days: 6..10
@@ -73,7 +79,7 @@ TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventN
   append({userEvent("e11")}, now);  // not confirmed by any broker
   append({userEvent("e12")}, now);
   // A mark names the event as well: after a restore, another event may hold the number.
-  log.markPublished({{12, "e12"}, {11, "not-the-event-at-11"}});
+  log.mark({{12, "e12"}, {11, "not-the-event-at-11"}}, EventLog::Publication::kConfirmed);
   retention.events = 1;
   EXPECT_EQ(log.prune(retention, now), 5u);  // down to the unconfirmed 11, not past it
   EXPECT_EQ(log.oldest(), std::optional<uint64_t>(11));

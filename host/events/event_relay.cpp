@@ -108,6 +108,9 @@ std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
   const auto wait = relay();
   if (now - last_prune_ >= options_.prune_interval) {
     last_prune_ = now;
+    // And a sweep from the start, should a restore have gone unseen (the head back above
+    // where it was within a round).
+    confirmed_through_ = 0;
     uint64_t pruned = log_.prune(options_.retention, Poco::Timestamp().epochMicroseconds());
     if (pruned > 0) {
       logger_.information("event relay: pruned " + std::to_string(pruned) +
@@ -121,15 +124,16 @@ std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
 
 std::chrono::milliseconds EventRelay::relay() {
   const LogHead head = log_.head();
-  if (head.seq < confirmed_through_ || head.log_id != log_id_) {
-    // A restored or replaced database: its events below the old cursor need looking at again.
+  if (head.seq < last_head_ || head.log_id != log_id_) {
+    // A restored or replaced database: its events below the cursor may be unconfirmed again.
     confirmed_through_ = 0;
     log_id_ = head.log_id;
   }
-  const int64_t logged_before =
+  last_head_ = head.seq;
+  const int64_t orphaned_before =
       Poco::Timestamp().epochMicroseconds() -
       std::chrono::duration_cast<std::chrono::microseconds>(options_.delay).count();
-  auto events = log_.unpublished(confirmed_through_, logged_before, options_.batch);
+  auto events = log_.unpublished(confirmed_through_, orphaned_before, options_.batch);
   if (events.empty()) {
     // Everything logged before the delay is confirmed; nothing older needs looking at again.
     auto pending = log_.unpublished(confirmed_through_, INT64_MAX, 1);

@@ -4,8 +4,9 @@
 //
 // Every `interval` it writes the publication marks this server collected (PublicationTracker);
 // then, if it holds the relay lease (one server at a time; a dead holder's work is taken over,
-// see RelayLease), it republishes, oldest first, the events that are still unconfirmed `delay`
-// after they were logged, and every `prune_interval` it prunes the log per the retention. At
+// see RelayLease), it republishes, oldest first, the events their publisher gave up (its queue was
+// full, it stopped) and those still unconfirmed `delay` after they were logged (their server may
+// have died), and every `prune_interval` it prunes the log per the retention. At
 // most `in_flight` republished events wait for their broker's answer at a time; one the
 // transport drops (its queue is full) ends the round and is tried again on the next, after
 // `busy_interval` when the transport took some this round and after growing pauses when it took
@@ -35,7 +36,9 @@ namespace busbar::host {
 struct RelayOptions {
   std::chrono::milliseconds interval{500};
   std::chrono::milliseconds busy_interval{20};
-  std::chrono::milliseconds delay{2000};  // how old an unconfirmed event is before it is relayed
+  // How old an unconfirmed event is before the relay takes it from its publisher (whose server
+  // may have died with it); an event its publisher gave up is taken at once.
+  std::chrono::milliseconds delay{10000};
   std::chrono::milliseconds lease_timeout{5000};
   std::chrono::milliseconds prune_interval{60000};
   Retention retention;
@@ -98,6 +101,7 @@ class EventRelay {
   // Worker thread only.
   uint64_t confirmed_through_ = 0;                // every event up to here is known to be confirmed
   std::string log_id_;                            // of the log confirmed_through_ is in
+  uint64_t last_head_ = 0;                        // the head at the last round
   std::chrono::milliseconds full_queue_wait_{0};  // grows while the transport takes nothing
   std::chrono::steady_clock::time_point last_prune_{};
 };

@@ -21,7 +21,7 @@ class RelayTest : public SqliteEventLogTest {
   std::unique_ptr<EventRelay> relay(const std::string& server, bool broker_confirms) {
     RelayOptions options;
     options.interval = std::chrono::milliseconds(20);
-    options.delay = std::chrono::milliseconds(100);
+    options.delay = std::chrono::milliseconds(100);  // an unconfirmed event is an orphan soon
     return std::make_unique<EventRelay>(
         *log_, *storage_, tracker_,
         [this, server, broker_confirms](const LoggedEvent& logged, PublishSettled settled) {
@@ -38,14 +38,6 @@ class RelayTest : public SqliteEventLogTest {
   std::vector<std::string> republished() {
     std::lock_guard<std::mutex> lock(mutex_);
     return republished_;
-  }
-
-  bool eventually(const std::function<bool()>& condition) {
-    for (int i = 0; i < 500; ++i) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return condition();
   }
 
   std::unique_ptr<EventLog> log_;

@@ -1,7 +1,6 @@
 #include "events/event_sequencer.h"
 
 #include <iterator>
-#include <thread>
 
 namespace busbar::host {
 
@@ -56,7 +55,7 @@ void EventSequencer::deliverReady(std::unique_lock<std::mutex>& lock) {
     // Applied as soon as it is taken: an offer of the same seq meanwhile is a duplicate.
     applied_ = LogPosition{seq, next.event.id};
     lock.unlock();
-    deliverWithRetries(seq, next.event, next.source);
+    deliverOrSetAside(seq, next.event, next.source);
     lock.lock();
     ++counters_.delivered;
     if (next.source == EventSource::kLog) ++counters_.from_log;
@@ -65,28 +64,16 @@ void EventSequencer::deliverReady(std::unique_lock<std::mutex>& lock) {
   idle_.notify_all();
 }
 
-void EventSequencer::deliverWithRetries(uint64_t seq, const Event& event, EventSource source) {
-  auto pause = options_.retry_initial;
-  for (int attempt = 1;; ++attempt) {
-    try {
-      deliver_(event, source);
-      return;
-    } catch (const std::exception& error) {
-      if (attempt > options_.retries) {
-        logger_.error(
-            "event " + std::to_string(seq) + " (" + event.type + " " + event.id +
-            ") failed in its subscribers " + std::to_string(attempt) +
-            " times and is set aside; it stays in the event log (busbar_events): " + error.what());
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++counters_.set_aside;
-        return;
-      }
-      logger_.warning("event " + std::to_string(seq) + " (" + event.type + " " + event.id +
-                      ") failed in its subscribers, attempt " + std::to_string(attempt) + " of " +
-                      std::to_string(options_.retries + 1) + ": " + error.what());
-    }
-    std::this_thread::sleep_for(pause);
-    pause *= 2;
+void EventSequencer::deliverOrSetAside(uint64_t seq, const Event& event, EventSource source) {
+  try {
+    deliver_(event, source);
+  } catch (const std::exception& error) {
+    logger_.error("event " + std::to_string(seq) + " (" + event.type + " " + event.id +
+                  ") failed in its subscribers and is set aside; it stays in the event log "
+                  "(busbar_events): " +
+                  error.what());
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++counters_.set_aside;
   }
 }
 

@@ -10,8 +10,8 @@
 // missing. One thread delivers at a time: a thread that offers while another delivers leaves its
 // event to that thread and returns.
 //
-// A delivery that throws is tried again `retries` times with a growing pause, then set aside:
-// logged with its seq and id (the log keeps the event) and counted, and the next ones flow.
+// A delivery that throws (the deliverer has tried again as it sees fit) is set aside: logged with
+// its seq and id (the log keeps the event) and counted, and the next ones flow.
 //
 // resynchronize() holds deliveries, waits for the one in progress, runs a reload that tells the
 // position it reflects, drops every waiting event (the log has them) and resumes. Until the first
@@ -45,13 +45,11 @@ struct SeqRange {
 
 struct SequencerOptions {
   size_t max_waiting = 100000;
-  int retries = 3;
-  std::chrono::milliseconds retry_initial{50};
 };
 
 class EventSequencer {
  public:
-  // Runs every subscriber of the event; throws when one failed.
+  // Runs every subscriber of the event; throws when one failed for good.
   using Deliver = std::function<void(const Event&, EventSource)>;
   // Told a gap was found; must not call back into the sequencer.
   using GapFound = std::function<void()>;
@@ -98,7 +96,7 @@ class EventSequencer {
   // Delivers what is next while there is some, unless held or another thread delivers.
   // Called with `lock` held; returns with it held.
   void deliverReady(std::unique_lock<std::mutex>& lock);
-  void deliverWithRetries(uint64_t seq, const Event& event, EventSource source);
+  void deliverOrSetAside(uint64_t seq, const Event& event, EventSource source);
   bool hasGapLocked() const;
 
   const Deliver deliver_;

@@ -1,5 +1,9 @@
 #include "events/host_inbound.h"
 
+#include <thread>
+
+#include "busbar/errors.h"
+
 namespace busbar::host {
 
 HostInbound::HostInbound(std::string server_id, bool async_pass_through, InlineBus& inline_bus)
@@ -35,7 +39,33 @@ void HostInbound::deliverSequenced(const Event& event, const EventLogSeq& at) {
 }
 
 void HostInbound::deliverInOrder(const Event& event, EventSource source) {
-  inline_bus_.deliverLocally(event);
+  InlineBus::Delivery delivery(inline_bus_, event);
+  auto pause = retry_initial_;
+  const auto started = std::chrono::steady_clock::now();
+  for (int attempt = 1;; ++attempt) {
+    try {
+      delivery.run();
+      break;
+    } catch (const StorageUnavailable& error) {
+      // The database is away: the subscriber will succeed once it is back, so it keeps
+      // waiting for it (in order: later events wait too) up to the outage budget.
+      if (std::chrono::steady_clock::now() - started > storage_outage_budget_) throw;
+      if (attempt == 1 || attempt % 10 == 0) {
+        Poco::Logger::get("busbar.event_log")
+            .warning("a subscriber of " + event.type + " " + event.id +
+                     " waits for the database (attempt " + std::to_string(attempt) +
+                     "): " + error.what());
+      }
+    } catch (const std::exception& error) {
+      if (attempt > retries_) throw;
+      Poco::Logger::get("busbar.event_log")
+          .warning("a subscriber failed on " + event.type + " " + event.id + ", attempt " +
+                   std::to_string(attempt) + " of " + std::to_string(retries_ + 1) +
+                   "; trying it again (only the subscribers that failed): " + error.what());
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+  }
   if (source == EventSource::kTransport) recordLag(event);
 }
 

@@ -41,8 +41,18 @@ class HostInbound : public InboundSink {
   void reconnected() override;
   void deliverSequenced(const Event& event, const EventLogSeq& at) override;
 
-  // What the sequencer calls to deliver: runs the subscribers, measures lag for the transport's.
+  // What the sequencer calls to deliver: runs the subscribers, and those that fail again with
+  // growing pauses, so that none sees the event twice: up to `retries` more times, or, while the
+  // failure is StorageUnavailable, for up to 30 s (a database restart loses no delivery).
+  // Measures lag for the transport's. On failure throws the last error (the sequencer sets the
+  // event aside).
   void deliverInOrder(const Event& event, EventSource source);
+
+  // How often and how soon deliverInOrder() tries failed subscribers again.
+  void setRetries(int retries, std::chrono::milliseconds initial) {
+    retries_ = retries;
+    retry_initial_ = initial;
+  }
 
   // Time from an event's occurred_on to the end of its delivery from the transport, in
   // microseconds: how far behind the writer this server's subscribers are.
@@ -58,6 +68,9 @@ class HostInbound : public InboundSink {
   const LogIdentity* identity_ = nullptr;
   EventLogFollower* follower_ = nullptr;
   std::atomic<bool> foreign_log_told_{false};
+  int retries_ = 3;
+  std::chrono::milliseconds retry_initial_{50};
+  std::chrono::seconds storage_outage_budget_{30};
   LatencyHistogram apply_lag_;
 };
 

@@ -24,37 +24,46 @@ void InlineBus::onLifecycle(Lifecycle moment, int priority, std::function<void()
                    LifecycleHandler{priority, next_order_++, std::move(handler)});
 }
 
-void InlineBus::deliverLocally(const Event& event) {
-  static const std::vector<Handler> kNone;
-  auto typed = handlers_.find(event.type);
-  auto all = handlers_.find(kAllEvents);
-  const auto& first = typed == handlers_.end() ? kNone : typed->second;
-  const auto& second = all == handlers_.end() ? kNone : all->second;
+void InlineBus::deliverLocally(const Event& event) { Delivery(*this, event).run(); }
 
+void InlineBus::Delivery::run() {
   std::exception_ptr error;
-  auto run = [&](const Handler& handler) {
+  std::vector<const Handler*> failing;
+  auto call = [&](const Handler& handler) {
     try {
-      handler.handler(event);
+      handler.handler(event_);
     } catch (...) {
       if (!error) error = std::current_exception();
+      failing.push_back(&handler);
     }
   };
-  // Merge the two sorted lists: higher priority first, then registration order.
-  size_t i = 0;
-  size_t j = 0;
-  while (i < first.size() || j < second.size()) {
-    bool take_first =
-        j == second.size() ||
-        (i < first.size() &&
-         (first[i].priority > second[j].priority ||
-          (first[i].priority == second[j].priority && first[i].order < second[j].order)));
-    run(take_first ? first[i++] : second[j++]);
+  if (!ran_) {
+    ran_ = true;
+    static const std::vector<Handler> kNone;
+    auto typed = bus_.handlers_.find(event_.type);
+    auto all = bus_.handlers_.find(kAllEvents);
+    const auto& first = typed == bus_.handlers_.end() ? kNone : typed->second;
+    const auto& second = all == bus_.handlers_.end() ? kNone : all->second;
+    // Merge the two sorted lists: higher priority first, then registration order.
+    size_t i = 0;
+    size_t j = 0;
+    while (i < first.size() || j < second.size()) {
+      bool take_first =
+          j == second.size() ||
+          (i < first.size() &&
+           (first[i].priority > second[j].priority ||
+            (first[i].priority == second[j].priority && first[i].order < second[j].order)));
+      call(take_first ? first[i++] : second[j++]);
+    }
+  } else {
+    for (const Handler* handler : failed_) call(*handler);
   }
+  failed_.swap(failing);
   if (error) {
-    failed_.fetch_add(1, std::memory_order_relaxed);
+    bus_.failed_.fetch_add(1, std::memory_order_relaxed);
     std::rethrow_exception(error);
   }
-  delivered_.fetch_add(1, std::memory_order_relaxed);
+  bus_.delivered_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void InlineBus::fire(Lifecycle moment) {

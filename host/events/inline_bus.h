@@ -17,6 +17,13 @@
 namespace busbar::host {
 
 class InlineBus : public Subscriptions {
+ private:
+  struct Handler {
+    int priority;
+    int order;
+    EventHandler handler;
+  };
+
  public:
   // Subscriptions
   void subscribe(const std::string& event_type, int priority, EventHandler handler) override;
@@ -25,6 +32,23 @@ class InlineBus : public Subscriptions {
   // Runs every subscriber of the event (its type's and kAllEvents'), by priority. On failure
   // throws the first error after every subscriber ran.
   void deliverLocally(const Event& event);
+
+  // One event's delivery that can be tried again: each run() calls only the subscribers that
+  // have not succeeded yet, so a retry never hands the event twice to the same subscriber. Not
+  // thread-safe; `bus` and `event` must outlive it.
+  class Delivery {
+   public:
+    Delivery(InlineBus& bus, const Event& event) : bus_(bus), event_(event) {}
+    // Runs, by priority, every subscriber the first time and then those that failed. On
+    // failure throws the first error after all of them ran.
+    void run();
+
+   private:
+    InlineBus& bus_;
+    const Event& event_;
+    bool ran_ = false;
+    std::vector<const Handler*> failed_;
+  };
 
   // Runs the lifecycle handlers of `moment` by priority. Stops at and rethrows the first error.
   void fire(Lifecycle moment);
@@ -35,16 +59,11 @@ class InlineBus : public Subscriptions {
   // Returns once open() was called.
   void waitUntilOpen();
 
-  // Counters, for /health.
+  // Counters, for /health: deliveries that ran every subscriber, and runs that failed.
   uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
   uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
 
  private:
-  struct Handler {
-    int priority;
-    int order;
-    EventHandler handler;
-  };
   struct LifecycleHandler {
     int priority;
     int order;

@@ -40,6 +40,28 @@ TEST(InlineBusTest, AFailingHandlerDoesNotStopTheOthersButTheDeliveryFails) {
   EXPECT_EQ(bus.delivered(), 0u);
 }
 
+TEST(InlineBusTest, ADeliveryTriedAgainRunsOnlyTheSubscribersThatFailed) {
+  InlineBus bus;
+  int first = 0;
+  int flaky = 0;
+  int last = 0;
+  bus.subscribe("A", 10, [&](const Event&) { ++first; });
+  bus.subscribe(kAllEvents, 5, [&](const Event&) {
+    if (++flaky < 3) throw std::runtime_error("the database is away");
+  });
+  bus.subscribe("A", 0, [&](const Event&) { ++last; });
+  Event event = eventOf("A");
+  InlineBus::Delivery delivery(bus, event);
+  EXPECT_THROW(delivery.run(), std::runtime_error);
+  EXPECT_THROW(delivery.run(), std::runtime_error);
+  delivery.run();
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(flaky, 3);
+  EXPECT_EQ(last, 1);
+  EXPECT_EQ(bus.failed(), 2u);
+  EXPECT_EQ(bus.delivered(), 1u);
+}
+
 TEST(InlineBusTest, LifecycleHandlersRunByPriority) {
   InlineBus bus;
   std::vector<int> calls;

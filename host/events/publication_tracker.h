@@ -1,10 +1,11 @@
-// PublicationTracker: which logged events a broker has confirmed, written back to the event log
-// in batches (busbar_events.published = 1) so that the relay publishes again only what no broker
-// took.
+// PublicationTracker: what became of the logged events this server published, written back to the
+// event log in batches (busbar_events.published): confirmed by a broker, or given up by the
+// transport (its queue was full, it stopped), so that the relay publishes those at once and
+// leaves alone what a publisher still holds.
 //
 // An event routed to several exchanges counts as published when every one confirmed it. The
 // marks wait in memory until flush(); a crash loses them, which only makes the relay publish
-// those events once more (consumers drop what they already applied). Thread-safe.
+// those events once more, later (consumers drop what they already applied). Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +19,8 @@ namespace busbar::host {
 
 class PublicationTracker {
  public:
-  // The callback for each of the `exchanges` publications of `event`: when all of
-  // them reported a confirm, the event is marked. A publication that was given up marks nothing.
+  // The callback for each of the `exchanges` publications of `event`: when all of them reported
+  // a confirm, the event is marked confirmed; one given up marks it given up.
   // `then`, when set, learns the outcome once: true after every confirm, false at the first
   // publication given up.
   PublishSettled settledFor(const LogPosition& event, size_t exchanges, PublishSettled then = {});
@@ -27,6 +28,9 @@ class PublicationTracker {
   // Marks `event` as published (a transport without confirmations took it, or it is routed
   // nowhere).
   void published(const LogPosition& event);
+
+  // Marks `event` as given up by the transport: the relay's now.
+  void givenUp(const LogPosition& event);
 
   // Writes the marks collected so far. On failure keeps them for the next flush and throws.
   void flush(EventLog& log);
@@ -36,7 +40,11 @@ class PublicationTracker {
 
  private:
   mutable std::mutex mutex_;
-  std::vector<LogPosition> marks_;
+  struct Mark {
+    LogPosition event;
+    EventLog::Publication state;
+  };
+  std::vector<Mark> marks_;
 };
 
 }  // namespace busbar::host

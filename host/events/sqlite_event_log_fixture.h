@@ -2,8 +2,11 @@
 // tests of the event log's parts (the other backends are in tests/storage).
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <Poco/File.h>
@@ -46,6 +49,15 @@ class SqliteEventLogTest : public ::testing::Test {
     uint64_t first = 0;
     storage_->transaction([&](Connection& tx) { first = EventLog::append(tx, events, logged_at); });
     return first;
+  }
+
+  // Polls `condition` every 10 ms for up to 5 s; returns its last result.
+  static bool eventually(const std::function<bool()>& condition) {
+    for (int i = 0; i < 500; ++i) {
+      if (condition()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return condition();
   }
 
   std::string dir_ = Poco::TemporaryFile::tempName();

@@ -16,7 +16,12 @@
 #include <Poco/TemporaryFile.h>
 #include <gtest/gtest.h>
 
+#include "busbar/abi.h"
+
 #include "server_process.h"
+
+// The SDK's ABI as listings show it, "1.1".
+#define kAbi BUSBAR_STRINGIFY(BUSBAR_ABI_MAJOR) "." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR)
 
 namespace busbar::testing {
 namespace {
@@ -211,7 +216,7 @@ TEST_F(InstalledHostTest, APluginIsFoundByItsDescriptorNameWhateverItsFileName) 
   std::string file = config("local, sqlite, users, audit", "local", true);
   EXPECT_EQ(runInstalled({"--config", file, "--check-config"}, output_), 0) << output_;
   expectOutput(
-      {"host.conf: ok", "audit (module 1.0.0, ABI 1.0) from " + dropin_ + "/audit-1.0.0.so"});
+      {"host.conf: ok", "audit (module 1.0.0, ABI " kAbi ") from " + dropin_ + "/audit-1.0.0.so"});
 }
 
 TEST_F(InstalledHostTest, ADropInFolderOtherUsersMayWriteIsRefused) {
@@ -227,8 +232,9 @@ TEST_F(InstalledHostTest, PluginsListsTheDropInFolder) {
   drop("stdout.so", "stdout.so");
   EXPECT_EQ(runInstalled({"plugins", "--plugin-dir", dropin_}, output_), 0) << output_;
   expectOutput({"plugin folder 1 of 1: " + dropin_,
-                "audit (audit.so)\n    kind module, version 1.0.0, ABI 1.0, requires nothing",
-                "stdout (stdout.so)\n    kind transport, version 1.0.0, ABI 1.0", "    status ok"});
+                "audit (audit.so)\n    kind module, version 1.0.0, ABI " kAbi ", requires nothing",
+                "stdout (stdout.so)\n    kind transport, version 1.0.0, ABI " kAbi,
+                "    status ok"});
   EXPECT_EQ(Poco::StringTokenizer(output_, "\n").count("    status ok"), 2u) << output_;
 }
 
@@ -246,7 +252,7 @@ TEST_F(InstalledHostTest, PluginsListsAsJsonWithTheHostsBuildSignature) {
     kinds[plugin->getValue<std::string>("name")] = plugin->getValue<std::string>("kind");
     EXPECT_EQ(plugin->getValue<std::string>("status"), "ok");
     EXPECT_TRUE(plugin->getValue<bool>("ok"));
-    EXPECT_EQ(plugin->getValue<std::string>("abi"), "1.0");
+    EXPECT_EQ(plugin->getValue<std::string>("abi"), kAbi);
     EXPECT_EQ(plugin->getValue<std::string>("build_signature"), host_signature);
     EXPECT_EQ(plugin->getArray("requires")->size(), 0u);
   }
@@ -257,8 +263,9 @@ TEST_F(InstalledHostTest, PluginsListsAsJsonWithTheHostsBuildSignature) {
 TEST_F(InstalledHostTest, TheInstalledDefaultConfigAndBundledPluginsWork) {
   // No --config: <prefix>/etc/busbar/host.conf, with the bundled plugins of <prefix>.
   EXPECT_EQ(runInstalled({"--check-config"}, output_), 0) << output_;
-  expectOutput({kPrefix + "/etc/busbar/host.conf: ok",
-                "users (module 1.0.0, ABI 1.0) from " + kPrefix + "/lib/busbar/plugins/users.so"});
+  expectOutput(
+      {kPrefix + "/etc/busbar/host.conf: ok",
+       "users (module 1.0.0, ABI " kAbi ") from " + kPrefix + "/lib/busbar/plugins/users.so"});
   EXPECT_EQ(runInstalled({"plugins"}, output_), 0) << output_;
   expectOutput({"plugin folder 1 of 1: " + kPrefix + "/lib/busbar/plugins\n", "local (local.so)",
                 "sqlite (sqlite.so)", "users (users.so)"});

@@ -121,8 +121,8 @@ void PrivateDatabase::restore(const std::string& file) const {
     run("mysql --no-defaults --socket='" + path("sock") + "' -uroot " + kDatabase + " <'" + file +
         "'");
   } else {
-    run("runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -h '" + folder_.path() + "' -p " +
-        std::to_string(port_) + " -d " + kDatabase + " <'" + file + "'");
+    run("runuser -u postgres -- psql -q --single-transaction -v ON_ERROR_STOP=1 -h '" +
+        folder_.path() + "' -p " + std::to_string(port_) + " -d " + kDatabase + " <'" + file + "'");
   }
 }
 

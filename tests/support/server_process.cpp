@@ -1,10 +1,20 @@
 #include "server_process.h"
 
+#include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -17,6 +27,8 @@
 #include <Poco/Path.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/TemporaryFile.h>
+
+extern char** environ;
 
 namespace busbar::testing {
 
@@ -95,16 +107,183 @@ std::string readFile(const std::string& path) {
   return out.str();
 }
 
-// Starts build/bin/busbar with stdout and stderr appended to `log_file`.
-Poco::ProcessHandle launch(const std::vector<std::string>& args, const std::string& log_file,
-                           const std::map<std::string, std::string>& env) {
-  // Poco::Process cannot send both streams to a file, so a shell does the redirection.
-  std::string command = "exec '" + buildDir() + "/bin/busbar'";
-  for (const auto& arg : args) command += " '" + arg + "'";
-  command += " >>'" + log_file + "' 2>&1";
-  Poco::Process::Env environment(env.begin(), env.end());
-  return Poco::Process::launch("/bin/sh", {"-c", command}, buildDir(), nullptr, nullptr, nullptr,
-                               environment);
+// What one launch needs, prepared before fork(): the child may only make async-signal-safe
+// calls, so every string and array is built here.
+struct LaunchSpec {
+  std::string program;
+  std::vector<std::string> argv;
+  std::vector<std::string> envp;  // "NAME=value"
+  std::string log_file;
+  std::string work_dir;
+};
+
+// Forks and execs `spec` on the calling thread, which becomes the child's "parent" for
+// PR_SET_PDEATHSIG. Returns the child's pid once it has exec'd; throws when it could not.
+pid_t forkExec(const LaunchSpec& spec) {
+  std::vector<char*> argv;
+  for (const auto& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const auto& entry : spec.envp) envp.push_back(const_cast<char*>(entry.c_str()));
+  envp.push_back(nullptr);
+
+  int log = ::open(spec.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log < 0) {
+    throw std::runtime_error("cannot open " + spec.log_file + ": " + std::strerror(errno));
+  }
+  // The child writes errno here when exec fails; a successful exec closes it (O_CLOEXEC).
+  int status[2];
+  if (::pipe2(status, O_CLOEXEC) != 0) {
+    ::close(log);
+    throw std::runtime_error(std::string("pipe2 failed: ") + std::strerror(errno));
+  }
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The parent may have died before the line above: then nobody would send the signal.
+    if (::getppid() != parent) ::_exit(127);
+    int null = ::open("/dev/null", O_RDONLY);
+    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(log, 1) < 0 || ::dup2(log, 2) < 0 ||
+        ::chdir(spec.work_dir.c_str()) != 0) {
+      int error = errno;
+      (void)!::write(status[1], &error, sizeof(error));
+      ::_exit(127);
+    }
+    // Descriptors other threads of the test opened without O_CLOEXEC (sockets, listening ports
+    // of other servers) must not stay open in busbar. Best effort: close_range needs Linux 5.11.
+    ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    // As an operator's shell would start it: no blocked signals (the launcher thread blocks
+    // them all) and default dispositions.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction fallback {};
+    fallback.sa_handler = SIG_DFL;
+    for (int signal = 1; signal < NSIG; ++signal) ::sigaction(signal, &fallback, nullptr);
+    ::execve(spec.program.c_str(), argv.data(), envp.data());
+    int error = errno;
+    (void)!::write(status[1], &error, sizeof(error));
+    ::_exit(127);
+  }
+  const int fork_error = errno;
+  ::close(log);
+  ::close(status[1]);
+  if (pid < 0) {
+    ::close(status[0]);
+    throw std::runtime_error(std::string("fork failed: ") + std::strerror(fork_error));
+  }
+  int error = 0;
+  ssize_t got;
+  do {
+    got = ::read(status[0], &error, sizeof(error));
+  } while (got < 0 && errno == EINTR);
+  ::close(status[0]);
+  if (got > 0) {
+    int ignored;
+    while (::waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
+    }
+    throw std::runtime_error("cannot run " + spec.program + " in " + spec.work_dir + ": " +
+                             std::strerror(error));
+  }
+  return pid;
+}
+
+// The thread that forks every busbar process of this test process (see server_process.h).
+class Launcher {
+ public:
+  // The launcher of the calling process, started on first use.
+  static Launcher& get() {
+    static std::mutex mutex;
+    static Launcher* launcher = nullptr;
+    std::lock_guard<std::mutex> lock(mutex);
+    // A process made by fork() has no copy of the launcher thread: it gets one of its own.
+    // Never deleted: the thread must live until the process ends, past static destructors.
+    if (launcher == nullptr || launcher->owner_ != ::getpid()) launcher = new Launcher();
+    return *launcher;
+  }
+
+  // Has the launcher thread fork and exec `spec`; returns the pid or throws what it threw.
+  pid_t launch(const LaunchSpec& spec) {
+    std::packaged_task<pid_t()> task([&spec] { return forkExec(spec); });
+    std::future<pid_t> result = task.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      tasks_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+    return result.get();
+  }
+
+ private:
+  Launcher() : owner_(::getpid()) {
+    // The thread starts with every signal blocked, so that none meant for the test lands on it;
+    // children unblock them before exec.
+    sigset_t all;
+    sigset_t previous;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_BLOCK, &all, &previous);
+    std::thread([this] { run(); }).detach();
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  }
+
+  void run() {
+    for (;;) {
+      std::packaged_task<pid_t()> task;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [this] { return !tasks_.empty(); });
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  const pid_t owner_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::packaged_task<pid_t()>> tasks_;
+};
+
+// Starts build/bin/busbar ARGS with `env` added to this process's environment, stdin from
+// /dev/null and stdout and stderr appended to `log_file`, in the build folder.
+pid_t launch(const std::vector<std::string>& args, const std::string& log_file,
+             const std::map<std::string, std::string>& env) {
+  LaunchSpec spec;
+  spec.program = buildDir() + "/bin/busbar";
+  spec.argv.push_back(spec.program);
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  std::map<std::string, std::string> environment;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string text = *entry;
+    auto equals = text.find('=');
+    if (equals != std::string::npos) environment[text.substr(0, equals)] = text.substr(equals + 1);
+  }
+  for (const auto& [name, value] : env) environment[name] = value;
+  for (const auto& [name, value] : environment) spec.envp.push_back(name + "=" + value);
+  spec.log_file = log_file;
+  spec.work_dir = buildDir();
+  return Launcher::get().launch(spec);
+}
+
+// How a waitpid() status ended: the exit code, or 256 + the signal.
+int exitCode(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 256 + WTERMSIG(status);
+  return -1;
+}
+
+// Waits for `pid` to end; its exit code as exitCode() gives it.
+int waitFor(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      throw std::runtime_error("waitpid(" + std::to_string(pid) +
+                               ") failed: " + std::strerror(errno));
+    }
+  }
+  return exitCode(status);
 }
 
 }  // namespace
@@ -118,18 +297,26 @@ ServerProcess::ServerProcess(std::string config_file, std::vector<std::string> e
       log_file_(Poco::TemporaryFile::tempName() + ".log") {}
 
 ServerProcess::~ServerProcess() {
-  if (running()) kill();
-  delete handle_;
-  Poco::File log(log_file_);
-  if (log.exists()) log.remove();
+  try {
+    if (running()) kill();
+    Poco::File log(log_file_);
+    if (log.exists()) log.remove();
+  } catch (...) {
+    // A destructor must not throw; the kernel still kills the process when the test ends.
+  }
 }
 
 void ServerProcess::start(std::chrono::milliseconds deadline) {
+  if (running()) {
+    throw std::logic_error("ServerProcess::start: busbar (pid " + std::to_string(pid_) +
+                           ") still runs on port " + std::to_string(port_));
+  }
   std::vector<std::string> args{"--config", config_file_, "--bind",
                                 "127.0.0.1:" + std::to_string(port_)};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  delete handle_;
-  handle_ = new Poco::ProcessHandle(launch(args, log_file_, env_));
+  pid_ = launch(args, log_file_, env_);
+  exited_ = false;
+  exit_code_ = -1;
   bool ready = eventually(
       [this] {
         if (!running()) return true;
@@ -143,24 +330,37 @@ void ServerProcess::start(std::chrono::milliseconds deadline) {
   if (!ready || !running()) {
     if (running()) kill();
     throw std::runtime_error("busbar did not become ready on port " + std::to_string(port_) +
+                             (exited_ ? " (exit code " + std::to_string(exit_code_) + ")" : "") +
                              "; its output:\n" + output());
   }
 }
 
-bool ServerProcess::running() const {
-  return handle_ != nullptr && Poco::Process::isRunning(*handle_);
+bool ServerProcess::reap(bool block) const {
+  if (pid_ == 0 || exited_) return true;
+  int status = 0;
+  pid_t got;
+  do {
+    got = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
+  } while (got < 0 && errno == EINTR);
+  if (got == 0) return false;
+  exited_ = true;
+  exit_code_ = got == pid_ ? exitCode(status) : -1;  // -1: someone else reaped it (ECHILD)
+  return true;
 }
 
+bool ServerProcess::running() const { return !reap(false); }
+
 int ServerProcess::stop() {
-  if (handle_ == nullptr) return -1;
-  ::kill(handle_->id(), SIGTERM);
-  return handle_->wait();
+  if (pid_ == 0) return -1;
+  if (!exited_) ::kill(pid_, SIGTERM);
+  reap(true);
+  return exit_code_;
 }
 
 void ServerProcess::kill() {
-  if (handle_ == nullptr) return;
-  ::kill(handle_->id(), SIGKILL);
-  handle_->wait();
+  if (pid_ == 0) return;
+  if (!exited_) ::kill(pid_, SIGKILL);
+  reap(true);
 }
 
 std::string ServerProcess::output() const { return readFile(log_file_); }
@@ -168,8 +368,7 @@ std::string ServerProcess::output() const { return readFile(log_file_); }
 int runBusbar(const std::vector<std::string>& args, std::string& output,
               const std::map<std::string, std::string>& env) {
   std::string log_file = Poco::TemporaryFile::tempName() + ".log";
-  Poco::ProcessHandle handle = launch(args, log_file, env);
-  int code = handle.wait();
+  int code = waitFor(launch(args, log_file, env));
   output = readFile(log_file);
   Poco::File(log_file).remove();
   return code;

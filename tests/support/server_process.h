@@ -2,15 +2,22 @@
 //
 // Integration tests drive the binary the way an operator and a client would; nothing here
 // reaches into the host's code. Not thread-safe per object; separate objects are independent.
+//
+// No busbar process outlives the test process that started it, even when that process crashes
+// or is killed: every one is forked by a single launcher thread that lives as long as the test
+// process, and asks the kernel for SIGKILL when its parent goes (PR_SET_PDEATHSIG). The kernel
+// means the forking *thread* by "parent", so forking from the calling thread would kill a server
+// started from a short-lived std::thread as soon as that thread ends. A process made by fork()
+// without exec gets a launcher of its own on first use.
 #pragma once
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <Poco/Process.h>
 
 namespace busbar::testing {
 
@@ -63,17 +70,22 @@ class ServerProcess {
                 std::map<std::string, std::string> env = {});
   ~ServerProcess();  // kills the process if it still runs
 
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
   // Starts it and waits until GET /health answers 200. On failure (exit, timeout) throws with
-  // the process output.
+  // the process output. Throws std::logic_error while an earlier start's process still runs.
   void start(std::chrono::milliseconds deadline = std::chrono::seconds(20));
 
-  // Sends SIGTERM and waits; returns the exit code.
+  // Sends SIGTERM and waits; returns the exit code (256 + the signal when a signal ended it), or
+  // -1 when it was never started.
   int stop();
 
   // Sends SIGKILL and waits.
   void kill();
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }  // the process of the last start(); 0 before
   bool running() const;
   std::string output() const;  // everything the process wrote to stdout and stderr so far
 
@@ -88,10 +100,16 @@ class ServerProcess {
   std::map<std::string, std::string> env_;
   int port_;
   std::string log_file_;
-  Poco::ProcessHandle* handle_ = nullptr;
+  pid_t pid_ = 0;
+  mutable bool exited_ = false;  // pid_ has been waited for; exit_code_ holds its end
+  mutable int exit_code_ = -1;
+
+  // Waits for pid_ (blocking or not) and records how it ended; false while it still runs.
+  bool reap(bool block) const;
 };
 
-// Runs build/bin/busbar ARGS to completion; returns the exit code and fills `output`.
+// Runs build/bin/busbar ARGS to completion; returns the exit code (256 + the signal when a
+// signal ended it) and fills `output`.
 int runBusbar(const std::vector<std::string>& args, std::string& output,
               const std::map<std::string, std::string>& env = {});
 

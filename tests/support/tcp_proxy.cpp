@@ -1,5 +1,7 @@
 #include "tcp_proxy.h"
 
+#include <thread>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -102,11 +104,35 @@ void TcpProxy::accept() {
   pairs_.push_back({client, server});
 }
 
-bool TcpProxy::pump(int from, int to) {
+void TcpProxy::cutAtCommit(int chunks_after) {
+  commit_cut_done_ = false;
+  commit_cut_armed_ = chunks_after;
+}
+
+bool TcpProxy::pump(int from, int to, bool from_client) {
   char buffer[65536];
   ssize_t size = ::recv(from, buffer, sizeof(buffer), 0);
   if (size < 0 && errno == EINTR) return true;
-  return size > 0 && writeAll(to, buffer, size);
+  if (size <= 0) return false;
+  if (from_client && commit_cut_client_ < 0 && commit_cut_armed_ >= 0 &&
+      std::string(buffer, static_cast<size_t>(size)).find("COMMIT") != std::string::npos) {
+    commit_cut_client_ = from;
+    commit_cut_left_ = commit_cut_armed_.exchange(-1);
+  } else if (from_client && from == commit_cut_client_) {
+    --commit_cut_left_;
+  }
+  if (!writeAll(to, buffer, size)) return false;
+  if (from == commit_cut_client_ && commit_cut_left_ <= 0) {
+    // Give the server the bytes and the time to act on them, then close before its answer
+    // comes back (a close with that answer unread would reset the connection, and a reset may
+    // drop what the server has not read yet).
+    ::shutdown(to, SHUT_WR);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    commit_cut_client_ = -1;
+    commit_cut_done_ = true;
+    return false;
+  }
+  return true;
 }
 
 void TcpProxy::run() {
@@ -137,8 +163,10 @@ void TcpProxy::run() {
     for (std::size_t i = 0; i < (fds.size() - first_pair) / 2; ++i) {
       const Pair pair = pairs_[i];
       bool alive = true;
-      if (fds[first_pair + 2 * i].revents != 0) alive = pump(pair.client, pair.server);
-      if (alive && fds[first_pair + 2 * i + 1].revents != 0) alive = pump(pair.server, pair.client);
+      if (fds[first_pair + 2 * i].revents != 0) alive = pump(pair.client, pair.server, true);
+      if (alive && fds[first_pair + 2 * i + 1].revents != 0) {
+        alive = pump(pair.server, pair.client, false);
+      }
       if (alive) {
         kept.push_back(pair);
       } else {

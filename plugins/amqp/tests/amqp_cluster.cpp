@@ -80,6 +80,19 @@ void AmqpCluster::chooseStorage(bool private_database) {
                      "\npassword = " + storage_keys_["password"] + "\nconnect_timeout = 2\n";
 }
 
+ServerProcess& AmqpCluster::startServerThrough(int port) {
+  if (storage_plugin_ == "sqlite") throw std::runtime_error("SQLite has no connection to proxy");
+  std::string text = config("");
+  const std::string from = "\nport = " + storage_keys_.at("port") + "\n";
+  const auto at = text.rfind(from);  // the [storage] section comes after [amqp]
+  text.replace(at, from.size(), "\nport = " + std::to_string(port) + "\n");
+  std::string file = dir_.write("through-" + std::to_string(port) + ".conf", text);
+  servers_.push_back(
+      std::make_unique<ServerProcess>(file, std::vector<std::string>{"--exchange", "events"}));
+  servers_.back()->start();
+  return *servers_.back();
+}
+
 void AmqpCluster::dumpDatabase(const std::string& file) const {
   if (private_database_) {
     private_database_->dump(file);
@@ -140,8 +153,8 @@ std::string allUsersOf(const ServerProcess& server) {
     std::string path = "/users?limit=1000&offset=" + std::to_string(offset);
     HttpResult result = server.request("GET", path);
     if (result.status != 200) {
-      throw std::runtime_error("GET " + path + " answered " + std::to_string(result.status) +
-                               ": " + result.body);
+      throw std::runtime_error("GET " + path + " answered " + std::to_string(result.status) + ": " +
+                               result.body);
     }
     auto users = parseJson(result.body)->getArray("users");
     // {"users":[...]}: the page's items, joined.

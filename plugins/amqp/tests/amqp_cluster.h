@@ -51,6 +51,10 @@ class AmqpCluster {
   // GET /users is what the database holds.
   ServerProcess& startDatabaseReader();
 
+  // Starts a server like startServer() whose database connections go to `port` on 127.0.0.1
+  // (a TcpProxy in front of the database server); mysql and postgresql only.
+  ServerProcess& startServerThrough(int port);
+
   // Copies the database to `file` while the servers run.
   void dumpDatabase(const std::string& file) const;
   // Puts the copy in `file` back while the servers run, as an operator restoring a backup.
@@ -102,5 +106,22 @@ std::string newUuid();
 
 // Runs `rabbitmqctl ARGS` and returns its output; throws with it when it exits non-zero.
 std::string rabbitmqctl(const std::vector<std::string>& args);
+
+// Stops the RabbitMQ application now and starts it again when it goes (or at end()), whatever
+// happened meanwhile.
+class BrokerOutage {
+ public:
+  BrokerOutage() { rabbitmqctl({"-q", "stop_app"}); }
+  ~BrokerOutage() { end(); }
+  void end() {
+    if (ended_) return;
+    ended_ = true;
+    rabbitmqctl({"-q", "start_app"});
+    rabbitmqctl({"-q", "await_startup"});
+  }
+
+ private:
+  bool ended_ = false;
+};
 
 }  // namespace busbar::testing

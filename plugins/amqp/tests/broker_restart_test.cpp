@@ -10,22 +10,6 @@
 namespace busbar::testing {
 namespace {
 
-// Stops the RabbitMQ application now and starts it again when it goes, whatever happened.
-class BrokerOutage {
- public:
-  BrokerOutage() { rabbitmqctl({"-q", "stop_app"}); }
-  ~BrokerOutage() { end(); }
-  void end() {
-    if (ended_) return;
-    ended_ = true;
-    rabbitmqctl({"-q", "start_app"});
-    rabbitmqctl({"-q", "await_startup"});
-  }
-
- private:
-  bool ended_ = false;
-};
-
 // Writes users round-robin on the servers until stopped: creates, renames and deletes.
 class Writer {
  public:

@@ -107,6 +107,41 @@ TEST(AmqpReplicationTest, WithPassThroughAServerSkipsItsOwnEventsFromTheBroker) 
       << "a delivered " << deliveredOn(a) << ", b delivered " << deliveredOn(b);
 }
 
+TEST(AmqpReplicationTest, HealthShowsWhereEachServerIsInTheEventLog) {
+  AmqpCluster cluster;
+  ServerProcess& a = cluster.startServer();
+  ServerProcess& b = cluster.startServer();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(a.request("PUT", "/users/h" + std::to_string(i), R"({"name":"H"})").status, 201);
+  }
+  ASSERT_EQ(a.request("DELETE", "/users/h0").status, 204);
+  for (ServerProcess* server : {&a, &b}) {
+    Poco::JSON::Object::Ptr log;
+    EXPECT_TRUE(eventually(
+        [&] {
+          log = parseJson(server->request("GET", "/health").body)->getObject("event_log");
+          return log->getValue<int64_t>("applied_seq") == 6 &&
+                 log->getValue<int64_t>("head_seq") == 6;
+        },
+        kDeadline))
+        << server->request("GET", "/health").body;
+    EXPECT_TRUE(log->getValue<bool>("enabled"));
+    EXPECT_EQ(log->getValue<int64_t>("waiting"), 0);
+    EXPECT_EQ(log->getValue<int64_t>("set_aside"), 0);
+    EXPECT_FALSE(log->isNull("last_catch_up"));
+    auto relay = log->getObject("relay");
+    EXPECT_EQ(relay->getValue<std::string>("lease_holder").empty(), false);
+  }
+  // One of the two relays; both know which.
+  auto holder = [](ServerProcess& server) {
+    return parseJson(server.request("GET", "/health").body)
+        ->getObject("event_log")
+        ->getObject("relay")
+        ->getValue<bool>("holds_lease");
+  };
+  EXPECT_TRUE(eventually([&] { return holder(a) != holder(b); }, kDeadline));
+}
+
 int64_t caughtUpOn(const ServerProcess& server) {
   return parseJson(server.request("GET", "/health").body)
       ->getObject("event_log")

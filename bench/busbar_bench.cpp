@@ -1,8 +1,14 @@
 // busbar-bench: the measuring tools bench/run drives. Every loop is bounded (a count or a
 // duration) and every connection goes to 127.0.0.1.
 //
-//   serve PORT FILE                     baseline (b): a bare Poco HTTPServer answering every
-//                                       request with FILE's bytes, threads as busbar's defaults
+//   serve PORT FILE                     baseline: a bare Poco HTTPServer (a thread per
+//                                       connection) answering every request with FILE's bytes
+//   serve-reactor PORT FILE             baseline: Poco's SocketReactor, one per core behind a
+//                                       ParallelSocketAcceptor, answering every request head
+//                                       with FILE's bytes (no parsing beyond finding its end)
+//   idle PORT COUNT SECONDS             opens COUNT keep-alive connections, sends GET
+//                                       /users/u0000001 on each and reads the answer, prints
+//                                       "ready <open> <errors>", holds them SECONDS
 //   start PORT LOG -- CMD ARGS...       execs CMD (output to LOG), prints "<ms> <pid>" once
 //                                       GET /health on PORT answers 200, leaves it running
 //   put PORT RATE SECONDS IDS           paced PUT /users/u<n> at RATE/s over 16 keep-alive
@@ -44,6 +50,7 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/NObserver.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -53,7 +60,10 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ParallelSocketAcceptor.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketNotification.h>
+#include <Poco/Net/SocketReactor.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/ThreadPool.h>
@@ -77,6 +87,12 @@ double secondsSince(Clock::time_point start) {
 }
 
 // ---- serve -------------------------------------------------------------------------------------
+
+std::string readFile(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) fail("cannot read " + file);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
 class FixedHandler : public Poco::Net::HTTPRequestHandler {
  public:
@@ -104,14 +120,11 @@ class FixedFactory : public Poco::Net::HTTPRequestHandlerFactory {
 };
 
 int serve(int port, const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail("cannot read " + file);
-  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string body = readFile(file);
   Poco::Net::ServerSocket socket;
   socket.bind(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), true);
   socket.listen(1024);
-  // The same server parameters as host/http/http_server.cpp with the default [http] settings, so
-  // the ratio isolates what busbar does per request.
+  // The thread-per-connection settings busbar used before its event loops (64 threads).
   auto* params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(64);
   params->setMaxQueued(256);
@@ -124,6 +137,109 @@ int serve(int port, const std::string& file) {
   server.start();
   // Runs until bench/run sends SIGTERM; pause() returns on the signal.
   pause();
+  return 0;
+}
+
+// ---- serve-reactor -----------------------------------------------------------------------------
+
+// One connection on a SocketReactor: answers each request head with the same bytes.
+class ReactorConnection {
+ public:
+  using Readable = Poco::NObserver<ReactorConnection, Poco::Net::ReadableNotification>;
+
+  ReactorConnection(Poco::Net::StreamSocket& socket, Poco::Net::SocketReactor& reactor)
+      : socket_(socket), reactor_(reactor) {
+    reactor_.addEventHandler(socket_, Readable(*this, &ReactorConnection::onReadable));
+  }
+  ~ReactorConnection() {
+    reactor_.removeEventHandler(socket_, Readable(*this, &ReactorConnection::onReadable));
+  }
+
+  void onReadable(const Poco::AutoPtr<Poco::Net::ReadableNotification>&) {
+    char chunk[8192];
+    int n = 0;
+    try {
+      n = socket_.receiveBytes(chunk, sizeof chunk);
+    } catch (const Poco::Exception&) {
+      n = 0;
+    }
+    if (n <= 0) {
+      delete this;
+      return;
+    }
+    pending_.append(chunk, static_cast<size_t>(n));
+    size_t end;
+    while ((end = pending_.find("\r\n\r\n")) != std::string::npos) {
+      pending_.erase(0, end + 4);
+      socket_.sendBytes(response->data(), static_cast<int>(response->size()));
+    }
+  }
+
+  static const std::string* response;
+
+ private:
+  Poco::Net::StreamSocket socket_;
+  Poco::Net::SocketReactor& reactor_;
+  std::string pending_;
+};
+const std::string* ReactorConnection::response = nullptr;
+
+int serveReactor(int port, const std::string& file) {
+  const std::string body = readFile(file);
+  const std::string response =
+      "HTTP/1.1 200 OK\r\nServer: busbar\r\nContent-Type: application/json; charset=utf-8\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  ReactorConnection::response = &response;
+  Poco::Net::ServerSocket socket;
+  socket.bind(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), true);
+  socket.listen(4096);
+  Poco::Net::SocketReactor acceptor_reactor;
+  Poco::Net::ParallelSocketAcceptor<ReactorConnection, Poco::Net::SocketReactor> acceptor(
+      socket, acceptor_reactor, std::max(1u, std::thread::hardware_concurrency()));
+  // Runs until bench/run sends SIGTERM.
+  acceptor_reactor.run();
+  return 0;
+}
+
+// ---- idle --------------------------------------------------------------------------------------
+
+void raiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+int idle(int port, int count, double seconds) {
+  raiseOpenFileLimit();
+  std::vector<std::unique_ptr<Poco::Net::StreamSocket>> sockets;
+  const std::string request = "GET /users/u0000001 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  int errors = 0;
+  for (int i = 0; i < count; ++i) {
+    try {
+      auto socket = std::make_unique<Poco::Net::StreamSocket>(
+          Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
+      socket->setReceiveTimeout(Poco::Timespan(10, 0));
+      socket->sendBytes(request.data(), static_cast<int>(request.size()));
+      std::string answer;
+      char chunk[4096];
+      // The answer is small: its head and body come together.
+      while (answer.find("\r\n\r\n") == std::string::npos) {
+        const int n = socket->receiveBytes(chunk, sizeof chunk);
+        if (n <= 0) throw Poco::Exception("closed");
+        answer.append(chunk, static_cast<size_t>(n));
+      }
+      if (answer.rfind("HTTP/1.1 200", 0) != 0) throw Poco::Exception(answer.substr(0, 40));
+      sockets.push_back(std::move(socket));
+    } catch (const Poco::Exception&) {
+      ++errors;
+    }
+  }
+  std::printf("ready %zu %d\n", sockets.size(), errors);
+  std::fflush(stdout);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   return 0;
 }
 
@@ -502,7 +618,8 @@ int apply(const std::string& url, const std::string& exchange, long count, long 
 }
 
 int usage() {
-  std::cerr << "usage: busbar-bench serve PORT FILE | start PORT LOG -- CMD ARGS... |\n"
+  std::cerr << "usage: busbar-bench serve PORT FILE | serve-reactor PORT FILE |\n"
+               "       idle PORT COUNT SECONDS | start PORT LOG -- CMD ARGS... |\n"
                "       put PORT RATE SECONDS IDS |\n"
                "       publish AMQP_URL EXCHANGE COUNT RATE IDS [WINDOW] |\n"
                "       publisher AMQP_URL EXCHANGE COUNT IDS |\n"
@@ -517,6 +634,10 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   try {
     if (command == "serve" && argc == 4) return serve(std::stoi(argv[2]), argv[3]);
+    if (command == "serve-reactor" && argc == 4) return serveReactor(std::stoi(argv[2]), argv[3]);
+    if (command == "idle" && argc == 5) {
+      return idle(std::stoi(argv[2]), std::stoi(argv[3]), std::stod(argv[4]));
+    }
     if (command == "start" && argc >= 6 && std::string(argv[4]) == "--") {
       return start(std::stoi(argv[2]), argv[3], argv + 5);
     }

@@ -117,18 +117,42 @@ EventBusSettings readEventBus(const ConfigSection& section) {
 }
 
 HttpSettings readHttp(const ConfigSection& section) {
-  section.rejectUnknownKeys(
-      {"max_body", "threads", "max_queued", "keep_alive_seconds", "shutdown_grace_seconds"});
+  // Keys of the thread-per-connection server, named so that an old config says what to change.
+  if (section.has("threads")) {
+    section.fail("threads",
+                 "is no longer used: connections wait on event loops, and handlers that may "
+                 "block run on [http] workers; rename it to workers",
+                 "it");
+  }
+  if (section.has("max_queued")) {
+    section.fail("max_queued",
+                 "is no longer used: no connection waits for a thread; remove it ([http] "
+                 "max_connections bounds the open connections)",
+                 "it");
+  }
+  section.rejectUnknownKeys({"max_body", "max_header_bytes", "max_headers", "workers",
+                             "max_connections", "keep_alive_seconds", "header_timeout_seconds",
+                             "body_timeout_seconds", "write_timeout_seconds",
+                             "shutdown_grace_seconds"});
   HttpSettings settings;
-  settings.max_body = static_cast<size_t>(
-      section.getInt("max_body", static_cast<int64_t>(settings.max_body), 1, 1LL << 30));
-  settings.threads = static_cast<int>(section.getInt("threads", settings.threads, 1, 4096));
-  settings.max_queued =
-      static_cast<int>(section.getInt("max_queued", settings.max_queued, 1, 65536));
-  settings.keep_alive_seconds =
-      static_cast<int>(section.getInt("keep_alive_seconds", settings.keep_alive_seconds, 1, 3600));
-  settings.shutdown_grace_seconds = static_cast<int>(
-      section.getInt("shutdown_grace_seconds", settings.shutdown_grace_seconds, 0, 3600));
+  auto integer = [&section](const char* key, auto fallback, int64_t min, int64_t max) {
+    return static_cast<decltype(fallback)>(
+        section.getInt(key, static_cast<int64_t>(fallback), min, max));
+  };
+  settings.max_body = integer("max_body", settings.max_body, 1, 1LL << 30);
+  settings.max_header_bytes = integer("max_header_bytes", settings.max_header_bytes, 256, 1 << 20);
+  settings.max_headers = integer("max_headers", settings.max_headers, 1, 10000);
+  settings.workers = integer("workers", settings.workers, 1, 4096);
+  settings.max_connections = integer("max_connections", settings.max_connections, 1, 1000000);
+  settings.keep_alive_seconds = integer("keep_alive_seconds", settings.keep_alive_seconds, 1, 3600);
+  settings.header_timeout_seconds =
+      integer("header_timeout_seconds", settings.header_timeout_seconds, 1, 3600);
+  settings.body_timeout_seconds =
+      integer("body_timeout_seconds", settings.body_timeout_seconds, 1, 3600);
+  settings.write_timeout_seconds =
+      integer("write_timeout_seconds", settings.write_timeout_seconds, 1, 3600);
+  settings.shutdown_grace_seconds =
+      integer("shutdown_grace_seconds", settings.shutdown_grace_seconds, 0, 3600);
   return settings;
 }
 

@@ -41,11 +41,18 @@ struct EventLogSettings {
   std::chrono::milliseconds relay_delay{10000};
 };
 
+// [http]: the server's limits and deadlines. Deadlines are whole: a head, a body or a response
+// write that takes longer in total ends the connection, however it trickles.
 struct HttpSettings {
   size_t max_body = 1024 * 1024;
-  int threads = 64;
-  int max_queued = 256;
-  int keep_alive_seconds = 15;
+  size_t max_header_bytes = 16384;  // request line and header fields together
+  int max_headers = 100;
+  int workers = 64;  // threads for handlers that may block
+  int max_connections = 10000;
+  int keep_alive_seconds = 15;      // idle between requests
+  int header_timeout_seconds = 10;  // from a request's first byte to the end of its head
+  int body_timeout_seconds = 30;    // from the end of the head to the end of the body
+  int write_timeout_seconds = 30;   // for the client to take a response
   int shutdown_grace_seconds = 10;
 };
 

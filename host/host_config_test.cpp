@@ -142,6 +142,56 @@ TEST_F(HostConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
   EXPECT_NE(error.find("[http] threds"), std::string::npos) << error;
 }
 
+TEST_F(HostConfigTest, HttpKeysAreReadAndChecked) {
+  HostSettings defaults = load(kMinimal);
+  EXPECT_EQ(defaults.http.workers, 64);
+  EXPECT_EQ(defaults.http.max_connections, 10000);
+  EXPECT_EQ(defaults.http.max_header_bytes, 16384u);
+  EXPECT_EQ(defaults.http.max_headers, 100);
+  EXPECT_EQ(defaults.http.keep_alive_seconds, 15);
+  EXPECT_EQ(defaults.http.header_timeout_seconds, 10);
+  EXPECT_EQ(defaults.http.body_timeout_seconds, 30);
+  EXPECT_EQ(defaults.http.write_timeout_seconds, 30);
+  EXPECT_EQ(defaults.http.shutdown_grace_seconds, 10);
+
+  HostSettings set = load(std::string(kMinimal) +
+                          "[http]\nworkers = 8\nmax_connections = 20000\nmax_header_bytes = 8192\n"
+                          "max_headers = 50\nkeep_alive_seconds = 5\nheader_timeout_seconds = 3\n"
+                          "body_timeout_seconds = 4\nwrite_timeout_seconds = 6\n");
+  EXPECT_EQ(set.http.workers, 8);
+  EXPECT_EQ(set.http.max_connections, 20000);
+  EXPECT_EQ(set.http.max_header_bytes, 8192u);
+  EXPECT_EQ(set.http.max_headers, 50);
+  EXPECT_EQ(set.http.keep_alive_seconds, 5);
+  EXPECT_EQ(set.http.header_timeout_seconds, 3);
+  EXPECT_EQ(set.http.body_timeout_seconds, 4);
+  EXPECT_EQ(set.http.write_timeout_seconds, 6);
+
+  std::string error = errorOf(std::string(kMinimal) + "[http]\nworkers = 0\n");
+  EXPECT_NE(error.find("host.conf: [http] workers must be an integer from 1 to 4096; found '0'"),
+            std::string::npos)
+      << error;
+  error = errorOf(std::string(kMinimal) + "[http]\nmax_connections = lots\n");
+  EXPECT_NE(error.find("[http] max_connections must be an integer from 1 to 1000000; found "
+                       "'lots'"),
+            std::string::npos)
+      << error;
+  error = errorOf(std::string(kMinimal) + "[http]\nmax_header_bytes = 10\n");
+  EXPECT_NE(error.find("[http] max_header_bytes must be an integer from 256"), std::string::npos)
+      << error;
+  error = errorOf(std::string(kMinimal) + "[http]\nbody_timeout_seconds = 0\n");
+  EXPECT_NE(error.find("[http] body_timeout_seconds must be an integer from 1 to 3600"),
+            std::string::npos)
+      << error;
+  // The keys of the thread-per-connection server say what replaced them.
+  error = errorOf(std::string(kMinimal) + "[http]\nthreads = 64\n");
+  EXPECT_NE(error.find("[http] threads is no longer used"), std::string::npos) << error;
+  EXPECT_NE(error.find("rename it to workers"), std::string::npos) << error;
+  error = errorOf(std::string(kMinimal) + "[http]\nmax_queued = 256\n");
+  EXPECT_NE(error.find("[http] max_queued is no longer used"), std::string::npos) << error;
+  EXPECT_NE(error.find("max_connections"), std::string::npos) << error;
+}
+
 TEST_F(HostConfigTest, TheEventLogHasDefaultsAndChecksItsKeys) {
   const std::string base = "[host]\nplugins = local\n";
   HostSettings defaults = load(base);

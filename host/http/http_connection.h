@@ -1,150 +1,112 @@
-// HttpConnection: serves the requests of one keep-alive connection, one after the other.
+// HttpConnection: one client connection on an event loop, as a state machine.
 //
-// Poco's HTTPServerConnection waits for each next request with Socket::poll, which on Linux
-// creates, arms and closes an epoll instance per call, and asks the kernel for both socket
-// addresses of every request: 6 of the 8 system calls of a cached read. Here the wait is the
-// blocking read itself (SO_RCVTIMEO bounds it by the keep-alive timeout) and the response leaves
-// in one send, so a request costs a read and a write. Parsing stays Poco's (HTTPRequest, the
-// fixed-length and chunked body streams).
+//   kIdle ---first byte---> kReadingHead ---head---> kReadingBody ---end---+
+//     ^                          |  (no body) ------------------------------+
+//     |                          v                                         v
+//     +--- response sent --- kWriting <--- socket full --- answer <--- handler (loop or kHandling)
 //
-// Every error is answered as {"error": "..."}: 400 malformed request, 404 unknown route, 405 with
-// Allow, 413 body too large, 415 body not JSON, 505 not HTTP/1.x, 503 storage unavailable, 500
-// otherwise (logged). A body the route did not read is skipped so the next request starts clean.
+// Requests are answered one at a time in the order they came, so pipelined requests keep their
+// order; the next is parsed once the previous answer is sent. A handler that never blocks runs
+// on the loop thread; any other runs on a worker (kHandling), and the connection reads nothing
+// meanwhile. Each state but kHandling has a whole deadline, armed on entry: kIdle keep_alive,
+// kReadingHead header_timeout, kReadingBody body_timeout (both answered 408, then closed),
+// kWriting write_timeout, kLingering a second. A request that was received is always answered;
+// one the codec refuses gets its 4xx and the connection closes, draining what the client still
+// sends (kLingering) so that the answer is not destroyed by a reset.
 //
-// Each connection holds a pool thread while it is open. Clients queued for a thread get room
-// (see HttpRoomMaker): the connection idle the longest is closed, as nginx reuses idle keep-alive
-// connections, or the next one to finish a request after holding its thread for kServeAtLeast
-// closes after it ("Connection: close"), so a new client does not wait for keep_alive_seconds.
+// An idle connection holds no buffer: bytes are read into the loop's scratch buffer and only what
+// a request leaves unparsed is copied into the connection.
 //
-// Thread-safety: run() on one pool thread; HttpConnectionSet is thread-safe.
+// Thread-safety: everything on the loop's thread, but the exchange a worker runs while the
+// connection is kHandling.
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <set>
+#include <cstdint>
 #include <string>
 
-#include <Poco/Logger.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/TCPServerConnection.h>
-#include <Poco/Net/TCPServerConnectionFactory.h>
-
-#include "host_config.h"
-#include "http/http_router.h"
+#include "http/deadline_list.h"
+#include "http/event_loop.h"
+#include "http/http_codec.h"
+#include "http/http_exchange.h"
 
 namespace busbar::host {
 
-class HttpConnection;
+enum class ConnectionState {
+  kIdle,         // waiting for the first byte of a request
+  kReadingHead,  // a request's head is arriving
+  kReadingBody,  // its body is arriving
+  kHandling,     // the handler runs on a worker; nothing is read meanwhile
+  kWriting,      // an answer waits for room in the socket
+  kLingering,    // answered and shut for sending; drops what the client still sends, then closes
+  kClosed,       // the socket is closed; the object waits for its worker's job, then is deleted
+};
 
-// The live connections of one server, so that stopping it can close them.
-class HttpConnectionSet {
+class HttpConnection : public DeadlineEntry {
  public:
-  void add(HttpConnection* connection);
-  void remove(HttpConnection* connection);
+  // Serves `fd`, a connected non-blocking socket it owns. With `refuse`, answers that problem
+  // and closes instead (a connection over max_connections).
+  HttpConnection(EventLoop& loop, int fd, const HttpProblem* refuse = nullptr);
+  ~HttpConnection();
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
 
-  // Idle connections close now, busy ones after the request they serve; with `abort`, all now.
-  // Connections added later close at once.
-  void stopAll(bool abort);
+  int fd() const { return fd_; }
+  ConnectionState state() const { return state_; }
 
-  size_t size() const;
+  // Begins serving, once the socket is in the loop's epoll set.
+  void start() { advance(); }
 
-  // For `waiting` clients queued for a thread: closes up to that many connections, the longest
-  // idle first (idle for at least kIdleEnough, nothing unread), and asks as many connections as
-  // are still missing to close after the request they serve. Replaces earlier requests.
-  void makeRoom(int waiting);
-
-  // True while makeRoom() still misses room; a cheap read for every request.
-  bool roomWanted() const;
-
-  // True (once per missing room) when this connection should close after its response.
-  bool takeRoomRequest();
-
-  // How long a connection must have waited for its next request to count as idle: long enough
-  // that it is blocked in its read, not parsing a request it already holds.
-  static constexpr std::chrono::milliseconds kIdleEnough{10};
-
-  // Connections told to close (for room) that have not ended yet: room already on its way.
-  std::atomic<int> leaving{0};
+  // epoll reported `events` for the socket.
+  void onEvents(uint32_t events);
+  // The deadline of the current state passed.
+  void onDeadline();
+  // The server stops: close now when idle, else after the answer to the request in progress.
+  void beginStop();
+  // Closes now, whatever the state.
+  void abort();
 
  private:
-  mutable std::mutex mutex_;
-  std::set<HttpConnection*> connections_;
-  bool stopped_ = false;
-  std::atomic<int> room_requests_{0};
+  // Runs the state machine until it waits for the socket, a worker or a deadline.
+  void advance();
+  // Parses buffered input. False when it made no progress.
+  bool parseInput();
+  // Parses `data`; returns the bytes used.
+  size_t parse(const char* data, size_t size);
+  // Reads once; false when there is nothing more to read now (or the connection closed).
+  bool readOnce();
+  void onEndOfInput();
+  void onHead();
+  void onRequest();
+  void onHandlerDone(bool dropped);
+  // Queues the answer to the current request; `close` ends the connection after it.
+  void respond(const HttpResponse& response, bool close);
+  // Answers a refusal (status and message) and closes after it.
+  void refuse(int status, const std::string& message);
+  // Sends queued output. False when some is left (then kWriting) or the connection closed.
+  bool flush();
+  void enter(ConnectionState state);
+  bool isReading() const;
+  void sendContinue();
+  void linger();
+  void close();
+
+  EventLoop& loop_;
+  HttpServerContext& context_;
+  int fd_;
+  ConnectionState state_ = ConnectionState::kIdle;
+  RequestParser parser_;
+  HttpExchange exchange_;
+  std::string input_;   // bytes read and not parsed yet
+  std::string output_;  // bytes to send
+  std::string body_;    // the body of the request a worker answers
+  size_t sent_ = 0;     // of output_
+  size_t drained_ = 0;  // bytes dropped while lingering
+  bool readable_ = true;
+  bool peer_closed_ = false;  // EPOLLRDHUP: read until end of stream, never stop at a short read
+  bool close_after_answer_ = false;
+  bool stopping_ = false;
+  bool counted_ = false;  // in context.open_connections
+  bool handler_running_ = false;
 };
-
-// What every connection of one server shares.
-struct HttpServerContext {
-  HttpServerContext(const HttpRouter& router, const HttpSettings& settings, Poco::Logger& logger);
-
-  const HttpRouter& router;
-  const HttpSettings settings;
-  Poco::Logger& logger;
-  Poco::Net::HTTPServerParams::Ptr params;  // the session's read timeout
-  HttpConnectionSet connections;
-};
-
-class HttpConnection : public Poco::Net::TCPServerConnection {
- public:
-  HttpConnection(const Poco::Net::StreamSocket& socket, std::shared_ptr<HttpServerContext> context);
-  ~HttpConnection() override;
-
-  void run() override;
-
-  // How long a connection keeps its thread before it may be asked to give it up for a waiting
-  // client: under more clients than threads, each gets turns this long instead of reconnecting
-  // after every request.
-  static constexpr std::chrono::milliseconds kServeAtLeast{100};
-
-  // Closes the connection if it waits for a request, else after the request it serves;
-  // with `abort`, now.
-  void stop(bool abort);
-
-  // Since when the connection waits for its next request; nullopt while it serves one.
-  std::optional<std::chrono::steady_clock::time_point> idleSince();
-
-  // Gives the thread up if the connection has waited since `cutoff` or earlier with nothing to
-  // read: the read side closes, so the wait ends; a request already received is still answered
-  // (with Connection: close). Returns whether it did.
-  bool yieldIfIdleSince(std::chrono::steady_clock::time_point cutoff);
-
- private:
-  class Exchange;
-
-  // False when stopped; otherwise marks the connection idle (stop() may close it).
-  bool beginWaiting();
-  // False when stopped while the request arrived; otherwise marks the connection busy.
-  bool beginServing();
-  // True once yieldIfIdleSince() took the read side.
-  bool yielded();
-  // Counts this connection in HttpConnectionSet::leaving, once.
-  void countLeaving();
-
-  std::shared_ptr<HttpServerContext> context_;
-  const std::chrono::steady_clock::time_point started_;  // when it got its thread
-  std::mutex state_mutex_;
-  bool idle_ = false;      // waiting for the next request
-  bool stopping_ = false;  // the server stops: close when idle
-  bool yielded_ = false;   // gave its thread up for a waiting client
-  bool closed_ = false;    // the socket is closed or closing: touch it no more
-  bool counted_leaving_ = false;
-  std::chrono::steady_clock::time_point idle_since_;
-};
-
-class HttpConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
- public:
-  explicit HttpConnectionFactory(std::shared_ptr<HttpServerContext> context);
-
-  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override;
-
- private:
-  std::shared_ptr<HttpServerContext> context_;
-};
-
-// {"error": message} as JSON text.
-std::string errorBody(const std::string& message);
 
 }  // namespace busbar::host

@@ -1,5 +1,8 @@
 #include "http/http_router.h"
 
+#include <algorithm>
+#include <set>
+
 #include "busbar/errors.h"
 
 namespace busbar::host {
@@ -29,27 +32,62 @@ int HttpRouter::fit(const Route& route, const std::vector<std::string_view>& seg
   return literals;
 }
 
-void HttpRouter::add(const std::string& method, const std::string& pattern, RouteHandler handler) {
-  for (auto& route : routes_) {
-    if (route.pattern != pattern) continue;
-    if (!route.handlers.emplace(method, std::move(handler)).second) {
-      throw ConfigError("route " + method + " " + pattern + " is registered twice");
-    }
-    return;
-  }
-  Route route;
-  route.pattern = pattern;
-  for (auto segment : split(pattern)) route.segments.emplace_back(segment);
-  for (const auto& segment : route.segments) {
-    if (segment.front() == '{' && (segment.back() != '}' || segment.size() < 3)) {
-      throw ConfigError("route pattern " + pattern + ": a capture is written {name}");
-    }
-  }
-  route.handlers.emplace(method, std::move(handler));
-  routes_.push_back(std::move(route));
+bool HttpRouter::serves(const Route& route, std::string_view method) {
+  return route.endpoints.count(method) != 0 ||
+         (method == "HEAD" && route.endpoints.count(std::string_view("GET")) != 0);
 }
 
-HttpRouter::Match HttpRouter::match(const std::string& method, const std::string& path) const {
+void HttpRouter::add(const std::string& method, const std::string& pattern, RouteHandler handler) {
+  Endpoint endpoint;
+  endpoint.handler = std::move(handler);
+  addEndpoint(method, pattern, std::move(endpoint));
+}
+
+void HttpRouter::add(const std::string& method, const std::string& pattern, RouteHandler handler,
+                     const RouteOptions& options) {
+  Endpoint endpoint;
+  endpoint.handler = std::move(handler);
+  endpoint.never_blocks = options.never_blocks;
+  endpoint.any_query = false;
+  std::set<std::string> seen;
+  for (const auto& name : options.query_parameters) {
+    if (name.empty() || !seen.insert(name).second) {
+      throw ConfigError("route " + method + " " + pattern + ": query parameter '" + name + "' is " +
+                        (name.empty() ? "empty" : "listed twice"));
+    }
+  }
+  endpoint.query_parameters = options.query_parameters;
+  addEndpoint(method, pattern, std::move(endpoint));
+}
+
+void HttpRouter::addEndpoint(const std::string& method, const std::string& pattern,
+                             Endpoint endpoint) {
+  endpoint.name = method + " " + pattern;
+  auto existing = std::find_if(routes_.begin(), routes_.end(),
+                               [&](const Route& route) { return route.pattern == pattern; });
+  if (existing == routes_.end()) {
+    Route route;
+    route.pattern = pattern;
+    for (auto segment : split(pattern)) route.segments.emplace_back(segment);
+    for (const auto& segment : route.segments) {
+      if (segment.front() == '{' && (segment.back() != '}' || segment.size() < 3)) {
+        throw ConfigError("route pattern " + pattern + ": a capture is written {name}");
+      }
+    }
+    routes_.push_back(std::move(route));
+    existing = std::prev(routes_.end());
+  }
+  if (!existing->endpoints.emplace(method, std::move(endpoint)).second) {
+    throw ConfigError("route " + method + " " + pattern + " is registered twice");
+  }
+  std::set<std::string> methods;
+  for (const auto& [name, unused] : existing->endpoints) methods.insert(name);
+  if (methods.count("GET") != 0) methods.insert("HEAD");
+  existing->allow.clear();
+  for (const auto& name : methods) existing->allow += (existing->allow.empty() ? "" : ", ") + name;
+}
+
+HttpRouter::Match HttpRouter::match(std::string_view method, std::string_view path) const {
   Match result;
   auto segments = split(path);
   const Route* best = nullptr;
@@ -59,28 +97,24 @@ HttpRouter::Match HttpRouter::match(const std::string& method, const std::string
   for (const auto& route : routes_) {
     int literals = fit(route, segments);
     if (literals < 0) continue;
-    bool serves =
-        route.handlers.count(method) != 0 || (method == "HEAD" && route.handlers.count("GET"));
-    if (best == nullptr || (serves && !best_serves) ||
-        (serves == best_serves && literals > best_literals)) {
+    bool route_serves = serves(route, method);
+    if (best == nullptr || (route_serves && !best_serves) ||
+        (route_serves == best_serves && literals > best_literals)) {
       best = &route;
       best_literals = literals;
-      best_serves = serves;
+      best_serves = route_serves;
     }
   }
   if (best == nullptr) return result;
-  result.path_known = true;
-  for (const auto& [name, handler] : best->handlers) {
-    result.allow += (result.allow.empty() ? "" : ", ") + name;
-  }
-  auto found =
-      best->handlers.find(method == "HEAD" && !best->handlers.count("HEAD") ? "GET" : method);
-  if (found == best->handlers.end()) return result;
-  result.handler = &found->second;
+  result.allow = &best->allow;
+  auto found = best->endpoints.find(method);
+  if (found == best->endpoints.end() && method == "HEAD") found = best->endpoints.find("GET");
+  if (found == best->endpoints.end()) return result;
+  result.endpoint = &found->second;
   for (size_t i = 0; i < segments.size(); ++i) {
     const auto& segment = best->segments[i];
     if (segment.front() == '{') {
-      result.params[segment.substr(1, segment.size() - 2)] = std::string(segments[i]);
+      result.params.emplace(segment.substr(1, segment.size() - 2), segments[i]);
     }
   }
   return result;

@@ -1,7 +1,8 @@
-// HttpRouter: routes of method + path pattern ("/users/{id}") to handlers.
+// HttpRouter: routes of method + path pattern ("/users/{id}") to handlers and how they are served.
 //
-// add() during init only; match() is thread-safe. A literal segment beats a capture, so
-// "/users/me" can live beside "/users/{id}".
+// add() during init only; match() is thread-safe afterwards. A literal segment beats a capture,
+// so "/users/me" can live beside "/users/{id}". HEAD is served by a route's GET handler unless the
+// route has a HEAD handler of its own.
 #pragma once
 
 #include <map>
@@ -16,26 +17,40 @@ namespace busbar::host {
 class HttpRouter : public Routes {
  public:
   void add(const std::string& method, const std::string& pattern, RouteHandler handler) override;
+  void add(const std::string& method, const std::string& pattern, RouteHandler handler,
+           const RouteOptions& options) override;
 
-  struct Match {
-    const RouteHandler* handler = nullptr;      // null: no handler for this method
-    std::map<std::string, std::string> params;  // captures of the matched pattern
-    bool path_known = false;                    // some route has this path (then 405)
-    std::string allow;                          // methods of that path, for the Allow header
+  // One method of one route: its handler and how it is served.
+  struct Endpoint {
+    RouteHandler handler;
+    bool never_blocks = false;
+    bool any_query = true;                      // added without options: every query passes
+    std::vector<std::string> query_parameters;  // else: the only ones allowed
+    std::string name;                           // "GET /users/{id}", for messages
   };
 
-  Match match(const std::string& method, const std::string& path) const;
+  struct Match {
+    const Endpoint* endpoint = nullptr;         // null: no handler for this method
+    std::map<std::string, std::string> params;  // captures of the matched pattern
+    const std::string* allow = nullptr;         // set when some route has this path (else 404):
+                                                // its methods, for the Allow header of a 405
+  };
+
+  Match match(std::string_view method, std::string_view path) const;
 
  private:
   struct Route {
     std::string pattern;
     std::vector<std::string> segments;  // "{name}" marks a capture
-    std::map<std::string, RouteHandler> handlers;
+    std::map<std::string, Endpoint, std::less<>> endpoints;
+    std::string allow;  // "DELETE, GET, HEAD, PUT"
   };
+  void addEndpoint(const std::string& method, const std::string& pattern, Endpoint endpoint);
   // Views into `path`, which must outlive them; no segment is copied.
   static std::vector<std::string_view> split(std::string_view path);
   // Number of literal segments matched, or -1 when the path does not fit.
   static int fit(const Route& route, const std::vector<std::string_view>& segments);
+  static bool serves(const Route& route, std::string_view method);
 
   std::vector<Route> routes_;
 };

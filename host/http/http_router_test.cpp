@@ -20,19 +20,20 @@ TEST(HttpRouterTest, MatchesLiteralsAndCaptures) {
   router.add("GET", "/users/me", named(called, "me"));
 
   auto match = router.match("GET", "/users/alice");
-  ASSERT_NE(match.handler, nullptr);
+  ASSERT_NE(match.endpoint, nullptr);
   HttpRequest request;
   HttpResponse response;
-  (*match.handler)(request, response);
+  match.endpoint->handler(request, response);
   EXPECT_EQ(called, "get");
   EXPECT_EQ(match.params.at("id"), "alice");
+  EXPECT_EQ(match.endpoint->name, "GET /users/{id}");
 
   match = router.match("GET", "/users/me");
-  (*match.handler)(request, response);
+  match.endpoint->handler(request, response);
   EXPECT_EQ(called, "me");
 
   match = router.match("GET", "/users/");
-  (*match.handler)(request, response);
+  match.endpoint->handler(request, response);
   EXPECT_EQ(called, "list");
 }
 
@@ -43,15 +44,52 @@ TEST(HttpRouterTest, UnknownPathAndWrongMethod) {
   router.add("DELETE", "/users/{id}", named(called, "delete"));
 
   auto missing = router.match("GET", "/nothing/here");
-  EXPECT_FALSE(missing.path_known);
-  EXPECT_EQ(missing.handler, nullptr);
+  EXPECT_EQ(missing.allow, nullptr);
+  EXPECT_EQ(missing.endpoint, nullptr);
 
   auto wrong = router.match("POST", "/users/a");
-  EXPECT_TRUE(wrong.path_known);
-  EXPECT_EQ(wrong.handler, nullptr);
-  EXPECT_EQ(wrong.allow, "DELETE, GET");
+  ASSERT_NE(wrong.allow, nullptr);
+  EXPECT_EQ(wrong.endpoint, nullptr);
+  // HEAD is served by the GET handler, so Allow lists it.
+  EXPECT_EQ(*wrong.allow, "DELETE, GET, HEAD");
 
-  EXPECT_FALSE(router.match("GET", "/users/a/b").path_known);
+  EXPECT_EQ(router.match("GET", "/users/a/b").allow, nullptr);
+}
+
+TEST(HttpRouterTest, HeadIsServedByGetUnlessTheRouteHasItsOwn) {
+  HttpRouter router;
+  std::string called;
+  router.add("GET", "/a", named(called, "get a"));
+  router.add("GET", "/b", named(called, "get b"));
+  router.add("HEAD", "/b", named(called, "head b"));
+  router.add("PUT", "/c", named(called, "put c"));
+  HttpRequest request;
+  HttpResponse response;
+  router.match("HEAD", "/a").endpoint->handler(request, response);
+  EXPECT_EQ(called, "get a");
+  router.match("HEAD", "/b").endpoint->handler(request, response);
+  EXPECT_EQ(called, "head b");
+  EXPECT_EQ(router.match("HEAD", "/c").endpoint, nullptr);
+  EXPECT_EQ(*router.match("HEAD", "/c").allow, "PUT");
+}
+
+TEST(HttpRouterTest, OptionsSayHowTheRouteIsServed) {
+  HttpRouter router;
+  std::string called;
+  router.add("GET", "/plain", named(called, "plain"));
+  RouteOptions options;
+  options.never_blocks = true;
+  options.query_parameters = {"limit", "offset"};
+  router.add("GET", "/fast", named(called, "fast"), options);
+
+  const auto* plain = router.match("GET", "/plain").endpoint;
+  EXPECT_FALSE(plain->never_blocks);
+  EXPECT_TRUE(plain->any_query);
+
+  const auto* fast = router.match("GET", "/fast").endpoint;
+  EXPECT_TRUE(fast->never_blocks);
+  EXPECT_FALSE(fast->any_query);
+  EXPECT_EQ(fast->query_parameters, (std::vector<std::string>{"limit", "offset"}));
 }
 
 TEST(HttpRouterTest, RefusesDuplicatesAndBadPatterns) {
@@ -60,6 +98,12 @@ TEST(HttpRouterTest, RefusesDuplicatesAndBadPatterns) {
   router.add("GET", "/a/{id}", named(called, "x"));
   EXPECT_THROW(router.add("GET", "/a/{id}", named(called, "y")), ConfigError);
   EXPECT_THROW(router.add("GET", "/b/{id", named(called, "y")), ConfigError);
+  RouteOptions twice;
+  twice.query_parameters = {"limit", "limit"};
+  EXPECT_THROW(router.add("GET", "/c", named(called, "z"), twice), ConfigError);
+  RouteOptions empty;
+  empty.query_parameters = {""};
+  EXPECT_THROW(router.add("GET", "/d", named(called, "z"), empty), ConfigError);
 }
 
 }  // namespace

@@ -1,62 +1,109 @@
 #include "http/http_server.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <thread>
 
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/TCPServerParams.h>
+#include <Poco/Net/SocketAddress.h>
 
 namespace busbar::host {
+namespace {
+
+// Descriptors the process needs beside its connections: plugins, databases, the broker, logs.
+constexpr uint64_t kSpareDescriptors = 128;
+
+size_t loopCount() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return std::clamp<size_t>(cores == 0 ? 1 : cores, 1, 64);
+}
+
+}  // namespace
+
+uint64_t raiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur;
+}
 
 HttpServer::HttpServer(const HttpRouter& router, const HttpSettings& settings, Poco::Logger& logger)
     : router_(router), settings_(settings), logger_(logger) {}
 
 HttpServer::~HttpServer() { stop(); }
 
-void HttpServer::start(const std::string& host, uint16_t port) {
-  Poco::Net::ServerSocket socket;
+std::vector<Poco::Net::ServerSocket> HttpServer::listen(const std::string& host, uint16_t port,
+                                                        size_t count) {
+  std::vector<Poco::Net::ServerSocket> sockets;
   try {
-    socket.bind(Poco::Net::SocketAddress(host, port), /*reuseAddress=*/true, /*reusePort=*/false);
-    socket.listen(1024);
+    Poco::Net::SocketAddress address(host, port);
+    if (port != 0) {
+      // Sockets of one user with SO_REUSEPORT share a port, so a second busbar on this address
+      // would share the first one's clients. A socket without it cannot bind a port in use.
+      Poco::Net::ServerSocket probe;
+      probe.bind(address, /*reuseAddress=*/true, /*reusePort=*/false);
+      probe.close();
+    }
+    for (size_t i = 0; i < count; ++i) {
+      Poco::Net::ServerSocket socket;
+      socket.bind(address, /*reuseAddress=*/true, /*reusePort=*/true);
+      socket.listen(4096);
+      // With port 0 the first socket got one from the kernel; the others join it there.
+      address = Poco::Net::SocketAddress(address.host(), socket.address().port());
+      sockets.push_back(std::move(socket));
+    }
   } catch (const Poco::Exception& error) {
     throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
                              error.displayText());
   }
-  context_ = std::make_shared<HttpServerContext>(router_, settings_, logger_);
-  auto* params = new Poco::Net::TCPServerParams;
-  params->setMaxThreads(settings_.threads);
-  params->setMaxQueued(settings_.max_queued);
-  threads_ = std::make_unique<Poco::ThreadPool>(2, settings_.threads + 2);
-  server_ = std::make_unique<Poco::Net::TCPServer>(new HttpConnectionFactory(context_), *threads_,
-                                                   socket, params);
-  room_maker_ = new HttpRoomMaker(context_, *server_, settings_.threads);
-  server_->setConnectionFilter(room_maker_);
-  room_maker_->start();
-  server_->start();
+  return sockets;
 }
 
-uint16_t HttpServer::port() const { return server_ ? server_->port() : 0; }
+void HttpServer::start(const std::string& host, uint16_t port) {
+  const uint64_t files = raiseOpenFileLimit();
+  const uint64_t needed = static_cast<uint64_t>(settings_.max_connections) + kSpareDescriptors;
+  if (files != 0 && files < needed) {
+    logger_.warning("[http] max_connections = " + std::to_string(settings_.max_connections) +
+                    " needs about " + std::to_string(needed) +
+                    " open files, but this process may open " + std::to_string(files) +
+                    " (RLIMIT_NOFILE hard limit); raise it (LimitNOFILE= in the systemd unit, "
+                    "ulimit -Hn) or lower max_connections");
+  }
+  auto sockets = listen(host, port, loopCount());
+  port_ = sockets.front().address().port();
+  workers_ = std::make_unique<WorkerPool>(settings_.workers);
+  context_ = std::make_unique<HttpServerContext>(router_, settings_, logger_, *workers_);
+  for (auto& socket : sockets) {
+    loops_.push_back(std::make_unique<EventLoop>(*context_, std::move(socket)));
+  }
+  for (auto& loop : loops_) loop->start();
+}
+
+int HttpServer::openConnections() const { return context_ ? context_->open_connections.load() : 0; }
 
 void HttpServer::stop() {
-  if (!server_) return;
-  server_->stop();  // accepts no more
-  room_maker_->stop();
-  context_->connections.stopAll(/*abort=*/false);
-  auto deadline =
+  if (loops_.empty()) return;
+  for (auto& loop : loops_) loop->beginStop();
+  const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(settings_.shutdown_grace_seconds);
-  while (context_->connections.size() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (openConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (context_->connections.size() > 0) {
-    logger_.warning(std::to_string(context_->connections.size()) +
+  if (openConnections() > 0) {
+    logger_.warning(std::to_string(openConnections()) +
                     " connections still open after the grace period; closing them");
-    context_->connections.stopAll(/*abort=*/true);
+    for (auto& loop : loops_) loop->abort();
   }
-  threads_->joinAll();
-  server_.reset();
-  room_maker_.reset();
-  threads_.reset();
+  // Handlers still running finish; their answers reach loops that are still running.
+  workers_->stop();
+  for (auto& loop : loops_) loop->quit();
+  loops_.clear();
   context_.reset();
+  workers_.reset();
 }
 
 }  // namespace busbar::host

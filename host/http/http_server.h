@@ -1,46 +1,63 @@
 // HttpServer: the HTTP/1.1 server in front of the HttpRouter.
 //
-// Poco's TCPServer accepts and hands each connection to a pool thread, where an HttpConnection
-// serves its requests (see http_connection.h for the protocol and the errors); an HttpRoomMaker
-// finds a thread for clients that arrive while all are taken.
-// start() and stop() from one thread; requests are served on the server's thread pool.
+// One EventLoop per core accepts and serves connections (event_loop.h; each connection is an
+// HttpConnection state machine, http_connection.h); handlers that may block run on a WorkerPool
+// of [http] workers threads. An idle or slow connection costs memory, not a thread.
+//
+// Thread-safety: start() and stop() from one thread.
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <Poco/Logger.h>
-#include <Poco/Net/TCPServer.h>
-#include <Poco/ThreadPool.h>
 
 #include "host_config.h"
-#include "http/http_connection.h"
-#include "http/http_room_maker.h"
+#include "http/event_loop.h"
 #include "http/http_router.h"
+#include "http/http_server_context.h"
+#include "http/worker_pool.h"
 
 namespace busbar::host {
+
+// Raises this process's soft limit of open files to its hard limit, as nginx does: each
+// connection holds a descriptor, and the usual soft limit (1024) is far below max_connections.
+// Returns the soft limit in force afterwards.
+uint64_t raiseOpenFileLimit();
 
 class HttpServer {
  public:
   HttpServer(const HttpRouter& router, const HttpSettings& settings, Poco::Logger& logger);
   ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts serving. On failure (address in use...) throws with the reason.
+  // Binds and starts serving. On failure (address in use...) throws std::runtime_error with the
+  // reason.
   void start(const std::string& host, uint16_t port);
 
   // The port bound by start() (the kernel's choice when start() was given 0).
-  uint16_t port() const;
+  uint16_t port() const { return port_; }
 
-  // Stops accepting, lets requests in flight finish (up to the grace period), closes the rest.
+  // Connections open now (those being answered 503 over max_connections not counted).
+  int openConnections() const;
+
+  // Stops accepting and closes idle connections; lets the requests in progress finish, up to
+  // [http] shutdown_grace_seconds, then closes what is left and waits for running handlers.
   void stop();
 
  private:
+  // One listening socket per loop, all bound to the same address with SO_REUSEPORT.
+  std::vector<Poco::Net::ServerSocket> listen(const std::string& host, uint16_t port, size_t count);
+
   const HttpRouter& router_;
   const HttpSettings settings_;
   Poco::Logger& logger_;
-  std::shared_ptr<HttpServerContext> context_;
-  std::unique_ptr<Poco::ThreadPool> threads_;
-  std::unique_ptr<Poco::Net::TCPServer> server_;
-  Poco::AutoPtr<HttpRoomMaker> room_maker_;  // also held by server_ as its connection filter
+  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<HttpServerContext> context_;
+  std::vector<std::unique_ptr<EventLoop>> loops_;
+  uint16_t port_ = 0;
 };
 
 }  // namespace busbar::host

@@ -42,7 +42,7 @@ class UsersPlugin : public Plugin {
       subscribe(context);
     }
     service_ = std::make_unique<UserService>(*repository);
-    registerUserRoutes(context.routes(), *service_);
+    registerUserRoutes(context.routes(), *service_, /*reads_from_memory=*/composed);
   }
 
  private:

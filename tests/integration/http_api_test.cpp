@@ -94,6 +94,18 @@ TEST_F(HttpApiTest, ListRejectsBadPaging) {
   expectError(server_->request("GET", "/users?offset=-1"), 400, "'offset'");
 }
 
+TEST_F(HttpApiTest, UnknownQueryParametersAreRefusedNamingTheAllowedOnes) {
+  expectError(server_->request("GET", "/users?foo=1"), 400,
+              "unknown query parameter 'foo'; GET /users takes only: limit, offset");
+  expectError(server_->request("GET", "/users?limit=5&lmit=6"), 400,
+              "unknown query parameter 'lmit'");
+  expectError(server_->request("GET", "/users/alice?fields=name"), 400,
+              "unknown query parameter 'fields'; GET /users/{id} takes none");
+  expectError(server_->request("PUT", "/users/query?dry_run=1", R"({"name":"Q"})"), 400,
+              "unknown query parameter 'dry_run'; PUT /users/{id} takes none");
+  EXPECT_EQ(server_->request("GET", "/users?limit=5&offset=0").status, 200);
+}
+
 TEST_F(HttpApiTest, BadIdsAreRefused) {
   expectError(put(std::string(65, 'a'), R"({"name":"x"})"), 400, "1-64 characters");
   expectError(put("bad%21id", R"({"name":"x"})"), 400, "[A-Za-z0-9_.-]");
@@ -114,6 +126,8 @@ TEST_F(HttpApiTest, BadBodiesAreRefusedWithTheReason) {
   expectError(put("carol", R"({"name":"C","email":"a@b@c"})"), 400, "exactly one '@'");
   expectError(put("carol", R"({"name":"C","email":7})"), 400, "'email' must be a string");
   expectError(put("carol", R"({"name":"C","admin":true})"), 400, "unknown field 'admin'");
+  expectError(put("carol", "{\"name\":\"caf\xe9\"}"), 400,
+              "request body is not valid UTF-8: byte 0xe9 at offset 12");
   expectError(server_->request("GET", "/users/carol"), 404, "not found");
 }
 
@@ -133,11 +147,18 @@ TEST_F(HttpApiTest, TransportLevelErrors) {
   expectError(server_->request("GET", "/nothing"), 404, "no route for GET /nothing");
   auto wrong = server_->request("POST", "/users/erin", R"({"name":"E"})");
   expectError(wrong, 405, "not allowed");
-  EXPECT_EQ(wrong.headers.at("Allow"), "DELETE, GET, PUT");
+  // GET routes serve HEAD too, so Allow lists it.
+  EXPECT_EQ(wrong.headers.at("Allow"), "DELETE, GET, HEAD, PUT");
+
   EXPECT_EQ(httpRequest(server_->port(), "PUT", "/users/erin", R"({"name":"E"})",
                         "application/json; charset=utf-8")
                 .status,
             201);
+  auto got = server_->request("GET", "/users/erin");
+  auto head = server_->request("HEAD", "/users/erin");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(head.headers.at("Content-Length"), std::to_string(got.body.size()));
 }
 
 TEST_F(HttpApiTest, HealthReportsTheServerAndItsEvents) {

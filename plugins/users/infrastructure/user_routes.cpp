@@ -112,43 +112,62 @@ size_t queryNumber(const HttpRequest& request, const std::string& name, size_t f
 
 }  // namespace
 
-void registerUserRoutes(Routes& routes, UserService& service) {
-  routes.add("PUT", "/users/{id}", [&service](const HttpRequest& request, HttpResponse& response) {
-    const std::string& id = userId(request);
-    UserInput input = parseUserInput(request.body);
-    SaveResult result = service.put(id, input.name, input.email);
-    response.status = result.created ? 201 : 200;
-    response.body = userJson(result.user);
-  });
+void registerUserRoutes(Routes& routes, UserService& service, bool reads_from_memory) {
+  // Writes go to the database, so they run on the host's workers. Reads from the in-memory table
+  // take a short lock and never wait on I/O, so they run on the event loop that read them.
+  RouteOptions write;
+  RouteOptions read_one;
+  read_one.never_blocks = reads_from_memory;
+  RouteOptions read_list = read_one;
+  read_list.query_parameters = {"limit", "offset"};
 
-  routes.add("GET", "/users/{id}", [&service](const HttpRequest& request, HttpResponse& response) {
-    const std::string& id = userId(request);
-    auto user = service.get(id);
-    if (!user) throw HttpError(404, "user '" + id + "' not found");
-    response.body = userJson(*user);
-  });
+  routes.add(
+      "PUT", "/users/{id}",
+      [&service](const HttpRequest& request, HttpResponse& response) {
+        const std::string& id = userId(request);
+        UserInput input = parseUserInput(request.body);
+        SaveResult result = service.put(id, input.name, input.email);
+        response.status = result.created ? 201 : 200;
+        response.body = userJson(result.user);
+      },
+      write);
 
-  routes.add("DELETE", "/users/{id}",
-             [&service](const HttpRequest& request, HttpResponse& response) {
-               const std::string& id = userId(request);
-               if (!service.remove(id)) throw HttpError(404, "user '" + id + "' not found");
-               response.status = 204;
-             });
+  routes.add(
+      "GET", "/users/{id}",
+      [&service](const HttpRequest& request, HttpResponse& response) {
+        const std::string& id = userId(request);
+        auto user = service.get(id);
+        if (!user) throw HttpError(404, "user '" + id + "' not found");
+        response.body = userJson(*user);
+      },
+      read_one);
 
-  routes.add("GET", "/users", [&service](const HttpRequest& request, HttpResponse& response) {
-    size_t limit = queryNumber(request, "limit", kDefaultLimit, 1, kMaxLimit);
-    size_t offset = queryNumber(request, "offset", 0, 0, SIZE_MAX / 2);
-    // {"users":[...]} as Poco::JSON would write it.
-    std::string body = "{\"users\":[";
-    bool first = true;
-    for (const auto& user : service.list(limit, offset)) {
-      if (!first) body += ',';
-      first = false;
-      appendUserJson(body, user);
-    }
-    body += "]}";
-    response.body = std::move(body);
-  });
+  routes.add(
+      "DELETE", "/users/{id}",
+      [&service](const HttpRequest& request, HttpResponse& response) {
+        const std::string& id = userId(request);
+        if (!service.remove(id)) throw HttpError(404, "user '" + id + "' not found");
+        response.status = 204;
+      },
+      write);
+
+  routes.add(
+      "GET", "/users",
+      [&service](const HttpRequest& request, HttpResponse& response) {
+        size_t limit = queryNumber(request, "limit", kDefaultLimit, 1, kMaxLimit);
+        size_t offset = queryNumber(request, "offset", 0, 0, SIZE_MAX / 2);
+        // {"users":[...]} as Poco::JSON would write it.
+        std::string body = "{\"users\":[";
+        bool first = true;
+        for (const auto& user : service.list(limit, offset)) {
+          if (!first) body += ',';
+          first = false;
+          appendUserJson(body, user);
+        }
+        body += "]}";
+        response.body = std::move(body);
+      },
+      read_list);
 }
 
 }  // namespace busbar::users

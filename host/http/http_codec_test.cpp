@@ -1,0 +1,213 @@
+#include "http/http_codec.h"
+
+#include <gtest/gtest.h>
+
+namespace busbar::host {
+namespace {
+
+using Event = RequestParser::Event;
+
+// What a parser made of a request stream: its events with the heads and bodies.
+struct Parsed {
+  std::vector<std::string> requests;  // "METHOD target HTTP/1.x body=<body>"
+  HttpProblem problem;
+  bool refused = false;
+};
+
+// Feeds `stream` to a parser in pieces of `piece` bytes (0: all at once).
+Parsed parseInPieces(const std::string& stream, size_t piece, const ParserLimits& limits = {}) {
+  RequestParser parser(limits);
+  Parsed parsed;
+  size_t offset = 0;
+  while (offset < stream.size() || parser.paused()) {
+    const size_t end = piece == 0 ? stream.size() : std::min(stream.size(), offset + piece);
+    size_t used = 0;
+    const Event event = parser.parse(stream.data() + offset, end - offset, &used);
+    offset += used;
+    if (event == Event::kError) {
+      parsed.problem = parser.problem();
+      parsed.refused = true;
+      return parsed;
+    }
+    if (event == Event::kComplete) {
+      const auto& head = parser.head();
+      parsed.requests.push_back(std::string(head.method) + " " + head.target + " HTTP/1." +
+                                std::to_string(head.minor_version) + " body=" + parser.takeBody());
+    }
+    if (event == Event::kNeedMore && end == stream.size()) break;
+  }
+  return parsed;
+}
+
+TEST(RequestParserTest, GivesTheSameRequestsHoweverTheBytesAreSplit) {
+  const std::string stream =
+      "GET /users/u1?x=1 HTTP/1.1\r\nHost: a\r\n\r\n"
+      "PUT /users/u2 HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n"
+      "{\"a\":1}"
+      "PUT /echo HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\n{\"b\r\n4;name=value\r\n\":2}\r\n0\r\nTrailer: t\r\n\r\n"
+      "DELETE /users/u3 HTTP/1.1\r\n\r\n";
+  const std::vector<std::string> expected = {
+      "GET /users/u1?x=1 HTTP/1.1 body=", "PUT /users/u2 HTTP/1.1 body={\"a\":1}",
+      "PUT /echo HTTP/1.0 body={\"b\":2}", "DELETE /users/u3 HTTP/1.1 body="};
+  for (size_t piece : {0, 1, 2, 3, 7, 64}) {
+    auto parsed = parseInPieces(stream, piece);
+    EXPECT_FALSE(parsed.refused) << piece << ": " << parsed.problem.message;
+    EXPECT_EQ(parsed.requests, expected) << "pieces of " << piece;
+  }
+}
+
+TEST(RequestParserTest, KeepsWhatTheHostUsesOfTheHead) {
+  RequestParser parser(ParserLimits{});  // the parser keeps a copy of its limits
+  const std::string head =
+      "PUT /x HTTP/1.0\r\ncontent-type:  application/json; charset=utf-8 \r\n"
+      "Connection: keep-alive\r\nEXPECT: 100-Continue\r\nContent-Length: 12\r\n\r\n";
+  size_t used = 0;
+  ASSERT_EQ(parser.parse(head.data(), head.size(), &used), Event::kHead);
+  EXPECT_EQ(used, head.size());
+  EXPECT_EQ(parser.head().method, "PUT");
+  EXPECT_EQ(parser.head().minor_version, 0);
+  EXPECT_TRUE(parser.head().keep_alive);
+  EXPECT_TRUE(parser.head().expects_continue);
+  EXPECT_EQ(parser.head().content_type, "application/json; charset=utf-8");
+  EXPECT_EQ(parser.head().content_length, 12u);
+  EXPECT_FALSE(parser.head().chunked);
+  EXPECT_TRUE(parser.inRequest());
+  // The body is cut: finish() says so.
+  ASSERT_EQ(parser.parse("{\"a\"", 4, &used), Event::kNeedMore);
+  ASSERT_EQ(parser.finish(), Event::kError);
+  EXPECT_EQ(parser.problem().message,
+            "request body ended after 4 of its 12 bytes (Content-Length)");
+}
+
+TEST(RequestParserTest, ConnectionCloseAndHttp10WithoutKeepAliveEndTheConnection) {
+  for (const std::string& head : {std::string("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"),
+                                  std::string("GET / HTTP/1.0\r\n\r\n")}) {
+    RequestParser parser(ParserLimits{});
+    size_t used = 0;
+    ASSERT_EQ(parser.parse(head.data(), head.size(), &used), Event::kHead);
+    EXPECT_FALSE(parser.head().keep_alive) << head;
+  }
+}
+
+TEST(RequestParserTest, RefusesWithTheStatusAndWhatIsWrong) {
+  struct Case {
+    std::string stream;
+    int status;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"GARBAGE\r\n\r\n", 400, "malformed request line 'GARBAGE'; expected METHOD /path HTTP/1.1"},
+      {"GET /a HTTP/1.1 extra\r\n\r\n", 400,
+       "malformed request line 'GET /a HTTP/1.1 extra': 'HTTP/1.1 extra' is not an HTTP version; "
+       "expected METHOD /path HTTP/1.1"},
+      {"GET /a HTTP/1.2\r\n\r\n", 505, "HTTP version HTTP/1.2 is not supported; use HTTP/1.1"},
+      {"GET /a HTTP/2.0\r\n\r\n", 505, "HTTP version HTTP/2.0 is not supported; use HTTP/1.1"},
+      {"BREW /pot HTTP/1.1\r\n\r\n", 501, "method 'BREW' is not implemented by this server"},
+      {"GET /a\x01 HTTP/1.1\r\n\r\n", 400,
+       "malformed request target '/a\\x01': expected a path such as /users/u1, without spaces or "
+       "control characters"},
+      {"GET / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 400,
+       "invalid Content-Length '1x': it must be a number of bytes, digits only"},
+      {"PUT / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}", 400,
+       "request has more than one Content-Length header; send exactly one"},
+      {"PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n", 400,
+       "request has both Content-Length and Transfer-Encoding; send one"},
+      {"PUT / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400,
+       "unsupported Transfer-Encoding 'gzip'; only a single 'chunked' is accepted"},
+      {"PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcdefgh\r\n0\r\n\r\n", 400,
+       "malformed chunked body: "},
+      {"PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfff\r\n" + std::string(4095, 'x'), 413,
+       "request body is over the limit of 1024 bytes ([http] max_body)"},
+  };
+  ParserLimits limits;
+  limits.max_body = 1024;
+  for (const auto& test : cases) {
+    for (size_t piece : {0, 1}) {
+      auto parsed = parseInPieces(test.stream, piece, limits);
+      ASSERT_TRUE(parsed.refused) << test.stream;
+      EXPECT_EQ(parsed.problem.status, test.status) << test.stream;
+      EXPECT_EQ(parsed.problem.message.substr(0, test.message.size()), test.message)
+          << "pieces of " << piece << ": " << parsed.problem.message;
+    }
+  }
+}
+
+TEST(RequestParserTest, EnforcesTheHeadLimitsWhateverThePieces) {
+  ParserLimits limits;
+  limits.max_header_bytes = 300;
+  limits.max_headers = 3;
+  const std::string big = "GET / HTTP/1.1\r\nX-A: " + std::string(400, 'a') + "\r\n\r\n";
+  const std::string many = "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n";
+  const std::string fits =
+      "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: " + std::string(200, 'c') + "\r\n\r\n";
+  for (size_t piece : {0, 1, 50}) {
+    auto parsed = parseInPieces(big, piece, limits);
+    EXPECT_EQ(parsed.problem.status, 431) << piece;
+    EXPECT_EQ(parsed.problem.message,
+              "request head (request line and header fields) is over the limit of 300 bytes "
+              "([http] max_header_bytes)");
+    parsed = parseInPieces(many, piece, limits);
+    EXPECT_EQ(parsed.problem.status, 431) << piece;
+    EXPECT_EQ(parsed.problem.message, "request has more than 3 header fields ([http] max_headers)");
+    parsed = parseInPieces(fits, piece, limits);
+    EXPECT_FALSE(parsed.refused) << piece << parsed.problem.message;
+    EXPECT_EQ(parsed.requests.size(), 1u);
+  }
+}
+
+TEST(RequestParserTest, DroppedBodiesAreCountedNotKept) {
+  RequestParser parser(ParserLimits{});
+  const std::string request = "PUT / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
+  size_t used = 0;
+  ASSERT_EQ(parser.parse(request.data(), request.size(), &used), Event::kHead);
+  parser.dropBody();
+  size_t more = 0;
+  ASSERT_EQ(parser.parse(request.data() + used, request.size() - used, &more), Event::kComplete);
+  EXPECT_EQ(used + more, request.size());
+  EXPECT_EQ(parser.takeBody(), "");
+}
+
+TEST(AppendResponseTest, WritesStatusHeadersAndBody) {
+  HttpResponse response;
+  response.status = 201;
+  response.body = R"({"a":1})";
+  response.headers["Location"] = "/a";
+  std::string out;
+  appendResponse(out, 1, response, /*keep_alive=*/true, /*head_only=*/false);
+  EXPECT_EQ(out.substr(0, out.find("\r\n")), "HTTP/1.1 201 Created");
+  EXPECT_NE(out.find("\r\nContent-Type: application/json; charset=utf-8\r\n"), std::string::npos);
+  EXPECT_NE(out.find("\r\nContent-Length: 7\r\nLocation: /a\r\n\r\n{\"a\":1}"), std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("Connection"), std::string::npos);
+
+  std::string head;
+  appendResponse(head, 0, response, /*keep_alive=*/true, /*head_only=*/true);
+  EXPECT_EQ(head.substr(0, head.find("\r\n")), "HTTP/1.0 201 Created");
+  EXPECT_NE(head.find("Connection: Keep-Alive\r\n\r\n"), std::string::npos);
+  EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");  // no body
+
+  response.status = 204;
+  std::string closing;
+  appendResponse(closing, 1, response, /*keep_alive=*/false, /*head_only=*/false);
+  EXPECT_EQ(closing.find("Content-Length"), std::string::npos);
+  EXPECT_NE(closing.find("Connection: close\r\n"), std::string::npos);
+  EXPECT_EQ(errorBody("a \"quoted\" word"), R"({"error":"a \"quoted\" word"})");
+}
+
+TEST(Utf8Test, FindsTheFirstByteThatIsNotUtf8) {
+  EXPECT_EQ(firstInvalidUtf8(""), std::nullopt);
+  EXPECT_EQ(firstInvalidUtf8("plain ascii"), std::nullopt);
+  EXPECT_EQ(firstInvalidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), std::nullopt);
+  EXPECT_EQ(firstInvalidUtf8("caf\xe9"), 3u);                     // Latin-1
+  EXPECT_EQ(firstInvalidUtf8("ab\xc3"), 2u);                      // cut sequence
+  EXPECT_EQ(firstInvalidUtf8("\xc0\xaf"), 0u);                    // overlong '/'
+  EXPECT_EQ(firstInvalidUtf8("\xe0\x80\xaf"), 0u);                // overlong
+  EXPECT_EQ(firstInvalidUtf8("x\xed\xa0\x80"), 1u);               // surrogate U+D800
+  EXPECT_EQ(firstInvalidUtf8("\xf4\x90\x80\x80"), 0u);            // above U+10FFFF
+  EXPECT_EQ(firstInvalidUtf8("\xe2\x82\x41"), 0u);                // bad continuation
+  EXPECT_EQ(firstInvalidUtf8("\xf4\x8f\xbf\xbf"), std::nullopt);  // U+10FFFF
+}
+
+}  // namespace
+}  // namespace busbar::host

@@ -1,0 +1,132 @@
+#include "http/http_exchange.h"
+
+#include <Poco/Exception.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
+
+#include "busbar/errors.h"
+
+namespace busbar::host {
+namespace {
+
+bool isJsonContentType(const std::string& content_type) {
+  std::string media = Poco::toLower(Poco::trim(content_type.substr(0, content_type.find(';'))));
+  return media == "application/json";
+}
+
+// An origin-form target with nothing to decode or split ("/users/u1"): its path is itself.
+// "//" would start an authority for Poco::URI, so it takes the full parse.
+bool isPlainPath(const std::string& target) {
+  if (target.empty() || target[0] != '/' || (target.size() > 1 && target[1] == '/')) return false;
+  return target.find_first_of("%?#") == std::string::npos;
+}
+
+bool hasLineBreak(const std::string& text) {
+  return text.find_first_of("\r\n") != std::string::npos;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+}  // namespace
+
+void HttpExchange::begin(const HttpRouter& router, const RequestHead& head) {
+  endpoint_ = nullptr;
+  answered_ = false;
+  request_.method.assign(head.method);
+  request_.path.clear();
+  request_.params.clear();
+  request_.query.clear();
+  request_.body.clear();
+  target_ = head.target;
+  content_type_ = head.content_type;
+  response_ = HttpResponse();
+  try {
+    route(router, head);
+  } catch (const HttpError& error) {
+    answer(error.status(), error.what());
+  }
+}
+
+void HttpExchange::route(const HttpRouter& router, const RequestHead& head) {
+  if (isPlainPath(head.target)) {
+    request_.path = head.target;  // what Poco::URI would give, without its parse and copies
+  } else {
+    try {
+      Poco::URI uri(head.target);
+      request_.path = uri.getPath();
+      for (auto& [name, value] : uri.getQueryParameters()) request_.query[name] = value;
+    } catch (const Poco::Exception& error) {
+      throw HttpError(400, "malformed request URI: " + error.message());
+    }
+  }
+  auto match = router.match(request_.method, request_.path);
+  if (match.allow == nullptr) {
+    throw HttpError(404, "no route for " + request_.method + " " + request_.path);
+  }
+  if (match.endpoint == nullptr) {
+    answer(405, "method " + request_.method + " is not allowed on " + request_.path +
+                    "; allowed: " + *match.allow);
+    response_.headers["Allow"] = *match.allow;
+    return;
+  }
+  endpoint_ = match.endpoint;
+  request_.params = std::move(match.params);
+  checkQuery();
+}
+
+void HttpExchange::checkQuery() const {
+  if (endpoint_->any_query) return;
+  for (const auto& [name, value] : request_.query) {
+    const auto& allowed = endpoint_->query_parameters;
+    if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
+    throw HttpError(400, "unknown query parameter '" + name + "'; " + endpoint_->name +
+                             (allowed.empty() ? " takes none" : " takes only: " + joined(allowed)));
+  }
+}
+
+void HttpExchange::answer(int status, const std::string& message) {
+  response_ = errorResponse(status, message);
+  answered_ = true;
+}
+
+void HttpExchange::run(std::string body, Poco::Logger& logger) {
+  if (answered_) return;
+  try {
+    if (!body.empty()) {
+      if (!isJsonContentType(content_type_)) {
+        throw HttpError(415, "request body must be application/json; found Content-Type '" +
+                                 content_type_ + "'");
+      }
+      if (auto offset = firstInvalidUtf8(body)) {
+        static const char* kHex = "0123456789abcdef";
+        const auto byte = static_cast<unsigned char>(body[*offset]);
+        throw HttpError(400, "request body is not valid UTF-8: byte 0x" +
+                                 std::string{kHex[byte >> 4], kHex[byte & 15]} + " at offset " +
+                                 std::to_string(*offset) + " (JSON text must be UTF-8)");
+      }
+    }
+    request_.body = std::move(body);
+    endpoint_->handler(request_, response_);
+    for (const auto& [name, value] : response_.headers) {
+      if (hasLineBreak(name) || hasLineBreak(value)) {
+        throw std::runtime_error("the handler set header '" + name + "' with a line break");
+      }
+    }
+  } catch (const HttpError& error) {
+    answer(error.status(), error.what());
+  } catch (const BadRequest& error) {
+    answer(400, error.what());
+  } catch (const StorageUnavailable& error) {
+    logger.warning(std::string("storage unavailable: ") + error.what());
+    answer(503, std::string("storage unavailable: ") + error.what());
+  } catch (const std::exception& error) {
+    logger.error(request_.method + " " + target_ + " failed: " + error.what());
+    answer(500, "internal error; see the server log");
+  }
+}
+
+}  // namespace busbar::host

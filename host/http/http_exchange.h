@@ -1,0 +1,53 @@
+// HttpExchange: one request from its parsed head to its answer.
+//
+// begin() routes the head on the event loop thread: a bad target, an unknown query parameter, an
+// unknown path (404) or a wrong method (405, with Allow) is the answer already, and the body is
+// then dropped. run() makes the checks that need the body (415 when it is not JSON, 400 when it
+// is not UTF-8), runs the route's handler, and turns every error into {"error": "..."}: HttpError
+// its status, BadRequest 400, StorageUnavailable 503 (logged as a warning), anything else 500
+// (logged). It runs on the loop thread for a route that never blocks, else on a worker.
+//
+// Thread-safety: one thread at a time; the connection hands the exchange to a worker and takes it
+// back through its event loop's queue, which orders the accesses.
+#pragma once
+
+#include <string>
+
+#include <Poco/Logger.h>
+
+#include "busbar/http.h"
+#include "http/http_codec.h"
+#include "http/http_router.h"
+
+namespace busbar::host {
+
+class HttpExchange {
+ public:
+  // Starts a new exchange for `head`, routed by `router`.
+  void begin(const HttpRouter& router, const RequestHead& head);
+
+  // True when begin() found the answer (an error) without the handler.
+  bool answered() const { return answered_; }
+
+  // True when the route's handler may run on the event loop thread.
+  bool neverBlocks() const { return endpoint_ != nullptr && endpoint_->never_blocks; }
+
+  // Answers the request whose body is `body`. Never throws.
+  void run(std::string body, Poco::Logger& logger);
+
+  const HttpResponse& response() const { return response_; }
+
+ private:
+  void route(const HttpRouter& router, const RequestHead& head);
+  void checkQuery() const;
+  void answer(int status, const std::string& message);
+
+  const HttpRouter::Endpoint* endpoint_ = nullptr;
+  HttpRequest request_;
+  std::string target_;
+  std::string content_type_;
+  bool answered_ = false;
+  HttpResponse response_;
+};
+
+}  // namespace busbar::host

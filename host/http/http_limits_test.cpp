@@ -1,0 +1,302 @@
+// HttpServer under the clients a server meets: slow ones, cut ones, too many, thousands at once.
+// Each test injects the fault over real sockets; none asserts a time, only what is answered.
+#include <gtest/gtest.h>
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "http/http_server.h"
+#include "http/http_test_client.h"
+
+namespace busbar::host {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::RawClient;
+
+class HttpLimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RouteOptions never_blocks;
+    never_blocks.never_blocks = true;
+    router_.add(
+        "GET", "/hello/{name}",
+        [](const HttpRequest& request, HttpResponse& response) {
+          response.body = R"({"hello":")" + request.params.at("name") + R"("})";
+        },
+        never_blocks);
+    router_.add("PUT", "/echo", [this](const HttpRequest& request, HttpResponse& response) {
+      ++echoes_;
+      response.body = request.body;
+    });
+    router_.add("GET", "/big", [](const HttpRequest&, HttpResponse& response) {
+      response.body = std::string(64 * 1024 * 1024, ' ');
+    });
+    // Tests open thousands of sockets, both ends in this process.
+    raiseOpenFileLimit();
+  }
+
+  void start(HttpSettings settings) {
+    server_ = std::make_unique<HttpServer>(router_, settings, Poco::Logger::get("http-test"));
+    server_->start("127.0.0.1", 0);
+  }
+  uint16_t port() const { return server_->port(); }
+
+  // Waits until the server counts `count` open connections; false if it never does in 10 s.
+  bool waitForOpenConnections(int count) {
+    for (int i = 0; i < 1000; ++i) {
+      if (server_->openConnections() == count) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+
+  static void expectError(const RawClient::Response& response, const std::string& status,
+                          const std::string& text) {
+    EXPECT_EQ(response.status_line, status) << response.body;
+    EXPECT_NE(response.body.find(R"({"error":")"), std::string::npos) << response.body;
+    EXPECT_NE(response.body.find(text), std::string::npos) << response.body;
+  }
+
+  HttpRouter router_;
+  std::unique_ptr<HttpServer> server_;
+  std::atomic<int> echoes_{0};
+};
+
+TEST_F(HttpLimitsTest, AHeadThatTricklesPastItsDeadlineGets408) {
+  HttpSettings settings;
+  settings.header_timeout_seconds = 1;
+  start(settings);
+  RawClient client(port());
+  // A byte every 200 ms keeps every read short of any per-read timeout; the deadline is whole.
+  const std::string head = "GET /hello/slow HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  for (size_t i = 0; i < head.size() && i < 10; ++i) {
+    client.write(head.substr(i, 1));
+    std::this_thread::sleep_for(200ms);
+  }
+  expectError(client.read(), "HTTP/1.1 408 Request Time-out",
+              "request head not received within 1 s ([http] header_timeout_seconds)");
+  EXPECT_TRUE(client.closedByServer());
+}
+
+TEST_F(HttpLimitsTest, ABodyThatTricklesPastItsDeadlineGets408AndNoHandlerRuns) {
+  HttpSettings settings;
+  settings.body_timeout_seconds = 1;
+  start(settings);
+  RawClient client(port());
+  client.write(
+      "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 1000\r\n\r\n");
+  for (int i = 0; i < 8; ++i) {
+    client.write("{");
+    std::this_thread::sleep_for(200ms);
+  }
+  expectError(client.read(), "HTTP/1.1 408 Request Time-out",
+              "request body not received within 1 s ([http] body_timeout_seconds)");
+  EXPECT_TRUE(client.closedByServer());
+  EXPECT_EQ(echoes_, 0);
+}
+
+TEST_F(HttpLimitsTest, AClientThatDoesNotTakeItsAnswerIsClosedAfterTheWriteDeadline) {
+  HttpSettings settings;
+  settings.write_timeout_seconds = 1;
+  start(settings);
+  RawClient client(port());
+  client.write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  // 64 MiB cannot fit in the socket buffers; the client reads nothing, so the server gives up.
+  ASSERT_TRUE(waitForOpenConnections(1));
+  EXPECT_TRUE(waitForOpenConnections(0));
+}
+
+TEST_F(HttpLimitsTest, HeadsOverTheLimitsGet431) {
+  HttpSettings settings;
+  settings.max_header_bytes = 4096;
+  settings.max_headers = 10;
+  start(settings);
+  RawClient long_header(port());
+  long_header.write("GET /hello/a HTTP/1.1\r\nX-Long: " + std::string(10000, 'a') + "\r\n\r\n");
+  expectError(long_header.read(), "HTTP/1.1 431 Request Header Fields Too Large",
+              "request head (request line and header fields) is over the limit of 4096 bytes "
+              "([http] max_header_bytes)");
+  EXPECT_TRUE(long_header.closedByServer());
+
+  RawClient many_headers(port());
+  std::string head = "GET /hello/a HTTP/1.1\r\n";
+  for (int i = 0; i < 11; ++i) head += "X-" + std::to_string(i) + ": y\r\n";
+  many_headers.write(head + "\r\n");
+  expectError(many_headers.read(), "HTTP/1.1 431 Request Header Fields Too Large",
+              "request has more than 10 header fields ([http] max_headers)");
+  EXPECT_TRUE(many_headers.closedByServer());
+
+  // At the limits, served.
+  RawClient within(port());
+  head = "GET /hello/ok HTTP/1.1\r\n";
+  for (int i = 0; i < 10; ++i) head += "X-" + std::to_string(i) + ": y\r\n";
+  within.write(head + "\r\n");
+  EXPECT_EQ(within.read().body, R"({"hello":"ok"})");
+}
+
+TEST_F(HttpLimitsTest, CutBodiesAreRefusedAndNeverReachTheHandler) {
+  start(HttpSettings());
+  RawClient chunked(port());
+  chunked.write(
+      "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n");
+  chunked.shutdownSend();  // the rest never comes
+  expectError(chunked.read(), "HTTP/1.1 400 Bad Request",
+              "request body ended after 4 bytes, before its last chunk");
+  EXPECT_TRUE(chunked.closedByServer());
+
+  RawClient fixed(port());
+  fixed.write(
+      "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 10\r\n\r\n{\"a\"");
+  fixed.shutdownSend();
+  expectError(fixed.read(), "HTTP/1.1 400 Bad Request",
+              "request body ended after 4 of its 10 bytes (Content-Length)");
+
+  RawClient bad_chunk(port());
+  bad_chunk.write(
+      "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+  expectError(bad_chunk.read(), "HTTP/1.1 400 Bad Request",
+              "malformed chunked body: chunk size line 'zz' is not a hexadecimal size");
+  EXPECT_TRUE(bad_chunk.closedByServer());
+  EXPECT_EQ(echoes_, 0);
+}
+
+TEST_F(HttpLimitsTest, AClientPastMaxConnectionsGets503) {
+  HttpSettings settings;
+  settings.max_connections = 2;
+  start(settings);
+  RawClient first(port()), second(port());
+  for (auto* client : {&first, &second}) {
+    client->write("GET /hello/in HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(client->read().body, R"({"hello":"in"})");
+  }
+  RawClient third(port());
+  third.write("GET /hello/third HTTP/1.1\r\nHost: x\r\n\r\n");
+  expectError(third.read(), "HTTP/1.1 503 Service Unavailable",
+              "the server has 2 connections open, its limit ([http] max_connections); retry "
+              "later");
+  EXPECT_TRUE(third.closedByServer());
+
+  // The two still serve; once one leaves, a newcomer gets its place.
+  second.write("GET /hello/still HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(second.read().body, R"({"hello":"still"})");
+  first.shutdownSend();
+  EXPECT_TRUE(first.closedByServer());
+  ASSERT_TRUE(waitForOpenConnections(1));
+  RawClient fourth(port());
+  fourth.write("GET /hello/fourth HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(fourth.read().body, R"({"hello":"fourth"})");
+}
+
+TEST_F(HttpLimitsTest, StopAnswersARequestWhoseBodyIsStillArriving) {
+  start(HttpSettings());
+  RawClient idle(port());
+  idle.write("GET /hello/a HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_EQ(idle.read().status_line, "HTTP/1.1 200 OK");
+  RawClient client(port());
+  client.write(
+      "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 7\r\n\r\n{\"a\"");
+  ASSERT_TRUE(waitForOpenConnections(2));
+  auto stopped = std::async(std::launch::async, [this] { server_->stop(); });
+  EXPECT_TRUE(idle.closedByServer());  // idle: closed at once
+  client.write(":1}");
+  auto response = client.read();
+  EXPECT_EQ(response.body, R"({"a":1})");
+  EXPECT_NE(response.headers.find("Connection: close"), std::string::npos) << response.headers;
+  EXPECT_EQ(stopped.wait_for(10s), std::future_status::ready);
+}
+
+// A keep-alive client per socket, driven without a thread each: writes a GET to every socket,
+// then reads every answer. Returns the answers that were 200 with the expected body.
+int requestOnEach(std::vector<std::unique_ptr<RawClient>>& clients, const std::string& name) {
+  for (auto& client : clients) {
+    client->write("GET /hello/" + name + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  int answered = 0;
+  for (auto& client : clients) {
+    if (client->read().body == R"({"hello":")" + name + R"("})") ++answered;
+  }
+  return answered;
+}
+
+TEST_F(HttpLimitsTest, TwoThousandConcurrentKeepAliveClientsAreAllAnswered) {
+  HttpSettings settings;
+  settings.workers = 2;
+  start(settings);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 2000; ++i) clients.push_back(std::make_unique<RawClient>(port(), 30));
+  EXPECT_EQ(requestOnEach(clients, "first"), 2000);
+  ASSERT_TRUE(waitForOpenConnections(2000));
+  // All still open and kept alive: a second round on the same connections.
+  EXPECT_EQ(requestOnEach(clients, "second"), 2000);
+  EXPECT_EQ(server_->openConnections(), 2000);
+}
+
+TEST_F(HttpLimitsTest, AThousandSlowClientsDoNotDelayANormalOne) {
+  HttpSettings settings;
+  settings.workers = 4;
+  settings.header_timeout_seconds = 60;
+  settings.body_timeout_seconds = 60;
+  start(settings);
+  // 500 send a head a byte a second, 500 a PUT's body (Content-Length: 1000) a byte a second.
+  std::vector<std::unique_ptr<RawClient>> slow_heads, slow_bodies;
+  for (int i = 0; i < 500; ++i) {
+    slow_heads.push_back(std::make_unique<RawClient>(port()));
+    slow_heads.back()->write("G");
+    slow_bodies.push_back(std::make_unique<RawClient>(port()));
+    slow_bodies.back()->write(
+        "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n{");
+  }
+  std::atomic<bool> trickling{true};
+  std::thread trickle([&] {
+    const std::string head = "ET /hello/slow HTTP/1.1\r\n";
+    for (size_t byte = 0; trickling && byte < head.size(); ++byte) {
+      for (auto& client : slow_heads) client->write(head.substr(byte, 1));
+      for (auto& client : slow_bodies) client->write(" ");
+      for (int i = 0; i < 10 && trickling; ++i) std::this_thread::sleep_for(100ms);
+    }
+  });
+  ASSERT_TRUE(waitForOpenConnections(1000));
+  // While all of them trickle, a normal client's GET and PUT are answered (within the client's
+  // 5 s read timeout, far below what 1000 slow clients would take if each held a thread).
+  RawClient normal(port());
+  for (int i = 0; i < 3; ++i) {
+    normal.write("GET /hello/normal HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(normal.read().body, R"({"hello":"normal"})");
+    normal.write(
+        "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 2\r\n\r\n{}");
+    EXPECT_EQ(normal.read().body, "{}");
+    std::this_thread::sleep_for(300ms);
+  }
+  EXPECT_EQ(server_->openConnections(), 1001);  // the slow ones are still being read
+  trickling = false;
+  trickle.join();
+  EXPECT_EQ(echoes_, 3);
+}
+
+TEST(OpenFileLimitTest, TheSoftLimitIsRaisedToTheHardOne) {
+  rlimit limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  if (limit.rlim_max < 512) GTEST_SKIP() << "hard limit " << limit.rlim_max << " too low to lower";
+  rlimit lowered = limit;
+  lowered.rlim_cur = 256;  // as a shell's `ulimit -Sn 256` would leave it
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  EXPECT_EQ(raiseOpenFileLimit(), limit.rlim_max);
+  rlimit now{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &now), 0);
+  EXPECT_EQ(now.rlim_cur, limit.rlim_max);
+}
+
+}  // namespace
+}  // namespace busbar::host

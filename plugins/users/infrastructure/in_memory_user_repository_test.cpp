@@ -1,6 +1,7 @@
 #include "infrastructure/in_memory_user_repository.h"
 
 #include <atomic>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -111,17 +112,32 @@ TEST(InMemoryUserRepositoryTest, ReadersSeeWholeUsersWhileWritersAndReloadsRun) 
       }
     });
   }
+  // The database: a write reaches it before the copy, as a commit precedes its apply.
+  std::mutex database_mutex;
+  std::vector<int> database(1000, 1);
   std::thread writer([&] {
     for (int version = 2; version <= 30; ++version) {
       for (int i = 0; i < 1000; ++i) {
+        {
+          std::lock_guard<std::mutex> lock(database_mutex);
+          database[static_cast<size_t>(i)] = version;
+        }
         memory.apply(live("u" + std::to_string(i), version, "v" + std::to_string(version)));
       }
     }
   });
   std::thread reloader([&] {
-    std::vector<UserRecord> snapshot;
-    for (int i = 0; i < 1000; ++i) snapshot.push_back(live("u" + std::to_string(i), 1, "v1"));
-    for (int n = 0; n < 20; ++n) memory.replaceAll([&] { return snapshot; });
+    for (int n = 0; n < 20; ++n) {
+      memory.replaceAll([&] {
+        std::vector<UserRecord> snapshot;
+        std::lock_guard<std::mutex> lock(database_mutex);
+        for (int i = 0; i < 1000; ++i) {
+          int version = database[static_cast<size_t>(i)];
+          snapshot.push_back(live("u" + std::to_string(i), version, "v" + std::to_string(version)));
+        }
+        return snapshot;
+      });
+    }
   });
   writer.join();
   reloader.join();

@@ -267,8 +267,11 @@ void Host::start() {
 void Host::stop() noexcept {
   if (stopped_) return;
   stopped_ = true;
+  const bool served = http_ != nullptr;
+  Poco::Timestamp started;
+  HttpServer::StopReport drained;
   if (http_) {
-    http_->stop();
+    drained = http_->stop();
     http_.reset();
     try {
       inline_bus_.fire(Lifecycle::kStop);
@@ -285,6 +288,18 @@ void Host::stop() noexcept {
     it->plugin->stop();
     it->started = false;
   }
+  if (!served) return;
+  // The last line: a clean stop, told apart from a hang or a crash.
+  logger_.information(
+      "busbar " + settings_.server_id + " stopped cleanly in " +
+      std::to_string(started.elapsed() / 1000) + " ms: " + std::to_string(drained.answered) +
+      " answers sent while draining " + std::to_string(drained.open_at_stop) +
+      " open connections (" + std::to_string(drained.cut_at_deadline) +
+      " cut at the grace period), " + std::to_string(event_bus_.dispatched()) +
+      " events dispatched since start" +
+      (event_log_ && event_log_->enabled()
+           ? ", event log applied up to seq " + std::to_string(event_log_->appliedSeq())
+           : std::string()));
 }
 
 std::vector<std::string> Host::describePlugins() const {

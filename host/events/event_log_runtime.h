@@ -42,6 +42,9 @@ class EventLogRuntime {
 
   bool enabled() const { return log_ != nullptr; }
 
+  // The last seq handed to this server's subscribers (0 with the log off).
+  uint64_t appliedSeq() const { return sequencer_ ? sequencer_->applied().seq : 0; }
+
   // What modules get as "storage" (null without a storage plugin).
   std::shared_ptr<OutboxConnection> outbox() const { return outbox_; }
 

@@ -229,6 +229,7 @@ void HttpConnection::respond(const HttpResponse& response, bool close) {
   const RequestHead& head = parser_.head();
   const bool keep_alive = !close && head.keep_alive && !stopping_;
   appendResponse(output_, head.minor_version, response, keep_alive, head.method == "HEAD");
+  context_.answers.fetch_add(1, std::memory_order_relaxed);
   if (!keep_alive) close_after_answer_ = true;
 }
 
@@ -236,6 +237,7 @@ void HttpConnection::refuse(int status, const std::string& message) {
   // The head may be cut or another request's: answer as HTTP/1.1, with a body.
   appendResponse(output_, 1, errorResponse(status, message), /*keep_alive=*/false,
                  /*head_only=*/false);
+  context_.answers.fetch_add(1, std::memory_order_relaxed);
   close_after_answer_ = true;
 }
 

@@ -85,16 +85,20 @@ void HttpServer::start(const std::string& host, uint16_t port) {
 
 int HttpServer::openConnections() const { return context_ ? context_->open_connections.load() : 0; }
 
-void HttpServer::stop() {
-  if (loops_.empty()) return;
+HttpServer::StopReport HttpServer::stop() {
+  StopReport report;
+  if (loops_.empty()) return report;
+  report.open_at_stop = openConnections();
+  const uint64_t answers_before = context_->answers.load();
   for (auto& loop : loops_) loop->beginStop();
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(settings_.shutdown_grace_seconds);
   while (openConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (openConnections() > 0) {
-    logger_.warning(std::to_string(openConnections()) +
+  report.cut_at_deadline = openConnections();
+  if (report.cut_at_deadline > 0) {
+    logger_.warning(std::to_string(report.cut_at_deadline) +
                     " connections still open after the grace period; closing them");
     for (auto& loop : loops_) loop->abort();
   }
@@ -102,8 +106,10 @@ void HttpServer::stop() {
   workers_->stop();
   for (auto& loop : loops_) loop->quit();
   loops_.clear();
+  report.answered = context_->answers.load() - answers_before;
   context_.reset();
   workers_.reset();
+  return report;
 }
 
 }  // namespace busbar::host

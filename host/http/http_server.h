@@ -43,9 +43,16 @@ class HttpServer {
   // Connections open now (those being answered 503 over max_connections not counted).
   int openConnections() const;
 
+  // What stop() did.
+  struct StopReport {
+    int open_at_stop = 0;     // connections open when it began
+    uint64_t answered = 0;    // answers sent while it waited
+    int cut_at_deadline = 0;  // connections still open at the end of the grace period
+  };
+
   // Stops accepting and closes idle connections; lets the requests in progress finish, up to
   // [http] shutdown_grace_seconds, then closes what is left and waits for running handlers.
-  void stop();
+  StopReport stop();
 
  private:
   // One listening socket per loop, all bound to the same address with SO_REUSEPORT.

@@ -31,6 +31,8 @@ struct HttpServerContext {
   WorkerPool& workers;
   // Connections admitted and not closed yet, over every loop (those answered 503 not counted).
   std::atomic<int> open_connections{0};
+  // Answers queued for sending, every kind (for what stop() reports).
+  std::atomic<uint64_t> answers{0};
 };
 
 }  // namespace busbar::host

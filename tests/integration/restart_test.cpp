@@ -113,6 +113,13 @@ TEST(RestartTest, SigtermDuringWritesLosesNoAnsweredWrite) {
   stop = true;
   for (auto& client : clients) client.join();
   EXPECT_EQ(server_errors.load(), 0);
+  // The log's last line says the stop was clean and what it drained, unlike a hang or a crash.
+  std::string log = server.output();
+  while (!log.empty() && log.back() == '\n') log.pop_back();
+  const std::string last = log.substr(log.rfind('\n') + 1);
+  EXPECT_NE(last.find("stopped cleanly in"), std::string::npos) << last;
+  EXPECT_NE(last.find("answers sent while draining"), std::string::npos) << last;
+  EXPECT_NE(last.find("event log applied up to seq"), std::string::npos) << last;
 
   ServerProcess again(config);
   again.start();

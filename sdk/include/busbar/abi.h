@@ -17,6 +17,7 @@
 //   1.0  the first.
 //   1.1  the event log: InboundSink::deliverSequenced, the optional SequencedTransport, the
 //        OutcomeUnknown error; events dispatched inside Connection::transaction are logged.
+//        HTTP on event loops: Routes::add with RouteOptions (never_blocks, query_parameters).
 //
 // Plugin authors never fill the descriptor by hand: use BUSBAR_PLUGIN from plugin.h.
 #pragma once

@@ -98,6 +98,12 @@ class EventLog {
   // are numbered in this order). On failure throws what the storage threw.
   static void append(Connection& transaction, const std::vector<Event>& events, int64_t logged_at);
 
+  // Inside `transaction`, where transactions write one at a time (SQLite): takes the next
+  // numbers from the head row and inserts the events with them, the last statements before the
+  // commit. Returns the numbers.
+  static Numbers appendNumbered(Connection& transaction, const std::vector<Event>& events,
+                                int64_t logged_at);
+
   // Inside `transaction`: numbers the events that have no number yet (up to 500 at once), in
   // the order they were logged, after the head, and moves the head. Holds the head row's lock until
   // the transaction ends. Returns the numbers it gave.

@@ -91,8 +91,12 @@ void OutboxConnection::transaction(const std::function<void(Connection&)>& work)
       scope.bound = &bound;
       work(bound);
       if (log_ != nullptr && !scope.events.empty()) {
-        EventLog::append(bound, scope.events, Poco::Timestamp().epochMicroseconds());
-        if (log_->numbersInsideTransactions()) numbers = EventLog::numberPending(bound);
+        const int64_t now = Poco::Timestamp().epochMicroseconds();
+        if (log_->numbersInsideTransactions()) {
+          numbers = EventLog::appendNumbered(bound, scope.events, now);
+        } else {
+          EventLog::append(bound, scope.events, now);
+        }
       }
       committing = true;
     });

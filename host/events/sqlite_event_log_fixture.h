@@ -48,10 +48,8 @@ class SqliteEventLogTest : public ::testing::Test {
   uint64_t append(const std::vector<Event>& events,
                   int64_t logged_at = Poco::Timestamp().epochMicroseconds()) {
     EventLog::Numbers numbers;
-    storage_->transaction([&](Connection& tx) {
-      EventLog::append(tx, events, logged_at);
-      numbers = EventLog::numberPending(tx);
-    });
+    storage_->transaction(
+        [&](Connection& tx) { numbers = EventLog::appendNumbered(tx, events, logged_at); });
     return numbers.at(events.front().id);
   }
 

@@ -161,7 +161,8 @@ EventLog::Numbers EventLog::appendNumbered(Connection& transaction,
   return numbers;
 }
 
-EventLog::Numbers EventLog::numberPending(Connection& transaction) {
+EventLog::Numbers EventLog::numberPending(Connection& transaction,
+                                          const std::vector<std::string>& only) {
   // The head row's lock: one numbering at a time, each after the previous one committed. A
   // locking read, which writes nothing, so a numbering that finds nothing to do costs no flush
   // to disk; SQLite, which has no FOR UPDATE, takes its write lock with an update that changes
@@ -179,12 +180,19 @@ EventLog::Numbers EventLog::numberPending(Connection& transaction) {
   const int64_t from = asInt(head.rows.front().at("seq"));
   // A plain read of what waits, then an update by primary key: a locking scan of the pending
   // rows would make InnoDB lock the gap where new events are inserted until this commits.
-  auto pending = transaction
-                     .execute(
-                         "SELECT event_id FROM busbar_events WHERE seq IS NULL"
-                         " ORDER BY logged_at, event_id LIMIT " +
-                         std::to_string(kNumberingBatch))
-                     .rows;
+  std::string among;
+  std::vector<Value> ids;
+  for (const auto& id : only) {
+    among += among.empty() ? " AND event_id IN (?" : ", ?";
+    ids.emplace_back(id);
+  }
+  if (!among.empty()) among += ")";
+  auto pending =
+      transaction
+          .execute("SELECT event_id FROM busbar_events WHERE seq IS NULL" + among +
+                       " ORDER BY logged_at, event_id LIMIT " + std::to_string(kNumberingBatch),
+                   ids)
+          .rows;
   Numbers numbers;
   if (pending.empty()) return numbers;
   // PostgreSQL cannot infer the type of a bound CASE result; MySQL casts to SIGNED, not BIGINT.
@@ -225,9 +233,10 @@ EventLog::Numbers EventLog::numberAfterCommit(const std::vector<std::string>& id
     // reaches the disk, the events are numbered again after it (and servers that saw the lost
     // numbers resynchronize), so the commit need not wait for the disk while it holds the lock.
     if (postgresql) tx.execute("SET LOCAL synchronous_commit = off");
-    given = numberPending(tx);
+    given = numberPending(tx, ids);
   });
   for (const auto& entry : given) numbers.insert(entry);
+  if (ids.empty()) return numbers;
   std::vector<std::string> elsewhere;
   for (const auto& id : ids) {
     if (numbers.count(id) == 0) elsewhere.push_back(id);

@@ -104,16 +104,20 @@ class EventLog {
   static Numbers appendNumbered(Connection& transaction, const std::vector<Event>& events,
                                 int64_t logged_at);
 
-  // Inside `transaction`: numbers the events that have no number yet (up to 500 at once), in
-  // the order they were logged, after the head, and moves the head. Holds the head row's lock until
+  // Inside `transaction`: numbers the events that have no number yet (those of `only` when
+  // given, else every one; up to 500 at once), in the order they were logged, after the head,
+  // and moves the head. A writer numbers only its own events, so that it publishes every event
+  // it numbers at once and in order; another writer's would go out with that writer's next
+  // round, after higher numbers. Holds the head row's lock until
   // the transaction ends. Returns the numbers it gave.
-  static Numbers numberPending(Connection& transaction);
+  static Numbers numberPending(Connection& transaction, const std::vector<std::string>& only = {});
 
   // True when writers number inside their own transaction (SQLite: one writer at a time).
   bool numbersInsideTransactions() const;
 
-  // Numbers what is pending in a transaction of its own; returns the numbers it gave, and those
-  // of the events `ids` that an earlier numbering gave. On failure throws.
+  // Numbers the pending events among `ids` (every pending event when `ids` is empty: what writers
+  // left behind) in a transaction of its own; returns the numbers it gave, and those of `ids`
+  // that an earlier numbering gave. On failure throws.
   Numbers numberAfterCommit(const std::vector<std::string>& ids);
 
   // The numbers the events `ids` have (those without one are left out).

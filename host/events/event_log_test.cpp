@@ -124,13 +124,17 @@ TEST_F(EventLogTest, NumbersFollowTheHeadAndAreGivenOnceToEveryPendingEvent) {
   EXPECT_TRUE(log.hasUnnumbered(11));
   EXPECT_FALSE(log.hasUnnumbered(5));
   EXPECT_TRUE(log.readAfter(0, 10).empty());  // readers see numbered events only
-  // One numbering numbers every pending event, in the order they were logged.
-  EXPECT_EQ(log.numberAfterCommit({"p1"}), (EventLog::Numbers{{"p3", 1}, {"p1", 2}, {"p2", 3}}));
-  // A later one finds nothing to number, and reads what an earlier one gave.
-  EXPECT_EQ(log.numberAfterCommit({"p2", "p3"}), (EventLog::Numbers{{"p2", 3}, {"p3", 1}}));
-  EXPECT_EQ(log.head().seq, 3u);
+  // A writer numbers its own events, in the order they were logged.
+  EXPECT_EQ(log.numberAfterCommit({"p1"}), (EventLog::Numbers{{"p1", 1}}));
+  EXPECT_EQ(log.numberAfterCommit({"p2", "p3"}), (EventLog::Numbers{{"p3", 2}, {"p2", 3}}));
+  // One already numbered is read back.
+  EXPECT_EQ(log.numberAfterCommit({"p1"}), (EventLog::Numbers{{"p1", 1}}));
+  // What writers left behind is numbered by anyone, all at once.
+  storage_->transaction([&](Connection& tx) { EventLog::append(tx, {userEvent("left")}, 1); });
+  EXPECT_EQ(log.numberAfterCommit({}), (EventLog::Numbers{{"left", 4}}));
+  EXPECT_EQ(log.head().seq, 4u);
   EXPECT_FALSE(log.hasUnnumbered(100));
-  EXPECT_EQ(log.readAfter(0, 10).size(), 3u);
+  EXPECT_EQ(log.readAfter(0, 10).size(), 4u);
 }
 
 TEST_F(EventLogTest, AnUnreachableLogLeavesTheOutcomeUnknown) {

@@ -66,7 +66,8 @@ void HostInbound::deliverInOrder(const Event& event, EventSource source) {
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(1000));
   }
-  if (source == EventSource::kTransport) recordLag(event);
+  // Events read from the log count as well: they are this server's propagation too.
+  if (source != EventSource::kOwnCommit) recordLag(event);
 }
 
 void HostInbound::reconnected() {

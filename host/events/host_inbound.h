@@ -6,7 +6,7 @@
 // EventSequencer, which delivers it exactly once and in order; with the event log off it is
 // treated like an event without a number. reconnected() asks the follower for a
 // resynchronization, which it retries until it succeeds. Apply lag (occurred_on to the end of
-// the delivery) is measured for what transports deliver.
+// the delivery) is measured for what transports deliver and what is read from the log.
 //
 // Thread-safe. setEventLog() is called once, before any transport starts.
 #pragma once
@@ -44,7 +44,7 @@ class HostInbound : public InboundSink {
   // What the sequencer calls to deliver: runs the subscribers, and those that fail again with
   // growing pauses, so that none sees the event twice: up to `retries` more times, or, while the
   // failure is StorageUnavailable, for up to 30 s (a database restart loses no delivery).
-  // Measures lag for the transport's. On failure throws the last error (the sequencer sets the
+  // Measures lag for what came from the transport or the log. On failure throws the last error (the sequencer sets the
   // event aside).
   void deliverInOrder(const Event& event, EventSource source);
 
@@ -54,7 +54,7 @@ class HostInbound : public InboundSink {
     retry_initial_ = initial;
   }
 
-  // Time from an event's occurred_on to the end of its delivery from the transport, in
+  // Time from an event's occurred_on to the end of its delivery from the transport or the log, in
   // microseconds: how far behind the writer this server's subscribers are.
   LatencyHistogram& applyLag() { return apply_lag_; }
 

@@ -44,8 +44,8 @@ class HostInbound : public InboundSink {
   // What the sequencer calls to deliver: runs the subscribers, and those that fail again with
   // growing pauses, so that none sees the event twice: up to `retries` more times, or, while the
   // failure is StorageUnavailable, for up to 30 s (a database restart loses no delivery).
-  // Measures lag for what came from the transport or the log. On failure throws the last error (the sequencer sets the
-  // event aside).
+  // Measures lag for what came from the transport or the log. On failure throws the last error (the
+  // sequencer sets the event aside).
   void deliverInOrder(const Event& event, EventSource source);
 
   // How often and how soon deliverInOrder() tries failed subscribers again.

@@ -31,6 +31,15 @@ std::string payloadText(const Event& event) {
   return out.str();
 }
 
+// The row of `event` in busbar_events, numbered `seq` (NULL: not yet).
+Row eventRow(const Event& event, Value seq, int64_t logged_at) {
+  return {{"event_id", event.id},          {"seq", std::move(seq)},
+          {"event_type", event.type},      {"occurred_on", event.occurred_on.epochMicroseconds()},
+          {"origin", event.origin},        {"version", event.version},
+          {"payload", payloadText(event)}, {"logged_at", logged_at},
+          {"published", int64_t{0}}};
+}
+
 LoggedEvent toLoggedEvent(const Row& row) {
   LoggedEvent logged;
   logged.seq = asSeq(row.at("seq"));
@@ -123,15 +132,7 @@ void EventLog::append(Connection& transaction, const std::vector<Event>& events,
   // One microsecond apart: numbering goes by logged_at, so a transaction's events keep the order
   // they were dispatched in.
   for (const auto& event : events) {
-    transaction.insert(kEvents, {{"event_id", event.id},
-                                 {"seq", Value(std::monostate{})},
-                                 {"event_type", event.type},
-                                 {"occurred_on", event.occurred_on.epochMicroseconds()},
-                                 {"origin", event.origin},
-                                 {"version", event.version},
-                                 {"payload", payloadText(event)},
-                                 {"logged_at", logged_at++},
-                                 {"published", int64_t{0}}});
+    transaction.insert(kEvents, eventRow(event, std::monostate{}, logged_at++));
   }
 }
 
@@ -147,15 +148,7 @@ EventLog::Numbers EventLog::appendNumbered(Connection& transaction,
   int64_t seq = asInt(head.rows.front().at("seq")) - count;
   Numbers numbers;
   for (const auto& event : events) {
-    transaction.insert(kEvents, {{"event_id", event.id},
-                                 {"seq", ++seq},
-                                 {"event_type", event.type},
-                                 {"occurred_on", event.occurred_on.epochMicroseconds()},
-                                 {"origin", event.origin},
-                                 {"version", event.version},
-                                 {"payload", payloadText(event)},
-                                 {"logged_at", logged_at++},
-                                 {"published", int64_t{0}}});
+    transaction.insert(kEvents, eventRow(event, ++seq, logged_at++));
     numbers[event.id] = static_cast<uint64_t>(seq);
   }
   return numbers;
@@ -313,15 +306,11 @@ bool EventLog::committedSettled(const std::string& event_id, int lock_wait_secon
       if (driver == "postgresql") tx.execute("SET LOCAL lock_timeout = '" + wait + "s'");
       if (driver == "mysql") tx.execute("SET SESSION innodb_lock_wait_timeout = " + wait);
       try {
-        tx.insert(kEvents, {{"event_id", event_id},
-                            {"seq", Value(std::monostate{})},
-                            {"event_type", std::string("Probe")},
-                            {"occurred_on", int64_t{0}},
-                            {"origin", std::string("probe")},
-                            {"version", int64_t{0}},
-                            {"payload", std::string("{}")},
-                            {"logged_at", int64_t{0}},
-                            {"published", int64_t{1}}});
+        Event probe;
+        probe.id = event_id;
+        probe.type = "Probe";
+        probe.origin = "probe";
+        tx.insert(kEvents, eventRow(probe, std::monostate{}, 0));
       } catch (const DuplicateKey&) {
         taken = true;
       } catch (...) {

@@ -181,6 +181,9 @@ case "${1:-}" in
   stop)
     if node_up; then
       ctl -q stop >&2
+      # The Erlang port mapper that the node (or rabbitmqctl) started outlives it; it refuses to
+      # end while another Erlang node is registered with it, and any Erlang tool starts it again.
+      epmd -kill >/dev/null 2>&1 || true
       log "RabbitMQ stopped"
     else
       log "RabbitMQ is not running"

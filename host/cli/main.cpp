@@ -1,12 +1,13 @@
-// busbar: the host executable. Options, config and signals come from Poco's ServerApplication.
+// busbar: the host executable. Options and config come from Poco's ServerApplication; signals
+// are waited for here: SIGTERM, SIGINT and SIGQUIT stop the server, SIGHUP (busbar reload,
+// systemctl reload) applies [log] again.
+#include <pthread.h>
+#include <signal.h>
+
 #include <iostream>
 
-#include <Poco/AutoPtr.h>
-#include <Poco/ConsoleChannel.h>
 #include <Poco/File.h>
-#include <Poco/FormattingChannel.h>
 #include <Poco/Path.h>
-#include <Poco/PatternFormatter.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
@@ -17,6 +18,7 @@
 #include "cli/infra_command.h"
 #include "cli/plugins_command.h"
 #include "host.h"
+#include "ops/logging.h"
 
 namespace busbar::host {
 namespace {
@@ -49,6 +51,10 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         "FILE", false, &BusbarApplication::onConfig);
     add("bind", "b", "address to listen on; overrides [host] bind", "HOST:PORT", false,
         &BusbarApplication::onBind);
+    add("admin-bind", "",
+        "address of the admin listener (metrics resets, resync, plugins, config); overrides "
+        "[admin] bind; port 0 picks a free one",
+        "HOST:PORT", false, &BusbarApplication::onAdminBind);
     add("exchange", "e",
         "consume the exchange with this alias of [event_bus] exchanges; with :QUEUE from a "
         "shared durable queue; repeatable",
@@ -80,7 +86,6 @@ class BusbarApplication : public Poco::Util::ServerApplication {
                 << BUSBAR_ABI_MINOR << ", build " << BUSBAR_BUILD_SIGNATURE << ")\n";
       return kExitOk;
     }
-    setUpLogging();
     try {
       if (!args.empty() && args[0] == "infra") return runInfra(args, settings(), logger());
       if (!args.empty() && args[0] == "plugins") {
@@ -92,7 +97,9 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       if (!args.empty()) {
         throw ConfigError("unknown command '" + args[0] + "'; see busbar --help");
       }
-      Host host(settings(), logger());
+      HostSettings loaded = settings();
+      logging_.apply(loaded.log, loaded.config_file, loaded.server_id);
+      Host host(std::move(loaded), logger(), &logging_);
       host.load();
       if (check_config_) {
         std::cout << config_file_ << ": ok\n";
@@ -100,7 +107,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         return kExitOk;
       }
       host.start();
-      waitForTerminationRequest();
+      waitForSignals(host);
       logger().information("stopping");
       host.stop();
       return kExitOk;
@@ -164,18 +171,30 @@ class BusbarApplication : public Poco::Util::ServerApplication {
     return path.toString();
   }
 
-  void setUpLogging() {
-    Poco::AutoPtr<Poco::PatternFormatter> formatter(
-        new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i %p %s: %t"));
-    formatter->setProperty("times", "UTC");
-    Poco::AutoPtr<Poco::FormattingChannel> channel(
-        new Poco::FormattingChannel(formatter, new Poco::ConsoleChannel(std::cerr)));
-    Poco::Logger::root().setChannel(channel);
-    logger().setChannel(channel);
+  // Returns on SIGTERM, SIGINT or SIGQUIT; applies [log] again on each SIGHUP. SIGHUP is
+  // blocked in every thread from main() on, so one that comes during the start waits for this;
+  // the others are blocked here, and the kernel hands them to this thread while it waits.
+  void waitForSignals(Host& host) {
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int signal : {SIGTERM, SIGINT, SIGQUIT, SIGHUP}) sigaddset(&signals, signal);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    for (;;) {
+      int signal = 0;
+      if (sigwait(&signals, &signal) != 0) continue;
+      if (signal != SIGHUP) return;
+      try {
+        host.reload(loadLogSettings(config_file_));
+      } catch (const std::exception& error) {
+        logger().error(std::string("reload refused, the log settings stay as they were: ") +
+                       error.what());
+      }
+    }
   }
 
   void onConfig(const std::string&, const std::string& value) { config_file_ = value; }
   void onBind(const std::string&, const std::string& value) { overrides_.bind = value; }
+  void onAdminBind(const std::string&, const std::string& value) { overrides_.admin_bind = value; }
   void onExchange(const std::string&, const std::string& value) {
     overrides_.exchanges.push_back(value);
   }
@@ -191,6 +210,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
     stopOptionsProcessing();
   }
 
+  Logging logging_;  // first: every logger writes through it
   std::string config_file_;
   CommandLineOverrides overrides_;
   bool check_config_ = false;
@@ -203,6 +223,12 @@ class BusbarApplication : public Poco::Util::ServerApplication {
 }  // namespace busbar::host
 
 int main(int argc, char** argv) {
+  // Before any thread exists, so that every thread inherits it: a SIGHUP (reload) during the
+  // start waits for the server to serve, instead of ending it.
+  sigset_t hangup;
+  sigemptyset(&hangup);
+  sigaddset(&hangup, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &hangup, nullptr);
   busbar::host::BusbarApplication application;
   try {
     application.init(argc, argv);

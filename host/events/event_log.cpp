@@ -15,7 +15,7 @@ constexpr const char* kEvents = "busbar_events";
 constexpr const char* kHead = "busbar_event_head";
 constexpr const char* kRelay = "busbar_event_relay";
 constexpr const char* kEventColumns =
-    "seq, event_id, event_type, occurred_on, origin, version, payload";
+    "seq, event_id, event_type, occurred_on, origin, version, payload, request_id";
 // Rows per statement when a list of sequence numbers is sent as IN (...), and per DELETE.
 constexpr size_t kInChunk = 200;
 constexpr uint64_t kDeleteChunk = 10000;
@@ -40,6 +40,8 @@ LoggedEvent toLoggedEvent(const Row& row) {
   event.occurred_on = Poco::Timestamp(asInt(row.at("occurred_on")));
   event.origin = asText(row.at("origin"));
   event.version = asInt(row.at("version"));
+  const Value& request_id = row.at("request_id");
+  if (!isNull(request_id)) logged.request_id = asText(request_id);
   try {
     Poco::JSON::Parser parser;
     event.payload = parser.parse(asText(row.at("payload"))).extract<Poco::JSON::Object::Ptr>();
@@ -114,15 +116,32 @@ Migration createTables() {
   return migration;
 }
 
+Migration addRequestId() {
+  Migration migration;
+  migration.number = 2;
+  migration.description = "busbar_events.request_id: the HTTP request that emitted each event";
+  migration.apply = [](Connection& connection) {
+    // VARCHAR(64) is text on SQLite, MariaDB and PostgreSQL alike; rows logged before it are NULL.
+    connection.execute("ALTER TABLE busbar_events ADD COLUMN request_id VARCHAR(64)");
+  };
+  return migration;
+}
+
+Value requestIdValue(const LoggedEvent& logged) {
+  if (logged.request_id.empty()) return Value(std::monostate{});
+  return Value(logged.request_id);
+}
+
 }  // namespace
 
-std::vector<Migration> EventLog::migrations() { return {createTables()}; }
+std::vector<Migration> EventLog::migrations() { return {createTables(), addRequestId()}; }
 
-void EventLog::append(Connection& transaction, const std::vector<Event>& events,
+void EventLog::append(Connection& transaction, const std::vector<LoggedEvent>& events,
                       int64_t logged_at) {
   // One microsecond apart: numbering goes by logged_at, so a transaction's events keep the order
   // they were dispatched in.
-  for (const auto& event : events) {
+  for (const auto& logged : events) {
+    const Event& event = logged.event;
     transaction.insert(kEvents, {{"event_id", event.id},
                                  {"seq", Value(std::monostate{})},
                                  {"event_type", event.type},
@@ -131,12 +150,14 @@ void EventLog::append(Connection& transaction, const std::vector<Event>& events,
                                  {"version", event.version},
                                  {"payload", payloadText(event)},
                                  {"logged_at", logged_at++},
-                                 {"published", int64_t{0}}});
+                                 {"published", int64_t{0}},
+                                 {"request_id", requestIdValue(logged)}});
   }
 }
 
 EventLog::Numbers EventLog::appendNumbered(Connection& transaction,
-                                           const std::vector<Event>& events, int64_t logged_at) {
+                                           const std::vector<LoggedEvent>& events,
+                                           int64_t logged_at) {
   const auto count = static_cast<int64_t>(events.size());
   // One statement: the writer's commit path (SQLite 3.35 and later have RETURNING).
   auto head = transaction.execute(
@@ -146,7 +167,8 @@ EventLog::Numbers EventLog::appendNumbered(Connection& transaction,
   }
   int64_t seq = asInt(head.rows.front().at("seq")) - count;
   Numbers numbers;
-  for (const auto& event : events) {
+  for (const auto& logged : events) {
+    const Event& event = logged.event;
     transaction.insert(kEvents, {{"event_id", event.id},
                                  {"seq", ++seq},
                                  {"event_type", event.type},
@@ -155,7 +177,8 @@ EventLog::Numbers EventLog::appendNumbered(Connection& transaction,
                                  {"version", event.version},
                                  {"payload", payloadText(event)},
                                  {"logged_at", logged_at++},
-                                 {"published", int64_t{0}}});
+                                 {"published", int64_t{0}},
+                                 {"request_id", requestIdValue(logged)}});
     numbers[event.id] = static_cast<uint64_t>(seq);
   }
   return numbers;

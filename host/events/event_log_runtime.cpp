@@ -1,5 +1,7 @@
 #include "events/event_log_runtime.h"
 
+#include <algorithm>
+
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 
@@ -8,7 +10,10 @@ namespace busbar::host {
 EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<Connection> storage,
                                  HostEventBus& bus, HostInbound& inbound, InlineBus& inline_bus,
                                  Migrations& migrations, Poco::Logger& logger)
-    : inline_bus_(inline_bus), logger_(logger) {
+    : inline_bus_(inline_bus),
+      logger_(logger),
+      stale_after_(std::max<std::chrono::milliseconds>(3 * settings.event_log.catch_up_interval,
+                                                       std::chrono::seconds(5))) {
   if (storage && settings.event_log.enabled) {
     log_ = std::make_unique<EventLog>(*storage);
     for (auto& migration : EventLog::migrations()) {
@@ -75,6 +80,57 @@ void EventLogRuntime::finish() noexcept {
     logger_.warning(std::string("event log: the last publication marks were not written (") +
                     error.what() + "); the relay may publish those events once more");
   }
+}
+
+EventLogRuntime::Snapshot EventLogRuntime::snapshot() const {
+  Snapshot snapshot;
+  snapshot.enabled = log_ != nullptr;
+  auto followed = follower_->figures();
+  snapshot.resyncs = followed.resyncs;
+  snapshot.failures = followed.failures;
+  if (log_) {
+    auto counted = sequencer_->counters();
+    snapshot.applied_seq = sequencer_->applied().seq;
+    snapshot.head_seq = followed.head_seq;
+    snapshot.waiting = counted.waiting;
+    snapshot.gaps = counted.gaps;
+    snapshot.caught_up = counted.from_log;
+    snapshot.duplicates = counted.duplicates;
+    snapshot.set_aside = counted.set_aside;
+    snapshot.catch_ups = followed.catch_ups;
+    snapshot.last_catch_up = followed.last_catch_up;
+  }
+  if (relay_) {
+    auto relayed = relay_->figures();
+    snapshot.relay = true;
+    snapshot.holds_lease = relayed.holds_lease;
+    snapshot.backlog = relayed.backlog;
+    snapshot.republished = relayed.republished;
+    snapshot.pruned = relayed.pruned;
+    snapshot.marks_waiting = tracker_.waiting();
+  }
+  return snapshot;
+}
+
+std::string EventLogRuntime::staleness() const {
+  auto followed = follower_->figures();
+  if (!followed.resync_wanted.empty()) {
+    return "a resynchronization has not succeeded yet (" + followed.resync_wanted + ")" +
+           (followed.last_error.empty() ? "" : ": " + followed.last_error);
+  }
+  if (!log_) return "";
+  const auto limit = std::to_string(stale_after_.count()) + " ms";
+  if (!followed.last_catch_up) {
+    return "no catch-up with the event log has succeeded yet" +
+           (followed.last_error.empty() ? std::string() : ": " + followed.last_error);
+  }
+  const auto since_ms = followed.last_catch_up->elapsed() / 1000;
+  if (since_ms > stale_after_.count()) {
+    return "the last catch-up with the event log succeeded " + std::to_string(since_ms) +
+           " ms ago (more than " + limit + ")" +
+           (followed.last_error.empty() ? std::string() : ": " + followed.last_error);
+  }
+  return "";
 }
 
 Poco::JSON::Object::Ptr EventLogRuntime::figures() const {

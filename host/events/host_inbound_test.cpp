@@ -119,7 +119,7 @@ TEST(HostInboundTest, SequencedEventsGoThroughTheSequencerInOrder) {
   inbound.deliverSequenced(eventOf("A"), {1, "log-1"});
   inbound.deliverSequenced(eventOf("A"), {1, "log-1"});
   EXPECT_EQ(seen, (std::vector<std::string>{"A", "B"}));
-  EXPECT_EQ(inbound.applyLag().snapshot().count, 2u);
+  EXPECT_EQ(inbound.applyLag().snapshot().count(), 2u);
   // Another cluster's log: its numbers mean nothing here; applied at once, by version.
   inbound.deliverSequenced(eventOf("C"), {7, "log-2"});
   EXPECT_EQ(seen, (std::vector<std::string>{"A", "B", "C"}));

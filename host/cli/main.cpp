@@ -1,9 +1,6 @@
 // busbar: the host executable. Options and config come from Poco's ServerApplication; signals
-// are waited for here: SIGTERM, SIGINT and SIGQUIT stop the server, SIGHUP (busbar reload,
-// systemctl reload) applies [log] again.
-#include <pthread.h>
-#include <signal.h>
-
+// from a SignalWaiter: SIGTERM, SIGINT and SIGQUIT stop the server, SIGHUP (systemctl reload)
+// applies [log] again.
 #include <iostream>
 
 #include <Poco/File.h>
@@ -19,6 +16,7 @@
 #include "cli/plugins_command.h"
 #include "host.h"
 #include "ops/logging.h"
+#include "ops/signal_waiter.h"
 
 namespace busbar::host {
 namespace {
@@ -107,7 +105,14 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         return kExitOk;
       }
       host.start();
-      waitForSignals(host);
+      signals_.waitForStop([&] {
+        try {
+          host.reload(loadLogSettings(config_file_));
+        } catch (const std::exception& error) {
+          logger().error(std::string("reload refused, the log settings stay as they were: ") +
+                         error.what());
+        }
+      });
       logger().information("stopping");
       host.stop();
       return kExitOk;
@@ -171,27 +176,6 @@ class BusbarApplication : public Poco::Util::ServerApplication {
     return path.toString();
   }
 
-  // Returns on SIGTERM, SIGINT or SIGQUIT; applies [log] again on each SIGHUP. SIGHUP is
-  // blocked in every thread from main() on, so one that comes during the start waits for this;
-  // the others are blocked here, and the kernel hands them to this thread while it waits.
-  void waitForSignals(Host& host) {
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (int signal : {SIGTERM, SIGINT, SIGQUIT, SIGHUP}) sigaddset(&signals, signal);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    for (;;) {
-      int signal = 0;
-      if (sigwait(&signals, &signal) != 0) continue;
-      if (signal != SIGHUP) return;
-      try {
-        host.reload(loadLogSettings(config_file_));
-      } catch (const std::exception& error) {
-        logger().error(std::string("reload refused, the log settings stay as they were: ") +
-                       error.what());
-      }
-    }
-  }
-
   void onConfig(const std::string&, const std::string& value) { config_file_ = value; }
   void onBind(const std::string&, const std::string& value) { overrides_.bind = value; }
   void onAdminBind(const std::string&, const std::string& value) { overrides_.admin_bind = value; }
@@ -211,6 +195,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
   }
 
   Logging logging_;  // first: every logger writes through it
+  SignalWaiter signals_{Poco::Logger::get("busbar")};
   std::string config_file_;
   CommandLineOverrides overrides_;
   bool check_config_ = false;
@@ -223,12 +208,8 @@ class BusbarApplication : public Poco::Util::ServerApplication {
 }  // namespace busbar::host
 
 int main(int argc, char** argv) {
-  // Before any thread exists, so that every thread inherits it: a SIGHUP (reload) during the
-  // start waits for the server to serve, instead of ending it.
-  sigset_t hangup;
-  sigemptyset(&hangup);
-  sigaddset(&hangup, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &hangup, nullptr);
+  // Before any thread exists, so that every thread inherits the mask (signal_waiter.h).
+  busbar::host::blockStopAndReloadSignals();
   busbar::host::BusbarApplication application;
   try {
     application.init(argc, argv);

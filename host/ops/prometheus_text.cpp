@@ -41,7 +41,7 @@ std::string formatMetricValue(double value) {
     return std::to_string(static_cast<int64_t>(value));
   }
   char buffer[32];
-  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general);
   return std::string(buffer, result.ptr);
 }
 

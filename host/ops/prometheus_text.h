@@ -23,7 +23,8 @@ enum class MetricType { kCounter, kGauge, kHistogram };
 const char* metricTypeName(MetricType type);
 
 // `value` as the format writes numbers: integers without a fraction, NaN, +Inf, -Inf, else the
-// shortest text that reads back as the same double.
+// shortest text that reads back as the same double, in %g style as Prometheus' own clients
+// write them (0.0005, 1e-05).
 std::string formatMetricValue(double value);
 
 class PrometheusText {

@@ -3,8 +3,12 @@
 // can parse line by line with request ids in them, readiness that goes false as soon as
 // shutdown begins, and a reload that applies [log].
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -268,6 +272,38 @@ TEST_F(OperationsTest, AReloadAppliesTheLogSectionAndRefusesABadOne) {
   EXPECT_NE(server.output().find("[log] level must be one of"), std::string::npos);
   EXPECT_EQ(server.request("GET", "/users/carol").status, 200);
   EXPECT_EQ(server.stop(), 0) << server.output();
+}
+
+TEST_F(OperationsTest, SystemdHearsReadyWatchdogAndStopping) {
+  // A datagram socket where systemd's would be, named as systemd names it.
+  const std::string path = dir_.path() + "/notify";
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  std::string received;
+  auto receive = [&] {
+    char buffer[1024];
+    ssize_t size;
+    while ((size = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0) {
+      received.append(buffer, static_cast<size_t>(size)).append("|");
+    }
+    return received;
+  };
+  ServerProcess server(dir_.write("host.conf", sqliteConfig(dir_.path())), {},
+                       {{"NOTIFY_SOCKET", path}, {"WATCHDOG_USEC", "600000"}});
+  server.start();
+  EXPECT_TRUE(eventually([&] { return receive().find("WATCHDOG=1|WATCHDOG=1|") != std::string::npos; }))
+      << received;
+  EXPECT_EQ(received.rfind("READY=1\nSTATUS=serving on 127.0.0.1:" + std::to_string(server.port()),
+                           0),
+            0u)
+      << received;
+  EXPECT_EQ(server.stop(), 0) << server.output();
+  receive();
+  EXPECT_NE(received.find("STOPPING=1"), std::string::npos) << received;
+  ::close(fd);
 }
 
 }  // namespace

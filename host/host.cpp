@@ -328,6 +328,10 @@ void Host::start() {
   http_ = std::make_unique<HttpServer>(router_, settings_.http, logger_, options);
   http_->start(settings_.bind_host, settings_.bind_port);
   readiness_.markPreloaded();
+  notifier_.notify("READY=1\nSTATUS=serving on " + settings_.bind_host + ":" +
+                   std::to_string(settings_.bind_port) + ", admin on " + settings_.admin.bind_host +
+                   ":" + std::to_string(admin_http_->port()));
+  // The watchdog's pings follow READY=1.
   liveness_.watch(
       "public", [this] { http_->pingLoops(); }, [this] { return http_->longestSilence(); });
   liveness_.watch(
@@ -336,9 +340,6 @@ void Host::start() {
   liveness_.start();
   logger_.information("busbar " + settings_.server_id + " listening on " + settings_.bind_host +
                       ":" + std::to_string(settings_.bind_port));
-  notifier_.notify("READY=1\nSTATUS=serving on " + settings_.bind_host + ":" +
-                   std::to_string(settings_.bind_port) + ", admin on " + settings_.admin.bind_host +
-                   ":" + std::to_string(admin_http_->port()));
 }
 
 void Host::reload(const LogSettings& log) {

@@ -53,6 +53,7 @@ EventLogRuntime::~EventLogRuntime() { stop(); }
 
 void EventLogRuntime::preload() {
   follower_->preload([this] { inline_bus_.fire(Lifecycle::kPreload); });
+  preloaded_at_ = Poco::Timestamp();
   if (log_) {
     logger_.information("event log: subscribers loaded at seq " +
                         std::to_string(sequencer_->applied().seq));
@@ -119,16 +120,16 @@ std::string EventLogRuntime::staleness() const {
            (followed.last_error.empty() ? "" : ": " + followed.last_error);
   }
   if (!log_) return "";
-  const auto limit = std::to_string(stale_after_.count()) + " ms";
-  if (!followed.last_catch_up) {
-    return "no catch-up with the event log has succeeded yet" +
-           (followed.last_error.empty() ? std::string() : ": " + followed.last_error);
-  }
-  const auto since_ms = followed.last_catch_up->elapsed() / 1000;
+  // The preload loaded the caches at the log's head: as fresh as a catch-up then.
+  std::optional<Poco::Timestamp> fresh_at = followed.last_catch_up;
+  if (preloaded_at_ && (!fresh_at || *fresh_at < *preloaded_at_)) fresh_at = preloaded_at_;
+  const std::string error =
+      followed.last_error.empty() ? std::string() : ": " + followed.last_error;
+  if (!fresh_at) return "the caches have not been loaded yet";
+  const auto since_ms = fresh_at->elapsed() / 1000;
   if (since_ms > stale_after_.count()) {
-    return "the last catch-up with the event log succeeded " + std::to_string(since_ms) +
-           " ms ago (more than " + limit + ")" +
-           (followed.last_error.empty() ? std::string() : ": " + followed.last_error);
+    return "no catch-up with the event log has succeeded for " + std::to_string(since_ms) +
+           " ms (more than " + std::to_string(stale_after_.count()) + " ms)" + error;
   }
   return "";
 }

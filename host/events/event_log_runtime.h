@@ -18,6 +18,7 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/Logger.h>
+#include <Poco/Timestamp.h>
 
 #include "busbar/storage.h"
 #include "events/event_log.h"
@@ -89,8 +90,9 @@ class EventLogRuntime {
   Snapshot snapshot() const;
 
   // Why this server's subscribers may be behind the database ("" when they are not): a
-  // resynchronization has not succeeded yet, or, with the log on, no catch-up succeeded within
-  // three catch-up intervals (at least 5 s). What GET /readyz calls "cache fresh".
+  // resynchronization has not succeeded yet, or, with the log on, neither the preload nor a
+  // catch-up succeeded within three catch-up intervals (at least 5 s). What GET /readyz calls
+  // "cache fresh".
   std::string staleness() const;
 
   // Reloads the subscribers in the background, as a transport reconnect does; logs `why`.
@@ -100,7 +102,8 @@ class EventLogRuntime {
   InlineBus& inline_bus_;
   Poco::Logger& logger_;
   const std::chrono::milliseconds stale_after_;
-  std::unique_ptr<EventLog> log_;  // null when off
+  std::optional<Poco::Timestamp> preloaded_at_;  // set once by preload(), before any reader
+  std::unique_ptr<EventLog> log_;                // null when off
   PublicationTracker tracker_;
   LogIdentity identity_;
   std::unique_ptr<EventSequencer> sequencer_;

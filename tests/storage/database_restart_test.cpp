@@ -141,6 +141,33 @@ TEST_P(DatabaseRestart, ACutLinkFailsWritesFastAndServiceResumes) {
   EXPECT_EQ(server->stop(), 0) << server->output();
 }
 
+TEST_P(DatabaseRestart, CachesThatCannotFollowTheEventLogAreNotFresh) {
+  auto keys = storageKeys(driver());
+  TcpProxy proxy(keys.at("host"), std::stoi(keys.at("port")));
+  proxy.start();
+  keys["port"] = std::to_string(proxy.port());
+  auto server = startBusbar(keys);
+  ASSERT_TRUE(readiness(*server, 200)) << server->request("GET", "/readyz").body;
+  proxy.cut();
+  // Catch-ups fail from now on: after three catch-up intervals (at least 5 s) the caches are no
+  // longer known to be current.
+  HttpResult stale;
+  EXPECT_TRUE(eventually(
+      [&] {
+        stale = server->request("GET", "/readyz");
+        return stale.body.find(R"("failing":["storage_reachable","cache_fresh"])") !=
+               std::string::npos;
+      },
+      std::chrono::seconds(20)))
+      << stale.body;
+  EXPECT_NE(stale.body.find("no catch-up with the event log has succeeded for"), std::string::npos)
+      << stale.body;
+  proxy.start();
+  EXPECT_TRUE(eventually([&] { return readiness(*server, 200); }, std::chrono::seconds(20)))
+      << server->request("GET", "/readyz").body;
+  EXPECT_EQ(server->stop(), 0) << server->output();
+}
+
 TEST_P(DatabaseRestart, AQuietCutCostsNoRequest) {
   auto keys = storageKeys(driver());
   TcpProxy proxy(keys.at("host"), std::stoi(keys.at("port")));

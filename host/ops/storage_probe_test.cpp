@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "server_process.h"
+
 #include <chrono>
 #include <thread>
 
@@ -15,13 +17,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool eventually(const std::function<bool()>& condition) {
-  for (int i = 0; i < 500; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
+using testing::eventually;
 
 std::shared_ptr<Connection> sqliteAt(const std::string& path) {
   sqlite::SqliteSettings settings;

@@ -31,6 +31,22 @@ std::string payloadText(const Event& event) {
   return out.str();
 }
 
+// The row of `logged` in busbar_events, numbered `seq` (NULL: not yet).
+Row eventRow(const LoggedEvent& logged, Value seq, int64_t logged_at) {
+  const Event& event = logged.event;
+  return {{"event_id", event.id},
+          {"seq", std::move(seq)},
+          {"event_type", event.type},
+          {"occurred_on", event.occurred_on.epochMicroseconds()},
+          {"origin", event.origin},
+          {"version", event.version},
+          {"payload", payloadText(event)},
+          {"logged_at", logged_at},
+          {"published", int64_t{0}},
+          {"request_id",
+           logged.request_id.empty() ? Value(std::monostate{}) : Value(logged.request_id)}};
+}
+
 LoggedEvent toLoggedEvent(const Row& row) {
   LoggedEvent logged;
   logged.seq = asSeq(row.at("seq"));
@@ -127,11 +143,6 @@ Migration addRequestId() {
   return migration;
 }
 
-Value requestIdValue(const LoggedEvent& logged) {
-  if (logged.request_id.empty()) return Value(std::monostate{});
-  return Value(logged.request_id);
-}
-
 }  // namespace
 
 std::vector<Migration> EventLog::migrations() { return {createTables(), addRequestId()}; }
@@ -141,17 +152,7 @@ void EventLog::append(Connection& transaction, const std::vector<LoggedEvent>& e
   // One microsecond apart: numbering goes by logged_at, so a transaction's events keep the order
   // they were dispatched in.
   for (const auto& logged : events) {
-    const Event& event = logged.event;
-    transaction.insert(kEvents, {{"event_id", event.id},
-                                 {"seq", Value(std::monostate{})},
-                                 {"event_type", event.type},
-                                 {"occurred_on", event.occurred_on.epochMicroseconds()},
-                                 {"origin", event.origin},
-                                 {"version", event.version},
-                                 {"payload", payloadText(event)},
-                                 {"logged_at", logged_at++},
-                                 {"published", int64_t{0}},
-                                 {"request_id", requestIdValue(logged)}});
+    transaction.insert(kEvents, eventRow(logged, std::monostate{}, logged_at++));
   }
 }
 
@@ -168,18 +169,8 @@ EventLog::Numbers EventLog::appendNumbered(Connection& transaction,
   int64_t seq = asInt(head.rows.front().at("seq")) - count;
   Numbers numbers;
   for (const auto& logged : events) {
-    const Event& event = logged.event;
-    transaction.insert(kEvents, {{"event_id", event.id},
-                                 {"seq", ++seq},
-                                 {"event_type", event.type},
-                                 {"occurred_on", event.occurred_on.epochMicroseconds()},
-                                 {"origin", event.origin},
-                                 {"version", event.version},
-                                 {"payload", payloadText(event)},
-                                 {"logged_at", logged_at++},
-                                 {"published", int64_t{0}},
-                                 {"request_id", requestIdValue(logged)}});
-    numbers[event.id] = static_cast<uint64_t>(seq);
+    transaction.insert(kEvents, eventRow(logged, ++seq, logged_at++));
+    numbers[logged.event.id] = static_cast<uint64_t>(seq);
   }
   return numbers;
 }
@@ -336,15 +327,11 @@ bool EventLog::committedSettled(const std::string& event_id, int lock_wait_secon
       if (driver == "postgresql") tx.execute("SET LOCAL lock_timeout = '" + wait + "s'");
       if (driver == "mysql") tx.execute("SET SESSION innodb_lock_wait_timeout = " + wait);
       try {
-        tx.insert(kEvents, {{"event_id", event_id},
-                            {"seq", Value(std::monostate{})},
-                            {"event_type", std::string("Probe")},
-                            {"occurred_on", int64_t{0}},
-                            {"origin", std::string("probe")},
-                            {"version", int64_t{0}},
-                            {"payload", std::string("{}")},
-                            {"logged_at", int64_t{0}},
-                            {"published", int64_t{1}}});
+        LoggedEvent probe;
+        probe.event.id = event_id;
+        probe.event.type = "Probe";
+        probe.event.origin = "probe";
+        tx.insert(kEvents, eventRow(probe, std::monostate{}, 0));
       } catch (const DuplicateKey&) {
         taken = true;
       } catch (...) {

@@ -8,6 +8,9 @@ namespace busbar::host {
 
 using Clock = std::chrono::steady_clock;
 
+// How long a republished event may wait for its settlement before it counts as lost.
+constexpr std::chrono::seconds kSettlementOverdue{60};
+
 EventRelay::EventRelay(EventLog& log, Connection& storage, PublicationTracker& tracker,
                        Republish republish, std::string server_id, RelayOptions options,
                        Poco::Logger& logger)
@@ -128,6 +131,7 @@ std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
 }
 
 std::chrono::milliseconds EventRelay::relay() {
+  const auto now = Clock::now();
   const LogHead head = log_.head();
   if (head.seq < last_head_ || head.log_id != log_id_) {
     // A restored or replaced database: its events below the cursor may be unconfirmed again.
@@ -146,6 +150,14 @@ std::chrono::milliseconds EventRelay::relay() {
   } else {
     confirmed_through_ = events.front().seq - 1;
   }
+  {
+    // A transport owes a settlement for each; one that never came (a transport that lost the
+    // event without telling) must not keep the event from being sent again for ever.
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+      it = now - it->second > kSettlementOverdue ? in_flight_.erase(it) : std::next(it);
+    }
+  }
   uint64_t republished = 0;
   uint64_t taken = 0;  // republished and not dropped at once by a full transport queue
   bool backlog = events.size() == options_.batch;
@@ -161,7 +173,7 @@ std::chrono::milliseconds EventRelay::relay() {
       if (in_flight_.count(logged.seq) != 0 || confirmed_unmarked_.count(logged.seq) != 0) {
         continue;
       }
-      in_flight_.insert(logged.seq);
+      in_flight_.emplace(logged.seq, now);
     }
     const uint64_t seq = logged.seq;
     republish_(logged, [this, seq](bool confirmed) { settled(seq, confirmed); });

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -96,7 +97,7 @@ class EventRelay {
 
   // Republished events still waiting for their broker, and those confirmed since the last
   // flush of the marks (the log does not say so yet); under mutex_.
-  std::set<uint64_t> in_flight_;
+  std::map<uint64_t, std::chrono::steady_clock::time_point> in_flight_;  // seq -> when sent
   std::set<uint64_t> confirmed_unmarked_;
   bool dropped_ = false;  // the transport dropped a republished event this round
 

@@ -216,10 +216,16 @@ void AmqpPublisher::pump(AmqpConnection& connection) {
                       error.what());
       }
     }
+    // Every message of the batch is unconfirmed before the first is sent: when the link breaks
+    // halfway, requeueUnconfirmed() puts back the ones not sent as well.
+    std::vector<const OutgoingMessage*> sending;
+    sending.reserve(batch.size());
     for (auto& message : batch) {
       uint64_t tag = next_delivery_tag_++;
-      const OutgoingMessage& stored = unconfirmed_.emplace(tag, std::move(message)).first->second;
-      connection.publish(kChannel, stored);
+      sending.push_back(&unconfirmed_.emplace(tag, std::move(message)).first->second);
+    }
+    for (const OutgoingMessage* message : sending) {
+      connection.publish(kChannel, *message);
       ++published_;
     }
     // Wait for confirms when nothing else can be done; otherwise only take what has arrived.

@@ -38,18 +38,6 @@ HttpMetrics::LoopCells::LoopCells(size_t routes)
       buckets_(routes * kMethods * (kBounds + 1)),
       sums_ns_(routes * kMethods) {}
 
-void HttpMetrics::LoopCells::record(size_t route, Method method, int status,
-                                    std::chrono::nanoseconds elapsed) {
-  const size_t series = route * kMethods + method;
-  const int status_class = status < 100 ? 4 : status >= 600 ? 4 : status / 100 - 1;
-  bump(answers_[series * kStatusClasses + static_cast<size_t>(status_class)], 1);
-  const auto ns = static_cast<uint64_t>(elapsed.count() > 0 ? elapsed.count() : 0);
-  size_t bucket = 0;
-  while (bucket < kBounds && ns > kBoundsNs[bucket]) ++bucket;
-  bump(buckets_[series * (kBounds + 1) + bucket], 1);
-  bump(sums_ns_[series], ns);
-}
-
 HttpMetrics::Listener::Listener(std::string name, const HttpRouter& router, size_t loops)
     : name_(std::move(name)), routes_(router.patterns()) {
   routes_.push_back("(unmatched)");

@@ -47,9 +47,7 @@ void RequestIdGenerator::next(RequestId& id) {
   value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
   value = (value ^ (value >> 27)) * 0x94D049BB133111EBULL;
   value ^= value >> 31;
-  char text[16];
-  formatHex(value, text);
-  id.assign(std::string_view(text, sizeof text));
+  formatHex(value, id.prepare(16));
 }
 
 }  // namespace busbar::host

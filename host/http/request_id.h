@@ -43,6 +43,13 @@ class RequestId {
     std::memcpy(line_ + kPrefixSize, text.data(), text.size());
     std::memcpy(line_ + kPrefixSize + text.size(), "\r\n", 2);
   }
+  // Where to write an id of `size` characters (which must be acceptable()), in place: what a
+  // generator does, without a copy.
+  char* prepare(size_t size) {
+    size_ = static_cast<uint8_t>(size);
+    std::memcpy(line_ + kPrefixSize + size, "\r\n", 2);
+    return line_ + kPrefixSize;
+  }
   void clear() { size_ = 0; }
   bool empty() const { return size_ == 0; }
   std::string_view view() const { return std::string_view(line_ + kPrefixSize, size_); }

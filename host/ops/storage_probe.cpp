@@ -11,8 +11,9 @@ StorageProbe::~StorageProbe() { stop(); }
 void StorageProbe::start() {
   if (!storage_ || worker_.joinable()) return;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
     stopping_ = false;
+    probe(lock);
   }
   worker_ = std::thread([this] { run(); });
 }
@@ -43,30 +44,32 @@ std::string StorageProbe::problem() const {
 
 void StorageProbe::run() {
   std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
-    running_since_ = Clock::now();
-    lock.unlock();
-    std::string problem;
-    try {
-      storage_->execute("SELECT 1");
-    } catch (const std::exception& error) {
-      problem = "the " + storage_->driver() + " database does not answer: " + error.what();
-    }
-    lock.lock();
-    running_since_ = Clock::time_point{};
-    if (probed_ && problem.empty() != problem_.empty()) {
-      if (problem.empty()) {
-        logger_.information("the " + storage_->driver() + " database answers again");
-      } else {
-        logger_.warning(problem + "; this server is not ready (GET /readyz) until it does");
-      }
-    } else if (!probed_ && !problem.empty()) {
-      logger_.warning(problem + "; this server is not ready (GET /readyz) until it does");
-    }
-    probed_ = true;
-    problem_ = problem;
+  for (;;) {
     wake_.wait_for(lock, interval_, [this] { return stopping_; });
+    if (stopping_) return;
+    probe(lock);
   }
+}
+
+void StorageProbe::probe(std::unique_lock<std::mutex>& lock) {
+  running_since_ = Clock::now();
+  lock.unlock();
+  std::string problem;
+  try {
+    storage_->execute("SELECT 1");
+  } catch (const std::exception& error) {
+    problem = "the " + storage_->driver() + " database does not answer: " + error.what();
+  }
+  lock.lock();
+  running_since_ = Clock::time_point{};
+  const bool changed = probed_ ? problem.empty() != problem_.empty() : !problem.empty();
+  if (changed && problem.empty()) {
+    logger_.information("the " + storage_->driver() + " database answers again");
+  } else if (changed) {
+    logger_.warning(problem + "; this server is not ready (GET /readyz) until it does");
+  }
+  probed_ = true;
+  problem_ = problem;
 }
 
 }  // namespace busbar::host

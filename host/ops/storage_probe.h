@@ -28,7 +28,8 @@ class StorageProbe {
                std::chrono::milliseconds overdue, Poco::Logger& logger);
   ~StorageProbe();  // stops
 
-  // Probes at once, then every interval.
+  // Probes once on the calling thread (the server starts with an answer), then every interval
+  // on its own.
   void start();
   void stop() noexcept;
 
@@ -38,6 +39,8 @@ class StorageProbe {
  private:
   using Clock = std::chrono::steady_clock;
   void run();
+  // One SELECT 1; records its outcome and logs a change. Takes `lock` (held on entry and exit).
+  void probe(std::unique_lock<std::mutex>& lock);
 
   const std::shared_ptr<Connection> storage_;
   const std::chrono::milliseconds interval_;

@@ -294,11 +294,12 @@ TEST_F(OperationsTest, SystemdHearsReadyWatchdogAndStopping) {
   ServerProcess server(dir_.write("host.conf", sqliteConfig(dir_.path())), {},
                        {{"NOTIFY_SOCKET", path}, {"WATCHDOG_USEC", "600000"}});
   server.start();
-  EXPECT_TRUE(eventually([&] { return receive().find("WATCHDOG=1|WATCHDOG=1|") != std::string::npos; }))
-      << received;
-  EXPECT_EQ(received.rfind("READY=1\nSTATUS=serving on 127.0.0.1:" + std::to_string(server.port()),
-                           0),
-            0u)
+  EXPECT_TRUE(eventually([&] {
+    return receive().find("WATCHDOG=1|WATCHDOG=1|") != std::string::npos;
+  })) << received;
+  EXPECT_EQ(
+      received.rfind("READY=1\nSTATUS=serving on 127.0.0.1:" + std::to_string(server.port()), 0),
+      0u)
       << received;
   EXPECT_EQ(server.stop(), 0) << server.output();
   receive();

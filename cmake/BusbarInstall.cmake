@@ -7,7 +7,8 @@
 #   P/lib/cmake/Busbar/                        the CMake package: find_package(Busbar 1.0)
 #   <sysconfdir>/busbar/host*.conf             the example configs (InstallConfigFiles.cmake)
 #   P/lib/systemd/system/busbar.service        the systemd unit, for P/bin/busbar
-#   P/share/doc/busbar/                        docs/plugins.md and the example plugins
+#   P/share/doc/busbar/                        docs/plugins.md, docs/operations.md, the example
+#                                              plugins and Prometheus alerting rules
 # <sysconfdir> is /etc for the prefixes / and /usr, /etc/opt/<name> for /opt/<name>, else P/etc,
 # as in GNUInstallDirs; the host looks for its default config at the same place.
 
@@ -65,5 +66,6 @@ set(BUSBAR_UNIT_WORK_DIR \"${PROJECT_BINARY_DIR}/packaging\")
 set(BUSBAR_INSTALL_BINDIR \"${CMAKE_INSTALL_BINDIR}\")")
 install(SCRIPT cmake/InstallConfigFiles.cmake)
 
-install(FILES docs/plugins.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES docs/plugins.md docs/operations.md etc/prometheus/busbar-rules.yml
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)

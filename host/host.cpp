@@ -5,8 +5,13 @@
 #include <set>
 #include <sstream>
 
+#include <thread>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+
+#include "ops/config_report.h"
+#include "ops/ops_routes.h"
 
 namespace busbar::host {
 
@@ -25,6 +30,7 @@ class Host::Context : public PluginContext {
   Migrations& migrations() override { return host_.migrator_; }
   InboundSink& inbound() override { return host_.inbound_; }
   Poco::Logger& logger() override { return logger_; }
+  MetricsRegistry& metrics() override { return host_.metrics_; }
 
  private:
   Host& host_;
@@ -46,15 +52,18 @@ HostInfo makeInfo(const HostSettings& settings) {
 
 }  // namespace
 
-Host::Host(HostSettings settings, Poco::Logger& logger)
+Host::Host(HostSettings settings, Poco::Logger& logger, Logging* logging)
     : settings_(std::move(settings)),
       logger_(logger),
+      logging_(logging),
       config_(readIniFile(settings_.config_file)),
       info_(makeInfo(settings_)),
       inbound_(settings_.server_id, settings_.event_bus.async_pass_through, inline_bus_),
       event_bus_(settings_.server_id, settings_.event_bus.async_pass_through,
                  EventRouter(settings_.event_bus.router, settings_.event_bus.exchanges),
-                 inline_bus_, Poco::Logger::get("busbar.event_bus")) {}
+                 inline_bus_, Poco::Logger::get("busbar.event_bus")),
+      event_metrics_(event_bus_, inbound_, inline_bus_),
+      liveness_(notifier_, std::chrono::seconds(5), Poco::Logger::get("busbar.liveness")) {}
 
 Host::~Host() {
   stop();
@@ -147,6 +156,7 @@ std::vector<LoadedPlugin> Host::orderPlugins(const std::vector<LoadedPlugin>& lo
 }
 
 void Host::load() {
+  registerMetrics();
   PluginLoader loader(settings_.plugin_dirs);
   std::vector<LoadedPlugin> loaded;
   for (const auto& name : settings_.plugins) loaded.push_back(loader.load(name));
@@ -172,66 +182,100 @@ void Host::load() {
     if (storage) wrapStorage();
   }
   if (!event_log_) wrapStorage();  // no storage plugin: the follower still resynchronizes
-  event_bus_.setTransport(registry_.require<Transport>(
-      "transport", "[event_bus] transport = " + settings_.event_bus.transport));
-  registerHealthRoute();
+  auto transport = registry_.require<Transport>(
+      "transport", "[event_bus] transport = " + settings_.event_bus.transport);
+  transport_health_ = dynamic_cast<TransportHealth*>(transport.get());
+  event_bus_.setTransport(transport);
+  event_metrics_.setEventLog(event_log_.get());
+  registerInfoMetrics();
+  addReadinessChecks();
+  registerOpsRoutes();
+  public_metrics_ = &http_metrics_.addListener("public", router_, httpLoopCount(0));
+  admin_metrics_ = &http_metrics_.addListener("admin", admin_router_, httpLoopCount(1));
+}
+
+void Host::registerMetrics() {
+  metrics_.addCollector(http_metrics_);
+  metrics_.addCollector(event_metrics_);
+  metrics_.addCollector(readiness_);
+  metrics_.addCollector(process_metrics_);
+}
+
+void Host::registerInfoMetrics() {
+  const std::string abi = std::to_string(BUSBAR_ABI_MAJOR) + "." + std::to_string(BUSBAR_ABI_MINOR);
+  metrics_.gaugeReader(
+      "busbar_build_info", "1, labelled with this busbar's version, plugin ABI and build signature",
+      {{"version", BUSBAR_VERSION}, {"abi", abi}, {"build_signature", BUSBAR_BUILD_SIGNATURE}},
+      [] { return 1.0; });
+  for (const auto& instance : instances_) {
+    const auto* descriptor = instance.loaded.descriptor;
+    metrics_.gaugeReader("busbar_plugin_info", "1 per loaded plugin, labelled with what it is",
+                         {{"name", instance.loaded.name},
+                          {"kind", kindName(descriptor->kind)},
+                          {"version", descriptor->version}},
+                         [] { return 1.0; });
+  }
+}
+
+void Host::addReadinessChecks() {
+  readiness_.add("storage_reachable",
+                 [this] { return storage_probe_ ? storage_probe_->problem() : std::string(); });
+  readiness_.add("transport_connected", [this] {
+    return transport_health_ != nullptr ? transport_health_->unavailable() : std::string();
+  });
+  readiness_.add("cache_fresh",
+                 [this] { return event_log_ ? event_log_->staleness() : std::string(); });
+}
+
+Poco::JSON::Array::Ptr Host::describePluginsJson() const {
+  Poco::JSON::Array::Ptr plugins = new Poco::JSON::Array;
+  for (const auto& instance : instances_) {
+    const auto* descriptor = instance.loaded.descriptor;
+    Poco::JSON::Object::Ptr plugin = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    plugin->set("name", instance.loaded.name);
+    plugin->set("kind", kindName(descriptor->kind));
+    plugin->set("version", std::string(descriptor->version));
+    plugin->set(
+        "abi", std::to_string(descriptor->abi_major) + "." + std::to_string(descriptor->abi_minor));
+    plugin->set("file", instance.loaded.path);
+    plugin->set("started", instance.started);
+    plugins->add(plugin);
+  }
+  return plugins;
+}
+
+void Host::registerOpsRoutes() {
+  ProbeSources probes{metrics_, readiness_, liveness_, settings_.server_id,
+                      [this](Poco::JSON::Object& body) {
+                        Poco::JSON::Object events;
+                        events.set("dispatched", event_bus_.dispatched());
+                        events.set("delivered", inline_bus_.delivered());
+                        events.set("failed", inline_bus_.failed());
+                        body.set("events", events);
+                        body.set("event_log", event_log_->figures());
+                      }};
+  addProbeRoutes(router_, probes);
+  addProbeRoutes(admin_router_, probes);
+  AdminActions admin{metrics_, [this](const std::string& why) { event_log_->requestResync(why); },
+                     [this] { return describePluginsJson(); },
+                     [this] {
+                       auto report = describeConfig(config_, settings_);
+                       report->getObject("effective")
+                           ->set("admin_bind",
+                                 settings_.admin.bind_host + ":" + std::to_string(adminPort()));
+                       return report;
+                     }};
+  addAdminRoutes(admin_router_, admin);
 }
 
 void Host::wrapStorage() {
   auto storage = registry_.find<Connection>("storage");
+  storage_plugin_ = storage;
   event_log_ =
       std::make_unique<EventLogRuntime>(settings_, storage, event_bus_, inbound_, inline_bus_,
                                         migrator_, Poco::Logger::get("busbar.event_log"));
   // Modules get the outbox: events they dispatch inside a transaction commit with it.
   if (storage) registry_.replace("storage", event_log_->outbox());
-}
-
-void Host::registerHealthRoute() {
-  router_.add("GET", "/health", [this](const HttpRequest&, HttpResponse& response) {
-    Poco::JSON::Object body;
-    body.set("status", "ok");
-    body.set("server_id", settings_.server_id);
-    Poco::JSON::Object events;
-    events.set("dispatched", event_bus_.dispatched());
-    events.set("delivered", inline_bus_.delivered());
-    events.set("failed", inline_bus_.failed());
-    body.set("events", events);
-    body.set("event_log", event_log_->figures());
-    std::ostringstream out;
-    body.stringify(out);
-    response.body = out.str();
-  });
-  router_.add("GET", "/metrics", [this](const HttpRequest&, HttpResponse& response) {
-    auto lag = inbound_.applyLag().snapshot();
-    Poco::JSON::Object histogram;
-    histogram.set("count", lag.count);
-    histogram.set("p50", lag.percentile(0.50));
-    histogram.set("p90", lag.percentile(0.90));
-    histogram.set("p99", lag.percentile(0.99));
-    histogram.set("max", lag.max);
-    Poco::JSON::Array buckets;
-    for (const auto& [bound, count] : lag.buckets) {
-      Poco::JSON::Array bucket;
-      bucket.add(bound);
-      bucket.add(count);
-      buckets.add(bucket);
-    }
-    histogram.set("buckets", buckets);
-    Poco::JSON::Object body;
-    body.set("server_id", settings_.server_id);
-    body.set("apply_lag_us", histogram);
-    body.set("dispatched", event_bus_.dispatched());
-    body.set("delivered", inline_bus_.delivered());
-    body.set("failed", inline_bus_.failed());
-    body.set("event_log", event_log_->figures());
-    std::ostringstream out;
-    body.stringify(out);
-    response.body = out.str();
-  });
-  router_.add("DELETE", "/metrics/apply_lag", [this](const HttpRequest&, HttpResponse& response) {
-    inbound_.applyLag().reset();
-    response.status = 204;
-  });
 }
 
 void Host::start() {
@@ -254,14 +298,64 @@ void Host::start() {
         "this server consumes no exchange: caches here will not hear other servers' "
         "changes; pass --exchange ALIAS (one of [event_bus] exchanges)");
   }
+  storage_probe_ = std::make_unique<StorageProbe>(storage_plugin_, std::chrono::seconds(1),
+                                                  std::chrono::seconds(10),
+                                                  Poco::Logger::get("busbar.storage_probe"));
+  storage_probe_->start();
+  // The admin listener answers during the preload (GET /readyz says what is left), one loop and
+  // a few workers: operators, not clients.
+  HttpSettings admin = settings_.http;
+  admin.workers = 2;
+  admin.max_connections = 64;
+  HttpListenerOptions admin_options;
+  admin_options.name = "admin";
+  admin_options.loops = 1;
+  admin_options.metrics = admin_metrics_;
+  admin_options.access_log = logging_ != nullptr ? &logging_->accessLog() : nullptr;
+  admin_http_ = std::make_unique<HttpServer>(admin_router_, admin,
+                                             Poco::Logger::get("busbar.admin"), admin_options);
+  admin_http_->start(settings_.admin.bind_host, settings_.admin.bind_port);
+  logger_.information("busbar " + settings_.server_id + " admin listening on " +
+                      settings_.admin.bind_host + ":" + std::to_string(admin_http_->port()));
+
   event_log_->preload();
   inline_bus_.open();
   inline_bus_.fire(Lifecycle::kStart);
   event_log_->start();
-  http_ = std::make_unique<HttpServer>(router_, settings_.http, logger_);
+  HttpListenerOptions options;
+  options.metrics = public_metrics_;
+  options.access_log = admin_options.access_log;
+  http_ = std::make_unique<HttpServer>(router_, settings_.http, logger_, options);
   http_->start(settings_.bind_host, settings_.bind_port);
+  readiness_.markPreloaded();
+  notifier_.notify("READY=1\nSTATUS=serving on " + settings_.bind_host + ":" +
+                   std::to_string(settings_.bind_port) + ", admin on " + settings_.admin.bind_host +
+                   ":" + std::to_string(admin_http_->port()));
+  // The watchdog's pings follow READY=1.
+  liveness_.watch(
+      "public", [this] { http_->pingLoops(); }, [this] { return http_->longestSilence(); });
+  liveness_.watch(
+      "admin", [this] { admin_http_->pingLoops(); },
+      [this] { return admin_http_->longestSilence(); });
+  liveness_.start();
   logger_.information("busbar " + settings_.server_id + " listening on " + settings_.bind_host +
                       ":" + std::to_string(settings_.bind_port));
+}
+
+void Host::reload(const LogSettings& log) {
+  notifier_.notify("RELOADING=1\nSTATUS=reloading [log]");
+  try {
+    if (logging_ != nullptr) logging_->apply(log, settings_.config_file, settings_.server_id);
+  } catch (...) {
+    notifier_.notify("READY=1\nSTATUS=reload refused; serving with the log settings before it");
+    throw;
+  }
+  settings_.log = log;
+  notifier_.notify("READY=1\nSTATUS=serving; [log] reloaded");
+  logger_.information("reloaded [log] of " + settings_.config_file + ": level " + log.level_name +
+                      (log.file.empty() ? ", to standard error" : ", to " + log.file) +
+                      (log.access ? ", access log on" : ", access log off") +
+                      "; other sections take effect at the next start");
 }
 
 void Host::stop() noexcept {
@@ -270,15 +364,35 @@ void Host::stop() noexcept {
   const bool served = http_ != nullptr;
   Poco::Timestamp started;
   HttpServer::StopReport drained;
+  // Not ready from now on, before any connection closes: load balancers stop sending.
+  readiness_.markDraining();
+  if (served) {
+    notifier_.notify("STOPPING=1\nSTATUS=draining");
+    const int delay = settings_.http.shutdown_delay_seconds;
+    if (delay > 0) {
+      logger_.information("draining: GET /readyz answers 503 for " + std::to_string(delay) +
+                          " s ([http] shutdown_delay_seconds) before the listeners close");
+      std::this_thread::sleep_for(std::chrono::seconds(delay));
+    }
+  }
+  liveness_.stop();
   if (http_) {
     drained = http_->stop();
     http_.reset();
+  }
+  // Its routes read the plugins' metrics: it goes before they stop.
+  if (admin_http_) {
+    admin_http_->stop();
+    admin_http_.reset();
+  }
+  if (served) {
     try {
       inline_bus_.fire(Lifecycle::kStop);
     } catch (const std::exception& error) {
       logger_.error(std::string("a stop handler failed: ") + error.what());
     }
   }
+  if (storage_probe_) storage_probe_->stop();
   if (event_log_) event_log_->stop();
   inline_bus_.open();  // a transport waiting for preload to end must not block its shutdown
   for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {

@@ -13,7 +13,8 @@
 namespace busbar::host {
 namespace {
 
-const std::set<std::string> kHostSections = {"host", "event_bus", "event_log", "http", "storage"};
+const std::set<std::string> kHostSections = {"host",    "event_bus", "event_log", "http",
+                                             "storage", "admin",     "log"};
 
 bool isAlias(const std::string& text) {
   if (text.empty() || text.size() > 64) return false;
@@ -133,7 +134,7 @@ HttpSettings readHttp(const ConfigSection& section) {
   section.rejectUnknownKeys({"max_body", "max_header_bytes", "max_headers", "workers",
                              "max_connections", "keep_alive_seconds", "header_timeout_seconds",
                              "body_timeout_seconds", "write_timeout_seconds",
-                             "shutdown_grace_seconds"});
+                             "shutdown_grace_seconds", "shutdown_delay_seconds"});
   HttpSettings settings;
   auto integer = [&section](const char* key, auto fallback, int64_t min, int64_t max) {
     return static_cast<decltype(fallback)>(
@@ -153,6 +154,76 @@ HttpSettings readHttp(const ConfigSection& section) {
       integer("write_timeout_seconds", settings.write_timeout_seconds, 1, 3600);
   settings.shutdown_grace_seconds =
       integer("shutdown_grace_seconds", settings.shutdown_grace_seconds, 0, 3600);
+  settings.shutdown_delay_seconds =
+      integer("shutdown_delay_seconds", settings.shutdown_delay_seconds, 0, 3600);
+  return settings;
+}
+
+// "100M", "10K", "1G", "daily", "weekly", "monthly" or "none", as Poco::FileChannel's rotation.
+std::string readRotation(const ConfigSection& section) {
+  const std::string text = Poco::toLower(section.getString("rotation", "100M"));
+  if (text == "none") return "never";
+  if (text == "daily" || text == "weekly" || text == "monthly") return text;
+  const std::string expected =
+      "must be a size like 100M (K, M or G), daily, weekly, monthly or none";
+  if (text.size() < 2) section.fail("rotation", expected, "'" + text + "'");
+  const char unit = text.back();
+  unsigned size = 0;
+  if ((unit != 'k' && unit != 'm' && unit != 'g') ||
+      !Poco::NumberParser::tryParseUnsigned(text.substr(0, text.size() - 1), size) || size == 0 ||
+      size > 1024 * 1024) {
+    section.fail("rotation", expected, "'" + section.getString("rotation") + "'");
+  }
+  if (unit == 'g') return std::to_string(size * 1024) + " M";
+  return std::to_string(size) + (unit == 'k' ? " K" : " M");
+}
+
+LogSettings readLog(const ConfigSection& section) {
+  section.rejectUnknownKeys(
+      {"level", "format", "file", "rotation", "keep", "access", "access_file"});
+  static const std::vector<std::string> kLevels = {"fatal",  "critical",    "error", "warning",
+                                                   "notice", "information", "debug", "trace"};
+  LogSettings settings;
+  settings.level_name = section.getChoice("level", settings.level_name, kLevels);
+  for (size_t i = 0; i < kLevels.size(); ++i) {
+    if (kLevels[i] == settings.level_name) settings.level = static_cast<int>(i) + 1;
+  }
+  settings.format = section.getChoice("format", "text", {"text", "json"}) == "json"
+                        ? LogFormat::kJson
+                        : LogFormat::kText;
+  settings.file = section.getPath("file", "");
+  settings.rotation = readRotation(section);
+  settings.keep = static_cast<int>(section.getInt("keep", settings.keep, 1, 10000));
+  settings.access = section.getBool("access", settings.access);
+  settings.access_file = section.getPath("access_file", "");
+  if (!settings.access_file.empty() && !settings.access) {
+    section.fail("access_file", "needs access = true, or remove it", "access = false");
+  }
+  if (!settings.access_file.empty() && settings.access_file == settings.file) {
+    section.fail("access_file", "must differ from file (leave it out to log both together)",
+                 "'" + settings.access_file + "'");
+  }
+  return settings;
+}
+
+AdminSettings readAdmin(const ConfigSection& section, const std::string& override_bind) {
+  section.rejectUnknownKeys({"bind"});
+  AdminSettings settings;
+  std::string bind = override_bind.empty() ? section.getString("bind") : override_bind;
+  if (bind.empty()) return settings;
+  auto colon = bind.rfind(':');
+  unsigned port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      !Poco::NumberParser::tryParseUnsigned(bind.substr(colon + 1), port) || port > 65535) {
+    const std::string expected =
+        "must be HOST:PORT with a port from 0 (any free one) to 65535, e.g. 127.0.0.1:9000";
+    if (!override_bind.empty()) {
+      throw ConfigError("--admin-bind " + expected + "; found '" + bind + "'");
+    }
+    section.fail("bind", expected, "'" + bind + "'");
+  }
+  settings.bind_host = bind.substr(0, colon);
+  settings.bind_port = static_cast<uint16_t>(port);
   return settings;
 }
 
@@ -200,6 +271,11 @@ Poco::AutoPtr<Poco::Util::AbstractConfiguration> readIniFile(const std::string& 
   } catch (const Poco::Exception& error) {
     throw ConfigError(file + ": not a valid INI file: " + error.displayText());
   }
+}
+
+LogSettings loadLogSettings(const std::string& file) {
+  const std::string absolute = Poco::Path(file).makeAbsolute().toString();
+  return readLog(sectionOf(readIniFile(absolute), absolute, "log"));
 }
 
 ConfigSection sectionOf(const Poco::AutoPtr<Poco::Util::AbstractConfiguration>& config,
@@ -277,6 +353,15 @@ HostSettings loadHostSettings(const std::string& file, const CommandLineOverride
   settings.event_log = readEventLog(sectionOf(config, settings.config_file, "event_log"),
                                     sectionOf(config, settings.config_file, "event_bus"));
   settings.http = readHttp(sectionOf(config, settings.config_file, "http"));
+  settings.admin =
+      readAdmin(sectionOf(config, settings.config_file, "admin"), overrides.admin_bind);
+  settings.log = readLog(sectionOf(config, settings.config_file, "log"));
+  if (settings.admin.bind_port != 0 && settings.admin.bind_port == settings.bind_port) {
+    throw ConfigError(settings.config_file + ": [admin] bind and [host] bind both use port " +
+                      std::to_string(settings.bind_port) +
+                      "; the admin listener needs a port of its own (set [admin] bind or "
+                      "--admin-bind)");
+  }
   settings.storage_driver = sectionOf(config, settings.config_file, "storage").getString("driver");
   settings.consumed =
       resolveConsumed(overrides.exchanges, settings.event_bus, settings.config_file);

@@ -1,6 +1,7 @@
 // HostConfig: host.conf read, checked and turned into settings, with command-line overrides.
 //
-// Only the host's own sections ([host], [event_bus], [event_log], [http]) are interpreted here;
+// Only the host's own sections ([host], [event_bus], [event_log], [http], [admin], [log]) are
+// interpreted here;
 // every other section belongs to a plugin, which checks it in its init(). Immutable once loaded.
 #pragma once
 
@@ -23,6 +24,7 @@ struct CommandLineOverrides {
   std::string bind;                    // --bind HOST:PORT
   std::vector<std::string> exchanges;  // --exchange ALIAS[:QUEUE], repeatable
   std::string plugin_dir;              // --plugin-dir DIR
+  std::string admin_bind;              // --admin-bind HOST:PORT
 };
 
 struct EventBusSettings {
@@ -54,6 +56,29 @@ struct HttpSettings {
   int body_timeout_seconds = 30;    // from the end of the head to the end of the body
   int write_timeout_seconds = 30;   // for the client to take a response
   int shutdown_grace_seconds = 10;
+  // From SIGTERM to closing the listeners: /readyz answers 503 meanwhile, so that load balancers
+  // take the server out before it stops accepting.
+  int shutdown_delay_seconds = 0;
+};
+
+// [admin]: the listener of the operators' routes (metrics resets, resync, plugins, config).
+struct AdminSettings {
+  std::string bind_host = "127.0.0.1";
+  uint16_t bind_port = 0;  // 0: a port the kernel picks, logged at start
+};
+
+enum class LogFormat { kText, kJson };
+
+// [log]: where the log goes and how it reads. Reloaded on SIGHUP (busbar reload).
+struct LogSettings {
+  int level = 6;  // a Poco::Message::Priority; 6 = information
+  std::string level_name = "information";
+  LogFormat format = LogFormat::kText;
+  std::string file;                // absolute; empty: standard error
+  std::string rotation = "100 M";  // Poco::FileChannel's rotation property; "never"
+  int keep = 10;                   // rotated files kept
+  bool access = false;             // the access log: one line per answered request
+  std::string access_file;         // absolute; empty: where the log goes
 };
 
 struct HostSettings {
@@ -68,6 +93,8 @@ struct HostSettings {
   EventLogSettings event_log;
   std::vector<ConsumedExchange> consumed;
   HttpSettings http;
+  AdminSettings admin;
+  LogSettings log;
 };
 
 // Reads an INI file. Text after " ;" or " #" on a line is a comment, as in the shipped configs.
@@ -78,6 +105,10 @@ Poco::AutoPtr<Poco::Util::AbstractConfiguration> readIniFile(const std::string& 
 // file, the key and what is allowed.
 HostSettings loadHostSettings(const std::string& file, const CommandLineOverrides& overrides,
                               const std::string& default_plugin_dir);
+
+// Reads and checks the [log] section of `file` alone (what a reload applies). On failure throws
+// ConfigError as loadHostSettings does.
+LogSettings loadLogSettings(const std::string& file);
 
 // The section of `file` called `name`.
 ConfigSection sectionOf(const Poco::AutoPtr<Poco::Util::AbstractConfiguration>& config,

@@ -218,6 +218,81 @@ TEST_F(HostConfigTest, TheEventLogHasDefaultsAndChecksItsKeys) {
   EXPECT_NE(error.find("enable"), std::string::npos) << error;
 }
 
+TEST_F(HostConfigTest, TheLogSectionHasDefaultsAndChecksItsKeys) {
+  HostSettings defaults = load(kMinimal);
+  EXPECT_EQ(defaults.log.level_name, "information");
+  EXPECT_EQ(defaults.log.level, 6);
+  EXPECT_EQ(defaults.log.format, LogFormat::kText);
+  EXPECT_EQ(defaults.log.file, "");
+  EXPECT_FALSE(defaults.log.access);
+
+  HostSettings set =
+      load(std::string(kMinimal) +
+           "[log]\nlevel = debug\nformat = json\nfile = logs/busbar.log\n"
+           "rotation = 2G\nkeep = 3\naccess = true\naccess_file = logs/access.log\n");
+  EXPECT_EQ(set.log.level, 7);
+  EXPECT_EQ(set.log.format, LogFormat::kJson);
+  EXPECT_EQ(set.log.file, Poco::Path(dir_).append("logs/busbar.log").toString());
+  EXPECT_EQ(set.log.access_file, Poco::Path(dir_).append("logs/access.log").toString());
+  EXPECT_EQ(set.log.rotation, "2048 M");
+  EXPECT_EQ(set.log.keep, 3);
+  EXPECT_EQ(load(std::string(kMinimal) + "[log]\nrotation = 10k\n").log.rotation, "10 K");
+  EXPECT_EQ(load(std::string(kMinimal) + "[log]\nrotation = daily\n").log.rotation, "daily");
+  EXPECT_EQ(load(std::string(kMinimal) + "[log]\nrotation = none\n").log.rotation, "never");
+  EXPECT_EQ(loadLogSettings(write(std::string(kMinimal) + "[log]\nlevel = error\n")).level, 3);
+
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[log]\nlevel = loud\n")
+                .find("[log] level must be one of fatal, critical, error, warning, notice, "
+                      "information, debug, trace; found 'loud'"),
+            std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[log]\nformat = xml\n").find("[log] format"),
+            std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[log]\nrotation = 5T\n")
+                .find("[log] rotation must be a size like 100M"),
+            std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[log]\naccess_file = a.log\n")
+                .find("[log] access_file needs access = true"),
+            std::string::npos);
+  EXPECT_NE(
+      errorOf(std::string(kMinimal) + "[log]\naccess = yes\nfile = a.log\naccess_file = a.log\n")
+          .find("must differ from file"),
+      std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[log]\ncolour = on\n").find("[log] colour is not"),
+            std::string::npos);
+}
+
+TEST_F(HostConfigTest, TheAdminListenerIsLoopbackOnAPortOfItsOwn) {
+  HostSettings defaults = load(kMinimal);
+  EXPECT_EQ(defaults.admin.bind_host, "127.0.0.1");
+  EXPECT_EQ(defaults.admin.bind_port, 0);
+  HostSettings set = load(std::string(kMinimal) + "[admin]\nbind = 10.0.0.2:9100\n");
+  EXPECT_EQ(set.admin.bind_host, "10.0.0.2");
+  EXPECT_EQ(set.admin.bind_port, 9100);
+  CommandLineOverrides overrides;
+  overrides.admin_bind = "127.0.0.1:9200";
+  EXPECT_EQ(
+      load(std::string(kMinimal) + "[admin]\nbind = 10.0.0.2:9100\n", overrides).admin.bind_port,
+      9200);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[admin]\nbind = nowhere\n")
+                .find("[admin] bind must be HOST:PORT with a port from 0"),
+            std::string::npos);
+  overrides.admin_bind = "x:99999";
+  EXPECT_NE(errorOf(kMinimal, overrides).find("--admin-bind must be HOST:PORT"), std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[admin]\nbind = 127.0.0.1:8000\n")
+                .find("[admin] bind and [host] bind both use port 8000"),
+            std::string::npos);
+}
+
+TEST_F(HostConfigTest, TheShutdownDelayIsReadAndBounded) {
+  EXPECT_EQ(load(kMinimal).http.shutdown_delay_seconds, 0);
+  EXPECT_EQ(load(std::string(kMinimal) + "[http]\nshutdown_delay_seconds = 5\n")
+                .http.shutdown_delay_seconds,
+            5);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[http]\nshutdown_delay_seconds = -1\n")
+                .find("[http] shutdown_delay_seconds must be an integer from 0 to 3600"),
+            std::string::npos);
+}
+
 TEST_F(HostConfigTest, UnknownExchangeAliasOnTheCommandLineIsRefused) {
   CommandLineOverrides overrides;
   overrides.exchanges = {"evnets"};

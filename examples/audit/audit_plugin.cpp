@@ -2,7 +2,9 @@
 //
 // It subscribes to every event type ("_all") on the inline bus, appends each event to the table
 // audit_log through the storage Connection (AuditLog; the table comes from its migration), and
-// serves GET /audit?limit=&offset= to read the log back, oldest first. [audit] has no keys.
+// serves GET /audit?limit=&offset= to read the log back, oldest first. [audit] has no keys. It
+// counts what it audits in a metric of its own, which busbar exports beside its own at
+// GET /metrics (SDK 1.1).
 #include <memory>
 #include <sstream>
 
@@ -53,10 +55,16 @@ class AuditPlugin : public busbar::Plugin {
       context.migrations().add("audit", std::move(migration));
     }
     log_ = std::make_unique<AuditLog>(connection);
+    busbar::Counter& audited = context.metrics().counter(
+        "audit_events_recorded_total",
+        "Events this server's audit module handled: written to audit_log, or found there");
 
     // Low priority: the domain's own subscribers of an event run before it is audited.
     context.subscriptions().subscribe(busbar::kAllEvents, -1000,
-                                      [this](const busbar::Event& event) { log_->append(event); });
+                                      [this, &audited](const busbar::Event& event) {
+                                        log_->append(event);
+                                        audited.increment();
+                                      });
 
     context.routes().add(
         "GET", "/audit",

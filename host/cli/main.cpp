@@ -1,12 +1,10 @@
-// busbar: the host executable. Options, config and signals come from Poco's ServerApplication.
+// busbar: the host executable. Options and config come from Poco's ServerApplication; signals
+// from a SignalWaiter: SIGTERM, SIGINT and SIGQUIT stop the server, SIGHUP (systemctl reload)
+// applies [log] again.
 #include <iostream>
 
-#include <Poco/AutoPtr.h>
-#include <Poco/ConsoleChannel.h>
 #include <Poco/File.h>
-#include <Poco/FormattingChannel.h>
 #include <Poco/Path.h>
-#include <Poco/PatternFormatter.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
@@ -17,6 +15,8 @@
 #include "cli/infra_command.h"
 #include "cli/plugins_command.h"
 #include "host.h"
+#include "ops/logging.h"
+#include "ops/signal_waiter.h"
 
 namespace busbar::host {
 namespace {
@@ -49,6 +49,10 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         "FILE", false, &BusbarApplication::onConfig);
     add("bind", "b", "address to listen on; overrides [host] bind", "HOST:PORT", false,
         &BusbarApplication::onBind);
+    add("admin-bind", "",
+        "address of the admin listener (metrics resets, resync, plugins, config); overrides "
+        "[admin] bind; port 0 picks a free one",
+        "HOST:PORT", false, &BusbarApplication::onAdminBind);
     add("exchange", "e",
         "consume the exchange with this alias of [event_bus] exchanges; with :QUEUE from a "
         "shared durable queue; repeatable",
@@ -80,7 +84,6 @@ class BusbarApplication : public Poco::Util::ServerApplication {
                 << BUSBAR_ABI_MINOR << ", build " << BUSBAR_BUILD_SIGNATURE << ")\n";
       return kExitOk;
     }
-    setUpLogging();
     try {
       if (!args.empty() && args[0] == "infra") return runInfra(args, settings(), logger());
       if (!args.empty() && args[0] == "plugins") {
@@ -92,7 +95,9 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       if (!args.empty()) {
         throw ConfigError("unknown command '" + args[0] + "'; see busbar --help");
       }
-      Host host(settings(), logger());
+      HostSettings loaded = settings();
+      logging_.apply(loaded.log, loaded.config_file, loaded.server_id);
+      Host host(std::move(loaded), logger(), &logging_);
       host.load();
       if (check_config_) {
         std::cout << config_file_ << ": ok\n";
@@ -100,7 +105,14 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         return kExitOk;
       }
       host.start();
-      waitForTerminationRequest();
+      signals_.waitForStop([&] {
+        try {
+          host.reload(loadLogSettings(config_file_));
+        } catch (const std::exception& error) {
+          logger().error(std::string("reload refused, the log settings stay as they were: ") +
+                         error.what());
+        }
+      });
       logger().information("stopping");
       host.stop();
       return kExitOk;
@@ -164,18 +176,9 @@ class BusbarApplication : public Poco::Util::ServerApplication {
     return path.toString();
   }
 
-  void setUpLogging() {
-    Poco::AutoPtr<Poco::PatternFormatter> formatter(
-        new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i %p %s: %t"));
-    formatter->setProperty("times", "UTC");
-    Poco::AutoPtr<Poco::FormattingChannel> channel(
-        new Poco::FormattingChannel(formatter, new Poco::ConsoleChannel(std::cerr)));
-    Poco::Logger::root().setChannel(channel);
-    logger().setChannel(channel);
-  }
-
   void onConfig(const std::string&, const std::string& value) { config_file_ = value; }
   void onBind(const std::string&, const std::string& value) { overrides_.bind = value; }
+  void onAdminBind(const std::string&, const std::string& value) { overrides_.admin_bind = value; }
   void onExchange(const std::string&, const std::string& value) {
     overrides_.exchanges.push_back(value);
   }
@@ -191,6 +194,8 @@ class BusbarApplication : public Poco::Util::ServerApplication {
     stopOptionsProcessing();
   }
 
+  Logging logging_;  // first: every logger writes through it
+  SignalWaiter signals_{Poco::Logger::get("busbar")};
   std::string config_file_;
   CommandLineOverrides overrides_;
   bool check_config_ = false;
@@ -203,6 +208,8 @@ class BusbarApplication : public Poco::Util::ServerApplication {
 }  // namespace busbar::host
 
 int main(int argc, char** argv) {
+  // Before any thread exists, so that every thread inherits the mask (signal_waiter.h).
+  busbar::host::blockStopAndReloadSignals();
   busbar::host::BusbarApplication application;
   try {
     application.init(argc, argv);

@@ -15,7 +15,7 @@ constexpr const char* kEvents = "busbar_events";
 constexpr const char* kHead = "busbar_event_head";
 constexpr const char* kRelay = "busbar_event_relay";
 constexpr const char* kEventColumns =
-    "seq, event_id, event_type, occurred_on, origin, version, payload";
+    "seq, event_id, event_type, occurred_on, origin, version, payload, request_id";
 // Rows per statement when a list of sequence numbers is sent as IN (...), and per DELETE.
 constexpr size_t kInChunk = 200;
 constexpr uint64_t kDeleteChunk = 10000;
@@ -31,13 +31,20 @@ std::string payloadText(const Event& event) {
   return out.str();
 }
 
-// The row of `event` in busbar_events, numbered `seq` (NULL: not yet).
-Row eventRow(const Event& event, Value seq, int64_t logged_at) {
-  return {{"event_id", event.id},          {"seq", std::move(seq)},
-          {"event_type", event.type},      {"occurred_on", event.occurred_on.epochMicroseconds()},
-          {"origin", event.origin},        {"version", event.version},
-          {"payload", payloadText(event)}, {"logged_at", logged_at},
-          {"published", int64_t{0}}};
+// The row of `logged` in busbar_events, numbered `seq` (NULL: not yet).
+Row eventRow(const LoggedEvent& logged, Value seq, int64_t logged_at) {
+  const Event& event = logged.event;
+  return {{"event_id", event.id},
+          {"seq", std::move(seq)},
+          {"event_type", event.type},
+          {"occurred_on", event.occurred_on.epochMicroseconds()},
+          {"origin", event.origin},
+          {"version", event.version},
+          {"payload", payloadText(event)},
+          {"logged_at", logged_at},
+          {"published", int64_t{0}},
+          {"request_id",
+           logged.request_id.empty() ? Value(std::monostate{}) : Value(logged.request_id)}};
 }
 
 LoggedEvent toLoggedEvent(const Row& row) {
@@ -49,6 +56,8 @@ LoggedEvent toLoggedEvent(const Row& row) {
   event.occurred_on = Poco::Timestamp(asInt(row.at("occurred_on")));
   event.origin = asText(row.at("origin"));
   event.version = asInt(row.at("version"));
+  const Value& request_id = row.at("request_id");
+  if (!isNull(request_id)) logged.request_id = asText(request_id);
   try {
     Poco::JSON::Parser parser;
     event.payload = parser.parse(asText(row.at("payload"))).extract<Poco::JSON::Object::Ptr>();
@@ -123,21 +132,33 @@ Migration createTables() {
   return migration;
 }
 
+Migration addRequestId() {
+  Migration migration;
+  migration.number = 2;
+  migration.description = "busbar_events.request_id: the HTTP request that emitted each event";
+  migration.apply = [](Connection& connection) {
+    // VARCHAR(64) is text on SQLite, MariaDB and PostgreSQL alike; rows logged before it are NULL.
+    connection.execute("ALTER TABLE busbar_events ADD COLUMN request_id VARCHAR(64)");
+  };
+  return migration;
+}
+
 }  // namespace
 
-std::vector<Migration> EventLog::migrations() { return {createTables()}; }
+std::vector<Migration> EventLog::migrations() { return {createTables(), addRequestId()}; }
 
-void EventLog::append(Connection& transaction, const std::vector<Event>& events,
+void EventLog::append(Connection& transaction, const std::vector<LoggedEvent>& events,
                       int64_t logged_at) {
   // One microsecond apart: numbering goes by logged_at, so a transaction's events keep the order
   // they were dispatched in.
-  for (const auto& event : events) {
-    transaction.insert(kEvents, eventRow(event, std::monostate{}, logged_at++));
+  for (const auto& logged : events) {
+    transaction.insert(kEvents, eventRow(logged, std::monostate{}, logged_at++));
   }
 }
 
 EventLog::Numbers EventLog::appendNumbered(Connection& transaction,
-                                           const std::vector<Event>& events, int64_t logged_at) {
+                                           const std::vector<LoggedEvent>& events,
+                                           int64_t logged_at) {
   const auto count = static_cast<int64_t>(events.size());
   // One statement: the writer's commit path (SQLite 3.35 and later have RETURNING).
   auto head = transaction.execute(
@@ -147,9 +168,9 @@ EventLog::Numbers EventLog::appendNumbered(Connection& transaction,
   }
   int64_t seq = asInt(head.rows.front().at("seq")) - count;
   Numbers numbers;
-  for (const auto& event : events) {
-    transaction.insert(kEvents, eventRow(event, ++seq, logged_at++));
-    numbers[event.id] = static_cast<uint64_t>(seq);
+  for (const auto& logged : events) {
+    transaction.insert(kEvents, eventRow(logged, ++seq, logged_at++));
+    numbers[logged.event.id] = static_cast<uint64_t>(seq);
   }
   return numbers;
 }
@@ -306,10 +327,10 @@ bool EventLog::committedSettled(const std::string& event_id, int lock_wait_secon
       if (driver == "postgresql") tx.execute("SET LOCAL lock_timeout = '" + wait + "s'");
       if (driver == "mysql") tx.execute("SET SESSION innodb_lock_wait_timeout = " + wait);
       try {
-        Event probe;
-        probe.id = event_id;
-        probe.type = "Probe";
-        probe.origin = "probe";
+        LoggedEvent probe;
+        probe.event.id = event_id;
+        probe.event.type = "Probe";
+        probe.event.origin = "probe";
         tx.insert(kEvents, eventRow(probe, std::monostate{}, 0));
       } catch (const DuplicateKey&) {
         taken = true;

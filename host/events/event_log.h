@@ -4,7 +4,8 @@
 //                       numbered; unique), event_type, occurred_on (us), origin, version,
 //                       payload (JSON), logged_at (us, the writer's clock), published (0 while
 //                       its publisher still has it, 1 once a broker confirmed it, 2 once its
-//                       publisher gave it up to the relay)
+//                       publisher gave it up to the relay), request_id (the X-Request-Id of
+//                       the HTTP request that emitted it, NULL without one; migration 2)
 //   busbar_event_head   one row: the last sequence number given, and the log's identity, a UUID
 //                       made with the log (a database restored from a dump keeps it; a new or
 //                       replaced database has another)
@@ -40,9 +41,12 @@ namespace busbar::host {
 // Where the host's own migrations are recorded in busbar_migrations.
 inline constexpr const char* kEventLogModule = "busbar_event_log";
 
+// An event of the log: its number (0 until numbered, or with the log off) and the id of the
+// HTTP request that emitted it ("" without one), which travels with it to every server.
 struct LoggedEvent {
   uint64_t seq = 0;
   Event event;
+  std::string request_id;
 };
 
 // A position in the log: a sequence number and the id of the event logged there ("" at 0).
@@ -96,12 +100,13 @@ class EventLog {
   // Inside `transaction` (the Connection of an open transaction): inserts the events, without
   // numbers, stamped `logged_at` (us since the epoch; the next ones 1 us later each, so that they
   // are numbered in this order). On failure throws what the storage threw.
-  static void append(Connection& transaction, const std::vector<Event>& events, int64_t logged_at);
+  static void append(Connection& transaction, const std::vector<LoggedEvent>& events,
+                     int64_t logged_at);
 
   // Inside `transaction`, where transactions write one at a time (SQLite): takes the next
   // numbers from the head row and inserts the events with them, the last statements before the
   // commit. Returns the numbers.
-  static Numbers appendNumbered(Connection& transaction, const std::vector<Event>& events,
+  static Numbers appendNumbered(Connection& transaction, const std::vector<LoggedEvent>& events,
                                 int64_t logged_at);
 
   // Inside `transaction`: numbers the events that have no number yet (those of `only` when

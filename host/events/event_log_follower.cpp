@@ -78,7 +78,9 @@ void EventLogFollower::requestResync(const std::string& why) {
 
 EventLogFollower::Figures EventLogFollower::figures() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return figures_;
+  Figures figures = figures_;
+  figures.resync_wanted = resync_reason_;
+  return figures;
 }
 
 void EventLogFollower::run() {
@@ -196,7 +198,8 @@ void EventLogFollower::fillGap() {
   const size_t missing = static_cast<size_t>(gap->last - gap->first + 1);
   auto events = log_->readAfter(gap->first - 1, std::min(missing, options_.batch));
   for (auto& logged : events) {
-    sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kLog);
+    sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kLog,
+                      std::move(logged.request_id));
   }
   std::lock_guard<std::mutex> lock(mutex_);
   figures_.read += events.size();
@@ -245,7 +248,8 @@ void EventLogFollower::catchUp() {
     }
     after = events.back().seq;
     for (auto& logged : events) {
-      sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kLog);
+      sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kLog,
+                        std::move(logged.request_id));
       ++offered;
     }
     if (events.size() < options_.batch) break;

@@ -82,6 +82,7 @@ class EventLogFollower {
     uint64_t resyncs = 0;                          // resynchronizations that succeeded
     std::optional<Poco::Timestamp> last_catch_up;  // when the last catch-up succeeded
     std::string last_error;                        // of the last failure, "" after a success
+    std::string resync_wanted;  // why a resynchronization waits to succeed; "" when none does
   };
   Figures figures() const;
 

@@ -1,5 +1,7 @@
 #include "events/event_log_runtime.h"
 
+#include <algorithm>
+
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 
@@ -8,7 +10,10 @@ namespace busbar::host {
 EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<Connection> storage,
                                  HostEventBus& bus, HostInbound& inbound, InlineBus& inline_bus,
                                  Migrations& migrations, Poco::Logger& logger)
-    : inline_bus_(inline_bus), logger_(logger) {
+    : inline_bus_(inline_bus),
+      logger_(logger),
+      stale_after_(std::max<std::chrono::milliseconds>(3 * settings.event_log.catch_up_interval,
+                                                       std::chrono::seconds(5))) {
   if (storage && settings.event_log.enabled) {
     log_ = std::make_unique<EventLog>(*storage);
     for (auto& migration : EventLog::migrations()) {
@@ -48,6 +53,7 @@ EventLogRuntime::~EventLogRuntime() { stop(); }
 
 void EventLogRuntime::preload() {
   follower_->preload([this] { inline_bus_.fire(Lifecycle::kPreload); });
+  preloaded_at_ = Poco::Timestamp();
   if (log_) {
     logger_.information("event log: subscribers loaded at seq " +
                         std::to_string(sequencer_->applied().seq));
@@ -75,6 +81,57 @@ void EventLogRuntime::finish() noexcept {
     logger_.warning(std::string("event log: the last publication marks were not written (") +
                     error.what() + "); the relay may publish those events once more");
   }
+}
+
+EventLogRuntime::Snapshot EventLogRuntime::snapshot() const {
+  Snapshot snapshot;
+  snapshot.enabled = log_ != nullptr;
+  auto followed = follower_->figures();
+  snapshot.resyncs = followed.resyncs;
+  snapshot.failures = followed.failures;
+  if (log_) {
+    auto counted = sequencer_->counters();
+    snapshot.applied_seq = sequencer_->applied().seq;
+    snapshot.head_seq = followed.head_seq;
+    snapshot.waiting = counted.waiting;
+    snapshot.gaps = counted.gaps;
+    snapshot.caught_up = counted.from_log;
+    snapshot.duplicates = counted.duplicates;
+    snapshot.set_aside = counted.set_aside;
+    snapshot.catch_ups = followed.catch_ups;
+    snapshot.last_catch_up = followed.last_catch_up;
+  }
+  if (relay_) {
+    auto relayed = relay_->figures();
+    snapshot.relay = true;
+    snapshot.holds_lease = relayed.holds_lease;
+    snapshot.backlog = relayed.backlog;
+    snapshot.republished = relayed.republished;
+    snapshot.pruned = relayed.pruned;
+    snapshot.marks_waiting = tracker_.waiting();
+  }
+  return snapshot;
+}
+
+std::string EventLogRuntime::staleness() const {
+  auto followed = follower_->figures();
+  if (!followed.resync_wanted.empty()) {
+    return "a resynchronization has not succeeded yet (" + followed.resync_wanted + ")" +
+           (followed.last_error.empty() ? "" : ": " + followed.last_error);
+  }
+  if (!log_) return "";
+  // The preload loaded the caches at the log's head: as fresh as a catch-up then.
+  std::optional<Poco::Timestamp> fresh_at = followed.last_catch_up;
+  if (preloaded_at_ && (!fresh_at || *fresh_at < *preloaded_at_)) fresh_at = preloaded_at_;
+  const std::string error =
+      followed.last_error.empty() ? std::string() : ": " + followed.last_error;
+  if (!fresh_at) return "the caches have not been loaded yet";
+  const auto since_ms = fresh_at->elapsed() / 1000;
+  if (since_ms > stale_after_.count()) {
+    return "no catch-up with the event log has succeeded for " + std::to_string(since_ms) +
+           " ms (more than " + std::to_string(stale_after_.count()) + " ms)" + error;
+  }
+  return "";
 }
 
 Poco::JSON::Object::Ptr EventLogRuntime::figures() const {

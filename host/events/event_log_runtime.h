@@ -11,11 +11,14 @@
 // figures() from any thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/Logger.h>
+#include <Poco/Timestamp.h>
 
 #include "busbar/storage.h"
 #include "events/event_log.h"
@@ -60,13 +63,47 @@ class EventLogRuntime {
   // Writes the last publication marks (after the transport stopped, before the storage does).
   void finish() noexcept;
 
-  // The figures /health and /metrics show, as "event_log": {...}.
+  // The figures /health shows, as "event_log": {...}.
   Poco::JSON::Object::Ptr figures() const;
+
+  // The same as numbers, for the metrics.
+  struct Snapshot {
+    bool enabled = false;
+    uint64_t applied_seq = 0;
+    uint64_t head_seq = 0;
+    uint64_t waiting = 0;
+    uint64_t gaps = 0;
+    uint64_t caught_up = 0;
+    uint64_t duplicates = 0;
+    uint64_t set_aside = 0;
+    uint64_t catch_ups = 0;
+    uint64_t resyncs = 0;
+    uint64_t failures = 0;
+    std::optional<Poco::Timestamp> last_catch_up;
+    bool relay = false;  // the relay runs (the log is on); the rest is its
+    bool holds_lease = false;
+    uint64_t backlog = 0;
+    uint64_t republished = 0;
+    uint64_t pruned = 0;
+    uint64_t marks_waiting = 0;
+  };
+  Snapshot snapshot() const;
+
+  // Why this server's subscribers may be behind the database ("" when they are not): a
+  // resynchronization has not succeeded yet, or, with the log on, neither the preload nor a
+  // catch-up succeeded within three catch-up intervals (at least 5 s). What GET /readyz calls
+  // "cache fresh".
+  std::string staleness() const;
+
+  // Reloads the subscribers in the background, as a transport reconnect does; logs `why`.
+  void requestResync(const std::string& why) { follower_->requestResync(why); }
 
  private:
   InlineBus& inline_bus_;
   Poco::Logger& logger_;
-  std::unique_ptr<EventLog> log_;  // null when off
+  const std::chrono::milliseconds stale_after_;
+  std::optional<Poco::Timestamp> preloaded_at_;  // set once by preload(), before any reader
+  std::unique_ptr<EventLog> log_;                // null when off
   PublicationTracker tracker_;
   LogIdentity identity_;
   std::unique_ptr<EventSequencer> sequencer_;

@@ -36,7 +36,7 @@ TEST_F(EventLogTest, ARolledBackAppendLeavesNoNumberTaken) {
   EventLog log(*storage_);
   append({userEvent("a")});
   EXPECT_THROW(storage_->transaction([&](Connection& tx) {
-    EventLog::append(tx, {userEvent("lost")}, 0);
+    EventLog::append(tx, unnumbered({userEvent("lost")}), 0);
     EventLog::numberPending(tx);
     throw std::runtime_error("the module's work failed after all");
   }),
@@ -118,9 +118,10 @@ TEST_F(EventLogTest, NumbersFollowTheHeadAndAreGivenOnceToEveryPendingEvent) {
   EventLog log(*storage_);
   EXPECT_TRUE(log.numbersInsideTransactions());  // SQLite
   storage_->transaction([&](Connection& tx) {
-    EventLog::append(tx, {userEvent("p1"), userEvent("p2")}, 10);
+    EventLog::append(tx, unnumbered({userEvent("p1"), userEvent("p2")}), 10);
   });
-  storage_->transaction([&](Connection& tx) { EventLog::append(tx, {userEvent("p3")}, 5); });
+  storage_->transaction(
+      [&](Connection& tx) { EventLog::append(tx, unnumbered({userEvent("p3")}), 5); });
   EXPECT_TRUE(log.hasUnnumbered(11));
   EXPECT_FALSE(log.hasUnnumbered(5));
   EXPECT_TRUE(log.readAfter(0, 10).empty());  // readers see numbered events only
@@ -130,7 +131,8 @@ TEST_F(EventLogTest, NumbersFollowTheHeadAndAreGivenOnceToEveryPendingEvent) {
   // One already numbered is read back.
   EXPECT_EQ(log.numberAfterCommit({"p1"}), (EventLog::Numbers{{"p1", 1}}));
   // What writers left behind is numbered by anyone, all at once.
-  storage_->transaction([&](Connection& tx) { EventLog::append(tx, {userEvent("left")}, 1); });
+  storage_->transaction(
+      [&](Connection& tx) { EventLog::append(tx, unnumbered({userEvent("left")}), 1); });
   EXPECT_EQ(log.numberAfterCommit({}), (EventLog::Numbers{{"left", 4}}));
   EXPECT_EQ(log.head().seq, 4u);
   EXPECT_FALSE(log.hasUnnumbered(100));

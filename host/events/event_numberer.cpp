@@ -29,7 +29,7 @@ void EventNumberer::stop() noexcept {
   if (worker_.joinable()) worker_.join();
 }
 
-void EventNumberer::submit(std::vector<Event> events) {
+void EventNumberer::submit(std::vector<LoggedEvent> events) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (queue_.size() + events.size() > capacity_) {
@@ -53,7 +53,7 @@ uint64_t EventNumberer::leftToTheLog() const {
 
 void EventNumberer::run() {
   auto pause = std::chrono::milliseconds(50);
-  std::vector<Event> events;
+  std::vector<LoggedEvent> events;
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     queued_.wait(lock, [this, &events] { return stopping_ || !queue_.empty() || !events.empty(); });
@@ -74,10 +74,10 @@ void EventNumberer::run() {
   }
 }
 
-bool EventNumberer::round(std::vector<Event>& events) {
+bool EventNumberer::round(std::vector<LoggedEvent>& events) {
   std::vector<std::string> ids;
   ids.reserve(events.size());
-  for (const auto& event : events) ids.push_back(event.id);
+  for (const auto& logged : events) ids.push_back(logged.event.id);
   EventLog::Numbers numbers;
   try {
     numbers = log_.numberAfterCommit(ids);
@@ -88,11 +88,13 @@ bool EventNumberer::round(std::vector<Event>& events) {
   }
   std::vector<LoggedEvent> numbered;
   numbered.reserve(events.size());
-  for (auto& event : events) {
-    auto found = numbers.find(event.id);
+  for (auto& logged : events) {
+    auto found = numbers.find(logged.event.id);
     // One without a number was numbered and pruned meanwhile, or is beyond a round's batch: the
     // log has it either way.
-    if (found != numbers.end()) numbered.push_back(LoggedEvent{found->second, std::move(event)});
+    if (found == numbers.end()) continue;
+    logged.seq = found->second;
+    numbered.push_back(std::move(logged));
   }
   events.clear();
   std::sort(numbered.begin(), numbered.end(),

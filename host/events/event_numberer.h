@@ -39,7 +39,7 @@ class EventNumberer {
   void stop() noexcept;
 
   // Queues committed events for numbering; never waits on the database.
-  void submit(std::vector<Event> events);
+  void submit(std::vector<LoggedEvent> events);
 
   // Rounds that numbered something, and events left to the log because the queue was full.
   uint64_t rounds() const;
@@ -48,7 +48,7 @@ class EventNumberer {
  private:
   void run();
   // One round over `events`; false when the database failed (they stay for the next round).
-  bool round(std::vector<Event>& events);
+  bool round(std::vector<LoggedEvent>& events);
 
   EventLog& log_;
   CommittedEvents& sink_;
@@ -57,7 +57,7 @@ class EventNumberer {
 
   mutable std::mutex mutex_;
   std::condition_variable queued_;
-  std::vector<Event> queue_;
+  std::vector<LoggedEvent> queue_;
   bool stopping_ = false;
   uint64_t rounds_ = 0;
   uint64_t left_to_the_log_ = 0;

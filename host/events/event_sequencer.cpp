@@ -1,5 +1,7 @@
 #include "events/event_sequencer.h"
 
+#include "ops/request_context.h"
+
 #include <iterator>
 
 namespace busbar::host {
@@ -11,7 +13,7 @@ EventSequencer::EventSequencer(Deliver deliver, GapFound gap_found, SequencerOpt
       options_(options),
       logger_(logger) {}
 
-void EventSequencer::offer(uint64_t seq, Event event, EventSource source) {
+void EventSequencer::offer(uint64_t seq, Event event, EventSource source, std::string request_id) {
   bool report_gap = false;
   {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -30,7 +32,7 @@ void EventSequencer::offer(uint64_t seq, Event event, EventSource source) {
         waiting_.erase(std::prev(waiting_.end()));
         ++counters_.overflowed;
       }
-      waiting_.emplace(seq, Waiting{std::move(event), source});
+      waiting_.emplace(seq, Waiting{std::move(event), source, std::move(request_id)});
       deliverReady(lock);
       if (state_ != State::kHeld && !gap_before && hasGapLocked()) {
         ++counters_.gaps;
@@ -55,7 +57,7 @@ void EventSequencer::deliverReady(std::unique_lock<std::mutex>& lock) {
     // Applied as soon as it is taken: an offer of the same seq meanwhile is a duplicate.
     applied_ = LogPosition{seq, next.event.id};
     lock.unlock();
-    deliverOrSetAside(seq, next.event, next.source);
+    deliverOrSetAside(seq, next.event, next.source, next.request_id);
     lock.lock();
     ++counters_.delivered;
     if (next.source == EventSource::kLog) ++counters_.from_log;
@@ -64,7 +66,9 @@ void EventSequencer::deliverReady(std::unique_lock<std::mutex>& lock) {
   idle_.notify_all();
 }
 
-void EventSequencer::deliverOrSetAside(uint64_t seq, const Event& event, EventSource source) {
+void EventSequencer::deliverOrSetAside(uint64_t seq, const Event& event, EventSource source,
+                                       const std::string& request_id) {
+  RequestScope scope(request_id);
   try {
     deliver_(event, source);
   } catch (const std::exception& error) {

@@ -49,7 +49,8 @@ struct SequencerOptions {
 
 class EventSequencer {
  public:
-  // Runs every subscriber of the event; throws when one failed for good.
+  // Runs every subscriber of the event; throws when one failed for good. It runs under the id of
+  // the request that emitted the event (request_context.h), so what it logs carries that id.
   using Deliver = std::function<void(const Event&, EventSource)>;
   // Told a gap was found; must not call back into the sequencer.
   using GapFound = std::function<void()>;
@@ -57,10 +58,11 @@ class EventSequencer {
   EventSequencer(Deliver deliver, GapFound gap_found, SequencerOptions options,
                  Poco::Logger& logger);
 
-  // Takes the event logged at `seq`. Delivers it (and what waited behind it) when it is next
-  // and no other thread is delivering; otherwise leaves it waiting, or drops it when it was
-  // applied or is already waiting. Never throws for a subscriber's failure.
-  void offer(uint64_t seq, Event event, EventSource source);
+  // Takes the event logged at `seq`, emitted by the request `request_id`. Delivers it (and what
+  // waited behind it) when it is next and no other thread is delivering; otherwise leaves it
+  // waiting, or drops it when it was applied or is already waiting. Never throws for a
+  // subscriber's failure.
+  void offer(uint64_t seq, Event event, EventSource source, std::string request_id = {});
 
   // Holds deliveries, waits for the one in progress, runs `reload`, which reloads the
   // subscribers' state and returns the log position that state reflects, makes it the applied
@@ -96,7 +98,8 @@ class EventSequencer {
   // Delivers what is next while there is some, unless held or another thread delivers.
   // Called with `lock` held; returns with it held.
   void deliverReady(std::unique_lock<std::mutex>& lock);
-  void deliverOrSetAside(uint64_t seq, const Event& event, EventSource source);
+  void deliverOrSetAside(uint64_t seq, const Event& event, EventSource source,
+                         const std::string& request_id);
   bool hasGapLocked() const;
 
   const Deliver deliver_;
@@ -112,6 +115,7 @@ class EventSequencer {
   struct Waiting {
     Event event;
     EventSource source;
+    std::string request_id;
   };
   std::map<uint64_t, Waiting> waiting_;
   Counters counters_;

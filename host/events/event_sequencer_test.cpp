@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ops/request_context.h"
+
 namespace busbar::host {
 namespace {
 
@@ -121,6 +123,20 @@ TEST(EventSequencerTest, TooManyWaitingEventsAreDroppedAndReportedAsAGap) {
   EXPECT_EQ(counters.overflowed, 2u);
   for (uint64_t seq = 1; seq <= 6; ++seq) fixture.offer(seq, EventSource::kLog);
   EXPECT_EQ(fixture.delivered, fixture.ids(1, 6));
+}
+
+TEST(EventSequencerTest, EachEventIsDeliveredUnderTheRequestThatEmittedIt) {
+  std::vector<std::string> request_ids;
+  EventSequencer sequencer(
+      [&](const Event&, EventSource) { request_ids.emplace_back(currentRequestId()); }, [] {}, {},
+      Poco::Logger::get("test"));
+  sequencer.resynchronize([] { return LogPosition{}; });
+  sequencer.offer(2, eventNumber(2), EventSource::kTransport, "second");
+  RequestScope offering("the offering thread's own");
+  sequencer.offer(1, eventNumber(1), EventSource::kLog, "first");
+  sequencer.offer(3, eventNumber(3), EventSource::kLog);
+  EXPECT_EQ(request_ids, (std::vector<std::string>{"first", "second", ""}));
+  EXPECT_EQ(currentRequestId(), "the offering thread's own");
 }
 
 TEST(EventSequencerTest, ManyThreadsOfferingInAnyOrderDeliverEachEventOnceInOrder) {

@@ -4,6 +4,8 @@
 
 #include <Poco/UUIDGenerator.h>
 
+#include "ops/request_context.h"
+
 namespace busbar::host {
 
 HostEventBus::HostEventBus(std::string server_id, bool async_pass_through, EventRouter router,
@@ -45,7 +47,8 @@ void HostEventBus::runChain(size_t index, Event& event) {
 
 void HostEventBus::route(Event& event) {
   if (auto* pending = OutboxConnection::pendingOnThisThread()) {
-    pending->push_back(event);  // goes out after the commit, through publishCommitted
+    // Goes out after the commit, through publishCommitted, with the request that emitted it.
+    pending->push_back(LoggedEvent{0, event, std::string(currentRequestId())});
     return;
   }
   dispatched_.fetch_add(1, std::memory_order_relaxed);
@@ -78,7 +81,7 @@ void HostEventBus::publishLogged(const LoggedEvent& logged, PublishSettled then)
     if (then) then(true);
     return;
   }
-  const EventLogSeq at{logged.seq, identity_->get()};
+  const EventLogSeq at{logged.seq, identity_->get(), logged.request_id};
   auto settled = tracker_->settledFor(logged.event.id, exchanges.size(), std::move(then));
   for (const auto& exchange : exchanges) {
     sequenced_->publishSequenced(exchange, logged.event, at, settled);
@@ -101,7 +104,8 @@ void HostEventBus::publishCommitted(std::vector<LoggedEvent> events) noexcept {
       }
       publishLogged(logged);
       if (async_pass_through_) {
-        sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kOwnCommit);
+        sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kOwnCommit,
+                          std::move(logged.request_id));
       }
     } catch (const std::exception& error) {
       // The event is in the log: the relay and the other servers' catch-up still carry it.

@@ -11,11 +11,33 @@ HostInbound::HostInbound(std::string server_id, bool async_pass_through, InlineB
       async_pass_through_(async_pass_through),
       inline_bus_(inline_bus) {}
 
+namespace {
+
+std::string lagText(int64_t microseconds) {
+  return std::to_string(microseconds / 1000) + "." + std::to_string(microseconds % 1000 / 100) +
+         " ms";
+}
+
+}  // namespace
+
+const std::vector<double>& HostInbound::applyLagBuckets() {
+  // Dense around the milliseconds that propagation takes on a LAN, up to a minute.
+  static const std::vector<double> buckets = {0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01,
+                                              0.015,  0.02,  0.03,  0.05,  0.075, 0.1,    0.25,
+                                              0.5,    1,     2.5,   5,     10,    30,     60};
+  return buckets;
+}
+
 void HostInbound::deliver(const Event& event) {
+  consumed_.fetch_add(1, std::memory_order_relaxed);
   inline_bus_.waitUntilOpen();
   if (async_pass_through_ && event.origin == server_id_) return;
   inline_bus_.deliverLocally(event);
-  recordLag(event);
+  const int64_t lag = recordLag(event);
+  if (applied_log_.debug()) {
+    applied_log_.debug("applied " + event.type + " " + event.id + " from " + event.origin +
+                       " (not logged; lag " + lagText(lag) + ")");
+  }
 }
 
 void HostInbound::deliverSequenced(const Event& event, const EventLogSeq& at) {
@@ -35,7 +57,8 @@ void HostInbound::deliverSequenced(const Event& event, const EventLogSeq& at) {
     deliver(event);
     return;
   }
-  sequencer_->offer(at.seq, event, EventSource::kTransport);
+  consumed_.fetch_add(1, std::memory_order_relaxed);
+  sequencer_->offer(at.seq, event, EventSource::kTransport, at.request_id);
 }
 
 void HostInbound::deliverInOrder(const Event& event, EventSource source) {
@@ -67,7 +90,15 @@ void HostInbound::deliverInOrder(const Event& event, EventSource source) {
     pause = std::min(pause * 2, std::chrono::milliseconds(1000));
   }
   // Events read from the log count as well: they are this server's propagation too.
-  if (source != EventSource::kOwnCommit) recordLag(event);
+  const int64_t lag = source != EventSource::kOwnCommit ? recordLag(event) : 0;
+  if (applied_log_.debug()) {
+    const char* from = source == EventSource::kOwnCommit ? "this server's commit"
+                       : source == EventSource::kLog     ? "the event log"
+                                                         : "the transport";
+    applied_log_.debug("applied " + event.type + " " + event.id + " from " + event.origin +
+                       " (via " + from +
+                       (source != EventSource::kOwnCommit ? ", lag " + lagText(lag) : "") + ")");
+  }
 }
 
 void HostInbound::reconnected() {
@@ -76,9 +107,25 @@ void HostInbound::reconnected() {
   }
 }
 
-void HostInbound::recordLag(const Event& event) {
-  Poco::Timestamp::TimeDiff lag = event.occurred_on.elapsed();
-  apply_lag_.record(lag > 0 ? static_cast<uint64_t>(lag) : 0);
+int64_t HostInbound::recordLag(const Event& event) {
+  const Poco::Timestamp::TimeDiff elapsed = event.occurred_on.elapsed();
+  const int64_t lag = elapsed > 0 ? elapsed : 0;
+  apply_lag_.observe(static_cast<double>(lag) / 1e6);
+  uint64_t seen = apply_lag_max_us_.load(std::memory_order_relaxed);
+  while (static_cast<uint64_t>(lag) > seen &&
+         !apply_lag_max_us_.compare_exchange_weak(seen, static_cast<uint64_t>(lag),
+                                                  std::memory_order_relaxed)) {
+  }
+  return lag;
+}
+
+double HostInbound::applyLagMax() const {
+  return static_cast<double>(apply_lag_max_us_.load(std::memory_order_relaxed)) / 1e6;
+}
+
+void HostInbound::resetApplyLag() {
+  apply_lag_.reset();
+  apply_lag_max_us_.store(0, std::memory_order_relaxed);
 }
 
 }  // namespace busbar::host

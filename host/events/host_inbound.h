@@ -8,6 +8,10 @@
 // resynchronization, which it retries until it succeeds. Apply lag (occurred_on to the end of
 // the delivery) is measured for what transports deliver and what is read from the log.
 //
+// The sequencer delivers under the id of the request that emitted the event (request_context.h),
+// so what subscribers log carries it, and each application is logged at debug level (logger
+// busbar.events) with it: an operator follows one write across the cluster.
+//
 // Thread-safe. setEventLog() is called once, before any transport starts.
 #pragma once
 
@@ -20,7 +24,7 @@
 #include "events/event_log_follower.h"
 #include "events/event_sequencer.h"
 #include "events/inline_bus.h"
-#include "ops/latency_histogram.h"
+#include "ops/metric_cells.h"
 
 namespace busbar::host {
 
@@ -44,8 +48,8 @@ class HostInbound : public InboundSink {
   // What the sequencer calls to deliver: runs the subscribers, and those that fail again with
   // growing pauses, so that none sees the event twice: up to `retries` more times, or, while the
   // failure is StorageUnavailable, for up to 30 s (a database restart loses no delivery).
-  // Measures lag for what came from the transport or the log. On failure throws the last error (the
-  // sequencer sets the event aside).
+  // Measures lag for what came from the transport or the log. On failure throws the last error
+  // (the sequencer sets the event aside).
   void deliverInOrder(const Event& event, EventSource source);
 
   // How often and how soon deliverInOrder() tries failed subscribers again.
@@ -54,12 +58,22 @@ class HostInbound : public InboundSink {
     retry_initial_ = initial;
   }
 
+  // Upper bounds of the apply lag's buckets, in seconds.
+  static const std::vector<double>& applyLagBuckets();
+
   // Time from an event's occurred_on to the end of its delivery from the transport or the log, in
-  // microseconds: how far behind the writer this server's subscribers are.
-  LatencyHistogram& applyLag() { return apply_lag_; }
+  // seconds: how far behind the writer this server's subscribers are.
+  const HistogramCell& applyLag() const { return apply_lag_; }
+  // The longest apply lag since start or the last resetApplyLag(), in seconds.
+  double applyLagMax() const;
+  void resetApplyLag();
+
+  // Events transports handed over (deliver and deliverSequenced), duplicates included.
+  uint64_t consumed() const { return consumed_.load(std::memory_order_relaxed); }
 
  private:
-  void recordLag(const Event& event);
+  // Records the lag of `event`, delivered now; returns it in microseconds.
+  int64_t recordLag(const Event& event);
 
   const std::string server_id_;
   const bool async_pass_through_;
@@ -71,7 +85,10 @@ class HostInbound : public InboundSink {
   int retries_ = 3;
   std::chrono::milliseconds retry_initial_{50};
   std::chrono::seconds storage_outage_budget_{30};
-  LatencyHistogram apply_lag_;
+  HistogramCell apply_lag_{applyLagBuckets()};
+  std::atomic<uint64_t> apply_lag_max_us_{0};
+  std::atomic<uint64_t> consumed_{0};
+  Poco::Logger& applied_log_ = Poco::Logger::get("busbar.events");
 };
 
 }  // namespace busbar::host

@@ -119,10 +119,30 @@ TEST(HostInboundTest, SequencedEventsGoThroughTheSequencerInOrder) {
   inbound.deliverSequenced(eventOf("A"), {1, "log-1"});
   inbound.deliverSequenced(eventOf("A"), {1, "log-1"});
   EXPECT_EQ(seen, (std::vector<std::string>{"A", "B"}));
-  EXPECT_EQ(inbound.applyLag().snapshot().count, 2u);
+  EXPECT_EQ(inbound.applyLag().snapshot().count(), 2u);
+  EXPECT_EQ(inbound.consumed(), 3u);  // the duplicate too
   // Another cluster's log: its numbers mean nothing here; applied at once, by version.
   inbound.deliverSequenced(eventOf("C"), {7, "log-2"});
   EXPECT_EQ(seen, (std::vector<std::string>{"A", "B", "C"}));
+}
+
+TEST(HostInboundTest, ApplyLagKeepsItsLongestUntilReset) {
+  InlineBus bus;
+  bus.open();
+  HostInbound inbound("me:1", true, bus);
+  Event late = eventOf("Late");
+  late.origin = "other:1";
+  late.occurred_on = Poco::Timestamp() - 2500000;  // 2.5 s ago
+  inbound.deliver(late);
+  EXPECT_GE(inbound.applyLagMax(), 2.5);
+  EXPECT_LT(inbound.applyLagMax(), 10.0);
+  const auto snapshot = inbound.applyLag().snapshot();
+  EXPECT_EQ(snapshot.count(), 1u);
+  EXPECT_GE(snapshot.sum, 2.5);
+  inbound.resetApplyLag();
+  EXPECT_EQ(inbound.applyLagMax(), 0.0);
+  EXPECT_EQ(inbound.applyLag().snapshot().count(), 0u);
+  EXPECT_EQ(inbound.consumed(), 1u);
 }
 
 }  // namespace

@@ -10,8 +10,8 @@ namespace {
 // The transaction the current thread runs through an OutboxConnection.
 struct OpenTransaction {
   const OutboxConnection* owner = nullptr;
-  Connection* bound = nullptr;  // the plugin's Connection of this transaction
-  std::vector<Event> events;    // dispatched inside it, in order
+  Connection* bound = nullptr;      // the plugin's Connection of this transaction
+  std::vector<LoggedEvent> events;  // dispatched inside it, in order
 };
 
 thread_local OpenTransaction* open_transaction = nullptr;
@@ -40,7 +40,7 @@ OutboxConnection::OutboxConnection(std::shared_ptr<Connection> storage, EventLog
   }
 }
 
-std::vector<Event>* OutboxConnection::pendingOnThisThread() {
+std::vector<LoggedEvent>* OutboxConnection::pendingOnThisThread() {
   return open_transaction != nullptr ? &open_transaction->events : nullptr;
 }
 
@@ -108,15 +108,13 @@ void OutboxConnection::transaction(const std::function<void(Connection&)>& work)
   open.close();
   if (scope.events.empty()) return;
   if (log_ == nullptr) {
-    std::vector<LoggedEvent> unlogged;
-    for (auto& event : scope.events) unlogged.push_back(LoggedEvent{0, std::move(event)});
-    sink_.publishCommitted(std::move(unlogged));
+    sink_.publishCommitted(std::move(scope.events));
     return;
   }
   publishNumbered(scope.events, numbers);
 }
 
-void OutboxConnection::settleAmbiguousCommit(const std::vector<Event>& events,
+void OutboxConnection::settleAmbiguousCommit(const std::vector<LoggedEvent>& events,
                                              const StorageUnavailable& error) {
   if (log_ == nullptr || events.empty()) {
     throw OutcomeUnknown(std::string("the connection broke during COMMIT and whether it took "
@@ -124,7 +122,7 @@ void OutboxConnection::settleAmbiguousCommit(const std::vector<Event>& events,
                          error.what() + "); read the data back before writing again");
   }
   std::string detail;
-  CommitOutcome outcome = settleCommit(*log_, events.front().id, settle_, detail);
+  CommitOutcome outcome = settleCommit(*log_, events.front().event.id, settle_, detail);
   if (outcome == CommitOutcome::kNotCommitted) {
     throw StorageUnavailable(std::string("the commit failed and did not take effect (") + detail +
                              "): " + error.what() + "; retry");
@@ -142,7 +140,7 @@ void OutboxConnection::settleAmbiguousCommit(const std::vector<Event>& events,
   logger_.information("a commit whose connection broke did take effect (" + detail + ")");
 }
 
-void OutboxConnection::publishNumbered(std::vector<Event>& events,
+void OutboxConnection::publishNumbered(std::vector<LoggedEvent>& events,
                                        const EventLog::Numbers& numbers) {
   if (numbers.empty() && numberer_) {
     numberer_->submit(std::move(events));  // numbered after the commit, off this thread
@@ -150,9 +148,11 @@ void OutboxConnection::publishNumbered(std::vector<Event>& events,
   }
   std::vector<LoggedEvent> committed;
   committed.reserve(events.size());
-  for (auto& event : events) {
-    auto found = numbers.find(event.id);
-    if (found != numbers.end()) committed.push_back(LoggedEvent{found->second, std::move(event)});
+  for (auto& logged : events) {
+    auto found = numbers.find(logged.event.id);
+    if (found == numbers.end()) continue;
+    logged.seq = found->second;
+    committed.push_back(std::move(logged));
   }
   sink_.publishCommitted(std::move(committed));
 }

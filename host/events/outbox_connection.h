@@ -50,8 +50,9 @@ class OutboxConnection : public Connection {
   OutboxConnection(std::shared_ptr<Connection> storage, EventLog* log, CommittedEvents& sink,
                    SettleOptions settle, Poco::Logger& logger);
 
-  // The events waiting in the transaction the calling thread runs, or null when it runs none.
-  static std::vector<Event>* pendingOnThisThread();
+  // The events waiting in the transaction the calling thread runs (not numbered yet, with the id
+  // of the request that emitted them), or null when it runs none.
+  static std::vector<LoggedEvent>* pendingOnThisThread();
 
   std::string driver() const override { return storage_->driver(); }
   void insert(const std::string& table, const Row& values) override;
@@ -76,10 +77,11 @@ class OutboxConnection : public Connection {
 
  private:
   // Returns when the broken COMMIT committed; throws what the client is to learn otherwise.
-  void settleAmbiguousCommit(const std::vector<Event>& events, const StorageUnavailable& error);
+  void settleAmbiguousCommit(const std::vector<LoggedEvent>& events,
+                             const StorageUnavailable& error);
   // Hands the events to the sink with their `numbers`, or to the numberer when they have none
   // yet.
-  void publishNumbered(std::vector<Event>& events, const EventLog::Numbers& numbers);
+  void publishNumbered(std::vector<LoggedEvent>& events, const EventLog::Numbers& numbers);
 
   const std::shared_ptr<Connection> storage_;
   EventLog* const log_;

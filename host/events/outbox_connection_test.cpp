@@ -5,6 +5,7 @@
 
 #include "events/host_event_bus.h"
 #include "events/sqlite_event_log_fixture.h"
+#include "ops/request_context.h"
 
 namespace busbar::host {
 namespace {
@@ -14,13 +15,13 @@ class RecordingTransport : public Transport, public SequencedTransport {
  public:
   void publish(const std::string& exchange, const Event& event) override {
     std::lock_guard<std::mutex> lock(mutex);
-    published.push_back({event.id, 0, ""});
+    published.push_back({event.id, 0, "", ""});
   }
   void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
                         PublishSettled settled) override {
     {
       std::lock_guard<std::mutex> lock(mutex);
-      published.push_back({event.id, at.seq, at.log_id});
+      published.push_back({event.id, at.seq, at.log_id, at.request_id});
     }
     settled(true);
   }
@@ -28,6 +29,7 @@ class RecordingTransport : public Transport, public SequencedTransport {
     std::string id;
     uint64_t seq;
     std::string log_id;
+    std::string request_id;
   };
   std::mutex mutex;
   std::vector<Published> published;
@@ -44,8 +46,10 @@ class OutboxTest : public SqliteEventLogTest {
         inline_bus_, Poco::Logger::get("test"));
     bus_->setTransport(transport_);
     bus_->setEventLog(&sequencer_, &tracker_, &identity_);
-    inline_bus_.subscribe(kAllEvents, 0,
-                          [this](const Event& event) { local_.push_back(event.id); });
+    inline_bus_.subscribe(kAllEvents, 0, [this](const Event& event) {
+      local_.push_back(event.id);
+      local_request_ids_.emplace_back(currentRequestId());
+    });
     inline_bus_.open();
     sequencer_.resynchronize([] { return LogPosition{}; });
     outbox_ = std::make_shared<OutboxConnection>(storage_, log_.get(), *bus_, SettleOptions{},
@@ -63,6 +67,7 @@ class OutboxTest : public SqliteEventLogTest {
   LogIdentity identity_;
   PublicationTracker tracker_;
   std::vector<std::string> local_;
+  std::vector<std::string> local_request_ids_;
   EventSequencer sequencer_{
       [this](const Event& event, EventSource) { inline_bus_.deliverLocally(event); },
       [] {},
@@ -89,6 +94,23 @@ TEST_F(OutboxTest, EventsDispatchedInATransactionAreLoggedWithItAndGoOutAfterThe
   EXPECT_EQ(log_->readAfter(0, 10).size(), 2u);
   tracker_.flush(*log_);
   EXPECT_EQ(log_->countUnpublished(0), 0u);  // the transport confirmed both
+}
+
+TEST_F(OutboxTest, TheRequestThatEmittedAnEventTravelsWithIt) {
+  {
+    RequestScope request("req-9");
+    outbox_->transaction([&](Connection&) { bus_->dispatch(named("a")); });
+  }
+  outbox_->transaction([&](Connection&) { bus_->dispatch(named("b")); });
+  ASSERT_EQ(transport_->published.size(), 2u);
+  EXPECT_EQ(transport_->published[0].request_id, "req-9");
+  EXPECT_EQ(transport_->published[1].request_id, "");
+  // Subscribers here run under it too, after the commit and outside the request's own scope.
+  EXPECT_EQ(local_request_ids_, (std::vector<std::string>{"req-9", ""}));
+  auto logged = log_->readAfter(0, 10);
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_EQ(logged[0].request_id, "req-9");  // other servers' catch-up reads it from the log
+  EXPECT_EQ(logged[1].request_id, "");
 }
 
 TEST_F(OutboxTest, ARolledBackTransactionPublishesAndLogsNothing) {

@@ -43,13 +43,21 @@ class SqliteEventLogTest : public ::testing::Test {
     Poco::File(dir_).remove(true);
   }
 
+  // `events` as a writer hands them to the log: not numbered yet, without a request id.
+  static std::vector<LoggedEvent> unnumbered(const std::vector<Event>& events) {
+    std::vector<LoggedEvent> logged;
+    for (const auto& event : events) logged.push_back(LoggedEvent{0, event, ""});
+    return logged;
+  }
+
   // Appends and numbers `events` in a transaction of their own, as a writer on SQLite does;
   // returns the first number.
   uint64_t append(const std::vector<Event>& events,
                   int64_t logged_at = Poco::Timestamp().epochMicroseconds()) {
     EventLog::Numbers numbers;
-    storage_->transaction(
-        [&](Connection& tx) { numbers = EventLog::appendNumbered(tx, events, logged_at); });
+    storage_->transaction([&](Connection& tx) {
+      numbers = EventLog::appendNumbered(tx, unnumbered(events), logged_at);
+    });
     return numbers.at(events.front().id);
   }
 

@@ -27,9 +27,10 @@ void check(int result, const char* what) {
 
 }  // namespace
 
-EventLoop::EventLoop(HttpServerContext& context, Poco::Net::ServerSocket listener)
+EventLoop::EventLoop(HttpServerContext& context, Poco::Net::ServerSocket listener, size_t index)
     : context_(context),
       listener_(std::move(listener)),
+      metrics_(context.metrics != nullptr ? &context.metrics->loop(index) : nullptr),
       now_(std::chrono::steady_clock::now()),
       scratch_(new char[kScratchSize]) {
   const auto& settings = context.settings;
@@ -75,6 +76,29 @@ void EventLoop::watchListener() {
 
 void EventLoop::start() {
   thread_ = std::thread([this] { run(); });
+}
+
+namespace {
+
+int64_t steadyNanoseconds() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void EventLoop::ping() {
+  if (pinged_ns_.load() > heard_ns_.load()) return;  // the last ping still waits
+  pinged_ns_.store(steadyNanoseconds());
+  post([this] { heard_ns_.store(steadyNanoseconds()); });
+}
+
+std::chrono::milliseconds EventLoop::silence() const {
+  const int64_t pinged = pinged_ns_.load();
+  if (heard_ns_.load() >= pinged) return std::chrono::milliseconds(0);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(steadyNanoseconds() - pinged));
 }
 
 void EventLoop::post(std::function<void()> task) {

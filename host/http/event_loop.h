@@ -48,9 +48,9 @@ class EventLoop {
   // that closing with unread bytes does not reset the connection before the answer arrives.
   static constexpr std::chrono::milliseconds kLingerTimeout{1000};
 
-  // Serves connections accepted on `listener`, a bound, listening socket. On failure throws
-  // std::system_error.
-  EventLoop(HttpServerContext& context, Poco::Net::ServerSocket listener);
+  // Serves connections accepted on `listener`, a bound, listening socket; `index` is the loop's
+  // place among its server's (for its metrics cells). On failure throws std::system_error.
+  EventLoop(HttpServerContext& context, Poco::Net::ServerSocket listener, size_t index);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -70,6 +70,11 @@ class EventLoop {
   // closed.
   void quit();
 
+  // Posts a task that notes the time, unless the last one has not run yet. From one thread.
+  void ping();
+  // How long the oldest ping not run yet has waited (0 when none waits). Thread-safe.
+  std::chrono::milliseconds silence() const;
+
   // For connections, on the loop thread.
   HttpServerContext& context() { return context_; }
   std::chrono::steady_clock::time_point now() const { return now_; }
@@ -81,6 +86,10 @@ class EventLoop {
   static constexpr size_t kScratchSize = 64 * 1024;
   // The connection closed and may be deleted once the current events are handled.
   void retire(HttpConnection* connection);
+  // This loop's metrics cells; null when the server counts nothing.
+  HttpMetrics::LoopCells* metrics() { return metrics_; }
+  // Makes the id of a request that came without a usable one.
+  void nextRequestId(RequestId& id) { request_ids_.next(id); }
 
  private:
   void run();
@@ -95,6 +104,10 @@ class EventLoop {
 
   HttpServerContext& context_;
   Poco::Net::ServerSocket listener_;
+  HttpMetrics::LoopCells* const metrics_;
+  RequestIdGenerator request_ids_;
+  std::atomic<int64_t> pinged_ns_{0};  // steady clock, of the ping waiting to run
+  std::atomic<int64_t> heard_ns_{0};   // steady clock, when the loop ran the last ping
   bool listener_closed_ = false;
   int epoll_ = -1;
   int wake_ = -1;  // eventfd

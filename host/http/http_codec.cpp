@@ -252,6 +252,7 @@ int RequestParser::onMessageBegin(llhttp_t* parser) {
   self.head_.content_length.reset();
   self.head_.expects_continue = false;
   self.head_.chunked = false;
+  self.head_.request_id.clear();
   self.body_.clear();
   self.body_bytes_ = 0;
   self.head_bytes_ = 0;
@@ -297,6 +298,8 @@ int RequestParser::onHeaderFieldComplete(llhttp_t* parser) {
     }
   } else if (equalsIgnoreCase(self.field_, "expect")) {
     self.field_kind_ = Field::kExpect;
+  } else if (equalsIgnoreCase(self.field_, "x-request-id")) {
+    self.field_kind_ = Field::kRequestId;
   }
   if (self.content_lengths_ > 0 && self.transfer_encodings_ > 0) {
     return self.refuse(400, "request has both Content-Length and Transfer-Encoding; send one");
@@ -323,6 +326,14 @@ int RequestParser::onHeaderValueComplete(llhttp_t* parser) {
     case Field::kExpect:
       self.head_.expects_continue = equalsIgnoreCase(value, "100-continue");
       break;
+    case Field::kRequestId:
+      // One the client cannot make usable is replaced by the server's own, not refused.
+      if (RequestId::acceptable(value)) {
+        self.head_.request_id.assign(value);
+      } else {
+        self.head_.request_id.clear();
+      }
+      break;
     case Field::kContentLength:  // llhttp parses and checks it
     case Field::kOther:
       break;
@@ -344,7 +355,8 @@ int RequestParser::onHeadersComplete(llhttp_t* parser) {
     return self.refuse(400, "unsupported Transfer-Encoding '" + printable(self.transfer_encoding_) +
                                 "'; only a single 'chunked' is accepted");
   }
-  head.method = llhttp_method_name(static_cast<llhttp_method_t>(parser->method));
+  head.method_code = static_cast<llhttp_method_t>(parser->method);
+  head.method = llhttp_method_name(head.method_code);
   head.minor_version = parser->http_minor;
   head.keep_alive = llhttp_should_keep_alive(parser) != 0;
   head.chunked = (parser->flags & F_CHUNKED) != 0;
@@ -390,7 +402,7 @@ HttpResponse errorResponse(int status, const std::string& message) {
 }
 
 void appendResponse(std::string& out, int minor_version, const HttpResponse& response,
-                    bool keep_alive, bool head_only) {
+                    bool keep_alive, bool head_only, const RequestId* request_id) {
   const auto status = static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status);
   const bool has_content =
       response.status >= 200 && response.status != 204 && response.status != 304;
@@ -408,6 +420,7 @@ void appendResponse(std::string& out, int minor_version, const HttpResponse& res
     }
     out.append("\r\nContent-Length: ").append(std::to_string(response.body.size())).append("\r\n");
   }
+  if (request_id != nullptr && !request_id->empty()) out.append(request_id->headerLine());
   for (const auto& [name, value] : response.headers) {
     out.append(name).append(": ").append(value).append("\r\n");
   }

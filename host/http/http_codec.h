@@ -4,8 +4,8 @@
 // stops after a request's head, so the caller can route it, send 100 Continue or decide to drop
 // the body, and after the request's end, so pipelined requests are served one after the other.
 // It keeps only what the host uses of a head (method, target, version, keep-alive, Content-Type,
-// Expect, the framing of the body) and enforces the limits on head size, header count and body
-// size. Every refusal comes with the status and a message that says what is wrong.
+// Expect, X-Request-Id, the framing of the body) and enforces the limits on head size, header count
+// and body size. Every refusal comes with the status and a message that says what is wrong.
 //
 // Parsing is llhttp's (the parser of Node.js, in Debian as node-llhttp) rather than Poco's
 // HTTPRequest::read: it parses from a buffer in pieces, which non-blocking reads need (Poco reads
@@ -25,19 +25,22 @@
 #include <string_view>
 
 #include "busbar/http.h"
+#include "http/request_id.h"
 
 namespace busbar::host {
 
 // What the host uses of a request's head.
 struct RequestHead {
-  std::string_view method;  // "GET": llhttp's static name of the method
-  std::string target;       // as sent: "/users/u1?x=1"
-  int minor_version = 1;    // HTTP/1.minor
-  bool keep_alive = true;   // HTTP/1.1 without "Connection: close", or 1.0 with "keep-alive"
+  std::string_view method;                 // "GET": llhttp's static name of the method
+  llhttp_method_t method_code = HTTP_GET;  // the same as llhttp's number
+  std::string target;                      // as sent: "/users/u1?x=1"
+  int minor_version = 1;                   // HTTP/1.minor
+  bool keep_alive = true;  // HTTP/1.1 without "Connection: close", or 1.0 with "keep-alive"
   bool expects_continue = false;
   bool chunked = false;
   std::optional<uint64_t> content_length;
   std::string content_type;
+  RequestId request_id;  // X-Request-Id when the client sent a usable one, else empty
 
   bool hasBody() const { return chunked || content_length.value_or(0) > 0; }
 };
@@ -89,7 +92,7 @@ class RequestParser {
   const HttpProblem& problem() const { return problem_; }
 
  private:
-  enum class Field { kOther, kContentType, kContentLength, kTransferEncoding, kExpect };
+  enum class Field { kOther, kContentType, kContentLength, kTransferEncoding, kExpect, kRequestId };
   enum class Phase { kParsing, kHeadDone, kComplete };
 
   static int onMessageBegin(llhttp_t* parser);
@@ -145,11 +148,11 @@ std::string errorBody(const std::string& message);
 HttpResponse errorResponse(int status, const std::string& message);
 
 // Appends `response` to `out` as HTTP/1.`minor_version` bytes: status line, Date, Server,
-// Content-Type and Content-Length (when the status has content), its headers (which must hold no
-// line break), "Connection: close" unless `keep_alive` (HTTP/1.0 keep-alive is announced), and
-// the body unless `head_only`.
+// Content-Type and Content-Length (when the status has content), X-Request-Id when `request_id`
+// is given and not empty, its headers (which must hold no line break), "Connection: close" unless
+// `keep_alive` (HTTP/1.0 keep-alive is announced), and the body unless `head_only`.
 void appendResponse(std::string& out, int minor_version, const HttpResponse& response,
-                    bool keep_alive, bool head_only);
+                    bool keep_alive, bool head_only, const RequestId* request_id = nullptr);
 
 // The offset of the first byte of `text` that is not part of well-formed UTF-8 (RFC 3629: no
 // overlong forms, no surrogates, nothing above U+10FFFF), or nullopt when all of it is.

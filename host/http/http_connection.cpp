@@ -18,6 +18,7 @@ constexpr size_t kMaxDrained = 256 * 1024;
 
 HttpConnection::HttpConnection(EventLoop& loop, int fd, const HttpProblem* refuse)
     : loop_(loop), context_(loop.context()), fd_(fd), parser_(context_.limits) {
+  beginRequest();
   if (refuse != nullptr) {
     this->refuse(refuse->status, refuse->message);
     enter(ConnectionState::kWriting);
@@ -86,7 +87,10 @@ size_t HttpConnection::parse(const char* data, size_t size) {
   // One request at a time: the next is parsed once this one's answer is sent.
   while (isReading() && output_.empty()) {
     if (offset == size && !parser_.paused()) break;
-    if (state_ == ConnectionState::kIdle) enter(ConnectionState::kReadingHead);
+    if (state_ == ConnectionState::kIdle) {
+      beginRequest();
+      enter(ConnectionState::kReadingHead);
+    }
     size_t used = 0;
     const auto event = parser_.parse(data + offset, size - offset, &used);
     offset += used;
@@ -161,9 +165,25 @@ void HttpConnection::onEndOfInput() {
   close();
 }
 
+void HttpConnection::beginRequest() {
+  started_ = loop_.now();
+  route_ = context_.metrics != nullptr ? context_.metrics->unmatched() : 0;
+  method_ = HttpMetrics::kOtherMethod;
+  head_seen_ = false;
+  request_id_.clear();
+}
+
 void HttpConnection::onHead() {
   const RequestHead& head = parser_.head();
   exchange_.begin(context_.router, head);
+  route_ = exchange_.route(route_);
+  method_ = HttpMetrics::methodOf(head.method_code);
+  head_seen_ = true;
+  if (head.request_id.empty()) {
+    loop_.nextRequestId(request_id_);
+  } else {
+    request_id_ = head.request_id;
+  }
   if (exchange_.answered()) parser_.dropBody();
   if (!head.hasBody()) return;
   const uint64_t length = head.content_length.value_or(0);
@@ -197,7 +217,7 @@ void HttpConnection::onRequest() {
     return;
   }
   if (exchange_.neverBlocks()) {
-    exchange_.run(parser_.takeBody(), context_.logger);
+    exchange_.run(parser_.takeBody(), context_.logger, request_id_.view());
     respond(exchange_.response(), /*close=*/false);
     return;
   }
@@ -205,7 +225,7 @@ void HttpConnection::onRequest() {
   enter(ConnectionState::kHandling);
   handler_running_ = true;
   context_.workers.submit([this](bool dropped) {
-    if (!dropped) exchange_.run(std::move(body_), context_.logger);
+    if (!dropped) exchange_.run(std::move(body_), context_.logger, request_id_.view());
     loop_.post([this, dropped] { onHandlerDone(dropped); });
   });
 }
@@ -228,17 +248,44 @@ void HttpConnection::onHandlerDone(bool dropped) {
 void HttpConnection::respond(const HttpResponse& response, bool close) {
   const RequestHead& head = parser_.head();
   const bool keep_alive = !close && head.keep_alive && !stopping_;
-  appendResponse(output_, head.minor_version, response, keep_alive, head.method == "HEAD");
+  if (request_id_.empty()) loop_.nextRequestId(request_id_);
+  appendResponse(output_, head.minor_version, response, keep_alive, head.method == "HEAD",
+                 &request_id_);
   context_.answers.fetch_add(1, std::memory_order_relaxed);
   if (!keep_alive) close_after_answer_ = true;
+  account(response.status, response.body.size());
 }
 
 void HttpConnection::refuse(int status, const std::string& message) {
   // The head may be cut or another request's: answer as HTTP/1.1, with a body.
-  appendResponse(output_, 1, errorResponse(status, message), /*keep_alive=*/false,
-                 /*head_only=*/false);
+  if (request_id_.empty()) loop_.nextRequestId(request_id_);
+  const HttpResponse response = errorResponse(status, message);
+  appendResponse(output_, 1, response, /*keep_alive=*/false, /*head_only=*/false, &request_id_);
   context_.answers.fetch_add(1, std::memory_order_relaxed);
   close_after_answer_ = true;
+  account(status, response.body.size());
+}
+
+void HttpConnection::account(int status, size_t body_bytes) {
+  HttpMetrics::LoopCells* cells = loop_.metrics();
+  const bool access = context_.access_log != nullptr && context_.access_log->enabled();
+  if (cells == nullptr && !access) return;
+  const auto elapsed = std::chrono::steady_clock::now() - started_;
+  if (cells != nullptr) cells->record(route_, method_, status, elapsed);
+  if (access) {
+    AccessLog::Entry entry;
+    entry.listener = context_.listener;
+    entry.fd = fd_;
+    if (head_seen_) {
+      entry.method = parser_.head().method;
+      entry.target = parser_.head().target;
+    }
+    entry.status = status;
+    entry.bytes = body_bytes;
+    entry.duration = elapsed;
+    entry.request_id = request_id_.view();
+    context_.access_log->record(entry);
+  }
 }
 
 bool HttpConnection::flush() {

@@ -21,6 +21,7 @@
 // connection is kHandling.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -78,6 +79,10 @@ class HttpConnection : public DeadlineEntry {
   void onHead();
   void onRequest();
   void onHandlerDone(bool dropped);
+  // A new request's first bytes arrived: what is known of it so far is reset.
+  void beginRequest();
+  // Counts the answer being queued (metrics, access log).
+  void account(int status, size_t body_bytes);
   // Queues the answer to the current request; `close` ends the connection after it.
   void respond(const HttpResponse& response, bool close);
   // Answers a refusal (status and message) and closes after it.
@@ -107,6 +112,12 @@ class HttpConnection : public DeadlineEntry {
   bool stopping_ = false;
   bool counted_ = false;  // in context.open_connections
   bool handler_running_ = false;
+  // The request being answered, for its metrics and access log line.
+  std::chrono::steady_clock::time_point started_;
+  size_t route_ = 0;  // an Endpoint::index, or the metrics' unmatched index
+  HttpMetrics::Method method_ = HttpMetrics::kOtherMethod;
+  bool head_seen_ = false;
+  RequestId request_id_;
 };
 
 }  // namespace busbar::host

@@ -5,6 +5,7 @@
 #include <Poco/URI.h>
 
 #include "busbar/errors.h"
+#include "ops/request_context.h"
 
 namespace busbar::host {
 namespace {
@@ -93,8 +94,9 @@ void HttpExchange::answer(int status, const std::string& message) {
   answered_ = true;
 }
 
-void HttpExchange::run(std::string body, Poco::Logger& logger) {
+void HttpExchange::run(std::string body, Poco::Logger& logger, std::string_view request_id) {
   if (answered_) return;
+  RequestScope scope(request_id);
   try {
     if (!body.empty()) {
       if (!isJsonContentType(content_type_)) {

@@ -32,8 +32,14 @@ class HttpExchange {
   // True when the route's handler may run on the event loop thread.
   bool neverBlocks() const { return endpoint_ != nullptr && endpoint_->never_blocks; }
 
-  // Answers the request whose body is `body`. Never throws.
-  void run(std::string body, Poco::Logger& logger);
+  // The route begin() found (its Endpoint::index), or `unmatched` when none took the request.
+  size_t route(size_t unmatched) const {
+    return endpoint_ != nullptr ? endpoint_->index : unmatched;
+  }
+
+  // Answers the request whose body is `body`; the handler and what it logs and dispatches run
+  // under `request_id` (request_context.h). Never throws.
+  void run(std::string body, Poco::Logger& logger, std::string_view request_id);
 
   const HttpResponse& response() const { return response_; }
 

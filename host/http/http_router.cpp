@@ -63,6 +63,7 @@ void HttpRouter::add(const std::string& method, const std::string& pattern, Rout
 void HttpRouter::addEndpoint(const std::string& method, const std::string& pattern,
                              Endpoint endpoint) {
   endpoint.name = method + " " + pattern;
+  endpoint.index = patterns_.size();
   auto existing = std::find_if(routes_.begin(), routes_.end(),
                                [&](const Route& route) { return route.pattern == pattern; });
   if (existing == routes_.end()) {
@@ -80,6 +81,7 @@ void HttpRouter::addEndpoint(const std::string& method, const std::string& patte
   if (!existing->endpoints.emplace(method, std::move(endpoint)).second) {
     throw ConfigError("route " + method + " " + pattern + " is registered twice");
   }
+  patterns_.push_back(pattern);
   std::set<std::string> methods;
   for (const auto& [name, unused] : existing->endpoints) methods.insert(name);
   if (methods.count("GET") != 0) methods.insert("HEAD");

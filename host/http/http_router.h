@@ -27,6 +27,7 @@ class HttpRouter : public Routes {
     bool any_query = true;                      // added without options: every query passes
     std::vector<std::string> query_parameters;  // else: the only ones allowed
     std::string name;                           // "GET /users/{id}", for messages
+    size_t index = 0;                           // 0, 1, 2... in the order routes were added
   };
 
   struct Match {
@@ -37,6 +38,9 @@ class HttpRouter : public Routes {
   };
 
   Match match(std::string_view method, std::string_view path) const;
+
+  // The pattern of each endpoint, by Endpoint::index: what metrics call the route.
+  const std::vector<std::string>& patterns() const { return patterns_; }
 
  private:
   struct Route {
@@ -53,6 +57,7 @@ class HttpRouter : public Routes {
   static bool serves(const Route& route, std::string_view method);
 
   std::vector<Route> routes_;
+  std::vector<std::string> patterns_;
 };
 
 }  // namespace busbar::host

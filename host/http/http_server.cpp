@@ -13,12 +13,12 @@ namespace {
 // Descriptors the process needs beside its connections: plugins, databases, the broker, logs.
 constexpr uint64_t kSpareDescriptors = 128;
 
-size_t loopCount() {
-  const unsigned cores = std::thread::hardware_concurrency();
-  return std::clamp<size_t>(cores == 0 ? 1 : cores, 1, 64);
-}
-
 }  // namespace
+
+size_t httpLoopCount(size_t requested) {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return std::clamp<size_t>(requested != 0 ? requested : cores == 0 ? 1 : cores, 1, 64);
+}
 
 uint64_t raiseOpenFileLimit() {
   rlimit limit{};
@@ -31,8 +31,9 @@ uint64_t raiseOpenFileLimit() {
   return limit.rlim_cur;
 }
 
-HttpServer::HttpServer(const HttpRouter& router, const HttpSettings& settings, Poco::Logger& logger)
-    : router_(router), settings_(settings), logger_(logger) {}
+HttpServer::HttpServer(const HttpRouter& router, const HttpSettings& settings, Poco::Logger& logger,
+                       HttpListenerOptions options)
+    : router_(router), settings_(settings), logger_(logger), options_(std::move(options)) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -73,21 +74,44 @@ void HttpServer::start(const std::string& host, uint16_t port) {
                     " (RLIMIT_NOFILE hard limit); raise it (LimitNOFILE= in the systemd unit, "
                     "ulimit -Hn) or lower max_connections");
   }
-  auto sockets = listen(host, port, loopCount());
+  const size_t loops = httpLoopCount(options_.loops);
+  if (options_.metrics != nullptr && options_.metrics->loops() != loops) {
+    throw std::logic_error("the " + options_.name + " listener's metrics have " +
+                           std::to_string(options_.metrics->loops()) + " loops, not " +
+                           std::to_string(loops));
+  }
+  auto sockets = listen(host, port, loops);
   port_ = sockets.front().address().port();
   workers_ = std::make_unique<WorkerPool>(settings_.workers);
-  context_ = std::make_unique<HttpServerContext>(router_, settings_, logger_, *workers_);
+  context_ = std::make_unique<HttpServerContext>(router_, settings_, logger_, *workers_,
+                                                 options_.metrics, options_.access_log);
+  context_->listener = options_.name;
   for (auto& socket : sockets) {
-    loops_.push_back(std::make_unique<EventLoop>(*context_, std::move(socket)));
+    loops_.push_back(std::make_unique<EventLoop>(*context_, std::move(socket), loops_.size()));
   }
   for (auto& loop : loops_) loop->start();
+  if (options_.metrics != nullptr) {
+    options_.metrics->attach(
+        [context = context_.get()] { return context->open_connections.load(); });
+  }
 }
 
 int HttpServer::openConnections() const { return context_ ? context_->open_connections.load() : 0; }
 
+void HttpServer::pingLoops() {
+  for (auto& loop : loops_) loop->ping();
+}
+
+std::chrono::milliseconds HttpServer::longestSilence() const {
+  std::chrono::milliseconds longest{0};
+  for (const auto& loop : loops_) longest = std::max(longest, loop->silence());
+  return longest;
+}
+
 HttpServer::StopReport HttpServer::stop() {
   StopReport report;
   if (loops_.empty()) return report;
+  if (options_.metrics != nullptr) options_.metrics->detach();
   report.open_at_stop = openConnections();
   const uint64_t answers_before = context_->answers.load();
   for (auto& loop : loops_) loop->beginStop();

@@ -14,7 +14,9 @@
 #include <Poco/Logger.h>
 
 #include "host_config.h"
+#include "http/access_log.h"
 #include "http/event_loop.h"
+#include "http/http_metrics.h"
 #include "http/http_router.h"
 #include "http/http_server_context.h"
 #include "http/worker_pool.h"
@@ -26,9 +28,21 @@ namespace busbar::host {
 // Returns the soft limit in force afterwards.
 uint64_t raiseOpenFileLimit();
 
+// The event loops a server runs when asked for `requested` (0: one per core); 1 to 64.
+size_t httpLoopCount(size_t requested);
+
+// What sets one listener apart from another (busbar runs the public one and the admin one).
+struct HttpListenerOptions {
+  std::string name = "public";               // in metrics, the access log and messages
+  size_t loops = 0;                          // event loops; 0: one per core
+  HttpMetrics::Listener* metrics = nullptr;  // where requests are counted (its loops() match)
+  AccessLog* access_log = nullptr;           // null: no access log
+};
+
 class HttpServer {
  public:
-  HttpServer(const HttpRouter& router, const HttpSettings& settings, Poco::Logger& logger);
+  HttpServer(const HttpRouter& router, const HttpSettings& settings, Poco::Logger& logger,
+             HttpListenerOptions options = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -42,6 +56,12 @@ class HttpServer {
 
   // Connections open now (those being answered 503 over max_connections not counted).
   int openConnections() const;
+
+  // Asks every event loop to note the time from its own thread; longestSilence() then tells
+  // whether they all did. For liveness: a loop stalled by a handler that blocks notes nothing.
+  void pingLoops();
+  // How long ago the loop heard from least recently noted a ping (0 before start).
+  std::chrono::milliseconds longestSilence() const;
 
   // What stop() did.
   struct StopReport {
@@ -61,6 +81,7 @@ class HttpServer {
   const HttpRouter& router_;
   const HttpSettings settings_;
   Poco::Logger& logger_;
+  const HttpListenerOptions options_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<HttpServerContext> context_;
   std::vector<std::unique_ptr<EventLoop>> loops_;

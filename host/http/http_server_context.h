@@ -1,14 +1,18 @@
 // HttpServerContext: what the event loops and connections of one HttpServer share.
 //
-// Thread-safety: immutable but for open_connections, an atomic.
+// Thread-safety: immutable but for open_connections and answers, atomics; the metrics and the
+// access log are thread-safe as their own headers say.
 #pragma once
 
 #include <atomic>
+#include <string>
 
 #include <Poco/Logger.h>
 
 #include "host_config.h"
+#include "http/access_log.h"
 #include "http/http_codec.h"
+#include "http/http_metrics.h"
 #include "http/http_router.h"
 #include "http/worker_pool.h"
 
@@ -16,19 +20,24 @@ namespace busbar::host {
 
 struct HttpServerContext {
   HttpServerContext(const HttpRouter& router, const HttpSettings& settings, Poco::Logger& logger,
-                    WorkerPool& workers)
+                    WorkerPool& workers, HttpMetrics::Listener* metrics, AccessLog* access_log)
       : router(router),
         settings(settings),
         limits{settings.max_header_bytes, static_cast<size_t>(settings.max_headers),
                settings.max_body},
         logger(logger),
-        workers(workers) {}
+        workers(workers),
+        metrics(metrics),
+        access_log(access_log) {}
 
   const HttpRouter& router;
   const HttpSettings settings;
   const ParserLimits limits;
   Poco::Logger& logger;
   WorkerPool& workers;
+  HttpMetrics::Listener* const metrics;  // null: requests are not counted
+  AccessLog* const access_log;           // null: no access log
+  std::string listener = "public";       // the listener's name; set before the loops start
   // Connections admitted and not closed yet, over every loop (those answered 503 not counted).
   std::atomic<int> open_connections{0};
   // Answers queued for sending, every kind (for what stop() reports).

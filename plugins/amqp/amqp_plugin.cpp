@@ -19,6 +19,7 @@ class AmqpPlugin : public Plugin {
     AmqpSettings settings = readAmqpSettings(context.config());
     transport_ = std::make_shared<AmqpTransport>(settings, context.host(), context.inbound(),
                                                  context.logger());
+    transport_->exportMetrics(context.metrics());
     context.registry().provide("transport", transport_);
     context.registry().provide("transport.admin",
                                std::make_shared<AmqpTopologyAdmin>(settings.connection));

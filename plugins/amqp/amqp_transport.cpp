@@ -6,7 +6,7 @@ namespace busbar::amqp {
 
 AmqpTransport::AmqpTransport(const AmqpSettings& settings, const HostInfo& host, InboundSink& sink,
                              Poco::Logger& logger)
-    : sink_(sink) {
+    : sink_(sink), broker_(describe(settings.connection)) {
   if (!host.consumed.empty()) {
     ConsumerOptions consumer;
     consumer.connection = settings.connection;
@@ -35,6 +35,61 @@ void AmqpTransport::publishSequenced(const std::string& exchange, const Event& e
   OutgoingMessage message = messageForEvent(exchange, event, at);
   message.settled = std::move(settled);
   publisher_->enqueue(std::move(message));
+}
+
+std::string AmqpTransport::unavailable() const {
+  std::string problem;
+  auto check = [&](const char* which, bool connected, const std::string& error) {
+    if (connected) return;
+    problem += (problem.empty() ? "" : "; ") + std::string("the amqp ") + which +
+               "'s connection to " + broker_ + " is down" +
+               (error.empty() ? " (connecting)" : ": " + error);
+  };
+  check("publisher", publisher_->connected(), publisher_->lastError());
+  if (consumer_) check("consumer", consumer_->connected(), consumer_->lastError());
+  return problem;
+}
+
+void AmqpTransport::exportMetrics(MetricsRegistry& metrics) {
+  AmqpPublisher* publisher = publisher_.get();
+  auto count = [](uint64_t value) { return static_cast<double>(value); };
+  metrics.counterReader("busbar_amqp_events_published_total",
+                        "Event messages the publisher sent to the broker (sent again after a "
+                        "reconnect or a nack, they count again)",
+                        {}, [=] { return count(publisher->published()); });
+  metrics.counterReader("busbar_amqp_events_confirmed_total",
+                        "Event messages the broker confirmed (publisher confirms)", {},
+                        [=] { return count(publisher->confirmed()); });
+  metrics.counterReader("busbar_amqp_events_nacked_total",
+                        "Event messages the broker refused (nack); they are published again", {},
+                        [=] { return count(publisher->nacked()); });
+  metrics.counterReader("busbar_amqp_events_dropped_total",
+                        "Event messages the publisher dropped: its queue was full, or it stopped "
+                        "before the broker took them (logged events are relayed again from the "
+                        "event log)",
+                        {}, [=] { return count(publisher->dropped()); });
+  metrics.gaugeReader("busbar_amqp_publish_queue_messages",
+                      "Event messages waiting in the publisher's queue", {},
+                      [=] { return static_cast<double>(publisher->queued()); });
+  const std::string connected_help = "1 while the connection to the broker is up, by connection";
+  const std::string reconnects_help =
+      "Times a connection to the broker was made again after it failed, by connection";
+  metrics.gaugeReader("busbar_amqp_connected", connected_help, {{"connection", "publisher"}},
+                      [=] { return publisher->connected() ? 1.0 : 0.0; });
+  metrics.counterReader("busbar_amqp_reconnects_total", reconnects_help,
+                        {{"connection", "publisher"}},
+                        [=] { return count(publisher->reconnects()); });
+  AmqpConsumer* consumer = consumer_.get();
+  if (consumer == nullptr) return;
+  metrics.gaugeReader("busbar_amqp_connected", connected_help, {{"connection", "consumer"}},
+                      [=] { return consumer->connected() ? 1.0 : 0.0; });
+  metrics.counterReader("busbar_amqp_reconnects_total", reconnects_help,
+                        {{"connection", "consumer"}},
+                        [=] { return count(consumer->reconnects()); });
+  metrics.counterReader("busbar_amqp_events_dead_lettered_total",
+                        "Consumed messages sent to the dead-letter exchange: not a valid "
+                        "envelope, or their subscribers kept failing",
+                        {}, [=] { return count(consumer->deadLettered()); });
 }
 
 void AmqpTransport::eventsLost() {

@@ -2,9 +2,11 @@
 //
 // publish() hands the event to an AmqpPublisher (its own thread and connection); an
 // AmqpConsumer (another thread and connection) delivers the consumed exchanges into the inline
-// bus, when this server consumes any. Logged events carry their place in the event log and report
-// the broker's confirms to the host; unlogged events the publisher had to drop make the subscribers
-// resynchronize. Thread-safe.
+// bus, when this server consumes any. Logged events carry their place in the event log (and the
+// id of the request that emitted them) and report the broker's confirms to the host; unlogged
+// events the publisher had to drop make the subscribers resynchronize. It tells the host whether
+// both connections are up (TransportHealth, for GET /readyz) and exports its figures as
+// busbar_amqp_* metrics. Thread-safe.
 #pragma once
 
 #include <memory>
@@ -13,6 +15,7 @@
 #include <Poco/Logger.h>
 
 #include "amqp_settings.h"
+#include "busbar/metrics.h"
 #include "busbar/plugin.h"
 #include "busbar/transport.h"
 #include "consumer.h"
@@ -20,7 +23,7 @@
 
 namespace busbar::amqp {
 
-class AmqpTransport : public Transport, public SequencedTransport {
+class AmqpTransport : public Transport, public SequencedTransport, public TransportHealth {
  public:
   // Configures; opens nothing until start().
   AmqpTransport(const AmqpSettings& settings, const HostInfo& host, InboundSink& sink,
@@ -35,6 +38,12 @@ class AmqpTransport : public Transport, public SequencedTransport {
   void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
                         PublishSettled settled) override;
 
+  // "" while the publisher's connection (and the consumer's, when it consumes) is up.
+  std::string unavailable() const override;
+
+  // Exports the publisher's and consumer's figures through `metrics`; during init.
+  void exportMetrics(MetricsRegistry& metrics);
+
   // Starts consuming (synchronously when the broker is up) and the publisher thread.
   void start();
 
@@ -45,6 +54,7 @@ class AmqpTransport : public Transport, public SequencedTransport {
   void eventsLost();
 
   InboundSink& sink_;
+  const std::string broker_;                // host:port/vhost, for messages
   std::unique_ptr<AmqpConsumer> consumer_;  // null when this server consumes nothing
   std::unique_ptr<AmqpPublisher> publisher_;
 };

@@ -67,13 +67,26 @@ std::unique_ptr<AmqpConnection> AmqpConsumer::connect() {
   return connection;
 }
 
+std::string AmqpConsumer::lastError() const {
+  std::lock_guard<std::mutex> lock(error_mutex_);
+  return connected_.load() ? std::string() : last_error_;
+}
+
+void AmqpConsumer::lost(const std::string& error) {
+  connected_.store(false);
+  std::lock_guard<std::mutex> lock(error_mutex_);
+  last_error_ = error;
+}
+
 void AmqpConsumer::start() {
   stop_signal_.reset();
   try {
     connection_ = connect();
+    connected_.store(true);
   } catch (const std::exception& error) {
     logger_.warning(std::string("amqp consumer: ") + error.what() + "; retrying in the background");
     connection_.reset();
+    lost(error.what());
     missed_events_ = true;
   }
   worker_ = std::thread([this] { run(); });
@@ -82,6 +95,7 @@ void AmqpConsumer::start() {
 void AmqpConsumer::stop() noexcept {
   stop_signal_.raise();
   if (worker_.joinable()) worker_.join();
+  lost("the transport stopped");
 }
 
 void AmqpConsumer::resynchronize() {
@@ -100,9 +114,12 @@ void AmqpConsumer::run() {
     if (!connection_) {
       try {
         connection_ = connect();
+        connected_.store(true);
+        ++reconnects_;
         logger_.information("amqp consumer reconnected to " + describe(options_.connection));
       } catch (const std::exception& error) {
         connection_.reset();
+        lost(error.what());
         auto delay = backoff.next();
         logger_.warning(std::string("amqp consumer: ") + error.what() + "; retrying in " +
                         std::to_string(delay.count()) + " ms");
@@ -120,6 +137,7 @@ void AmqpConsumer::run() {
       consume(*connection_);
     } catch (const std::exception& error) {
       connection_.reset();
+      lost(error.what());
       missed_events_ = true;
       // A link that served a while starts the backoff over; a flapping one keeps growing it.
       if (std::chrono::steady_clock::now() - connected_at > kStableLink) backoff.reset();

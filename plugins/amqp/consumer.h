@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,6 +62,12 @@ class AmqpConsumer {
   void requestResync() { resync_requested_.store(true); }
 
   uint64_t deadLettered() const { return dead_lettered_.load(); }
+  uint64_t reconnects() const { return reconnects_.load(); }
+
+  // True while the consumer's connection is up and consuming.
+  bool connected() const { return connected_.load(); }
+  // Why the last connection attempt or link failed; "" while connected.
+  std::string lastError() const;
 
  private:
   std::unique_ptr<AmqpConnection> connect();
@@ -72,6 +79,7 @@ class AmqpConsumer {
   void deadLetter(const amqp_envelope_t& envelope, const std::string& exchange,
                   const std::string& error, int attempts);
   void resynchronize();
+  void lost(const std::string& error);
 
   const ConsumerOptions options_;
   InboundSink& sink_;
@@ -79,6 +87,10 @@ class AmqpConsumer {
   StopSignal stop_signal_;
   std::atomic<bool> resync_requested_{false};
   std::atomic<uint64_t> dead_lettered_{0};
+  std::atomic<uint64_t> reconnects_{0};
+  std::atomic<bool> connected_{false};
+  mutable std::mutex error_mutex_;
+  std::string last_error_;
   std::thread worker_;
 
   // Handed from start() to the worker, then worker thread only.

@@ -84,6 +84,20 @@ EventLogSeq readLogged(const Poco::JSON::Object& envelope) {
   return logged;
 }
 
+// "request_id" is optional: 1 to 64 visible ASCII characters, no quote or backslash.
+std::string readRequestId(const Poco::JSON::Object& envelope) {
+  if (!envelope.has("request_id")) return "";
+  const std::string id = requireString(envelope, "request_id");
+  bool visible = !id.empty() && id.size() <= kMaxRequestIdLength;
+  for (char c : id) visible = visible && c > 0x20 && c < 0x7F && c != '"' && c != '\\';
+  if (!visible) {
+    throw EnvelopeError("envelope \"request_id\" must be 1 to " +
+                        std::to_string(kMaxRequestIdLength) +
+                        " visible ASCII characters without quotes or backslashes");
+  }
+  return id;
+}
+
 }  // namespace
 
 bool isCanonicalUuid(const std::string& text) {
@@ -109,6 +123,7 @@ std::string encodeEnvelope(const Event& event, const EventLogSeq& at) {
     envelope.set("seq", static_cast<Poco::UInt64>(at.seq));
     envelope.set("log", at.log_id);
   }
+  if (!at.request_id.empty()) envelope.set("request_id", at.request_id);
   std::ostringstream out;
   envelope.stringify(out);
   return out.str();
@@ -175,7 +190,9 @@ Envelope decodeEnvelope(const std::string& body, const EnvelopeLimits& limits) {
     throw EnvelopeError("envelope \"payload\" must be a JSON object");
   }
   event.payload = payload.extract<Poco::JSON::Object::Ptr>();
-  return Envelope{std::move(event), readLogged(*envelope)};
+  EventLogSeq logged = readLogged(*envelope);
+  logged.request_id = readRequestId(*envelope);
+  return Envelope{std::move(event), std::move(logged)};
 }
 
 }  // namespace busbar::amqp

@@ -1,7 +1,8 @@
 // The envelope: how an Event travels as an AMQP message body (docs/events.md).
 //
 // {"type","id","occurred_on","origin","version","payload"} as UTF-8 JSON, and for a logged event
-// "seq" and "log" (its place in the event log). Decoding treats the body as hostile: it bounds
+// "seq" and "log" (its place in the event log), and "request_id" (the HTTP request that emitted
+// it) when there was one. Decoding treats the body as hostile: it bounds
 // size and nesting, requires valid UTF-8, checks every field's type and form, and says in its
 // error which rule the body broke. Stateless; safe from any thread.
 #pragma once
@@ -30,15 +31,18 @@ struct EnvelopeLimits {
 // Longest accepted type and origin; AMQP short strings (type, app_id) hold 255 bytes.
 inline constexpr size_t kMaxTypeLength = 128;
 inline constexpr size_t kMaxOriginLength = 255;
+// Longest accepted request id (X-Request-Id, as the host accepts it).
+inline constexpr size_t kMaxRequestIdLength = 64;
 
-// An event as it travels; `logged.seq` is 0 for an event that is not in an event log.
+// An event as it travels; `logged.seq` is 0 for an event that is not in an event log, and
+// `logged.request_id` "" when the envelope has none.
 struct Envelope {
   Event event;
   EventLogSeq logged;
 };
 
-// The JSON body for `event`, logged `at` when at.seq > 0. Fields in wire order; occurred_on in
-// RFC 3339 UTC with ms.
+// The JSON body for `event`, logged `at` when at.seq > 0, with at.request_id when it is not
+// empty. Fields in wire order; occurred_on in RFC 3339 UTC with ms.
 std::string encodeEnvelope(const Event& event, const EventLogSeq& at = {});
 
 // The event in `body`. On a body that breaks any rule throws EnvelopeError with the reason.

@@ -83,6 +83,16 @@ void AmqpPublisher::stop() noexcept {
   if (worker_.joinable()) worker_.join();
 }
 
+size_t AmqpPublisher::queued() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size();
+}
+
+std::string AmqpPublisher::lastError() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return connected_.load() ? std::string() : last_error_;
+}
+
 bool AmqpPublisher::flushDeadlinePassed() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return stopping_ && std::chrono::steady_clock::now() >= flush_deadline_;
@@ -114,13 +124,21 @@ void AmqpPublisher::run() {
     try {
       connection = connect();
       connected_at = std::chrono::steady_clock::now();
-      if (was_connected)
+      if (was_connected) {
+        ++reconnects_;
         logger_.information("amqp publisher reconnected to " + describe(options_.connection));
+      }
       was_connected = true;
+      connected_.store(true);
       requeueUnconfirmed();
       pump(*connection);
       break;  // pump returns only when stop() is done
     } catch (const std::exception& error) {
+      connected_.store(false);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        last_error_ = error.what();
+      }
       requeueUnconfirmed();
       // A link that served a while starts the backoff over; a flapping one keeps growing it.
       if (connection && std::chrono::steady_clock::now() - connected_at > kStableLink) {
@@ -141,6 +159,11 @@ void AmqpPublisher::run() {
         std::this_thread::sleep_for(std::min(delay, std::chrono::milliseconds(500)));
       }
     }
+  }
+  connected_.store(false);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_error_ = "the transport stopped";
   }
   requeueUnconfirmed();
   std::deque<OutgoingMessage> unpublished;
@@ -201,7 +224,10 @@ void AmqpPublisher::pump(AmqpConnection& connection) {
       uint64_t tag = next_delivery_tag_++;
       sending.push_back(&unconfirmed_.emplace(tag, std::move(message)).first->second);
     }
-    for (const OutgoingMessage* message : sending) connection.publish(kChannel, *message);
+    for (const OutgoingMessage* message : sending) {
+      connection.publish(kChannel, *message);
+      ++published_;
+    }
     // Wait for confirms when nothing else can be done; otherwise only take what has arrived.
     bool only_confirms_to_wait_for =
         batch.empty() || unconfirmed_.size() >= options_.confirm_window;
@@ -252,6 +278,7 @@ void AmqpPublisher::settle(uint64_t delivery_tag, bool multiple, bool acked) {
     return;
   }
   // Nacked: the broker could not take them; publish them again, first.
+  nacked_ += static_cast<uint64_t>(std::distance(begin, end));
   logger_.warning("amqp broker nacked " + std::to_string(std::distance(begin, end)) +
                   " messages; publishing them again");
   std::lock_guard<std::mutex> lock(mutex_);

@@ -63,6 +63,16 @@ class AmqpPublisher {
 
   uint64_t dropped() const { return dropped_.load(); }
   uint64_t confirmed() const { return confirmed_.load(); }
+  uint64_t published() const { return published_.load(); }
+  uint64_t nacked() const { return nacked_.load(); }
+  uint64_t reconnects() const { return reconnects_.load(); }
+  // Messages waiting to be published now.
+  size_t queued() const;
+
+  // True while the publisher's connection is up.
+  bool connected() const { return connected_.load(); }
+  // Why the last connection attempt or link failed; "" while connected.
+  std::string lastError() const;
 
  private:
   void run();
@@ -91,6 +101,11 @@ class AmqpPublisher {
 
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> confirmed_{0};
+  std::atomic<uint64_t> published_{0};
+  std::atomic<uint64_t> nacked_{0};
+  std::atomic<uint64_t> reconnects_{0};
+  std::atomic<bool> connected_{false};
+  std::string last_error_;  // under mutex_
 
   // Worker thread only.
   std::map<uint64_t, OutgoingMessage> unconfirmed_;  // by delivery tag

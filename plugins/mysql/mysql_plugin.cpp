@@ -1,6 +1,7 @@
 // The mysql storage plugin: provides "storage" over a MySQL or MariaDB server.
 #include "busbar/plugin.h"
 #include "mysql_storage.h"
+#include "pool_metrics.h"
 
 namespace busbar::mysql {
 namespace {
@@ -14,6 +15,7 @@ class MysqlPlugin : public Plugin {
     context_ = &context;
     connection_ = makeMysqlConnection(settings_);
     context.registry().provide("storage", connection_);
+    sql::exportPoolMetrics(context.metrics(), *connection_);
   }
 
   void start() override {

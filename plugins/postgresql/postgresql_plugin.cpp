@@ -1,5 +1,6 @@
 // The postgresql storage plugin: provides "storage" over a PostgreSQL server.
 #include "busbar/plugin.h"
+#include "pool_metrics.h"
 #include "postgresql_storage.h"
 
 namespace busbar::postgresql {
@@ -14,6 +15,7 @@ class PostgresqlPlugin : public Plugin {
     context_ = &context;
     connection_ = makePostgresqlConnection(settings_);
     context.registry().provide("storage", connection_);
+    sql::exportPoolMetrics(context.metrics(), *connection_);
   }
 
   void start() override {

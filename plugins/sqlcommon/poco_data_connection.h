@@ -36,6 +36,9 @@ class PocoDataConnection : public StatementConnection {
   // The sessions open now, lent or idle.
   int openSessions() const { return pool_.openSessions(); }
 
+  // The pool's figures, for the metrics.
+  SessionPool::Stats poolStats() const { return pool_.stats(); }
+
  protected:
   ExecuteResult run(const std::string& sql, const std::vector<Value>& params) override;
   ExecuteResult runIdempotent(const std::string& sql, const std::vector<Value>& params) override;

@@ -46,17 +46,20 @@ SessionPool::Lease SessionPool::acquire() {
   std::deque<Idle> expired;
   std::unique_lock<std::mutex> lock(mutex_);
   const auto deadline = Clock::now() + std::chrono::seconds(settings_.connect_timeout_seconds);
+  bool waited = false;
   for (;;) {
     takeExpired(expired);
     if (!idle_.empty()) {
       auto session = std::move(idle_.back().session);
       idle_.pop_back();
+      ++lent_;
       lock.unlock();
       closeAll(expired);
       return Lease(this, std::move(session), true);
     }
     if (open_ < settings_.max_sessions) {
       ++open_;
+      ++lent_;
       lock.unlock();
       closeAll(expired);
       // What is left of connect_timeout after any wait, in whole seconds rounded up, at least 1.
@@ -67,12 +70,19 @@ SessionPool::Lease SessionPool::acquire() {
       } catch (...) {
         lock.lock();
         --open_;
+        --lent_;
+        ++open_failures_;
         returned_.notify_one();
         throw;
       }
     }
+    if (!waited) {
+      waited = true;
+      ++waits_;
+    }
     if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
         open_ >= settings_.max_sessions) {
+      ++wait_timeouts_;
       lock.unlock();
       closeAll(expired);
       throw StorageUnavailable("all " + std::to_string(settings_.max_sessions) + " " +
@@ -92,11 +102,26 @@ int SessionPool::openSessions() const {
   return open_;
 }
 
+SessionPool::Stats SessionPool::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stats stats;
+  stats.open = open_;
+  stats.in_use = lent_;
+  stats.max = settings_.max_sessions;
+  stats.waits = waits_;
+  stats.wait_timeouts = wait_timeouts_;
+  stats.open_failures = open_failures_;
+  stats.broken = broken_;
+  return stats;
+}
+
 void SessionPool::giveBack(std::unique_ptr<Poco::Data::Session> session, bool broken) {
   std::deque<Idle> closing;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    --lent_;
     if (broken) {
+      ++broken_;
       closing.swap(idle_);
       closing.push_back({std::move(session), Clock::now()});
       open_ -= static_cast<int>(closing.size());

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -75,6 +76,18 @@ class SessionPool {
   // The sessions open now, lent or idle.
   int openSessions() const;
 
+  // What the pool did since it was made, for the metrics.
+  struct Stats {
+    int open = 0;                // sessions open now, lent, idle or being opened
+    int in_use = 0;              // lent now
+    int max = 0;                 // max_sessions
+    uint64_t waits = 0;          // acquire() calls that waited for a busy pool
+    uint64_t wait_timeouts = 0;  // of those, that gave up after connect_timeout
+    uint64_t open_failures = 0;  // sessions that could not be opened
+    uint64_t broken = 0;         // sessions closed because a lease reported them broken
+  };
+  Stats stats() const;
+
   const PoolSettings& settings() const { return settings_; }
 
  private:
@@ -99,6 +112,11 @@ class SessionPool {
   std::condition_variable returned_;
   std::deque<Idle> idle_;  // most recently returned at the back
   int open_ = 0;           // lent + idle + being opened
+  int lent_ = 0;
+  uint64_t waits_ = 0;
+  uint64_t wait_timeouts_ = 0;
+  uint64_t open_failures_ = 0;
+  uint64_t broken_ = 0;
 };
 
 }  // namespace busbar::sql

@@ -1,6 +1,7 @@
 // The sqlite storage plugin: the embedded default. Provides "storage" over one database file,
 // which it creates with its folder at start.
 #include "busbar/plugin.h"
+#include "pool_metrics.h"
 #include "sqlite_storage.h"
 
 namespace busbar::sqlite {
@@ -15,6 +16,7 @@ class SqlitePlugin : public Plugin {
     context_ = &context;
     connection_ = makeSqliteConnection(settings_);
     context.registry().provide("storage", connection_);
+    sql::exportPoolMetrics(context.metrics(), *connection_);
   }
 
   void start() override {

@@ -40,6 +40,9 @@ class UsersPlugin : public Plugin {
       composed_ = std::make_unique<ComposedUserRepository>(*persistent_, *memory_, mode);
       repository = composed_.get();
       subscribe(context);
+      context.metrics().gaugeReader(
+          "busbar_cache_rows", "Rows a module holds in its in-memory cache, by module",
+          {{"module", "users"}}, [this] { return static_cast<double>(memory_->size()); });
     }
     service_ = std::make_unique<UserService>(*repository);
     registerUserRoutes(context.routes(), *service_, /*reads_from_memory=*/composed);

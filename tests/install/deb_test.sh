@@ -57,6 +57,8 @@ unit=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/lib/systemd/system/busbar.
 expect_in "$unit" "User=busbar" "busbar.service"
 expect_in "$unit" "Restart=on-failure" "busbar.service"
 expect_in "$unit" "ExecStart=/usr/bin/busbar --config /etc/busbar/host.conf" "busbar.service"
+expect_in "$unit" "Type=notify" "busbar.service"
+expect_in "$unit" "ExecReload=/bin/kill -HUP \$MAINPID" "busbar.service"
 config=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./etc/busbar/host.conf)
 expect_in "$config" "sqlite.path = ../../var/lib/busbar/busbar.db" "/etc/busbar/host.conf"
 expect_in "$(dpkg-deb -f "$deb" Package Version Architecture)" "Version: $version" "control"

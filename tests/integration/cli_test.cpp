@@ -37,8 +37,8 @@ class CliTest : public ::testing::Test {
 
 TEST_F(CliTest, HelpListsEveryOption) {
   EXPECT_EQ(runBusbar({"--help"}, output_), 0);
-  expectOutput({"--config", "--bind", "--exchange", "--plugin-dir", "--check-config", "--help",
-                "--version", "infra"});
+  expectOutput({"--config", "--bind", "--admin-bind", "--exchange", "--plugin-dir",
+                "--check-config", "--help", "--version", "infra"});
 }
 
 TEST_F(CliTest, VersionShowsTheAbi) {

@@ -1,6 +1,7 @@
 // A database outage while busbar serves: writes answer 503 quickly during it, reads of the
-// composed users repository keep answering from memory, and writes succeed again once the
-// database is back, without restarting busbar.
+// composed users repository keep answering from memory, GET /readyz answers 503 naming
+// storage_reachable, and writes succeed and readiness comes back once the database is back,
+// without restarting busbar.
 //
 // Two ways to take the database away: a real shutdown and start of a server of the test's own
 // (PrivateDatabase), and a proxy between busbar and the shared server that cuts every
@@ -54,14 +55,27 @@ class DatabaseRestart : public ::testing::TestWithParam<std::string> {
     return result;
   }
 
+  // True when GET /readyz answers `status` and, for a 503, names storage_reachable among the
+  // failing checks.
+  static bool readiness(ServerProcess& server, int status) {
+    HttpResult ready = server.request("GET", "/readyz");
+    if (ready.status != status) return false;
+    return status == 200 ||
+           ready.body.find(R"("failing":["storage_reachable")") != std::string::npos ||
+           ready.body.find(R"(,"storage_reachable")") != std::string::npos;
+  }
+
   // The outage: a user written before it, failed writes and served reads during it, and
   // writes that work again after it.
   void outage(ServerProcess& server, const std::function<void()>& take_away,
               const std::function<void()>& bring_back) {
     const std::string id = uniqueTableName("outage");
     ASSERT_EQ(put(server, id, "before").status, 201) << server.output();
+    ASSERT_TRUE(readiness(server, 200)) << server.request("GET", "/readyz").body;
 
     take_away();
+    EXPECT_TRUE(eventually([&] { return readiness(server, 503); }, std::chrono::seconds(15)))
+        << server.request("GET", "/readyz").body;
     for (int i = 0; i < 5; ++i) {
       HttpResult during = put(server, id, "during" + std::to_string(i));
       EXPECT_EQ(during.status, 503) << during.body;
@@ -83,6 +97,8 @@ class DatabaseRestart : public ::testing::TestWithParam<std::string> {
         std::chrono::seconds(15)))
         << "last status " << status << "\n"
         << server.output();
+    EXPECT_TRUE(eventually([&] { return readiness(server, 200); }, std::chrono::seconds(15)))
+        << server.request("GET", "/readyz").body;
     HttpResult next = put(server, id, "after again");
     EXPECT_EQ(next.status, 200) << next.body;
     EXPECT_NE(next.body.find("\"version\":3"), std::string::npos) << next.body;
@@ -122,6 +138,33 @@ TEST_P(DatabaseRestart, ACutLinkFailsWritesFastAndServiceResumes) {
   auto server = startBusbar(keys);
   outage(
       *server, [&] { proxy.cut(); }, [&] { proxy.start(); });
+  EXPECT_EQ(server->stop(), 0) << server->output();
+}
+
+TEST_P(DatabaseRestart, CachesThatCannotFollowTheEventLogAreNotFresh) {
+  auto keys = storageKeys(driver());
+  TcpProxy proxy(keys.at("host"), std::stoi(keys.at("port")));
+  proxy.start();
+  keys["port"] = std::to_string(proxy.port());
+  auto server = startBusbar(keys);
+  ASSERT_TRUE(readiness(*server, 200)) << server->request("GET", "/readyz").body;
+  proxy.cut();
+  // Catch-ups fail from now on: after three catch-up intervals (at least 5 s) the caches are no
+  // longer known to be current.
+  HttpResult stale;
+  EXPECT_TRUE(eventually(
+      [&] {
+        stale = server->request("GET", "/readyz");
+        return stale.body.find(R"("failing":["storage_reachable","cache_fresh"])") !=
+               std::string::npos;
+      },
+      std::chrono::seconds(20)))
+      << stale.body;
+  EXPECT_NE(stale.body.find("no catch-up with the event log has succeeded for"), std::string::npos)
+      << stale.body;
+  proxy.start();
+  EXPECT_TRUE(eventually([&] { return readiness(*server, 200); }, std::chrono::seconds(20)))
+      << server->request("GET", "/readyz").body;
   EXPECT_EQ(server->stop(), 0) << server->output();
 }
 

@@ -69,9 +69,9 @@ TEST_P(EventLogContract, AReaderAtTheLastSeqItSawNeverSkipsACommitThatComesLate)
           }
           std::this_thread::sleep_for(std::chrono::microseconds(random() % 2000));
           if (log_->numbersInsideTransactions()) {
-            EventLog::appendNumbered(tx, {eventNamed(id)}, 0);
+            EventLog::appendNumbered(tx, {host::LoggedEvent{0, eventNamed(id), ""}}, 0);
           } else {
-            EventLog::append(tx, {eventNamed(id)}, 0);
+            EventLog::append(tx, {host::LoggedEvent{0, eventNamed(id), ""}}, 0);
           }
           std::this_thread::sleep_for(std::chrono::microseconds(random() % 2000));
           --open;
@@ -111,8 +111,9 @@ TEST_P(EventLogContract, AReaderAtTheLastSeqItSawNeverSkipsACommitThatComesLate)
 TEST_P(EventLogContract, NumberingsOnSeveralConnectionsAtOnceGiveEachEventOneNumber) {
   // Writers that committed and now number at once, as servers do after their commits.
   for (int i = 0; i < 200; ++i) {
-    storage_->transaction(
-        [&](Connection& tx) { EventLog::append(tx, {eventNamed("n" + std::to_string(i))}, i); });
+    storage_->transaction([&](Connection& tx) {
+      EventLog::append(tx, {host::LoggedEvent{0, eventNamed("n" + std::to_string(i)), ""}}, i);
+    });
   }
   std::vector<std::thread> numberers;
   std::mutex mutex;
@@ -149,7 +150,7 @@ TEST_P(EventLogContract, AnOpenTransactionsCommitIsSettledOnceItEnds) {
     std::thread writer([&] {
       try {
         storage_->transaction([&](Connection& tx) {
-          EventLog::append(tx, {eventNamed(id)}, 0);
+          EventLog::append(tx, {host::LoggedEvent{0, eventNamed(id), ""}}, 0);
           appended = true;
           std::this_thread::sleep_for(std::chrono::milliseconds(300));
           if (!commits) throw std::runtime_error("rolled back");

@@ -109,5 +109,32 @@ TEST_F(SessionPoolTest, AnUnopenableDatabaseIsUnavailable) {
   EXPECT_EQ(pool.openSessions(), 0);
 }
 
+TEST_F(SessionPoolTest, StatsCountLeasesWaitsAndEachKindOfError) {
+  SessionPool pool(settings(1), dialect_);
+  EXPECT_EQ(pool.stats().max, 1);
+  {
+    auto held = pool.acquire();
+    auto busy = pool.stats();
+    EXPECT_EQ(busy.in_use, 1);
+    EXPECT_EQ(busy.open, 1);
+    EXPECT_THROW(pool.acquire(), StorageUnavailable);  // waits connect_timeout, gives up
+    held.markBroken();
+  }
+  auto after = pool.stats();
+  EXPECT_EQ(after.in_use, 0);
+  EXPECT_EQ(after.open, 0);
+  EXPECT_EQ(after.waits, 1u);
+  EXPECT_EQ(after.wait_timeouts, 1u);
+  EXPECT_EQ(after.broken, 1u);
+  EXPECT_EQ(after.open_failures, 0u);
+
+  PoolSettings bad = settings(1);
+  bad.connection_string = "/dev/null/no/such/folder/x.db";
+  SessionPool unopenable(bad, dialect_);
+  EXPECT_THROW(unopenable.acquire(), StorageUnavailable);
+  EXPECT_EQ(unopenable.stats().open_failures, 1u);
+  EXPECT_EQ(unopenable.stats().in_use, 0);
+}
+
 }  // namespace
 }  // namespace busbar::sql

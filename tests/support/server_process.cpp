@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -246,12 +247,13 @@ class Launcher {
   std::deque<std::packaged_task<pid_t()>> tasks_;
 };
 
-// Starts build/bin/busbar ARGS with `env` added to this process's environment, stdin from
-// /dev/null and stdout and stderr appended to `log_file`, in the build folder.
-pid_t launch(const std::vector<std::string>& args, const std::string& log_file,
-             const std::map<std::string, std::string>& env) {
+// Starts `program` ARGS with `env` added to this process's environment, stdin from /dev/null and
+// stdout and stderr appended to `log_file`, in `work_dir`.
+pid_t launchProgram(const std::string& program, const std::vector<std::string>& args,
+                    const std::string& log_file, const std::map<std::string, std::string>& env,
+                    const std::string& work_dir) {
   LaunchSpec spec;
-  spec.program = buildDir() + "/bin/busbar";
+  spec.program = program;
   spec.argv.push_back(spec.program);
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   std::map<std::string, std::string> environment;
@@ -263,8 +265,30 @@ pid_t launch(const std::vector<std::string>& args, const std::string& log_file,
   for (const auto& [name, value] : env) environment[name] = value;
   for (const auto& [name, value] : environment) spec.envp.push_back(name + "=" + value);
   spec.log_file = log_file;
-  spec.work_dir = buildDir();
+  spec.work_dir = work_dir;
   return Launcher::get().launch(spec);
+}
+
+// build/bin/busbar ARGS, in the build folder.
+pid_t launch(const std::vector<std::string>& args, const std::string& log_file,
+             const std::map<std::string, std::string>& env) {
+  return launchProgram(buildDir() + "/bin/busbar", args, log_file, env, buildDir());
+}
+
+int exitCode(int status);
+
+// Reaps `pid` (blocking or not); false while it runs. Records its end in `exited` and `code`.
+bool reapChild(pid_t pid, bool block, bool& exited, int& code) {
+  if (pid == 0 || exited) return true;
+  int status = 0;
+  pid_t got;
+  do {
+    got = ::waitpid(pid, &status, block ? 0 : WNOHANG);
+  } while (got < 0 && errno == EINTR);
+  if (got == 0) return false;
+  exited = true;
+  code = got == pid ? exitCode(status) : -1;  // -1: someone else reaped it (ECHILD)
+  return true;
 }
 
 // How a waitpid() status ended: the exit code, or 256 + the signal.
@@ -294,6 +318,7 @@ ServerProcess::ServerProcess(std::string config_file, std::vector<std::string> e
       extra_args_(std::move(extra_args)),
       env_(std::move(env)),
       port_(freePort()),
+      admin_port_(freePort()),
       log_file_(Poco::TemporaryFile::tempName() + ".log") {}
 
 ServerProcess::~ServerProcess() {
@@ -313,6 +338,10 @@ void ServerProcess::start(std::chrono::milliseconds deadline) {
   }
   std::vector<std::string> args{"--config", config_file_, "--bind",
                                 "127.0.0.1:" + std::to_string(port_)};
+  if (std::find(extra_args_.begin(), extra_args_.end(), "--admin-bind") == extra_args_.end()) {
+    args.push_back("--admin-bind");
+    args.push_back("127.0.0.1:" + std::to_string(admin_port_));
+  }
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   pid_ = launch(args, log_file_, env_);
   exited_ = false;
@@ -335,18 +364,7 @@ void ServerProcess::start(std::chrono::milliseconds deadline) {
   }
 }
 
-bool ServerProcess::reap(bool block) const {
-  if (pid_ == 0 || exited_) return true;
-  int status = 0;
-  pid_t got;
-  do {
-    got = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
-  } while (got < 0 && errno == EINTR);
-  if (got == 0) return false;
-  exited_ = true;
-  exit_code_ = got == pid_ ? exitCode(status) : -1;  // -1: someone else reaped it (ECHILD)
-  return true;
-}
+bool ServerProcess::reap(bool block) const { return reapChild(pid_, block, exited_, exit_code_); }
 
 bool ServerProcess::running() const { return !reap(false); }
 
@@ -363,7 +381,50 @@ void ServerProcess::kill() {
   reap(true);
 }
 
+void ServerProcess::signal(int signal) const {
+  if (pid_ != 0 && !exited_) ::kill(pid_, signal);
+}
+
 std::string ServerProcess::output() const { return readFile(log_file_); }
+
+ChildProcess::ChildProcess(std::string program, std::vector<std::string> args, std::string work_dir)
+    : program_(std::move(program)),
+      args_(std::move(args)),
+      work_dir_(std::move(work_dir)),
+      log_file_(Poco::TemporaryFile::tempName() + ".log") {}
+
+ChildProcess::~ChildProcess() {
+  try {
+    if (running()) {
+      ::kill(pid_, SIGKILL);
+      reap(true);
+    }
+    Poco::File log(log_file_);
+    if (log.exists()) log.remove();
+  } catch (...) {
+    // A destructor must not throw; the kernel still kills the process when the test ends.
+  }
+}
+
+void ChildProcess::start() {
+  if (running()) throw std::logic_error("ChildProcess::start: " + program_ + " still runs");
+  pid_ = launchProgram(program_, args_, log_file_, {}, work_dir_);
+  exited_ = false;
+  exit_code_ = -1;
+}
+
+int ChildProcess::stop() {
+  if (pid_ == 0) return -1;
+  if (!exited_) ::kill(pid_, SIGTERM);
+  reap(true);
+  return exit_code_;
+}
+
+bool ChildProcess::running() const { return !reap(false); }
+
+bool ChildProcess::reap(bool block) const { return reapChild(pid_, block, exited_, exit_code_); }
+
+std::string ChildProcess::output() const { return readFile(log_file_); }
 
 int runBusbar(const std::vector<std::string>& args, std::string& output,
               const std::map<std::string, std::string>& env) {

@@ -63,7 +63,8 @@ class TempDir {
 bool eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
-// A busbar process: build/bin/busbar --config FILE --bind 127.0.0.1:PORT ARGS...
+// A busbar process: build/bin/busbar --config FILE --bind 127.0.0.1:PORT
+// --admin-bind 127.0.0.1:ADMIN_PORT ARGS... (no --admin-bind of its own when ARGS has one).
 class ServerProcess {
  public:
   ServerProcess(std::string config_file, std::vector<std::string> extra_args = {},
@@ -84,7 +85,11 @@ class ServerProcess {
   // Sends SIGKILL and waits.
   void kill();
 
+  // Sends `signal` (SIGHUP: reload) and returns at once.
+  void signal(int signal) const;
+
   int port() const { return port_; }
+  int adminPort() const { return admin_port_; }
   pid_t pid() const { return pid_; }  // the process of the last start(); 0 before
   bool running() const;
   std::string output() const;  // everything the process wrote to stdout and stderr so far
@@ -93,12 +98,18 @@ class ServerProcess {
                      const std::string& body = "") const {
     return httpRequest(port_, method, path, body);
   }
+  // The same on the admin listener.
+  HttpResult adminRequest(const std::string& method, const std::string& path,
+                          const std::string& body = "") const {
+    return httpRequest(admin_port_, method, path, body);
+  }
 
  private:
   std::string config_file_;
   std::vector<std::string> extra_args_;
   std::map<std::string, std::string> env_;
   int port_;
+  int admin_port_;
   std::string log_file_;
   pid_t pid_ = 0;
   mutable bool exited_ = false;  // pid_ has been waited for; exit_code_ holds its end
@@ -106,6 +117,36 @@ class ServerProcess {
 
   // Waits for pid_ (blocking or not) and records how it ended; false while it still runs.
   bool reap(bool block) const;
+};
+
+// Another program a test runs beside busbar (a Prometheus server): started as busbar is, by the
+// launcher thread, so that it never outlives the test process, in `work_dir`, with its output in
+// a file of its own.
+class ChildProcess {
+ public:
+  ChildProcess(std::string program, std::vector<std::string> args, std::string work_dir);
+  ~ChildProcess();  // kills the process if it still runs
+
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // Starts it; throws when it cannot be run.
+  void start();
+  // Sends SIGTERM and waits; returns the exit code as ServerProcess::stop() does.
+  int stop();
+  bool running() const;
+  std::string output() const;
+
+ private:
+  bool reap(bool block) const;
+
+  std::string program_;
+  std::vector<std::string> args_;
+  std::string work_dir_;
+  std::string log_file_;
+  pid_t pid_ = 0;
+  mutable bool exited_ = false;
+  mutable int exit_code_ = -1;
 };
 
 // Runs build/bin/busbar ARGS to completion; returns the exit code (256 + the signal when a

@@ -1,4 +1,6 @@
 // The broker goes away while writes go on: afterwards every server's copy equals the database.
+// Meanwhile every server reports itself not ready (GET /readyz, transport_connected), and ready
+// again once the broker is back.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -68,15 +70,29 @@ TEST(AmqpBrokerRestartTest, EveryCopyEqualsTheDatabaseAfterTheBrokerComesBack) {
                                          &cluster.startServer()};
   Writer writer(servers);
   ASSERT_TRUE(eventually([&] { return writer.done() >= 30; }, std::chrono::seconds(30)));
+  auto readiness = [&](int status) {
+    for (ServerProcess* server : servers) {
+      HttpResult ready = server->request("GET", "/readyz");
+      if (ready.status != status) return false;
+      if (status == 503 &&
+          ready.body.find(R"("failing":["transport_connected")") == std::string::npos) {
+        return false;
+      }
+    }
+    return true;
+  };
   {
     BrokerOutage outage;
     int before = writer.done();
     // Writes keep succeeding while the broker is away: publishing never blocks them.
     ASSERT_TRUE(eventually([&] { return writer.done() >= before + 30; }, std::chrono::seconds(30)));
+    EXPECT_TRUE(eventually([&] { return readiness(503); }, std::chrono::seconds(30)));
     outage.end();
     int after = writer.done();
     ASSERT_TRUE(eventually([&] { return writer.done() >= after + 30; }, std::chrono::seconds(30)));
   }
+  EXPECT_TRUE(eventually([&] { return readiness(200); }, std::chrono::seconds(30)))
+      << servers.front()->request("GET", "/readyz").body;
   writer.stop();
   EXPECT_EQ(writer.failed(), 0) << writer.lastFailure();
 

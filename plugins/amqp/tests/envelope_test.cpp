@@ -81,6 +81,35 @@ TEST(EnvelopeTest, CarriesTheEventLogPositionOfALoggedEvent) {
   EXPECT_EQ(decoded.event.id, sampleEvent().id);
 }
 
+TEST(EnvelopeTest, CarriesTheRequestIdOfTheRequestThatEmittedTheEvent) {
+  const std::string log = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+  std::string body = encodeEnvelope(sampleEvent(), EventLogSeq{42, log, "req-7f3a"});
+  EXPECT_NE(body.find(",\"seq\":42,\"log\":\"" + log + "\",\"request_id\":\"req-7f3a\"}"),
+            std::string::npos)
+      << body;
+  EXPECT_EQ(decodeEnvelope(body).logged.request_id, "req-7f3a");
+  // Optional: none written without one, none read from an envelope without it.
+  EXPECT_EQ(encodeEnvelope(sampleEvent(), EventLogSeq{42, log}).find("request_id"),
+            std::string::npos);
+  EXPECT_EQ(decodeEnvelope(encodeEnvelope(sampleEvent())).logged.request_id, "");
+}
+
+TEST(EnvelopeTest, RejectsARequestIdThatCouldNotBeLoggedAsItIs) {
+  const std::string body = encodeEnvelope(sampleEvent());
+  auto with = [&](const std::string& fields) {
+    return body.substr(0, body.size() - 1) + fields + "}";
+  };
+  const std::string rule =
+      "envelope \"request_id\" must be 1 to 64 visible ASCII characters without quotes or "
+      "backslashes";
+  EXPECT_EQ(decodeError(with(",\"request_id\":\"\"")), rule);
+  EXPECT_EQ(decodeError(with(",\"request_id\":\"two words\"")), rule);
+  EXPECT_EQ(decodeError(with(",\"request_id\":\"" + std::string(65, 'x') + "\"")), rule);
+  EXPECT_EQ(decodeError(with(",\"request_id\":\"caf\u00e9\"")), rule);
+  EXPECT_EQ(decodeError(with(",\"request_id\":7")), "envelope \"request_id\" must be a string");
+  EXPECT_EQ(decodeError(with(",\"request_id\":\"" + std::string(64, 'x') + "\"")), "accepted");
+}
+
 TEST(EnvelopeTest, RejectsAHalfOrWrongEventLogPosition) {
   const std::string body = encodeEnvelope(sampleEvent());
   auto with = [&](const std::string& fields) {

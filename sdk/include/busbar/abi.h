@@ -15,9 +15,12 @@
 //
 // Minor versions:
 //   1.0  the first.
-//   1.1  the event log: InboundSink::deliverSequenced, the optional SequencedTransport, the
-//        OutcomeUnknown error; events dispatched inside Connection::transaction are logged.
+//   1.1  the event log: InboundSink::deliverSequenced, the optional SequencedTransport with
+//        EventLogSeq (seq, log id, request id), the OutcomeUnknown error; events dispatched
+//        inside Connection::transaction are logged.
 //        HTTP on event loops: Routes::add with RouteOptions (never_blocks, query_parameters).
+//        Operations: PluginContext::metrics() and metrics.h (MetricsRegistry, Counter, Gauge,
+//        Histogram, readers); the optional TransportHealth (readiness).
 //
 // Plugin authors never fill the descriptor by hand: use BUSBAR_PLUGIN from plugin.h.
 #pragma once

@@ -8,6 +8,7 @@
 #include "busbar/event_bus.h"
 #include "busbar/export.h"
 #include "busbar/http.h"
+#include "busbar/metrics.h"
 #include "busbar/migrations.h"
 #include "busbar/plugin.h"
 #include "busbar/registry.h"

@@ -20,6 +20,7 @@
 #include "busbar/event_bus.h"
 #include "busbar/export.h"
 #include "busbar/http.h"
+#include "busbar/metrics.h"
 #include "busbar/migrations.h"
 #include "busbar/registry.h"
 #include "busbar/transport.h"
@@ -55,6 +56,9 @@ class BUSBAR_API PluginContext {
   virtual Migrations& migrations() = 0;
   virtual InboundSink& inbound() = 0;  // for transports: where consumed events go
   virtual Poco::Logger& logger() = 0;  // named busbar.<plugin>
+  // Since SDK 1.1 (a plugin calling it needs a host of ABI 1.1 or later): where the plugin
+  // creates the metrics the host exports at GET /metrics (metrics.h).
+  virtual MetricsRegistry& metrics() = 0;
 };
 
 class BUSBAR_API Plugin {

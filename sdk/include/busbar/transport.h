@@ -18,10 +18,13 @@ namespace busbar {
 
 // Since SDK 1.1. Where a logged event sits: its sequence number in the event log of the database
 // its server wrote it to, and that log's identity (a UUID made with the log). Consumers trust a
-// sequence number only within the log they follow themselves.
+// sequence number only within the log they follow themselves. It also carries the id of the HTTP
+// request that emitted the event (X-Request-Id), so that every server applying it logs that id:
+// a transport carries it as it carries the rest, and "" when there was none.
 struct EventLogSeq {
   uint64_t seq = 0;
   std::string log_id;
+  std::string request_id;
 };
 
 // The inline bus as the transport sees it.
@@ -75,6 +78,18 @@ class BUSBAR_API SequencedTransport {
   // network. Calls `settled` exactly once, from any thread, also when the transport stops first.
   virtual void publishSequenced(const std::string& exchange, const Event& event,
                                 const EventLogSeq& at, PublishSettled settled) = 0;
+};
+
+// Since SDK 1.1, optional: a transport whose "transport" service also implements this tells the
+// host whether it can carry events now; GET /readyz reports the server not ready while it cannot.
+// Without it the host counts the transport as connected. Thread-safe.
+class BUSBAR_API TransportHealth {
+ public:
+  virtual ~TransportHealth() = default;
+
+  // "" while the transport can publish and consume; otherwise why not, for operators ("the
+  // publisher's connection to 10.0.0.5:5672 is down: connection refused"). Returns at once.
+  virtual std::string unavailable() const = 0;
 };
 
 }  // namespace busbar

@@ -1,0 +1,75 @@
+#include "ops/liveness_monitor.h"
+
+#include <algorithm>
+
+namespace busbar::host {
+
+LivenessMonitor::LivenessMonitor(const SystemdNotifier& notifier,
+                                 std::chrono::milliseconds stall_after, Poco::Logger& logger)
+    : notifier_(notifier), stall_after_(stall_after), logger_(logger) {}
+
+LivenessMonitor::~LivenessMonitor() { stop(); }
+
+void LivenessMonitor::watch(std::string name, std::function<void()> ping,
+                            std::function<std::chrono::milliseconds()> silence) {
+  watched_.push_back({std::move(name), std::move(ping), std::move(silence)});
+}
+
+void LivenessMonitor::start() {
+  if (worker_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = false;
+  }
+  worker_ = std::thread([this] { run(); });
+}
+
+void LivenessMonitor::stop() noexcept {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+std::string LivenessMonitor::problem() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return problem_;
+}
+
+void LivenessMonitor::run() {
+  auto period = std::chrono::milliseconds(1000);
+  const auto watchdog = notifier_.watchdogInterval();
+  if (watchdog.count() > 0) {
+    period = std::min(period, std::chrono::duration_cast<std::chrono::milliseconds>(watchdog / 3));
+    period = std::max(period, std::chrono::milliseconds(10));
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    std::string problem;
+    for (const auto& watched : watched_) {
+      const auto silence = watched.silence();
+      if (silence >= stall_after_) {
+        problem += (problem.empty() ? "" : "; ") + std::string("an event loop of the ") +
+                   watched.name + " listener has not answered for " +
+                   std::to_string(silence.count()) + " ms";
+      }
+      watched.ping();
+    }
+    if (problem.empty()) notifier_.notify("WATCHDOG=1");
+    lock.lock();
+    if (problem != problem_) {
+      if (problem.empty()) {
+        logger_.information("every event loop answers again");
+      } else {
+        logger_.error(problem + "; a handler blocks its loop (GET /livez answers 503)");
+      }
+      problem_ = problem;
+    }
+    wake_.wait_for(lock, period, [this] { return stopping_; });
+  }
+}
+
+}  // namespace busbar::host

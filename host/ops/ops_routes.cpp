@@ -1,0 +1,128 @@
+#include "ops/ops_routes.h"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace busbar::host {
+namespace {
+
+std::string text(const Poco::JSON::Object& object) {
+  std::ostringstream out;
+  object.stringify(out);
+  return out.str();
+}
+
+RouteOptions neverBlocks(std::vector<std::string> query = {}) {
+  RouteOptions options;
+  options.never_blocks = true;
+  options.query_parameters = std::move(query);
+  return options;
+}
+
+}  // namespace
+
+void addProbeRoutes(Routes& routes, const ProbeSources& sources) {
+  routes.add(
+      "GET", "/metrics",
+      [&metrics = sources.metrics](const HttpRequest&, HttpResponse& response) {
+        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        response.body = metrics.exposition();
+      },
+      neverBlocks());
+
+  routes.add(
+      "GET", "/livez",
+      [&liveness = sources.liveness](const HttpRequest&, HttpResponse& response) {
+        Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+        const std::string problem = liveness.problem();
+        body.set("status", problem.empty() ? "alive" : "stalled");
+        if (!problem.empty()) {
+          body.set("problem", problem);
+          response.status = 503;
+        }
+        response.body = text(body);
+      },
+      neverBlocks());
+
+  routes.add(
+      "GET", "/readyz",
+      [&readiness = sources.readiness](const HttpRequest&, HttpResponse& response) {
+        const auto results = readiness.evaluate();
+        if (!Readiness::ready(results)) response.status = 503;
+        response.body = text(*Readiness::describe(results));
+      },
+      neverBlocks());
+
+  routes.add(
+      "GET", "/health",
+      [sources](const HttpRequest&, HttpResponse& response) {
+        const auto results = sources.readiness.evaluate();
+        auto checks = Readiness::describe(results);
+        Poco::JSON::Object body;
+        body.set("status", Readiness::ready(results) ? "ok" : "not ready");
+        body.set("server_id", sources.server_id);
+        body.set("failing", checks->getArray("failing"));
+        body.set("checks", checks->getArray("checks"));
+        sources.health_figures(body);
+        response.body = text(body);
+      },
+      neverBlocks());
+}
+
+void addAdminRoutes(Routes& routes, const AdminActions& actions) {
+  routes.add(
+      "GET", "/admin",
+      [](const HttpRequest&, HttpResponse& response) {
+        response.body = R"({"routes":["GET /metrics","GET /livez","GET /readyz","GET /health",)"
+                        R"("POST /admin/metrics/reset?metric=NAME","POST /admin/resync",)"
+                        R"("GET /admin/plugins","GET /admin/config"]})";
+      },
+      neverBlocks());
+
+  routes.add(
+      "POST", "/admin/metrics/reset",
+      [&metrics = actions.metrics](const HttpRequest& request, HttpResponse& response) {
+        auto named = request.query.find("metric");
+        std::vector<std::string> reset;
+        try {
+          reset = metrics.reset(named != request.query.end() ? named->second : "");
+        } catch (const std::invalid_argument& error) {
+          throw HttpError(404, error.what());
+        }
+        Poco::JSON::Object body;
+        Poco::JSON::Array names;
+        for (const auto& name : reset) names.add(name);
+        body.set("reset", names);
+        response.body = text(body);
+      },
+      neverBlocks({"metric"}));
+
+  routes.add(
+      "POST", "/admin/resync",
+      [resync = actions.resync](const HttpRequest&, HttpResponse& response) {
+        resync("an operator asked for it (POST /admin/resync)");
+        response.status = 202;
+        response.body =
+            R"({"status":"requested","detail":"the caches reload from the database in the )"
+            R"(background; busbar_event_log_resyncs_total counts it when done"})";
+      },
+      neverBlocks());
+
+  routes.add(
+      "GET", "/admin/plugins",
+      [plugins = actions.plugins](const HttpRequest&, HttpResponse& response) {
+        Poco::JSON::Object body;
+        body.set("plugins", plugins());
+        response.body = text(body);
+      },
+      neverBlocks());
+
+  routes.add(
+      "GET", "/admin/config",
+      [config = actions.config](const HttpRequest&, HttpResponse& response) {
+        response.body = text(*config());
+      },
+      neverBlocks());
+}
+
+}  // namespace busbar::host

@@ -1,0 +1,92 @@
+#include "ops/signal_waiter.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstring>
+
+namespace busbar::host {
+namespace {
+
+sigset_t stopAndReload() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal : {SIGTERM, SIGINT, SIGQUIT, SIGHUP}) sigaddset(&signals, signal);
+  return signals;
+}
+
+// Ends the process as `signal` does by default, from the calling thread.
+[[noreturn]] void dieOf(int signal) {
+  struct sigaction fallback {};
+  fallback.sa_handler = SIG_DFL;
+  ::sigaction(signal, &fallback, nullptr);
+  sigset_t only;
+  sigemptyset(&only);
+  sigaddset(&only, signal);
+  ::pthread_sigmask(SIG_UNBLOCK, &only, nullptr);
+  ::raise(signal);
+  ::_exit(128 + signal);  // not reached: the default action of every signal here ends the process
+}
+
+}  // namespace
+
+void blockStopAndReloadSignals() {
+  const sigset_t signals = stopAndReload();
+  ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+SignalWaiter::SignalWaiter(Poco::Logger& logger) : logger_(logger) {
+  blockStopAndReloadSignals();
+  thread_ = std::thread([this] { run(); });
+}
+
+SignalWaiter::~SignalWaiter() {
+  // The waiting thread sleeps in sigwait for the life of the process: it is detached rather
+  // than joined (nothing it holds outlives main()).
+  if (thread_.joinable()) thread_.detach();
+}
+
+void SignalWaiter::run() {
+  const sigset_t signals = stopAndReload();
+  for (;;) {
+    int signal = 0;
+    if (::sigwait(&signals, &signal) != 0) continue;
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (signal == SIGHUP) {
+      ++reloads_;
+      woken_.notify_all();
+      continue;
+    }
+    if (!serving_) {
+      lock.unlock();
+      logger_.information(std::string(::strsignal(signal)) +
+                          " before the server was serving: it ends now");
+      dieOf(signal);
+    }
+    if (stop_) {
+      if (!stop_told_) {
+        stop_told_ = true;
+        logger_.information("already stopping (" + std::string(::strsignal(signal)) +
+                            " ignored); SIGKILL ends the process at once");
+      }
+      continue;
+    }
+    stop_ = true;
+    woken_.notify_all();
+  }
+}
+
+void SignalWaiter::waitForStop(const std::function<void()>& reload) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  serving_ = true;
+  for (;;) {
+    woken_.wait(lock, [this] { return stop_ || reloads_ > 0; });
+    if (stop_) return;
+    reloads_ = 0;  // several SIGHUPs while one reload runs are one more reload
+    lock.unlock();
+    reload();
+    lock.lock();
+  }
+}
+
+}  // namespace busbar::host

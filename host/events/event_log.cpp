@@ -388,6 +388,13 @@ uint64_t EventLog::countUnpublished(uint64_t after) {
   return result.rows.empty() ? 0 : asSeq(result.rows.front().at("unpublished"));
 }
 
+uint64_t EventLog::countNumbered(uint64_t after, uint64_t through) {
+  auto result =
+      storage_.execute("SELECT COUNT(*) AS numbered FROM busbar_events WHERE seq > ? AND seq <= ?",
+                       {static_cast<int64_t>(after), static_cast<int64_t>(through)});
+  return result.rows.empty() ? 0 : asSeq(result.rows.front().at("numbered"));
+}
+
 uint64_t EventLog::prune(const Retention& retention, int64_t now) {
   const uint64_t last = head().seq;
   // Keep seq >= keep_from: the newest `events`, ...

@@ -130,6 +130,22 @@ std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
   return wait;
 }
 
+void EventRelay::advanceCursor(uint64_t through) {
+  if (through <= confirmed_through_) {
+    confirmed_through_ = through;
+    return;
+  }
+  // Numbers are given without gaps from the oldest kept event up, so a range with fewer rows
+  // than numbers is still being written: a restore that refills the table a statement at a time
+  // (a mysqldump file), whose unconfirmed rows must not end up behind the cursor.
+  // An empty table may be one being refilled too; the scans stay cheap while it is empty.
+  const auto oldest = log_.oldest();
+  if (!oldest) return;
+  const uint64_t from = std::max(confirmed_through_, *oldest - 1);
+  if (through > from && log_.countNumbered(from, through) != through - from) return;
+  confirmed_through_ = through;
+}
+
 std::chrono::milliseconds EventRelay::relay() {
   const auto now = Clock::now();
   const LogHead head = log_.head();
@@ -146,9 +162,9 @@ std::chrono::milliseconds EventRelay::relay() {
   if (events.empty()) {
     // Everything logged before the delay is confirmed; nothing older needs looking at again.
     auto pending = log_.unpublished(confirmed_through_, INT64_MAX, 1);
-    confirmed_through_ = pending.empty() ? head.seq : pending.front().seq - 1;
+    advanceCursor(pending.empty() ? head.seq : pending.front().seq - 1);
   } else {
-    confirmed_through_ = events.front().seq - 1;
+    advanceCursor(events.front().seq - 1);
   }
   {
     // A transport owes a settlement for each; one that never came (a transport that lost the

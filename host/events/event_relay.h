@@ -80,6 +80,8 @@ class EventRelay {
   // One round; returns how long to wait before the next.
   std::chrono::milliseconds round(std::chrono::steady_clock::time_point now);
   std::chrono::milliseconds relay();
+  // Moves confirmed_through_ to `through`, forward only over numbers whose rows are all there.
+  void advanceCursor(uint64_t through);
   void settled(uint64_t seq, bool confirmed);
 
   EventLog& log_;

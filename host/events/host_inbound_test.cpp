@@ -113,16 +113,16 @@ TEST(HostInboundTest, SequencedEventsGoThroughTheSequencerInOrder) {
   inbound.setEventLog(&sequencer, &identity, nullptr);
   bus.open();
   sequencer.resynchronize([] { return LogPosition{}; });
-  inbound.deliverSequenced(eventOf("B"), {2, "log-1"});
+  inbound.deliverSequenced(eventOf("B"), {2, "log-1", ""});
   EXPECT_TRUE(seen.empty());
   EXPECT_EQ(gaps, 1);
-  inbound.deliverSequenced(eventOf("A"), {1, "log-1"});
-  inbound.deliverSequenced(eventOf("A"), {1, "log-1"});
+  inbound.deliverSequenced(eventOf("A"), {1, "log-1", ""});
+  inbound.deliverSequenced(eventOf("A"), {1, "log-1", ""});
   EXPECT_EQ(seen, (std::vector<std::string>{"A", "B"}));
   EXPECT_EQ(inbound.applyLag().snapshot().count(), 2u);
   EXPECT_EQ(inbound.consumed(), 3u);  // the duplicate too
   // Another cluster's log: its numbers mean nothing here; applied at once, by version.
-  inbound.deliverSequenced(eventOf("C"), {7, "log-2"});
+  inbound.deliverSequenced(eventOf("C"), {7, "log-2", ""});
   EXPECT_EQ(seen, (std::vector<std::string>{"A", "B", "C"}));
 }
 

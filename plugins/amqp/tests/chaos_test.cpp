@@ -434,15 +434,35 @@ TEST_F(Chaos, TheBrokerCarriedEveryLoggedEvent) {
   std::sort(missing.begin(), missing.end());
   std::string some;
   for (size_t i = 0; i < missing.size() && i < 20; ++i) some += " " + std::to_string(missing[i]);
-  std::string relays;
-  for (ServerProcess* server : servers_) {
-    relays += "\n" + std::to_string(server->port()) + ": " + server->request("GET", "/health").body;
+  if (complete) return;
+  // What the log and the servers say of them, for the one who has to find out why.
+  std::string rows;
+  if (!missing.empty()) {
+    rows = cluster_->query(
+        "SELECT seq, published, logged_at, origin, type FROM busbar_events WHERE seq BETWEEN " +
+        std::to_string(missing.front()) + " AND " + std::to_string(missing.back()) +
+        " ORDER BY seq");
   }
-  EXPECT_TRUE(complete) << missing.size() << " of " << seq_of.size()
-                        << " logged events never reached the broker, seq" << some
-                        << "\nunpublished in the log: "
-                        << cluster_->query("SELECT COUNT(*) FROM busbar_events WHERE published = 0")
-                        << relays;
+  std::string servers;
+  for (ServerProcess* server : servers_) {
+    servers +=
+        "\n" + std::to_string(server->port()) + ": " + server->request("GET", "/health").body;
+    std::istringstream output(server->output());
+    for (std::string line; std::getline(output, line);) {
+      for (const char* about : {"relay", "publish", "dropped", "lost"}) {
+        if (line.find(about) != std::string::npos) {
+          servers += "\n  " + line;
+          break;
+        }
+      }
+    }
+  }
+  ADD_FAILURE() << missing.size() << " of " << seq_of.size()
+                << " logged events never reached the broker, seq" << some
+                << "\nthose rows (seq|published|logged_at|origin|type):\n"
+                << rows << "unpublished in the log: "
+                << cluster_->query("SELECT COUNT(*) FROM busbar_events WHERE published = 0")
+                << servers;
 }
 
 }  // namespace

@@ -159,13 +159,11 @@ std::chrono::milliseconds EventRelay::relay() {
       Poco::Timestamp().epochMicroseconds() -
       std::chrono::duration_cast<std::chrono::microseconds>(options_.delay).count();
   auto events = log_.unpublished(confirmed_through_, orphaned_before, options_.batch);
-  if (events.empty()) {
-    // Everything logged before the delay is confirmed; nothing older needs looking at again.
-    auto pending = log_.unpublished(confirmed_through_, INT64_MAX, 1);
-    advanceCursor(pending.empty() ? head.seq : pending.front().seq - 1);
-  } else {
-    advanceCursor(events.front().seq - 1);
-  }
+  // The cursor stops before the first event not confirmed yet, whether it is due now or is
+  // still within the delay (its publisher may yet give it up, or die): those below the cursor
+  // are not looked at again.
+  auto pending = log_.unpublished(confirmed_through_, INT64_MAX, 1);
+  advanceCursor(pending.empty() ? head.seq : pending.front().seq - 1);
   {
     // A transport owes a settlement for each; one that never came (a transport that lost the
     // event without telling) must not keep the event from being sent again for ever.

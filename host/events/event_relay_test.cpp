@@ -19,10 +19,13 @@ class RelayTest : public SqliteEventLogTest {
     log_ = std::make_unique<EventLog>(*storage_);
   }
 
-  std::unique_ptr<EventRelay> relay(const std::string& server, bool broker_confirms) {
+  // `delay`: short by default, so that an unconfirmed event is an orphan soon.
+  std::unique_ptr<EventRelay> relay(
+      const std::string& server, bool broker_confirms,
+      std::chrono::milliseconds delay = std::chrono::milliseconds(100)) {
     RelayOptions options;
     options.interval = std::chrono::milliseconds(20);
-    options.delay = std::chrono::milliseconds(100);  // an unconfirmed event is an orphan soon
+    options.delay = delay;
     return std::make_unique<EventRelay>(
         *log_, *storage_, tracker_,
         [this, server, broker_confirms](const LoggedEvent& logged, PublishSettled settled) {
@@ -71,6 +74,19 @@ TEST_F(RelayTest, OnlyTheLeaseHolderRelaysAndADeadHoldersWorkIsTakenOver) {
   a->stop();  // gives the lease up: b takes over at once, and its broker confirms
   EXPECT_TRUE(eventually([&] { return log_->countUnpublished(0) == 0; }));
   EXPECT_EQ(republished().back(), "b:e1");
+}
+
+TEST_F(RelayTest, AnEventGivenUpLaterIsRepublishedThoughOneAboveItWasEarlier) {
+  append({userEvent("young"), userEvent("given-up")});
+  tracker_.givenUp("given-up");  // its publisher dropped it; "young" still waits for its broker
+  auto a = relay("a", true, std::chrono::seconds(60));
+  a->start();
+  ASSERT_TRUE(eventually([&] { return log_->countUnpublished(0) == 1; }));
+  EXPECT_EQ(republished(), std::vector<std::string>{"a:given-up"});
+  // Then its publisher gives "young" up too: due at once, below the one already republished.
+  tracker_.givenUp("young");
+  EXPECT_TRUE(eventually([&] { return log_->countUnpublished(0) == 0; }));
+  EXPECT_EQ(republished(), (std::vector<std::string>{"a:given-up", "a:young"}));
 }
 
 TEST_F(RelayTest, UnconfirmedRowsOfATableBeingRefilledAreNotLeftBehindTheCursor) {

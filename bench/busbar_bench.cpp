@@ -11,8 +11,12 @@
 //                                       "ready <open> <errors>", holds them SECONDS
 //   start PORT LOG -- CMD ARGS...       execs CMD (output to LOG), prints "<ms> <pid>" once
 //                                       GET /health on PORT answers 200, leaves it running
-//   put PORT RATE SECONDS IDS           paced PUT /users/u<n> at RATE/s over 16 keep-alive
-//                                       connections; prints sent, achieved rate, p50/p99 us
+//   put PORT RATE SECONDS IDS [WATCH_PORT]
+//                                       paced PUT /users/u<n> at RATE/s over 16 keep-alive
+//                                       connections; prints sent, achieved rate, p50/p99 us;
+//                                       with WATCH_PORT, also how long after its answer every
+//                                       tenth write is served by that server (p50/p99/max us,
+//                                       samples, missed after 5 s)
 //   publish AMQP_URL EXCHANGE COUNT RATE IDS [WINDOW]
 //                                       publishes COUNT UserWasUpdated envelopes (RATE 0 = as
 //                                       fast as possible; WINDOW > 0 = publisher confirms, at
@@ -38,6 +42,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -72,6 +77,7 @@
 #include "busbar/event.h"
 #include "outgoing_message.h"
 #include "publisher.h"
+#include "visibility_watcher.h"
 
 namespace {
 
@@ -324,11 +330,17 @@ std::string userId(long n) {
   return id;
 }
 
-int put(int port, double rate, double seconds, long ids) {
+int put(int port, double rate, double seconds, long ids, int watch_port) {
   constexpr int kConnections = 16;  // a slow write must not hold back the schedule
+  constexpr long kWatchEvery = 10;  // the watcher polls; every write would load that server
   const long total = static_cast<long>(rate * seconds);
   std::vector<std::vector<double>> latencies(kConnections);
   std::atomic<long> errors{0};
+  std::unique_ptr<busbar::bench::VisibilityWatcher> watcher;
+  if (watch_port > 0) {
+    watcher =
+        std::make_unique<busbar::bench::VisibilityWatcher>(watch_port, std::chrono::seconds(5));
+  }
   auto started = Clock::now();
   std::vector<std::thread> workers;
   for (int w = 0; w < kConnections; ++w) {
@@ -346,7 +358,11 @@ int put(int port, double rate, double seconds, long ids) {
           Reply reply = request(session, "PUT", "/users/" + id,
                                 "{\"name\":\"Paced " + std::to_string(i) + "\",\"email\":\"" + id +
                                     "@example.org\"}");
-          if (reply.status != 200 && reply.status != 201) ++errors;
+          if (reply.status != 200 && reply.status != 201) {
+            ++errors;
+          } else if (watcher && i % kWatchEvery == 0) {
+            watcher->watch(id, busbar::bench::versionIn(reply.body), Clock::now());
+          }
         } catch (const Poco::Exception&) {
           ++errors;
           session.reset();
@@ -364,8 +380,20 @@ int put(int port, double rate, double seconds, long ids) {
   auto at = [&](double q) {
     return all.empty() ? 0.0 : all[static_cast<size_t>(q * (all.size() - 1))];
   };
-  std::printf("sent %zu rate %.1f p50_us %.0f p99_us %.0f errors %ld\n", all.size(),
+  std::printf("sent %zu rate %.1f p50_us %.0f p99_us %.0f errors %ld", all.size(),
               all.size() / elapsed, at(0.5), at(0.99), errors.load());
+  if (watcher) {
+    auto visible = watcher->finish();
+    const auto& delays = visible.delays_us;
+    auto delay = [&](double q) {
+      return delays.empty() ? 0.0 : delays[static_cast<size_t>(q * (delays.size() - 1))];
+    };
+    std::printf(
+        " visible_p50_us %.0f visible_p99_us %.0f visible_max_us %.0f visible_count %zu"
+        " visible_missed %ld",
+        delay(0.5), delay(0.99), delay(1.0), delays.size(), visible.missed);
+  }
+  std::printf("\n");
   return errors.load() == 0 ? 0 : 1;
 }
 
@@ -620,7 +648,7 @@ int apply(const std::string& url, const std::string& exchange, long count, long 
 int usage() {
   std::cerr << "usage: busbar-bench serve PORT FILE | serve-reactor PORT FILE |\n"
                "       idle PORT COUNT SECONDS | start PORT LOG -- CMD ARGS... |\n"
-               "       put PORT RATE SECONDS IDS |\n"
+               "       put PORT RATE SECONDS IDS [WATCH_PORT] |\n"
                "       publish AMQP_URL EXCHANGE COUNT RATE IDS [WINDOW] |\n"
                "       publisher AMQP_URL EXCHANGE COUNT IDS |\n"
                "       apply AMQP_URL EXCHANGE COUNT IDS PORT TIMEOUT\n";
@@ -641,8 +669,9 @@ int main(int argc, char** argv) {
     if (command == "start" && argc >= 6 && std::string(argv[4]) == "--") {
       return start(std::stoi(argv[2]), argv[3], argv + 5);
     }
-    if (command == "put" && argc == 6) {
-      return put(std::stoi(argv[2]), std::stod(argv[3]), std::stod(argv[4]), std::stol(argv[5]));
+    if (command == "put" && (argc == 6 || argc == 7)) {
+      return put(std::stoi(argv[2]), std::stod(argv[3]), std::stod(argv[4]), std::stol(argv[5]),
+                 argc == 7 ? std::stoi(argv[6]) : 0);
     }
     if (command == "publish" && (argc == 7 || argc == 8)) {
       return publish(argv[2], argv[3], std::stol(argv[4]), std::stod(argv[5]), std::stol(argv[6]),

@@ -33,20 +33,27 @@ export ERL_EPMD_ADDRESS="$HOST"
 
 log() { echo "rabbitmq.sh: $*" >&2; }
 
-# rabbitmqctl with a bound on how long it may hang, and no stdin (this script may be pasted into
-# a shell, whose next lines a tool reading stdin would swallow).
-ctl() { timeout 60 rabbitmqctl "$@" </dev/null; }
+# cli SECONDS TOOL ARGS...: a RabbitMQ command line tool with a bound on how long it may hang,
+# and no stdin (this script may be pasted into a shell, whose next lines a tool reading stdin
+# would swallow). It does not start Erlang's port mapper (epmd) when none runs, as it would by
+# default: then no broker runs either, and an epmd started only to find that out would outlive
+# this script.
+cli() {
+  local seconds="$1"
+  shift
+  ERL_FLAGS="-start_epmd false ${ERL_FLAGS:-}" timeout "$seconds" "$@" </dev/null
+}
+ctl() { cli 60 rabbitmqctl "$@"; }
 
 # The Erlang node answers (its RabbitMQ application may be stopped: `rabbitmqctl stop_app`).
 node_up() {
-  command -v rabbitmqctl >/dev/null 2>&1 &&
-    timeout 15 rabbitmqctl -q status </dev/null >/dev/null 2>&1
+  command -v rabbitmqctl >/dev/null 2>&1 && cli 15 rabbitmqctl -q status >/dev/null 2>&1
 }
 
 # The broker serves: the node is up and its application runs.
 answers() {
   command -v rabbitmq-diagnostics >/dev/null 2>&1 &&
-    timeout 15 rabbitmq-diagnostics -q check_running </dev/null >/dev/null 2>&1
+    cli 15 rabbitmq-diagnostics -q check_running >/dev/null 2>&1
 }
 
 require_running() {
@@ -98,7 +105,7 @@ start_node() {
     done
     log "RabbitMQ started; '$0 stop' stops it"
   fi
-  timeout "$START_DEADLINE_SECONDS" rabbitmqctl -q await_startup </dev/null >&2
+  cli "$START_DEADLINE_SECONDS" rabbitmqctl -q await_startup >&2
 }
 
 # create_vhost PREFIX: a vhost named PREFIX_<hex> open to guest; prints the export lines.

@@ -15,7 +15,7 @@
 //                                       paced PUT /users/u<n> at RATE/s over 16 keep-alive
 //                                       connections; prints sent, achieved rate, p50/p99 us;
 //                                       with WATCH_PORT, also how long after its answer every
-//                                       tenth write is served by that server (p50/p99/max us,
+//                                       50th write is served by that server (p50/p99/max us,
 //                                       samples, missed after 5 s)
 //   publish AMQP_URL EXCHANGE COUNT RATE IDS [WINDOW]
 //                                       publishes COUNT UserWasUpdated envelopes (RATE 0 = as
@@ -42,8 +42,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <memory>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -332,7 +332,7 @@ std::string userId(long n) {
 
 int put(int port, double rate, double seconds, long ids, int watch_port) {
   constexpr int kConnections = 16;  // a slow write must not hold back the schedule
-  constexpr long kWatchEvery = 10;  // the watcher polls; every write would load that server
+  constexpr long kWatchEvery = 50;  // the watcher polls; every write would load that server
   const long total = static_cast<long>(rate * seconds);
   std::vector<std::vector<double>> latencies(kConnections);
   std::atomic<long> errors{0};

@@ -10,6 +10,8 @@
 namespace busbar::bench {
 namespace {
 
+constexpr std::chrono::microseconds kPause{500};
+
 long servedVersion(Poco::Net::HTTPClientSession& session, const std::string& id) {
   Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/users/" + id,
                                  Poco::Net::HTTPMessage::HTTP_1_1);
@@ -64,7 +66,10 @@ void VisibilityWatcher::run() {
       awaited.insert(awaited.end(), incoming_.begin(), incoming_.end());
       incoming_.clear();
     }
-    // One poll of each awaited write per pass, so that one slow write delays no other.
+    // One poll of each awaited write per pass, so that one slow write delays no other, and a
+    // pause between passes, so that the polls cost the watched server next to nothing (each
+    // delay is then up to one pause too long).
+    if (!awaited.empty()) std::this_thread::sleep_for(kPause);
     for (auto it = awaited.begin(); it != awaited.end();) {
       long served = -1;
       try {

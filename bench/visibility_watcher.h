@@ -1,7 +1,8 @@
 // VisibilityWatcher: how long after a write's answer another server shows it. A writer hands it
 // (user id, version, time of the answer); one thread polls GET /users/{id} on the other server
-// over one keep-alive connection, round-robin over the writes still awaited, until the version
-// served is at least the one written, and keeps the delays.
+// over one keep-alive connection, round-robin over the writes still awaited, a pass every
+// 0.5 ms, until the version served is at least the one written, and keeps the delays (each
+// up to 0.5 ms long).
 //
 // Thread-safety: watch() may be called from any thread; finish() once, after the last watch().
 #pragma once

@@ -91,6 +91,11 @@ bool MysqlDialect::isUnavailable(const Poco::Exception& error) const {
          dynamic_cast<const Poco::Data::MySQL::ConnectionException*>(&error) != nullptr;
 }
 
+bool MysqlDialect::isResultChanged(const Poco::Exception& error) const {
+  // CR_NEW_STMT_METADATA: a kept statement's result has other columns than when it was prepared.
+  return mysqlErrorNumber(error) == 2057;
+}
+
 bool MysqlDialect::isRetryable(const Poco::Exception& error) const {
   // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
   return oneOf(mysqlErrorNumber(error), {1213, 1205});

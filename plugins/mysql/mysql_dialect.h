@@ -20,6 +20,7 @@ class MysqlDialect : public sql::Dialect {
   bool isDuplicateKey(const Poco::Exception& error) const override;
   bool isUnavailable(const Poco::Exception& error) const override;
   bool isRetryable(const Poco::Exception& error) const override;
+  bool isResultChanged(const Poco::Exception& error) const override;
   // Strict mode on every session, so that a too long value fails instead of being cut
   // whatever the server's default.
   std::vector<std::string> sessionSetup() const override;

@@ -19,7 +19,10 @@ std::string connectionString(const sql::ServerSettings& settings) {
 }  // namespace
 
 sql::ServerSettings readMysqlSettings(const ConfigSection& config) {
-  sql::ServerSettings settings = sql::readServerSettings(config, 3306);
+  sql::ServerSettings settings = sql::readServerSettings(config, 3306, {"statement_cache"});
+  // Each one is a prepared statement on the server, which counts them all against
+  // max_prepared_stmt_count (16382 by default): sessions x statement_cache must stay below it.
+  settings.statement_cache = static_cast<int>(config.getInt("statement_cache", 16, 0, 1024));
   for (const auto& [key, value] :
        {std::pair<const char*, const std::string*>{"host", &settings.host},
         {"database", &settings.database},
@@ -48,6 +51,7 @@ std::shared_ptr<sql::PocoDataConnection> makeMysqlConnection(const sql::ServerSe
   pool.min_sessions = settings.pool_min;
   pool.max_sessions = settings.pool_max;
   pool.connect_timeout_seconds = settings.connect_timeout_seconds;
+  pool.statement_cache = static_cast<std::size_t>(settings.statement_cache);
   return std::make_shared<sql::PocoDataConnection>("mysql", std::make_unique<MysqlDialect>(), pool);
 }
 

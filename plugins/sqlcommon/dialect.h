@@ -46,6 +46,11 @@ class Dialect {
   // (deadlock, lock timeout) and running it again is safe.
   virtual bool isRetryable(const Poco::Exception& error) const { return false; }
 
+  // True when a read failed only because its table's columns changed after the connector had
+  // described its result (another server altered the table): the same read run again, prepared
+  // anew, reads the new columns.
+  virtual bool isResultChanged(const Poco::Exception& error) const { return false; }
+
   // True when a failed statement aborts the whole transaction (PostgreSQL): then each statement
   // of a transaction runs under a savepoint, so that a caller who catches, say, DuplicateKey can
   // go on as on the other backends.

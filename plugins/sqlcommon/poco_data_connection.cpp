@@ -1,12 +1,38 @@
 #include "poco_data_connection.h"
 
 #include "busbar/errors.h"
+#include "statement_cache.h"
 #include "statement_runner.h"
 
 namespace busbar::sql {
 namespace {
 
 constexpr int kStatementAttempts = 3;
+
+// Runs one statement on the lease's session, through the statements it keeps; a statement that
+// changes tables runs on its own, and every session of the pool then drops what it kept.
+ExecuteResult runOnLease(SessionPool& pool, SessionPool::Lease& lease, const Dialect& dialect,
+                         const std::string& sql, const std::vector<Value>& params) {
+  if (!changesSchema(sql)) {
+    try {
+      return lease.statements().execute(lease.session(), dialect, sql, params);
+    } catch (const Poco::Exception& error) {
+      // A read that found its table's columns changed runs again once, prepared anew; nothing
+      // else runs twice.
+      if (!isRead(sql) || !dialect.isResultChanged(error)) throw;
+    }
+    return lease.statements().execute(lease.session(), dialect, sql, params);
+  }
+  lease.statements().clear();  // what they were prepared for changes now
+  try {
+    ExecuteResult result = executeStatement(lease.session(), dialect, sql, params);
+    pool.schemaChanged();
+    return result;
+  } catch (...) {
+    pool.schemaChanged();  // it may have changed a part
+    throw;
+  }
+}
 
 // Rolls back; a session that cannot even roll back is marked broken.
 void rollbackQuietly(const Dialect& dialect, SessionPool::Lease& lease) {
@@ -21,13 +47,17 @@ void rollbackQuietly(const Dialect& dialect, SessionPool::Lease& lease) {
 // The Connection of one transaction: every statement on the transaction's session.
 class TransactionConnection : public StatementConnection {
  public:
-  TransactionConnection(std::string driver, const Dialect& dialect, SessionPool::Lease& lease)
-      : StatementConnection(dialect), driver_(std::move(driver)), lease_(lease) {}
+  TransactionConnection(std::string driver, const Dialect& dialect, SessionPool& pool,
+                        SessionPool::Lease& lease)
+      : StatementConnection(dialect), driver_(std::move(driver)), pool_(pool), lease_(lease) {}
 
   std::string driver() const override { return driver_; }
 
   // Joins the outer transaction.
   void transaction(const std::function<void(Connection&)>& work) override { work(*this); }
+
+  // True when a statement of the transaction changed tables.
+  bool changedSchema() const { return changed_schema_; }
 
  protected:
   ExecuteResult run(const std::string& sql, const std::vector<Value>& params) override {
@@ -36,12 +66,10 @@ class TransactionConnection : public StatementConnection {
     }
     const bool savepoint = dialect().failedStatementAbortsTransaction();
     try {
-      if (savepoint)
-        executeStatement(lease_.session(), dialect(), "SAVEPOINT busbar_statement", {});
-      ExecuteResult result = executeStatement(lease_.session(), dialect(), sql, params);
-      if (savepoint) {
-        executeStatement(lease_.session(), dialect(), "RELEASE SAVEPOINT busbar_statement", {});
-      }
+      if (savepoint) runOnLease(pool_, lease_, dialect(), "SAVEPOINT busbar_statement", {});
+      if (changesSchema(sql)) changed_schema_ = true;
+      ExecuteResult result = runOnLease(pool_, lease_, dialect(), sql, params);
+      if (savepoint) runOnLease(pool_, lease_, dialect(), "RELEASE SAVEPOINT busbar_statement", {});
       return result;
     } catch (const Poco::Exception& error) {
       Failure failure = classify(dialect(), lease_.session(), error);
@@ -65,7 +93,9 @@ class TransactionConnection : public StatementConnection {
   }
 
   std::string driver_;
+  SessionPool& pool_;
   SessionPool::Lease& lease_;
+  bool changed_schema_ = false;
 };
 
 }  // namespace
@@ -93,7 +123,7 @@ ExecuteResult PocoDataConnection::runPooled(const std::string& sql,
   for (int attempt = 1;; ++attempt) {
     SessionPool::Lease lease = pool_.acquire();
     try {
-      return executeStatement(lease.session(), dialect(), sql, params);
+      return runOnLease(pool_, lease, dialect(), sql, params);
     } catch (const Poco::Exception& error) {
       Failure failure = classify(dialect(), lease.session(), error);
       const bool again = attempt < kStatementAttempts;
@@ -112,7 +142,7 @@ SessionPool::Lease PocoDataConnection::beginTransaction() {
   for (int attempt = 1;; ++attempt) {
     SessionPool::Lease lease = pool_.acquire();
     try {
-      executeStatement(lease.session(), dialect(), dialect().beginStatement(), {});
+      runOnLease(pool_, lease, dialect(), dialect().beginStatement(), {});
       return lease;
     } catch (const Poco::Exception& error) {
       Failure failure = classify(dialect(), lease.session(), error);
@@ -132,7 +162,7 @@ void PocoDataConnection::transaction(const std::function<void(Connection&)>& wor
   std::unique_lock<std::recursive_mutex> single_writer(writer_mutex_, std::defer_lock);
   if (dialect().singleWriter()) single_writer.lock();
   SessionPool::Lease lease = beginTransaction();
-  TransactionConnection bound(driver_, dialect(), lease);
+  TransactionConnection bound(driver_, dialect(), pool_, lease);
   try {
     work(bound);
   } catch (...) {
@@ -140,13 +170,14 @@ void PocoDataConnection::transaction(const std::function<void(Connection&)>& wor
     throw;
   }
   try {
-    executeStatement(lease.session(), dialect(), "COMMIT", {});
+    runOnLease(pool_, lease, dialect(), "COMMIT", {});
   } catch (const Poco::Exception& error) {
     Failure failure = classify(dialect(), lease.session(), error);
     if (failure == Failure::kUnavailable) lease.markBroken();
     rollbackQuietly(dialect(), lease);
     throwFailure(failure, "cannot commit: " + error.displayText());
   }
+  if (bound.changedSchema()) pool_.schemaChanged();  // plans made before the commit saw the old
 }
 
 }  // namespace busbar::sql

@@ -11,8 +11,11 @@ std::set<std::string> serverSettingKeys() {
           "password", "pool.min", "pool.max", "connect_timeout"};
 }
 
-ServerSettings readServerSettings(const ConfigSection& config, int default_port) {
-  config.rejectUnknownKeys(serverSettingKeys());
+ServerSettings readServerSettings(const ConfigSection& config, int default_port,
+                                  const std::set<std::string>& plugin_keys) {
+  std::set<std::string> keys = serverSettingKeys();
+  keys.insert(plugin_keys.begin(), plugin_keys.end());
+  config.rejectUnknownKeys(keys);
   ServerSettings settings;
   settings.host = config.getString("host", "127.0.0.1");
   settings.port = static_cast<int>(config.getInt("port", default_port, 1, 65535));

@@ -21,6 +21,7 @@ struct ServerSettings {
   int pool_min = 1;
   int pool_max = 32;
   int connect_timeout_seconds = 2;
+  int statement_cache = 0;  // prepared statements kept per session (mysql's statement_cache)
 
   // "user@host:port/database", without the password.
   std::string describe() const;
@@ -30,7 +31,9 @@ struct ServerSettings {
 std::set<std::string> serverSettingKeys();
 
 // Reads host, port, database, user, password, pool.min, pool.max and connect_timeout; rejects
-// unknown keys. Throws ConfigError naming the key and what is allowed.
-ServerSettings readServerSettings(const ConfigSection& config, int default_port);
+// keys that are neither these nor `plugin_keys` (read by the plugin itself). Throws ConfigError
+// naming the key and what is allowed.
+ServerSettings readServerSettings(const ConfigSection& config, int default_port,
+                                  const std::set<std::string>& plugin_keys = {});
 
 }  // namespace busbar::sql

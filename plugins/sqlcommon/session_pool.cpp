@@ -12,6 +12,15 @@ SessionPool::Lease::~Lease() {
   if (pool_ != nullptr && session_) pool_->giveBack(std::move(session_), broken_);
 }
 
+StatementCache& SessionPool::Lease::statements() {
+  const uint64_t now = pool_->schema_generation_.load();
+  if (session_->schema_generation != now) {
+    session_->statements.clear();
+    session_->schema_generation = now;
+  }
+  return session_->statements;
+}
+
 SessionPool::SessionPool(PoolSettings settings, const Dialect& dialect)
     : settings_(std::move(settings)), dialect_(dialect) {}
 
@@ -24,7 +33,7 @@ SessionPool::~SessionPool() {
   closeAll(idle);
 }
 
-std::unique_ptr<Poco::Data::Session> SessionPool::open(int timeout_seconds) {
+std::unique_ptr<PooledSession> SessionPool::open(int timeout_seconds) {
   try {
     dialect_.beforeOpen(settings_.connection_string);
     auto session =
@@ -35,7 +44,8 @@ std::unique_ptr<Poco::Data::Session> SessionPool::open(int timeout_seconds) {
       statement << setup;
       statement.execute();
     }
-    return session;
+    return std::make_unique<PooledSession>(std::move(session), settings_.statement_cache,
+                                           schema_generation_.load());
   } catch (const Poco::Exception& error) {
     throw StorageUnavailable("cannot open a " + settings_.connector +
                              " session: " + error.displayText());
@@ -115,7 +125,7 @@ SessionPool::Stats SessionPool::stats() const {
   return stats;
 }
 
-void SessionPool::giveBack(std::unique_ptr<Poco::Data::Session> session, bool broken) {
+void SessionPool::giveBack(std::unique_ptr<PooledSession> session, bool broken) {
   std::deque<Idle> closing;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -145,7 +155,9 @@ void SessionPool::takeExpired(std::deque<Idle>& expired) {
 
 void SessionPool::closeAll(std::deque<Idle>& sessions) const {
   for (auto& idle : sessions) {
-    if (idle.session) dialect_.close(std::move(idle.session));
+    if (!idle.session) continue;
+    idle.session->statements.clear();  // they deallocate through the session
+    dialect_.close(std::move(idle.session->session));
   }
   sessions.clear();
 }

@@ -5,9 +5,12 @@
 // still does. This pool opens sessions with the configured connect timeout, waits at most that
 // long for a free session, never lends a session that was idle longer than the idle limit, and
 // when a lease reports its session broken closes it together with every idle session (they
-// talked to the same server, which has most likely gone away). Thread-safe.
+// talked to the same server, which has most likely gone away). Each session keeps its prepared
+// statements (StatementCache) while it lives; schemaChanged() makes every session drop them
+// before its next statement. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -19,6 +22,7 @@
 #include <Poco/Data/Session.h>
 
 #include "dialect.h"
+#include "statement_cache.h"
 
 namespace busbar::sql {
 
@@ -29,6 +33,18 @@ struct PoolSettings {
   int max_sessions = 32;            // sessions open at most, lent or idle
   int connect_timeout_seconds = 5;  // bound of opening a session and of waiting for a free one
   int idle_seconds = 60;            // an idle session older than this is closed, not lent
+  std::size_t statement_cache = 0;  // prepared statements each session keeps (0: none)
+};
+
+// A session and the statements prepared on it, which go before it.
+struct PooledSession {
+  PooledSession(std::unique_ptr<Poco::Data::Session> opened, std::size_t cache_capacity,
+                uint64_t generation)
+      : session(std::move(opened)), statements(cache_capacity), schema_generation(generation) {}
+
+  std::unique_ptr<Poco::Data::Session> session;
+  StatementCache statements;
+  uint64_t schema_generation;  // the pool's when the statements were last valid
 };
 
 class SessionPool {
@@ -36,7 +52,7 @@ class SessionPool {
   // A session lent by the pool; gives it back when destroyed. Movable, not copyable.
   class Lease {
    public:
-    Lease(SessionPool* pool, std::unique_ptr<Poco::Data::Session> session, bool reused)
+    Lease(SessionPool* pool, std::unique_ptr<PooledSession> session, bool reused)
         : pool_(pool), session_(std::move(session)), reused_(reused) {}
     Lease(Lease&& other) noexcept = default;
     Lease& operator=(Lease&&) = delete;
@@ -44,7 +60,11 @@ class SessionPool {
     ~Lease();
 
     // The lent session; valid for the lease's life.
-    Poco::Data::Session& session() { return *session_; }
+    Poco::Data::Session& session() { return *session_->session; }
+
+    // The statements kept for the lent session, emptied first when the schema changed since
+    // they were prepared.
+    StatementCache& statements();
 
     // On return the session is closed instead of going back to the pool.
     void markBroken() { broken_ = true; }
@@ -56,7 +76,7 @@ class SessionPool {
 
    private:
     SessionPool* pool_;
-    std::unique_ptr<Poco::Data::Session> session_;
+    std::unique_ptr<PooledSession> session_;
     bool reused_;
     bool broken_ = false;
   };
@@ -76,6 +96,10 @@ class SessionPool {
   // The sessions open now, lent or idle.
   int openSessions() const;
 
+  // A statement changed tables (CREATE, ALTER, DROP): every session drops its prepared
+  // statements before it runs its next one, so that none runs on an old plan.
+  void schemaChanged() { schema_generation_.fetch_add(1); }
+
   // What the pool did since it was made, for the metrics.
   struct Stats {
     int open = 0;                // sessions open now, lent, idle or being opened
@@ -93,14 +117,14 @@ class SessionPool {
  private:
   using Clock = std::chrono::steady_clock;
   struct Idle {
-    std::unique_ptr<Poco::Data::Session> session;
+    std::unique_ptr<PooledSession> session;
     Clock::time_point since;
   };
 
   // Opens a session within `timeout_seconds` and runs the dialect's setup on it;
   // StorageUnavailable on failure.
-  std::unique_ptr<Poco::Data::Session> open(int timeout_seconds);
-  void giveBack(std::unique_ptr<Poco::Data::Session> session, bool broken);
+  std::unique_ptr<PooledSession> open(int timeout_seconds);
+  void giveBack(std::unique_ptr<PooledSession> session, bool broken);
   // Moves the idle sessions older than idle_seconds into `expired`. Needs mutex_.
   void takeExpired(std::deque<Idle>& expired);
   // Closes sessions through the dialect, outside the lock; never throws.
@@ -117,6 +141,7 @@ class SessionPool {
   uint64_t wait_timeouts_ = 0;
   uint64_t open_failures_ = 0;
   uint64_t broken_ = 0;
+  std::atomic<uint64_t> schema_generation_{0};
 };
 
 }  // namespace busbar::sql

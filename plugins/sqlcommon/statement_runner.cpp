@@ -47,6 +47,11 @@ ExecuteResult executeStatement(Poco::Data::Session& session, const Dialect& dial
   Poco::Data::Statement statement(session);
   statement << dialect.rewritePlaceholders(sql);
   for (const auto& value : params) bindValue(statement, value);
+  return runStatement(statement, session, dialect);
+}
+
+ExecuteResult runStatement(Poco::Data::Statement& statement, Poco::Data::Session& session,
+                           const Dialect& dialect) {
   ExecuteResult result;
   const std::size_t reported = statement.execute();
   if (statement.columnsExtracted() == 0) {

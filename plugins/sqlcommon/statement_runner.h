@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
 #include "busbar/storage.h"
@@ -27,6 +28,11 @@ enum class Failure {
 // of a SELECT, or the count of rows changed. Throws what Poco throws.
 ExecuteResult executeStatement(Poco::Data::Session& session, const Dialect& dialect,
                                const std::string& sql, const std::vector<Value>& params);
+
+// Runs `statement`, prepared and bound, on `session`: the rows of a SELECT, or the count of
+// rows changed. Throws what Poco throws.
+ExecuteResult runStatement(Poco::Data::Statement& statement, Poco::Data::Session& session,
+                           const Dialect& dialect);
 
 // Classifies `error`, raised by a statement on `session`, through the dialect; a session that
 // no longer says it is connected makes any error kUnavailable.

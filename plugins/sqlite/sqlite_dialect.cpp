@@ -45,6 +45,13 @@ bool SqliteDialect::isUnavailable(const Poco::Exception& error) const {
          dynamic_cast<const Poco::Data::SQLite::DatabaseFullException*>(&error) != nullptr;
 }
 
+bool SqliteDialect::isResultChanged(const Poco::Exception& error) const {
+  // SQLite prepares a statement again by itself when another connection changed its table, after
+  // Poco 1.11 read the result's columns; Poco then fails this assertion instead of reading on.
+  return dynamic_cast<const Poco::AssertionViolationException*>(&error) != nullptr &&
+         error.message().find("columnsReturned() == sqlite3_column_count") != std::string::npos;
+}
+
 std::vector<std::string> SqliteDialect::sessionSetup() const {
   // Writers from several sessions wait for each other instead of failing at once.
   return {"PRAGMA busy_timeout = 5000"};

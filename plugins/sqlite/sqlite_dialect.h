@@ -18,6 +18,7 @@ class SqliteDialect : public sql::Dialect {
                      const std::vector<std::string>& keys) const override;
   bool isDuplicateKey(const Poco::Exception& error) const override;
   bool isUnavailable(const Poco::Exception& error) const override;
+  bool isResultChanged(const Poco::Exception& error) const override;
   std::vector<std::string> sessionSetup() const override;
   std::string beginStatement() const override { return "BEGIN IMMEDIATE"; }
   bool singleWriter() const override { return true; }

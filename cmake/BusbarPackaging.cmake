@@ -29,7 +29,7 @@ if(BUSBAR_DPKG_SHLIBDEPS)
 else()
   set(busbar_depends adduser libc6 libstdc++6 libgcc-s1 libboost-filesystem1.74.0
       libpocofoundation80 libpoconet80 libpocoutil80 libpocojson80 libpocodata80
-      libpocodatasqlite80)
+      libpocodatasqlite80 libsqlite3-0)
   if(BUSBAR_WITH_AMQP)
     list(APPEND busbar_depends librabbitmq4)
   endif()

@@ -31,20 +31,17 @@ std::string payloadText(const Event& event) {
   return out.str();
 }
 
-// The row of `logged` in busbar_events, numbered `seq` (NULL: not yet).
-Row eventRow(const LoggedEvent& logged, Value seq, int64_t logged_at) {
+// Inserts `logged` into busbar_events, numbered `seq` (NULL: not yet): one statement of constant
+// text, the last of every write's transaction.
+void insertEvent(Connection& transaction, const LoggedEvent& logged, Value seq, int64_t logged_at) {
+  static const std::string sql =
+      "INSERT INTO busbar_events (event_id, seq, event_type, occurred_on, origin, version, "
+      "payload, logged_at, published, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)";
   const Event& event = logged.event;
-  return {{"event_id", event.id},
-          {"seq", std::move(seq)},
-          {"event_type", event.type},
-          {"occurred_on", event.occurred_on.epochMicroseconds()},
-          {"origin", event.origin},
-          {"version", event.version},
-          {"payload", payloadText(event)},
-          {"logged_at", logged_at},
-          {"published", int64_t{0}},
-          {"request_id",
-           logged.request_id.empty() ? Value(std::monostate{}) : Value(logged.request_id)}};
+  transaction.execute(
+      sql, {event.id, std::move(seq), event.type, event.occurred_on.epochMicroseconds(),
+            event.origin, event.version, payloadText(event), logged_at,
+            logged.request_id.empty() ? Value(std::monostate{}) : Value(logged.request_id)});
 }
 
 LoggedEvent toLoggedEvent(const Row& row) {
@@ -152,7 +149,7 @@ void EventLog::append(Connection& transaction, const std::vector<LoggedEvent>& e
   // One microsecond apart: numbering goes by logged_at, so a transaction's events keep the order
   // they were dispatched in.
   for (const auto& logged : events) {
-    transaction.insert(kEvents, eventRow(logged, std::monostate{}, logged_at++));
+    insertEvent(transaction, logged, std::monostate{}, logged_at++);
   }
 }
 
@@ -169,7 +166,7 @@ EventLog::Numbers EventLog::appendNumbered(Connection& transaction,
   int64_t seq = asInt(head.rows.front().at("seq")) - count;
   Numbers numbers;
   for (const auto& logged : events) {
-    transaction.insert(kEvents, eventRow(logged, ++seq, logged_at++));
+    insertEvent(transaction, logged, ++seq, logged_at++);
     numbers[logged.event.id] = static_cast<uint64_t>(seq);
   }
   return numbers;
@@ -329,7 +326,7 @@ bool EventLog::committedSettled(const std::string& event_id, int lock_wait_secon
         probe.event.id = event_id;
         probe.event.type = "Probe";
         probe.event.origin = "probe";
-        tx.insert(kEvents, eventRow(probe, std::monostate{}, 0));
+        insertEvent(tx, probe, std::monostate{}, 0);
       } catch (const DuplicateKey&) {
         taken = true;
       } catch (...) {

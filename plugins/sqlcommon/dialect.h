@@ -11,6 +11,7 @@
 #include <Poco/Exception.h>
 
 #include "busbar/storage.h"
+#include "statement_cache.h"
 
 namespace busbar::sql {
 
@@ -84,6 +85,10 @@ class Dialect {
   // autocommit off after commit(), and its PostgreSQL session keeps a transaction flag of its
   // own that a failed COMMIT leaves set.
   virtual std::string beginStatement() const { return "BEGIN"; }
+
+  // A cache for one session of this backend, keeping at most `capacity` prepared statements (0:
+  // none). The default keeps Poco::Data statements (PocoStatementCache).
+  virtual std::unique_ptr<StatementCache> makeStatementCache(std::size_t capacity) const;
 
   // True when the database lets one transaction write at a time (SQLite). The connection then
   // queues its own transactions on a mutex, so the next one starts as soon as the previous

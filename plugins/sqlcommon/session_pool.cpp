@@ -15,10 +15,10 @@ SessionPool::Lease::~Lease() {
 StatementCache& SessionPool::Lease::statements() {
   const uint64_t now = pool_->schema_generation_.load();
   if (session_->schema_generation != now) {
-    session_->statements.clear();
+    session_->statements->clear();
     session_->schema_generation = now;
   }
-  return session_->statements;
+  return *session_->statements;
 }
 
 SessionPool::SessionPool(PoolSettings settings, const Dialect& dialect)
@@ -44,7 +44,8 @@ std::unique_ptr<PooledSession> SessionPool::open(int timeout_seconds) {
       statement << setup;
       statement.execute();
     }
-    return std::make_unique<PooledSession>(std::move(session), settings_.statement_cache,
+    return std::make_unique<PooledSession>(std::move(session),
+                                           dialect_.makeStatementCache(settings_.statement_cache),
                                            schema_generation_.load());
   } catch (const Poco::Exception& error) {
     throw StorageUnavailable("cannot open a " + settings_.connector +
@@ -156,7 +157,7 @@ void SessionPool::takeExpired(std::deque<Idle>& expired) {
 void SessionPool::closeAll(std::deque<Idle>& sessions) const {
   for (auto& idle : sessions) {
     if (!idle.session) continue;
-    idle.session->statements.clear();  // they deallocate through the session
+    idle.session->statements->clear();  // they deallocate through the session
     dialect_.close(std::move(idle.session->session));
   }
   sessions.clear();

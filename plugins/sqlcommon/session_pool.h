@@ -38,12 +38,15 @@ struct PoolSettings {
 
 // A session and the statements prepared on it, which go before it.
 struct PooledSession {
-  PooledSession(std::unique_ptr<Poco::Data::Session> opened, std::size_t cache_capacity,
+  PooledSession(std::unique_ptr<Poco::Data::Session> opened, std::unique_ptr<StatementCache> cache,
                 uint64_t generation)
-      : session(std::move(opened)), statements(cache_capacity), schema_generation(generation) {}
+      : session(std::move(opened)), statements(std::move(cache)), schema_generation(generation) {}
+  ~PooledSession() {
+    if (statements) statements->clear();
+  }
 
   std::unique_ptr<Poco::Data::Session> session;
-  StatementCache statements;
+  std::unique_ptr<StatementCache> statements;
   uint64_t schema_generation;  // the pool's when the statements were last valid
 };
 

@@ -1,72 +1,48 @@
-// StatementCache: the prepared statements of one Poco::Data session, kept to run again.
+// StatementCache: the prepared statements of one database session, kept to run again.
 //
-// A Poco::Data::Statement prepares itself on the server when it first runs; run again, it only
-// binds and executes. A statement made anew for each call costs two round trips on MySQL
-// (prepare, execute) and four on PostgreSQL (parse, describe, execute, deallocate); kept, one.
-// The cache holds the `capacity` statements of its session used most recently, each keyed by its
-// SQL and the types of its parameters (a NULL is a type of its own) and bound by reference to
-// slots that each run refills.
+// A statement made anew for each call is parsed and planned each time, and on a server costs
+// round trips of its own: two on MySQL (prepare, execute), four on PostgreSQL (parse, describe,
+// execute, deallocate). A cache keeps the statements its session used most recently, up to a
+// capacity, and runs them again with new values. Each backend's Dialect makes its sessions'
+// caches (Dialect::makeStatementCache): Poco's statements for MySQL, SQLite's own for SQLite.
 //
-// A statement whose run fails is closed at once (it may hold a result the session must discard
-// before its next statement) and prepared anew by the next run: its table may have changed, and
-// Poco cannot run a statement again after a failure. clear() closes them all, and must run before
-// the session closes. Not thread-safe: used by one thread at a time, as its session is.
-//
-// MySQL sessions keep statements (the mysql plugin's statement_cache). SQLite's would gain
-// nothing (Poco's connector parses the SQL again on each run), and PostgreSQL's cannot: Poco
-// 1.11's connector frees a kept statement's last result twice when a later run fails.
+// A failed run leaves the cache usable: the next run of the same SQL works as a first one would.
+// clear() drops every statement, and must run before the session closes. Not thread-safe: used
+// by one thread at a time, as its session is.
 #pragma once
 
 #include <cstddef>
-#include <list>
-#include <memory>
+#include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <Poco/Data/Session.h>
 
 #include "busbar/storage.h"
-#include "dialect.h"
 
 namespace busbar::sql {
 
+class Dialect;
+
 class StatementCache {
  public:
-  explicit StatementCache(std::size_t capacity);
-  ~StatementCache();
-  StatementCache(const StatementCache&) = delete;
-  StatementCache& operator=(const StatementCache&) = delete;
+  virtual ~StatementCache() = default;
 
   // Runs `sql` (with `?` placeholders) on `session` with `params` bound in order, through the
-  // statement kept for it (prepared now when there is none). Returns what executeStatement()
-  // returns. On failure drops the statement and throws what Poco threw.
-  ExecuteResult execute(Poco::Data::Session& session, const Dialect& dialect,
-                        const std::string& sql, const std::vector<Value>& params);
+  // statement kept for it (prepared now when there is none). On success returns the rows of a
+  // statement that returns rows, else the count of rows it changed. On failure throws a
+  // Poco::Exception, which the dialect classifies.
+  virtual ExecuteResult execute(Poco::Data::Session& session, const Dialect& dialect,
+                                const std::string& sql, const std::vector<Value>& params) = 0;
 
   // Drops every statement. Never throws.
-  void clear() noexcept;
+  virtual void clear() noexcept = 0;
 
   // Statements kept now.
-  std::size_t size() const { return entries_.size(); }
+  virtual std::size_t size() const = 0;
 
   // Statements prepared since the cache was made (runs that found none kept).
-  uint64_t prepared() const { return prepared_; }
-
- private:
-  struct Entry;
-  using Entries = std::list<std::unique_ptr<Entry>>;
-
-  // A new statement for `sql`, bound to slots for params' types; not yet run.
-  std::unique_ptr<Entry> prepare(Poco::Data::Session& session, const Dialect& dialect,
-                                 const std::string& key, const std::string& sql,
-                                 const std::vector<Value>& params);
-  void drop(Entries::iterator entry) noexcept;
-
-  const std::size_t capacity_;
-  Entries entries_;  // most recently used first
-  std::unordered_map<std::string, Entries::iterator> by_key_;
-  uint64_t prepared_ = 0;
+  virtual uint64_t prepared() const = 0;
 };
 
 // True when `sql` changes tables (it starts with CREATE, ALTER, DROP or RENAME): statements

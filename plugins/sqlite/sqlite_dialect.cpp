@@ -2,6 +2,7 @@
 
 #include <Poco/Data/SQLite/SQLiteException.h>
 
+#include "sqlite_statement_cache.h"
 #include "upsert_sql.h"
 
 namespace busbar::sqlite {
@@ -50,6 +51,10 @@ bool SqliteDialect::isResultChanged(const Poco::Exception& error) const {
   // Poco 1.11 read the result's columns; Poco then fails this assertion instead of reading on.
   return dynamic_cast<const Poco::AssertionViolationException*>(&error) != nullptr &&
          error.message().find("columnsReturned() == sqlite3_column_count") != std::string::npos;
+}
+
+std::unique_ptr<sql::StatementCache> SqliteDialect::makeStatementCache(std::size_t capacity) const {
+  return std::make_unique<SqliteStatementCache>(capacity);
 }
 
 std::vector<std::string> SqliteDialect::sessionSetup() const {

@@ -19,6 +19,7 @@ class SqliteDialect : public sql::Dialect {
   bool isDuplicateKey(const Poco::Exception& error) const override;
   bool isUnavailable(const Poco::Exception& error) const override;
   bool isResultChanged(const Poco::Exception& error) const override;
+  std::unique_ptr<sql::StatementCache> makeStatementCache(std::size_t capacity) const override;
   std::vector<std::string> sessionSetup() const override;
   std::string beginStatement() const override { return "BEGIN IMMEDIATE"; }
   bool singleWriter() const override { return true; }

@@ -5,9 +5,9 @@
 #include <Poco/Data/SQLite/Connector.h>
 #include <gtest/gtest.h>
 
+#include "poco_statement_cache.h"
 #include "server_process.h"
 #include "sqlite_dialect.h"
-#include "statement_cache.h"
 #include "statement_runner.h"
 
 namespace busbar::sql {
@@ -34,7 +34,7 @@ class StatementCacheTest : public ::testing::Test {
   testing::TempDir folder_;
   sqlite::SqliteDialect dialect_;
   std::unique_ptr<Poco::Data::Session> session_;
-  StatementCache cache_{3};
+  PocoStatementCache cache_{3};
 };
 
 TEST_F(StatementCacheTest, AKeptStatementRunsAgainWithNewValues) {
@@ -98,7 +98,7 @@ TEST_F(StatementCacheTest, AStatementThatFailsIsPreparedAnewNextTime) {
 }
 
 TEST_F(StatementCacheTest, WithoutCapacityNothingIsKept) {
-  StatementCache none(0);
+  PocoStatementCache none(0);
   none.execute(*session_, dialect_, "SELECT 1", {});
   none.execute(*session_, dialect_, "SELECT 1", {});
   EXPECT_EQ(none.size(), 0u);

@@ -83,6 +83,59 @@ std::optional<std::string> eventIdIn(const ExecuteResult& result) {
   return asText(result.rows.front().at("event_id"));
 }
 
+// numberPending() for the events `only` on MariaDB, in two statements instead of four: each is a
+// round trip, and a numbering round is what an event waits for between its commit and the
+// broker. The head's lock and the events still without a number come in one locking read, by
+// primary key (FORCE INDEX keeps InnoDB from scanning the seq index, whose NULL range every
+// writer inserts into: locked, it would hold writers until this commits); the events' numbers
+// and the head's go in one multi-table UPDATE.
+std::map<std::string, uint64_t> numberListedOnMysql(Connection& transaction,
+                                                    const std::vector<std::string>& only) {
+  std::string keys;
+  std::vector<Value> ids;
+  for (const auto& id : only) {
+    keys += keys.empty() ? "?" : ", ?";
+    ids.emplace_back(id);
+  }
+  auto rows = transaction
+                  .execute(
+                      "SELECT h.seq AS head, e.event_id FROM busbar_event_head h"
+                      " LEFT JOIN busbar_events e FORCE INDEX (PRIMARY)"
+                      " ON e.event_id IN (" +
+                          keys +
+                          ") AND e.seq IS NULL"
+                          " WHERE h.id = 1 ORDER BY e.logged_at, e.event_id FOR UPDATE",
+                      ids)
+                  .rows;
+  if (rows.empty()) {
+    throw StorageError("the event log has no head row; was its migration applied?");
+  }
+  int64_t seq = asInt(rows.front().at("head"));
+  std::map<std::string, uint64_t> numbers;
+  std::string cases;
+  std::string numbered;
+  std::vector<Value> params;
+  std::vector<Value> key_params;
+  for (const auto& row : rows) {
+    if (isNull(row.at("event_id"))) continue;  // the head alone: nothing waits
+    std::string id = asText(row.at("event_id"));
+    cases += " WHEN ? THEN CAST(? AS SIGNED)";
+    params.emplace_back(id);
+    params.emplace_back(++seq);
+    numbered += numbered.empty() ? "?" : ", ?";
+    key_params.emplace_back(id);
+    numbers[id] = static_cast<uint64_t>(seq);
+  }
+  if (numbers.empty()) return numbers;
+  params.emplace_back(seq);
+  params.insert(params.end(), key_params.begin(), key_params.end());
+  transaction.execute("UPDATE busbar_events e, busbar_event_head h SET e.seq = CASE e.event_id" +
+                          cases + " END, h.seq = ? WHERE h.id = 1 AND e.event_id IN (" + numbered +
+                          ")",
+                      params);
+  return numbers;
+}
+
 Migration createTables() {
   Migration migration;
   migration.number = 1;
@@ -174,6 +227,9 @@ EventLog::Numbers EventLog::appendNumbered(Connection& transaction,
 
 EventLog::Numbers EventLog::numberPending(Connection& transaction,
                                           const std::vector<std::string>& only) {
+  if (!only.empty() && only.size() <= kNumberingBatch && transaction.driver() == "mysql") {
+    return numberListedOnMysql(transaction, only);
+  }
   // The head row's lock: one numbering at a time, each after the previous one committed. A
   // locking read, which writes nothing, so a numbering that finds nothing to do costs no flush
   // to disk; SQLite, which has no FOR UPDATE, takes its write lock with an update that changes

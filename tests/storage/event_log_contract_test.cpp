@@ -141,6 +141,50 @@ TEST_P(EventLogContract, NumberingsOnSeveralConnectionsAtOnceGiveEachEventOneNum
   EXPECT_EQ(given.at("n199"), 200u);
 }
 
+TEST_P(EventLogContract, NumberingsOfTheSameEventsAtOnceGiveEachEventOneNumber) {
+  // A server numbering its own events while the relay numbers every one left without: four
+  // numberers over overlapping lists of the same events, and one over all of them.
+  constexpr int kEvents = 200;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kEvents; ++i) {
+    ids.push_back("s" + std::to_string(i));
+    storage_->transaction([&](Connection& tx) {
+      EventLog::append(tx, {host::LoggedEvent{0, eventNamed(ids.back()), ""}}, i);
+    });
+  }
+  std::mutex mutex;
+  std::map<std::string, std::set<uint64_t>> reported;
+  auto record = [&](const EventLog::Numbers& numbers) {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (const auto& [id, seq] : numbers) reported[id].insert(seq);
+  };
+  std::vector<std::thread> numberers;
+  for (int t = 0; t < 4; ++t) {
+    numberers.emplace_back([&, t] {
+      for (int start = t * 5; start < kEvents; start += 10) {
+        std::vector<std::string> list;
+        for (int i = start; i < std::min(kEvents, start + 15); ++i) list.push_back(ids[i]);
+        record(log_->numberAfterCommit(list));
+      }
+    });
+  }
+  numberers.emplace_back([&] {
+    for (int round = 0; round < 5; ++round) record(log_->numberAfterCommit({}));
+  });
+  for (auto& thread : numberers) thread.join();
+  record(log_->numberAfterCommit({}));  // what every list missed
+  std::set<uint64_t> seqs;
+  for (const auto& id : ids) {
+    ASSERT_EQ(reported[id].size(), 1u) << id << " was reported with several numbers";
+    seqs.insert(*reported[id].begin());
+  }
+  EXPECT_EQ(seqs.size(), static_cast<size_t>(kEvents)) << "two events share a number";
+  EXPECT_EQ(*seqs.begin(), 1u);
+  EXPECT_EQ(*seqs.rbegin(), static_cast<uint64_t>(kEvents)) << "the numbers have a hole";
+  EXPECT_EQ(log_->head().seq, static_cast<uint64_t>(kEvents));
+  EXPECT_EQ(log_->numbersOf(ids).size(), static_cast<size_t>(kEvents));
+}
+
 TEST_P(EventLogContract, AnOpenTransactionsCommitIsSettledOnceItEnds) {
   host::SettleOptions options;
   options.deadline = std::chrono::seconds(10);

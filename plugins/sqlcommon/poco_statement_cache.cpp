@@ -52,7 +52,8 @@ PocoStatementCache::PocoStatementCache(std::size_t capacity) : capacity_(capacit
 PocoStatementCache::~PocoStatementCache() { clear(); }
 
 ExecuteResult PocoStatementCache::execute(Poco::Data::Session& session, const Dialect& dialect,
-                                      const std::string& sql, const std::vector<Value>& params) {
+                                          const std::string& sql,
+                                          const std::vector<Value>& params) {
   std::string key = cacheKey(sql, params);
   auto found = by_key_.find(key);
   Entries::iterator entry;
@@ -75,11 +76,9 @@ ExecuteResult PocoStatementCache::execute(Poco::Data::Session& session, const Di
   }
 }
 
-std::unique_ptr<PocoStatementCache::Entry> PocoStatementCache::prepare(Poco::Data::Session& session,
-                                                               const Dialect& dialect,
-                                                               const std::string& key,
-                                                               const std::string& sql,
-                                                               const std::vector<Value>& params) {
+std::unique_ptr<PocoStatementCache::Entry> PocoStatementCache::prepare(
+    Poco::Data::Session& session, const Dialect& dialect, const std::string& key,
+    const std::string& sql, const std::vector<Value>& params) {
   using Poco::Data::Keywords::bind;
   using Poco::Data::Keywords::use;
   auto entry = std::make_unique<Entry>();

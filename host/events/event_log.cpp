@@ -83,6 +83,27 @@ std::optional<std::string> eventIdIn(const ExecuteResult& result) {
   return asText(result.rows.front().at("event_id"));
 }
 
+// The length a list of `count` values is sent with: the next power of two, the last value
+// repeated (which changes neither an IN (...) nor a CASE). The SQL built for a list then takes one
+// of a few forms, which sessions keep prepared, where each length would be a statement of its own.
+size_t paddedLength(size_t count) {
+  size_t length = 1;
+  while (length < count) length <<= 1;
+  return length;
+}
+
+// " IN (?, ?, ...)" for `ids` padded (paddedLength), their values appended to `params`.
+std::string inList(const std::vector<std::string>& ids, size_t from, size_t to,
+                   std::vector<Value>& params) {
+  std::string sql = " IN (";
+  const size_t length = paddedLength(to - from);
+  for (size_t i = 0; i < length; ++i) {
+    sql += i == 0 ? "?" : ", ?";
+    params.emplace_back(ids[std::min(from + i, to - 1)]);
+  }
+  return sql + ")";
+}
+
 // numberPending() for the events `only` on MariaDB, in two statements instead of four: each is a
 // round trip, and a numbering round is what an event waits for between its commit and the
 // broker. The head's lock and the events still without a number come in one locking read, by
@@ -91,19 +112,14 @@ std::optional<std::string> eventIdIn(const ExecuteResult& result) {
 // and the head's go in one multi-table UPDATE.
 std::map<std::string, uint64_t> numberListedOnMysql(Connection& transaction,
                                                     const std::vector<std::string>& only) {
-  std::string keys;
   std::vector<Value> ids;
-  for (const auto& id : only) {
-    keys += keys.empty() ? "?" : ", ?";
-    ids.emplace_back(id);
-  }
+  const std::string listed = inList(only, 0, only.size(), ids);
   auto rows = transaction
                   .execute(
                       "SELECT h.seq AS head, e.event_id FROM busbar_event_head h"
-                      " LEFT JOIN busbar_events e FORCE INDEX (PRIMARY)"
-                      " ON e.event_id IN (" +
-                          keys +
-                          ") AND e.seq IS NULL"
+                      " LEFT JOIN busbar_events e FORCE INDEX (PRIMARY) ON e.event_id" +
+                          listed +
+                          " AND e.seq IS NULL"
                           " WHERE h.id = 1 ORDER BY e.logged_at, e.event_id FOR UPDATE",
                       ids)
                   .rows;
@@ -112,26 +128,25 @@ std::map<std::string, uint64_t> numberListedOnMysql(Connection& transaction,
   }
   int64_t seq = asInt(rows.front().at("head"));
   std::map<std::string, uint64_t> numbers;
-  std::string cases;
-  std::string numbered;
+  std::vector<std::string> pending;  // in the order they are numbered
   std::vector<Value> params;
-  std::vector<Value> key_params;
   for (const auto& row : rows) {
     if (isNull(row.at("event_id"))) continue;  // the head alone: nothing waits
-    std::string id = asText(row.at("event_id"));
-    cases += " WHEN ? THEN CAST(? AS SIGNED)";
-    params.emplace_back(id);
-    params.emplace_back(++seq);
-    numbered += numbered.empty() ? "?" : ", ?";
-    key_params.emplace_back(id);
-    numbers[id] = static_cast<uint64_t>(seq);
+    pending.push_back(asText(row.at("event_id")));
   }
-  if (numbers.empty()) return numbers;
-  params.emplace_back(seq);
-  params.insert(params.end(), key_params.begin(), key_params.end());
+  if (pending.empty()) return numbers;
+  std::string cases;
+  for (size_t i = 0; i < paddedLength(pending.size()); ++i) {
+    const size_t at = std::min(i, pending.size() - 1);
+    cases += " WHEN ? THEN CAST(? AS SIGNED)";
+    params.emplace_back(pending[at]);
+    params.emplace_back(seq + 1 + static_cast<int64_t>(at));
+    numbers[pending[at]] = static_cast<uint64_t>(seq + 1 + static_cast<int64_t>(at));
+  }
+  params.emplace_back(seq + static_cast<int64_t>(pending.size()));
+  const std::string numbered = inList(pending, 0, pending.size(), params);
   transaction.execute("UPDATE busbar_events e, busbar_event_head h SET e.seq = CASE e.event_id" +
-                          cases + " END, h.seq = ? WHERE h.id = 1 AND e.event_id IN (" + numbered +
-                          ")",
+                          cases + " END, h.seq = ? WHERE h.id = 1 AND e.event_id" + numbered,
                       params);
   return numbers;
 }
@@ -313,13 +328,10 @@ EventLog::Numbers EventLog::numberAfterCommit(const std::vector<std::string>& id
 EventLog::Numbers EventLog::numbersOf(const std::vector<std::string>& ids) {
   Numbers numbers;
   if (ids.empty()) return numbers;
-  std::string sql = "SELECT event_id, seq FROM busbar_events WHERE event_id IN (";
   std::vector<Value> params;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    sql += i == 0 ? "?" : ", ?";
-    params.emplace_back(ids[i]);
-  }
-  for (const auto& row : storage_.execute(sql + ")", params).rows) {
+  const std::string sql =
+      "SELECT event_id, seq FROM busbar_events WHERE event_id" + inList(ids, 0, ids.size(), params);
+  for (const auto& row : storage_.execute(sql, params).rows) {
     if (!isNull(row.at("seq"))) numbers[asText(row.at("event_id"))] = asSeq(row.at("seq"));
   }
   return numbers;
@@ -410,13 +422,8 @@ void EventLog::mark(const std::vector<std::string>& event_ids, Publication state
                               : "UPDATE busbar_events SET published = 2 WHERE published = 0 AND ";
   for (size_t start = 0; start < event_ids.size(); start += kInChunk) {
     const size_t end = std::min(event_ids.size(), start + kInChunk);
-    std::string sql = set + "event_id IN (";
     std::vector<Value> params;
-    for (size_t i = start; i < end; ++i) {
-      sql += i == start ? "?" : ", ?";
-      params.emplace_back(event_ids[i]);
-    }
-    storage_.execute(sql + ")", params);
+    storage_.execute(set + "event_id" + inList(event_ids, start, end, params), params);
   }
 }
 

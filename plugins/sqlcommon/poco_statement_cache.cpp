@@ -66,7 +66,12 @@ ExecuteResult PocoStatementCache::execute(Poco::Data::Session& session, const Di
     if (entries_.size() >= capacity_) drop(std::prev(entries_.end()));
     entries_.push_front(prepare(session, dialect, key, sql, params));
     entry = entries_.begin();
-    by_key_.emplace(std::move(key), entry);
+    try {
+      by_key_.emplace(std::move(key), entry);
+    } catch (...) {
+      entries_.pop_front();
+      throw;
+    }
   }
   try {
     return runStatement(*(*entry)->statement, session, dialect);

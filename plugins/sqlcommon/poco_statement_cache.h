@@ -7,8 +7,9 @@
 // is closed at once (it may hold a result the session must discard before its next statement):
 // Poco cannot run a statement again after a failure.
 //
-// Only MySQL sessions use it: SQLite has its own (SqliteStatementCache), and Poco 1.11's
-// PostgreSQL connector frees a kept statement's last result twice when a later run fails.
+// MySQL sessions keep statements in it. PostgreSQL sessions get one of capacity 0, which runs
+// each statement anew: Poco 1.11's PostgreSQL connector frees a kept statement's last result
+// twice when a later run fails. SQLite has its own (SqliteStatementCache).
 #pragma once
 
 #include <cstddef>

@@ -92,7 +92,9 @@ ExecuteResult runToEnd(sqlite3* db, sqlite3_stmt* statement, const std::string& 
     }
     result.rows.push_back(std::move(row));
   }
-  if (sqlite3_column_count(statement) == 0) {
+  // sqlite3_changes() keeps the count of the last INSERT, UPDATE or DELETE through a BEGIN or a
+  // COMMIT, which change no row themselves.
+  if (sqlite3_column_count(statement) == 0 && !sqlite3_stmt_readonly(statement)) {
     result.affected = static_cast<uint64_t>(sqlite3_changes(db));
   }
   return result;
@@ -151,8 +153,19 @@ ExecuteResult SqliteStatementCache::execute(Poco::Data::Session& session,
       return runToEnd(db, statement, sql);
     }
     if (entries_.size() >= capacity_) drop(std::prev(entries_.end()));
-    entries_.push_front(Entry{sql, statement});
-    by_sql_.emplace(sql, entries_.begin());
+    try {
+      entries_.push_front(Entry{sql, statement});
+    } catch (...) {
+      sqlite3_finalize(statement);
+      throw;
+    }
+    try {
+      by_sql_.emplace(sql, entries_.begin());
+    } catch (...) {
+      sqlite3_finalize(statement);
+      entries_.pop_front();
+      throw;
+    }
   }
   RunScope run(statement);
   bindAll(db, statement, params, sql);

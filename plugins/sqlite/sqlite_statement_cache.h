@@ -5,10 +5,11 @@
 // sqlite3_stmt handles of its session's connection, keyed by SQL, and runs them again with
 // sqlite3_reset and new bindings: parsed once per session. Results are read column by column in
 // the type SQLite stored (INTEGER, REAL, TEXT, NULL; a BLOB as text), named as the statement
-// names them. A statement SQLite must prepare again because another connection changed the
-// schema is prepared again by SQLite itself (sqlite3_prepare_v3). SQL holding more than one
-// statement, or none, runs through Poco, unkept. Failures throw Poco's SQLite exceptions, as
-// Poco's own statements do.
+// names them: an expression such as COUNT(*) is an integer here, where Poco's connector gave
+// text. A statement that returns no rows reports the rows it changed (0 for BEGIN or COMMIT). A
+// statement SQLite must prepare again because another connection changed the schema is prepared
+// again by SQLite itself (sqlite3_prepare_v3). SQL holding more than one statement, or none, runs
+// through Poco, unkept. Failures throw Poco's SQLite exceptions, as Poco's own statements do.
 //
 // Thread-safety and clear() as StatementCache says.
 #pragma once

@@ -109,6 +109,25 @@ TEST_F(SessionPoolTest, AnUnopenableDatabaseIsUnavailable) {
   EXPECT_EQ(pool.openSessions(), 0);
 }
 
+TEST_F(SessionPoolTest, EachSessionKeepsItsStatementsUntilTheSchemaChanges) {
+  PoolSettings keeping = settings(2);
+  keeping.statement_cache = 8;
+  SessionPool pool(keeping, dialect_);
+  {
+    auto lease = pool.acquire();
+    lease.statements().execute(lease.session(), dialect_, "SELECT 1", {});
+    lease.statements().execute(lease.session(), dialect_, "SELECT 2", {});
+  }
+  {
+    auto lease = pool.acquire();
+    EXPECT_TRUE(lease.reused());
+    EXPECT_EQ(lease.statements().size(), 2u) << "the session came back without its statements";
+  }
+  pool.schemaChanged();
+  auto lease = pool.acquire();
+  EXPECT_EQ(lease.statements().size(), 0u) << "statements prepared before the change were kept";
+}
+
 TEST_F(SessionPoolTest, StatsCountLeasesWaitsAndEachKindOfError) {
   SessionPool pool(settings(1), dialect_);
   EXPECT_EQ(pool.stats().max, 1);

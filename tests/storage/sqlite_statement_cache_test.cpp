@@ -57,6 +57,8 @@ TEST_F(SqliteStatementCacheTest, ParsesAStatementOnceAndRunsItWithNewValues) {
   ASSERT_EQ(second.size(), 1u);
   EXPECT_TRUE(isNull(second[0].at("name")));
   EXPECT_EQ(run("UPDATE items SET score = ? WHERE id > ?", {3.0, int64_t{0}}).affected, 2u);
+  EXPECT_EQ(run("BEGIN").affected, 0u) << "a BEGIN reported the rows of the UPDATE before it";
+  EXPECT_EQ(run("COMMIT").affected, 0u);
   auto counted = run("SELECT COUNT(*) AS n, MAX(score) AS top FROM items").rows;
   EXPECT_EQ(asInt(counted.at(0).at("n")), 2);
   EXPECT_EQ(std::get<double>(counted.at(0).at("top")), 3.0);
@@ -78,14 +80,18 @@ TEST_F(SqliteStatementCacheTest, AFailedRunThrowsWhatPocoThrowsAndLeavesTheState
 }
 
 TEST_F(SqliteStatementCacheTest, KeepsTheMostRecentlyUsedUpToItsCapacity) {
-  for (const char* sql : {"SELECT 1", "SELECT 2", "SELECT 3", "SELECT 4"}) run(sql);
-  EXPECT_EQ(cache_.size(), 3u);
+  cache_.clear();
+  for (const char* sql : {"SELECT 1", "SELECT 2", "SELECT 3"}) run(sql);
   const uint64_t prepared = cache_.prepared();
-  run("SELECT 4");
-  run("SELECT 3");
-  EXPECT_EQ(cache_.prepared(), prepared);
-  run("SELECT 1");  // went first: the oldest
+  run("SELECT 1");  // used again: now "SELECT 2" is the least recently used
+  run("SELECT 4");  // and goes
+  EXPECT_EQ(cache_.size(), 3u);
   EXPECT_EQ(cache_.prepared(), prepared + 1);
+  run("SELECT 1");
+  run("SELECT 3");
+  EXPECT_EQ(cache_.prepared(), prepared + 1) << "a statement used recently went";
+  run("SELECT 2");
+  EXPECT_EQ(cache_.prepared(), prepared + 2);
 }
 
 TEST_F(SqliteStatementCacheTest, RunsSeveralStatementsInOneTextThroughPoco) {

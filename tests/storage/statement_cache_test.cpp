@@ -1,7 +1,7 @@
-// StatementCache without a server, over an SQLite file: statements kept and run again with new
-// values, keyed by their parameters' types, bounded, dropped when they fail. (Poco's SQLite
-// connector parses a statement again on each run, so SQLite sessions keep none in busbar; what
-// is kept here is the cache's own bookkeeping, which MySQL's sessions rely on.)
+// PocoStatementCache without a server, over an SQLite file: statements kept and run again with
+// new values, keyed by their parameters' types, bounded, dropped when they fail. (busbar's SQLite
+// sessions keep SQLite's own statements instead; what Poco's connector gives here is the cache's
+// bookkeeping, which MariaDB's sessions rely on.)
 #include <Poco/Data/SQLite/Connector.h>
 #include <gtest/gtest.h>
 

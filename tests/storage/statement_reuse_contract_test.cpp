@@ -1,6 +1,6 @@
-// Statements kept prepared on a session (MySQL's statement_cache) behave as statements made
-// anew: each run sees its own values, a table changed through the connection or by another one
-// is read with its new columns, and a statement is prepared once per session.
+// Statements kept prepared on a session (SQLite's and MariaDB's sessions keep them) behave as
+// statements made anew: each run sees its own values, a table changed through the connection or by
+// another one is read with its new columns, and a statement is prepared once per session.
 #include <gtest/gtest.h>
 
 #include "busbar/errors.h"
@@ -73,8 +73,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, StatementReuse, ::testing::ValuesIn(storageDr
                          driverName);
 
 #ifdef BUSBAR_TEST_WITH_MYSQL
-// Only MySQL's sessions keep statements (Poco's SQLite connector parses a statement on each run,
-// and its PostgreSQL connector double-frees a kept statement whose later run failed).
+// MariaDB counts the statements a session prepared (Com_stmt_prepare), which shows the cache at
+// work from the server's side.
 using MysqlStatements = StorageContract;
 
 TEST_P(MysqlStatements, AStatementIsPreparedOncePerSession) {

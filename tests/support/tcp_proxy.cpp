@@ -40,8 +40,12 @@ bool writeAll(int fd, const char* data, ssize_t size) {
 
 }  // namespace
 
-TcpProxy::TcpProxy(std::string target_host, int target_port)
-    : target_host_(std::move(target_host)), target_port_(target_port), port_(freePort()) {
+TcpProxy::TcpProxy(std::string target_host, int target_port,
+                   std::optional<CommitFinder::Protocol> commits)
+    : target_host_(std::move(target_host)),
+      target_port_(target_port),
+      port_(freePort()),
+      commits_(commits) {
   if (::pipe(wake_) != 0) throw std::runtime_error("TcpProxy: pipe failed");
   thread_ = std::thread([this] { run(); });
 }
@@ -82,6 +86,7 @@ void TcpProxy::openListener() {
 void TcpProxy::closeAll() {
   if (listener_ >= 0) ::close(listener_);
   listener_ = -1;
+  finders_.clear();
   for (const auto& pair : pairs_) {
     ::shutdown(pair.client, SHUT_RDWR);
     ::shutdown(pair.server, SHUT_RDWR);
@@ -104,9 +109,9 @@ void TcpProxy::accept() {
   pairs_.push_back({client, server});
 }
 
-void TcpProxy::cutAtCommit(int chunks_after) {
+void TcpProxy::cutAtCommit(CommitCut when) {
   commit_cut_done_ = false;
-  commit_cut_armed_ = chunks_after;
+  commit_cut_armed_ = static_cast<int>(when);
 }
 
 bool TcpProxy::pump(int from, int to, bool from_client) {
@@ -114,25 +119,32 @@ bool TcpProxy::pump(int from, int to, bool from_client) {
   ssize_t size = ::recv(from, buffer, sizeof(buffer), 0);
   if (size < 0 && errno == EINTR) return true;
   if (size <= 0) return false;
-  if (from_client && commit_cut_client_ < 0 && commit_cut_armed_ >= 0 &&
-      std::string(buffer, static_cast<size_t>(size)).find("COMMIT") != std::string::npos) {
-    commit_cut_client_ = from;
-    commit_cut_left_ = commit_cut_armed_.exchange(-1);
-  } else if (from_client && from == commit_cut_client_) {
-    --commit_cut_left_;
+  if (commits_) {
+    const int client = from_client ? from : to;
+    auto finder = finders_.find(client);
+    if (finder == finders_.end()) finder = finders_.emplace(client, CommitFinder(*commits_)).first;
+    if (!from_client) {
+      finder->second.serverSends(buffer, static_cast<size_t>(size));
+    } else if (finder->second.clientSends(buffer, static_cast<size_t>(size)) &&
+               commit_cut_armed_ >= 0) {
+      cutCommit(from, to, buffer, size);
+      return false;
+    }
   }
-  if (!writeAll(to, buffer, size)) return false;
-  if (from == commit_cut_client_ && commit_cut_left_ <= 0) {
+  return writeAll(to, buffer, size);
+}
+
+void TcpProxy::cutCommit(int client, int server, const char* data, ssize_t size) {
+  finders_.erase(client);
+  if (static_cast<CommitCut>(commit_cut_armed_.exchange(-1)) == CommitCut::kAfterItRan) {
     // Give the server the bytes and the time to act on them, then close before its answer
     // comes back (a close with that answer unread would reset the connection, and a reset may
     // drop what the server has not read yet).
-    ::shutdown(to, SHUT_WR);
+    writeAll(server, data, size);
+    ::shutdown(server, SHUT_WR);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    commit_cut_client_ = -1;
-    commit_cut_done_ = true;
-    return false;
   }
-  return true;
+  commit_cut_done_ = true;
 }
 
 void TcpProxy::run() {
@@ -170,6 +182,7 @@ void TcpProxy::run() {
       if (alive) {
         kept.push_back(pair);
       } else {
+        finders_.erase(pair.client);
         ::close(pair.client);
         ::close(pair.server);
       }

@@ -7,17 +7,24 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "commit_finder.h"
 
 namespace busbar::testing {
 
 class TcpProxy {
  public:
-  // Picks a free port on 127.0.0.1 for itself; forwards nothing until start().
-  TcpProxy(std::string target_host, int target_port);
+  // Picks a free port on 127.0.0.1 for itself; forwards nothing until start(). With `commits`,
+  // it reads every connection in that protocol from the start, so that cutAtCommit() finds a
+  // COMMIT prepared before it was armed.
+  TcpProxy(std::string target_host, int target_port,
+           std::optional<CommitFinder::Protocol> commits = std::nullopt);
   ~TcpProxy();
   TcpProxy(const TcpProxy&) = delete;
   TcpProxy& operator=(const TcpProxy&) = delete;
@@ -30,12 +37,14 @@ class TcpProxy {
   // On return every forwarded connection is closed and new ones are refused.
   void cut();
 
-  // Arms a one-time cut of the first connection whose client sends "COMMIT": its chunk and the
-  // next `chunks_after` chunks from the client are forwarded, and then the connection is closed
-  // before the server's answer reaches the client. With a prepared COMMIT, 0 closes it before
-  // the COMMIT runs, and the number of messages up to the execution after it ran (MySQL: 1,
-  // prepare then execute; libpq: 2, parse, describe, then execute). Other connections go on.
-  void cutAtCommit(int chunks_after);
+  // Which way an armed cut ends a COMMIT.
+  enum class CommitCut { kBeforeItRuns, kAfterItRan };
+
+  // Arms a one-time cut of the first connection that runs a prepared COMMIT (found by a
+  // CommitFinder in the constructor's protocol; a proxy made without one finds none): the message
+  // that runs it is dropped (kBeforeItRuns) or forwarded (kAfterItRan), and the connection is
+  // closed before the server's answer reaches the client. Other connections go on.
+  void cutAtCommit(CommitCut when);
 
   // True once the armed cut happened.
   bool commitCut() const { return commit_cut_done_.load(); }
@@ -54,6 +63,9 @@ class TcpProxy {
   void accept();
   // Copies what `from` has to `to`; false when the connection ended (or was cut on COMMIT).
   bool pump(int from, int to, bool from_client);
+  // Ends the connection to `client` as an armed cut asks, after `size` bytes that run a COMMIT
+  // were read from it; forwards them to `server` when the COMMIT is to run.
+  void cutCommit(int client, int server, const char* data, ssize_t size);
 
   std::string target_host_;
   int target_port_;
@@ -61,10 +73,10 @@ class TcpProxy {
   int listener_ = -1;
   int wake_[2] = {-1, -1};
   std::vector<Pair> pairs_;
-  std::atomic<int> commit_cut_armed_{-1};  // chunks to forward after COMMIT; -1: not armed
+  const std::optional<CommitFinder::Protocol> commits_;
+  std::atomic<int> commit_cut_armed_{-1};  // a CommitCut's value; -1: not armed
   std::atomic<bool> commit_cut_done_{false};
-  int commit_cut_client_ = -1;  // poll thread only: the connection being cut
-  int commit_cut_left_ = 0;
+  std::map<int, CommitFinder> finders_;  // poll thread only: by client descriptor
   std::mutex mutex_;
   std::condition_variable done_;
   Command command_ = Command::kNone;

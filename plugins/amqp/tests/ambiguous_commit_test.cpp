@@ -18,21 +18,22 @@ TEST(AmbiguousCommitTest, TheClientGetsTheTruthAndEveryCopyTheDatabase) {
   options.private_database = true;
   AmqpCluster cluster(options);
   ASSERT_NE(cluster.privateDatabase(), nullptr) << "needs mysql or postgresql";
-  TcpProxy proxy("127.0.0.1", std::stoi(cluster.privateDatabase()->storageKeys().at("port")));
+  // The proxy reads the writer's connections from their start: a session that keeps its
+  // statements prepared prepares COMMIT once, long before a round arms the cut.
+  const auto protocol = cluster.storage() == "mysql" ? CommitFinder::Protocol::kMysql
+                                                     : CommitFinder::Protocol::kPostgresql;
+  TcpProxy proxy("127.0.0.1", std::stoi(cluster.privateDatabase()->storageKeys().at("port")),
+                 protocol);
   proxy.start();
-  // The proxy finds a COMMIT by its text, which a statement kept prepared (mysql) sends once.
-  ServerProcess& writer = cluster.startServerThrough(
-      proxy.port(), cluster.storage() == "mysql" ? "statement_cache = 0\n" : "");
+  ServerProcess& writer = cluster.startServerThrough(proxy.port());
   ServerProcess& other = cluster.startServer();
   ServerProcess& database = cluster.startDatabaseReader();
 
-  // The client's messages of a prepared COMMIT after the one holding its text, up to the one
-  // that runs it: MySQL prepares, then executes; libpq parses, describes, then executes.
-  const int ran_after = cluster.storage() == "mysql" ? 1 : 2;
   std::set<std::string> outcomes;
   for (int round = 0; round < 6; ++round) {
     const std::string id = "ambiguous" + std::to_string(round);
-    proxy.cutAtCommit(round % 2 == 0 ? 0 : ran_after);
+    proxy.cutAtCommit(round % 2 == 0 ? TcpProxy::CommitCut::kBeforeItRuns
+                                     : TcpProxy::CommitCut::kAfterItRan);
     HttpResult result = writer.request("PUT", "/users/" + id, R"({"name":"maybe"})");
     ASSERT_TRUE(proxy.commitCut()) << "the write's COMMIT never went through the proxy";
     const bool stored = database.request("GET", "/users/" + id).status == 200;

@@ -80,12 +80,12 @@ void AmqpCluster::chooseStorage(bool private_database) {
                      "\npassword = " + storage_keys_["password"] + "\nconnect_timeout = 2\n";
 }
 
-ServerProcess& AmqpCluster::startServerThrough(int port, const std::string& storage_keys) {
+ServerProcess& AmqpCluster::startServerThrough(int port) {
   if (storage_plugin_ == "sqlite") throw std::runtime_error("SQLite has no connection to proxy");
   std::string text = config("");
   const std::string from = "\nport = " + storage_keys_.at("port") + "\n";
   const auto at = text.rfind(from);  // the [storage] section comes after [amqp]
-  text.replace(at, from.size(), "\nport = " + std::to_string(port) + "\n" + storage_keys);
+  text.replace(at, from.size(), "\nport = " + std::to_string(port) + "\n");
   std::string file = dir_.write("through-" + std::to_string(port) + ".conf", text);
   servers_.push_back(
       std::make_unique<ServerProcess>(file, std::vector<std::string>{"--exchange", "events"}));

@@ -52,9 +52,8 @@ class AmqpCluster {
   ServerProcess& startDatabaseReader();
 
   // Starts a server like startServer() whose database connections go to `port` on 127.0.0.1
-  // (a TcpProxy in front of the database server), with `storage_keys` ("key = value" lines)
-  // added to its [storage] section; mysql and postgresql only.
-  ServerProcess& startServerThrough(int port, const std::string& storage_keys = "");
+  // (a TcpProxy in front of the database server); mysql and postgresql only.
+  ServerProcess& startServerThrough(int port);
 
   // Copies the database to `file` while the servers run.
   void dumpDatabase(const std::string& file) const;

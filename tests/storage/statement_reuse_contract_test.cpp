@@ -90,6 +90,22 @@ TEST_P(MysqlStatements, AStatementIsPreparedOncePerSession) {
   EXPECT_GE(prepares("0"), 20) << "the server's count does not show prepares";
 }
 
+TEST_P(MysqlStatements, AStatementCacheThatIsNoCountIsRefusedByName) {
+  for (const char* bad : {"-1", "1025", "many"}) {
+    try {
+      openStorage(driver(), {{"statement_cache", bad}});
+      ADD_FAILURE() << "statement_cache = " << bad << " was taken";
+    } catch (const ConfigError& error) {
+      EXPECT_NE(std::string(error.what()).find("statement_cache"), std::string::npos)
+          << error.what();
+    }
+  }
+#ifdef BUSBAR_TEST_WITH_POSTGRESQL
+  // Only MariaDB's sessions take the key; PostgreSQL's refuse it as unknown.
+  EXPECT_THROW(openStorage("postgresql", {{"statement_cache", "16"}}), ConfigError);
+#endif
+}
+
 INSTANTIATE_TEST_SUITE_P(Mysql, MysqlStatements, ::testing::Values(std::string("mysql")),
                          driverName);
 #endif

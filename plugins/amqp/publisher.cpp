@@ -1,5 +1,6 @@
 #include "publisher.h"
 
+#include <poll.h>
 #include <sys/time.h>
 
 #include "backoff.h"
@@ -8,19 +9,13 @@ namespace busbar::amqp {
 namespace {
 
 constexpr amqp_channel_t kChannel = 1;
-// How long an idle worker sleeps before it services the socket (heartbeats, closes).
+// How long an idle worker waits for the broker or new messages before it services the socket
+// (heartbeats).
 constexpr std::chrono::milliseconds kIdleWait{200};
 // A connection that lasted this long resets the reconnect backoff.
 constexpr std::chrono::seconds kStableLink{10};
 // How long a worker with nothing to publish waits for confirms at a time.
 constexpr std::chrono::milliseconds kConfirmWait{20};
-
-timeval toTimeval(std::chrono::milliseconds duration) {
-  timeval value{};
-  value.tv_sec = static_cast<time_t>(duration.count() / 1000);
-  value.tv_usec = static_cast<suseconds_t>((duration.count() % 1000) * 1000);
-  return value;
-}
 
 }  // namespace
 
@@ -38,7 +33,10 @@ bool AmqpPublisher::enqueue(OutgoingMessage message) {
                                                                  : nullptr;
     if (why == nullptr) {
       queue_.push_back(std::move(message));
-      ready_.notify_one();
+      if (wake_on_enqueue_) {
+        wake_on_enqueue_ = false;
+        wakeup_.raise();
+      }
       return true;
     }
     if (!message.settled && !stopping_) events_lost_ = true;
@@ -78,7 +76,7 @@ void AmqpPublisher::stop() noexcept {
       flush_deadline_ = std::chrono::steady_clock::now() + options_.flush_timeout;
     }
   }
-  ready_.notify_all();
+  wakeup_.raise();
   stop_signal_.raise();
   if (worker_.joinable()) worker_.join();
 }
@@ -190,18 +188,14 @@ void AmqpPublisher::pump(AmqpConnection& connection) {
     std::vector<OutgoingMessage> batch;
     bool notify_lost = false;
     {
-      std::unique_lock<std::mutex> lock(mutex_);
+      std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_ && ((queue_.empty() && unconfirmed_.empty()) ||
                         std::chrono::steady_clock::now() >= flush_deadline_)) {
         return;
       }
-      if (queue_.empty() && unconfirmed_.empty()) {
-        if (events_lost_) {
-          events_lost_ = false;
-          notify_lost = true;
-        } else {
-          ready_.wait_for(lock, kIdleWait, [this] { return stopping_ || !queue_.empty(); });
-        }
+      if (queue_.empty() && unconfirmed_.empty() && events_lost_) {
+        events_lost_ = false;
+        notify_lost = true;
       }
       while (!queue_.empty() && unconfirmed_.size() + batch.size() < options_.confirm_window) {
         batch.push_back(std::move(queue_.front()));
@@ -228,23 +222,28 @@ void AmqpPublisher::pump(AmqpConnection& connection) {
       connection.publish(kChannel, *message);
       ++published_;
     }
-    // Wait for confirms when nothing else can be done; otherwise only take what has arrived.
-    bool only_confirms_to_wait_for =
-        batch.empty() || unconfirmed_.size() >= options_.confirm_window;
-    readFrames(connection, !unconfirmed_.empty() && only_confirms_to_wait_for
-                               ? kConfirmWait
-                               : std::chrono::milliseconds(1));
+    // Having sent, take the confirms that have arrived and go on; with nothing sent, wait for the
+    // broker or for a new message, whichever comes first (a message never waits for confirms).
+    std::chrono::milliseconds wait{0};
+    if (batch.empty()) wait = unconfirmed_.empty() ? kIdleWait : kConfirmWait;
+    readFrames(connection, wait);
   }
 }
 
-void AmqpPublisher::readFrames(AmqpConnection& connection, std::chrono::milliseconds first_wait) {
+void AmqpPublisher::readFrames(AmqpConnection& connection, std::chrono::milliseconds wait) {
   amqp_connection_state_t state = connection.state();
   amqp_maybe_release_buffers(state);
-  timeval wait = toTimeval(first_wait);
+  bool waited = false;
   for (;;) {
+    // A zero timeout takes only what has arrived (and sends a heartbeat when one is due).
+    timeval now{0, 0};
     amqp_frame_t frame;
-    int status = amqp_simple_wait_frame_noblock(state, &frame, &wait);
-    if (status == AMQP_STATUS_TIMEOUT) return;
+    int status = amqp_simple_wait_frame_noblock(state, &frame, &now);
+    if (status == AMQP_STATUS_TIMEOUT) {
+      if (waited || wait.count() == 0 || !waitForBrokerOrWork(connection, wait)) return;
+      waited = true;
+      continue;
+    }
     connection.checkStatus(status, "lost the broker");
     connection.throwIfClosing(frame);
     if (frame.frame_type == AMQP_FRAME_METHOD) {
@@ -257,9 +256,27 @@ void AmqpPublisher::readFrames(AmqpConnection& connection, std::chrono::millisec
         settle(nack->delivery_tag, nack->multiple != 0, false);
       }
     }
-    // Then take only what has already arrived (1 ms still lets rabbitmq-c send heartbeats).
-    wait = toTimeval(std::chrono::milliseconds(1));
   }
+}
+
+bool AmqpPublisher::waitForBrokerOrWork(AmqpConnection& connection,
+                                        std::chrono::milliseconds wait) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const bool window_open = unconfirmed_.size() < options_.confirm_window;
+    if (window_open && !queue_.empty()) return false;  // something to send already
+    // With the window full a new message could not be sent: only the broker's frames matter.
+    wake_on_enqueue_ = window_open;
+  }
+  pollfd watched[2] = {{amqp_get_sockfd(connection.state()), POLLIN, 0}, {wakeup_.fd(), POLLIN, 0}};
+  const int ready = ::poll(watched, 2, static_cast<int>(wait.count()));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wake_on_enqueue_ = false;
+  }
+  wakeup_.clear();
+  // POLLERR and POLLHUP count as readable: the read that follows reports the broken link.
+  return ready > 0 && watched[0].revents != 0;
 }
 
 void AmqpPublisher::settle(uint64_t delivery_tag, bool multiple, bool acked) {

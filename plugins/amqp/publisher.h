@@ -1,20 +1,20 @@
 // AmqpPublisher: takes messages from any thread and publishes them from its own thread and
 // connection, with publisher confirms.
 //
-// enqueue() only touches an in-memory bounded queue, so HTTP threads never wait on the network.
-// The worker publishes up to `confirm_window` messages ahead of the broker's confirms, and puts
-// back at the head of the queue what was not confirmed when the link broke (or was nacked), so
-// every accepted message is published at least once unless the queue overflows or stop() gives
-// up. A message that carries a `settled` callback is told once whether the broker confirmed it
-// (a logged event: the host's relay publishes it again when not). When the queue is full the
-// message is dropped, counted and logged; for a dropped message without a callback, once the
-// queue has drained on a live link, `on_events_lost` runs so that subscribers resynchronize.
-// Thread-safe: enqueue, counters, start and stop may be called from any thread.
+// enqueue() only touches an in-memory bounded queue and wakes the worker, so HTTP threads never
+// wait on the network and a new message never waits for earlier confirms. The worker publishes up
+// to `confirm_window` messages ahead of the broker's confirms, and puts back at the head of the
+// queue what was not confirmed when the link broke (or was nacked), so every accepted message is
+// published at least once unless the queue overflows or stop() gives up. A message that carries a
+// `settled` callback is told once whether the broker confirmed it (a logged event: the host's relay
+// publishes it again when not). When the queue is full the message is dropped, counted and logged;
+// for a dropped message without a callback, once the queue has drained on a live link,
+// `on_events_lost` runs so that subscribers resynchronize. Thread-safe: enqueue, counters, start
+// and stop may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -31,6 +31,7 @@
 #include "connection_settings.h"
 #include "outgoing_message.h"
 #include "stop_signal.h"
+#include "wakeup.h"
 
 namespace busbar::amqp {
 
@@ -79,8 +80,12 @@ class AmqpPublisher {
   std::unique_ptr<AmqpConnection> connect();
   // Publishes and reads confirms until the link fails (throws AmqpError) or stop() is done.
   void pump(AmqpConnection& connection);
-  // Reads frames for up to `first_wait`, then whatever else is already there.
-  void readFrames(AmqpConnection& connection, std::chrono::milliseconds first_wait);
+  // Reads the frames that have arrived; when there are none and `wait` is not zero, first waits
+  // up to `wait` for the broker or for a message to send.
+  void readFrames(AmqpConnection& connection, std::chrono::milliseconds wait);
+  // Waits up to `wait` for the broker's socket or a new message (or stop()); true when the socket
+  // is readable, false at once when a queued message can be sent.
+  bool waitForBrokerOrWork(AmqpConnection& connection, std::chrono::milliseconds wait);
   void settle(uint64_t delivery_tag, bool multiple, bool acked);
   void requeueUnconfirmed();
   bool flushDeadlinePassed() const;
@@ -91,8 +96,9 @@ class AmqpPublisher {
   const std::function<void()> on_events_lost_;
 
   mutable std::mutex mutex_;
-  std::condition_variable ready_;
   std::deque<OutgoingMessage> queue_;
+  Wakeup wakeup_;                 // raised by enqueue() and stop() while the worker polls
+  bool wake_on_enqueue_ = false;  // the worker polls and could send a new message at once
   bool stopping_ = false;
   bool events_lost_ = false;
   std::chrono::steady_clock::time_point flush_deadline_;

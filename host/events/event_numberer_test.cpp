@@ -1,0 +1,214 @@
+// The numberer over a real SQLite database: committed events are handed on numbered, in order,
+// once each; what queues while a round runs goes out in the next round; past its capacity events
+// are left to the log; a failed round is tried again; stop() numbers what is queued.
+#include "events/event_numberer.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "events/outbox_connection.h"
+#include "events/sqlite_event_log_fixture.h"
+
+namespace busbar::host {
+namespace {
+
+// Records what the numberer hands on, batch by batch; while held, the numberer's thread waits
+// inside publishCommitted, as it would behind a slow transport.
+class RecordingSink : public CommittedEvents {
+ public:
+  void publishCommitted(std::vector<LoggedEvent> events) noexcept override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    batches_.push_back(std::move(events));
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return !held_; });
+  }
+
+  void hold() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    held_ = true;
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      held_ = false;
+    }
+    changed_.notify_all();
+  }
+
+  // Waits up to 5 s for `count` batches; returns the batches so far.
+  std::vector<std::vector<LoggedEvent>> awaitBatches(size_t count) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(5), [&] { return batches_.size() >= count; });
+    return batches_;
+  }
+
+  std::vector<LoggedEvent> handed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<LoggedEvent> all;
+    for (const auto& batch : batches_) all.insert(all.end(), batch.begin(), batch.end());
+    return all;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::vector<LoggedEvent>> batches_;
+  bool held_ = false;
+};
+
+class EventNumbererTest : public SqliteEventLogTest {
+ protected:
+  void SetUp() override {
+    SqliteEventLogTest::SetUp();
+    log_ = std::make_unique<EventLog>(*storage_);
+  }
+
+  std::unique_ptr<EventNumberer> numberer(size_t capacity = 100000) {
+    auto made = std::make_unique<EventNumberer>(*log_, sink_, Poco::Logger::get("test"), capacity);
+    made->start();
+    return made;
+  }
+
+  // Commits `ids` unnumbered, as a writer on MariaDB or PostgreSQL does, and submits them.
+  void commitAndSubmit(EventNumberer& numberer, const std::vector<std::string>& ids) {
+    std::vector<Event> events;
+    for (const auto& id : ids) events.push_back(userEvent(id));
+    storage_->transaction([&](Connection& tx) {
+      EventLog::append(tx, unnumbered(events), Poco::Timestamp().epochMicroseconds());
+    });
+    numberer.submit(unnumbered(events));
+  }
+
+  static std::vector<std::string> idsOf(const std::vector<LoggedEvent>& events) {
+    std::vector<std::string> ids;
+    for (const auto& logged : events) ids.push_back(logged.event.id);
+    return ids;
+  }
+
+  std::unique_ptr<EventLog> log_;
+  RecordingSink sink_;
+};
+
+TEST_F(EventNumbererTest, WritersAtOnceGetEveryEventHandedOnOnceInNumberOrder) {
+  auto numbering = numberer();
+  constexpr int kWriters = 4;
+  constexpr int kEach = 50;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kEach; ++i) {
+        commitAndSubmit(*numbering, {"w" + std::to_string(w) + "-" + std::to_string(i)});
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  ASSERT_TRUE(eventually([&] { return sink_.handed().size() >= kWriters * kEach; }));
+
+  auto handed = sink_.handed();
+  ASSERT_EQ(handed.size(), static_cast<size_t>(kWriters * kEach));
+  auto in_log = log_->numbersOf(idsOf(handed));
+  std::set<std::string> seen;
+  for (size_t i = 0; i < handed.size(); ++i) {
+    // 1..200 in the order handed on: no number twice, none skipped, none out of order.
+    EXPECT_EQ(handed[i].seq, i + 1) << handed[i].event.id;
+    EXPECT_EQ(in_log.at(handed[i].event.id), handed[i].seq) << "the log holds another number";
+    EXPECT_TRUE(seen.insert(handed[i].event.id).second) << handed[i].event.id << " twice";
+  }
+  EXPECT_EQ(log_->head().seq, static_cast<uint64_t>(kWriters * kEach));
+  EXPECT_LE(numbering->rounds(), static_cast<uint64_t>(kWriters * kEach));
+}
+
+TEST_F(EventNumbererTest, WhatIsSubmittedDuringARoundIsNumberedInTheNextOneTogether) {
+  auto numbering = numberer();
+  sink_.hold();
+  commitAndSubmit(*numbering, {"first"});
+  ASSERT_EQ(sink_.awaitBatches(1).size(), 1u);  // the worker waits in the sink, its round done
+  std::vector<std::string> later;
+  for (int i = 0; i < 20; ++i) later.push_back("later-" + std::to_string(i));
+  for (const auto& id : later) commitAndSubmit(*numbering, {id});
+  sink_.release();
+
+  auto batches = sink_.awaitBatches(2);
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(idsOf(batches[1]), later);  // one round for all 20, in the order they were logged
+  EXPECT_EQ(batches[1].front().seq, 2u);
+  EXPECT_EQ(batches[1].back().seq, 21u);
+  // Counted once the hand-off returns.
+  EXPECT_TRUE(eventually([&] { return numbering->rounds() == 2; })) << numbering->rounds();
+}
+
+TEST_F(EventNumbererTest, PastItsCapacityEventsAreLeftToTheLogUnnumbered) {
+  auto numbering = numberer(5);
+  sink_.hold();
+  commitAndSubmit(*numbering, {"first"});
+  ASSERT_EQ(sink_.awaitBatches(1).size(), 1u);
+  commitAndSubmit(*numbering, {"q1", "q2", "q3", "q4", "q5"});  // fills the queue
+  commitAndSubmit(*numbering, {"over"});
+  EXPECT_EQ(numbering->leftToTheLog(), 1u);
+  sink_.release();
+
+  ASSERT_EQ(sink_.awaitBatches(2).size(), 2u);
+  EXPECT_EQ(idsOf(sink_.handed()),
+            (std::vector<std::string>{"first", "q1", "q2", "q3", "q4", "q5"}));
+  // The relay numbers it once it is older than its delay; until then the log has it unnumbered.
+  EXPECT_TRUE(log_->numbersOf({"over"}).empty());
+  EXPECT_TRUE(log_->hasUnnumbered(Poco::Timestamp().epochMicroseconds() + 1));
+}
+
+TEST_F(EventNumbererTest, AnEventNumberedMeanwhileIsHandedOnWithThatNumber) {
+  auto numbering = numberer();
+  sink_.hold();
+  commitAndSubmit(*numbering, {"first"});
+  ASSERT_EQ(sink_.awaitBatches(1).size(), 1u);
+  commitAndSubmit(*numbering, {"taken"});
+  // A relay numbers it (every pending event) before the numberer's next round.
+  auto relayed = log_->numberAfterCommit({});
+  ASSERT_EQ(relayed.at("taken"), 2u);
+  sink_.release();
+
+  ASSERT_EQ(sink_.awaitBatches(2).size(), 2u);
+  auto handed = sink_.handed();
+  ASSERT_EQ(handed.size(), 2u);
+  EXPECT_EQ(handed[1].event.id, "taken");
+  EXPECT_EQ(handed[1].seq, 2u);  // not numbered a second time
+  EXPECT_EQ(log_->head().seq, 2u);
+}
+
+TEST_F(EventNumbererTest, ARoundThatFailsIsTriedAgainUntilTheDatabaseAnswers) {
+  auto numbering = numberer();
+  storage_->execute("ALTER TABLE busbar_event_head RENAME TO busbar_event_head_away");
+  commitAndSubmit(*numbering, {"a", "b"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a few failed rounds
+  EXPECT_TRUE(sink_.handed().empty());
+  EXPECT_EQ(numbering->rounds(), 0u);
+  storage_->execute("ALTER TABLE busbar_event_head_away RENAME TO busbar_event_head");
+
+  ASSERT_TRUE(eventually([&] { return sink_.handed().size() == 2; }));
+  auto handed = sink_.handed();
+  EXPECT_EQ(idsOf(handed), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(handed[0].seq, 1u);
+  EXPECT_EQ(handed[1].seq, 2u);
+  EXPECT_TRUE(eventually([&] { return numbering->rounds() == 1; })) << numbering->rounds();
+}
+
+TEST_F(EventNumbererTest, StopNumbersAndHandsOnWhatIsQueued) {
+  auto numbering = numberer();
+  sink_.hold();
+  commitAndSubmit(*numbering, {"first"});
+  ASSERT_EQ(sink_.awaitBatches(1).size(), 1u);
+  commitAndSubmit(*numbering, {"queued-1", "queued-2"});
+  std::thread stopper([&] { numbering->stop(); });  // waits for the worker, held in the sink
+  sink_.release();
+  stopper.join();
+
+  EXPECT_EQ(idsOf(sink_.handed()), (std::vector<std::string>{"first", "queued-1", "queued-2"}));
+  EXPECT_TRUE(log_->numbersOf({"queued-2"}).count("queued-2"));
+  commitAndSubmit(*numbering, {"after-stop"});  // queued, never numbered by a stopped numberer
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(sink_.handed().size(), 3u);
+}
+
+}  // namespace
+}  // namespace busbar::host

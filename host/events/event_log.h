@@ -171,9 +171,6 @@ class EventLog {
   // The number of events with seq > `after` that no broker confirmed.
   uint64_t countUnpublished(uint64_t after);
 
-  // The number of events with `after` < seq <= `through`.
-  uint64_t countNumbered(uint64_t after, uint64_t through);
-
   // Deletes what `retention` does not keep, at `now` (us). Returns the rows deleted.
   uint64_t prune(const Retention& retention, int64_t now);
 

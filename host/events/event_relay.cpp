@@ -116,9 +116,6 @@ std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
   const auto wait = relay();
   if (now - last_prune_ >= options_.prune_interval) {
     last_prune_ = now;
-    // And a sweep from the start, should a restore have gone unseen (the head back above
-    // where it was within a round).
-    confirmed_through_ = 0;
     uint64_t pruned = log_.prune(options_.retention, Poco::Timestamp().epochMicroseconds());
     if (pruned > 0) {
       logger_.information("event relay: pruned " + std::to_string(pruned) +
@@ -130,40 +127,15 @@ std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
   return wait;
 }
 
-void EventRelay::advanceCursor(uint64_t through) {
-  if (through <= confirmed_through_) {
-    confirmed_through_ = through;
-    return;
-  }
-  // Numbers are given without gaps from the oldest kept event up, so a range with fewer rows
-  // than numbers is still being written: a restore that refills the table a statement at a time
-  // (a mysqldump file), whose unconfirmed rows must not end up behind the cursor.
-  // An empty table may be one being refilled too; the scans stay cheap while it is empty.
-  const auto oldest = log_.oldest();
-  if (!oldest) return;
-  const uint64_t from = std::max(confirmed_through_, *oldest - 1);
-  if (through > from && log_.countNumbered(from, through) != through - from) return;
-  confirmed_through_ = through;
-}
-
 std::chrono::milliseconds EventRelay::relay() {
   const auto now = Clock::now();
-  const LogHead head = log_.head();
-  if (head.seq < last_head_ || head.log_id != log_id_) {
-    // A restored or replaced database: its events below the cursor may be unconfirmed again.
-    confirmed_through_ = 0;
-    log_id_ = head.log_id;
-  }
-  last_head_ = head.seq;
+  // Every round looks at the whole log: only its unconfirmed rows are read
+  // (busbar_events_unpublished), so a restored database's rows, unconfirmed again, or a table
+  // refilled a row at a time, are found wherever they are.
   const int64_t orphaned_before =
       Poco::Timestamp().epochMicroseconds() -
       std::chrono::duration_cast<std::chrono::microseconds>(options_.delay).count();
-  auto events = log_.unpublished(confirmed_through_, orphaned_before, options_.batch);
-  // The cursor stops before the first event not confirmed yet, whether it is due now or is
-  // still within the delay (its publisher may yet give it up, or die): those below the cursor
-  // are not looked at again.
-  auto pending = log_.unpublished(confirmed_through_, INT64_MAX, 1);
-  advanceCursor(pending.empty() ? head.seq : pending.front().seq - 1);
+  auto events = log_.unpublished(0, orphaned_before, options_.batch);
   {
     // A transport owes a settlement for each; one that never came (a transport that lost the
     // event without telling) must not keep the event from being sent again for ever.
@@ -198,7 +170,7 @@ std::chrono::milliseconds EventRelay::relay() {
                         " unconfirmed events again from the event log, from seq " +
                         std::to_string(events.front().seq));
   }
-  uint64_t backlog_count = log_.countUnpublished(confirmed_through_);
+  uint64_t backlog_count = log_.countUnpublished(0);
   std::lock_guard<std::mutex> lock(mutex_);
   figures_.republished += republished;
   figures_.backlog = backlog_count;

@@ -80,8 +80,6 @@ class EventRelay {
   // One round; returns how long to wait before the next.
   std::chrono::milliseconds round(std::chrono::steady_clock::time_point now);
   std::chrono::milliseconds relay();
-  // Moves confirmed_through_ to `through`, forward only over numbers whose rows are all there.
-  void advanceCursor(uint64_t through);
   void settled(uint64_t seq, bool confirmed);
 
   EventLog& log_;
@@ -104,9 +102,6 @@ class EventRelay {
   bool dropped_ = false;  // the transport dropped a republished event this round
 
   // Worker thread only.
-  uint64_t confirmed_through_ = 0;                // every event up to here is known to be confirmed
-  std::string log_id_;                            // of the log confirmed_through_ is in
-  uint64_t last_head_ = 0;                        // the head at the last round
   std::chrono::milliseconds full_queue_wait_{0};  // grows while the transport takes nothing
   std::chrono::steady_clock::time_point last_prune_{};
 };

@@ -89,13 +89,13 @@ TEST_F(RelayTest, AnEventGivenUpLaterIsRepublishedThoughOneAboveItWasEarlier) {
   EXPECT_EQ(republished(), (std::vector<std::string>{"a:given-up", "a:young"}));
 }
 
-TEST_F(RelayTest, UnconfirmedRowsOfATableBeingRefilledAreNotLeftBehindTheCursor) {
+TEST_F(RelayTest, UnconfirmedRowsOfATableBeingRefilledArePublishedAgain) {
   append({userEvent("e1"), userEvent("e2"), userEvent("e3"), userEvent("e4"), userEvent("e5")});
   auto a = relay("a", true);
   a->start();
   ASSERT_TRUE(eventually([&] { return log_->countUnpublished(0) == 0; }));
   const auto round = std::chrono::milliseconds(200);  // ten relay rounds
-  std::this_thread::sleep_for(round);                 // the cursor reaches the head, 5
+  std::this_thread::sleep_for(round);
   ASSERT_EQ(republished().size(), 5u);
 
   // A restore from a dump taken at seq 4, when e3 and e4 were not confirmed yet, the way mysql
@@ -109,7 +109,6 @@ TEST_F(RelayTest, UnconfirmedRowsOfATableBeingRefilledAreNotLeftBehindTheCursor)
   std::this_thread::sleep_for(round);
   storage_->execute("INSERT INTO busbar_events SELECT * FROM dumped WHERE seq IN (3, 4)");
 
-  // No sweep from the start within the test (prune_interval): only the cursor decides.
   EXPECT_TRUE(eventually([&] { return log_->countUnpublished(0) == 0; }))
       << log_->countUnpublished(0) << " unconfirmed rows left";
   auto sent = republished();

@@ -4,16 +4,13 @@
 #include <sstream>
 
 #include <Poco/JSON/Parser.h>
-#include <Poco/UUIDGenerator.h>
 
 #include "busbar/errors.h"
+#include "events/event_log_schema.h"
 
 namespace busbar::host {
 namespace {
 
-constexpr const char* kEvents = "busbar_events";
-constexpr const char* kHead = "busbar_event_head";
-constexpr const char* kRelay = "busbar_event_relay";
 constexpr const char* kEventColumns =
     "seq, event_id, event_type, occurred_on, origin, version, payload, request_id";
 // Rows per statement when a list of sequence numbers is sent as IN (...), and per DELETE.
@@ -21,11 +18,6 @@ constexpr size_t kInChunk = 200;
 constexpr uint64_t kDeleteChunk = 10000;
 // Events numbered by one statement at most; more wait for the next numbering.
 constexpr size_t kNumberingBatch = 500;
-// busbar_events.published: what became of an event's publication. Only the rows not confirmed
-// are in busbar_events_unpublished's ranges the relay reads.
-constexpr int64_t kUnconfirmedMark = 0;  // no broker has confirmed it yet
-constexpr int64_t kConfirmedMark = 1;
-constexpr int64_t kGivenUpMark = 2;  // its publisher dropped it: the relay publishes it at once
 
 uint64_t asSeq(const Value& value) { return static_cast<uint64_t>(asInt(value)); }
 
@@ -42,7 +34,7 @@ void insertEvent(Connection& transaction, const LoggedEvent& logged, Value seq, 
   static const std::string sql =
       "INSERT INTO busbar_events (event_id, seq, event_type, occurred_on, origin, version, "
       "payload, logged_at, published, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, " +
-      std::to_string(kUnconfirmedMark) + ", ?)";
+      std::to_string(schema::kUnconfirmedMark) + ", ?)";
   const Event& event = logged.event;
   transaction.execute(
       sql, {event.id, std::move(seq), event.type, event.occurred_on.epochMicroseconds(),
@@ -157,81 +149,7 @@ std::map<std::string, uint64_t> numberListedOnMysql(Connection& transaction,
   return numbers;
 }
 
-Migration createTables() {
-  Migration migration;
-  migration.number = 1;
-  migration.description = "create the event log (busbar_events, busbar_event_head, relay lease)";
-  migration.apply = [](Connection& connection) {
-    TableSchema events;
-    events.name = kEvents;
-    events.columns = {{"event_id", ColumnType::kText, 36, false},
-                      {"seq", ColumnType::kInteger, 0, true},
-                      {"event_type", ColumnType::kText, 128, false},
-                      {"occurred_on", ColumnType::kInteger, 0, false},
-                      {"origin", ColumnType::kText, 255, false},
-                      {"version", ColumnType::kInteger, 0, false},
-                      {"payload", ColumnType::kText, 0, false},
-                      {"logged_at", ColumnType::kInteger, 0, false},
-                      {"published", ColumnType::kInteger, 0, false}};
-    events.primary_key = {"event_id"};
-    connection.createTable(events);
-    // Readers go by number; NULLs (not numbered yet) may repeat on every backend.
-    connection.execute("CREATE UNIQUE INDEX busbar_events_seq ON busbar_events (seq)");
-
-    TableSchema head;
-    head.name = kHead;
-    head.columns = {{"id", ColumnType::kInteger, 0, false},
-                    {"seq", ColumnType::kInteger, 0, false},
-                    {"log_id", ColumnType::kText, 36, false}};
-    head.primary_key = {"id"};
-    connection.createTable(head);
-    connection.insert(
-        kHead, {{"id", int64_t{1}},
-                {"seq", int64_t{0}},
-                {"log_id", Poco::UUIDGenerator::defaultGenerator().createRandom().toString()}});
-
-    TableSchema relay;
-    relay.name = kRelay;
-    relay.columns = {{"id", ColumnType::kInteger, 0, false},
-                     {"holder", ColumnType::kText, 255, false},
-                     {"beat", ColumnType::kInteger, 0, false}};
-    relay.primary_key = {"id"};
-    connection.createTable(relay);
-    connection.insert(kRelay,
-                      {{"id", int64_t{1}}, {"holder", std::string()}, {"beat", int64_t{0}}});
-  };
-  return migration;
-}
-
-Migration addRequestId() {
-  Migration migration;
-  migration.number = 2;
-  migration.description = "busbar_events.request_id: the HTTP request that emitted each event";
-  migration.apply = [](Connection& connection) {
-    // VARCHAR(64) is text on SQLite, MariaDB and PostgreSQL alike; rows logged before it are NULL.
-    connection.execute("ALTER TABLE busbar_events ADD COLUMN request_id VARCHAR(64)");
-  };
-  return migration;
-}
-
-Migration indexUnpublished() {
-  Migration migration;
-  migration.number = 3;
-  migration.description =
-      "busbar_events_unpublished: the relay finds unconfirmed events without a scan of the log";
-  migration.apply = [](Connection& connection) {
-    // By the seq index alone the relay's look for unconfirmed events read every row of the log:
-    // tens of seconds of the database's time per look at a million events.
-    connection.execute("CREATE INDEX busbar_events_unpublished ON busbar_events (published, seq)");
-  };
-  return migration;
-}
-
 }  // namespace
-
-std::vector<Migration> EventLog::migrations() {
-  return {createTables(), addRequestId(), indexUnpublished()};
-}
 
 void EventLog::append(Connection& transaction, const std::vector<LoggedEvent>& events,
                       int64_t logged_at) {
@@ -367,7 +285,7 @@ bool EventLog::hasUnnumbered(int64_t logged_before) {
 }
 
 LogHead EventLog::head() {
-  auto row = storage_.findOne(kHead, {{"id", int64_t{1}}});
+  auto row = storage_.findOne(schema::kHead, {{"id", int64_t{1}}});
   if (!row) throw StorageError("the event log has no head row; was its migration applied?");
   return LogHead{asSeq(row->at("seq")), asText(row->at("log_id"))};
 }
@@ -440,9 +358,10 @@ void EventLog::mark(const std::vector<std::string>& event_ids, Publication state
   // A confirm always wins; giving up only marks an event nobody confirmed.
   const std::string set =
       state == Publication::kConfirmed
-          ? "UPDATE busbar_events SET published = " + std::to_string(kConfirmedMark) + " WHERE "
-          : "UPDATE busbar_events SET published = " + std::to_string(kGivenUpMark) +
-                " WHERE published = " + std::to_string(kUnconfirmedMark) + " AND ";
+          ? "UPDATE busbar_events SET published = " + std::to_string(schema::kConfirmedMark) +
+                " WHERE "
+          : "UPDATE busbar_events SET published = " + std::to_string(schema::kGivenUpMark) +
+                " WHERE published = " + std::to_string(schema::kUnconfirmedMark) + " AND ";
   for (size_t start = 0; start < event_ids.size(); start += kInChunk) {
     const size_t end = std::min(event_ids.size(), start + kInChunk);
     std::vector<Value> params;
@@ -458,12 +377,12 @@ std::vector<LoggedEvent> EventLog::unpublished(uint64_t after, int64_t orphaned_
                              " FROM busbar_events WHERE published = ? AND seq > ?";
   const std::string first = " ORDER BY seq LIMIT " + std::to_string(limit);
   auto events = toLoggedEvents(
-      storage_.execute(select + first, {kGivenUpMark, static_cast<int64_t>(after)}).rows);
-  auto orphans =
-      toLoggedEvents(storage_
-                         .execute(select + " AND logged_at < ?" + first,
-                                  {kUnconfirmedMark, static_cast<int64_t>(after), orphaned_before})
-                         .rows);
+      storage_.execute(select + first, {schema::kGivenUpMark, static_cast<int64_t>(after)}).rows);
+  auto orphans = toLoggedEvents(
+      storage_
+          .execute(select + " AND logged_at < ?" + first,
+                   {schema::kUnconfirmedMark, static_cast<int64_t>(after), orphaned_before})
+          .rows);
   events.insert(events.end(), std::make_move_iterator(orphans.begin()),
                 std::make_move_iterator(orphans.end()));
   std::sort(events.begin(), events.end(),
@@ -476,7 +395,7 @@ uint64_t EventLog::countUnpublished(uint64_t after) {
   auto result = storage_.execute(
       "SELECT COUNT(*) AS unpublished FROM busbar_events WHERE published IN (?, ?)"
       " AND seq > ?",
-      {kUnconfirmedMark, kGivenUpMark, static_cast<int64_t>(after)});
+      {schema::kUnconfirmedMark, schema::kGivenUpMark, static_cast<int64_t>(after)});
   return result.rows.empty() ? 0 : asSeq(result.rows.front().at("unpublished"));
 }
 
@@ -490,7 +409,7 @@ uint64_t EventLog::prune(const Retention& retention, int64_t now) {
       {now - retention.seconds * 1000000}));
   keep_from = std::max(keep_from, young.value_or(last + 1));
   // ... and every event from the first one no broker confirmed.
-  for (int64_t mark : {kUnconfirmedMark, kGivenUpMark}) {
+  for (int64_t mark : {schema::kUnconfirmedMark, schema::kGivenUpMark}) {
     auto unconfirmed =
         firstSeq(storage_.execute("SELECT seq FROM busbar_events WHERE published = ? AND seq IS "
                                   "NOT NULL ORDER BY seq LIMIT 1",

@@ -1,0 +1,90 @@
+// The event log's migrations (module kEventLogModule), in the order they apply.
+#include <Poco/UUIDGenerator.h>
+
+#include "events/event_log.h"
+#include "events/event_log_schema.h"
+
+namespace busbar::host {
+namespace {
+
+using schema::kEvents;
+using schema::kHead;
+using schema::kRelay;
+
+Migration createTables() {
+  Migration migration;
+  migration.number = 1;
+  migration.description = "create the event log (busbar_events, busbar_event_head, relay lease)";
+  migration.apply = [](Connection& connection) {
+    TableSchema events;
+    events.name = kEvents;
+    events.columns = {{"event_id", ColumnType::kText, 36, false},
+                      {"seq", ColumnType::kInteger, 0, true},
+                      {"event_type", ColumnType::kText, 128, false},
+                      {"occurred_on", ColumnType::kInteger, 0, false},
+                      {"origin", ColumnType::kText, 255, false},
+                      {"version", ColumnType::kInteger, 0, false},
+                      {"payload", ColumnType::kText, 0, false},
+                      {"logged_at", ColumnType::kInteger, 0, false},
+                      {"published", ColumnType::kInteger, 0, false}};
+    events.primary_key = {"event_id"};
+    connection.createTable(events);
+    // Readers go by number; NULLs (not numbered yet) may repeat on every backend.
+    connection.execute("CREATE UNIQUE INDEX busbar_events_seq ON busbar_events (seq)");
+
+    TableSchema head;
+    head.name = kHead;
+    head.columns = {{"id", ColumnType::kInteger, 0, false},
+                    {"seq", ColumnType::kInteger, 0, false},
+                    {"log_id", ColumnType::kText, 36, false}};
+    head.primary_key = {"id"};
+    connection.createTable(head);
+    connection.insert(
+        kHead, {{"id", int64_t{1}},
+                {"seq", int64_t{0}},
+                {"log_id", Poco::UUIDGenerator::defaultGenerator().createRandom().toString()}});
+
+    TableSchema relay;
+    relay.name = kRelay;
+    relay.columns = {{"id", ColumnType::kInteger, 0, false},
+                     {"holder", ColumnType::kText, 255, false},
+                     {"beat", ColumnType::kInteger, 0, false}};
+    relay.primary_key = {"id"};
+    connection.createTable(relay);
+    connection.insert(kRelay,
+                      {{"id", int64_t{1}}, {"holder", std::string()}, {"beat", int64_t{0}}});
+  };
+  return migration;
+}
+
+Migration addRequestId() {
+  Migration migration;
+  migration.number = 2;
+  migration.description = "busbar_events.request_id: the HTTP request that emitted each event";
+  migration.apply = [](Connection& connection) {
+    // VARCHAR(64) is text on SQLite, MariaDB and PostgreSQL alike; rows logged before it are NULL.
+    connection.execute("ALTER TABLE busbar_events ADD COLUMN request_id VARCHAR(64)");
+  };
+  return migration;
+}
+
+Migration indexUnpublished() {
+  Migration migration;
+  migration.number = 3;
+  migration.description =
+      "busbar_events_unpublished: the relay finds unconfirmed events without a scan of the log";
+  migration.apply = [](Connection& connection) {
+    // By the seq index alone the relay's look for unconfirmed events read every row of the log:
+    // tens of seconds of the database's time per look at a million events.
+    connection.execute("CREATE INDEX busbar_events_unpublished ON busbar_events (published, seq)");
+  };
+  return migration;
+}
+
+}  // namespace
+
+std::vector<Migration> EventLog::migrations() {
+  return {createTables(), addRequestId(), indexUnpublished()};
+}
+
+}  // namespace busbar::host

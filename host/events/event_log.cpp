@@ -373,8 +373,8 @@ std::vector<LoggedEvent> EventLog::unpublished(uint64_t after, int64_t orphaned_
                                                size_t limit) {
   // One range of busbar_events_unpublished each, read in seq order up to the limit; the lowest
   // `limit` of both.
-  const std::string select = std::string("SELECT ") + kEventColumns +
-                             " FROM busbar_events WHERE published = ? AND seq > ?";
+  const std::string select = std::string("SELECT ") + kEventColumns + " FROM busbar_events WHERE " +
+                             schema::kNotConfirmed + " AND published = ? AND seq > ?";
   const std::string first = " ORDER BY seq LIMIT " + std::to_string(limit);
   auto events = toLoggedEvents(
       storage_.execute(select + first, {schema::kGivenUpMark, static_cast<int64_t>(after)}).rows);
@@ -393,8 +393,8 @@ std::vector<LoggedEvent> EventLog::unpublished(uint64_t after, int64_t orphaned_
 
 uint64_t EventLog::countUnpublished(uint64_t after) {
   auto result = storage_.execute(
-      "SELECT COUNT(*) AS unpublished FROM busbar_events WHERE published IN (?, ?)"
-      " AND seq > ?",
+      "SELECT COUNT(*) AS unpublished FROM busbar_events WHERE " +
+          std::string(schema::kNotConfirmed) + " AND published IN (?, ?) AND seq > ?",
       {schema::kUnconfirmedMark, schema::kGivenUpMark, static_cast<int64_t>(after)});
   return result.rows.empty() ? 0 : asSeq(result.rows.front().at("unpublished"));
 }
@@ -410,10 +410,10 @@ uint64_t EventLog::prune(const Retention& retention, int64_t now) {
   keep_from = std::max(keep_from, young.value_or(last + 1));
   // ... and every event from the first one no broker confirmed.
   for (int64_t mark : {schema::kUnconfirmedMark, schema::kGivenUpMark}) {
-    auto unconfirmed =
-        firstSeq(storage_.execute("SELECT seq FROM busbar_events WHERE published = ? AND seq IS "
-                                  "NOT NULL ORDER BY seq LIMIT 1",
-                                  {mark}));
+    auto unconfirmed = firstSeq(storage_.execute(
+        "SELECT seq FROM busbar_events WHERE " + std::string(schema::kNotConfirmed) +
+            " AND published = ? AND seq IS NOT NULL ORDER BY seq LIMIT 1",
+        {mark}));
     if (unconfirmed) keep_from = std::min(keep_from, *unconfirmed);
   }
 

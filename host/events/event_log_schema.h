@@ -15,5 +15,8 @@ constexpr const char* kRelay = "busbar_event_relay";  // one row: the relay leas
 constexpr int64_t kUnconfirmedMark = 0;  // no broker has confirmed it yet
 constexpr int64_t kConfirmedMark = 1;
 constexpr int64_t kGivenUpMark = 2;  // its publisher dropped it: the relay publishes it at once
+// The condition of busbar_events_unpublished's rows where it is a partial index (SQLite,
+// PostgreSQL); a look that is to use it carries this term as written here.
+constexpr const char* kNotConfirmed = "published <> 1";
 
 }  // namespace busbar::host::schema

@@ -63,6 +63,30 @@ TEST_F(EventLogTest, PublishedMarksAndTheUnpublishedBacklog) {
   EXPECT_EQ(log.countUnpublished(0), 1u);
 }
 
+TEST_F(EventLogTest, TheRelaysLookTakesTheLowestOfGivenUpAndOrphanedEventsUpToItsLimit) {
+  EventLog log(*storage_);
+  // seq 1..8, logged at 1000..1007: confirmed, given up and orphaned in turn, one still young.
+  append({userEvent("confirmed-1"), userEvent("given-up-2"), userEvent("orphan-3"),
+          userEvent("given-up-4"), userEvent("orphan-5"), userEvent("given-up-6"),
+          userEvent("orphan-7"), userEvent("young-8")},
+         1000);
+  log.mark({"confirmed-1"}, EventLog::Publication::kConfirmed);
+  log.mark({"given-up-2", "given-up-4", "given-up-6"}, EventLog::Publication::kGivenUp);
+  auto idsOf = [](const std::vector<LoggedEvent>& events) {
+    std::vector<std::string> ids;
+    for (const auto& logged : events) ids.push_back(logged.event.id);
+    return ids;
+  };
+  // Orphaned: logged before 1007 and not confirmed.
+  EXPECT_EQ(idsOf(log.unpublished(0, 1007, 4)),
+            (std::vector<std::string>{"given-up-2", "orphan-3", "given-up-4", "orphan-5"}));
+  EXPECT_EQ(idsOf(log.unpublished(4, 1007, 10)),
+            (std::vector<std::string>{"orphan-5", "given-up-6", "orphan-7"}));
+  EXPECT_EQ(log.unpublished(0, 1007, 10).size(), 6u);
+  EXPECT_EQ(log.countUnpublished(0), 7u);  // the young one too
+  EXPECT_EQ(log.countUnpublished(5), 3u);
+}
+
 TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventNorAHole) {
   EventLog log(*storage_);
   const int64_t now = 100LL * 24 * 3600 * 1000000;

@@ -1,6 +1,7 @@
-// A busbar server does not outlive the test process that started it: when that process is
-// killed (a crash, a timeout, Ctrl-C of the suite), the server goes with it, even when it was
-// started from a thread that ended long before.
+// The test support's own guarantees. A busbar server does not outlive the test process that
+// started it: when that process is killed (a crash, a timeout, Ctrl-C of the suite), the server
+// goes with it, even when it was started from a thread that ended long before. A server does not
+// fail to start because another process took the port chosen for it.
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <Poco/File.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/Process.h>
 
 #include "sqlite_server.h"
@@ -112,6 +114,31 @@ TEST(ServerProcessTest, AServerDiesWithTheTestProcessThatStartedIt) {
   EXPECT_TRUE(gone) << "busbar (pid " << server_pid << ") still runs after its test process was "
                     << "killed";
   EXPECT_ANY_THROW(httpRequest(port, "GET", "/health"));
+}
+
+// The suite's outgoing connections and its other servers bind ports too; one that takes a port
+// between freePort() and busbar's bind costs a restart on fresh ports, not the test.
+TEST(ServerProcessTest, AServerWhosePortWasTakenMeanwhileStartsOnAnother) {
+  TempDir dir;
+  ServerProcess server(dir.write("host.conf", sqliteConfig(dir.path())));
+  const int chosen = server.port();
+  Poco::Net::ServerSocket taken(
+      Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(chosen)));
+
+  server.start();
+  EXPECT_NE(server.port(), chosen);
+  EXPECT_EQ(server.request("GET", "/health").status, 200);
+  EXPECT_NE(server.output().find("cannot listen on 127.0.0.1:" + std::to_string(chosen)),
+            std::string::npos)
+      << server.output();
+}
+
+TEST(ServerProcessTest, FreePortsLieBelowTheKernelsEphemeralRange) {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int ephemeral_start = 0;
+  ASSERT_TRUE(range >> ephemeral_start);
+  if (ephemeral_start < 17000) GTEST_SKIP() << "no room below the ephemeral range";
+  for (int i = 0; i < 50; ++i) EXPECT_LT(freePort(), ephemeral_start);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -36,7 +37,48 @@ namespace busbar::testing {
 std::string buildDir() { return BUSBAR_TEST_BUILD_DIR; }
 std::string sourceDir() { return BUSBAR_TEST_SOURCE_DIR; }
 
+namespace {
+
+// The lowest port the kernel hands out to outgoing connections (ip_local_port_range).
+int ephemeralPortsStart() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  return range >> low ? low : 0;
+}
+
+// True when 127.0.0.1:`port` can be bound now. Without SO_REUSEADDR, so that a port still in
+// TIME_WAIT counts as taken, as it does for a server that binds it.
+bool portBindable(int port) {
+  try {
+    Poco::Net::ServerSocket socket;
+    socket.bind(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)),
+                /*reuseAddress=*/false);
+    return true;
+  } catch (const Poco::Exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
 int freePort() {
+  // A port the kernel picks is an ephemeral one, which any outgoing connection of the suite (to
+  // the broker, a database, a server) may take as its local port before the test binds it: the
+  // server then fails with "Address already in use". Ports below the ephemeral range are handed
+  // out by nobody but a bind that names them.
+  constexpr int kLowest = 16000;
+  const int end = ephemeralPortsStart();
+  if (end - kLowest >= 1000) {
+    thread_local std::mt19937 random{std::random_device{}()};
+    std::uniform_int_distribution<int> pick(kLowest, end - 1);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      int port = pick(random);
+      // RabbitMQ's management and distribution ports (5672 + 10000, + 20000): a broker that a
+      // test restarts must find them free.
+      if (port == 15672 || port == 25672) continue;
+      if (portBindable(port)) return port;
+    }
+  }
   Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
   return socket.address().port();
 }
@@ -51,11 +93,14 @@ std::string requireEnv(const std::string& name) {
   return value;
 }
 
-HttpResult httpRequest(int port, const std::string& method, const std::string& path,
-                       const std::string& body, const std::string& content_type,
-                       const std::map<std::string, std::string>& headers) {
+namespace {
+
+HttpResult httpRequestWithin(Poco::Timespan timeout, int port, const std::string& method,
+                             const std::string& path, const std::string& body,
+                             const std::string& content_type,
+                             const std::map<std::string, std::string>& headers) {
   Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
-  session.setTimeout(Poco::Timespan(30, 0));
+  session.setTimeout(timeout);
   Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
   for (const auto& [name, value] : headers) request.set(name, value);
   if (!body.empty() || method == "PUT" || method == "POST") {
@@ -70,6 +115,14 @@ HttpResult httpRequest(int port, const std::string& method, const std::string& p
   Poco::StreamCopier::copyToString(in, result.body);
   for (const auto& [name, value] : response) result.headers[name] = value;
   return result;
+}
+
+}  // namespace
+
+HttpResult httpRequest(int port, const std::string& method, const std::string& path,
+                       const std::string& body, const std::string& content_type,
+                       const std::map<std::string, std::string>& headers) {
+  return httpRequestWithin(Poco::Timespan(30, 0), port, method, path, body, content_type, headers);
 }
 
 TempDir::TempDir() : path_(Poco::TemporaryFile::tempName()) {
@@ -336,26 +389,42 @@ void ServerProcess::start(std::chrono::milliseconds deadline) {
     throw std::logic_error("ServerProcess::start: busbar (pid " + std::to_string(pid_) +
                            ") still runs on port " + std::to_string(port_));
   }
-  std::vector<std::string> args{"--config", config_file_, "--bind",
-                                "127.0.0.1:" + std::to_string(port_)};
-  if (std::find(extra_args_.begin(), extra_args_.end(), "--admin-bind") == extra_args_.end()) {
-    args.push_back("--admin-bind");
-    args.push_back("127.0.0.1:" + std::to_string(admin_port_));
+  const bool own_admin_bind =
+      std::find(extra_args_.begin(), extra_args_.end(), "--admin-bind") == extra_args_.end();
+  bool ready = false;
+  // A port free when freePort() chose it may be bound by another process of the suite before
+  // busbar binds it; busbar then exits, saying so, and gets fresh ports.
+  for (int attempt = 1;; ++attempt) {
+    std::vector<std::string> args{"--config", config_file_, "--bind",
+                                  "127.0.0.1:" + std::to_string(port_)};
+    if (own_admin_bind) {
+      args.push_back("--admin-bind");
+      args.push_back("127.0.0.1:" + std::to_string(admin_port_));
+    }
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    const size_t output_before = output().size();
+    pid_ = launch(args, log_file_, env_);
+    exited_ = false;
+    exit_code_ = -1;
+    ready = eventually(
+        [this] {
+          if (!running()) return true;
+          try {
+            // Briefly: whatever took the port may accept and never answer.
+            return httpRequestWithin(Poco::Timespan(1, 0), port_, "GET", "/health", "",
+                                     "application/json", {})
+                       .status == 200;
+          } catch (...) {
+            return false;
+          }
+        },
+        deadline);
+    const bool port_taken =
+        !running() && output().find("Address already in use", output_before) != std::string::npos;
+    if (!port_taken || attempt == 3) break;
+    port_ = freePort();
+    if (own_admin_bind) admin_port_ = freePort();
   }
-  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  pid_ = launch(args, log_file_, env_);
-  exited_ = false;
-  exit_code_ = -1;
-  bool ready = eventually(
-      [this] {
-        if (!running()) return true;
-        try {
-          return httpRequest(port_, "GET", "/health").status == 200;
-        } catch (...) {
-          return false;
-        }
-      },
-      deadline);
   if (!ready || !running()) {
     if (running()) kill();
     throw std::runtime_error("busbar did not become ready on port " + std::to_string(port_) +

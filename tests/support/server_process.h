@@ -27,7 +27,8 @@ std::string buildDir();
 // The source tree's root.
 std::string sourceDir();
 
-// A TCP port on 127.0.0.1 that was free when asked.
+// A TCP port on 127.0.0.1 that was free when asked, below the kernel's ephemeral range where
+// there is room, so that no outgoing connection takes it before the caller binds it.
 int freePort();
 
 // Environment variable `name`, or throws std::runtime_error telling how the test suite sets it
@@ -76,6 +77,8 @@ class ServerProcess {
 
   // Starts it and waits until GET /health answers 200. On failure (exit, timeout) throws with
   // the process output. Throws std::logic_error while an earlier start's process still runs.
+  // When another process took its port first, starts it again on fresh ports (port() and
+  // adminPort() are those it listens on once start() returns).
   void start(std::chrono::milliseconds deadline = std::chrono::seconds(20));
 
   // Sends SIGTERM and waits; returns the exit code (256 + the signal when a signal ended it), or

@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include <Poco/UUIDGenerator.h>
-
+#include "events/event_id.h"
 #include "ops/request_context.h"
 
 namespace busbar::host {
@@ -30,7 +29,7 @@ void HostEventBus::addMiddleware(int priority, EventMiddleware middleware) {
 
 void HostEventBus::dispatch(Event event) {
   if (event.id.empty()) {
-    event.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    event.id = newEventId();
   }
   if (event.occurred_on.epochMicroseconds() == 0) event.occurred_on.update();
   event.origin = server_id_;

@@ -14,7 +14,7 @@ namespace busbar {
 
 struct Event {
   std::string type;             // e.g. "UserWasCreated"
-  std::string id;               // UUID v4; filled by EventBus::dispatch when empty
+  std::string id;               // a UUID; dispatch fills a version 7 one (time-ordered) when empty
   Poco::Timestamp occurred_on;  // when the change happened (UTC); defaults to construction time
   std::string origin;           // server_id of the server that dispatched it; filled by dispatch
   int64_t version = 0;          // version of the aggregate after the change

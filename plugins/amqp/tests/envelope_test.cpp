@@ -73,7 +73,7 @@ TEST(EnvelopeTest, RoundTripsEveryField) {
 
 TEST(EnvelopeTest, CarriesTheEventLogPositionOfALoggedEvent) {
   const std::string log = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
-  std::string body = encodeEnvelope(sampleEvent(), EventLogSeq{42, log});
+  std::string body = encodeEnvelope(sampleEvent(), EventLogSeq{42, log, ""});
   EXPECT_NE(body.find(",\"seq\":42,\"log\":\"" + log + "\"}"), std::string::npos) << body;
   Envelope decoded = decodeEnvelope(body);
   EXPECT_EQ(decoded.logged.seq, 42u);
@@ -89,7 +89,7 @@ TEST(EnvelopeTest, CarriesTheRequestIdOfTheRequestThatEmittedTheEvent) {
       << body;
   EXPECT_EQ(decodeEnvelope(body).logged.request_id, "req-7f3a");
   // Optional: none written without one, none read from an envelope without it.
-  EXPECT_EQ(encodeEnvelope(sampleEvent(), EventLogSeq{42, log}).find("request_id"),
+  EXPECT_EQ(encodeEnvelope(sampleEvent(), EventLogSeq{42, log, ""}).find("request_id"),
             std::string::npos);
   EXPECT_EQ(decodeEnvelope(encodeEnvelope(sampleEvent())).logged.request_id, "");
 }

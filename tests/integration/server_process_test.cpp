@@ -137,8 +137,12 @@ TEST(ServerProcessTest, FreePortsLieBelowTheKernelsEphemeralRange) {
   std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
   int ephemeral_start = 0;
   ASSERT_TRUE(range >> ephemeral_start);
-  if (ephemeral_start < 17000) GTEST_SKIP() << "no room below the ephemeral range";
-  for (int i = 0; i < 50; ++i) EXPECT_LT(freePort(), ephemeral_start);
+  for (int i = 0; i < 50; ++i) {
+    const int port = freePort();
+    EXPECT_GT(port, 0);
+    // With less room than that below the range, freePort() takes what the kernel gives.
+    if (ephemeral_start >= 17000) EXPECT_LT(port, ephemeral_start);
+  }
 }
 
 }  // namespace

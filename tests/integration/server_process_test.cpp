@@ -141,7 +141,9 @@ TEST(ServerProcessTest, FreePortsLieBelowTheKernelsEphemeralRange) {
     const int port = freePort();
     EXPECT_GT(port, 0);
     // With less room than that below the range, freePort() takes what the kernel gives.
-    if (ephemeral_start >= 17000) EXPECT_LT(port, ephemeral_start);
+    if (ephemeral_start >= 17000) {
+      EXPECT_LT(port, ephemeral_start);
+    }
   }
 }
 

@@ -190,6 +190,12 @@ case "${1:-}" in
       ctl -q stop >&2
       # The Erlang port mapper that the node (or rabbitmqctl) started outlives it; it refuses to
       # end while another Erlang node is registered with it, and any Erlang tool starts it again.
+      # `rabbitmqctl stop` returns before the node has left it, and a command line tool's node
+      # may still be leaving too: wait (up to 10 s) until no node is registered.
+      for _ in $(seq 1 100); do
+        epmd -names 2>/dev/null | grep -q '^name ' || break
+        sleep 0.1
+      done
       epmd -kill >/dev/null 2>&1 || true
       log "RabbitMQ stopped"
     else

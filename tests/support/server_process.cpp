@@ -16,7 +16,6 @@
 #include <fstream>
 #include <future>
 #include <mutex>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -25,7 +24,6 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/ServerSocket.h>
 #include <Poco/Path.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/TemporaryFile.h>
@@ -36,52 +34,6 @@ namespace busbar::testing {
 
 std::string buildDir() { return BUSBAR_TEST_BUILD_DIR; }
 std::string sourceDir() { return BUSBAR_TEST_SOURCE_DIR; }
-
-namespace {
-
-// The lowest port the kernel hands out to outgoing connections (ip_local_port_range).
-int ephemeralPortsStart() {
-  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
-  int low = 0;
-  return range >> low ? low : 0;
-}
-
-// True when 127.0.0.1:`port` can be bound now. Without SO_REUSEADDR, so that a port still in
-// TIME_WAIT counts as taken, as it does for a server that binds it.
-bool portBindable(int port) {
-  try {
-    Poco::Net::ServerSocket socket;
-    socket.bind(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)),
-                /*reuseAddress=*/false);
-    return true;
-  } catch (const Poco::Exception&) {
-    return false;
-  }
-}
-
-}  // namespace
-
-int freePort() {
-  // A port the kernel picks is an ephemeral one, which any outgoing connection of the suite (to
-  // the broker, a database, a server) may take as its local port before the test binds it: the
-  // server then fails with "Address already in use". Ports below the ephemeral range are handed
-  // out by nobody but a bind that names them.
-  constexpr int kLowest = 16000;
-  const int end = ephemeralPortsStart();
-  if (end - kLowest >= 1000) {
-    thread_local std::mt19937 random{std::random_device{}()};
-    std::uniform_int_distribution<int> pick(kLowest, end - 1);
-    for (int attempt = 0; attempt < 200; ++attempt) {
-      int port = pick(random);
-      // RabbitMQ's management and distribution ports (5672 + 10000, + 20000): a broker that a
-      // test restarts must find them free.
-      if (port == 15672 || port == 25672) continue;
-      if (portBindable(port)) return port;
-    }
-  }
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-  return socket.address().port();
-}
 
 std::string requireEnv(const std::string& name) {
   const char* value = std::getenv(name.c_str());

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "free_port.h"
+
 namespace busbar::testing {
 
 // The build tree's root (holds bin/busbar and lib/busbar/plugins).
@@ -26,10 +28,6 @@ std::string buildDir();
 
 // The source tree's root.
 std::string sourceDir();
-
-// A TCP port on 127.0.0.1 that was free when asked, below the kernel's ephemeral range where
-// there is room, so that no outgoing connection takes it before the caller binds it.
-int freePort();
 
 // Environment variable `name`, or throws std::runtime_error telling how the test suite sets it
 // (scripts/test starts the services and exports them).

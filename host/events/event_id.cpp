@@ -13,7 +13,7 @@ void appendHex(std::string& out, uint64_t value, int digits) {
 
 }  // namespace
 
-std::string eventIdAt(uint64_t unix_ms, uint64_t random_high, uint64_t random_low) {
+std::string makeEventId(uint64_t unix_ms, uint64_t random_high, uint64_t random_low) {
   // time_high(32) - time_low(16) - version(4) rand_a(12) - variant(2) rand_b(14) - rand_b(48)
   std::string id;
   id.reserve(36);
@@ -40,7 +40,7 @@ std::string newEventId() {
   const auto unix_ms =
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
   const uint64_t random_high = random();
-  return eventIdAt(unix_ms, random_high, random());
+  return makeEventId(unix_ms, random_high, random());
 }
 
 }  // namespace busbar::host

@@ -17,6 +17,6 @@ std::string newEventId();
 
 // The same for `unix_ms` and the given random bits (the low 74 bits of `random_high` and
 // `random_low` are used: 12 and 62). For tests.
-std::string eventIdAt(uint64_t unix_ms, uint64_t random_high, uint64_t random_low);
+std::string makeEventId(uint64_t unix_ms, uint64_t random_high, uint64_t random_low);
 
 }  // namespace busbar::host

@@ -27,14 +27,14 @@ TEST(EventIdTest, IsAVersion7UuidInCanonicalForm) {
 
 TEST(EventIdTest, CarriesTheUnixTimeInMillisecondsFirst) {
   // 2026-12-02 00:00:00.123 UTC is 1796169600123 ms: 0x01a2 340d 0c7b.
-  EXPECT_EQ(eventIdAt(1796169600123ULL, 0, 0), "01a2340d-0c7b-7000-8000-000000000000");
-  EXPECT_EQ(eventIdAt(1796169600123ULL, ~0ULL, ~0ULL), "01a2340d-0c7b-7fff-bfff-ffffffffffff");
+  EXPECT_EQ(makeEventId(1796169600123ULL, 0, 0), "01a2340d-0c7b-7000-8000-000000000000");
+  EXPECT_EQ(makeEventId(1796169600123ULL, ~0ULL, ~0ULL), "01a2340d-0c7b-7fff-bfff-ffffffffffff");
 }
 
 TEST(EventIdTest, LaterIdsCompareGreaterAsText) {
   std::vector<std::string> ids;
   for (uint64_t ms = 1796169600000ULL; ms < 1796169600000ULL + 5000; ms += 7) {
-    ids.push_back(eventIdAt(ms, ms * 2654435761ULL, ms * 11400714819323198485ULL));
+    ids.push_back(makeEventId(ms, ms * 2654435761ULL, ms * 11400714819323198485ULL));
   }
   EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
 

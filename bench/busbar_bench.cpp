@@ -346,6 +346,7 @@ int put(int port, double rate, double seconds, long ids, int watch_port) {
   for (int w = 0; w < kConnections; ++w) {
     workers.emplace_back([&, w] {
       Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+      session.setKeepAlive(true);  // else Poco closes the connection after every request
       std::mt19937_64 random(w + 1);
       // Open loop: request i is due at started + i/rate, whatever the previous ones took.
       for (long i = w; i < total; i += kConnections) {
@@ -623,6 +624,7 @@ int publisherAlone(const std::string& url, const std::string& exchange, long cou
 int apply(const std::string& url, const std::string& exchange, long count, long ids, int port,
           double timeout) {
   Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+  session.setKeepAlive(true);
   const int64_t before = delivered(session);
   Publisher publisher(parseUrl(url), exchange, 0);
   auto started = Clock::now();

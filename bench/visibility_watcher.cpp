@@ -55,6 +55,7 @@ VisibilityWatcher::Result VisibilityWatcher::finish() {
 
 void VisibilityWatcher::run() {
   Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port_));
+  session.setKeepAlive(true);  // else Poco closes the connection after every request
   std::vector<Awaited> awaited;
   for (;;) {
     {

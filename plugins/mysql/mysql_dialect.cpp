@@ -102,9 +102,11 @@ bool MysqlDialect::isRetryable(const Poco::Exception& error) const {
 }
 
 std::vector<std::string> MysqlDialect::sessionSetup() const {
+  // Autocommit on whatever the server's default: the pool counts on new sessions having it.
   return {
       "SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,"
-      "NO_ENGINE_SUBSTITUTION'"};
+      "NO_ENGINE_SUBSTITUTION'",
+      autocommitStatement(true)};
 }
 
 uint64_t MysqlDialect::matchedRows(Poco::Data::Session& session, uint64_t reported) const {

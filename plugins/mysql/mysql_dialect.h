@@ -28,6 +28,9 @@ class MysqlDialect : public sql::Dialect {
   // as the other backends count them.
   uint64_t matchedRows(Poco::Data::Session& session, uint64_t reported) const override;
   std::string beginStatement() const override { return "START TRANSACTION"; }
+  std::string autocommitStatement(bool on) const override {
+    return on ? "SET autocommit = 1" : "SET autocommit = 0";
+  }
 };
 
 // The server's error number behind a Poco MySQL exception (its code, or the "errno]: N" of its

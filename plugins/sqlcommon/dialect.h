@@ -86,6 +86,14 @@ class Dialect {
   // own that a failed COMMIT leaves set.
   virtual std::string beginStatement() const { return "BEGIN"; }
 
+  // The statement that turns the session's autocommit on or off, or "" when the backend has no
+  // such session state (the default). When it has, a session that serves transactions runs with
+  // autocommit off, so that a transaction begins with its first statement instead of a
+  // beginStatement() round trip; a statement outside transactions turns autocommit on again
+  // first. The pool lends sessions already in the wanted state when it has one, so switches are
+  // rare.
+  virtual std::string autocommitStatement(bool on) const { return ""; }
+
   // A cache for one session of this backend, keeping at most `capacity` prepared statements (0:
   // none). The default keeps Poco::Data statements (PocoStatementCache).
   virtual std::unique_ptr<StatementCache> makeStatementCache(std::size_t capacity) const;

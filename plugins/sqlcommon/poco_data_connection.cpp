@@ -47,9 +47,18 @@ void rollbackQuietly(const Dialect& dialect, SessionPool::Lease& lease) {
 // The Connection of one transaction: every statement on the transaction's session.
 class TransactionConnection : public StatementConnection {
  public:
+  // `begun`: the session holds the transaction already (a BEGIN ran). When it does not, the
+  // transaction begins with its first statement (autocommit off), and `begin_again` lends a
+  // fresh session for that statement when the pooled one turns out broken.
   TransactionConnection(std::string driver, const Dialect& dialect, SessionPool& pool,
-                        SessionPool::Lease& lease)
-      : StatementConnection(dialect), driver_(std::move(driver)), pool_(pool), lease_(lease) {}
+                        SessionPool::Lease& lease, bool begun,
+                        std::function<SessionPool::Lease()> begin_again)
+      : StatementConnection(dialect),
+        driver_(std::move(driver)),
+        pool_(pool),
+        lease_(lease),
+        begun_(begun),
+        begin_again_(std::move(begin_again)) {}
 
   std::string driver() const override { return driver_; }
 
@@ -70,11 +79,21 @@ class TransactionConnection : public StatementConnection {
       if (changesSchema(sql)) changed_schema_ = true;
       ExecuteResult result = runOnLease(pool_, lease_, dialect(), sql, params);
       if (savepoint) runOnLease(pool_, lease_, dialect(), "RELEASE SAVEPOINT busbar_statement", {});
+      begun_ = true;
       return result;
     } catch (const Poco::Exception& error) {
       Failure failure = classify(dialect(), lease_.session(), error);
       if (failure == Failure::kUnavailable) {
         lease_.markBroken();
+        // The first statement on a session that waited in the pool, whose server may have gone
+        // away meanwhile: with autocommit off, a server that ran it rolled it back when the
+        // session broke, so it runs again on a fresh session, as a BEGIN that failed would.
+        // A statement that changes tables commits by itself, so it is not sent twice.
+        if (!begun_ && lease_.reused() && !changesSchema(sql)) {
+          lease_.giveBackBroken();
+          lease_ = begin_again_();
+          return run(sql, params);
+        }
       } else if (savepoint) {
         undoStatement();
       }
@@ -95,6 +114,8 @@ class TransactionConnection : public StatementConnection {
   std::string driver_;
   SessionPool& pool_;
   SessionPool::Lease& lease_;
+  bool begun_;
+  std::function<SessionPool::Lease()> begin_again_;
   bool changed_schema_ = false;
 };
 
@@ -121,15 +142,21 @@ ExecuteResult PocoDataConnection::runIdempotent(const std::string& sql,
 ExecuteResult PocoDataConnection::runPooled(const std::string& sql,
                                             const std::vector<Value>& params, bool idempotent) {
   for (int attempt = 1;; ++attempt) {
-    SessionPool::Lease lease = pool_.acquire();
+    SessionPool::Lease lease = pool_.acquire(true);
+    bool sent = false;  // the statement itself, not the autocommit switch before it
     try {
+      if (!lease.autocommit()) {
+        executeStatement(lease.session(), dialect(), dialect().autocommitStatement(true), {});
+        lease.setAutocommit(true);
+      }
+      sent = true;
       return runOnLease(pool_, lease, dialect(), sql, params);
     } catch (const Poco::Exception& error) {
       Failure failure = classify(dialect(), lease.session(), error);
       const bool again = attempt < kStatementAttempts;
       if (failure == Failure::kUnavailable) {
         lease.markBroken();
-        if (again && idempotent && lease.reused()) continue;
+        if (again && (idempotent || !sent) && lease.reused()) continue;
       } else if (failure == Failure::kRetryable && again) {
         continue;
       }
@@ -139,10 +166,16 @@ ExecuteResult PocoDataConnection::runPooled(const std::string& sql,
 }
 
 SessionPool::Lease PocoDataConnection::beginTransaction() {
+  const std::string autocommit_off = dialect().autocommitStatement(false);
   for (int attempt = 1;; ++attempt) {
-    SessionPool::Lease lease = pool_.acquire();
+    SessionPool::Lease lease = pool_.acquire(autocommit_off.empty());
     try {
-      runOnLease(pool_, lease, dialect(), dialect().beginStatement(), {});
+      if (autocommit_off.empty()) {
+        runOnLease(pool_, lease, dialect(), dialect().beginStatement(), {});
+      } else if (lease.autocommit()) {
+        executeStatement(lease.session(), dialect(), autocommit_off, {});
+        lease.setAutocommit(false);
+      }
       return lease;
     } catch (const Poco::Exception& error) {
       Failure failure = classify(dialect(), lease.session(), error);
@@ -162,7 +195,9 @@ void PocoDataConnection::transaction(const std::function<void(Connection&)>& wor
   std::unique_lock<std::recursive_mutex> single_writer(writer_mutex_, std::defer_lock);
   if (dialect().singleWriter()) single_writer.lock();
   SessionPool::Lease lease = beginTransaction();
-  TransactionConnection bound(driver_, dialect(), pool_, lease);
+  TransactionConnection bound(driver_, dialect(), pool_, lease,
+                              dialect().autocommitStatement(false).empty(),
+                              [this] { return beginTransaction(); });
   try {
     work(bound);
   } catch (...) {

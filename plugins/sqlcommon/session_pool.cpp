@@ -12,6 +12,22 @@ SessionPool::Lease::~Lease() {
   if (pool_ != nullptr && session_) pool_->giveBack(std::move(session_), broken_);
 }
 
+SessionPool::Lease& SessionPool::Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    if (pool_ != nullptr && session_) pool_->giveBack(std::move(session_), broken_);
+    pool_ = other.pool_;
+    session_ = std::move(other.session_);
+    reused_ = other.reused_;
+    broken_ = other.broken_;
+  }
+  return *this;
+}
+
+void SessionPool::Lease::giveBackBroken() {
+  broken_ = true;
+  if (pool_ != nullptr && session_) pool_->giveBack(std::move(session_), true);
+}
+
 StatementCache& SessionPool::Lease::statements() {
   const uint64_t now = pool_->schema_generation_.load();
   if (session_->schema_generation != now) {
@@ -53,7 +69,7 @@ std::unique_ptr<PooledSession> SessionPool::open(int timeout_seconds) {
   }
 }
 
-SessionPool::Lease SessionPool::acquire() {
+SessionPool::Lease SessionPool::acquire(bool autocommit) {
   std::deque<Idle> expired;
   std::unique_lock<std::mutex> lock(mutex_);
   const auto deadline = Clock::now() + std::chrono::seconds(settings_.connect_timeout_seconds);
@@ -61,8 +77,12 @@ SessionPool::Lease SessionPool::acquire() {
   for (;;) {
     takeExpired(expired);
     if (!idle_.empty()) {
-      auto session = std::move(idle_.back().session);
-      idle_.pop_back();
+      auto same = std::find_if(idle_.rbegin(), idle_.rend(), [autocommit](const Idle& idle) {
+        return idle.session->autocommit == autocommit;
+      });
+      auto chosen = same == idle_.rend() ? std::prev(idle_.end()) : std::prev(same.base());
+      auto session = std::move(chosen->session);
+      idle_.erase(chosen);
       ++lent_;
       lock.unlock();
       closeAll(expired);

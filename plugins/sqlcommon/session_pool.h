@@ -48,6 +48,9 @@ struct PooledSession {
   std::unique_ptr<Poco::Data::Session> session;
   std::unique_ptr<StatementCache> statements;
   uint64_t schema_generation;  // the pool's when the statements were last valid
+  // Off while the session serves transactions that begin without a statement
+  // (Dialect::autocommitStatement()); new sessions have it on.
+  bool autocommit = true;
 };
 
 class SessionPool {
@@ -58,12 +61,18 @@ class SessionPool {
     Lease(SessionPool* pool, std::unique_ptr<PooledSession> session, bool reused)
         : pool_(pool), session_(std::move(session)), reused_(reused) {}
     Lease(Lease&& other) noexcept = default;
-    Lease& operator=(Lease&&) = delete;
+    // Gives back the session held so far, then holds `other`'s.
+    Lease& operator=(Lease&& other) noexcept;
     Lease(const Lease&) = delete;
     ~Lease();
 
     // The lent session; valid for the lease's life.
     Poco::Data::Session& session() { return *session_->session; }
+
+    // Whether the lent session has autocommit on (PooledSession::autocommit); the caller that
+    // switches it says so with setAutocommit().
+    bool autocommit() const { return session_->autocommit; }
+    void setAutocommit(bool on) { session_->autocommit = on; }
 
     // The statements kept for the lent session, emptied first when the schema changed since
     // they were prepared.
@@ -71,6 +80,10 @@ class SessionPool {
 
     // On return the session is closed instead of going back to the pool.
     void markBroken() { broken_ = true; }
+
+    // Gives a broken session back now, so that a pool of one can lend a fresh one; nothing may
+    // run on the lease afterwards (it stays broken()).
+    void giveBackBroken();
     bool broken() const { return broken_; }
 
     // True when the session served before and waited in the pool: its server may have gone
@@ -89,9 +102,10 @@ class SessionPool {
   // Closes the idle sessions. Every lease must have been returned.
   ~SessionPool();
 
-  // An idle session, or a new one. Throws StorageUnavailable when a new session cannot be opened
-  // or when all max_sessions stay lent for connect_timeout_seconds.
-  Lease acquire();
+  // An idle session, or a new one: the most recently returned idle session whose autocommit is
+  // `autocommit`, else the most recently returned one. Throws StorageUnavailable when a new
+  // session cannot be opened or when all max_sessions stay lent for connect_timeout_seconds.
+  Lease acquire(bool autocommit = true);
 
   // Opens sessions until min_sessions are idle. Throws StorageUnavailable when one cannot open.
   void warmUp();

@@ -46,6 +46,45 @@ TEST_F(SessionPoolTest, OpensNothingUntilAskedAndReusesReturnedSessions) {
   EXPECT_EQ(pool.openSessions(), 1);
 }
 
+TEST_F(SessionPoolTest, LendsAnIdleSessionWhoseAutocommitIsAsAskedFirst) {
+  SessionPool pool(settings(4), dialect_);
+  Poco::Data::Session* transactions = nullptr;
+  Poco::Data::Session* statements = nullptr;
+  {
+    auto first = pool.acquire(false);
+    auto second = pool.acquire(true);
+    EXPECT_TRUE(first.autocommit()) << "a new session has autocommit on";
+    first.setAutocommit(false);
+    transactions = &first.session();
+    statements = &second.session();
+  }  // `second` goes back last: the most recently returned
+  {
+    auto lease = pool.acquire(false);
+    EXPECT_EQ(&lease.session(), transactions);
+    EXPECT_FALSE(lease.autocommit());
+  }
+  {
+    auto lease = pool.acquire(true);
+    EXPECT_EQ(&lease.session(), statements);
+  }
+  // With none idle as asked, the most recently returned one.
+  auto taken = pool.acquire(true);
+  auto other = pool.acquire(true);
+  EXPECT_EQ(&other.session(), transactions);
+  EXPECT_EQ(pool.openSessions(), 2);
+}
+
+TEST_F(SessionPoolTest, AMovedLeaseGivesBackTheSessionItHeld) {
+  SessionPool pool(settings(2), dialect_);
+  auto lease = pool.acquire();
+  Poco::Data::Session* first = &lease.session();
+  lease = pool.acquire();
+  EXPECT_NE(&lease.session(), first);
+  auto again = pool.acquire();
+  EXPECT_EQ(&again.session(), first) << "the first session went back to the pool";
+  EXPECT_EQ(pool.openSessions(), 2);
+}
+
 TEST_F(SessionPoolTest, WarmUpOpensTheMinimum) {
   PoolSettings three = settings(4);
   three.min_sessions = 3;

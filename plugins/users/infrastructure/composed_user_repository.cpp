@@ -4,7 +4,10 @@ namespace busbar::users {
 
 SaveResult ComposedUserRepository::save(const std::string& id, const std::string& name,
                                         const std::optional<std::string>& email) {
-  SaveResult result = persistent_.save(id, name, email);
+  // What the copy holds is most likely the stored row, which spares the write reading it.
+  auto held = memory_.record(id);
+  SaveResult result =
+      held ? persistent_.saveOver(*held, name, email) : persistent_.save(id, name, email);
   memory_.apply(UserRecord{result.user, false});
   return result;
 }

@@ -14,6 +14,49 @@
 namespace busbar::users {
 namespace {
 
+// A Connection that counts the rows its callers look up one at a time, in or out of
+// transactions, and passes everything on.
+class LookupCounter : public Connection {
+ public:
+  LookupCounter(Connection& inner, int& lookups) : inner_(inner), lookups_(lookups) {}
+  std::string driver() const override { return inner_.driver(); }
+  void insert(const std::string& table, const Row& values) override {
+    inner_.insert(table, values);
+  }
+  uint64_t update(const std::string& table, const Row& values, const Row& where) override {
+    return inner_.update(table, values, where);
+  }
+  void upsert(const std::string& table, const Row& values,
+              const std::vector<std::string>& keys) override {
+    inner_.upsert(table, values, keys);
+  }
+  uint64_t remove(const std::string& table, const Row& where) override {
+    return inner_.remove(table, where);
+  }
+  std::optional<Row> findOne(const std::string& table, const Row& where) override {
+    ++lookups_;
+    return inner_.findOne(table, where);
+  }
+  std::vector<Row> findAll(const std::string& table, const Row& where,
+                           const FindOptions& options) override {
+    return inner_.findAll(table, where, options);
+  }
+  ExecuteResult execute(const std::string& sql, const std::vector<Value>& params) override {
+    return inner_.execute(sql, params);
+  }
+  void createTable(const TableSchema& schema) override { inner_.createTable(schema); }
+  void transaction(const std::function<void(Connection&)>& work) override {
+    inner_.transaction([&](Connection& tx) {
+      LookupCounter counted(tx, lookups_);
+      work(counted);
+    });
+  }
+
+ private:
+  Connection& inner_;
+  int& lookups_;
+};
+
 class ComposedUserRepositoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -59,6 +102,56 @@ TEST_F(ComposedUserRepositoryTest, WritesGoToTheDatabaseAndAreReadableAtOnce) {
   EXPECT_EQ(repository->remove("a"), 2);
   EXPECT_FALSE(repository->find("a"));
   EXPECT_FALSE(database_->find("a"));
+}
+
+TEST_F(ComposedUserRepositoryTest, AWriteOverTheHeldRowSkipsReadingIt) {
+  int lookups = 0;
+  auto counted = std::make_shared<LookupCounter>(*connection_, lookups);
+  RecordedUserEvents events;
+  DbalUserRepository database(counted, events);
+  ComposedUserRepository repository(database, memory_, RefreshMode::kIncremental);
+  repository.save("h", "one", std::nullopt);  // nothing held: read, then insert
+  EXPECT_EQ(lookups, 1);
+  auto saved = repository.save("h", "two", std::nullopt);
+  EXPECT_EQ(lookups, 1) << "the held row was read again";
+  EXPECT_FALSE(saved.created);
+  EXPECT_EQ(saved.user.version, 2);
+  EXPECT_EQ(repository.remove("h"), 3);
+  // Over the held tombstone, the write creates the user again, still without a read.
+  const int before = lookups;
+  saved = repository.save("h", "back", std::string("h@x"));
+  EXPECT_EQ(lookups, before);
+  EXPECT_TRUE(saved.created);
+  EXPECT_EQ(saved.user.version, 4);
+  EXPECT_EQ(database_->find("h")->email, std::string("h@x"));
+  ASSERT_EQ(events.changes.size(), 4u);
+  EXPECT_EQ(events.changes[1].kind, UserChangeKind::kUpdated);
+  EXPECT_EQ(events.changes[3].kind, UserChangeKind::kCreated);
+}
+
+TEST_F(ComposedUserRepositoryTest, AWriteOverARowThatMovedReadsItAndLosesNothing) {
+  auto repository = composed(RefreshMode::kIncremental);
+  repository->save("m", "mine", std::nullopt);  // held at version 1
+  // Another server writes twice; its events have not arrived here.
+  writeElsewhere("m", "theirs");
+  writeElsewhere("m", "theirs again");
+  auto saved = repository->save("m", "mine again", std::nullopt);
+  EXPECT_EQ(saved.user.version, 4);
+  EXPECT_FALSE(saved.created);
+  EXPECT_EQ(database_->find("m")->version, 4);
+  // A copy newer than the database (restored from an older dump): the write goes over the row
+  // the database has.
+  memory_.apply(UserRecord{User{"m", "from a lost history", std::nullopt, 9}, false});
+  saved = repository->save("m", "after the restore", std::nullopt);
+  EXPECT_EQ(saved.user.version, 5);
+  EXPECT_EQ(database_->find("m")->name, "after the restore");
+  // A copy that holds the row's version but not its deletion (a history that went otherwise).
+  RecordedUserEvents ignored;
+  DbalUserRepository(connection_, ignored).remove("m");  // version 6, deleted
+  memory_.apply(UserRecord{User{"m", "alive here", std::nullopt, 6}, false});
+  saved = repository->save("m", "back", std::nullopt);
+  EXPECT_TRUE(saved.created) << "the stored row was a tombstone";
+  EXPECT_EQ(saved.user.version, 7);
 }
 
 TEST_F(ComposedUserRepositoryTest, EachWritePublishesItsEventInsideItsTransaction) {

@@ -1,5 +1,7 @@
 #include "infrastructure/dbal_user_repository.h"
 
+#include <utility>
+
 #include "busbar/errors.h"
 
 namespace busbar::users {
@@ -66,34 +68,63 @@ std::vector<User> DbalUserRepository::list(size_t limit, size_t offset) {
 SaveResult DbalUserRepository::save(const std::string& id, const std::string& name,
                                     const std::optional<std::string>& email) {
   return withRetries([&] {
-    SaveResult result{User{id, name, email, 1}, true};
+    SaveResult result{};
+    connection_->transaction(
+        [&](Connection& tx) { writeAfterReading(tx, id, name, email, result); });
+    return result;
+  });
+}
+
+SaveResult DbalUserRepository::saveOver(const UserRecord& stored, const std::string& name,
+                                        const std::optional<std::string>& email) {
+  bool first = true;
+  return withRetries([&] {
+    // A retry follows a conflict: the row moved, so it is read.
+    const bool guess = std::exchange(first, false);
+    SaveResult result{};
     connection_->transaction([&](Connection& tx) {
-      auto row = tx.findOne(kTable, {{"id", id}});
-      if (!row) {
-        tx.insert(kTable, {{"id", id},
-                           {"name", name},
-                           {"email", emailValue(email)},
-                           {"version", int64_t{1}},
-                           {"deleted", int64_t{0}}});
-        events_.publish(UserChange{UserChangeKind::kCreated, result.user});
-        return;
-      }
-      UserRecord current = toRecord(*row);
-      int64_t version = current.user.version + 1;
-      auto changed = tx.update(kTable,
-                               {{"name", name},
-                                {"email", emailValue(email)},
-                                {"version", version},
-                                {"deleted", int64_t{0}}},
-                               {{"id", id}, {"version", current.user.version}});
-      if (changed == 0) throw VersionMoved{};
-      result.user.version = version;
-      result.created = current.deleted;
-      events_.publish(UserChange{
-          result.created ? UserChangeKind::kCreated : UserChangeKind::kUpdated, result.user});
+      if (guess && writeOver(tx, stored, name, email, result)) return;
+      writeAfterReading(tx, stored.user.id, name, email, result);
     });
     return result;
   });
+}
+
+void DbalUserRepository::writeAfterReading(Connection& tx, const std::string& id,
+                                           const std::string& name,
+                                           const std::optional<std::string>& email,
+                                           SaveResult& result) {
+  auto row = tx.findOne(kTable, {{"id", id}});
+  if (!row) {
+    tx.insert(kTable, {{"id", id},
+                       {"name", name},
+                       {"email", emailValue(email)},
+                       {"version", int64_t{1}},
+                       {"deleted", int64_t{0}}});
+    result = SaveResult{User{id, name, email, 1}, true};
+    events_.publish(UserChange{UserChangeKind::kCreated, result.user});
+    return;
+  }
+  if (!writeOver(tx, toRecord(*row), name, email, result)) throw VersionMoved{};
+}
+
+bool DbalUserRepository::writeOver(Connection& tx, const UserRecord& stored,
+                                   const std::string& name, const std::optional<std::string>& email,
+                                   SaveResult& result) {
+  const int64_t version = stored.user.version + 1;
+  // The version alone names the row's state, unless a restored database reused it: the deletion
+  // is matched too, since it decides whether the write creates the user.
+  auto changed = tx.update(
+      kTable,
+      {{"name", name}, {"email", emailValue(email)}, {"version", version}, {"deleted", int64_t{0}}},
+      {{"id", stored.user.id},
+       {"version", stored.user.version},
+       {"deleted", int64_t{stored.deleted ? 1 : 0}}});
+  if (changed == 0) return false;
+  result = SaveResult{User{stored.user.id, name, email, version}, stored.deleted};
+  events_.publish(UserChange{result.created ? UserChangeKind::kCreated : UserChangeKind::kUpdated,
+                             result.user});
+  return true;
 }
 
 std::optional<int64_t> DbalUserRepository::remove(const std::string& id) {

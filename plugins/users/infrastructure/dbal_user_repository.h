@@ -2,7 +2,8 @@
 //
 // Portable across backends: no SQL of its own. A write reads the row and updates it only if its
 // version did not move meanwhile (optimistic concurrency), inside one transaction, retrying on a
-// conflict; so concurrent writers of one user each get their own version. The event that
+// conflict; so concurrent writers of one user each get their own version. saveOver() skips the
+// read when the row is still what the caller holds: one round trip fewer per write. The event that
 // reports the write is published inside the same transaction, so that it commits with the write
 // (the host's event log) and goes out only if the write did. Deletes keep the row as a tombstone
 // (deleted = 1, personal fields cleared) so that versions never go back. Thread-safe.
@@ -29,11 +30,22 @@ class DbalUserRepository : public PersistentUserRepository {
                   const std::optional<std::string>& email) override;
   std::optional<int64_t> remove(const std::string& id) override;
   std::vector<UserRecord> loadAll() override;
+  SaveResult saveOver(const UserRecord& stored, const std::string& name,
+                      const std::optional<std::string>& email) override;
 
   // The schema of the users table, as numbered migrations.
   static std::vector<Migration> migrations();
 
  private:
+  // In `tx`: writes the user over the row as read now, into `result`; throws VersionMoved when
+  // another writer changes the row between the read and the write.
+  void writeAfterReading(Connection& tx, const std::string& id, const std::string& name,
+                         const std::optional<std::string>& email, SaveResult& result);
+  // In `tx`: writes the user over the row if it is `stored`, into `result`. Returns false,
+  // having written nothing, when it is not.
+  bool writeOver(Connection& tx, const UserRecord& stored, const std::string& name,
+                 const std::optional<std::string>& email, SaveResult& result);
+
   std::shared_ptr<Connection> connection_;
   UserEventPublisher& events_;
 };

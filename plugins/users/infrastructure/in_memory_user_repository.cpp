@@ -19,6 +19,13 @@ std::optional<User> InMemoryUserRepository::find(const std::string& id) {
   return toUser(found->first, found->second);
 }
 
+std::optional<UserRecord> InMemoryUserRepository::record(const std::string& id) const {
+  std::shared_lock<std::shared_mutex> lock(table_mutex_);
+  auto found = table_->find(id);
+  if (found == table_->end()) return std::nullopt;
+  return UserRecord{toUser(found->first, found->second), found->second.deleted};
+}
+
 std::vector<User> InMemoryUserRepository::list(size_t limit, size_t offset) {
   std::vector<User> users;
   std::shared_lock<std::shared_mutex> lock(table_mutex_);

@@ -31,6 +31,9 @@ class InMemoryUserRepository : public UserRepository {
                   const std::optional<std::string>& email) override;
   std::optional<int64_t> remove(const std::string& id) override;
 
+  // What the table holds for `id`, a deleted user's tombstone included; nullopt when nothing.
+  std::optional<UserRecord> record(const std::string& id) const;
+
   // Stores the record if its version is newer than the held one. Returns whether it did.
   bool apply(const UserRecord& record);
 

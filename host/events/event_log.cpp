@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include <Poco/JSON/Parser.h>
+#include <Poco/Timestamp.h>
 
 #include "busbar/errors.h"
 #include "events/event_log_schema.h"
@@ -16,8 +17,6 @@ constexpr const char* kEventColumns =
 // Rows per statement when a list of sequence numbers is sent as IN (...), and per DELETE.
 constexpr size_t kInChunk = 200;
 constexpr uint64_t kDeleteChunk = 10000;
-// Events numbered by one statement at most; more wait for the next numbering.
-constexpr size_t kNumberingBatch = 500;
 
 uint64_t asSeq(const Value& value) { return static_cast<uint64_t>(asInt(value)); }
 
@@ -28,13 +27,31 @@ std::string payloadText(const Event& event) {
   return out.str();
 }
 
-// Inserts `logged` into busbar_events, numbered `seq` (NULL: not yet): one statement of constant
-// text, the last of every write's transaction.
-void insertEvent(Connection& transaction, const LoggedEvent& logged, Value seq, int64_t logged_at) {
-  static const std::string sql =
-      "INSERT INTO busbar_events (event_id, seq, event_type, occurred_on, origin, version, "
-      "payload, logged_at, published, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, " +
-      std::to_string(schema::kUnconfirmedMark) + ", ?)";
+// The SQL that stamps an event row's logged_at: the database server's clock in microseconds
+// since the epoch plus the bound offset (the event's place in its transaction), so that every
+// writer's events are stamped by one clock whatever the writers' clocks say; SQLite, whose clock
+// is the writer's own, takes the bound value as it is. A later version of a row commits after
+// the earlier one's event was inserted, so one key's events are stamped in version order, and
+// numbering by logged_at numbers them in that order.
+const char* loggedAtSql(const std::string& driver) {
+  if (driver == "mysql")
+    return "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) + ?";
+  if (driver == "postgresql")
+    return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT) + ?";
+  return "?";
+}
+
+// Inserts `logged` into busbar_events, numbered `seq` (NULL: not yet), logged_at as `stamp`
+// (an SQL expression with one placeholder, bound to `logged_at`): one statement of constant text
+// per backend, the last of every write's transaction.
+void insertEvent(Connection& transaction, const LoggedEvent& logged, Value seq, int64_t logged_at,
+                 const char* stamp = "?") {
+  const std::string sql =
+      std::string(
+          "INSERT INTO busbar_events (event_id, seq, event_type, occurred_on, origin, "
+          "version, payload, logged_at, published, request_id) VALUES (?, ?, ?, ?, ?, ?, "
+          "?, ") +
+      stamp + ", " + std::to_string(schema::kUnconfirmedMark) + ", ?)";
   const Event& event = logged.event;
   transaction.execute(
       sql, {event.id, std::move(seq), event.type, event.occurred_on.epochMicroseconds(),
@@ -102,10 +119,10 @@ std::string inList(const std::vector<std::string>& ids, size_t from, size_t to,
   return sql + ")";
 }
 
-// numberPending() for the events `only` on MariaDB, in two statements instead of four: each is a
-// round trip, and a numbering round is what an event waits for between its commit and the
-// broker. The head's lock and the events still without a number come in one locking read, by
-// primary key (FORCE INDEX keeps InnoDB from scanning the seq index, whose NULL range every
+// numberPending() on MariaDB for the events `only` (read as waiting), in two statements instead of
+// four: each is a round trip, and a numbering round is what an event waits for between its commit
+// and the broker. The head's lock and the events still without a number come in one locking read,
+// by primary key (FORCE INDEX keeps InnoDB from scanning the seq index, whose NULL range every
 // writer inserts into: locked, it would hold writers until this commits); the events' numbers
 // and the head's go in one multi-table UPDATE.
 std::map<std::string, uint64_t> numberListedOnMysql(Connection& transaction,
@@ -155,8 +172,11 @@ void EventLog::append(Connection& transaction, const std::vector<LoggedEvent>& e
                       int64_t logged_at) {
   // One microsecond apart: numbering goes by logged_at, so a transaction's events keep the order
   // they were dispatched in.
+  const char* stamp = loggedAtSql(transaction.driver());
+  const bool own_clock = std::string(stamp) != "?";
+  int64_t offset = own_clock ? 0 : logged_at;
   for (const auto& logged : events) {
-    insertEvent(transaction, logged, std::monostate{}, logged_at++);
+    insertEvent(transaction, logged, std::monostate{}, offset++, stamp);
   }
 }
 
@@ -179,15 +199,32 @@ EventLog::Numbers EventLog::appendNumbered(Connection& transaction,
   return numbers;
 }
 
-EventLog::Numbers EventLog::numberPending(Connection& transaction,
-                                          const std::vector<std::string>& only) {
-  if (!only.empty() && only.size() <= kNumberingBatch && transaction.driver() == "mysql") {
-    return numberListedOnMysql(transaction, only);
+EventLog::Numbering EventLog::numberPending(Connection& transaction) {
+  // What waits, oldest first, by a plain read: a locking scan of the pending rows would make
+  // InnoDB lock the gap where new events are inserted until this commits.
+  const std::string oldest =
+      "SELECT event_id FROM busbar_events WHERE seq IS NULL"
+      " ORDER BY logged_at, event_id LIMIT " +
+      std::to_string(kNumberingBatch);
+  Numbering numbering;
+  if (transaction.driver() == "mysql") {
+    // Read before the head's lock is taken, so that the lock is held for two statements only;
+    // the locking read skips what another numbering numbered meanwhile.
+    std::vector<std::string> waiting;
+    for (const auto& row : transaction.execute(oldest).rows) {
+      waiting.push_back(asText(row.at("event_id")));
+    }
+    numbering.more = waiting.size() == kNumberingBatch;
+    if (waiting.empty()) return numbering;
+    numbering.numbers = numberListedOnMysql(transaction, waiting);
+    return numbering;
   }
   // The head row's lock: one numbering at a time, each after the previous one committed. A
   // locking read, which writes nothing, so a numbering that finds nothing to do costs no flush
   // to disk; SQLite, which has no FOR UPDATE, takes its write lock with an update that changes
-  // nothing.
+  // nothing. PostgreSQL reads what waits after the lock, each statement seeing what committed
+  // before it (a read before the lock could see events as waiting that the previous holder
+  // numbered).
   ExecuteResult head;
   if (transaction.driver() == "sqlite") {
     transaction.execute("UPDATE busbar_event_head SET seq = seq WHERE id = 1");
@@ -199,26 +236,10 @@ EventLog::Numbers EventLog::numberPending(Connection& transaction,
     throw StorageError("the event log has no head row; was its migration applied?");
   }
   const int64_t from = asInt(head.rows.front().at("seq"));
-  // A plain read of what waits, then an update by primary key: a locking scan of the pending
-  // rows would make InnoDB lock the gap where new events are inserted until this commits.
-  std::string among;
-  std::vector<Value> ids;
-  for (const auto& id : only) {
-    among += among.empty() ? " AND event_id IN (?" : ", ?";
-    ids.emplace_back(id);
-  }
-  if (!among.empty()) among += ")";
-  auto pending =
-      transaction
-          .execute("SELECT event_id FROM busbar_events WHERE seq IS NULL" + among +
-                       " ORDER BY logged_at, event_id LIMIT " + std::to_string(kNumberingBatch),
-                   ids)
-          .rows;
-  Numbers numbers;
-  if (pending.empty()) return numbers;
-  // PostgreSQL cannot infer the type of a bound CASE result; MySQL casts to SIGNED, not BIGINT.
-  const std::string number =
-      transaction.driver() == "mysql" ? " THEN CAST(? AS SIGNED)" : " THEN CAST(? AS BIGINT)";
+  auto pending = transaction.execute(oldest).rows;
+  numbering.more = pending.size() == kNumberingBatch;
+  if (pending.empty()) return numbering;
+  // PostgreSQL cannot infer the type of a bound CASE result.
   std::string cases;
   std::string keys;
   std::vector<Value> params;
@@ -226,62 +247,57 @@ EventLog::Numbers EventLog::numberPending(Connection& transaction,
   int64_t seq = from;
   for (const auto& row : pending) {
     std::string id = asText(row.at("event_id"));
-    cases += " WHEN ?" + number;
+    cases += " WHEN ? THEN CAST(? AS BIGINT)";
     params.emplace_back(id);
     params.emplace_back(++seq);
     keys += keys.empty() ? "?" : ", ?";
     key_params.emplace_back(id);
-    numbers[id] = static_cast<uint64_t>(seq);
+    numbering.numbers[id] = static_cast<uint64_t>(seq);
   }
   params.insert(params.end(), key_params.begin(), key_params.end());
   transaction.execute("UPDATE busbar_events SET seq = CASE event_id" + cases +
                           " END WHERE event_id IN (" + keys + ")",
                       params);
   transaction.execute("UPDATE busbar_event_head SET seq = ? WHERE id = 1", {seq});
-  return numbers;
+  return numbering;
 }
 
 bool EventLog::numbersInsideTransactions() const { return storage_.driver() == "sqlite"; }
 
-EventLog::Numbers EventLog::numberAfterCommit(const std::vector<std::string>& ids) {
-  // No look for numbers given meanwhile first: only this server numbers its own events, apart
-  // from the relay after 200 ms, and a look would cost every round a statement.
-  const bool postgresql = storage_.driver() == "postgresql";
-  Numbers numbers;
-  storage_.transaction([&](Connection& tx) {
-    // The numbers follow from rows already durable: if the server crashes before this commit
-    // reaches the disk, the events are numbered again after it (and servers that saw the lost
-    // numbers resynchronize), so the commit need not wait for the disk while it holds the lock.
-    if (postgresql) tx.execute("SET LOCAL synchronous_commit = off");
-    numbers = numberPending(tx, ids);
-  });
-  if (ids.empty()) return numbers;
-  std::vector<std::string> elsewhere;
-  for (const auto& id : ids) {
-    if (numbers.count(id) == 0) elsewhere.push_back(id);
-  }
-  for (const auto& entry : numbersOf(elsewhere)) numbers.insert(entry);
-  return numbers;
+EventLog::Numbering EventLog::numberOldest() {
+  // Committed durably, as every write: a number a database crash took back could be given to
+  // another event after the restart, while a follower already applied the first one.
+  Numbering numbering;
+  storage_.transaction([&](Connection& tx) { numbering = numberPending(tx); });
+  return numbering;
 }
 
 EventLog::Numbers EventLog::numbersOf(const std::vector<std::string>& ids) {
   Numbers numbers;
-  if (ids.empty()) return numbers;
-  std::vector<Value> params;
-  const std::string sql =
-      "SELECT event_id, seq FROM busbar_events WHERE event_id" + inList(ids, 0, ids.size(), params);
-  for (const auto& row : storage_.execute(sql, params).rows) {
-    if (!isNull(row.at("seq"))) numbers[asText(row.at("event_id"))] = asSeq(row.at("seq"));
+  for (size_t start = 0; start < ids.size(); start += kInChunk) {
+    const size_t end = std::min(ids.size(), start + kInChunk);
+    std::vector<Value> params;
+    const std::string sql =
+        "SELECT event_id, seq FROM busbar_events WHERE event_id" + inList(ids, start, end, params);
+    for (const auto& row : storage_.execute(sql, params).rows) {
+      if (!isNull(row.at("seq"))) numbers[asText(row.at("event_id"))] = asSeq(row.at("seq"));
+    }
   }
   return numbers;
 }
 
-bool EventLog::hasUnnumbered(int64_t logged_before) {
-  return !storage_
-              .execute(
-                  "SELECT event_id FROM busbar_events WHERE seq IS NULL AND logged_at < ? LIMIT 1",
-                  {logged_before})
+bool EventLog::hasUnnumbered() {
+  return !storage_.execute("SELECT event_id FROM busbar_events WHERE seq IS NULL LIMIT 1")
               .rows.empty();
+}
+
+int64_t EventLog::clock() {
+  const std::string driver = storage_.driver();
+  if (driver != "mysql" && driver != "postgresql") return Poco::Timestamp().epochMicroseconds();
+  auto rows =
+      storage_.execute(std::string("SELECT ") + loggedAtSql(driver) + " AS now", {int64_t{0}}).rows;
+  if (rows.empty()) throw StorageError("the database did not tell its time");
+  return asInt(rows.front().at("now"));
 }
 
 LogHead EventLog::head() {

@@ -2,7 +2,8 @@
 //
 //   busbar_events       one row per logged event, keyed by event_id: seq (its number, NULL until
 //                       numbered; unique), event_type, occurred_on (us), origin, version,
-//                       payload (JSON), logged_at (us, the writer's clock), published (0 while
+//                       payload (JSON), logged_at (us, by the database server's clock; SQLite:
+//                       the writer's), published (0 while
 //                       its publisher still has it, 1 once a broker confirmed it, 2 once its
 //                       publisher gave it up to the relay), request_id (the X-Request-Id of
 //                       the HTTP request that emitted it, NULL without one; migration 2)
@@ -12,14 +13,15 @@
 //   busbar_event_relay  one row: the server that relays, and its heartbeat (RelayLease)
 //
 // A writer inserts its events in its own transaction, without numbers (append). Numbers are
-// given by numberPending(), which locks the head row, numbers the events still without one (up
-// to 500) by their primary key, moves the head and commits: numbers are gap-free, and a number
-// becomes visible only after every smaller one, so a reader at `seq > last` never skips a row that
-// commits late. On SQLite, where one transaction writes at a time anyway, the writer numbers inside
-// its own transaction; on MariaDB and PostgreSQL it numbers in a short transaction of its own after
-// the commit (PostgreSQL's without waiting for the disk), so writers' commits do not queue on the
-// head row, and one numbering serves every writer that committed meanwhile.
-// docs/architecture.md says why.
+// given by numberPending(), which locks the head row, numbers the oldest events still without
+// one (up to kNumberingBatch, whichever server logged them) by their primary key, moves the head
+// and commits: numbers are gap-free, and a number becomes visible only after every smaller one,
+// so a reader at `seq > last` never skips a row that commits late. On SQLite, where one
+// transaction writes at a time anyway, the writer numbers inside its own transaction; on MariaDB
+// and PostgreSQL every server numbers in short transactions of its own after the commits
+// (EventNumberer), so writers' commits do not queue on the head row, one numbering serves every
+// writer that committed meanwhile, and what a frozen or dead writer left is numbered by the
+// next numbering of any server. docs/architecture.md says why.
 //
 // Stateless apart from the Connection, which must be the storage plugin's own (not the outbox
 // that logs events); thread-safe as that Connection is.
@@ -98,8 +100,9 @@ class EventLog {
   using Numbers = std::map<std::string, uint64_t>;
 
   // Inside `transaction` (the Connection of an open transaction): inserts the events, without
-  // numbers, stamped `logged_at` (us since the epoch; the next ones 1 us later each, so that they
-  // are numbered in this order). On failure throws what the storage threw.
+  // numbers, stamped by the database server's clock (SQLite: `logged_at`, us since the epoch),
+  // the next ones 1 us later each, so that they are numbered in this order. On failure throws
+  // what the storage threw.
   static void append(Connection& transaction, const std::vector<LoggedEvent>& events,
                      int64_t logged_at);
 
@@ -109,28 +112,41 @@ class EventLog {
   static Numbers appendNumbered(Connection& transaction, const std::vector<LoggedEvent>& events,
                                 int64_t logged_at);
 
-  // Inside `transaction`: numbers the events that have no number yet (those of `only` when
-  // given, else every one; up to 500 at once), in the order they were logged, after the head,
-  // and moves the head. A writer numbers only its own events, so that it publishes every event
-  // it numbers at once and in order; another writer's would go out with that writer's next
-  // round, after higher numbers. Holds the head row's lock until
-  // the transaction ends. Returns the numbers it gave.
-  static Numbers numberPending(Connection& transaction, const std::vector<std::string>& only = {});
+  // Events numbered by one numbering at most; more wait for the next one.
+  static constexpr size_t kNumberingBatch = 500;
+
+  // What a numbering did: the numbers it gave, by event id, and whether it numbered a whole
+  // batch (events may still wait).
+  struct Numbering {
+    Numbers numbers;
+    bool more = false;
+  };
+
+  // Inside `transaction`: numbers the oldest events that have no number yet (up to
+  // kNumberingBatch, whoever logged them), in the order they were logged, after the head, and
+  // moves the head. Holds the head row's lock until the transaction ends. Any server may number
+  // any waiting event: that is what keeps a frozen or dead writer's events from waiting for it,
+  // and numbering the oldest first numbers one key's versions in their order (an event is
+  // committed before the next version of its key is written, and so stamped earlier).
+  static Numbering numberPending(Connection& transaction);
 
   // True when writers number inside their own transaction (SQLite: one writer at a time).
   bool numbersInsideTransactions() const;
 
-  // Numbers the pending events among `ids` (every pending event when `ids` is empty: what writers
-  // left behind) in a transaction of its own; returns the numbers it gave, and those of `ids`
-  // that an earlier numbering gave. On failure throws.
-  Numbers numberAfterCommit(const std::vector<std::string>& ids);
+  // numberPending() in a transaction of its own, committed durably. On failure throws (nothing
+  // was numbered).
+  Numbering numberOldest();
 
-  // The numbers the events `ids` have (those without one are left out).
+  // The numbers the events `ids` have (those without one are left out); any number of ids.
   Numbers numbersOf(const std::vector<std::string>& ids);
 
-  // True when some event logged before `logged_before` (us) still has no number (its writer
-  // died between its commit and the numbering).
-  bool hasUnnumbered(int64_t logged_before);
+  // True when some committed event has no number yet (its writer died, froze or gave it to the
+  // log between its commit and the numbering).
+  bool hasUnnumbered();
+
+  // The database server's clock, us since the epoch, as logged_at is stamped (SQLite: this
+  // process's clock). On failure throws.
+  int64_t clock();
 
   // The head row. Throws StorageError when the log's tables are missing.
   LogHead head();

@@ -138,29 +138,53 @@ TEST_F(EventLogTest, AnAmbiguousCommitIsSettledFromTheLog) {
   EXPECT_FALSE(log.contains("rolled-back"));  // the settling's own probe left nothing
 }
 
-TEST_F(EventLogTest, NumbersFollowTheHeadAndAreGivenOnceToEveryPendingEvent) {
+TEST_F(EventLogTest, NumberingGivesTheOldestWaitingEventsTheirNumbersWhoeverLoggedThem) {
   EventLog log(*storage_);
   EXPECT_TRUE(log.numbersInsideTransactions());  // SQLite
+  EXPECT_FALSE(log.hasUnnumbered());
   storage_->transaction([&](Connection& tx) {
     EventLog::append(tx, unnumbered({userEvent("p1"), userEvent("p2")}), 10);
   });
   storage_->transaction(
       [&](Connection& tx) { EventLog::append(tx, unnumbered({userEvent("p3")}), 5); });
-  EXPECT_TRUE(log.hasUnnumbered(11));
-  EXPECT_FALSE(log.hasUnnumbered(5));
+  EXPECT_TRUE(log.hasUnnumbered());
   EXPECT_TRUE(log.readAfter(0, 10).empty());  // readers see numbered events only
-  // A writer numbers its own events, in the order they were logged.
-  EXPECT_EQ(log.numberAfterCommit({"p1"}), (EventLog::Numbers{{"p1", 1}}));
-  EXPECT_EQ(log.numberAfterCommit({"p2", "p3"}), (EventLog::Numbers{{"p3", 2}, {"p2", 3}}));
-  // One already numbered is read back.
-  EXPECT_EQ(log.numberAfterCommit({"p1"}), (EventLog::Numbers{{"p1", 1}}));
-  // What writers left behind is numbered by anyone, all at once.
+  // Every waiting event, in the order they were logged, whichever writer logged them.
+  auto first = log.numberOldest();
+  EXPECT_EQ(first.numbers, (EventLog::Numbers{{"p3", 1}, {"p1", 2}, {"p2", 3}}));
+  EXPECT_FALSE(first.more);
+  EXPECT_FALSE(log.hasUnnumbered());
+  EXPECT_TRUE(log.numberOldest().numbers.empty());  // none is numbered twice
   storage_->transaction(
       [&](Connection& tx) { EventLog::append(tx, unnumbered({userEvent("left")}), 1); });
-  EXPECT_EQ(log.numberAfterCommit({}), (EventLog::Numbers{{"left", 4}}));
+  EXPECT_EQ(log.numberOldest().numbers, (EventLog::Numbers{{"left", 4}}));
   EXPECT_EQ(log.head().seq, 4u);
-  EXPECT_FALSE(log.hasUnnumbered(100));
   EXPECT_EQ(log.readAfter(0, 10).size(), 4u);
+  EXPECT_EQ(log.numbersOf({"p1", "left", "never"}), (EventLog::Numbers{{"p1", 2}, {"left", 4}}));
+}
+
+TEST_F(EventLogTest, ABacklogLargerThanABatchDrainsBatchByBatchOldestFirst) {
+  EventLog log(*storage_);
+  const size_t total = EventLog::kNumberingBatch * 2 + 7;
+  std::vector<Event> events;
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < total; ++i) {
+    ids.push_back("b" + std::to_string(i));
+    events.push_back(userEvent(ids.back()));
+  }
+  storage_->transaction([&](Connection& tx) { EventLog::append(tx, unnumbered(events), 1000); });
+  std::vector<size_t> rounds;
+  for (bool more = true; more;) {
+    auto numbering = log.numberOldest();
+    rounds.push_back(numbering.numbers.size());
+    more = numbering.more;
+    ASSERT_LE(rounds.size(), 4u) << "the backlog does not drain";
+  }
+  EXPECT_EQ(rounds, (std::vector<size_t>{EventLog::kNumberingBatch, EventLog::kNumberingBatch, 7}));
+  // Numbers of more ids than one statement takes are read in pieces.
+  auto numbers = log.numbersOf(ids);
+  ASSERT_EQ(numbers.size(), total);
+  for (size_t i = 0; i < total; ++i) EXPECT_EQ(numbers.at(ids[i]), i + 1) << ids[i];
 }
 
 TEST_F(EventLogTest, AnUnreachableLogLeavesTheOutcomeUnknown) {

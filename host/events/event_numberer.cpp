@@ -7,8 +7,12 @@
 namespace busbar::host {
 
 EventNumberer::EventNumberer(EventLog& log, CommittedEvents& sink, Poco::Logger& logger,
-                             size_t capacity)
-    : log_(log), sink_(sink), logger_(logger), capacity_(capacity) {}
+                             size_t capacity, std::chrono::milliseconds sweep_interval)
+    : log_(log),
+      sink_(sink),
+      logger_(logger),
+      capacity_(capacity),
+      sweep_interval_(sweep_interval) {}
 
 EventNumberer::~EventNumberer() { stop(); }
 
@@ -54,55 +58,112 @@ uint64_t EventNumberer::leftToTheLog() const {
 void EventNumberer::run() {
   auto pause = std::chrono::milliseconds(50);
   std::vector<LoggedEvent> events;
+  bool more = false;  // the last round numbered a whole batch: the next one follows at once
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    queued_.wait(lock, [this, &events] { return stopping_ || !queue_.empty() || !events.empty(); });
+    bool sweep = false;
+    if (!more) {
+      sweep = !queued_.wait_for(lock, sweep_interval_, [this, &events] {
+        return stopping_ || !queue_.empty() || !events.empty();
+      });
+    }
     for (auto& event : queue_) events.push_back(std::move(event));
     queue_.clear();
     const bool last = stopping_;
     lock.unlock();
-    if (!events.empty()) {
-      if (round(events)) {
-        pause = std::chrono::milliseconds(50);
-      } else if (!last) {
-        std::this_thread::sleep_for(pause);
-        pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+    const bool drain = more;
+    more = false;
+    if (!events.empty() || drain || (sweep && logHasUnnumbered())) {
+      switch (round(events)) {
+        case RoundOutcome::kDone:
+          pause = std::chrono::milliseconds(50);
+          break;
+        case RoundOutcome::kMore:
+          pause = std::chrono::milliseconds(50);
+          more = !last;
+          break;
+        case RoundOutcome::kFailed:
+          if (!last) {
+            std::this_thread::sleep_for(pause);
+            pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+          }
+          break;
       }
     }
     lock.lock();
-    if (last) return;  // what failed its last round is left to the relay
+    if (last) return;  // what failed its last round is numbered by any server's next one
   }
 }
 
-bool EventNumberer::round(std::vector<LoggedEvent>& events) {
-  std::vector<std::string> ids;
-  ids.reserve(events.size());
-  for (const auto& logged : events) ids.push_back(logged.event.id);
-  EventLog::Numbers numbers;
+bool EventNumberer::logHasUnnumbered() {
   try {
-    numbers = log_.numberAfterCommit(ids);
+    return log_.hasUnnumbered();
+  } catch (const std::exception&) {
+    return false;  // the database is away: the next sweep looks again
+  }
+}
+
+EventNumberer::RoundOutcome EventNumberer::round(std::vector<LoggedEvent>& events) {
+  EventLog::Numbering numbering;
+  try {
+    numbering = log_.numberOldest();
   } catch (const std::exception& error) {
-    logger_.warning("numbering " + std::to_string(events.size()) + " committed events failed (" +
-                    error.what() + "); trying again");
-    return false;
+    logger_.warning("numbering committed events failed (" + std::string(error.what()) +
+                    "); trying again");
+    return RoundOutcome::kFailed;
   }
   std::vector<LoggedEvent> numbered;
-  numbered.reserve(events.size());
+  std::vector<LoggedEvent> waiting;
   for (auto& logged : events) {
-    auto found = numbers.find(logged.event.id);
-    // One without a number was numbered and pruned meanwhile, or is beyond a round's batch: the
-    // log has it either way.
-    if (found == numbers.end()) continue;
+    auto found = numbering.numbers.find(logged.event.id);
+    if (found == numbering.numbers.end()) {
+      waiting.push_back(std::move(logged));
+      continue;
+    }
     logged.seq = found->second;
     numbered.push_back(std::move(logged));
   }
   events.clear();
+  if (!waiting.empty() && !numbering.more) {
+    // This round numbered every event that waited when it began, and these had committed by
+    // then: another server's numbering gave them their numbers.
+    std::vector<std::string> ids;
+    ids.reserve(waiting.size());
+    for (const auto& logged : waiting) ids.push_back(logged.event.id);
+    EventLog::Numbers elsewhere;
+    try {
+      elsewhere = log_.numbersOf(ids);
+    } catch (const std::exception& error) {
+      logger_.warning("reading the numbers of " + std::to_string(ids.size()) +
+                      " committed events failed (" + error.what() + "); trying again");
+      events = std::move(waiting);
+      publish(std::move(numbered));
+      return RoundOutcome::kFailed;
+    }
+    for (auto& logged : waiting) {
+      auto found = elsewhere.find(logged.event.id);
+      // One without a number was numbered and pruned meanwhile: the log had it.
+      if (found == elsewhere.end()) continue;
+      logged.seq = found->second;
+      numbered.push_back(std::move(logged));
+    }
+    waiting.clear();
+  }
+  events = std::move(waiting);
+  const bool worked = !numbering.numbers.empty() || !numbered.empty();
+  publish(std::move(numbered));
+  if (worked) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++rounds_;
+  }
+  return numbering.more ? RoundOutcome::kMore : RoundOutcome::kDone;
+}
+
+void EventNumberer::publish(std::vector<LoggedEvent> numbered) {
+  if (numbered.empty()) return;
   std::sort(numbered.begin(), numbered.end(),
             [](const LoggedEvent& a, const LoggedEvent& b) { return a.seq < b.seq; });
-  if (!numbered.empty()) sink_.publishCommitted(std::move(numbered));
-  std::lock_guard<std::mutex> lock(mutex_);
-  ++rounds_;
-  return true;
+  sink_.publishCommitted(std::move(numbered));
 }
 
 }  // namespace busbar::host

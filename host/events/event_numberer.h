@@ -2,13 +2,18 @@
 // waits for its own commit only.
 //
 // On MariaDB and PostgreSQL a transaction's events are committed without numbers (EventLog).
-// submit() queues them and returns at once; the worker takes everything queued, numbers it in
-// one numbering transaction (one serves every write that committed while the previous ran, so
-// numbering costs one flush to disk per round, not per write), and hands the numbered events to
-// the CommittedEvents sink, in order. A round that fails (the database went away) is tried again
-// with growing pauses; past `capacity` events waiting, new ones are left to the log (the relay
-// numbers and publishes them, every server reads them). stop() runs a last round for what is
-// queued. Thread-safe.
+// submit() queues them and returns at once; the worker takes everything queued and runs a
+// numbering round: one numbering transaction numbers the oldest waiting events of the log,
+// whoever wrote them (one serves every write that committed while the previous ran, so numbering
+// costs one flush to disk per round, not per write). It then hands this server's events to the
+// CommittedEvents sink, in order, with the numbers this round or another server's gave them;
+// another server's events go out with their own server, or reach every server from the log. A
+// round that fails (the database went away) is tried again with growing pauses. While the log
+// holds more than a batch of waiting events the rounds follow each other at once. Every
+// `sweep_interval` without a round it looks for events a frozen or dead writer left without a
+// number, and numbers them: every server does, so none of them waits for one server. Past
+// `capacity` events queued, new ones are left to the log (a sweep numbers them, every server
+// reads them). stop() runs a last round for what is queued. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -31,7 +36,8 @@ class EventNumberer {
  public:
   // `log` and `sink` must outlive the numberer.
   EventNumberer(EventLog& log, CommittedEvents& sink, Poco::Logger& logger,
-                size_t capacity = 100000);
+                size_t capacity = 100000,
+                std::chrono::milliseconds sweep_interval = std::chrono::milliseconds(250));
   ~EventNumberer();  // stops
 
   void start();
@@ -41,19 +47,31 @@ class EventNumberer {
   // Queues committed events for numbering; never waits on the database.
   void submit(std::vector<LoggedEvent> events);
 
-  // Rounds that numbered something, and events left to the log because the queue was full.
+  // Rounds that numbered or handed on something, and events left to the log because the queue
+  // was full.
   uint64_t rounds() const;
   uint64_t leftToTheLog() const;
 
  private:
+  enum class RoundOutcome {
+    kDone,    // every event of `events` was handed on
+    kMore,    // a whole batch was numbered: more wait in the log, `events` may keep some
+    kFailed,  // the database failed: `events` stay for the next round
+  };
+
   void run();
-  // One round over `events`; false when the database failed (they stay for the next round).
-  bool round(std::vector<LoggedEvent>& events);
+  // One numbering round, then hands on what of `events` has a number now.
+  RoundOutcome round(std::vector<LoggedEvent>& events);
+  // True when the log holds events without a number; false when it cannot tell.
+  bool logHasUnnumbered();
+  // Hands `numbered` to the sink in seq order (nothing when empty).
+  void publish(std::vector<LoggedEvent> numbered);
 
   EventLog& log_;
   CommittedEvents& sink_;
   Poco::Logger& logger_;
   const size_t capacity_;
+  const std::chrono::milliseconds sweep_interval_;
 
   mutable std::mutex mutex_;
   std::condition_variable queued_;

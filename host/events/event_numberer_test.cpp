@@ -1,6 +1,8 @@
 // The numberer over a real SQLite database: committed events are handed on numbered, in order,
 // once each; what queues while a round runs goes out in the next round; past its capacity events
-// are left to the log; a failed round is tried again; stop() numbers what is queued.
+// are left to the log and numbered by a sweep; what another writer left is numbered too; a
+// backlog larger than a batch drains; a failed round is tried again; stop() numbers what is
+// queued.
 #include "events/event_numberer.h"
 
 #include <condition_variable>
@@ -65,19 +67,29 @@ class EventNumbererTest : public SqliteEventLogTest {
     log_ = std::make_unique<EventLog>(*storage_);
   }
 
-  std::unique_ptr<EventNumberer> numberer(size_t capacity = 100000) {
-    auto made = std::make_unique<EventNumberer>(*log_, sink_, Poco::Logger::get("test"), capacity);
+  std::unique_ptr<EventNumberer> numberer(
+      size_t capacity = 100000,
+      std::chrono::milliseconds sweep_interval = std::chrono::milliseconds(60000)) {
+    auto made = std::make_unique<EventNumberer>(*log_, sink_, Poco::Logger::get("test"), capacity,
+                                                sweep_interval);
     made->start();
     return made;
   }
 
-  // Commits `ids` unnumbered, as a writer on MariaDB or PostgreSQL does, and submits them.
-  void commitAndSubmit(EventNumberer& numberer, const std::vector<std::string>& ids) {
+  // Commits `ids` unnumbered, as a writer on MariaDB or PostgreSQL does.
+  void commit(const std::vector<std::string>& ids) {
     std::vector<Event> events;
     for (const auto& id : ids) events.push_back(userEvent(id));
     storage_->transaction([&](Connection& tx) {
       EventLog::append(tx, unnumbered(events), Poco::Timestamp().epochMicroseconds());
     });
+  }
+
+  // Commits `ids` unnumbered and submits them, as the outbox does.
+  void commitAndSubmit(EventNumberer& numberer, const std::vector<std::string>& ids) {
+    commit(ids);
+    std::vector<Event> events;
+    for (const auto& id : ids) events.push_back(userEvent(id));
     numberer.submit(unnumbered(events));
   }
 
@@ -152,9 +164,48 @@ TEST_F(EventNumbererTest, PastItsCapacityEventsAreLeftToTheLogUnnumbered) {
   ASSERT_EQ(sink_.awaitBatches(2).size(), 2u);
   EXPECT_EQ(idsOf(sink_.handed()),
             (std::vector<std::string>{"first", "q1", "q2", "q3", "q4", "q5"}));
-  // The relay numbers it once it is older than its delay; until then the log has it unnumbered.
-  EXPECT_TRUE(log_->numbersOf({"over"}).empty());
-  EXPECT_TRUE(log_->hasUnnumbered(Poco::Timestamp().epochMicroseconds() + 1));
+  // Left to the log: the next numbering of any server numbers it with the rest, but this server
+  // does not hand it on (every server reads it from the log).
+  EXPECT_EQ(log_->numbersOf({"over"}), (EventLog::Numbers{{"over", 7}}));
+  EXPECT_FALSE(log_->hasUnnumbered());
+}
+
+TEST_F(EventNumbererTest, ASweepNumbersWhatAWriterLeftWithoutWaitingForIt) {
+  // A writer that froze or died between its commit and its numbering: nobody submits its events.
+  commit({"frozen-1", "frozen-2"});
+  auto numbering = numberer(100000, std::chrono::milliseconds(20));
+  ASSERT_TRUE(eventually([&] { return log_->numbersOf({"frozen-1", "frozen-2"}).size() == 2; }));
+  EXPECT_EQ(log_->numbersOf({"frozen-1", "frozen-2"}),
+            (EventLog::Numbers{{"frozen-1", 1}, {"frozen-2", 2}}));
+  EXPECT_FALSE(log_->hasUnnumbered());
+  EXPECT_TRUE(sink_.handed().empty());  // not this server's to publish: the log has them
+}
+
+TEST_F(EventNumbererTest, ARoundNumbersOlderEventsOfOtherWritersBeforeItsOwn) {
+  // Another writer committed version 1 of a key and stalled; this server's write of version 2
+  // committed after it. The numbers follow the commits, so every subscriber gets 1 before 2.
+  commit({"other-v1"});
+  auto numbering = numberer();
+  commitAndSubmit(*numbering, {"mine-v2"});
+  ASSERT_TRUE(eventually([&] { return sink_.handed().size() == 1; }));
+  EXPECT_EQ(log_->numbersOf({"other-v1", "mine-v2"}),
+            (EventLog::Numbers{{"other-v1", 1}, {"mine-v2", 2}}));
+  EXPECT_EQ(sink_.handed()[0].seq, 2u);
+}
+
+TEST_F(EventNumbererTest, ABacklogOfManyBatchesDrainsAndItsOwnEventsGoOutAfterIt) {
+  std::vector<std::string> left;
+  for (size_t i = 0; i < EventLog::kNumberingBatch * 3; ++i)
+    left.push_back("left-" + std::to_string(i));
+  commit(left);
+  auto numbering = numberer();
+  std::vector<std::string> mine;
+  for (int i = 0; i < 40; ++i) mine.push_back("mine-" + std::to_string(i));
+  commitAndSubmit(*numbering, mine);
+  ASSERT_TRUE(eventually([&] { return sink_.handed().size() == mine.size(); }));
+  EXPECT_EQ(idsOf(sink_.handed()), mine);
+  EXPECT_EQ(sink_.handed().front().seq, EventLog::kNumberingBatch * 3 + 1);
+  EXPECT_FALSE(log_->hasUnnumbered());
 }
 
 TEST_F(EventNumbererTest, AnEventNumberedMeanwhileIsHandedOnWithThatNumber) {
@@ -163,9 +214,9 @@ TEST_F(EventNumbererTest, AnEventNumberedMeanwhileIsHandedOnWithThatNumber) {
   commitAndSubmit(*numbering, {"first"});
   ASSERT_EQ(sink_.awaitBatches(1).size(), 1u);
   commitAndSubmit(*numbering, {"taken"});
-  // A relay numbers it (every pending event) before the numberer's next round.
-  auto relayed = log_->numberAfterCommit({});
-  ASSERT_EQ(relayed.at("taken"), 2u);
+  // Another server's numbering numbers it (every waiting event) before this one's next round.
+  auto elsewhere = log_->numberOldest();
+  ASSERT_EQ(elsewhere.numbers.at("taken"), 2u);
   sink_.release();
 
   ASSERT_EQ(sink_.awaitBatches(2).size(), 2u);

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include <Poco/Timestamp.h>
-
 namespace busbar::host {
 
 using Clock = std::chrono::steady_clock;
@@ -108,15 +106,12 @@ std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
     figures_.holder = lease_.lastSeenHolder();
   }
   if (!holds) return options_.interval;
-  // Events whose writer died between its commit and their numbering: any numbering numbers
-  // them, and this one runs when no writer has for a while.
-  if (log_.hasUnnumbered(Poco::Timestamp().epochMicroseconds() - 200000)) {
-    log_.numberAfterCommit({});
-  }
-  const auto wait = relay();
+  // Ages in the log are by the database's clock (logged_at), whatever this server's says.
+  const int64_t log_now = log_.clock();
+  const auto wait = relay(log_now);
   if (now - last_prune_ >= options_.prune_interval) {
     last_prune_ = now;
-    uint64_t pruned = log_.prune(options_.retention, Poco::Timestamp().epochMicroseconds());
+    uint64_t pruned = log_.prune(options_.retention, log_now);
     if (pruned > 0) {
       logger_.information("event relay: pruned " + std::to_string(pruned) +
                           " events from the event log");
@@ -127,14 +122,13 @@ std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
   return wait;
 }
 
-std::chrono::milliseconds EventRelay::relay() {
+std::chrono::milliseconds EventRelay::relay(int64_t log_now) {
   const auto now = Clock::now();
   // Every round looks at the whole log: only its unconfirmed rows are read
   // (busbar_events_unpublished), so a restored database's rows, unconfirmed again, or a table
   // refilled a row at a time, are found wherever they are.
   const int64_t orphaned_before =
-      Poco::Timestamp().epochMicroseconds() -
-      std::chrono::duration_cast<std::chrono::microseconds>(options_.delay).count();
+      log_now - std::chrono::duration_cast<std::chrono::microseconds>(options_.delay).count();
   auto events = log_.unpublished(0, orphaned_before, options_.batch);
   {
     // A transport owes a settlement for each; one that never came (a transport that lost the

@@ -4,11 +4,11 @@
 //
 // Every `interval` it writes the publication marks this server collected (PublicationTracker);
 // then, if it holds the relay lease (one server at a time; a dead holder's work is taken over,
-// see RelayLease), it numbers events left without a number for 200 ms (their writer died
-// between its commit and the numbering), republishes, oldest first, the events their publisher
-// gave up (its queue was full, it stopped) and those still unconfirmed `delay` after they were
-// logged (their server may have died), and every `prune_interval` it prunes the log per the
-// retention. At
+// see RelayLease), it republishes, oldest first, the events their publisher gave up (its queue
+// was full, it stopped) and those still unconfirmed `delay` after they were logged by the
+// database's clock (their server may have died), and every `prune_interval` it prunes the log
+// per the retention. (Events a writer left without a number are numbered by every server's
+// EventNumberer, not by the lease holder alone.) At
 // most `in_flight` republished events wait for their broker's answer at a time; one the
 // transport drops (its queue is full) ends the round and is tried again on the next, after
 // `busy_interval` when the transport took some this round and after growing pauses when it took
@@ -79,7 +79,8 @@ class EventRelay {
   void run();
   // One round; returns how long to wait before the next.
   std::chrono::milliseconds round(std::chrono::steady_clock::time_point now);
-  std::chrono::milliseconds relay();
+  // Republishes what waits; `log_now` is the database's clock (EventLog::clock()).
+  std::chrono::milliseconds relay(int64_t log_now);
   void settled(uint64_t seq, bool confirmed);
 
   EventLog& log_;

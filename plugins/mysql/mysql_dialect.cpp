@@ -103,10 +103,16 @@ bool MysqlDialect::isRetryable(const Poco::Exception& error) const {
 
 std::vector<std::string> MysqlDialect::sessionSetup() const {
   // Autocommit on whatever the server's default: the pool counts on new sessions having it.
-  return {
+  std::vector<std::string> setup = {
       "SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,"
       "NO_ENGINE_SUBSTITUTION'",
       autocommitStatement(true)};
+  // MariaDB 10.3+: the server closes a session whose transaction waits longer for its client.
+  if (idle_transaction_timeout_seconds_ > 0) {
+    setup.push_back("SET SESSION idle_transaction_timeout = " +
+                    std::to_string(idle_transaction_timeout_seconds_));
+  }
+  return setup;
 }
 
 uint64_t MysqlDialect::matchedRows(Poco::Data::Session& session, uint64_t reported) const {

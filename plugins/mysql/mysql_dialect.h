@@ -3,7 +3,7 @@
 // Backtick quoting, ON DUPLICATE KEY UPDATE, InnoDB tables in utf8mb4 with a binary no-pad
 // collation (so text compares and keys byte for byte, as on the other backends), and errors told
 // apart by the server's error number. Unbounded text columns are TEXT: at most 65,535 bytes (see
-// columnType). Stateless; safe from any thread.
+// columnType). Immutable after construction; safe from any thread.
 #pragma once
 
 #include "dialect.h"
@@ -12,6 +12,10 @@ namespace busbar::mysql {
 
 class MysqlDialect : public sql::Dialect {
  public:
+  // `idle_transaction_timeout_seconds`: see ServerSettings (0: the server's default).
+  explicit MysqlDialect(int idle_transaction_timeout_seconds = 0)
+      : idle_transaction_timeout_seconds_(idle_transaction_timeout_seconds) {}
+
   std::string quote(const std::string& identifier) const override;
   std::string columnType(const Column& column) const override;
   std::string tableOptions() const override;
@@ -22,7 +26,7 @@ class MysqlDialect : public sql::Dialect {
   bool isRetryable(const Poco::Exception& error) const override;
   bool isResultChanged(const Poco::Exception& error) const override;
   // Strict mode on every session, so that a too long value fails instead of being cut
-  // whatever the server's default.
+  // whatever the server's default; and the idle transaction timeout.
   std::vector<std::string> sessionSetup() const override;
   // MySQL reports the rows an UPDATE changed; this reads the rows it matched from mysql_info(),
   // as the other backends count them.
@@ -31,6 +35,9 @@ class MysqlDialect : public sql::Dialect {
   std::string autocommitStatement(bool on) const override {
     return on ? "SET autocommit = 1" : "SET autocommit = 0";
   }
+
+ private:
+  const int idle_transaction_timeout_seconds_;
 };
 
 // The server's error number behind a Poco MySQL exception (its code, or the "errno]: N" of its

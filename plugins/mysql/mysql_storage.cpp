@@ -52,7 +52,8 @@ std::shared_ptr<sql::PocoDataConnection> makeMysqlConnection(const sql::ServerSe
   pool.max_sessions = settings.pool_max;
   pool.connect_timeout_seconds = settings.connect_timeout_seconds;
   pool.statement_cache = static_cast<std::size_t>(settings.statement_cache);
-  return std::make_shared<sql::PocoDataConnection>("mysql", std::make_unique<MysqlDialect>(), pool);
+  return std::make_shared<sql::PocoDataConnection>(
+      "mysql", std::make_unique<MysqlDialect>(settings.idle_transaction_timeout_seconds), pool);
 }
 
 std::shared_ptr<sql::PocoDataConnection> makeMysqlConnection(const ConfigSection& config) {

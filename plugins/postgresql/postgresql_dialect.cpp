@@ -200,4 +200,10 @@ void PostgresqlDialect::close(std::unique_ptr<Poco::Data::Session> session) cons
   keepShell(session);
 }
 
+std::vector<std::string> PostgresqlDialect::sessionSetup() const {
+  if (idle_transaction_timeout_seconds_ <= 0) return {};
+  return {"SET idle_in_transaction_session_timeout = '" +
+          std::to_string(idle_transaction_timeout_seconds_) + "s'"};
+}
+
 }  // namespace busbar::postgresql

@@ -5,8 +5,8 @@
 // and counts the distinct `$n` in it), ON CONFLICT upserts, errors told apart by SQLSTATE, and
 // a savepoint around each statement of a transaction, because a failed statement aborts a
 // PostgreSQL transaction, a reachability check before each new session, and broken sessions
-// closed without leaking. Stateless but for the kept shells of broken sessions (see close());
-// safe from any thread.
+// closed without leaking. Immutable after construction but for the kept shells of broken sessions
+// (see close()); safe from any thread.
 #pragma once
 
 #include "dialect.h"
@@ -15,6 +15,10 @@ namespace busbar::postgresql {
 
 class PostgresqlDialect : public sql::Dialect {
  public:
+  // `idle_transaction_timeout_seconds`: see ServerSettings (0: the server's default).
+  explicit PostgresqlDialect(int idle_transaction_timeout_seconds = 0)
+      : idle_transaction_timeout_seconds_(idle_transaction_timeout_seconds) {}
+
   std::string quote(const std::string& identifier) const override;
   std::string rewritePlaceholders(const std::string& sql) const override;
   std::string columnType(const Column& column) const override;
@@ -32,6 +36,11 @@ class PostgresqlDialect : public sql::Dialect {
   // this finishes it and keeps the Poco session, whose destructor would touch the finished
   // connection, for the rest of the process (a few hundred bytes per broken session).
   void close(std::unique_ptr<Poco::Data::Session> session) const noexcept override;
+  // The idle transaction timeout (idle_in_transaction_session_timeout), when set.
+  std::vector<std::string> sessionSetup() const override;
+
+ private:
+  const int idle_transaction_timeout_seconds_;
 };
 
 // The SQLSTATE in a Poco PostgreSQL error ("... State: 23505 ..."), or "" when it names none.

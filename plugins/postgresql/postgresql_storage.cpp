@@ -61,8 +61,10 @@ std::shared_ptr<sql::PocoDataConnection> makePostgresqlConnection(
   pool.min_sessions = settings.pool_min;
   pool.max_sessions = settings.pool_max;
   pool.connect_timeout_seconds = settings.connect_timeout_seconds;
-  return std::make_shared<sql::PocoDataConnection>("postgresql",
-                                                   std::make_unique<PostgresqlDialect>(), pool);
+  return std::make_shared<sql::PocoDataConnection>(
+      "postgresql",
+
+      std::make_unique<PostgresqlDialect>(settings.idle_transaction_timeout_seconds), pool);
 }
 
 std::shared_ptr<sql::PocoDataConnection> makePostgresqlConnection(const ConfigSection& config) {

@@ -7,8 +7,8 @@ std::string ServerSettings::describe() const {
 }
 
 std::set<std::string> serverSettingKeys() {
-  return {"driver",   "host",     "port",     "database",       "user",
-          "password", "pool.min", "pool.max", "connect_timeout"};
+  return {"driver",   "host",     "port",     "database",        "user",
+          "password", "pool.min", "pool.max", "connect_timeout", "idle_transaction_timeout"};
 }
 
 ServerSettings readServerSettings(const ConfigSection& config, int default_port,
@@ -29,6 +29,8 @@ ServerSettings readServerSettings(const ConfigSection& config, int default_port,
                 std::to_string(settings.pool_min));
   }
   settings.connect_timeout_seconds = static_cast<int>(config.getInt("connect_timeout", 2, 1, 300));
+  settings.idle_transaction_timeout_seconds =
+      static_cast<int>(config.getInt("idle_transaction_timeout", 1, 0, 3600));
   return settings;
 }
 

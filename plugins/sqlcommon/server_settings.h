@@ -21,6 +21,11 @@ struct ServerSettings {
   int pool_min = 1;
   int pool_max = 32;
   int connect_timeout_seconds = 2;
+  // Seconds a transaction may sit idle (its client sends nothing) before the database server
+  // ends its session, rolling it back and releasing its locks; 0: never. A frozen process, a
+  // paused VM or a half-open link would otherwise hold its locks for as long as it lasts, and
+  // every server waiting on them (the event log's head row among them) with it.
+  int idle_transaction_timeout_seconds = 1;
   int statement_cache = 0;  // prepared statements kept per session (mysql's statement_cache)
 
   // "user@host:port/database", without the password.

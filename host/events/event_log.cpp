@@ -286,18 +286,33 @@ EventLog::Numbers EventLog::numbersOf(const std::vector<std::string>& ids) {
   return numbers;
 }
 
-bool EventLog::hasUnnumbered() {
-  return !storage_.execute("SELECT event_id FROM busbar_events WHERE seq IS NULL LIMIT 1")
+bool EventLog::hasUnnumbered(std::chrono::microseconds waited) {
+  // The age by the clock that stamped logged_at.
+  const std::string driver = storage_.driver();
+  const char* stamp = loggedAtSql(driver);
+  const int64_t before = std::string(stamp) == "?"
+                             ? Poco::Timestamp().epochMicroseconds() - waited.count()
+                             : -waited.count();
+  return !storage_
+              .execute(std::string("SELECT event_id FROM busbar_events WHERE seq IS NULL AND "
+                                   "logged_at <= ") +
+                           stamp + " LIMIT 1",
+                       {before})
               .rows.empty();
 }
 
 int64_t EventLog::clock() {
   const std::string driver = storage_.driver();
   if (driver != "mysql" && driver != "postgresql") return Poco::Timestamp().epochMicroseconds();
-  auto rows =
-      storage_.execute(std::string("SELECT ") + loggedAtSql(driver) + " AS now", {int64_t{0}}).rows;
+  // CAST: MariaDB gives the sum as a DECIMAL.
+  const std::string type = driver == "mysql" ? "SIGNED" : "BIGINT";
+  auto rows = storage_
+                  .execute(std::string("SELECT CAST(") + loggedAtSql(driver) + " AS " + type +
+                               ") AS log_now",
+                           {int64_t{0}})
+                  .rows;
   if (rows.empty()) throw StorageError("the database did not tell its time");
-  return asInt(rows.front().at("now"));
+  return asInt(rows.front().at("log_now"));
 }
 
 LogHead EventLog::head() {

@@ -27,6 +27,7 @@
 // that logs events); thread-safe as that Connection is.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -140,9 +141,10 @@ class EventLog {
   // The numbers the events `ids` have (those without one are left out); any number of ids.
   Numbers numbersOf(const std::vector<std::string>& ids);
 
-  // True when some committed event has no number yet (its writer died, froze or gave it to the
-  // log between its commit and the numbering).
-  bool hasUnnumbered();
+  // True when some committed event logged at least `waited` ago (by the clock that stamped it)
+  // has no number yet: its writer died, froze or gave it to the log between its commit and the
+  // numbering.
+  bool hasUnnumbered(std::chrono::microseconds waited = std::chrono::microseconds(0));
 
   // The database server's clock, us since the epoch, as logged_at is stamped (SQLite: this
   // process's clock). On failure throws.

@@ -97,7 +97,7 @@ void EventNumberer::run() {
 
 bool EventNumberer::logHasUnnumbered() {
   try {
-    return log_.hasUnnumbered();
+    return log_.hasUnnumbered(sweep_interval_);
   } catch (const std::exception&) {
     return false;  // the database is away: the next sweep looks again
   }

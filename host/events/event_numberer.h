@@ -10,8 +10,9 @@
 // another server's events go out with their own server, or reach every server from the log. A
 // round that fails (the database went away) is tried again with growing pauses. While the log
 // holds more than a batch of waiting events the rounds follow each other at once. Every
-// `sweep_interval` without a round it looks for events a frozen or dead writer left without a
-// number, and numbers them: every server does, so none of them waits for one server. Past
+// `sweep_interval` without a round it looks for events left without a number for
+// `sweep_interval` or longer (a writer numbers its own sooner: these are a frozen or dead
+// writer's), and numbers them: every server does, so none of them waits for one server. Past
 // `capacity` events queued, new ones are left to the log (a sweep numbers them, every server
 // reads them). stop() runs a last round for what is queued. Thread-safe.
 #pragma once

@@ -13,8 +13,6 @@ uint32_t bigEndian32(const unsigned char* bytes) {
          static_cast<uint32_t>(bytes[2]) << 8 | static_cast<uint32_t>(bytes[3]);
 }
 
-bool isCommit(const std::string& sql) { return sql.rfind("COMMIT", 0) == 0; }
-
 // The NUL-terminated string at `at` within [at, end), and `at` moved past it; "" when none ends.
 std::string cString(const unsigned char*& at, const unsigned char* end) {
   const unsigned char* start = at;
@@ -38,7 +36,7 @@ bool CommitFinder::clientSends(const char* data, std::size_t size) {
     const std::size_t length = size - kMysqlHeader;
     if (payload[0] == kStmtPrepare) {
       awaiting_commit_id_ =
-          isCommit(std::string(reinterpret_cast<const char*>(payload + 1), length - 1));
+          matches_(std::string(reinterpret_cast<const char*>(payload + 1), length - 1));
     } else if (payload[0] == kStmtExecute && length >= 5) {
       return commit_ids_.count(littleEndian32(payload + 1)) != 0;
     }
@@ -54,7 +52,12 @@ bool CommitFinder::clientSends(const char* data, std::size_t size) {
     const unsigned char* end = bytes + at + 1 + length;
     if (type == 'P') {
       std::string name = cString(body, end);
-      if (isCommit(cString(body, end))) commit_names_.insert(name);
+      // A name parsed again (the unnamed statement always is) names the new statement.
+      if (matches_(cString(body, end))) {
+        commit_names_.insert(name);
+      } else {
+        commit_names_.erase(name);
+      }
     } else if (type == 'B') {
       cString(body, end);  // the portal
       runs = runs || commit_names_.count(cString(body, end)) != 0;

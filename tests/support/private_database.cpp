@@ -97,6 +97,18 @@ void PrivateDatabase::stop() {
   running_ = false;
 }
 
+void PrivateDatabase::crash() {
+  if (!running_) return;
+  // The server's pid, then its children (PostgreSQL's backends), killed at once; waits until the
+  // main process is gone.
+  const std::string pid_file = driver_ == "mysql" ? path("pid") : path("data") + "/postmaster.pid";
+  run("pid=$(head -n 1 '" + pid_file + "'); pkill -9 -P \"$pid\"; kill -9 \"$pid\";" +
+      " for i in $(seq 300); do kill -0 \"$pid\" 2>/dev/null || break; sleep 0.1; done;" +
+      " ! kill -0 \"$pid\" 2>/dev/null");
+  if (driver_ == "mysql") Poco::File(path("pid")).remove();
+  running_ = false;
+}
+
 void PrivateDatabase::start() {
   if (running_) return;
   if (driver_ == "mysql") {
@@ -131,7 +143,7 @@ void PrivateDatabase::startMysql() {
   run("setsid mariadbd --no-defaults --user=mysql --datadir='" + path("data") +
       "' --port=" + std::to_string(port_) + " --bind-address=127.0.0.1 --socket='" + path("sock") +
       "' --pid-file='" + path("pid") + "' --log-error='" + path("log") +
-      "' --skip-name-resolve --innodb-flush-log-at-trx-commit=0 </dev/null >/dev/null 2>&1 &");
+      "' --skip-name-resolve --innodb-flush-log-at-trx-commit=2 </dev/null >/dev/null 2>&1 &");
   for (int i = 0; i < 300; ++i) {
     if (std::system(
             ("mysqladmin --no-defaults --socket='" + path("sock") + "' -uroot ping >/dev/null 2>&1")

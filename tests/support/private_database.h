@@ -30,6 +30,11 @@ class PrivateDatabase {
   // Shuts the server down as an operator would; returns once it is gone.
   void stop();
 
+  // Kills the server with SIGKILL (mariadbd; PostgreSQL's postmaster and every backend), as a
+  // crash of its machine's process would: what it had not written out is lost, and recovery runs
+  // on the next start(). Returns once every process is gone.
+  void crash();
+
   // Starts it again on the same port and data; returns once it answers.
   void start();
 

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -46,7 +47,9 @@ TcpProxy::TcpProxy(std::string target_host, int target_port,
       target_port_(target_port),
       port_(freePort()),
       commits_(commits) {
-  if (::pipe(wake_) != 0) throw std::runtime_error("TcpProxy: pipe failed");
+  // Close-on-exec everywhere: a child the test runs (a database client) must not keep a
+  // connection open after the proxy closed it.
+  if (::pipe2(wake_, O_CLOEXEC) != 0) throw std::runtime_error("TcpProxy: pipe failed");
   thread_ = std::thread([this] { run(); });
 }
 
@@ -61,6 +64,32 @@ void TcpProxy::start() { send(Command::kStart); }
 
 void TcpProxy::cut() { send(Command::kCut); }
 
+void TcpProxy::afterStatement(CommitFinder::Matcher matches, std::function<void()> then) {
+  std::lock_guard<std::mutex> lock(hook_mutex_);
+  hook_matches_ = std::move(matches);
+  hook_then_ = std::move(then);
+  hook_finders_.clear();  // the poll thread makes them anew with the new matcher
+}
+
+bool TcpProxy::watchStatement(int client, bool from_client, const char* data, size_t size) {
+  std::lock_guard<std::mutex> lock(hook_mutex_);
+  if (!commits_ || !hook_then_) return false;
+  auto finder = hook_finders_.find(client);
+  if (finder == hook_finders_.end()) {
+    finder = hook_finders_.emplace(client, CommitFinder(*commits_, hook_matches_)).first;
+  }
+  if (!from_client) {
+    finder->second.serverSends(data, size);
+    return false;
+  }
+  return finder->second.clientSends(data, size);
+}
+
+void TcpProxy::partition(Partition which) {
+  partition_ = static_cast<int>(which);
+  send(Command::kPartition);  // the loop polls anew with the partition
+}
+
 void TcpProxy::send(Command command) {
   std::unique_lock<std::mutex> lock(mutex_);
   command_ = command;
@@ -71,7 +100,7 @@ void TcpProxy::send(Command command) {
 
 void TcpProxy::openListener() {
   if (listener_ >= 0) return;
-  listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int on = 1;
   ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
   sockaddr_in address = loopback("127.0.0.1", port_);
@@ -87,6 +116,10 @@ void TcpProxy::closeAll() {
   if (listener_ >= 0) ::close(listener_);
   listener_ = -1;
   finders_.clear();
+  {
+    std::lock_guard<std::mutex> lock(hook_mutex_);
+    hook_finders_.clear();
+  }
   for (const auto& pair : pairs_) {
     ::shutdown(pair.client, SHUT_RDWR);
     ::shutdown(pair.server, SHUT_RDWR);
@@ -97,14 +130,21 @@ void TcpProxy::closeAll() {
 }
 
 void TcpProxy::accept() {
-  int client = ::accept(listener_, nullptr, nullptr);
+  int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
   if (client < 0) return;
-  int server = ::socket(AF_INET, SOCK_STREAM, 0);
+  int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in target = loopback(target_host_, target_port_);
   if (::connect(server, reinterpret_cast<sockaddr*>(&target), sizeof(target)) != 0) {
     ::close(server);
     ::close(client);
     return;
+  }
+  // Each message goes out as it comes, as the database clients send theirs (TCP_NODELAY):
+  // with Nagle's algorithm a small message waits for the ACK of the previous one, which the
+  // peer delays up to 40 ms, and a client that makes many round trips crawls.
+  for (int fd : {client, server}) {
+    int on = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
   }
   pairs_.push_back({client, server});
 }
@@ -131,7 +171,20 @@ bool TcpProxy::pump(int from, int to, bool from_client) {
       return false;
     }
   }
-  return writeAll(to, buffer, size);
+  const bool hook =
+      watchStatement(from_client ? from : to, from_client, buffer, static_cast<size_t>(size));
+  if (!writeAll(to, buffer, size)) return false;
+  if (hook) {
+    std::function<void()> then;
+    {
+      std::lock_guard<std::mutex> lock(hook_mutex_);
+      then.swap(hook_then_);
+      hook_matches_ = nullptr;
+      hook_finders_.clear();
+    }
+    if (then) then();
+  }
+  return true;
 }
 
 void TcpProxy::cutCommit(int client, int server, const char* data, ssize_t size) {
@@ -149,13 +202,18 @@ void TcpProxy::cutCommit(int client, int server, const char* data, ssize_t size)
 
 void TcpProxy::run() {
   for (;;) {
+    // A partitioned way is not polled (poll skips a negative descriptor): its bytes wait in the
+    // kernel's buffers, unread, and neither end learns anything.
+    const int partition = partition_.load();
+    const bool to_target = (partition & static_cast<int>(Partition::kToTarget)) == 0;
+    const bool from_target = (partition & static_cast<int>(Partition::kFromTarget)) == 0;
     std::vector<pollfd> fds;
     fds.push_back({wake_[0], POLLIN, 0});
-    if (listener_ >= 0) fds.push_back({listener_, POLLIN, 0});
+    if (listener_ >= 0) fds.push_back({partition == 0 ? listener_ : -1, POLLIN, 0});
     const std::size_t first_pair = fds.size();
     for (const auto& pair : pairs_) {
-      fds.push_back({pair.client, POLLIN, 0});
-      fds.push_back({pair.server, POLLIN, 0});
+      fds.push_back({to_target ? pair.client : -1, POLLIN, 0});
+      fds.push_back({from_target ? pair.server : -1, POLLIN, 0});
     }
     if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) break;
     if (fds[0].revents != 0) {
@@ -183,6 +241,10 @@ void TcpProxy::run() {
         kept.push_back(pair);
       } else {
         finders_.erase(pair.client);
+        {
+          std::lock_guard<std::mutex> lock(hook_mutex_);
+          hook_finders_.erase(pair.client);
+        }
         ::close(pair.client);
         ::close(pair.server);
       }

@@ -1,5 +1,7 @@
 // TcpProxy: forwards TCP connections from a local port to a database server, and can cut them
-// all at once and refuse new ones, as a database restart looks to its clients.
+// all at once and refuse new ones, as a database restart looks to its clients, or partition
+// them: nothing flows one way or both, the connections stay open (half-open, as a lost link
+// looks: no FIN, no reset) and new ones wait unanswered, until the partition heals.
 //
 // Loopback only. One thread forwards every connection with poll(); start() and cut() may be
 // called from any thread and return when the proxy is in the asked state.
@@ -37,6 +39,24 @@ class TcpProxy {
   // On return every forwarded connection is closed and new ones are refused.
   void cut();
 
+  // Which way a partition stops the bytes.
+  enum class Partition {
+    kNone = 0,
+    kToTarget = 1,    // what the client sends never reaches the server
+    kFromTarget = 2,  // what the server answers never reaches the client
+    kBoth = 3,
+  };
+
+  // On return nothing flows the way `which` says on any connection, and new connections are
+  // left unaccepted (their handshake completes, nothing answers); kNone heals it, and what
+  // waited flows on.
+  void partition(Partition which);
+
+  // Calls `then` once, on the proxy's thread, right after it forwarded the first message that
+  // runs a prepared statement `matches` picks (a proxy made with a protocol only); null
+  // arguments disarm it.
+  void afterStatement(CommitFinder::Matcher matches, std::function<void()> then);
+
   // Which way an armed cut ends a COMMIT.
   enum class CommitCut { kBeforeItRuns, kAfterItRan };
 
@@ -50,7 +70,7 @@ class TcpProxy {
   bool commitCut() const { return commit_cut_done_.load(); }
 
  private:
-  enum class Command { kNone, kStart, kCut, kQuit };
+  enum class Command { kNone, kStart, kCut, kPartition, kQuit };
   struct Pair {
     int client;
     int server;
@@ -63,6 +83,9 @@ class TcpProxy {
   void accept();
   // Copies what `from` has to `to`; false when the connection ended (or was cut on COMMIT).
   bool pump(int from, int to, bool from_client);
+  // Reads a chunk `client` sends (or its server answers) for afterStatement(); true when it
+  // runs the statement and the hook is to be called once the chunk is forwarded.
+  bool watchStatement(int client, bool from_client, const char* data, size_t size);
   // Ends the connection to `client` as an armed cut asks, after `size` bytes that run a COMMIT
   // were read from it; forwards them to `server` when the COMMIT is to run.
   void cutCommit(int client, int server, const char* data, ssize_t size);
@@ -76,6 +99,12 @@ class TcpProxy {
   const std::optional<CommitFinder::Protocol> commits_;
   std::atomic<int> commit_cut_armed_{-1};  // a CommitCut's value; -1: not armed
   std::atomic<bool> commit_cut_done_{false};
+  std::atomic<int> partition_{0};  // a Partition's value
+  // afterStatement(): under hook_mutex_; the finders, poll thread only, by client descriptor.
+  std::mutex hook_mutex_;
+  CommitFinder::Matcher hook_matches_;
+  std::function<void()> hook_then_;
+  std::map<int, CommitFinder> hook_finders_;
   std::map<int, CommitFinder> finders_;  // poll thread only: by client descriptor
   std::mutex mutex_;
   std::condition_variable done_;

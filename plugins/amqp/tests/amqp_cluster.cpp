@@ -123,9 +123,11 @@ std::string AmqpCluster::query(const std::string& sql) const {
     return shell("sqlite3 -cmd '.timeout 10000' '" + keys.at("path") + "' \"" + sql + "\"");
   }
   if (storage_plugin_ == "mysql") {
-    return shell("mysql --no-defaults -N -B -h " + keys.at("host") + " -P " + keys.at("port") +
-                 " -u" + keys.at("user") + " -p'" + keys.at("password") + "' " +
-                 keys.at("database") + " -e \"" + sql + "\" | tr '\\t' '|'");
+    // The client's exit status, not the pipe's: a failed statement throws.
+    return shell("out=$(mysql --no-defaults -N -B -h " + keys.at("host") + " -P " +
+                 keys.at("port") + " -u" + keys.at("user") + " -p'" + keys.at("password") + "' " +
+                 keys.at("database") + " -e \"" + sql +
+                 "\") || exit 1; [ -z \"$out\" ] || printf '%s\\n' \"$out\" | tr '\\t' '|'");
   }
   return shell("PGPASSWORD='" + keys.at("password") + "' psql -X -q -A -t -h " + keys.at("host") +
                " -p " + keys.at("port") + " -U " + keys.at("user") + " -d " + keys.at("database") +

@@ -1,0 +1,323 @@
+// The chaos suites' cluster and checks: three servers, a database reader, the event recorder and
+// the audit module on one database and one exchange, writers that load them, and the checks every
+// fault round ends with (every server equals the database within 2 s, no acknowledged write is
+// missing, each subscriber got each logged event once and in sequence order, the audit log holds
+// every logged event). BUSBAR_CHAOS_ROUNDS caps the rounds of each fault; each fault's rounds and
+// worst time to converge are printed, and appended to the CSV file BUSBAR_CHAOS_REPORT when set.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <Poco/Environment.h>
+#include <Poco/JSON/Array.h>
+
+#include "amqp_cluster.h"
+#include "tcp_proxy.h"
+
+namespace busbar::testing {
+
+using Clock = std::chrono::steady_clock;
+inline constexpr std::chrono::milliseconds kConvergeWithin{2000};
+
+inline int rounds(int full) {
+  const char* cap = std::getenv("BUSBAR_CHAOS_ROUNDS");
+  int most = cap != nullptr ? std::atoi(cap) : 0;
+  return most > 0 ? std::min(full, most) : full;
+}
+
+inline std::string serverId(const ServerProcess& server) {
+  return Poco::Environment::nodeName() + ":" + std::to_string(server.port());
+}
+
+// Writes users on a set of servers from several threads until stopped, and keeps the ids whose
+// writes were acknowledged (2xx). With `keys` 0 every write is of a new id; with N the threads
+// write the ids prefix-0 .. prefix-(N-1) again and again, each on every server, so that writes of
+// one key race each other across servers.
+class Writers {
+ public:
+  Writers(std::vector<ServerProcess*> servers, int threads, const std::string& prefix, int keys = 0)
+      : servers_(std::move(servers)) {
+    for (int t = 0; t < threads; ++t) {
+      threads_.emplace_back([this, t, prefix, keys] {
+        ServerProcess& server = *servers_[static_cast<size_t>(t) % servers_.size()];
+        for (int n = 0; !stopping_; ++n) {
+          std::string id = keys > 0 ? prefix + "-" + std::to_string((n * 7 + t) % keys)
+                                    : prefix + "-" + std::to_string(t) + "-" + std::to_string(n);
+          try {
+            HttpResult result = server.request("PUT", "/users/" + id, R"({"name":"chaos"})");
+            if (result.status / 100 == 2) {
+              std::lock_guard<std::mutex> lock(mutex_);
+              acknowledged_.push_back(id);
+            }
+          } catch (const std::exception&) {
+            // The server is down: the write is not acknowledged, nothing to check.
+          }
+          ++attempts_;
+          // A steady load rather than a flood: the checks read every user back each round.
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+      });
+    }
+  }
+  ~Writers() { stop(); }
+  void stop() {
+    stopping_ = true;
+    for (auto& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+  // Waits until `count` more writes were attempted.
+  void waitFor(int count) {
+    int target = attempts_ + count;
+    eventually([&] { return attempts_ >= target; }, std::chrono::seconds(30));
+  }
+  std::vector<std::string> acknowledged() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return acknowledged_;
+  }
+
+ private:
+  std::vector<ServerProcess*> servers_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> attempts_{0};
+  std::mutex mutex_;
+  std::vector<std::string> acknowledged_;
+};
+
+// Sets a broker-wide memory alarm (publishers are blocked, consumers are not) until it goes.
+class MemoryAlarm {
+ public:
+  MemoryAlarm() { rabbitmqctl({"-q", "set_vm_memory_high_watermark", "0"}); }
+  ~MemoryAlarm() { clear(); }
+  void clear() {
+    if (cleared_) return;
+    cleared_ = true;
+    rabbitmqctl({"-q", "set_vm_memory_high_watermark", "0.4"});
+  }
+
+ private:
+  bool cleared_ = false;
+};
+
+// Asks the broker to close the AMQP connection named `name` (as busbar names them).
+inline void closeConnection(const std::string& name) {
+  std::istringstream lines(rabbitmqctl({"-q", "list_connections", "pid", "client_properties"}));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"" + name + "\"") == std::string::npos) continue;
+    std::string pid = line.substr(0, line.find_first_of(" \t"));
+    rabbitmqctl({"-q", "close_connection", pid, "closed by the chaos test"});
+    return;
+  }
+  throw std::runtime_error("no broker connection named '" + name + "'");
+}
+
+// The end of a server's log: what it did last.
+inline std::string tail(const std::string& log) {
+  return log.size() > 20000 ? log.substr(log.size() - 20000) : log;
+}
+
+struct Worst {
+  int rounds = 0;
+  std::chrono::milliseconds converge{0};
+};
+
+class Chaos : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { startCluster(false); }
+
+  // The cluster; with `first_through_proxy` (mysql and postgresql), the first server reaches the
+  // database through proxy_, which the test may partition or watch.
+  static void startCluster(bool first_through_proxy) {
+    ClusterOptions options;
+    options.event_bus = "async_pass_through = true\ncatch_up_interval = 1s\n";
+    options.amqp = "queue_capacity = 20\n";  // small: a blocked broker overflows it at once
+    options.sections = "[event_log]\nrelay_delay = 2s\n[event_recorder]\n[audit]\n";
+    options.modules = {"event_recorder", "audit"};
+    options.private_database = true;
+    cluster_ = new AmqpCluster(options);
+    observer_queue_ = cluster_->exchange() + ".observer";
+    RawAmqpClient observer(cluster_->broker());
+    observer.declareExchange(cluster_->exchange());
+    observer.declareDurableQueueBoundTo(observer_queue_, cluster_->exchange());
+    const bool proxied = first_through_proxy && cluster_->privateDatabase() != nullptr;
+    if (proxied) {
+      auto keys = cluster_->privateDatabase()->storageKeys();
+      proxy_ = std::make_unique<TcpProxy>(keys.at("host"), std::stoi(keys.at("port")),
+                                          cluster_->storage() == "mysql"
+                                              ? CommitFinder::Protocol::kMysql
+                                              : CommitFinder::Protocol::kPostgresql);
+      proxy_->start();
+      servers_.push_back(&cluster_->startServerThrough(proxy_->port()));
+    }
+    while (servers_.size() < 3) servers_.push_back(&cluster_->startServer());
+    reader_ = &cluster_->startDatabaseReader();
+  }
+  static void TearDownTestSuite() {
+    std::ostringstream report;
+    for (const auto& [fault, worst] : worst_) {
+      report << fault << "," << cluster_->storage() << "," << worst.rounds << ","
+             << worst.converge.count() << "\n";
+      std::cout << "chaos: " << fault << " on " << cluster_->storage() << ": " << worst.rounds
+                << " rounds, worst time to converge " << worst.converge.count() << " ms\n";
+    }
+    if (const char* file = std::getenv("BUSBAR_CHAOS_REPORT")) {
+      std::ofstream(file, std::ios::app) << report.str();
+    }
+    delete cluster_;
+    cluster_ = nullptr;
+    servers_.clear();
+    proxy_.reset();
+  }
+
+  void SetUp() override {
+    for (ServerProcess* server : servers_) {
+      if (!server->running()) server->start();
+    }
+  }
+
+  // Waits until every server's users equal the database's; fails after `within` (2 s). Records
+  // the time.
+  void expectConverged(const std::string& fault,
+                       std::chrono::milliseconds within = kConvergeWithin) {
+    auto started = Clock::now();
+    std::string expected;
+    auto converged = [&] {
+      expected = allUsersOf(*reader_);
+      for (ServerProcess* server : servers_) {
+        if (allUsersOf(*server) != expected) return false;
+      }
+      return true;
+    };
+    bool ok = eventually(converged, within);
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    Worst& worst = worst_[fault];
+    ++worst.rounds;
+    worst.converge = std::max(worst.converge, took);
+    if (ok) return;
+    for (ServerProcess* server : servers_) {
+      std::string held = allUsersOf(*server);
+      EXPECT_EQ(held, expected) << fault << ": server " << server->port()
+                                << " differs from the database after " << within.count() << " ms\n"
+                                << tail(server->output());
+    }
+    FAIL() << fault << ": not converged within " << within.count() << " ms";
+  }
+
+  // Every acknowledged write is in the database.
+  void expectKept(const std::vector<std::string>& acknowledged) {
+    std::string users = allUsersOf(*reader_);
+    size_t missing = 0;
+    for (const auto& id : acknowledged) {
+      if (users.find("\"id\":\"" + id + "\"") != std::string::npos) continue;
+      if (++missing <= 10)
+        ADD_FAILURE() << "acknowledged write of " << id << " is not in the database";
+    }
+    EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged writes";
+  }
+
+  // The log's event ids by seq.
+  static std::map<std::string, uint64_t> logged() {
+    std::map<std::string, uint64_t> seq_of;
+    std::istringstream rows(cluster_->query("SELECT seq, event_id FROM busbar_events"));
+    for (std::string row; std::getline(rows, row);) {
+      auto bar = row.find('|');
+      if (bar == std::string::npos) continue;
+      seq_of[row.substr(bar + 1)] = std::stoull(row.substr(0, bar));
+    }
+    return seq_of;
+  }
+
+  // Each server's subscribers got each logged event once, in sequence order, and since its
+  // first one every later event of the log.
+  void expectSubscribersSawEachEventOnceInOrder() {
+    auto seq_of = logged();
+    uint64_t head = 0;
+    for (const auto& [id, seq] : seq_of) head = std::max(head, seq);
+    for (ServerProcess* server : servers_) {
+      Poco::JSON::Array::Ptr ids;
+      auto recorded = [&] {
+        ids = parseJson(server->request("GET", "/recorded").body)->getArray("ids");
+        return ids->size() == 0 ||
+               seq_of[ids->getElement<std::string>(static_cast<unsigned>(ids->size() - 1))] == head;
+      };
+      // A refreshed cache may equal the database before the deliveries after it have run.
+      eventually(recorded, kConvergeWithin);
+      std::set<std::string> seen;
+      uint64_t previous = 0;
+      std::vector<uint64_t> seqs;
+      for (size_t i = 0; i < ids->size(); ++i) {
+        std::string id = ids->getElement<std::string>(static_cast<unsigned>(i));
+        EXPECT_TRUE(seen.insert(id).second)
+            << "server " << server->port() << " saw " << id << " twice";
+        auto found = seq_of.find(id);
+        ASSERT_NE(found, seq_of.end()) << id << " is not in the event log";
+        EXPECT_GT(found->second, previous)
+            << "server " << server->port() << " saw seq " << found->second << " after " << previous;
+        previous = found->second;
+        seqs.push_back(found->second);
+      }
+      if (seqs.empty()) continue;
+      // Nothing skipped since the first: from there on the log's events, every one.
+      EXPECT_EQ(seqs.back(), head) << "server " << server->port() << " is behind the log";
+      EXPECT_EQ(seqs.size(), seqs.back() - seqs.front() + 1)
+          << "server " << server->port() << " skipped events between seq " << seqs.front()
+          << " and " << seqs.back();
+    }
+  }
+
+  // In the log, each user's versions come in increasing seq order: the order every subscriber
+  // gets them in (expectSubscribersSawEachEventOnceInOrder).
+  void expectEachUsersVersionsInSeqOrder() {
+    std::map<std::string, int64_t> last;  // user id -> version at the highest seq so far
+    std::istringstream rows(cluster_->query(
+        "SELECT seq, version, payload FROM busbar_events WHERE seq IS NOT NULL ORDER BY seq"));
+    size_t out_of_order = 0;
+    for (std::string row; std::getline(rows, row);) {
+      auto first = row.find('|');
+      auto second = row.find('|', first + 1);
+      if (first == std::string::npos || second == std::string::npos) continue;
+      auto payload = parseJson(row.substr(second + 1));
+      if (!payload->has("id")) continue;
+      const std::string user = payload->getValue<std::string>("id");
+      const int64_t version = std::stoll(row.substr(first + 1, second - first - 1));
+      auto found = last.find(user);
+      if (found != last.end() && version <= found->second && ++out_of_order <= 10) {
+        ADD_FAILURE() << "user " << user << ": version " << version << " at seq "
+                      << row.substr(0, first) << " comes after version " << found->second;
+      }
+      last[user] = version;
+    }
+    EXPECT_EQ(out_of_order, 0u) << "versions numbered out of their order";
+  }
+
+  // The audit module (run on every server, one table) holds every logged event.
+  void expectAuditHoldsEveryEvent() {
+    std::set<std::string> audited;
+    std::istringstream rows(cluster_->query("SELECT event_id FROM audit_log"));
+    for (std::string row; std::getline(rows, row);) audited.insert(row);
+    for (const auto& [id, seq] : logged()) {
+      EXPECT_EQ(audited.count(id), 1u) << "the audit log lacks event " << seq << " (" << id << ")";
+    }
+  }
+
+  static inline AmqpCluster* cluster_ = nullptr;
+  static inline std::vector<ServerProcess*> servers_;
+  static inline ServerProcess* reader_ = nullptr;
+  static inline std::string observer_queue_;
+  static inline std::map<std::string, Worst> worst_;
+  static inline std::unique_ptr<TcpProxy> proxy_;  // before the first server (startCluster)
+};
+
+}  // namespace busbar::testing

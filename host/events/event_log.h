@@ -114,7 +114,7 @@ class EventLog {
                                 int64_t logged_at);
 
   // Events numbered by one numbering at most; more wait for the next one.
-  static constexpr size_t kNumberingBatch = 500;
+  static constexpr size_t kNumberingBatch = 2000;
 
   // What a numbering did: the numbers it gave, by event id, and whether it numbered a whole
   // batch (events may still wait).

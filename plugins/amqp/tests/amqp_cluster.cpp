@@ -134,10 +134,11 @@ std::string AmqpCluster::query(const std::string& sql) const {
                " -c \"" + sql + "\"");
 }
 
-ServerProcess& AmqpCluster::startServer(const std::string& consume) {
+ServerProcess& AmqpCluster::startServer(const std::string& consume,
+                                        const std::map<std::string, std::string>& env) {
   std::vector<std::string> args;
   if (!consume.empty()) args = {"--exchange", consume};
-  servers_.push_back(std::make_unique<ServerProcess>(config_file_, args));
+  servers_.push_back(std::make_unique<ServerProcess>(config_file_, args, env));
   servers_.back()->start();
   return *servers_.back();
 }

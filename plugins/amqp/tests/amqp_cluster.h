@@ -44,8 +44,10 @@ class AmqpCluster {
   const std::string& storage() const { return storage_plugin_; }
 
   // Starts a server with `--exchange consume` (by default a queue of its own; "events:NAME"
-  // shares the durable queue NAME; empty: consumes nothing). Waits until it serves.
-  ServerProcess& startServer(const std::string& consume = "events");
+  // shares the durable queue NAME; empty: consumes nothing), with `env` added to its
+  // environment. Waits until it serves.
+  ServerProcess& startServer(const std::string& consume = "events",
+                             const std::map<std::string, std::string>& env = {});
 
   // Starts a server whose users repository reads the database on every request, so that its
   // GET /users is what the database holds.

@@ -12,6 +12,8 @@
 
 #include <optional>
 
+#include <Poco/File.h>
+
 #include "chaos_fixture.h"
 
 namespace busbar::testing {
@@ -255,6 +257,129 @@ TEST_F(Pauses, ADatabaseCrashUnderWritesLosesNoWriteAndGivesNoNumberTwice) {
   // applied the first event would hold an id the log has elsewhere, or skip one.
   expectSubscribersSawEachEventOnceInOrder();
   expectAuditHoldsEveryEvent();
+}
+
+TEST_F(Pauses, AServerCutOffFromTheDatabaseHalfOpenStopsNoOne) {
+  ASSERT_TRUE(proxy_) << "needs a server behind the proxy (mysql or postgresql)";
+  using Partition = TcpProxy::Partition;
+  const std::vector<std::pair<Partition, std::string>> ways = {
+      {Partition::kBoth, "both ways"},
+      {Partition::kToTarget, "from the server to the database"},
+      {Partition::kFromTarget, "from the database to the server"}};
+  for (int seconds : pauseSeconds()) {
+    for (const auto& [way, name] : ways) {
+      const std::string fault =
+          "link to the database cut " + name + " for " + std::to_string(seconds) + " s";
+      for (int round = 0; round < rounds(20); ++round) {
+        const std::string tag = "cut" + std::to_string(static_cast<int>(way)) + "-" +
+                                std::to_string(seconds) + "-" + std::to_string(round);
+        // servers_[0] reaches the database through the proxy; the link goes silent without a
+        // FIN or a reset, in the middle of whatever it was doing.
+        Writers writers(servers_, 6, tag, 50);
+        writers.waitFor(60);
+        proxy_->partition(way);
+        Service service = probeFor(*servers_[1], *servers_[2], std::chrono::seconds(seconds), tag);
+        proxy_->partition(Partition::kNone);
+        writers.stop();
+        expectServed(service, fault);
+        expectHealed(fault, writers.acknowledged(), std::chrono::seconds(seconds));
+        if (HasFailure()) return;
+      }
+    }
+  }
+  expectSubscribersSawEachEventOnceInOrder();
+  expectAuditHoldsEveryEvent();
+}
+
+TEST_F(Pauses, ServersWhoseClocksRun30SecondsAheadAndBehindStopNoOne) {
+  // Two more servers, under libfaketime: one 30 s ahead, one 30 s behind. What orders events and
+  // ages them is the database's clock, so neither delays or reorders anything.
+  const std::string faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+  ASSERT_TRUE(Poco::File(faketime).exists()) << faketime << " is missing: scripts/install-deps";
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  // A preloaded library comes before the sanitizer runtime: tell it that is fine.
+  const std::string asan_options =
+      std::string(asan != nullptr ? asan : "") + ":verify_asan_link_order=0";
+  std::vector<ServerProcess*> skewed;
+  for (const char* offset : {"+30s", "-30s"}) {
+    skewed.push_back(&cluster_->startServer(
+        "events",
+        {{"LD_PRELOAD", faketime}, {"FAKETIME", offset}, {"ASAN_OPTIONS", asan_options}}));
+  }
+  servers_.insert(servers_.end(), skewed.begin(), skewed.end());
+  for (int round = 0; round < rounds(5); ++round) {
+    const std::string tag = "clock" + std::to_string(round);
+    Writers writers(servers_, 3, tag, 50);
+    writers.waitFor(100);
+    Service service;
+    for (int n = 0; n < 10; ++n) {
+      probe(*skewed[n % 2], *skewed[(n + 1) % 2], tag + "-probe-" + std::to_string(n), service);
+      probe(*skewed[n % 2], *servers_[1], tag + "-probe-in-" + std::to_string(n), service);
+    }
+    writers.stop();
+    expectServed(service, "clocks 30 s ahead and behind");
+    expectHealed("clocks 30 s ahead and behind", writers.acknowledged());
+    if (HasFailure()) break;
+  }
+  expectSubscribersSawEachEventOnceInOrder();
+  servers_.resize(servers_.size() - skewed.size());
+  for (ServerProcess* server : skewed) server->stop();
+}
+
+TEST_F(Pauses, ABacklogOfUnnumberedEventsDrains) {
+  // Events a writer committed and never numbered (it died, or its queue overflowed), many more
+  // than one numbering takes: every server numbers, reads and delivers them, in order.
+  const char* wanted = std::getenv("BUSBAR_CHAOS_BACKLOG");
+  const int count = wanted != nullptr && std::atoi(wanted) > 0 ? std::atoi(wanted) : 50000;
+  const std::string values =
+      cluster_->storage() == "mysql"
+          ? "SELECT UUID(), NULL, 'BacklogTested', 0, 'backlog-test', n, '{}', n, 0 FROM (WITH "
+            "RECURSIVE numbers (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM numbers WHERE n < " +
+                std::to_string(count) + ") SELECT n FROM numbers) AS backlog"
+          : "SELECT gen_random_uuid()::text, NULL, 'BacklogTested', 0, 'backlog-test', n, '{}', n, "
+            "0 FROM generate_series(1, " +
+                std::to_string(count) + ") AS n";
+  const auto started = Clock::now();
+  cluster_->query(
+      std::string(cluster_->storage() == "mysql"
+                      ? "SET SESSION max_recursive_iterations = " + std::to_string(count) + "; "
+                      : "") +
+      "INSERT INTO busbar_events (event_id, seq, event_type, occurred_on, origin, version, "
+      "payload, logged_at, published) " +
+      values);
+  const bool drained = eventually(
+      [&] {
+        return cluster_->query("SELECT COUNT(*) FROM busbar_events WHERE seq IS NULL") == "0\n";
+      },
+      std::chrono::seconds(120));
+  const auto numbered =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  ASSERT_TRUE(drained) << "the backlog of " << count << " events did not drain in 120 s";
+  // Each server reads them from the log and delivers them to its subscribers at its pace (the
+  // audit module writes a row for each): wait until every one has applied the log's head.
+  const uint64_t head =
+      std::stoull(cluster_->query("SELECT seq FROM busbar_event_head WHERE id = 1"));
+  const bool applied = eventually(
+      [&] {
+        for (ServerProcess* server : servers_) {
+          auto log = parseJson(server->request("GET", "/health").body)->getObject("event_log");
+          if (log->getValue<uint64_t>("applied_seq") < head) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(300));
+  const auto delivered =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  std::cout << "pause: a backlog of " << count << " unnumbered events on " << cluster_->storage()
+            << ": numbered in " << numbered.count() << " ms, applied by every server in "
+            << delivered.count() << " ms\n";
+  ASSERT_TRUE(applied) << "not every server applied the backlog within 300 s";
+  // And writes flow as before.
+  Service service;
+  probe(*servers_[1], *servers_[2], "backlog-probe", service);
+  expectServed(service, "a backlog of unnumbered events");
+  expectConverged("a backlog of unnumbered events");
+  expectSubscribersSawEachEventOnceInOrder();
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The storage Connection contract, part 3: what happens when the database is unreachable, slow
 // to answer, busy or drops a session, and how the configuration is checked.
+#include <atomic>
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include <Poco/Net/ServerSocket.h>
@@ -60,7 +62,10 @@ TEST_P(AvailabilityContract, UnreachableDatabaseFailsFastWithStorageUnavailable)
 }
 
 TEST_P(AvailabilityContract, AllSessionsBusyFailsWithinTheTimeout) {
-  auto connection = openStorage(driver(), {{"pool.max", "1"}, {"pool.min", "1"}});
+  // The holder's transaction idles longer than the default idle_transaction_timeout.
+  std::map<std::string, std::string> keys = {{"pool.max", "1"}, {"pool.min", "1"}};
+  if (driver() != "sqlite") keys["idle_transaction_timeout"] = "0";
+  auto connection = openStorage(driver(), keys);
   std::atomic<bool> holding{false};
   std::atomic<bool> release{false};
   std::thread holder([&] {
@@ -121,6 +126,46 @@ TEST_P(ServerAvailabilityContract, WrongPasswordIsUnavailableAndNeverShown) {
   } catch (const StorageError& error) {
     EXPECT_EQ(std::string(error.what()).find(keys.at("password")), std::string::npos);
   }
+}
+
+TEST_P(ServerAvailabilityContract, ATransactionIdleLongerThanTheTimeoutIsEndedAndReleasesItsLocks) {
+  // A client that stops sending inside its transaction (a frozen process, a silent link): the
+  // database ends the transaction after idle_transaction_timeout, and its locks go with it.
+  auto frozen = openStorage(driver(), {{"pool.max", "1"}, {"idle_transaction_timeout", "1"}});
+  auto other = openStorage(driver(), {{"pool.max", "1"}});
+  frozen->execute("DROP TABLE IF EXISTS idle_contract");
+  frozen->execute("CREATE TABLE idle_contract (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)");
+  frozen->execute("INSERT INTO idle_contract (id, n) VALUES (1, 0)");
+  std::atomic<bool> locked{false};
+  std::atomic<bool> went_on{false};
+  std::string frozen_error;
+  std::thread holder([&] {
+    try {
+      frozen->transaction([&](Connection& tx) {
+        tx.execute("UPDATE idle_contract SET n = 1 WHERE id = 1");
+        locked = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // sends nothing
+        tx.execute("UPDATE idle_contract SET n = 2 WHERE id = 1");
+        went_on = true;
+      });
+    } catch (const StorageError& error) {
+      frozen_error = error.what();
+    }
+  });
+  while (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // The other session's write waits for the row until the database ends the idle transaction.
+  const auto start = Clock::now();
+  other->transaction(
+      [&](Connection& tx) { tx.execute("UPDATE idle_contract SET n = 3 WHERE id = 1"); });
+  const double waited = secondsSince(start);
+  holder.join();
+  EXPECT_LT(waited, 2.0) << "the row stayed locked past the idle transaction timeout";
+  EXPECT_FALSE(went_on) << "the idle transaction went on after the timeout";
+  EXPECT_FALSE(frozen_error.empty());
+  // Nothing of it survived.
+  EXPECT_EQ(asInt(other->execute("SELECT n FROM idle_contract WHERE id = 1").rows.at(0).at("n")),
+            3);
+  other->execute("DROP TABLE idle_contract");
 }
 
 // The id of the server session that serves `connection` now (its pool holds one session).

@@ -76,8 +76,11 @@ bool InMemoryUserRepository::applyTo(Table& table, Table::const_iterator hint, U
 bool InMemoryUserRepository::apply(const UserRecord& record) {
   std::lock_guard<std::mutex> writer(writer_mutex_);
   std::unique_lock<std::shared_mutex> lock(table_mutex_);
+  // Only what the table took: a refused record (older than a held entry the reload is to
+  // replace) must not make the reload keep that held entry.
+  if (!applyTo(*table_, record, live_)) return false;
   if (reloads_loading_ > 0) applied_while_loading_.insert(record.user.id);
-  return applyTo(*table_, record, live_);
+  return true;
 }
 
 void InMemoryUserRepository::replaceAll(const std::function<std::vector<UserRecord>()>& load) {

@@ -69,6 +69,21 @@ TEST(InMemoryUserRepositoryTest, ReplaceAllKeepsOnlyWhatWasAppliedWhileItLoaded)
   EXPECT_EQ(memory.size(), 3u);
 }
 
+TEST(InMemoryUserRepositoryTest, ARecordRefusedDuringAReloadDoesNotKeepTheEntryItLostTo) {
+  // The cache holds version 9, newer than the database (restored from an older dump), which
+  // holds 3. An event of version 4 arrives while the reload runs and is refused (9 is newer): the
+  // reload must still end with the database's 3, not bring 9 back.
+  InMemoryUserRepository memory;
+  memory.apply(live("restored", 9, "newer than the database"));
+  memory.replaceAll([&] {
+    EXPECT_FALSE(memory.apply(live("restored", 4, "an event of the old history")));
+    return std::vector<UserRecord>{live("restored", 3, "row")};
+  });
+  ASSERT_TRUE(memory.find("restored"));
+  EXPECT_EQ(memory.find("restored")->version, 3);
+  EXPECT_EQ(memory.find("restored")->name, "row");
+}
+
 TEST(InMemoryUserRepositoryTest, AFailedLoadKeepsTheTable) {
   InMemoryUserRepository memory;
   memory.apply(live("a", 1));

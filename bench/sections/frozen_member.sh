@@ -1,0 +1,79 @@
+# bench/run, section 9: a frozen member. Sourced by bench/run, whose helpers it uses (conf,
+# start_server, stop_server, new_port, record, v, ms, log, machine_ticks, busy_percent).
+#
+# Three servers on one exchange and one database (MariaDB, then PostgreSQL). C writes at a low
+# rate throughout, so that it takes its part in the numbering; A takes paced PUTs and busbar-bench
+# watches B serve every 50th of them. The same load twice, side by side: with C running, and with
+# C frozen (SIGSTOP) a moment after its writes began, for the whole load. Per backend the section
+# records B's view of A's writes (p50, p99, max, missed) in both runs; the max of the frozen run
+# is the longest a live server waited on the frozen one, which docs/events.md bounds by 2 s.
+
+FROZEN_RATE=500       # A's PUT/s
+FROZEN_C_RATE=100     # C's PUT/s, before and while it is frozen (its open loop stalls with it)
+
+# frozen_member_load STORAGE RUN: one load of A watched on B; RUN is "running" or "frozen".
+frozen_member_load() {
+  local storage="$1" run="$2" c_writer out ticks0
+  "$TOOL" put "${FROZEN_PORT[c]}" "$FROZEN_C_RATE" $((FROZEN_SECONDS + 2)) "$READ_USERS" \
+    >/dev/null 2>&1 &
+  c_writer=$!
+  sleep 0.5
+  [ "$run" = frozen ] && kill -STOP "${PID_OF[frozen-$storage-c]}"
+  ticks0=$(machine_ticks)
+  out="$("$TOOL" put "${FROZEN_PORT[a]}" "$FROZEN_RATE" "$FROZEN_SECONDS" "$READ_USERS" \
+    "${FROZEN_PORT[b]}" || true)"
+  record frozen "$storage-$run" busy "$(busy_percent "$ticks0" "$(machine_ticks)")" %
+  [ "$run" = frozen ] && kill -CONT "${PID_OF[frozen-$storage-c]}"
+  wait "$c_writer" || true
+  record frozen "$storage-$run" sent "$(echo "$out" | awk '{print $2}')" writes
+  record frozen "$storage-$run" errors "$(echo "$out" | awk '{print $10}')" count
+  record frozen "$storage-$run" visible_p50 "$(echo "$out" | awk '{print $12}')" us
+  record frozen "$storage-$run" visible_p99 "$(echo "$out" | awk '{print $14}')" us
+  record frozen "$storage-$run" visible_max "$(echo "$out" | awk '{print $16}')" us
+  record frozen "$storage-$run" visible_missed "$(echo "$out" | awk '{print $20}')" writes
+}
+
+measure_frozen_member() {
+  declare -gA FROZEN_PORT
+  local storage s run
+  for storage in mysql postgresql; do
+    log "9. a frozen member on $storage: $FROZEN_RATE writes/s for ${FROZEN_SECONDS}s, C running, then frozen"
+    for s in a b c; do
+      new_port "FROZEN_PORT[$s]"
+      start_server "frozen-$storage-$s" "$(conf "frozen-$storage-$s" amqp "$storage" composed incremental)" \
+        "${FROZEN_PORT[$s]}" --exchange events
+    done
+    for run in running frozen; do frozen_member_load "$storage" "$run"; done
+    for s in a b c; do stop_server "frozen-$storage-$s"; done
+  done
+}
+
+# The section of docs/BENCHMARKS.md.
+write_frozen_member_md() {
+  cat <<MD
+## 9. A frozen member
+
+Three servers on one exchange and one database (amqp, composed). C writes $FROZEN_C_RATE PUT/s
+throughout, so that it numbers events and holds the event log's head lock now and then; A takes
+$FROZEN_RATE PUT/s for ${FROZEN_SECONDS} s and \`busbar-bench put\` watches B serve every 50th
+write (as in section 3). The same load twice, one after the other: with C running, and with C
+frozen (SIGSTOP) half a second after its writes began, until the load ends. The frozen run's max
+is the longest a live server's write waited on the frozen member: docs/events.md bounds it by
+2 s (\`[storage] idle_transaction_timeout\`, 1 s, ends the frozen member's transaction).
+
+| Backend | C | busy | A's answer to B serving it, p50 | p99 | max | not served within 5 s |
+| --- | --- | ---: | ---: | ---: | ---: | ---: |
+MD
+  local storage run
+  for storage in mysql postgresql; do
+    for run in running frozen; do
+      echo "| $storage | $run | $(v frozen "$storage-$run" busy)% | $(ms "$(v frozen "$storage-$run" visible_p50)") ms | $(ms "$(v frozen "$storage-$run" visible_p99)") ms | $(ms "$(v frozen "$storage-$run" visible_max)") ms | $(v frozen "$storage-$run" visible_missed) |"
+    done
+  done
+  cat <<MD
+
+Whether C was frozen holding the lock depends on the moment; the fault suite
+(\`Pauses.AWriterFrozenWhileItHoldsTheNumberingLockStopsNoOne\`) freezes it there on purpose.
+
+MD
+}

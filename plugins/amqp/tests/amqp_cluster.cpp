@@ -93,6 +93,18 @@ ServerProcess& AmqpCluster::startServerThrough(int port) {
   return *servers_.back();
 }
 
+ServerProcess& AmqpCluster::startServerThroughBroker(int port) {
+  std::string text = config("");
+  const std::string from = "\nport = " + std::to_string(broker_.port) + "\n";
+  const auto at = text.find(from);  // [amqp] comes before [storage]
+  text.replace(at, from.size(), "\nport = " + std::to_string(port) + "\n");
+  std::string file = dir_.write("broker-through-" + std::to_string(port) + ".conf", text);
+  servers_.push_back(
+      std::make_unique<ServerProcess>(file, std::vector<std::string>{"--exchange", "events"}));
+  servers_.back()->start();
+  return *servers_.back();
+}
+
 void AmqpCluster::dumpDatabase(const std::string& file) const {
   if (private_database_) {
     private_database_->dump(file);

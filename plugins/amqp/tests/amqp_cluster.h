@@ -57,6 +57,10 @@ class AmqpCluster {
   // (a TcpProxy in front of the database server); mysql and postgresql only.
   ServerProcess& startServerThrough(int port);
 
+  // Starts a server like startServer() whose broker connections go to `port` on 127.0.0.1 (a
+  // TcpProxy in front of RabbitMQ).
+  ServerProcess& startServerThroughBroker(int port);
+
   // Copies the database to `file` while the servers run.
   void dumpDatabase(const std::string& file) const;
   // Puts the copy in `file` back while the servers run, as an operator restoring a backup.

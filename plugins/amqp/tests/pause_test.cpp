@@ -306,6 +306,37 @@ TEST_F(Pauses, AServerCutOffFromTheDatabaseHalfOpenStopsNoOne) {
   expectAuditHoldsEveryEvent();
 }
 
+TEST_F(Pauses, AServerCutOffFromTheBrokerHalfOpenStopsNoOne) {
+  // One more server, whose broker connections go through a proxy of their own; the link goes
+  // silent both ways (no FIN, no reset) while everyone writes. Its events reach the others through
+  // the event log; theirs reach it once the link is back.
+  TcpProxy broker(cluster_->broker().host, cluster_->broker().port);
+  broker.start();
+  ServerProcess& victim = cluster_->startServerThroughBroker(broker.port());
+  servers_.push_back(&victim);
+  for (int seconds : pauseSeconds()) {
+    const std::string fault =
+        "link to the broker cut both ways for " + std::to_string(seconds) + " s";
+    for (int round = 0; round < pauseRounds(20); ++round) {
+      const std::string tag = "brokercut" + std::to_string(seconds) + "-" + std::to_string(round);
+      Writers writers(servers_, 6, tag, 50);
+      writers.waitFor(60);
+      broker.partition(TcpProxy::Partition::kBoth);
+      Service service = probeFor(*servers_[1], *servers_[2], std::chrono::seconds(seconds), tag);
+      // The cut-off server's writes too: served by a live one through the log.
+      probe(victim, *servers_[1], tag + "-from-the-cut-off", service);
+      broker.partition(TcpProxy::Partition::kNone);
+      writers.stop();
+      expectServed(service, fault);
+      expectHealed(fault, writers.acknowledged(), std::chrono::seconds(seconds));
+      if (HasFailure()) break;
+    }
+  }
+  expectSubscribersSawEachEventOnceInOrder();
+  servers_.pop_back();
+  victim.stop();
+}
+
 TEST_F(Pauses, ServersWhoseClocksRun30SecondsAheadAndBehindStopNoOne) {
   // Two more servers, under libfaketime: one 30 s ahead, one 30 s behind. What orders events and
   // ages them is the database's clock, so neither delays or reorders anything.

@@ -6,7 +6,7 @@
 # watches B serve every 50th of them. The same load twice, side by side: with C running, and with
 # C frozen (SIGSTOP) a moment after its writes began, for the whole load. Per backend the section
 # records B's view of A's writes (p50, p99, max, missed) in both runs; the max of the frozen run
-# is the longest a live server waited on the frozen one, which docs/events.md bounds by 2 s.
+# is the longest a live server waited on the frozen one, which docs/events.md bounds by 3 s.
 
 FROZEN_RATE=500       # A's PUT/s
 FROZEN_C_RATE=100     # C's PUT/s, before and while it is frozen (its open loop stalls with it)
@@ -59,7 +59,7 @@ $FROZEN_RATE PUT/s for ${FROZEN_SECONDS} s and \`busbar-bench put\` watches B se
 write (as in section 3). The same load twice, one after the other: with C running, and with C
 frozen (SIGSTOP) half a second after its writes began, until the load ends. The frozen run's max
 is the longest a live server's write waited on the frozen member: docs/events.md bounds it by
-2 s (\`[storage] idle_transaction_timeout\`, 1 s, ends the frozen member's transaction).
+3 s (\`[storage] idle_transaction_timeout\`, 1 s, ends the frozen member's transaction).
 
 | Backend | C | busy | A's answer to B serving it, p50 | p99 | max | not served within 5 s |
 | --- | --- | ---: | ---: | ---: | ---: | ---: |
@@ -75,5 +75,21 @@ MD
 Whether C was frozen holding the lock depends on the moment; the fault suite
 (\`Pauses.AWriterFrozenWhileItHoldsTheNumberingLockStopsNoOne\`) freezes it there on purpose.
 
+MD
+}
+
+# The paragraph of "Where a target is missed" when section 9 misses its p99 goal (10 ms, as
+# section 3's) or its bound (3 s).
+write_frozen_member_missed() {
+  cat <<MD
+
+**A frozen member (section 9).** Worst p99 $(ms "$frozen_p99") ms, worst max $(ms "$frozen_max") ms. Compare
+each backend's frozen run with its running run, measured one after the other on the same three
+servers: MariaDB p99 $(ms "$(v frozen mysql-running visible_p99)") ms running, $(ms "$(v frozen mysql-frozen visible_p99)") ms frozen; PostgreSQL
+$(ms "$(v frozen postgresql-running visible_p99)") ms running, $(ms "$(v frozen postgresql-frozen visible_p99)") ms frozen (the machine $(v frozen postgresql-running busy)% and
+$(v frozen postgresql-frozen busy)% busy). Where the frozen run is not slower than the running one, the frozen member costs the
+others nothing beyond its share of the machine, and the goal is missed by the backend under this
+load: on PostgreSQL a numbering commits durably (a WAL flush while the head row is locked),
+which section 3, on MariaDB, does not show.
 MD
 }

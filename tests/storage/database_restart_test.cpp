@@ -147,7 +147,9 @@ TEST_P(DatabaseRestart, CachesThatCannotFollowTheEventLogAreNotFresh) {
   proxy.start();
   keys["port"] = std::to_string(proxy.port());
   auto server = startBusbar(keys);
-  ASSERT_TRUE(readiness(*server, 200)) << server->request("GET", "/readyz").body;
+  // Serving (what startBusbar waits for) comes a moment before every readiness check passes.
+  ASSERT_TRUE(eventually([&] { return readiness(*server, 200); }, std::chrono::seconds(5)))
+      << server->request("GET", "/readyz").body;
   proxy.cut();
   // Catch-ups fail from now on: after three catch-up intervals (at least 5 s) the caches are no
   // longer known to be current.

@@ -82,23 +82,21 @@ void AmqpCluster::chooseStorage(bool private_database) {
 
 ServerProcess& AmqpCluster::startServerThrough(int port) {
   if (storage_plugin_ == "sqlite") throw std::runtime_error("SQLite has no connection to proxy");
-  std::string text = config("");
-  const std::string from = "\nport = " + storage_keys_.at("port") + "\n";
-  const auto at = text.rfind(from);  // the [storage] section comes after [amqp]
-  text.replace(at, from.size(), "\nport = " + std::to_string(port) + "\n");
-  std::string file = dir_.write("through-" + std::to_string(port) + ".conf", text);
-  servers_.push_back(
-      std::make_unique<ServerProcess>(file, std::vector<std::string>{"--exchange", "events"}));
-  servers_.back()->start();
-  return *servers_.back();
+  // The [storage] section comes after [amqp]: its port is the last.
+  return startServerWithPort(std::stoi(storage_keys_.at("port")), port, false);
 }
 
 ServerProcess& AmqpCluster::startServerThroughBroker(int port) {
+  // [amqp] comes before [storage]: its port is the first.
+  return startServerWithPort(broker_.port, port, true);
+}
+
+ServerProcess& AmqpCluster::startServerWithPort(int from, int to, bool first) {
   std::string text = config("");
-  const std::string from = "\nport = " + std::to_string(broker_.port) + "\n";
-  const auto at = text.find(from);  // [amqp] comes before [storage]
-  text.replace(at, from.size(), "\nport = " + std::to_string(port) + "\n");
-  std::string file = dir_.write("broker-through-" + std::to_string(port) + ".conf", text);
+  const std::string line = "\nport = " + std::to_string(from) + "\n";
+  const auto at = first ? text.find(line) : text.rfind(line);
+  text.replace(at, line.size(), "\nport = " + std::to_string(to) + "\n");
+  std::string file = dir_.write("port-" + std::to_string(to) + ".conf", text);
   servers_.push_back(
       std::make_unique<ServerProcess>(file, std::vector<std::string>{"--exchange", "events"}));
   servers_.back()->start();

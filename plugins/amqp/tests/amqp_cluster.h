@@ -76,6 +76,9 @@ class AmqpCluster {
 
  private:
   std::string config(const std::string& users_section) const;
+  // Starts a server whose config has port `to` where it had `from` (its first such line, or its
+  // last).
+  ServerProcess& startServerWithPort(int from, int to, bool first);
   // The [storage] section and the storage plugin's name for BUSBAR_TEST_STORAGE.
   void chooseStorage(bool private_database);
 

@@ -129,6 +129,10 @@ TEST_F(OperationsTest, AdminRoutesAnswerOnlyOnTheAdminListener) {
     const int status = server->adminRequest(method, path).status;
     EXPECT_TRUE(status == 200 || status == 202) << method << " " << path << ": " << status;
   }
+  // The resync asked for above runs in the background, and the server is not ready until it is
+  // done.
+  EXPECT_TRUE(eventually([&] { return server->request("GET", "/readyz").status == 200; }))
+      << server->request("GET", "/readyz").body;
   for (const char* probe : {"/metrics", "/livez", "/readyz", "/health"}) {
     EXPECT_EQ(server->request("GET", probe).status, 200) << probe;
     EXPECT_EQ(server->adminRequest("GET", probe).status, 200) << probe;

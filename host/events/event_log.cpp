@@ -315,6 +315,32 @@ int64_t EventLog::clock() {
   return asInt(rows.front().at("log_now"));
 }
 
+std::map<std::string, std::string> EventLog::tableIdentities() {
+  const std::string driver = storage_.driver();
+  std::string sql;
+  if (driver == "mysql") {
+    sql =
+        "SELECT TABLE_NAME AS name, CAST(IFNULL(CREATE_TIME, '') AS CHAR) AS made "
+        "FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()";
+  } else if (driver == "postgresql") {
+    // relfilenode: TRUNCATE, VACUUM FULL and a rewriting ALTER give one too (a reload more).
+    sql =
+        "SELECT c.relname AS name, CAST(c.oid AS TEXT) || '/' || CAST(c.relfilenode AS TEXT) AS "
+        "made FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'i')";
+  } else {
+    // SQLite counts every change of its schema; a table made again may get the same root page.
+    sql =
+        "SELECT 'sqlite schema' AS name, CAST(schema_version AS TEXT) AS made "
+        "FROM pragma_schema_version";
+  }
+  std::map<std::string, std::string> identities;
+  for (const Row& row : storage_.execute(sql, {}).rows) {
+    identities[asText(row.at("name"))] = asText(row.at("made"));
+  }
+  return identities;
+}
+
 LogHead EventLog::head() {
   auto row = storage_.findOne(schema::kHead, {{"id", int64_t{1}}});
   if (!row) throw StorageError("the event log has no head row; was its migration applied?");

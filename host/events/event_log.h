@@ -150,6 +150,13 @@ class EventLog {
   // process's clock). On failure throws.
   int64_t clock();
 
+  // Every table and index of the database's schema (the one the log is in), by name, with what
+  // identifies that one object: a table dropped and created again (a restore) gets another, and
+  // so does one emptied by TRUNCATE on PostgreSQL (MariaDB: the creation time, by the second;
+  // SQLite: the schema's version, under one name). Changes made inside a table leave it as it is.
+  // On failure throws.
+  std::map<std::string, std::string> tableIdentities();
+
   // The head row. Throws StorageError when the log's tables are missing.
   LogHead head();
 

@@ -21,9 +21,34 @@ LogPosition EventLogFollower::reloadAt(const Reload& reload) {
   // Read before the reload: every event up to it committed before the reload's reads began.
   LogHead head = log_->head();
   LogPosition position{head.seq, head.seq > 0 ? log_->eventIdAt(head.seq).value_or("") : ""};
-  reload();
+  reloadNoting(reload);
   identity_->set(head.log_id);
   return position;
+}
+
+void EventLogFollower::reloadNoting(const Reload& reload) {
+  // Read before: a table made again while the reload reads is then seen on the next pass.
+  auto tables = log_->tableIdentities();
+  reload();
+  tables_at_reload_ = std::move(tables);
+}
+
+std::string EventLogFollower::tablesReplaced() {
+  if (reload_once_more_) {
+    return "tables were made again a moment ago (a restore?) and may have been filled since";
+  }
+  const auto now = log_->tableIdentities();
+  std::string names;
+  for (const auto& [name, made] : now) {
+    auto before = tables_at_reload_.find(name);
+    if (before != tables_at_reload_.end() && before->second == made) continue;
+    names += (names.empty() ? "" : ", ") + name;
+  }
+  for (const auto& [name, made] : tables_at_reload_) {
+    if (now.count(name) == 0) names += (names.empty() ? "" : ", ") + name + " (dropped)";
+  }
+  if (names.empty()) return "";
+  return "tables were made again since the last reload (a restore?): " + names;
 }
 
 void EventLogFollower::preload(const Reload& preload) {
@@ -141,12 +166,15 @@ void EventLogFollower::pass() {
     std::lock_guard<std::mutex> lock(mutex_);
     why = resync_reason_;
   }
-  if (why.empty() && refreshes_after_restart_ > 0) {
-    --refreshes_after_restart_;
-    why = "the database was restored or replaced a moment ago";
+  bool tables_replaced = false;
+  if (why.empty() && log_ != nullptr) {
+    why = tablesReplaced();
+    tables_replaced = !why.empty();
   }
   if (!why.empty()) {
+    const bool once_more = tables_replaced && !reload_once_more_;
     refresh(why);
+    reload_once_more_ = once_more;
     std::lock_guard<std::mutex> lock(mutex_);
     resync_reason_.clear();
   }
@@ -162,7 +190,7 @@ void EventLogFollower::refresh(const std::string& why) {
     // change nothing the reload already holds.
     sequencer_->resynchronize([&] {
       LogPosition kept = sequencer_->applied();
-      reload_();
+      reloadNoting(reload_);
       return kept;
     });
   }
@@ -172,10 +200,6 @@ void EventLogFollower::refresh(const std::string& why) {
 void EventLogFollower::restart(const std::string& why) {
   Poco::Timestamp started;
   sequencer_->resynchronize([&] { return reloadAt(reload_); });
-  // A restore may still be replacing tables one by one (MySQL's DDL cannot be in one
-  // transaction): the next passes reload once more each, so what it replaces after this
-  // reload is read too.
-  refreshes_after_restart_ = kRefreshesAfterRestart;
   finishResync(why, started);
 }
 

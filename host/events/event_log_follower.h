@@ -9,8 +9,13 @@
 // backwards, holds another event at the applied seq (a database restored from an older dump),
 // or no longer holds the events after the applied position (pruned past this server), it
 // restarts: the subscribers reload from the database (the database wins) and the applied
-// position becomes the log's head as read before the reload. Since a restore may replace tables
-// one at a time, the next two passes refresh once more each.
+// position becomes the log's head as read before the reload.
+//
+// A restore may replace the tables one at a time, the module's long after the log's (a large
+// dump, pg_restore -j). So every pass also compares the identities of the database's tables
+// (EventLog::tableIdentities) with those read before the last reload: when a table was made
+// again, the subscribers reload (a refresh), and once more on the next pass, so that rows loaded
+// into it after it was created are read too, however late the restore comes.
 //
 // requestResync() (the transport may have lost events that are not logged, or the log is off)
 // refreshes instead: the subscribers reload, and the applied position stays where it was, so
@@ -25,6 +30,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -104,6 +110,10 @@ class EventLogFollower {
   void restart(const std::string& why);
   void finishResync(const std::string& why, const Poco::Timestamp& started);
   LogPosition reloadAt(const Reload& reload);
+  // Runs `reload` and, once it succeeded, records the table identities read before it.
+  void reloadNoting(const Reload& reload);
+  // Why the subscribers must reload because tables were made again since the last reload, or "".
+  std::string tablesReplaced();
 
   EventLog* const log_;
   EventSequencer* const sequencer_;
@@ -118,8 +128,11 @@ class EventLogFollower {
   bool catch_up_wanted_ = false;
   std::chrono::steady_clock::time_point catch_up_due_{};
   std::string resync_reason_;  // non-empty: a resynchronization is wanted
-  static constexpr int kRefreshesAfterRestart = 2;
-  int refreshes_after_restart_ = 0;  // worker only
+  // Worker only (and preload, before the worker starts): the table identities read before the
+  // last reload that succeeded, and whether the next pass reloads once more after tables were
+  // made again.
+  std::map<std::string, std::string> tables_at_reload_;
+  bool reload_once_more_ = false;
   Figures figures_;
   std::thread worker_;
 };

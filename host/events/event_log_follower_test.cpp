@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "busbar/errors.h"
 #include "events/sqlite_event_log_fixture.h"
 
 namespace busbar::host {
@@ -28,10 +29,23 @@ class FollowerTest : public SqliteEventLogTest {
     options.interval = interval;
     options.retry_initial = std::chrono::milliseconds(10);
     follower_ = std::make_unique<EventLogFollower>(
-        log_.get(), &sequencer_, &identity_, [this] { ++reloads_; }, options,
-        Poco::Logger::get("test"));
+        log_.get(), &sequencer_, &identity_,
+        [this] {
+          if (failing_reloads_ > 0) {
+            --failing_reloads_;
+            throw StorageUnavailable("the database went away during the reload");
+          }
+          ++reloads_;
+        },
+        options, Poco::Logger::get("test"));
     follower_->preload([] {});
     follower_->start();
+  }
+
+  // Waits for `passes` more whole passes of the follower.
+  void waitPasses(uint64_t passes) {
+    const uint64_t until = follower_->figures().catch_ups + passes;
+    EXPECT_TRUE(eventually([&] { return follower_->figures().catch_ups >= until; }));
   }
 
   std::vector<std::string> delivered() {
@@ -41,7 +55,8 @@ class FollowerTest : public SqliteEventLogTest {
 
   std::mutex mutex_;
   std::vector<std::string> delivered_;
-  std::atomic<int> reloads_{0};
+  std::atomic<int> reloads_{0};          // that succeeded
+  std::atomic<int> failing_reloads_{0};  // the next ones fail
   std::unique_ptr<EventLog> log_;
   LogIdentity identity_;
   EventSequencer sequencer_{[this](const Event& event, EventSource) {
@@ -99,6 +114,39 @@ TEST_F(FollowerTest, AnotherDatabaseResynchronizes) {
   storage_->execute("UPDATE busbar_event_head SET log_id = '00000000-0000-4000-8000-000000000000'");
   EXPECT_TRUE(eventually([&] { return reloads_ == 1; }));
   EXPECT_EQ(identity_.get(), "00000000-0000-4000-8000-000000000000");
+}
+
+TEST_F(FollowerTest, AModuleTableMadeAgainLongAfterTheLogWasRestoredIsReloadedTwice) {
+  storage_->execute("CREATE TABLE module_rows (id TEXT PRIMARY KEY)");
+  follow(std::chrono::milliseconds(20));
+  waitPasses(3);
+  EXPECT_EQ(reloads_, 0);
+  // The restore's last table, however late: made again empty, then filled.
+  storage_->execute("DROP TABLE module_rows");
+  storage_->execute("CREATE TABLE module_rows (id TEXT PRIMARY KEY)");
+  storage_->execute("INSERT INTO module_rows VALUES ('restored')");
+  EXPECT_TRUE(eventually([&] { return reloads_ == 2; }));
+  waitPasses(3);
+  EXPECT_EQ(reloads_, 2);  // once it was seen, and once more; then no more
+  // Rows written as usual change no table's identity.
+  append({userEvent("a")});
+  storage_->execute("INSERT INTO module_rows VALUES ('written')");
+  waitPasses(3);
+  EXPECT_EQ(reloads_, 2);
+}
+
+TEST_F(FollowerTest, AReloadForATableMadeAgainIsTriedUntilItSucceeds) {
+  storage_->execute("CREATE TABLE module_rows (id TEXT PRIMARY KEY)");
+  follow(std::chrono::milliseconds(20));
+  waitPasses(1);
+  failing_reloads_ = 3;
+  storage_->execute("DROP TABLE module_rows");
+  storage_->execute("CREATE TABLE module_rows (id TEXT PRIMARY KEY)");
+  EXPECT_TRUE(eventually([&] { return reloads_ == 2; }));
+  EXPECT_EQ(failing_reloads_, 0);
+  EXPECT_GE(follower_->figures().failures, 3u);
+  waitPasses(3);
+  EXPECT_EQ(reloads_, 2);
 }
 
 TEST_F(FollowerTest, ALogPrunedPastThisServerResynchronizes) {

@@ -118,13 +118,15 @@ void PrivateDatabase::start() {
   }
 }
 
-void PrivateDatabase::dump(const std::string& file) const {
+void PrivateDatabase::dump(const std::string& file, const std::vector<std::string>& tables) const {
+  std::string named;
+  for (const auto& table : tables) named += (driver_ == "mysql" ? " " : " -t ") + table;
   if (driver_ == "mysql") {
     run("mysqldump --no-defaults --socket='" + path("sock") +
-        "' -uroot --single-transaction --add-drop-table " + kDatabase + " >'" + file + "'");
+        "' -uroot --single-transaction --add-drop-table " + kDatabase + named + " >'" + file + "'");
   } else {
     run("runuser -u postgres -- pg_dump -h '" + folder_.path() + "' -p " + std::to_string(port_) +
-        " --clean --if-exists " + kDatabase + " >'" + file + "'");
+        " --clean --if-exists" + named + " " + kDatabase + " >'" + file + "'");
   }
 }
 

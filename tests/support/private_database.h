@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "server_process.h"
 
@@ -38,11 +39,12 @@ class PrivateDatabase {
   // Starts it again on the same port and data; returns once it answers.
   void start();
 
-  // Writes the database's tables and rows to `file` (mysqldump, pg_dump), while it serves.
-  void dump(const std::string& file) const;
+  // Writes the database's tables and rows to `file` (mysqldump, pg_dump), while it serves: all of
+  // them, or only `tables`.
+  void dump(const std::string& file, const std::vector<std::string>& tables = {}) const;
 
-  // Replaces every table of the database by those in `file`, as an operator restoring a backup
-  // does while clients stay connected.
+  // Replaces the tables in `file` by those it holds (every table of the database, for a whole
+  // dump), as an operator restoring a backup does while clients stay connected.
   void restore(const std::string& file) const;
 
  private:

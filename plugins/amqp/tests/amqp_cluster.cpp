@@ -127,6 +127,37 @@ void AmqpCluster::restoreDatabase(const std::string& file) const {
   }
 }
 
+void AmqpCluster::dumpTables(const std::string& file,
+                             const std::vector<std::string>& tables) const {
+  if (private_database_) {
+    private_database_->dump(file, tables);
+  } else if (storage_plugin_ == "sqlite") {
+    std::string commands = "BEGIN;";
+    for (const auto& table : tables) commands += " DROP TABLE IF EXISTS " + table + ";";
+    shell("echo '" + commands + "' >'" + file + "'");
+    for (const auto& table : tables) {
+      // .dump writes its own BEGIN and COMMIT: keep one transaction around them all.
+      shell("sqlite3 -cmd '.timeout 10000' '" + storage_keys_.at("path") + "' '.dump " + table +
+            "' | grep -v -e '^BEGIN TRANSACTION;$' -e '^COMMIT;$' >>'" + file + "'");
+    }
+    shell("echo 'COMMIT;' >>'" + file + "'");
+  } else {
+    throw std::runtime_error("dumpTables needs ClusterOptions::private_database on " +
+                             storage_plugin_);
+  }
+}
+
+void AmqpCluster::restoreTables(const std::string& file) const {
+  if (private_database_) {
+    private_database_->restore(file);
+  } else if (storage_plugin_ == "sqlite") {
+    shell("sqlite3 -cmd '.timeout 10000' '" + storage_keys_.at("path") + "' <'" + file + "'");
+  } else {
+    throw std::runtime_error("restoreTables needs ClusterOptions::private_database on " +
+                             storage_plugin_);
+  }
+}
+
 std::string AmqpCluster::query(const std::string& sql) const {
   const auto& keys = storage_keys_;
   if (storage_plugin_ == "sqlite") {

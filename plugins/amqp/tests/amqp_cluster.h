@@ -65,6 +65,12 @@ class AmqpCluster {
   void dumpDatabase(const std::string& file) const;
   // Puts the copy in `file` back while the servers run, as an operator restoring a backup.
   void restoreDatabase(const std::string& file) const;
+  // Copies the tables `tables` to `file` while the servers run (SQL text, each table dropped
+  // and made again when restored).
+  void dumpTables(const std::string& file, const std::vector<std::string>& tables) const;
+  // Puts the tables copied to `file` back while the servers run: each one dropped, made again
+  // and filled, as a restore does one table at a time.
+  void restoreTables(const std::string& file) const;
   // The cluster's own database server; null for SQLite or without private_database.
   PrivateDatabase* privateDatabase() { return private_database_.get(); }
 

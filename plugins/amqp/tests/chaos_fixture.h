@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -216,6 +217,33 @@ class Chaos : public ::testing::Test {
   }
 
   // Every acknowledged write is in the database.
+  // A user written before the dump, then changed and a second one added after it: the restore
+  // takes both changes away on every server, and writes go on from the restored state.
+  void expectRestoreRound(const std::string& tag, const std::string& fault,
+                          const std::function<void()>& dump, const std::function<void()>& restore) {
+    ASSERT_EQ(servers_[0]->request("PUT", "/users/" + tag, R"({"name":"before the dump"})").status,
+              201);
+    expectConverged(fault);
+    dump();
+    ASSERT_EQ(servers_[1]->request("PUT", "/users/" + tag, R"({"name":"after the dump"})").status,
+              200);
+    ASSERT_EQ(servers_[1]->request("PUT", "/users/" + tag + "-new", R"({"name":"lost"})").status,
+              201);
+    expectConverged(fault);
+    restore();
+    expectConverged(fault);
+    for (ServerProcess* server : servers_) {
+      EXPECT_EQ(
+          parseJson(server->request("GET", "/users/" + tag).body)->getValue<std::string>("name"),
+          "before the dump");
+      EXPECT_EQ(server->request("GET", "/users/" + tag + "-new").status, 404);
+    }
+    ASSERT_EQ(
+        servers_[2]->request("PUT", "/users/" + tag, R"({"name":"after the restore"})").status,
+        200);
+    expectConverged(fault);
+  }
+
   void expectKept(const std::vector<std::string>& acknowledged) {
     std::string users = allUsersOf(*reader_);
     size_t missing = 0;

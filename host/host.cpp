@@ -12,6 +12,7 @@
 
 #include "ops/config_report.h"
 #include "ops/ops_routes.h"
+#include "ops/parked_event_routes.h"
 
 namespace busbar::host {
 
@@ -256,7 +257,8 @@ void Host::registerOpsRoutes() {
                       }};
   addProbeRoutes(router_, probes);
   addProbeRoutes(admin_router_, probes);
-  AdminActions admin{metrics_, [this](const std::string& why) { event_log_->requestResync(why); },
+  AdminActions admin{metrics_,
+                     [this](const std::string& why) { event_log_->requestResync(why); },
                      [this] { return describePluginsJson(); },
                      [this] {
                        auto report = describeConfig(config_, settings_);
@@ -264,7 +266,16 @@ void Host::registerOpsRoutes() {
                            ->set("admin_bind",
                                  settings_.admin.bind_host + ":" + std::to_string(adminPort()));
                        return report;
-                     }};
+                     },
+                     {}};
+  if (ParkingLot* lot = event_log_->parkingLot()) {
+    addParkedEventRoutes(admin_router_, *lot, [this](const std::vector<std::string>& ids) {
+      return event_log_->replayParked(ids);
+    });
+    admin.more_routes = {"GET /admin/events/parked", "POST /admin/events/parked/replay",
+                         "POST /admin/events/parked/{event_id}/replay",
+                         "DELETE /admin/events/parked/{event_id}"};
+  }
   addAdminRoutes(admin_router_, admin);
 }
 

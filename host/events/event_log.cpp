@@ -8,6 +8,7 @@
 
 #include "busbar/errors.h"
 #include "events/event_log_schema.h"
+#include "events/event_row.h"
 
 namespace busbar::host {
 namespace {
@@ -19,13 +20,6 @@ constexpr size_t kInChunk = 200;
 constexpr uint64_t kDeleteChunk = 10000;
 
 uint64_t asSeq(const Value& value) { return static_cast<uint64_t>(asInt(value)); }
-
-std::string payloadText(const Event& event) {
-  if (!event.payload) return "{}";
-  std::ostringstream out;
-  event.payload->stringify(out);
-  return out.str();
-}
 
 // The SQL that stamps an event row's logged_at: the database server's clock in microseconds
 // since the epoch plus the bound offset (the event's place in its transaction), so that every
@@ -57,28 +51,6 @@ void insertEvent(Connection& transaction, const LoggedEvent& logged, Value seq, 
       sql, {event.id, std::move(seq), event.type, event.occurred_on.epochMicroseconds(),
             event.origin, event.version, payloadText(event), logged_at,
             logged.request_id.empty() ? Value(std::monostate{}) : Value(logged.request_id)});
-}
-
-LoggedEvent toLoggedEvent(const Row& row) {
-  LoggedEvent logged;
-  logged.seq = asSeq(row.at("seq"));
-  Event& event = logged.event;
-  event.id = asText(row.at("event_id"));
-  event.type = asText(row.at("event_type"));
-  event.occurred_on = Poco::Timestamp(asInt(row.at("occurred_on")));
-  event.origin = asText(row.at("origin"));
-  event.version = asInt(row.at("version"));
-  const Value& request_id = row.at("request_id");
-  if (!isNull(request_id)) logged.request_id = asText(request_id);
-  try {
-    Poco::JSON::Parser parser;
-    event.payload = parser.parse(asText(row.at("payload"))).extract<Poco::JSON::Object::Ptr>();
-  } catch (const std::exception& error) {
-    // Only busbar writes this column, from a JSON object; anything else is a damaged row.
-    throw StorageError("the event log's row " + std::to_string(logged.seq) +
-                       " has a payload that is not a JSON object: " + error.what());
-  }
-  return logged;
 }
 
 std::vector<LoggedEvent> toLoggedEvents(const std::vector<Row>& rows) {

@@ -3,6 +3,7 @@
 
 #include "events/event_log.h"
 #include "events/event_log_schema.h"
+#include "events/parking_lot.h"
 
 namespace busbar::host {
 namespace {
@@ -92,7 +93,7 @@ Migration indexUnpublished() {
 }  // namespace
 
 std::vector<Migration> EventLog::migrations() {
-  return {createTables(), addRequestId(), indexUnpublished()};
+  return {createTables(), addRequestId(), indexUnpublished(), ParkingLot::migration()};
 }
 
 }  // namespace busbar::host

@@ -5,6 +5,8 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 
+#include "ops/request_context.h"
+
 namespace busbar::host {
 
 EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<Connection> storage,
@@ -19,11 +21,15 @@ EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<C
     for (auto& migration : EventLog::migrations()) {
       migrations.add(kEventLogModule, std::move(migration));
     }
+    parking_lot_ = std::make_unique<ParkingLot>(*storage, settings.server_id, logger);
     sequencer_ = std::make_unique<EventSequencer>(
         [&inbound](const Event& event, EventSource source) {
           inbound.deliverInOrder(event, source);
         },
-        [this] { follower_->requestCatchUp(); }, SequencerOptions{}, logger);
+        [this] { follower_->requestCatchUp(); }, SequencerOptions{}, logger,
+        [this](const LoggedEvent& logged, const std::string& error) {
+          parking_lot_->park(logged, error);
+        });
   }
   FollowerOptions follow;
   follow.interval = settings.event_log.catch_up_interval;
@@ -61,6 +67,7 @@ void EventLogRuntime::preload() {
 }
 
 void EventLogRuntime::start() {
+  if (parking_lot_) parking_lot_->load();
   if (outbox_) outbox_->start();
   follower_->start();
   if (relay_) relay_->start();
@@ -73,8 +80,21 @@ void EventLogRuntime::stop() noexcept {
   if (relay_) relay_->stop();
 }
 
+ParkingLot::ReplayOutcome EventLogRuntime::replayParked(const std::vector<std::string>& event_ids) {
+  ParkingLot::ReplayOutcome outcome;
+  if (!parking_lot_) return outcome;
+  sequencer_->exclusive([&] {
+    outcome = parking_lot_->replay(event_ids, [this](const LoggedEvent& logged) {
+      RequestScope scope(logged.request_id);
+      inline_bus_.deliverLocally(logged.event);
+    });
+  });
+  return outcome;
+}
+
 void EventLogRuntime::finish() noexcept {
   if (!log_) return;
+  parking_lot_->flush();
   try {
     tracker_.flush(*log_);
   } catch (const std::exception& error) {
@@ -98,6 +118,7 @@ EventLogRuntime::Snapshot EventLogRuntime::snapshot() const {
     snapshot.caught_up = counted.from_log;
     snapshot.duplicates = counted.duplicates;
     snapshot.set_aside = counted.set_aside;
+    snapshot.parked = parking_lot_->size();
     snapshot.catch_ups = followed.catch_ups;
     snapshot.last_catch_up = followed.last_catch_up;
   }
@@ -147,6 +168,7 @@ Poco::JSON::Object::Ptr EventLogRuntime::figures() const {
     json->set("caught_up", counted.from_log);
     json->set("duplicates_dropped", counted.duplicates);
     json->set("set_aside", counted.set_aside);
+    json->set("parked", static_cast<uint64_t>(parking_lot_->size()));
     json->set("catch_ups", followed.catch_ups);
     json->set("last_catch_up",
               followed.last_catch_up

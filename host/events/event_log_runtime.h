@@ -29,6 +29,7 @@
 #include "events/host_inbound.h"
 #include "events/inline_bus.h"
 #include "events/outbox_connection.h"
+#include "events/parking_lot.h"
 #include "events/publication_tracker.h"
 #include "host_config.h"
 
@@ -76,6 +77,7 @@ class EventLogRuntime {
     uint64_t caught_up = 0;
     uint64_t duplicates = 0;
     uint64_t set_aside = 0;
+    uint64_t parked = 0;
     uint64_t catch_ups = 0;
     uint64_t resyncs = 0;
     uint64_t failures = 0;
@@ -98,6 +100,13 @@ class EventLogRuntime {
   // Reloads the subscribers in the background, as a transport reconnect does; logs `why`.
   void requestResync(const std::string& why) { follower_->requestResync(why); }
 
+  // The events this server's subscribers failed on (null with the log off).
+  ParkingLot* parkingLot() { return parking_lot_.get(); }
+
+  // Delivers the parked events `event_ids` (all when empty) again to every subscriber of their
+  // type, between two deliveries of the sequencer. With the log off, delivers nothing.
+  ParkingLot::ReplayOutcome replayParked(const std::vector<std::string>& event_ids);
+
  private:
   InlineBus& inline_bus_;
   Poco::Logger& logger_;
@@ -106,6 +115,7 @@ class EventLogRuntime {
   std::unique_ptr<EventLog> log_;                // null when off
   PublicationTracker tracker_;
   LogIdentity identity_;
+  std::unique_ptr<ParkingLot> parking_lot_;  // before the sequencer, which parks in it
   std::unique_ptr<EventSequencer> sequencer_;
   std::unique_ptr<EventLogFollower> follower_;
   std::unique_ptr<EventRelay> relay_;

@@ -7,9 +7,10 @@
 namespace busbar::host {
 
 EventSequencer::EventSequencer(Deliver deliver, GapFound gap_found, SequencerOptions options,
-                               Poco::Logger& logger)
+                               Poco::Logger& logger, SetAside set_aside)
     : deliver_(std::move(deliver)),
       gap_found_(std::move(gap_found)),
+      set_aside_(std::move(set_aside)),
       options_(options),
       logger_(logger) {}
 
@@ -73,24 +74,47 @@ void EventSequencer::deliverOrSetAside(uint64_t seq, const Event& event, EventSo
     deliver_(event, source);
   } catch (const std::exception& error) {
     logger_.error("event " + std::to_string(seq) + " (" + event.type + " " + event.id +
-                  ") failed in its subscribers and is set aside; it stays in the event log "
-                  "(busbar_events): " +
+                  ") failed in its subscribers and is parked; GET /admin/events/parked lists "
+                  "it, POST /admin/events/parked/replay delivers it again: " +
                   error.what());
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++counters_.set_aside;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++counters_.set_aside;
+    }
+    if (set_aside_) set_aside_(LoggedEvent{seq, event, request_id}, error.what());
   }
 }
 
-void EventSequencer::resynchronize(const std::function<LogPosition()>& reload) {
-  State before;
-  {
+EventSequencer::State EventSequencer::hold() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  hold_wanted_ = true;
+  idle_.wait(lock, [this] { return state_ != State::kDelivering; });
+  const State before = state_;
+  state_ = State::kHeld;
+  hold_wanted_ = false;
+  return before;
+}
+
+void EventSequencer::exclusive(const std::function<void()>& work) {
+  std::lock_guard<std::mutex> one_holder(holder_);
+  const State before = hold();
+  auto resume = [&] {
     std::unique_lock<std::mutex> lock(mutex_);
-    hold_wanted_ = true;
-    idle_.wait(lock, [this] { return state_ != State::kDelivering; });
-    before = state_;
-    state_ = State::kHeld;
-    hold_wanted_ = false;
+    state_ = before;
+    deliverReady(lock);
+  };
+  try {
+    work();
+  } catch (...) {
+    resume();
+    throw;
   }
+  resume();
+}
+
+void EventSequencer::resynchronize(const std::function<LogPosition()>& reload) {
+  std::lock_guard<std::mutex> one_holder(holder_);
+  const State before = hold();
   LogPosition reflected;
   try {
     reflected = reload();

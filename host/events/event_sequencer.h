@@ -11,11 +11,12 @@
 // event to that thread and returns.
 //
 // A delivery that throws (the deliverer has tried again as it sees fit) is set aside: logged with
-// its seq and id (the log keeps the event) and counted, and the next ones flow.
+// its seq and id, counted and handed to `set_aside` (the ParkingLot), and the next ones flow.
 //
 // resynchronize() holds deliveries, waits for the one in progress, runs a reload that tells the
 // position it reflects, drops every waiting event (the log has them) and resumes. Until the first
-// resynchronize() (the preload) offered events only wait.
+// resynchronize() (the preload) offered events only wait. exclusive() runs something else that
+// must not overlap a delivery (a replay of parked events) the same way, the position untouched.
 //
 // Thread-safe.
 #pragma once
@@ -54,9 +55,12 @@ class EventSequencer {
   using Deliver = std::function<void(const Event&, EventSource)>;
   // Told a gap was found; must not call back into the sequencer.
   using GapFound = std::function<void()>;
+  // Told an event was set aside, with the error of its delivery; must not call back into the
+  // sequencer.
+  using SetAside = std::function<void(const LoggedEvent&, const std::string& error)>;
 
   EventSequencer(Deliver deliver, GapFound gap_found, SequencerOptions options,
-                 Poco::Logger& logger);
+                 Poco::Logger& logger, SetAside set_aside = {});
 
   // Takes the event logged at `seq`, emitted by the request `request_id`. Delivers it (and what
   // waited behind it) when it is next and no other thread is delivering; otherwise leaves it
@@ -70,6 +74,10 @@ class EventSequencer {
   // resumes. When `reload` throws, deliveries
   // stay as they were before the call (held, if they were) and the error propagates.
   void resynchronize(const std::function<LogPosition()>& reload);
+
+  // Holds deliveries, waits for the one in progress, runs `work`, and resumes; what `work`
+  // throws propagates after the deliveries resumed.
+  void exclusive(const std::function<void()>& work);
 
   LogPosition applied() const;
 
@@ -101,12 +109,16 @@ class EventSequencer {
   void deliverOrSetAside(uint64_t seq, const Event& event, EventSource source,
                          const std::string& request_id);
   bool hasGapLocked() const;
+  // Waits for the delivery in progress and holds the next ones; returns the state before.
+  State hold();
 
   const Deliver deliver_;
   const GapFound gap_found_;
+  const SetAside set_aside_;
   const SequencerOptions options_;
   Poco::Logger& logger_;
 
+  std::mutex holder_;  // one resynchronize() or exclusive() at a time; taken before mutex_
   mutable std::mutex mutex_;
   std::condition_variable idle_;  // a delivery run ended
   State state_ = State::kHeld;

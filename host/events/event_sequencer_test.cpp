@@ -29,7 +29,12 @@ struct Fixture {
               std::lock_guard<std::mutex> lock(mutex);
               delivered.push_back(event.id);
             },
-            [this] { ++gaps_reported; }, options, Poco::Logger::get("test")) {}
+            [this] { ++gaps_reported; }, options, Poco::Logger::get("test"),
+            [this](const LoggedEvent& logged, const std::string& error) {
+              std::lock_guard<std::mutex> lock(mutex);
+              set_aside.push_back(std::to_string(logged.seq) + " " + logged.event.id + ": " +
+                                  error);
+            }) {}
 
   void offer(uint64_t seq, EventSource source = EventSource::kTransport) {
     sequencer.offer(seq, eventNumber(seq), source);
@@ -47,6 +52,7 @@ struct Fixture {
 
   std::mutex mutex;
   std::vector<std::string> delivered;
+  std::vector<std::string> set_aside;  // "seq id: error", as handed to the parking lot
   std::set<std::string> failing;
   std::atomic<int> gaps_reported{0};
   EventSequencer sequencer;
@@ -98,7 +104,29 @@ TEST(EventSequencerTest, ADeliveryThatFailsIsSetAsideAndTheRestFlows) {
   for (uint64_t seq = 1; seq <= 3; ++seq) fixture.offer(seq);
   EXPECT_EQ(fixture.delivered, (std::vector<std::string>{"id-1", "id-3"}));
   EXPECT_EQ(fixture.sequencer.counters().set_aside, 1u);
+  EXPECT_EQ(fixture.set_aside, std::vector<std::string>{"2 id-2: subscriber broke"});
   EXPECT_EQ(fixture.sequencer.applied().seq, 3u);
+}
+
+TEST(EventSequencerTest, NothingIsDeliveredWhileSomethingRunsExclusivelyAndAllFlowsAfter) {
+  Fixture fixture;
+  fixture.preloadAt(0);
+  fixture.offer(1);
+  std::vector<std::string> seen_inside;
+  fixture.sequencer.exclusive([&] {
+    fixture.offer(2);
+    fixture.offer(3);
+    seen_inside = fixture.delivered;
+  });
+  EXPECT_EQ(seen_inside, fixture.ids(1, 1));
+  EXPECT_EQ(fixture.delivered, fixture.ids(1, 3));
+  // A failure inside propagates, and deliveries resume all the same.
+  EXPECT_THROW(fixture.sequencer.exclusive([&] {
+    fixture.offer(4);
+    throw std::runtime_error("replay failed");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(fixture.delivered, fixture.ids(1, 4));
 }
 
 TEST(EventSequencerTest, AFailedResynchronizationLeavesDeliveriesAsTheyWere) {

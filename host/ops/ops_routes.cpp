@@ -1,16 +1,11 @@
 #include "ops/ops_routes.h"
 
-#include <sstream>
 #include <stdexcept>
+
+#include "ops/json_text.h"
 
 namespace busbar::host {
 namespace {
-
-std::string text(const Poco::JSON::Object& object) {
-  std::ostringstream out;
-  object.stringify(out);
-  return out.str();
-}
 
 RouteOptions neverBlocks(std::vector<std::string> query = {}) {
   RouteOptions options;
@@ -40,7 +35,7 @@ void addProbeRoutes(Routes& routes, const ProbeSources& sources) {
           body.set("problem", problem);
           response.status = 503;
         }
-        response.body = text(body);
+        response.body = jsonText(body);
       },
       neverBlocks());
 
@@ -49,7 +44,7 @@ void addProbeRoutes(Routes& routes, const ProbeSources& sources) {
       [&readiness = sources.readiness](const HttpRequest&, HttpResponse& response) {
         const auto results = readiness.evaluate();
         if (!Readiness::ready(results)) response.status = 503;
-        response.body = text(*Readiness::describe(results));
+        response.body = jsonText(*Readiness::describe(results));
       },
       neverBlocks());
 
@@ -64,7 +59,7 @@ void addProbeRoutes(Routes& routes, const ProbeSources& sources) {
         body.set("failing", checks->getArray("failing"));
         body.set("checks", checks->getArray("checks"));
         sources.health_figures(body);
-        response.body = text(body);
+        response.body = jsonText(body);
       },
       neverBlocks());
 }
@@ -72,10 +67,17 @@ void addProbeRoutes(Routes& routes, const ProbeSources& sources) {
 void addAdminRoutes(Routes& routes, const AdminActions& actions) {
   routes.add(
       "GET", "/admin",
-      [](const HttpRequest&, HttpResponse& response) {
-        response.body = R"({"routes":["GET /metrics","GET /livez","GET /readyz","GET /health",)"
-                        R"("POST /admin/metrics/reset?metric=NAME","POST /admin/resync",)"
-                        R"("GET /admin/plugins","GET /admin/config"]})";
+      [listed = actions.more_routes](const HttpRequest&, HttpResponse& response) {
+        Poco::JSON::Array routes;
+        for (const char* route : {"GET /metrics", "GET /livez", "GET /readyz", "GET /health",
+                                  "POST /admin/metrics/reset?metric=NAME", "POST /admin/resync",
+                                  "GET /admin/plugins", "GET /admin/config"}) {
+          routes.add(std::string(route));
+        }
+        for (const auto& route : listed) routes.add(route);
+        Poco::JSON::Object body;
+        body.set("routes", routes);
+        response.body = jsonText(body);
       },
       neverBlocks());
 
@@ -93,7 +95,7 @@ void addAdminRoutes(Routes& routes, const AdminActions& actions) {
         Poco::JSON::Array names;
         for (const auto& name : reset) names.add(name);
         body.set("reset", names);
-        response.body = text(body);
+        response.body = jsonText(body);
       },
       neverBlocks({"metric"}));
 
@@ -113,14 +115,14 @@ void addAdminRoutes(Routes& routes, const AdminActions& actions) {
       [plugins = actions.plugins](const HttpRequest&, HttpResponse& response) {
         Poco::JSON::Object body;
         body.set("plugins", plugins());
-        response.body = text(body);
+        response.body = jsonText(body);
       },
       neverBlocks());
 
   routes.add(
       "GET", "/admin/config",
       [config = actions.config](const HttpRequest&, HttpResponse& response) {
-        response.body = text(*config());
+        response.body = jsonText(*config());
       },
       neverBlocks());
 }

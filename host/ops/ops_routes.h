@@ -2,13 +2,15 @@
 // never the database): GET /metrics (Prometheus text 0.0.4), GET /livez, GET /readyz (200, or 503
 // naming each failing check) and GET /health (the same checks with the event figures, always
 // 200). On the admin listener only: GET /admin (its routes), POST /admin/metrics/reset[?metric=],
-// POST /admin/resync, GET /admin/plugins and GET /admin/config (secrets masked).
+// POST /admin/resync, GET /admin/plugins and GET /admin/config (secrets masked); GET /admin lists
+// those and the admin routes added elsewhere (parked_event_routes.h).
 //
 // Routes are added during init, from one thread.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -37,6 +39,8 @@ struct AdminActions {
   std::function<void(const std::string& why)> resync;
   std::function<Poco::JSON::Array::Ptr()> plugins;
   std::function<Poco::JSON::Object::Ptr()> config;
+  // Routes added elsewhere on the admin listener, for GET /admin's list ("METHOD /path").
+  std::vector<std::string> more_routes;
 };
 
 void addProbeRoutes(Routes& routes, const ProbeSources& sources);

@@ -22,18 +22,6 @@
 namespace busbar::testing {
 namespace {
 
-// Runs `command` with /bin/sh; its exit code and what it printed (both streams).
-int runShell(const std::string& command, std::string& output) {
-  output.clear();
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[4096];
-  size_t got;
-  while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, got);
-  const int status = ::pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 std::string readWhole(const std::string& file) {
   std::ifstream in(file);
   std::stringstream text;

@@ -58,6 +58,10 @@ class TempDir {
   std::string path_;
 };
 
+// Runs `command` with /bin/sh; returns its exit code (-1 when it did not exit) and puts what it
+// printed on both streams in `output`.
+int runShell(const std::string& command, std::string& output);
+
 // Polls `condition` every 10 ms until it holds or `deadline` passes. Returns the last result.
 bool eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds deadline = std::chrono::seconds(10));

@@ -1,0 +1,106 @@
+// ParkingLot: the logged events this server's subscribers failed on for good, kept until an
+// operator replays or drops them (the admin listener's /admin/events/parked routes).
+//
+// The sequencer parks an event whose delivery kept failing (HostInbound::deliverInOrder's
+// retries, or 30 s of an unavailable database), and the next events flow. A parked event is kept
+// in memory and in busbar_parked_events: one row per server and event, with a copy of the event,
+// so that pruning the log loses nothing. The row is written as soon as the database answers: at
+// once, or else at the next call of any method here (the database is often what failed). A server
+// that starts loads what it parked before, by server_id.
+//
+// replay() hands parked events again, oldest seq first, to every subscriber of their type; a
+// subscriber that took the event before sees it again, which it must take as a duplicate (by
+// version or by event id, as every busbar subscriber does: docs/plugins.md). Those delivered
+// leave the lot; the others stay with their new error.
+//
+// Thread-safe; one replay runs at a time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <Poco/Logger.h>
+
+#include "busbar/migrations.h"
+#include "busbar/storage.h"
+#include "events/event_log.h"
+
+namespace busbar::host {
+
+class ParkingLot {
+ public:
+  struct Parked {
+    LoggedEvent logged;
+    std::string error;      // why its last delivery failed
+    int64_t parked_at = 0;  // when it was last parked, us since the epoch (this server's clock)
+    int64_t replays = 0;    // replays that failed
+  };
+
+  // What a replay did: the ids delivered (and gone from the lot), and those still parked, with
+  // their errors. A replay stops at the first event whose database is unavailable.
+  struct ReplayOutcome {
+    std::vector<std::string> delivered;
+    std::vector<Parked> still_parked;
+  };
+
+  // Delivers an event again to every subscriber of its type; throws when one failed.
+  using Redeliver = std::function<void(const LoggedEvent&)>;
+
+  // `storage` is the storage plugin's Connection; it must outlive the lot.
+  ParkingLot(Connection& storage, std::string server_id, Poco::Logger& logger);
+
+  // The table, for the Migrator under kEventLogModule (the log's migration 4).
+  static Migration migration();
+
+  // Reads what this server parked before it started. On failure logs and tries again at the next
+  // call.
+  void load();
+
+  // Parks `logged`, whose delivery failed with `error` (again, if it was parked already).
+  void park(const LoggedEvent& logged, const std::string& error);
+
+  // Every parked event, oldest seq first.
+  std::vector<Parked> list();
+
+  // The parked event `event_id`, if it is parked.
+  std::optional<Parked> find(const std::string& event_id);
+
+  // Delivers again through `redeliver` the parked events `event_ids` (all of them when empty;
+  // ids not parked are skipped), oldest seq first.
+  ReplayOutcome replay(const std::vector<std::string>& event_ids, const Redeliver& redeliver);
+
+  // Removes `event_id` from the lot without delivering it. Returns false when it was not parked.
+  bool drop(const std::string& event_id);
+
+  // How many are parked now, and how many of them the database does not hold yet.
+  size_t size() const;
+  size_t unsaved() const;
+
+  // Writes to busbar_parked_events what it does not hold yet. On failure logs and keeps it for
+  // the next call; never throws.
+  void flush();
+
+ private:
+  void loadLocked();
+  void flushLocked();
+
+  Connection& storage_;
+  const std::string server_id_;
+  Poco::Logger& logger_;
+
+  std::mutex replaying_;  // one replay at a time; taken before mutex_
+  mutable std::mutex mutex_;
+  std::map<std::string, Parked> parked_;  // by event id
+  std::set<std::string> unsaved_;         // parked, not written yet
+  std::set<std::string> removed_;         // left the lot, rows not deleted yet
+  bool loaded_ = false;
+  bool failing_ = false;  // the last write failed (logged once until one succeeds)
+};
+
+}  // namespace busbar::host

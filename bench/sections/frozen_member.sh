@@ -1,4 +1,5 @@
-# bench/run, section 9: a frozen member. Sourced by bench/run, whose helpers it uses (conf,
+# shellcheck shell=bash
+# Section 9, a frozen member. Sourced by bench/run; uses the helpers of bench/lib/ (conf,
 # start_server, stop_server, new_port, record, v, ms, log, machine_ticks, busy_percent).
 #
 # Three servers on one exchange and one database (MariaDB, then PostgreSQL). C writes at a low

@@ -26,6 +26,11 @@ void exportPoolMetrics(MetricsRegistry& metrics, const PocoDataConnection& conne
                         [pool] { return static_cast<double>(pool->poolStats().wait_timeouts); });
   metrics.counterReader("busbar_db_pool_errors_total", errors_help, {{"kind", "broken"}},
                         [pool] { return static_cast<double>(pool->poolStats().broken); });
+  metrics.counterReader(
+      "busbar_db_pool_sessions_retired_total",
+      "Database sessions closed when given back because another session broke after they were "
+      "opened (they most likely lost their server too)",
+      {}, [pool] { return static_cast<double>(pool->poolStats().retired); });
 }
 
 }  // namespace busbar::sql

@@ -91,13 +91,16 @@ SessionPool::Lease SessionPool::acquire(bool autocommit) {
     if (open_ < settings_.max_sessions) {
       ++open_;
       ++lent_;
+      const uint64_t epoch = broken_;
       lock.unlock();
       closeAll(expired);
       // What is left of connect_timeout after any wait, in whole seconds rounded up, at least 1.
       auto left = std::chrono::ceil<std::chrono::seconds>(deadline - Clock::now());
       int timeout = std::max(1, static_cast<int>(left.count()));
       try {
-        return Lease(this, open(timeout), false);
+        auto session = open(timeout);
+        session->break_epoch = epoch;
+        return Lease(this, std::move(session), false);
       } catch (...) {
         lock.lock();
         --open_;
@@ -143,6 +146,7 @@ SessionPool::Stats SessionPool::stats() const {
   stats.wait_timeouts = wait_timeouts_;
   stats.open_failures = open_failures_;
   stats.broken = broken_;
+  stats.retired = retired_;
   return stats;
 }
 
@@ -156,6 +160,10 @@ void SessionPool::giveBack(std::unique_ptr<PooledSession> session, bool broken) 
       closing.swap(idle_);
       closing.push_back({std::move(session), Clock::now()});
       open_ -= static_cast<int>(closing.size());
+    } else if (session->break_epoch < broken_) {
+      ++retired_;
+      --open_;
+      closing.push_back({std::move(session), Clock::now()});
     } else {
       idle_.push_back({std::move(session), Clock::now()});
     }

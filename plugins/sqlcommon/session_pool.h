@@ -4,8 +4,10 @@
 // long as the session says it is connected, which a PostgreSQL session whose server went away
 // still does. This pool opens sessions with the configured connect timeout, waits at most that
 // long for a free session, never lends a session that was idle longer than the idle limit, and
-// when a lease reports its session broken closes it together with every idle session (they
-// talked to the same server, which has most likely gone away). Each session keeps its prepared
+// when a lease reports its session broken closes it together with every other session opened
+// before it: the idle ones at once, the lent ones when they come back. They talked to the same
+// server, over links that have most likely gone with it (a restart, a cut link), and each would
+// otherwise fail once more, one caller at a time. Each session keeps its prepared
 // statements (StatementCache) while it lives; schemaChanged() makes every session drop them
 // before its next statement. Thread-safe.
 #pragma once
@@ -48,6 +50,7 @@ struct PooledSession {
   std::unique_ptr<Poco::Data::Session> session;
   std::unique_ptr<StatementCache> statements;
   uint64_t schema_generation;  // the pool's when the statements were last valid
+  uint64_t break_epoch = 0;    // the pool's broken reports when the session was opened
   // Off while the session serves transactions that begin without a statement
   // (Dialect::autocommitStatement()); new sessions have it on.
   bool autocommit = true;
@@ -126,6 +129,7 @@ class SessionPool {
     uint64_t wait_timeouts = 0;  // of those, that gave up after connect_timeout
     uint64_t open_failures = 0;  // sessions that could not be opened
     uint64_t broken = 0;         // sessions closed because a lease reported them broken
+    uint64_t retired = 0;        // closed when given back, opened before a broken report
   };
   Stats stats() const;
 
@@ -158,6 +162,7 @@ class SessionPool {
   uint64_t wait_timeouts_ = 0;
   uint64_t open_failures_ = 0;
   uint64_t broken_ = 0;
+  uint64_t retired_ = 0;
   std::atomic<uint64_t> schema_generation_{0};
 };
 

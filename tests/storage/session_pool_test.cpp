@@ -131,6 +131,22 @@ TEST_F(SessionPoolTest, ABrokenSessionIsClosedWithEveryIdleOne) {
   EXPECT_FALSE(pool.acquire().reused());
 }
 
+TEST_F(SessionPoolTest, SessionsLentWhenAnotherBrokeAreClosedWhenTheyComeBack) {
+  SessionPool pool(settings(3), dialect_);
+  {
+    auto lent_across = pool.acquire();
+    {
+      auto broken = pool.acquire();
+      broken.markBroken();
+    }
+    auto opened_after = pool.acquire();
+    EXPECT_FALSE(opened_after.reused());
+  }  // the one opened after the break goes back to the pool, the other is closed
+  EXPECT_EQ(pool.stats().retired, 1u);
+  EXPECT_EQ(pool.openSessions(), 1);
+  EXPECT_TRUE(pool.acquire().reused());
+}
+
 TEST_F(SessionPoolTest, SessionsIdleTooLongAreClosedNotLent) {
   SessionPool pool(settings(2, 0), dialect_);
   { auto lease = pool.acquire(); }

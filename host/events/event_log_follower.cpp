@@ -61,27 +61,19 @@ void EventLogFollower::preload(const Reload& preload) {
 
 void EventLogFollower::start() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = false;
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     catch_up_wanted_ = log_ != nullptr;
     catch_up_due_ = Clock::now();
   }
-  worker_ = std::thread([this] { run(); });
+  worker_.start("bb-follower", [this] { run(); });
 }
 
-void EventLogFollower::stop() noexcept {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
+void EventLogFollower::stop() noexcept { worker_.stop(); }
 
 void EventLogFollower::requestCatchUp() {
   if (log_ == nullptr) return;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     auto due = Clock::now() + options_.gap_grace;
     if (catch_up_wanted_) {
       catch_up_due_ = std::min(catch_up_due_, due);
@@ -90,19 +82,19 @@ void EventLogFollower::requestCatchUp() {
       catch_up_due_ = due;
     }
   }
-  wake_.notify_all();
+  worker_.wake();
 }
 
 void EventLogFollower::requestResync(const std::string& why) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     if (resync_reason_.empty()) resync_reason_ = why;
   }
-  wake_.notify_all();
+  worker_.wake();
 }
 
 EventLogFollower::Figures EventLogFollower::figures() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   Figures figures = figures_;
   figures.resync_wanted = resync_reason_;
   return figures;
@@ -111,16 +103,15 @@ EventLogFollower::Figures EventLogFollower::figures() const {
 void EventLogFollower::run() {
   auto retry = options_.retry_initial;
   auto next_periodic = Clock::now();  // the first pass is a whole one
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
+  std::unique_lock<std::mutex> lock(worker_.mutex());
+  while (!worker_.stopping()) {
     auto due = log_ != nullptr ? next_periodic : Clock::time_point::max();
     if (catch_up_wanted_) due = std::min(due, catch_up_due_);
     if (resync_reason_.empty() && Clock::now() < due) {
-      if (due == Clock::time_point::max()) {
-        wake_.wait(lock);
-      } else {
-        wake_.wait_until(lock, due);
-      }
+      // A request wakes it: a resync, or a catch-up due before `due`.
+      worker_.waitUntil(lock, due, [this, due] {
+        return !resync_reason_.empty() || (catch_up_wanted_ && catch_up_due_ < due);
+      });
       continue;
     }
     catch_up_wanted_ = false;
@@ -163,7 +154,7 @@ void EventLogFollower::run() {
 void EventLogFollower::pass() {
   std::string why;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     why = resync_reason_;
   }
   bool tables_replaced = false;
@@ -175,7 +166,7 @@ void EventLogFollower::pass() {
     const bool once_more = tables_replaced && !reload_once_more_;
     refresh(why);
     reload_once_more_ = once_more;
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     resync_reason_.clear();
   }
   if (log_ != nullptr) catchUp();
@@ -205,7 +196,7 @@ void EventLogFollower::restart(const std::string& why) {
 
 void EventLogFollower::finishResync(const std::string& why, const Poco::Timestamp& started) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     ++figures_.resyncs;
   }
   logger_.information("resynchronized (" + why + "): subscribers reloaded from the database in " +
@@ -225,7 +216,7 @@ void EventLogFollower::fillGap() {
     sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kLog,
                       std::move(logged.request_id));
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   figures_.read += events.size();
 }
 
@@ -278,7 +269,7 @@ void EventLogFollower::catchUp() {
     }
     if (events.size() < options_.batch) break;
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   figures_.head_seq = head.seq;
   figures_.read += offered;
   ++figures_.catch_ups;

@@ -28,18 +28,16 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include <Poco/Logger.h>
 #include <Poco/Timestamp.h>
 
+#include "background_worker.h"
 #include "events/event_log.h"
 #include "events/event_sequencer.h"
 
@@ -122,9 +120,7 @@ class EventLogFollower {
   const FollowerOptions options_;
   Poco::Logger& logger_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  // Under worker_.mutex().
   bool catch_up_wanted_ = false;
   std::chrono::steady_clock::time_point catch_up_due_{};
   std::string resync_reason_;  // non-empty: a resynchronization is wanted
@@ -133,8 +129,8 @@ class EventLogFollower {
   // made again.
   std::map<std::string, std::string> tables_at_reload_;
   bool reload_once_more_ = false;
-  Figures figures_;
-  std::thread worker_;
+  Figures figures_;  // under worker_.mutex()
+  BackgroundWorker worker_;
 };
 
 }  // namespace busbar::host

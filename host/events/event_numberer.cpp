@@ -17,41 +17,31 @@ EventNumberer::EventNumberer(EventLog& log, CommittedEvents& sink, Poco::Logger&
 EventNumberer::~EventNumberer() { stop(); }
 
 void EventNumberer::start() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = false;
-  }
-  worker_ = std::thread([this] { run(); });
+  worker_.start("bb-numberer", [this] { run(); });
 }
 
-void EventNumberer::stop() noexcept {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  queued_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
+// run() numbers what is queued once more before it returns.
+void EventNumberer::stop() noexcept { worker_.stop(); }
 
 void EventNumberer::submit(std::vector<LoggedEvent> events) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     if (queue_.size() + events.size() > capacity_) {
       left_to_the_log_ += events.size();
       return;
     }
     for (auto& event : events) queue_.push_back(std::move(event));
   }
-  queued_.notify_one();
+  worker_.wake();
 }
 
 uint64_t EventNumberer::rounds() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   return rounds_;
 }
 
 uint64_t EventNumberer::leftToTheLog() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   return left_to_the_log_;
 }
 
@@ -59,17 +49,16 @@ void EventNumberer::run() {
   auto pause = std::chrono::milliseconds(50);
   std::vector<LoggedEvent> events;
   bool more = false;  // the last round numbered a whole batch: the next one follows at once
-  std::unique_lock<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(worker_.mutex());
   for (;;) {
     bool sweep = false;
     if (!more) {
-      sweep = !queued_.wait_for(lock, sweep_interval_, [this, &events] {
-        return stopping_ || !queue_.empty() || !events.empty();
-      });
+      sweep = !worker_.waitFor(lock, sweep_interval_,
+                               [this, &events] { return !queue_.empty() || !events.empty(); });
     }
     for (auto& event : queue_) events.push_back(std::move(event));
     queue_.clear();
-    const bool last = stopping_;
+    const bool last = worker_.stopping();
     lock.unlock();
     const bool drain = more;
     more = false;
@@ -153,7 +142,7 @@ EventNumberer::RoundOutcome EventNumberer::round(std::vector<LoggedEvent>& event
   const bool worked = !numbering.numbers.empty() || !numbered.empty();
   publish(std::move(numbered));
   if (worked) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     ++rounds_;
   }
   return numbering.more ? RoundOutcome::kMore : RoundOutcome::kDone;

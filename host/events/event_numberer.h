@@ -18,14 +18,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include <Poco/Logger.h>
 
+#include "background_worker.h"
 #include "busbar/event.h"
 #include "events/event_log.h"
 
@@ -74,13 +72,11 @@ class EventNumberer {
   const size_t capacity_;
   const std::chrono::milliseconds sweep_interval_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable queued_;
+  // Under worker_.mutex().
   std::vector<LoggedEvent> queue_;
-  bool stopping_ = false;
   uint64_t rounds_ = 0;
   uint64_t left_to_the_log_ = 0;
-  std::thread worker_;
+  BackgroundWorker worker_;
 };
 
 }  // namespace busbar::host

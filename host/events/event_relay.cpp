@@ -22,23 +22,13 @@ EventRelay::EventRelay(EventLog& log, Connection& storage, PublicationTracker& t
 EventRelay::~EventRelay() { stop(); }
 
 void EventRelay::start() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = false;
-  }
-  last_prune_ = Clock::now();
-  worker_ = std::thread([this] { run(); });
+  worker_.start("bb-relay", [this] { run(); });
 }
 
 void EventRelay::stop() noexcept {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_ && !worker_.joinable()) return;
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (!worker_.joinable()) return;
-  worker_.join();
+  // Never started, or stopped already: no marks to write, no lease held.
+  if (!worker_.running()) return;
+  worker_.stop();
   try {
     tracker_.flush(log_);
   } catch (const std::exception& error) {
@@ -49,13 +39,14 @@ void EventRelay::stop() noexcept {
 }
 
 EventRelay::Figures EventRelay::figures() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   return figures_;
 }
 
 void EventRelay::run() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
+  last_prune_ = Clock::now();
+  std::unique_lock<std::mutex> lock(worker_.mutex());
+  while (!worker_.stopping()) {
     lock.unlock();
     std::string error;
     auto wait = options_.interval;
@@ -72,12 +63,12 @@ void EventRelay::run() {
       figures_.holds_lease = false;
     }
     figures_.last_error = error;
-    wake_.wait_for(lock, wait, [this] { return stopping_; });
+    worker_.waitFor(lock, wait);
   }
 }
 
 void EventRelay::settled(uint64_t seq, bool confirmed) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   in_flight_.erase(seq);
   if (confirmed) {
     confirmed_unmarked_.insert(seq);
@@ -89,14 +80,14 @@ void EventRelay::settled(uint64_t seq, bool confirmed) {
 std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
   {
     // Those confirmed until now are in the tracker's marks, which the flush writes.
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     confirmed_unmarked_.clear();
     dropped_ = false;
   }
   tracker_.flush(log_);
   const bool holds = lease_.hold(now);
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     if (holds != figures_.holds_lease) {
       logger_.information(holds ? "event relay: this server relays the event log now"
                                 : "event relay: another server relays the event log now (" +
@@ -116,7 +107,7 @@ std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
       logger_.information("event relay: pruned " + std::to_string(pruned) +
                           " events from the event log");
     }
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     figures_.pruned += pruned;
   }
   return wait;
@@ -133,7 +124,7 @@ std::chrono::milliseconds EventRelay::relay(int64_t log_now) {
   {
     // A transport owes a settlement for each; one that never came (a transport that lost the
     // event without telling) must not keep the event from being sent again for ever.
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     for (auto it = in_flight_.begin(); it != in_flight_.end();) {
       it = now - it->second > kSettlementOverdue ? in_flight_.erase(it) : std::next(it);
     }
@@ -143,7 +134,7 @@ std::chrono::milliseconds EventRelay::relay(int64_t log_now) {
   bool backlog = events.size() == options_.batch;
   for (const auto& logged : events) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<std::mutex> lock(worker_.mutex());
       if (dropped_) break;
       taken = republished;
       if (in_flight_.size() >= options_.in_flight) {
@@ -165,7 +156,7 @@ std::chrono::milliseconds EventRelay::relay(int64_t log_now) {
                         std::to_string(events.front().seq));
   }
   uint64_t backlog_count = log_.countUnpublished(0);
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   figures_.republished += republished;
   figures_.backlog = backlog_count;
   if (!dropped_) taken = republished;

@@ -20,16 +20,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 
 #include <Poco/Logger.h>
 
+#include "background_worker.h"
 #include "events/event_log.h"
 #include "events/publication_tracker.h"
 #include "events/relay_lease.h"
@@ -90,14 +88,10 @@ class EventRelay {
   Poco::Logger& logger_;
   RelayLease lease_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  Figures figures_;
-  std::thread worker_;
+  Figures figures_;  // under worker_.mutex()
 
   // Republished events still waiting for their broker, and those confirmed since the last
-  // flush of the marks (the log does not say so yet); under mutex_.
+  // flush of the marks (the log does not say so yet); under worker_.mutex().
   std::map<uint64_t, std::chrono::steady_clock::time_point> in_flight_;  // seq -> when sent
   std::set<uint64_t> confirmed_unmarked_;
   bool dropped_ = false;  // the transport dropped a republished event this round
@@ -105,6 +99,8 @@ class EventRelay {
   // Worker thread only.
   std::chrono::milliseconds full_queue_wait_{0};  // grows while the transport takes nothing
   std::chrono::steady_clock::time_point last_prune_{};
+
+  BackgroundWorker worker_;
 };
 
 }  // namespace busbar::host

@@ -16,25 +16,13 @@ void LivenessMonitor::watch(std::string name, std::function<void()> ping,
 }
 
 void LivenessMonitor::start() {
-  if (worker_.joinable()) return;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = false;
-  }
-  worker_ = std::thread([this] { run(); });
+  worker_.start("bb-liveness", [this] { run(); });
 }
 
-void LivenessMonitor::stop() noexcept {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
+void LivenessMonitor::stop() noexcept { worker_.stop(); }
 
 std::string LivenessMonitor::problem() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   return problem_;
 }
 
@@ -45,8 +33,8 @@ void LivenessMonitor::run() {
     period = std::min(period, std::chrono::duration_cast<std::chrono::milliseconds>(watchdog / 3));
     period = std::max(period, std::chrono::milliseconds(10));
   }
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
+  std::unique_lock<std::mutex> lock(worker_.mutex());
+  while (!worker_.stopping()) {
     lock.unlock();
     std::string problem;
     for (const auto& watched : watched_) {
@@ -68,7 +56,7 @@ void LivenessMonitor::run() {
       }
       problem_ = problem;
     }
-    wake_.wait_for(lock, period, [this] { return stopping_; });
+    worker_.waitFor(lock, period);
   }
 }
 

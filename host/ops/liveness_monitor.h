@@ -9,15 +9,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <Poco/Logger.h>
 
+#include "background_worker.h"
 #include "ops/systemd_notifier.h"
 
 namespace busbar::host {
@@ -52,11 +50,8 @@ class LivenessMonitor {
   Poco::Logger& logger_;
   std::vector<Watched> watched_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::string problem_;
-  std::thread worker_;
+  std::string problem_;  // under worker_.mutex()
+  BackgroundWorker worker_;
 };
 
 }  // namespace busbar::host

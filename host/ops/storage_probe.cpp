@@ -9,27 +9,19 @@ StorageProbe::StorageProbe(std::shared_ptr<Connection> storage, std::chrono::mil
 StorageProbe::~StorageProbe() { stop(); }
 
 void StorageProbe::start() {
-  if (!storage_ || worker_.joinable()) return;
+  if (!storage_ || worker_.running()) return;
   {
-    std::unique_lock<std::mutex> lock(mutex_);
-    stopping_ = false;
+    std::unique_lock<std::mutex> lock(worker_.mutex());
     probe(lock);
   }
-  worker_ = std::thread([this] { run(); });
+  worker_.start("bb-db-probe", [this] { run(); });
 }
 
-void StorageProbe::stop() noexcept {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
+void StorageProbe::stop() noexcept { worker_.stop(); }
 
 std::string StorageProbe::problem() const {
   if (!storage_) return "";
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   if (running_since_ != Clock::time_point{}) {
     const auto waited =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - running_since_);
@@ -43,10 +35,10 @@ std::string StorageProbe::problem() const {
 }
 
 void StorageProbe::run() {
-  std::unique_lock<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(worker_.mutex());
   for (;;) {
-    wake_.wait_for(lock, interval_, [this] { return stopping_; });
-    if (stopping_) return;
+    worker_.waitFor(lock, interval_);
+    if (worker_.stopping()) return;
     probe(lock);
   }
 }

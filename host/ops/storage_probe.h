@@ -9,14 +9,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include <Poco/Logger.h>
 
+#include "background_worker.h"
 #include "busbar/storage.h"
 
 namespace busbar::host {
@@ -47,13 +46,11 @@ class StorageProbe {
   const std::chrono::milliseconds overdue_;
   Poco::Logger& logger_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  // Under worker_.mutex().
   bool probed_ = false;                // a probe has finished
   std::string problem_;                // of the last finished probe
   Clock::time_point running_since_{};  // of the probe in progress; epoch when none runs
-  std::thread worker_;
+  BackgroundWorker worker_;
 };
 
 }  // namespace busbar::host

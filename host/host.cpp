@@ -160,7 +160,16 @@ void Host::load() {
   registerMetrics();
   PluginLoader loader(settings_.plugin_dirs);
   std::vector<LoadedPlugin> loaded;
-  for (const auto& name : settings_.plugins) loaded.push_back(loader.load(name));
+  for (const auto& name : settings_.plugins) {
+    try {
+      loaded.push_back(loader.load(name));
+    } catch (const PluginRejected& refused) {
+      // Where the name was written, so that the operator edits the right line.
+      const int line = lineOfKey(settings_.config_file, "host", "plugins");
+      throw PluginRejected(settings_.config_file + (line > 0 ? ":" + std::to_string(line) : "") +
+                           ": [host] plugins: " + refused.what());
+    }
+  }
   auto ordered = orderPlugins(loaded);
 
   std::set<std::string> sections;
@@ -290,6 +299,7 @@ void Host::wrapStorage() {
 }
 
 void Host::start() {
+  bindListeners();
   auto storage = registry_.find<Connection>("storage");
   bool migrated = storage == nullptr;
   for (auto& instance : instances_) {
@@ -313,18 +323,7 @@ void Host::start() {
                                                   std::chrono::seconds(10),
                                                   Poco::Logger::get("busbar.storage_probe"));
   storage_probe_->start();
-  // The admin listener answers during the preload (GET /readyz says what is left), one loop and
-  // a few workers: operators, not clients.
-  HttpSettings admin = settings_.http;
-  admin.workers = 2;
-  admin.max_connections = 64;
-  HttpListenerOptions admin_options;
-  admin_options.name = "admin";
-  admin_options.loops = 1;
-  admin_options.metrics = admin_metrics_;
-  admin_options.access_log = logging_ != nullptr ? &logging_->accessLog() : nullptr;
-  admin_http_ = std::make_unique<HttpServer>(admin_router_, admin,
-                                             Poco::Logger::get("busbar.admin"), admin_options);
+  // The admin listener answers during the preload (GET /readyz says what is left).
   admin_http_->start(settings_.admin.bind_host, settings_.admin.bind_port);
   logger_.information("busbar " + settings_.server_id + " admin listening on " +
                       settings_.admin.bind_host + ":" + std::to_string(admin_http_->port()));
@@ -333,10 +332,6 @@ void Host::start() {
   inline_bus_.open();
   inline_bus_.fire(Lifecycle::kStart);
   event_log_->start();
-  HttpListenerOptions options;
-  options.metrics = public_metrics_;
-  options.access_log = admin_options.access_log;
-  http_ = std::make_unique<HttpServer>(router_, settings_.http, logger_, options);
   http_->start(settings_.bind_host, settings_.bind_port);
   readiness_.markPreloaded();
   notifier_.notify("READY=1\nSTATUS=serving on " + settings_.bind_host + ":" +
@@ -351,6 +346,40 @@ void Host::start() {
   liveness_.start();
   logger_.information("busbar " + settings_.server_id + " listening on " + settings_.bind_host +
                       ":" + std::to_string(settings_.bind_port));
+}
+
+void Host::bindListeners() {
+  // Both addresses are taken before any plugin starts, so that a taken port stops the start at
+  // once, before migrations and the preload. The admin listener has one loop and a few workers:
+  // operators, not clients.
+  HttpSettings admin = settings_.http;
+  admin.workers = 2;
+  admin.max_connections = 64;
+  HttpListenerOptions admin_options;
+  admin_options.name = "admin";
+  admin_options.loops = 1;
+  admin_options.metrics = admin_metrics_;
+  admin_options.access_log = logging_ != nullptr ? &logging_->accessLog() : nullptr;
+  admin_http_ = std::make_unique<HttpServer>(admin_router_, admin,
+                                             Poco::Logger::get("busbar.admin"), admin_options);
+  HttpListenerOptions options;
+  options.metrics = public_metrics_;
+  options.access_log = admin_options.access_log;
+  http_ = std::make_unique<HttpServer>(router_, settings_.http, logger_, options);
+  auto bindOrExplain = [this](HttpServer& server, const std::string& host, uint16_t port,
+                              const std::string& option, const std::string& key) {
+    try {
+      server.bind(host, port);
+    } catch (const std::runtime_error& error) {
+      throw std::runtime_error(
+          std::string(error.what()) + ". Fix: stop the process that has it (ss -ltnp 'sport = :" +
+          std::to_string(port) + "' names it), or choose another address with " + option + " or " +
+          key + " in " + settings_.config_file);
+    }
+  };
+  bindOrExplain(*http_, settings_.bind_host, settings_.bind_port, "--bind", "[host] bind");
+  bindOrExplain(*admin_http_, settings_.admin.bind_host, settings_.admin.bind_port, "--admin-bind",
+                "[admin] bind");
 }
 
 void Host::reload(const LogSettings& log) {
@@ -372,7 +401,7 @@ void Host::reload(const LogSettings& log) {
 void Host::stop() noexcept {
   if (stopped_) return;
   stopped_ = true;
-  const bool served = http_ != nullptr;
+  const bool served = http_ != nullptr && http_->serving();
   Poco::Timestamp started;
   HttpServer::StopReport drained;
   // Not ready from now on, before any connection closes: load balancers stop sending.

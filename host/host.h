@@ -89,6 +89,9 @@ class Host {
   // busbar_build_info and busbar_plugin_info, once the plugins are known.
   void registerInfoMetrics();
   void registerOpsRoutes();
+  // Makes both listeners and binds their addresses, serving nothing yet; throws naming the fix
+  // when one is taken.
+  void bindListeners();
   void addReadinessChecks();
   Poco::JSON::Array::Ptr describePluginsJson() const;
 

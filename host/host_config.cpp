@@ -283,17 +283,39 @@ ConfigSection sectionOf(const Poco::AutoPtr<Poco::Util::AbstractConfiguration>& 
   return ConfigSection(config, file, name);
 }
 
+int lineOfKey(const std::string& file, const std::string& section, const std::string& key) {
+  std::ifstream in(file);
+  std::string current;
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    const std::string text = Poco::trim(line);
+    if (text.size() > 1 && text.front() == '[' && text.back() == ']') {
+      current = Poco::trim(text.substr(1, text.size() - 2));
+      continue;
+    }
+    const auto equals = text.find('=');
+    if (current == section && equals != std::string::npos &&
+        Poco::trim(text.substr(0, equals)) == key) {
+      return number;
+    }
+  }
+  return 0;
+}
+
 void rejectUnknownSections(const Poco::AutoPtr<Poco::Util::AbstractConfiguration>& config,
                            const std::string& file, const std::set<std::string>& owned) {
   Poco::Util::AbstractConfiguration::Keys sections;
   config->keys(sections);
   for (const auto& section : sections) {
     if (kHostSections.count(section) != 0 || owned.count(section) != 0) continue;
+    std::vector<std::string> names(kHostSections.begin(), kHostSections.end());
+    names.insert(names.end(), owned.begin(), owned.end());
     std::string allowed;
-    for (const auto& name : kHostSections) allowed += (allowed.empty() ? "" : ", ") + name;
-    for (const auto& name : owned) allowed += ", " + name;
-    throw ConfigError(file + ": unknown section [" + section + "]; allowed sections are " +
-                      allowed + " (a plugin's section needs the plugin in [host] plugins)");
+    for (const auto& name : names) allowed += (allowed.empty() ? "" : ", ") + name;
+    throw ConfigError(file + ": unknown section [" + section + "]." + didYouMean(section, names) +
+                      " The sections are: " + allowed +
+                      " (a plugin's section needs the plugin in [host] plugins).");
   }
 }
 

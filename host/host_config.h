@@ -114,6 +114,9 @@ LogSettings loadLogSettings(const std::string& file);
 ConfigSection sectionOf(const Poco::AutoPtr<Poco::Util::AbstractConfiguration>& config,
                         const std::string& file, const std::string& name);
 
+// The line of `file` (1 first) where `key` of [`section`] is set, or 0 when it is not there.
+int lineOfKey(const std::string& file, const std::string& section, const std::string& key);
+
 // Throws ConfigError for a section of the file that is neither the host's nor in `owned`.
 void rejectUnknownSections(const Poco::AutoPtr<Poco::Util::AbstractConfiguration>& config,
                            const std::string& file, const std::set<std::string>& owned);

@@ -115,7 +115,7 @@ TEST_F(HostConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
   std::string error = errorOf("[host]\nplugins = local\nbnid = 1.2.3.4:5\n");
   EXPECT_NE(error.find("host.conf"), std::string::npos) << error;
   EXPECT_NE(error.find("[host] bnid"), std::string::npos) << error;
-  EXPECT_NE(error.find("allowed keys are"), std::string::npos) << error;
+  EXPECT_NE(error.find("The keys of [host] are: bind, plugin_dir"), std::string::npos) << error;
 
   error = errorOf("[host]\nplugins = local\nbind = nowhere\n");
   EXPECT_NE(error.find("[host] bind"), std::string::npos) << error;
@@ -325,11 +325,41 @@ TEST_F(HostConfigTest, UnknownSectionsAreRefusedUnlessAPluginOwnsThem) {
     rejectUnknownSections(config, file, {"users"});
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("unknown section [usres]"), std::string::npos)
+    EXPECT_NE(std::string(error.what()).find("unknown section [usres]. Did you mean users?"),
+              std::string::npos)
         << error.what();
   }
   file = write(std::string(kMinimal) + "[users]\nrepository = composed\n");
   EXPECT_NO_THROW(rejectUnknownSections(readIniFile(file), file, {"users"}));
+}
+
+TEST_F(HostConfigTest, AnUnknownKeySuggestsTheNearestKnownOneAndListsThemAll) {
+  const std::string file = write("[http]\nmax_bdy = 10\nexchange.events = x\nzzz = 1\n");
+  ConfigSection section(readIniFile(file), file, "http");
+  auto refusal = [&](const std::set<std::string>& known, const std::set<std::string>& prefixes) {
+    try {
+      section.rejectUnknownKeys(known, prefixes);
+    } catch (const ConfigError& error) {
+      return std::string(error.what());
+    }
+    return std::string("accepted");
+  };
+  // Keys are checked in the file's order as Poco lists them: alphabetical.
+  EXPECT_EQ(refusal({"exchanges.events", "max_body", "zzz"}, {}),
+            file +
+                ": [http] exchange.events is not a known key. Did you mean exchanges.events? "
+                "The keys of [http] are: exchanges.events, max_body, zzz.");
+  EXPECT_EQ(refusal({"max_body", "zzz"}, {"exchanges"}),
+            file +
+                ": [http] exchange.events is not a known key. Did you mean exchanges.events? "
+                "The keys of [http] are: max_body, zzz, exchanges.<name>.");
+  EXPECT_EQ(refusal({"max_body", "zzz"}, {"exchange"}),
+            file +
+                ": [http] max_bdy is not a known key. Did you mean max_body? The keys of [http] "
+                "are: max_body, zzz, exchange.<name>.");
+  EXPECT_EQ(refusal({"max_body", "max_bdy", "exchange.events"}, {}),
+            file + ": [http] zzz is not a known key. The keys of [http] are: exchange.events, "
+                   "max_bdy, max_body.");
 }
 
 TEST_F(HostConfigTest, ConfigSectionResolvesPathsAndSecrets) {

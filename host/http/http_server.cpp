@@ -64,7 +64,7 @@ std::vector<Poco::Net::ServerSocket> HttpServer::listen(const std::string& host,
   return sockets;
 }
 
-void HttpServer::start(const std::string& host, uint16_t port) {
+void HttpServer::bind(const std::string& host, uint16_t port) {
   const uint64_t files = raiseOpenFileLimit();
   const uint64_t needed = static_cast<uint64_t>(settings_.max_connections) + kSpareDescriptors;
   if (files != 0 && files < needed) {
@@ -80,8 +80,14 @@ void HttpServer::start(const std::string& host, uint16_t port) {
                            std::to_string(options_.metrics->loops()) + " loops, not " +
                            std::to_string(loops));
   }
-  auto sockets = listen(host, port, loops);
-  port_ = sockets.front().address().port();
+  bound_ = listen(host, port, loops);
+  port_ = bound_.front().address().port();
+}
+
+void HttpServer::start(const std::string& host, uint16_t port) {
+  if (bound_.empty()) bind(host, port);
+  auto sockets = std::move(bound_);
+  bound_.clear();
   workers_ = std::make_unique<WorkerPool>(settings_.workers);
   context_ = std::make_unique<HttpServerContext>(router_, settings_, logger_, *workers_,
                                                  options_.metrics, options_.access_log);

@@ -47,12 +47,19 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts serving. On failure (address in use...) throws std::runtime_error with the
-  // reason.
+  // Binds the listening sockets without serving yet: connections wait in the kernel's accept
+  // queue until start(). Lets the host find a taken address before it starts anything else. On
+  // failure (address in use...) throws std::runtime_error with the reason.
+  void bind(const std::string& host, uint16_t port);
+
+  // Binds (unless bind() did) and starts serving. On failure throws as bind() does.
   void start(const std::string& host, uint16_t port);
 
-  // The port bound by start() (the kernel's choice when start() was given 0).
+  // The port bound by bind() or start() (the kernel's choice when given 0).
   uint16_t port() const { return port_; }
+
+  // True once start() returned, until stop().
+  bool serving() const { return !loops_.empty(); }
 
   // Connections open now (those being answered 503 over max_connections not counted).
   int openConnections() const;
@@ -85,6 +92,7 @@ class HttpServer {
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<HttpServerContext> context_;
   std::vector<std::unique_ptr<EventLoop>> loops_;
+  std::vector<Poco::Net::ServerSocket> bound_;  // by bind(), until start() hands them to loops
   uint16_t port_ = 0;
 };
 

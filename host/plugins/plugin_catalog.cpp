@@ -18,6 +18,8 @@
 #include <Poco/Path.h>
 #include <boost/dll/shared_library.hpp>
 
+#include "busbar/nearest_name.h"
+
 namespace busbar::host {
 namespace {
 
@@ -301,6 +303,7 @@ const PluginFile& PluginCatalog::find(const std::string& name) {
   };
   std::string expected;
   std::string notes;
+  std::vector<std::string> present;  // the names of the plugins found, for "did you mean"
   for (const auto& dir : dirs_) {
     std::string candidate = Poco::Path(dir).append(name + ".so").toString();
     expected += (expected.empty() ? "" : ", ") + candidate;
@@ -326,6 +329,7 @@ const PluginFile& PluginCatalog::find(const std::string& name) {
       if (file.readable()) {
         declared += (declared.empty() ? "" : ", ") + Poco::Path(path).getFileName() + " is '" +
                     file.name() + "'";
+        present.push_back(file.name());
       }
     }
     FolderMatch match = matchInFolder(name, files);
@@ -339,8 +343,9 @@ const PluginFile& PluginCatalog::find(const std::string& name) {
              " plugin file" + (files.size() == 1 ? "" : "s") + ", none declares it" +
              (declared.empty() ? "" : " (" + declared + ")");
   }
-  throw PluginRejected("plugin '" + name + "' named in [host] plugins was not found: expected " +
-                       expected + ", or a .so file declaring '" + name + "' in " +
+  throw PluginRejected("plugin '" + name + "' named in [host] plugins was not found." +
+                       didYouMean(name, present) + " Expected " + expected +
+                       ", or a .so file declaring '" + name + "' in " +
                        (dirs_.size() == 1 ? "that folder" : "one of those folders") + " (" + notes +
                        "); fix: build or install it there, pass --plugin-dir, or remove "
                        "it from [host] plugins");

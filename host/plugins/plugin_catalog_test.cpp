@@ -132,6 +132,9 @@ TEST(PluginCatalogTest, NotFoundSaysWhatEachFolderHolds) {
       refusal(catalog, "audit"),
       {"plugin 'audit'", "was not found", dir.path() + "/audit.so", "/nonexistent/busbar/audit.so",
        "good_module.so is 'good_module'", "/nonexistent/busbar: no such folder", "--plugin-dir"});
+  EXPECT_EQ(refusal(catalog, "audit").find("Did you mean"), std::string::npos);
+  // A name two edits from one that is there gets it suggested.
+  expectAll(refusal(catalog, "good_modle"), {"was not found. Did you mean good_module?"});
 }
 
 TEST(PluginCatalogTest, RefusesAFileWritableByOtherUsersWithoutOpeningIt) {

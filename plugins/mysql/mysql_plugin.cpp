@@ -1,5 +1,6 @@
 // The mysql storage plugin: provides "storage" over a MySQL or MariaDB server.
 #include "busbar/plugin.h"
+#include "connect_failure.h"
 #include "mysql_storage.h"
 #include "pool_metrics.h"
 
@@ -19,7 +20,11 @@ class MysqlPlugin : public Plugin {
   }
 
   void start() override {
-    connection_->warmUp();
+    try {
+      connection_->warmUp();
+    } catch (const StorageUnavailable& failure) {
+      sql::throwConnectFailure("mysql", settings_, context_->config().file(), failure);
+    }
     context_->logger().information("mysql storage at " + settings_.describe());
   }
 

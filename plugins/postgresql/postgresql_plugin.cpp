@@ -1,5 +1,6 @@
 // The postgresql storage plugin: provides "storage" over a PostgreSQL server.
 #include "busbar/plugin.h"
+#include "connect_failure.h"
 #include "pool_metrics.h"
 #include "postgresql_storage.h"
 
@@ -19,7 +20,11 @@ class PostgresqlPlugin : public Plugin {
   }
 
   void start() override {
-    connection_->warmUp();
+    try {
+      connection_->warmUp();
+    } catch (const StorageUnavailable& failure) {
+      sql::throwConnectFailure("postgresql", settings_, context_->config().file(), failure);
+    }
     context_->logger().information("postgresql storage at " + settings_.describe());
   }
 

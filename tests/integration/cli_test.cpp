@@ -71,12 +71,13 @@ TEST_F(CliTest, MissingConfigFile) {
 
 TEST_F(CliTest, UnknownKeyInAHostSection) {
   EXPECT_EQ(run(sqliteConfig(dir_.path(), "[http]\nmax_bdy = 10\n")), 2);
-  expectOutput({"host.conf", "[http] max_bdy", "allowed keys are"});
+  expectOutput({"host.conf", "[http] max_bdy", "Did you mean max_body?", "The keys of [http] are"});
 }
 
 TEST_F(CliTest, UnknownKeyInAPluginSection) {
   EXPECT_EQ(run(sqliteConfig(dir_.path(), "[users]\nrepositroy = composed\n")), 2);
-  expectOutput({"host.conf", "[users] repositroy", "allowed keys are refresh, repository"});
+  expectOutput({"host.conf", "[users] repositroy", "Did you mean repository?",
+                "The keys of [users] are: refresh, repository"});
 }
 
 TEST_F(CliTest, BadValueInAPluginSection) {
@@ -92,7 +93,14 @@ TEST_F(CliTest, UnknownSection) {
 TEST_F(CliTest, MissingPlugin) {
   EXPECT_EQ(run("[host]\nplugins = local, sqlite, users, billing\n[storage]\ndriver = sqlite\n"),
             2);
-  expectOutput({"plugin 'billing'", "was not found", "billing.so", "--plugin-dir"});
+  expectOutput({"host.conf:2: [host] plugins: plugin 'billing'", "was not found", "billing.so",
+                "--plugin-dir"});
+  EXPECT_EQ(output_.find("Did you mean"), std::string::npos) << output_;
+}
+
+TEST_F(CliTest, AMistypedPluginGetsTheNearestNameSuggested) {
+  EXPECT_EQ(run("[storage]\ndriver = sqlite\n[host]\nplugins = local, sqlite, userz\n"), 2);
+  expectOutput({"host.conf:4: [host] plugins: plugin 'userz'", "Did you mean users?"});
 }
 
 TEST_F(CliTest, StorageDriverMustBeLoaded) {
@@ -155,6 +163,11 @@ TEST_F(CliTest, AddressInUseIsARuntimeFailure) {
   EXPECT_NE(output_.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
             std::string::npos)
       << output_;
+  EXPECT_NE(output_.find("or choose another address with --bind or [host] bind in " + file),
+            std::string::npos)
+      << output_;
+  // Found before anything started: no plugin, no migration.
+  EXPECT_EQ(output_.find("started "), std::string::npos) << output_;
   EXPECT_EQ(first.stop(), 0);
 }
 

@@ -68,10 +68,12 @@ TEST(AmqpSettingsTest, ThePasswordFromTheEnvironmentWins) {
 
 TEST(AmqpSettingsTest, RejectsWhatAnOperatorGetsWrong) {
   ::unsetenv("BUSBAR_AMQP_PASSWORD");
-  EXPECT_EQ(
-      errorOf("[amqp]\npassword = p\nhots = x\n")
-          .rfind("/etc/busbar/host.conf: [amqp] hots is not a known key; allowed keys are ", 0),
-      0u);
+  EXPECT_EQ(errorOf("[amqp]\npassword = p\nhots = x\n")
+                .rfind("/etc/busbar/host.conf: [amqp] hots is not a known key. Did you mean host? "
+                       "The keys of "
+                       "[amqp] are: ",
+                       0),
+            0u);
   EXPECT_EQ(errorOf("[amqp]\npassword = p\nport = 70000\n"),
             "/etc/busbar/host.conf: [amqp] port must be an integer from 1 to 65535; found '70000'");
   EXPECT_EQ(errorOf("[amqp]\npassword = p\nheartbeat = 0\n"),

@@ -20,6 +20,7 @@
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include "busbar/errors.h"
+#include "busbar/nearest_name.h"
 
 namespace busbar {
 
@@ -128,7 +129,14 @@ class ConfigSection {
       if (dot != std::string::npos && prefixes.count(key.substr(0, dot)) != 0) continue;
       std::vector<std::string> allowed(known.begin(), known.end());
       for (const auto& prefix : prefixes) allowed.push_back(prefix + ".<name>");
-      fail(key, "is not a known key; allowed keys are " + join(allowed), "it");
+      std::vector<std::string> names(known.begin(), known.end());
+      // A prefix mistyped: "exchange.events" is near "exchanges.events".
+      for (const auto& prefix : prefixes) {
+        names.push_back(dot == std::string::npos ? prefix : prefix + key.substr(dot));
+      }
+      throw ConfigError(file_ + ": [" + section_ + "] " + key + " is not a known key." +
+                        didYouMean(key, names) + " The keys of [" + section_ +
+                        "] are: " + join(allowed) + ".");
     }
   }
 

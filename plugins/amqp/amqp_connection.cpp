@@ -1,6 +1,13 @@
 #include "amqp_connection.h"
 
+#include <cerrno>
+#include <cstring>
+
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -29,6 +36,76 @@ std::string textOf(amqp_bytes_t bytes) {
 
 std::string libraryReason(int status) { return amqp_error_string2(status); }
 
+// "in FILE" when the settings came from one.
+std::string inFile(const ConnectionSettings& settings) {
+  return settings.config_file.empty() ? "" : " in " + settings.config_file;
+}
+
+// The errno of a TCP connection to `settings`' host and port, tried once more within the connect
+// timeout (0 when it connects). rabbitmq-c reports a failed connect as a socket error without the
+// reason, and the reason is what an operator needs: refused or not answering.
+int connectErrno(const ConnectionSettings& settings) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(settings.host.c_str(), std::to_string(settings.port).c_str(), &hints, &found) !=
+      0) {
+    return EHOSTUNREACH;
+  }
+  int error = ETIMEDOUT;
+  const int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    if (::connect(fd, found->ai_addr, found->ai_addrlen) == 0) {
+      error = 0;
+    } else if (errno != EINPROGRESS) {
+      error = errno;
+    } else {
+      pollfd waiting{fd, POLLOUT, 0};
+      if (::poll(&waiting, 1, static_cast<int>(settings.connect_timeout.count())) == 1) {
+        socklen_t length = sizeof error;
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+      }
+    }
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return error;
+}
+
+// Why a TCP connection to the broker failed, in a word, and the fix; `error` is errno after it.
+std::string connectFailure(const ConnectionSettings& settings, int status, int error) {
+  if (status == AMQP_STATUS_SOCKET_ERROR) error = connectErrno(settings);
+  const std::string server = settings.host + ":" + std::to_string(settings.port);
+  const std::string keys = "[amqp] host and port" + inFile(settings);
+  if (status == AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED) {
+    return "unknown host: '" + settings.host + "' does not resolve. Fix: correct " + keys;
+  }
+  if (status == AMQP_STATUS_TIMEOUT || error == ETIMEDOUT) {
+    return "no answer from " + server + " within " +
+           std::to_string(settings.connect_timeout.count()) +
+           " ms. Fix: check that RabbitMQ runs there and that nothing in between drops the "
+           "connection, or correct " +
+           keys;
+  }
+  if (error == ECONNREFUSED) {
+    return "refused: nothing listens at " + server +
+           ". Fix: start RabbitMQ there (scripts/services/rabbitmq.sh start for development), "
+           "or correct " +
+           keys;
+  }
+  return libraryReason(status) +
+         (error != 0 ? std::string(" (") + std::strerror(error) + ")" : "") + ". Fix: check " +
+         keys;
+}
+
+// The fix for a login the broker refused.
+std::string loginFix(const ConnectionSettings& settings) {
+  return ". Fix: check [amqp] user and vhost" + inFile(settings) +
+         ", set the password in the environment variable BUSBAR_AMQP_PASSWORD (or [amqp] "
+         "password), and give the user access to the vhost (rabbitmqctl set_permissions -p " +
+         settings.vhost + " " + settings.user + " '.*' '.*' '.*')";
+}
+
 }  // namespace
 
 AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::string& name) {
@@ -41,11 +118,13 @@ AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::st
     throw AmqpError("cannot create a TCP socket for " + where);
   }
   timeval connect_timeout = toTimeval(settings.connect_timeout);
+  errno = 0;
   int status =
       amqp_socket_open_noblock(socket, settings.host.c_str(), settings.port, &connect_timeout);
   if (status != AMQP_STATUS_OK) {
+    const int error = errno;
     amqp_destroy_connection(state_);
-    throw AmqpError("cannot connect to " + where + ": " + libraryReason(status));
+    throw AmqpError("cannot connect to " + where + ": " + connectFailure(settings, status, error));
   }
   amqp_set_handshake_timeout(state_, &connect_timeout);
   timeval rpc_timeout = toTimeval(settings.rpc_timeout);
@@ -67,7 +146,7 @@ AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::st
       reason = libraryReason(reply.library_error);
       if (reply.library_error == AMQP_STATUS_CONNECTION_CLOSED ||
           reply.library_error == AMQP_STATUS_SOCKET_CLOSED) {
-        reason += " (wrong user, password or vhost?)";
+        reason += ": wrong user or password, or no access to the vhost";
       }
     } else if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
                reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
@@ -77,7 +156,8 @@ AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::st
       reason = "unexpected reply";
     }
     amqp_destroy_connection(state_);
-    throw AmqpError("cannot log in to " + where + " as " + settings.user + ": " + reason);
+    throw AmqpError("cannot log in to " + where + " as " + settings.user + ": " + reason +
+                    loginFix(settings));
   }
   usable_ = true;
 }

@@ -7,6 +7,7 @@ AmqpSettings readAmqpSettings(const ConfigSection& section) {
                              "retries", "queue_capacity"});
   AmqpSettings settings;
   ConnectionSettings& connection = settings.connection;
+  connection.config_file = section.file();
   connection.host = section.getString("host", "127.0.0.1");
   connection.port = static_cast<int>(section.getInt("port", 5672, 1, 65535));
   connection.vhost = section.getString("vhost", "/");

@@ -17,6 +17,7 @@ struct ConnectionSettings {
   int heartbeat_seconds = 10;      // a dead link is noticed after two of them
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds rpc_timeout{10000};
+  std::string config_file;  // where these came from, for the fix an error names ("" in tests)
 };
 
 // "amqp://user@host:port/vhost", without the password, for logs and errors.

@@ -22,9 +22,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # One package test at a time on this machine, whatever build tree runs it: they install and
-# remove the same package.
-exec 9>/tmp/busbar-deb-test.lock
-flock -w 600 9 || fail "another busbar package test held /tmp/busbar-deb-test.lock for 10 minutes"
+# remove the same package. The lock is taken on dpkg's folder, which is always there, so that
+# nothing is left behind (dpkg's own locks are fcntl locks, which flock does not touch).
+exec 9</var/lib/dpkg
+flock -w 600 9 || fail "another busbar package test held the lock on /var/lib/dpkg for 10 minutes"
 
 work=$(mktemp -d)
 installed=0

@@ -84,6 +84,19 @@ TEST(AmqpInfraTest, InfraSaysWhyTheBrokerIsUnreachable) {
   std::string output;
   EXPECT_NE(runBusbar({"infra", "check", "--config", config}, output), 0) << output;
   EXPECT_TRUE(contains(output, "cannot connect to amqp://guest@127.0.0.1:")) << output;
+  EXPECT_TRUE(contains(output, "refused: nothing listens at 127.0.0.1:")) << output;
+  EXPECT_TRUE(contains(output, "Fix: start RabbitMQ there")) << output;
+  EXPECT_TRUE(contains(output, "[amqp] host and port in " + config)) << output;
+}
+
+TEST(AmqpInfraTest, InfraSaysWhenTheBrokerRefusesTheLogin) {
+  TempDir dir;
+  std::string config = configWithAmqpSection(dir, "password = surely-not-the-password\n");
+  std::string output;
+  EXPECT_NE(runBusbar({"infra", "check", "--config", config}, output), 0) << output;
+  EXPECT_TRUE(contains(output, "cannot log in to amqp://")) << output;
+  EXPECT_TRUE(contains(output, "BUSBAR_AMQP_PASSWORD")) << output;
+  EXPECT_TRUE(contains(output, "[amqp] user and vhost in " + config)) << output;
 }
 
 }  // namespace

@@ -128,6 +128,12 @@ void HttpExchange::run(std::string body, Poco::Logger& logger, std::string_view 
   } catch (const std::exception& error) {
     logger.error(request_.method + " " + target_ + " failed: " + error.what());
     answer(500, "internal error; see the server log");
+  } catch (...) {
+    // A handler may throw anything (an int, a type of its own): it costs that request, never
+    // the process.
+    logger.error(request_.method + " " + target_ +
+                 " failed: the handler threw something that is not a std::exception");
+    answer(500, "internal error; see the server log");
   }
 }
 

@@ -48,6 +48,12 @@ class HttpServerTest : public ::testing::Test {
     router_.add("GET", "/down", [](const HttpRequest&, HttpResponse&) {
       throw StorageUnavailable("database gone");
     });
+    router_.add("GET", "/throws-an-int", [](const HttpRequest&, HttpResponse&) { throw 42; });
+    RouteOptions on_the_loop;
+    on_the_loop.never_blocks = true;
+    router_.add(
+        "GET", "/throws-an-int-on-the-loop", [](const HttpRequest&, HttpResponse&) { throw 42; },
+        on_the_loop);
   }
 
   void start(HttpSettings settings = {}) {
@@ -199,6 +205,19 @@ TEST_F(HttpServerTest, ErrorsAreJsonWithTheReason) {
   auto bad_uri = client.read();
   EXPECT_EQ(bad_uri.status_line, "HTTP/1.1 400 Bad Request");
   EXPECT_NE(bad_uri.body.find("malformed request URI"), std::string::npos) << bad_uri.body;
+}
+
+TEST_F(HttpServerTest, AHandlerThatThrowsWhatIsNoExceptionCostsItsRequestOnly) {
+  start();
+  RawClient client(port());
+  for (const char* path : {"/throws-an-int", "/throws-an-int-on-the-loop"}) {
+    client.write(std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto failed = client.read();
+    EXPECT_EQ(failed.status_line, "HTTP/1.1 500 Internal Server Error") << path;
+    EXPECT_EQ(failed.body, R"({"error":"internal error; see the server log"})") << path;
+  }
+  client.write("GET /hello/again HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(client.read().body, R"({"hello":"again"})");
 }
 
 TEST_F(HttpServerTest, OversizedBodyIsRefusedAndTheConnectionClosed) {

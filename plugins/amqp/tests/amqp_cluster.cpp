@@ -185,7 +185,10 @@ ServerProcess& AmqpCluster::startServer(const std::string& consume,
 }
 
 ServerProcess& AmqpCluster::startDatabaseReader() {
-  std::string file = dir_.write("reader.conf", config("[users]\nrepository = persistent\n"));
+  // Without the event log: the reader only reads the database, and takes no part in the
+  // numbering or the relay, so that the servers under test are the only candidates for both.
+  std::string file = dir_.write(
+      "reader.conf", config("[users]\nrepository = persistent\n[event_log]\nenabled = false\n"));
   servers_.push_back(std::make_unique<ServerProcess>(file));
   servers_.back()->start();
   return *servers_.back();

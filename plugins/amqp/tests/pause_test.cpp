@@ -167,6 +167,27 @@ class Pauses : public Chaos {
     return nullptr;
   }
 
+  // Each server's relay figures from /health, for a failure message.
+  std::string relayFigures() {
+    std::string text;
+    for (ServerProcess* server : servers_) {
+      auto health = parseJson(server->request("GET", "/health").body);
+      std::ostringstream relay;
+      health->getObject("event_log")->getObject("relay")->stringify(relay);
+      text += "\n" + health->getValue<std::string>("server_id") + " on port " +
+              std::to_string(server->port()) + ": " + relay.str();
+      std::istringstream lines(server->output());
+      for (std::string line; std::getline(lines, line);) {
+        if (line.find("relay") != std::string::npos ||
+            line.find("listening on") != std::string::npos ||
+            line.find("stopp") != std::string::npos) {
+          text += "\n  " + line;
+        }
+      }
+    }
+    return text;
+  }
+
   // One round: `writing` write the same 50 keys, `victim` is frozen for `seconds` while `a` and
   // `b` probe each other, then everything is checked (expectHealed).
   void freezeOneRound(ServerProcess& victim, std::vector<ServerProcess*> writing, ServerProcess& a,
@@ -232,7 +253,7 @@ TEST_F(Pauses, TheRelayLeaseHolderFrozenStopsNoOne) {
       const std::string tag = "relaypause" + std::to_string(seconds) + "-" + std::to_string(round);
       ServerProcess* victim = nullptr;
       ASSERT_TRUE(eventually([&] { return (victim = leaseHolder()) != nullptr; }))
-          << "no server holds the relay lease";
+          << "no server holds the relay lease: " << relayFigures();
       std::vector<ServerProcess*> live;
       for (ServerProcess* server : servers_) {
         if (server != victim) live.push_back(server);

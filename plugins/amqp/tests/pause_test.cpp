@@ -23,7 +23,14 @@ namespace {
 // a delivery follow: about 1.1 s at worst as a rule; rounds up to 2 s have been seen on this
 // 2-core machine under the suite's load, so the bound docs/events.md states, and this checks, is
 // 3 s.
-constexpr std::chrono::milliseconds kServedWithin{3000};
+// The sanitizer build runs two to three times slower: it checks memory and undefined behaviour
+// under the same faults, with twice the time; the default build holds the bound.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int kSlowdown = 2;
+#else
+constexpr int kSlowdown = 1;
+#endif
+constexpr std::chrono::milliseconds kServedWithin{3000 * kSlowdown};
 
 // The rounds of each fault: `full`, capped by BUSBAR_PAUSE_ROUNDS and BUSBAR_CHAOS_ROUNDS.
 int pauseRounds(int full) {

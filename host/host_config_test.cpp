@@ -358,8 +358,9 @@ TEST_F(HostConfigTest, AnUnknownKeySuggestsTheNearestKnownOneAndListsThemAll) {
                 ": [http] max_bdy is not a known key. Did you mean max_body? The keys of [http] "
                 "are: max_body, zzz, exchange.<name>.");
   EXPECT_EQ(refusal({"max_body", "max_bdy", "exchange.events"}, {}),
-            file + ": [http] zzz is not a known key. The keys of [http] are: exchange.events, "
-                   "max_bdy, max_body.");
+            file +
+                ": [http] zzz is not a known key. The keys of [http] are: exchange.events, "
+                "max_bdy, max_body.");
 }
 
 TEST_F(HostConfigTest, ConfigSectionResolvesPathsAndSecrets) {

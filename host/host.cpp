@@ -332,8 +332,10 @@ void Host::start() {
   inline_bus_.open();
   inline_bus_.fire(Lifecycle::kStart);
   event_log_->start();
-  http_->start(settings_.bind_host, settings_.bind_port);
+  // Ready before the public listener serves: the clients that connected while it was bound but
+  // not serving are answered the moment it starts, and their first GET /readyz must say ready.
   readiness_.markPreloaded();
+  http_->start(settings_.bind_host, settings_.bind_port);
   notifier_.notify("READY=1\nSTATUS=serving on " + settings_.bind_host + ":" +
                    std::to_string(settings_.bind_port) + ", admin on " + settings_.admin.bind_host +
                    ":" + std::to_string(admin_http_->port()));

@@ -67,6 +67,7 @@ void EventLogRuntime::preload() {
 }
 
 void EventLogRuntime::start() {
+  started_ = true;
   if (parking_lot_) parking_lot_->load();
   if (outbox_) outbox_->start();
   follower_->start();
@@ -93,7 +94,7 @@ ParkingLot::ReplayOutcome EventLogRuntime::replayParked(const std::vector<std::s
 }
 
 void EventLogRuntime::finish() noexcept {
-  if (!log_) return;
+  if (!log_ || !started_) return;
   parking_lot_->flush();
   try {
     tracker_.flush(*log_);

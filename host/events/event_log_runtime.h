@@ -61,7 +61,9 @@ class EventLogRuntime {
   // Stops catching up and relaying; gives the relay lease up.
   void stop() noexcept;
 
-  // Writes the last publication marks (after the transport stopped, before the storage does).
+  // Writes the last publication marks and parked events (after the transport stopped, before the
+  // storage does). Nothing when start() never ran: a start that failed earlier has neither, and
+  // the log's tables may not exist yet.
   void finish() noexcept;
 
   // The figures /health shows, as "event_log": {...}.
@@ -112,6 +114,7 @@ class EventLogRuntime {
   Poco::Logger& logger_;
   const std::chrono::milliseconds stale_after_;
   std::optional<Poco::Timestamp> preloaded_at_;  // set once by preload(), before any reader
+  bool started_ = false;                         // start() ran; the host's thread only
   std::unique_ptr<EventLog> log_;                // null when off
   PublicationTracker tracker_;
   LogIdentity identity_;

@@ -124,7 +124,10 @@ AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::st
   if (status != AMQP_STATUS_OK) {
     const int error = errno;
     amqp_destroy_connection(state_);
-    throw AmqpError("cannot connect to " + where + ": " + connectFailure(settings, status, error));
+    const std::string message =
+        "cannot connect to " + where + ": " + connectFailure(settings, status, error);
+    if (status == AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED) throw AmqpSettingsRefused(message);
+    throw AmqpError(message);
   }
   amqp_set_handshake_timeout(state_, &connect_timeout);
   timeval rpc_timeout = toTimeval(settings.rpc_timeout);
@@ -142,6 +145,9 @@ AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::st
       &properties, AMQP_SASL_METHOD_PLAIN, settings.user.c_str(), settings.password.c_str());
   if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
     std::string reason;
+    // Only the broker's own "access refused" (403) or "not allowed" (530: no such vhost, or no
+    // access to it) is final; a connection closed mid-login may be a broker on its way down.
+    bool refused = false;
     if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
       reason = libraryReason(reply.library_error);
       if (reply.library_error == AMQP_STATUS_CONNECTION_CLOSED ||
@@ -152,12 +158,17 @@ AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::st
                reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
       auto* close = static_cast<amqp_connection_close_t*>(reply.reply.decoded);
       reason = std::to_string(close->reply_code) + " " + textOf(close->reply_text);
+      // RabbitMQ's text ends with a full stop; the fix follows after one of ours.
+      while (!reason.empty() && reason.back() == '.') reason.pop_back();
+      refused = close->reply_code == AMQP_ACCESS_REFUSED || close->reply_code == AMQP_NOT_ALLOWED;
     } else {
       reason = "unexpected reply";
     }
     amqp_destroy_connection(state_);
-    throw AmqpError("cannot log in to " + where + " as " + settings.user + ": " + reason +
-                    loginFix(settings));
+    const std::string message =
+        "cannot log in to " + where + " as " + settings.user + ": " + reason + loginFix(settings);
+    if (refused) throw AmqpSettingsRefused(message);
+    throw AmqpError(message);
   }
   usable_ = true;
 }

@@ -23,6 +23,14 @@ class AmqpError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What [amqp] says cannot work: the host does not resolve, or the broker refused the login (user,
+// password or vhost: its 403 or 530). Trying again cannot succeed until the config or the
+// broker's users change.
+class AmqpSettingsRefused : public AmqpError {
+ public:
+  using AmqpError::AmqpError;
+};
+
 // The broker closed one channel (e.g. 404 NOT_FOUND on a passive declare); the connection and
 // the other channels still work, and the channel may be opened again.
 class AmqpChannelClosed : public AmqpError {

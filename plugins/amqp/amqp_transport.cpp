@@ -1,12 +1,18 @@
 #include "amqp_transport.h"
 
+#include "amqp_connection.h"
+#include "busbar/errors.h"
 #include "outgoing_message.h"
 
 namespace busbar::amqp {
 
 AmqpTransport::AmqpTransport(const AmqpSettings& settings, const HostInfo& host, InboundSink& sink,
                              Poco::Logger& logger)
-    : sink_(sink), broker_(describe(settings.connection)) {
+    : sink_(sink),
+      logger_(logger),
+      connection_(settings.connection),
+      server_id_(host.server_id),
+      broker_(describe(settings.connection)) {
   if (!host.consumed.empty()) {
     ConsumerOptions consumer;
     consumer.connection = settings.connection;
@@ -101,6 +107,16 @@ void AmqpTransport::eventsLost() {
 }
 
 void AmqpTransport::start() {
+  // A login the broker refuses, or a host that does not resolve, is a mistake in [amqp]: the host
+  // stops (exit 2) instead of retrying it for ever. A broker that is away is the environment's
+  // matter: the connections' threads retry it, and /readyz answers 503 meanwhile.
+  try {
+    AmqpConnection check(connection_, "busbar start " + server_id_);
+  } catch (const AmqpSettingsRefused& refused) {
+    throw ConfigError(std::string(refused.what()));
+  } catch (const AmqpError& away) {
+    logger_.warning(std::string(away.what()) + "; retrying, not ready until it connects");
+  }
   if (consumer_) consumer_->start();
   publisher_->start();
 }

@@ -44,7 +44,8 @@ class AmqpTransport : public Transport, public SequencedTransport, public Transp
   // Exports the publisher's and consumer's figures through `metrics`; during init.
   void exportMetrics(MetricsRegistry& metrics);
 
-  // Starts consuming (synchronously when the broker is up) and the publisher thread.
+  // Starts consuming (synchronously when the broker is up) and the publisher thread. Throws
+  // ConfigError when the broker refuses the login or the host does not resolve.
   void start();
 
   // Stops consuming, then flushes and closes the publisher.
@@ -54,6 +55,9 @@ class AmqpTransport : public Transport, public SequencedTransport, public Transp
   void eventsLost();
 
   InboundSink& sink_;
+  Poco::Logger& logger_;
+  const ConnectionSettings connection_;
+  const std::string server_id_;
   const std::string broker_;                // host:port/vhost, for messages
   std::unique_ptr<AmqpConsumer> consumer_;  // null when this server consumes nothing
   std::unique_ptr<AmqpPublisher> publisher_;

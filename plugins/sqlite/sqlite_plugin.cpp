@@ -2,6 +2,7 @@
 // which it creates with its folder at start.
 #include "busbar/plugin.h"
 #include "pool_metrics.h"
+#include "sqlite_open_failure.h"
 #include "sqlite_storage.h"
 
 namespace busbar::sqlite {
@@ -20,7 +21,12 @@ class SqlitePlugin : public Plugin {
   }
 
   void start() override {
-    openSqliteDatabase(*connection_, settings_);
+    checkSqlitePath(settings_.path, context_->config().file());
+    try {
+      openSqliteDatabase(*connection_, settings_);
+    } catch (const StorageError& failure) {
+      throwSqliteOpenFailure(settings_.path, context_->config().file(), failure.what());
+    }
     context_->logger().information("sqlite database at " + settings_.path);
   }
 

@@ -14,6 +14,11 @@ namespace {
 
 constexpr Poco::Timestamp::TimeDiff kLockWaitMicroseconds = 5 * 1000 * 1000;
 
+bool isLocked(const StorageUnavailable& error) {
+  const std::string text = error.what();
+  return text.find("locked") != std::string::npos || text.find("busy") != std::string::npos;
+}
+
 }  // namespace
 
 SqliteSettings readSqliteSettings(const ConfigSection& config) {
@@ -57,8 +62,9 @@ void openSqliteDatabase(sql::PocoDataConnection& connection, const SqliteSetting
     try {
       connection.execute("PRAGMA journal_mode = WAL", {});
       break;
-    } catch (const StorageUnavailable&) {
-      if (started.elapsed() > kLockWaitMicroseconds) throw;
+    } catch (const StorageUnavailable& error) {
+      // Only a lock passes; a file that cannot be opened says so at once.
+      if (!isLocked(error) || started.elapsed() > kLockWaitMicroseconds) throw;
       Poco::Thread::sleep(20);
     }
   }

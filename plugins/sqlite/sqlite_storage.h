@@ -24,7 +24,8 @@ SqliteSettings readSqliteSettings(const ConfigSection& config);
 std::shared_ptr<sql::PocoDataConnection> makeSqliteConnection(const SqliteSettings& settings);
 
 // Creates the file's folder and switches the file to WAL, so readers go on while one writer
-// commits. Throws StorageUnavailable when the file cannot be opened.
+// commits. Throws StorageError (StorageUnavailable when the file cannot be opened or stays
+// locked; StorageError when it is no database or is read-only).
 void openSqliteDatabase(sql::PocoDataConnection& connection, const SqliteSettings& settings);
 
 }  // namespace busbar::sqlite

@@ -99,5 +99,53 @@ TEST(AmqpInfraTest, InfraSaysWhenTheBrokerRefusesTheLogin) {
   EXPECT_TRUE(contains(output, "[amqp] user and vhost in " + config)) << output;
 }
 
+// [amqp] for the test broker's user and password and `vhost`.
+std::string brokerKeys(const std::string& vhost, const std::string& password) {
+  return "host = " + requireEnv("BUSBAR_TEST_AMQP_HOST") +
+         "\nport = " + requireEnv("BUSBAR_TEST_AMQP_PORT") + "\nvhost = " + vhost +
+         "\nuser = " + requireEnv("BUSBAR_TEST_AMQP_USER") + "\npassword = " + password + "\n";
+}
+
+TEST(AmqpInfraTest, AServerWhoseLoginTheBrokerRefusesStopsAtStartWithExit2) {
+  TempDir dir;
+  const std::string config = configWithAmqpSection(
+      dir, brokerKeys(requireEnv("BUSBAR_TEST_AMQP_VHOST"), "surely-not-the-password"));
+  std::string output;
+  EXPECT_EQ(
+      runBusbar({"--config", config, "--bind", "127.0.0.1:" + std::to_string(freePort())}, output),
+      2)
+      << output;
+  EXPECT_TRUE(contains(output, "cannot log in to amqp://" + requireEnv("BUSBAR_TEST_AMQP_USER")))
+      << output;
+  EXPECT_TRUE(contains(output, "BUSBAR_AMQP_PASSWORD")) << output;
+  EXPECT_TRUE(contains(output, "[amqp] user and vhost in " + config)) << output;
+}
+
+TEST(AmqpInfraTest, AServerGivenAVhostTheUserMayNotUseStopsAtStartWithExit2) {
+  TempDir dir;
+  const std::string config = configWithAmqpSection(
+      dir, brokerKeys("busbar-no-such-vhost", requireEnv("BUSBAR_TEST_AMQP_PASSWORD")));
+  std::string output;
+  EXPECT_EQ(
+      runBusbar({"--config", config, "--bind", "127.0.0.1:" + std::to_string(freePort())}, output),
+      2)
+      << output;
+  EXPECT_TRUE(contains(output, "/busbar-no-such-vhost")) << output;
+  EXPECT_TRUE(contains(output, "rabbitmqctl set_permissions -p busbar-no-such-vhost")) << output;
+}
+
+TEST(AmqpInfraTest, AServerStartedWhileTheBrokerIsAwayWaitsNotReadyAndSaysWhy) {
+  TempDir dir;
+  const std::string port = std::to_string(freePort());
+  ServerProcess server(configWithAmqpSection(dir, "port = " + port + "\npassword = p\n"));
+  server.start();
+  EXPECT_EQ(server.request("GET", "/readyz").status, 503);
+  EXPECT_TRUE(contains(server.output(), "refused: nothing listens at 127.0.0.1:" + port))
+      << server.output();
+  EXPECT_TRUE(contains(server.output(), "retrying, not ready until it connects"))
+      << server.output();
+  EXPECT_TRUE(server.running());
+}
+
 }  // namespace
 }  // namespace busbar::testing

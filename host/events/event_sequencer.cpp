@@ -22,7 +22,6 @@ void EventSequencer::offer(uint64_t seq, Event event, EventSource source, std::s
       ++counters_.duplicates;
       return;
     }
-    const bool gap_before = hasGapLocked();
     if (waiting_.size() >= options_.max_waiting && seq > waiting_.rbegin()->first) {
       // The log has it; the follower reads it once the events before it are in.
       ++counters_.overflowed;
@@ -35,10 +34,7 @@ void EventSequencer::offer(uint64_t seq, Event event, EventSource source, std::s
       }
       waiting_.emplace(seq, Waiting{std::move(event), source, std::move(request_id)});
       deliverReady(lock);
-      if (state_ != State::kHeld && !gap_before && hasGapLocked()) {
-        ++counters_.gaps;
-        report_gap = true;
-      }
+      report_gap = newGapLocked();
     }
   }
   if (report_gap) gap_found_();
@@ -46,6 +42,15 @@ void EventSequencer::offer(uint64_t seq, Event event, EventSource source, std::s
 
 bool EventSequencer::hasGapLocked() const {
   return !waiting_.empty() && waiting_.begin()->first > applied_.seq + 1;
+}
+
+bool EventSequencer::newGapLocked() {
+  // Each gap once, when it is found: when events arrive beyond it, and when the delivery of what
+  // filled the one before stops at it.
+  if (state_ == State::kHeld || !hasGapLocked() || applied_.seq + 1 == reported_gap_) return false;
+  reported_gap_ = applied_.seq + 1;
+  ++counters_.gaps;
+  return true;
 }
 
 void EventSequencer::deliverReady(std::unique_lock<std::mutex>& lock) {
@@ -95,21 +100,27 @@ EventSequencer::State EventSequencer::hold() {
   return before;
 }
 
+void EventSequencer::resume(State state) {
+  bool report_gap;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    state_ = state;
+    deliverReady(lock);
+    report_gap = newGapLocked();
+  }
+  if (report_gap) gap_found_();
+}
+
 void EventSequencer::exclusive(const std::function<void()>& work) {
   std::lock_guard<std::mutex> one_holder(holder_);
   const State before = hold();
-  auto resume = [&] {
-    std::unique_lock<std::mutex> lock(mutex_);
-    state_ = before;
-    deliverReady(lock);
-  };
   try {
     work();
   } catch (...) {
-    resume();
+    resume(before);
     throw;
   }
-  resume();
+  resume(before);
 }
 
 void EventSequencer::resynchronize(const std::function<LogPosition()>& reload) {
@@ -119,9 +130,7 @@ void EventSequencer::resynchronize(const std::function<LogPosition()>& reload) {
   try {
     reflected = reload();
   } catch (...) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    state_ = before;
-    deliverReady(lock);
+    resume(before);
     throw;
   }
   bool report_gap;
@@ -131,9 +140,11 @@ void EventSequencer::resynchronize(const std::function<LogPosition()>& reload) {
     // All of them: after a restored database some may come from the log's old history. Those
     // the log holds are read again by the next catch-up.
     waiting_.clear();
+    // The position may have gone back (a restored database): a gap there is a new one.
+    reported_gap_ = 0;
     state_ = State::kIdle;
     deliverReady(lock);
-    report_gap = hasGapLocked();
+    report_gap = newGapLocked();
   }
   if (report_gap) gap_found_();
 }

@@ -7,8 +7,9 @@
 // waiting, is dropped before any subscriber sees it; the next one is delivered at once, on the
 // offering thread; a later one waits (up to `max_waiting` of them; beyond that the highest are
 // dropped, the log still has them) and the gap is reported, so that the follower reads what is
-// missing. One thread delivers at a time: a thread that offers while another delivers leaves its
-// event to that thread and returns.
+// missing: each gap once, whether events arrived beyond it or the delivery of what filled the gap
+// before it stopped there. One thread delivers at a time: a thread that offers while another
+// delivers leaves its event to that thread and returns.
 //
 // A delivery that throws (the deliverer has tried again as it sees fit) is set aside: logged with
 // its seq and id, counted and handed to `set_aside` (the ParkingLot), and the next ones flow.
@@ -89,7 +90,7 @@ class EventSequencer {
     uint64_t delivered = 0;   // handed to the subscribers
     uint64_t from_log = 0;    // of those, read from the log (caught up)
     uint64_t duplicates = 0;  // dropped: applied or waiting already
-    uint64_t gaps = 0;        // times an event arrived beyond a gap
+    uint64_t gaps = 0;        // gaps found (and reported to the follower)
     uint64_t set_aside = 0;   // deliveries that kept failing
     uint64_t overflowed = 0;  // dropped because too many waited
     size_t waiting = 0;       // waiting now
@@ -109,8 +110,12 @@ class EventSequencer {
   void deliverOrSetAside(uint64_t seq, const Event& event, EventSource source,
                          const std::string& request_id);
   bool hasGapLocked() const;
+  // True, once per gap, when there is one not reported yet (counted); not while held.
+  bool newGapLocked();
   // Waits for the delivery in progress and holds the next ones; returns the state before.
   State hold();
+  // Ends a hold: back to `state`, delivers what is next and reports a gap found there.
+  void resume(State state);
 
   const Deliver deliver_;
   const GapFound gap_found_;
@@ -124,6 +129,7 @@ class EventSequencer {
   State state_ = State::kHeld;
   bool hold_wanted_ = false;  // a resynchronize waits for the running delivery to end
   LogPosition applied_;
+  uint64_t reported_gap_ = 0;  // the first missing seq of the last gap reported
   struct Waiting {
     Event event;
     EventSource source;

@@ -97,6 +97,28 @@ TEST(EventSequencerTest, DeliversInSequenceOrderAndDropsWhatItHasSeen) {
   EXPECT_FALSE(fixture.sequencer.gap());
 }
 
+TEST(EventSequencerTest, AGapThatADeliveryStopsAtAfterTheOneBeforeWasFilledIsReportedToo) {
+  // Events 2 and 4 arrive, 1 and 3 do not: one gap is reported. Once the follower fills 1, the
+  // delivery stops at 3: a second gap, which the follower must hear of too, not only at its
+  // periodic read.
+  Fixture fixture;
+  fixture.preloadAt(0);
+  fixture.offer(2);
+  fixture.offer(4);
+  EXPECT_EQ(fixture.gaps_reported, 1);
+  fixture.offer(1, EventSource::kLog);
+  EXPECT_EQ(fixture.delivered, fixture.ids(1, 2));
+  EXPECT_EQ(fixture.gaps_reported, 2);
+  ASSERT_TRUE(fixture.sequencer.gap());
+  EXPECT_EQ(fixture.sequencer.gap()->first, 3u);
+  fixture.offer(5);  // beyond the same gap: reported already
+  EXPECT_EQ(fixture.gaps_reported, 2);
+  fixture.offer(3, EventSource::kLog);
+  EXPECT_EQ(fixture.delivered, fixture.ids(1, 5));
+  EXPECT_EQ(fixture.gaps_reported, 2);
+  EXPECT_EQ(fixture.sequencer.counters().gaps, 2u);
+}
+
 TEST(EventSequencerTest, ADeliveryThatFailsIsSetAsideAndTheRestFlows) {
   Fixture fixture;
   fixture.preloadAt(0);

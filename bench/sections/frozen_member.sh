@@ -7,7 +7,7 @@
 # watches B serve every 50th of them. The same load twice, side by side: with C running, and with
 # C frozen (SIGSTOP) a moment after its writes began, for the whole load. Per backend the section
 # records B's view of A's writes (p50, p99, max, missed) in both runs; the max of the frozen run
-# is the longest a live server waited on the frozen one, which docs/events.md bounds by 3 s.
+# is the longest a live server waited on the frozen one, which docs/events.md bounds by 2 s.
 
 FROZEN_RATE=500       # A's PUT/s
 FROZEN_C_RATE=100     # C's PUT/s, before and while it is frozen (its open loop stalls with it)
@@ -55,12 +55,12 @@ write_frozen_member_md() {
 ## 9. A frozen member
 
 Three servers on one exchange and one database (amqp, composed). C writes $FROZEN_C_RATE PUT/s
-throughout, so that it numbers events and holds the event log's head lock now and then; A takes
+throughout, so that it takes its part in the numbering; A takes
 $FROZEN_RATE PUT/s for ${FROZEN_SECONDS} s and \`busbar-bench put\` watches B serve every 50th
 write (as in section 3). The same load twice, one after the other: with C running, and with C
 frozen (SIGSTOP) half a second after its writes began, until the load ends. The frozen run's max
 is the longest a live server's write waited on the frozen member: docs/events.md bounds it by
-3 s (\`[storage] idle_transaction_timeout\`, 1 s, ends the frozen member's transaction).
+2 s (numbering holds no lock across a client's round trip).
 
 | Backend | C | busy | A's answer to B serving it, p50 | p99 | max | not served within 5 s |
 | --- | --- | ---: | ---: | ---: | ---: | ---: |
@@ -73,14 +73,15 @@ MD
   done
   cat <<MD
 
-Whether C was frozen holding the lock depends on the moment; the fault suite
-(\`Pauses.AWriterFrozenWhileItHoldsTheNumberingLockStopsNoOne\`) freezes it there on purpose.
+Where in its work C was frozen depends on the moment; the fault suite
+(\`Pauses.AWriterFrozenInTheMiddleOfItsNumberingStopsNoOne\`) freezes it inside a numbering on
+purpose.
 
 MD
 }
 
 # The paragraph of "Where a target is missed" when section 9 misses its p99 goal (10 ms, as
-# section 3's) or its bound (3 s).
+# section 3's) or its bound (2 s).
 write_frozen_member_missed() {
   cat <<MD
 

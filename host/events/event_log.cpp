@@ -91,54 +91,102 @@ std::string inList(const std::vector<std::string>& ids, size_t from, size_t to,
   return sql + ")";
 }
 
-// numberPending() on MariaDB for the events `only` (read as waiting), in two statements instead of
-// four: each is a round trip, and a numbering round is what an event waits for between its commit
-// and the broker. The head's lock and the events still without a number come in one locking read,
-// by primary key (FORCE INDEX keeps InnoDB from scanning the seq index, whose NULL range every
-// writer inserts into: locked, it would hold writers until this commits); the events' numbers
-// and the head's go in one multi-table UPDATE.
-std::map<std::string, uint64_t> numberListedOnMysql(Connection& transaction,
-                                                    const std::vector<std::string>& only) {
-  std::vector<Value> ids;
-  const std::string listed = inList(only, 0, only.size(), ids);
-  auto rows = transaction
+}  // namespace
+
+EventLog::Waiting EventLog::waiting() {
+  // One statement, so one snapshot: a plain read, which waits for no lock and for no writer's
+  // open transaction.
+  auto rows = storage_
                   .execute(
-                      "SELECT h.seq AS head, e.event_id FROM busbar_event_head h"
-                      " LEFT JOIN busbar_events e FORCE INDEX (PRIMARY) ON e.event_id" +
-                          listed +
-                          " AND e.seq IS NULL"
-                          " WHERE h.id = 1 ORDER BY e.logged_at, e.event_id FOR UPDATE",
-                      ids)
+                      "SELECT h.seq AS head, w.event_id FROM busbar_event_head h LEFT JOIN "
+                      "(SELECT event_id, logged_at FROM busbar_events WHERE seq IS NULL "
+                      "ORDER BY logged_at, event_id LIMIT " +
+                          std::to_string(kNumberingBatch) +
+                          ") w ON 1 = 1 WHERE h.id = 1 ORDER BY w.logged_at, w.event_id",
+                      {})
                   .rows;
   if (rows.empty()) {
     throw StorageError("the event log has no head row; was its migration applied?");
   }
-  int64_t seq = asInt(rows.front().at("head"));
-  std::map<std::string, uint64_t> numbers;
-  std::vector<std::string> pending;  // in the order they are numbered
-  std::vector<Value> params;
+  Waiting waiting;
+  waiting.head = asInt(rows.front().at("head"));
   for (const auto& row : rows) {
-    if (isNull(row.at("event_id"))) continue;  // the head alone: nothing waits
-    pending.push_back(asText(row.at("event_id")));
+    if (!isNull(row.at("event_id"))) waiting.ids.push_back(asText(row.at("event_id")));
   }
-  if (pending.empty()) return numbers;
-  std::string cases;
-  for (size_t i = 0; i < paddedLength(pending.size()); ++i) {
-    const size_t at = std::min(i, pending.size() - 1);
-    cases += " WHEN ? THEN CAST(? AS SIGNED)";
-    params.emplace_back(pending[at]);
-    params.emplace_back(seq + 1 + static_cast<int64_t>(at));
-    numbers[pending[at]] = static_cast<uint64_t>(seq + 1 + static_cast<int64_t>(at));
-  }
-  params.emplace_back(seq + static_cast<int64_t>(pending.size()));
-  const std::string numbered = inList(pending, 0, pending.size(), params);
-  transaction.execute("UPDATE busbar_events e, busbar_event_head h SET e.seq = CASE e.event_id" +
-                          cases + " END, h.seq = ? WHERE h.id = 1 AND e.event_id" + numbered,
-                      params);
-  return numbers;
+  return waiting;
 }
 
-}  // namespace
+// One statement in a transaction of its own: the database holds the head row's lock only while it
+// runs the statement, never while it waits for this client. A client frozen before it sends the
+// statement holds nothing, and when it resumes its statement finds the head moved and changes
+// nothing (the compare is the fence); a client frozen after sending it cannot keep the database
+// from finishing and committing it.
+EventLog::Numbers EventLog::numberIfHeadUnmoved(const Waiting& waiting) {
+  if (waiting.ids.empty()) return {};
+  const std::string driver = storage_.driver();
+  const char* type = driver == "mysql" ? "SIGNED" : "BIGINT";
+  const std::vector<std::string>& ids = waiting.ids;
+  EventLog::Numbers numbers;
+  std::vector<Value> params;
+  std::string cases;
+  for (size_t i = 0; i < paddedLength(ids.size()); ++i) {
+    const size_t at = std::min(i, ids.size() - 1);
+    cases += std::string(" WHEN ? THEN CAST(? AS ") + type + ")";
+    params.emplace_back(ids[at]);
+    params.emplace_back(waiting.head + 1 + static_cast<int64_t>(at));
+    numbers[ids[at]] = static_cast<uint64_t>(waiting.head + 1 + static_cast<int64_t>(at));
+  }
+  const int64_t last = waiting.head + static_cast<int64_t>(ids.size());
+  if (driver == "mysql") {
+    // One multi-table UPDATE, by primary key, so that it locks the head and the listed rows alone:
+    // FORCE INDEX keeps InnoDB from scanning the seq index instead, whose NULL range every writer
+    // inserts into (it would wait for any writer's open transaction, a frozen one's too).
+    params.emplace_back(last);
+    params.emplace_back(waiting.head);
+    const std::string listed = inList(ids, 0, ids.size(), params);
+    const uint64_t changed =
+        storage_
+            .execute(
+                "UPDATE busbar_event_head h, busbar_events e FORCE INDEX (PRIMARY) SET e.seq = "
+                "CASE e.event_id" +
+                    cases +
+                    " END, h.seq = CAST(? AS SIGNED) WHERE h.id = 1 AND h.seq = CAST(? AS "
+                    "SIGNED) AND e.seq IS NULL AND e.event_id" +
+                    listed,
+                params)
+            .affected;
+    if (changed == 0) return {};
+    if (changed != ids.size() + 1) {
+      throw StorageError("a numbering changed " + std::to_string(changed) + " rows instead of " +
+                         std::to_string(ids.size() + 1) +
+                         ": events waiting for a number were changed outside busbar");
+    }
+    return numbers;
+  }
+  // PostgreSQL: the events' update runs only when the head's, in the same statement, moved it;
+  // after waiting for another numbering's lock, the head's re-checks its row as that one left it.
+  std::vector<Value> head_params = {last, waiting.head};
+  head_params.insert(head_params.end(), params.begin(), params.end());
+  const std::string listed = inList(ids, 0, ids.size(), head_params);
+  const auto rows = storage_
+                        .execute(
+                            "WITH moved AS (UPDATE busbar_event_head SET seq = CAST(? AS BIGINT) "
+                            "WHERE id = 1 AND seq = CAST(? AS BIGINT) RETURNING seq) "
+                            "UPDATE busbar_events SET seq = CASE event_id" +
+                                cases +
+                                " END WHERE seq IS NULL AND EXISTS (SELECT 1 FROM moved) "
+                                "AND event_id" +
+                                listed + " RETURNING event_id",
+                            head_params)
+                        .rows;
+  if (rows.empty()) return {};
+  if (rows.size() != ids.size()) {
+    throw StorageError("a numbering changed " + std::to_string(rows.size()) +
+                       " events instead of " + std::to_string(ids.size()) +
+                       ": events waiting for a number were changed outside busbar");
+  }
+  return numbers;
+}
 
 void EventLog::append(Connection& transaction, const std::vector<LoggedEvent>& events,
                       int64_t logged_at) {
@@ -172,38 +220,15 @@ EventLog::Numbers EventLog::appendNumbered(Connection& transaction,
 }
 
 EventLog::Numbering EventLog::numberPending(Connection& transaction) {
-  // What waits, oldest first, by a plain read: a locking scan of the pending rows would make
-  // InnoDB lock the gap where new events are inserted until this commits.
   const std::string oldest =
       "SELECT event_id FROM busbar_events WHERE seq IS NULL"
       " ORDER BY logged_at, event_id LIMIT " +
       std::to_string(kNumberingBatch);
   Numbering numbering;
-  if (transaction.driver() == "mysql") {
-    // Read before the head's lock is taken, so that the lock is held for two statements only;
-    // the locking read skips what another numbering numbered meanwhile.
-    std::vector<std::string> waiting;
-    for (const auto& row : transaction.execute(oldest).rows) {
-      waiting.push_back(asText(row.at("event_id")));
-    }
-    numbering.more = waiting.size() == kNumberingBatch;
-    if (waiting.empty()) return numbering;
-    numbering.numbers = numberListedOnMysql(transaction, waiting);
-    return numbering;
-  }
-  // The head row's lock: one numbering at a time, each after the previous one committed. A
-  // locking read, which writes nothing, so a numbering that finds nothing to do costs no flush
-  // to disk; SQLite, which has no FOR UPDATE, takes its write lock with an update that changes
-  // nothing. PostgreSQL reads what waits after the lock, each statement seeing what committed
-  // before it (a read before the lock could see events as waiting that the previous holder
-  // numbered).
-  ExecuteResult head;
-  if (transaction.driver() == "sqlite") {
-    transaction.execute("UPDATE busbar_event_head SET seq = seq WHERE id = 1");
-    head = transaction.execute("SELECT seq FROM busbar_event_head WHERE id = 1");
-  } else {
-    head = transaction.execute("SELECT seq FROM busbar_event_head WHERE id = 1 FOR UPDATE");
-  }
+  // The database's write lock, for the rest of the transaction: SQLite has no FOR UPDATE, and an
+  // update that changes nothing takes it.
+  transaction.execute("UPDATE busbar_event_head SET seq = seq WHERE id = 1");
+  const ExecuteResult head = transaction.execute("SELECT seq FROM busbar_event_head WHERE id = 1");
   if (head.rows.empty()) {
     throw StorageError("the event log has no head row; was its migration applied?");
   }
@@ -211,7 +236,6 @@ EventLog::Numbering EventLog::numberPending(Connection& transaction) {
   auto pending = transaction.execute(oldest).rows;
   numbering.more = pending.size() == kNumberingBatch;
   if (pending.empty()) return numbering;
-  // PostgreSQL cannot infer the type of a bound CASE result.
   std::string cases;
   std::string keys;
   std::vector<Value> params;
@@ -240,7 +264,23 @@ EventLog::Numbering EventLog::numberOldest() {
   // Committed durably, as every write: a number a database crash took back could be given to
   // another event after the restart, while a follower already applied the first one.
   Numbering numbering;
-  storage_.transaction([&](Connection& tx) { numbering = numberPending(tx); });
+  if (numbersInsideTransactions()) {
+    storage_.transaction([&](Connection& tx) { numbering = numberPending(tx); });
+    return numbering;
+  }
+  // Another numbering that moved the head first numbered what this one read, or some of it:
+  // read again and number what still waits. Each lost attempt is another's success, so the
+  // numberings as a whole always progress; the attempts of one are bounded, and a caller whose
+  // events are left finds them numbered or numbers them next time.
+  for (int attempt = 0; attempt < kCompareAndSetAttempts; ++attempt) {
+    const Waiting found = waiting();
+    if (found.ids.empty()) return numbering;
+    numbering.numbers = numberIfHeadUnmoved(found);
+    if (!numbering.numbers.empty()) {
+      numbering.more = found.ids.size() == kNumberingBatch;
+      return numbering;
+    }
+  }
   return numbering;
 }
 

@@ -115,6 +115,8 @@ class EventLog {
 
   // Events numbered by one numbering at most; more wait for the next one.
   static constexpr size_t kNumberingBatch = 2000;
+  // Attempts of one numberOldest() that lost to another numbering before it gives up.
+  static constexpr int kCompareAndSetAttempts = 20;
 
   // What a numbering did: the numbers it gave, by event id, and whether it numbered a whole
   // batch (events may still wait).
@@ -123,19 +125,43 @@ class EventLog {
     bool more = false;
   };
 
-  // Inside `transaction`: numbers the oldest events that have no number yet (up to
+  // SQLite, inside `transaction`: numbers the oldest events that have no number yet (up to
   // kNumberingBatch, whoever logged them), in the order they were logged, after the head, and
-  // moves the head. Holds the head row's lock until the transaction ends. Any server may number
-  // any waiting event: that is what keeps a frozen or dead writer's events from waiting for it,
-  // and numbering the oldest first numbers one key's versions in their order (an event is
-  // committed before the next version of its key is written, and so stamped earlier).
+  // moves the head, under the database's write lock, which one transaction holds at a time
+  // anyway. numberOldest() numbers MariaDB's and PostgreSQL's without a lock held across
+  // statements.
   static Numbering numberPending(Connection& transaction);
+
+  // The head and the oldest events waiting for a number (up to kNumberingBatch), in the order
+  // they are to be numbered.
+  struct Waiting {
+    int64_t head = 0;
+    std::vector<std::string> ids;
+  };
+
+  // MariaDB, PostgreSQL: reads the head and what waits, from one snapshot, without a lock. On
+  // failure throws.
+  Waiting waiting();
+
+  // MariaDB, PostgreSQL: gives `waiting`'s events the numbers after its head, in its order, and
+  // moves the head past them, in one statement that does so only while the head is still where
+  // `waiting` read it (a compare-and-set), committed durably. Returns the numbers given: all of
+  // `waiting`'s, or none when another numbering moved the head since. On failure throws.
+  Numbers numberIfHeadUnmoved(const Waiting& waiting);
 
   // True when writers number inside their own transaction (SQLite: one writer at a time).
   bool numbersInsideTransactions() const;
 
-  // numberPending() in a transaction of its own, committed durably. On failure throws (nothing
-  // was numbered).
+  // Numbers the oldest events that have no number yet (up to kNumberingBatch, whoever logged
+  // them), in the order they were logged, after the head, and moves the head; committed durably.
+  // Any server may number any waiting event: that is what keeps a frozen or dead writer's events
+  // from waiting for it, and numbering the oldest first numbers one key's versions in their order
+  // (an event is committed before the next version of its key is written, and so stamped
+  // earlier). On MariaDB and PostgreSQL it reads what waits, then numbers it in one statement
+  // that succeeds only while the head is where it was read (a compare-and-set), so no lock is
+  // ever held while the database waits for this client; it reads again after losing to another
+  // numbering, up to kCompareAndSetAttempts times. SQLite numbers with numberPending(). Returns
+  // the numbers given (none when nothing waited or every attempt lost). On failure throws.
   Numbering numberOldest();
 
   // The numbers the events `ids` have (those without one are left out); any number of ids.

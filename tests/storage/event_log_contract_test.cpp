@@ -110,6 +110,32 @@ TEST_P(EventLogContract, AReaderAtTheLastSeqItSawNeverSkipsACommitThatComesLate)
   }
 }
 
+TEST_P(EventLogContract, ANumberingThatReadBeforeAnotherNumberedChangesNothing) {
+  // What a numbering frozen between its read and its compare-and-set finds when it resumes.
+  if (log_->numbersInsideTransactions()) {
+    GTEST_SKIP() << "SQLite numbers inside each writer's transaction: no numbering to race";
+  }
+  auto log = [&](const std::string& id) {
+    storage_->transaction([&](Connection& tx) {
+      EventLog::append(tx, {host::LoggedEvent{0, eventNamed(id), ""}}, 0);
+    });
+  };
+  log("a");
+  log("b");
+  const EventLog::Waiting stale = log_->waiting();
+  EXPECT_EQ(stale.head, 0);
+  EXPECT_EQ(stale.ids, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(log_->numberOldest().numbers, (EventLog::Numbers{{"a", 1}, {"b", 2}}));
+  log("c");
+  EXPECT_TRUE(log_->numberIfHeadUnmoved(stale).empty());
+  EXPECT_EQ(log_->head().seq, 2u);
+  EXPECT_EQ(log_->numbersOf({"a", "b", "c"}), (EventLog::Numbers{{"a", 1}, {"b", 2}}));
+  const EventLog::Waiting fresh = log_->waiting();
+  EXPECT_EQ(fresh.head, 2);
+  EXPECT_EQ(log_->numberIfHeadUnmoved(fresh), (EventLog::Numbers{{"c", 3}}));
+  EXPECT_EQ(log_->head().seq, 3u);
+}
+
 TEST_P(EventLogContract, NumberingsOnSeveralConnectionsAtOnceGiveEachEventOneNumber) {
   // Writers that committed and now number at once, as servers do after their commits.
   for (int i = 0; i < 200; ++i) {

@@ -31,16 +31,22 @@ constexpr unsigned char kStmtExecute = 0x17;
 bool CommitFinder::clientSends(const char* data, std::size_t size) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(data);
   if (protocol_ == Protocol::kMysql) {
-    if (size < kMysqlHeader + 1) return false;
-    const unsigned char* payload = bytes + kMysqlHeader;
-    const std::size_t length = size - kMysqlHeader;
-    if (payload[0] == kStmtPrepare) {
-      awaiting_commit_id_ =
-          matches_(std::string(reinterpret_cast<const char*>(payload + 1), length - 1));
-    } else if (payload[0] == kStmtExecute && length >= 5) {
-      return commit_ids_.count(littleEndian32(payload + 1)) != 0;
+    // A chunk may hold several commands: a statement closed (no answer) and the next prepared.
+    bool runs = false;
+    for (std::size_t at = 0; at + kMysqlHeader + 1 <= size;) {
+      const std::size_t length = bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16;
+      if (length == 0 || at + kMysqlHeader + length > size) break;  // not a packet this reads
+      const unsigned char* payload = bytes + at + kMysqlHeader;
+      if (payload[0] == kStmtPrepare) {
+        awaiting_sql_.assign(reinterpret_cast<const char*>(payload + 1), length - 1);
+        awaiting_ = true;
+      } else if (payload[0] == kStmtExecute && length >= 5) {
+        auto statement = mysql_statements_.find(littleEndian32(payload + 1));
+        runs = runs || (statement != mysql_statements_.end() && found(statement->second));
+      }
+      at += kMysqlHeader + length;
     }
-    return false;
+    return runs;
   }
   // PostgreSQL messages: a type byte, a 4-byte big-endian length (itself included), the body.
   bool runs = false;
@@ -53,14 +59,11 @@ bool CommitFinder::clientSends(const char* data, std::size_t size) {
     if (type == 'P') {
       std::string name = cString(body, end);
       // A name parsed again (the unnamed statement always is) names the new statement.
-      if (matches_(cString(body, end))) {
-        commit_names_.insert(name);
-      } else {
-        commit_names_.erase(name);
-      }
+      postgres_statements_[name] = cString(body, end);
     } else if (type == 'B') {
       cString(body, end);  // the portal
-      runs = runs || commit_names_.count(cString(body, end)) != 0;
+      auto statement = postgres_statements_.find(cString(body, end));
+      runs = runs || (statement != postgres_statements_.end() && found(statement->second));
     }
     at += 1 + length;
   }
@@ -68,13 +71,14 @@ bool CommitFinder::clientSends(const char* data, std::size_t size) {
 }
 
 void CommitFinder::serverSends(const char* data, std::size_t size) {
-  if (protocol_ != Protocol::kMysql || !awaiting_commit_id_) return;
+  if (protocol_ != Protocol::kMysql || !awaiting_) return;
   const auto* bytes = reinterpret_cast<const unsigned char*>(data);
   // COM_STMT_PREPARE_OK: 0x00, then the statement id.
   if (size >= kMysqlHeader + 5 && bytes[kMysqlHeader] == 0x00) {
-    commit_ids_.insert(littleEndian32(bytes + kMysqlHeader + 1));
+    mysql_statements_[littleEndian32(bytes + kMysqlHeader + 1)] = std::move(awaiting_sql_);
   }
-  awaiting_commit_id_ = false;
+  awaiting_sql_.clear();
+  awaiting_ = false;
 }
 
 }  // namespace busbar::testing

@@ -68,12 +68,14 @@ void TcpProxy::afterStatement(CommitFinder::Matcher matches, std::function<void(
   std::lock_guard<std::mutex> lock(hook_mutex_);
   hook_matches_ = std::move(matches);
   hook_then_ = std::move(then);
-  hook_finders_.clear();  // the poll thread makes them anew with the new matcher
+  for (auto& [client, finder] : hook_finders_) finder.setMatcher(hook_matches_);
 }
 
 bool TcpProxy::watchStatement(int client, bool from_client, const char* data, size_t size) {
   std::lock_guard<std::mutex> lock(hook_mutex_);
-  if (!commits_ || !hook_then_) return false;
+  if (!commits_) return false;
+  // Every connection's statements are followed from its start: a session prepares a statement
+  // once and runs it for as long as it lives, long before a hook is armed.
   auto finder = hook_finders_.find(client);
   if (finder == hook_finders_.end()) {
     finder = hook_finders_.emplace(client, CommitFinder(*commits_, hook_matches_)).first;
@@ -82,7 +84,7 @@ bool TcpProxy::watchStatement(int client, bool from_client, const char* data, si
     finder->second.serverSends(data, size);
     return false;
   }
-  return finder->second.clientSends(data, size);
+  return finder->second.clientSends(data, size) && hook_then_ != nullptr;
 }
 
 void TcpProxy::partition(Partition which) {
@@ -180,7 +182,7 @@ bool TcpProxy::pump(int from, int to, bool from_client) {
       std::lock_guard<std::mutex> lock(hook_mutex_);
       then.swap(hook_then_);
       hook_matches_ = nullptr;
-      hook_finders_.clear();
+      for (auto& [client, finder] : hook_finders_) finder.setMatcher(nullptr);
     }
     if (then) then();
   }

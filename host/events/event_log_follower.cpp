@@ -210,8 +210,10 @@ void EventLogFollower::fillGap() {
   // Usually the missing event arrived from the broker or a commit of this server meanwhile.
   auto gap = sequencer_->gap();
   if (!gap) return;
-  const size_t missing = static_cast<size_t>(gap->last - gap->first + 1);
-  auto events = log_->readAfter(gap->first - 1, std::min(missing, options_.batch));
+  // Everything after the gap as well, not the gap alone: when a server's events miss the broker
+  // (its link is cut), every one of them leaves a gap of its own, and reading them one gap at a
+  // time falls behind. What is waiting already is dropped as a duplicate.
+  auto events = log_->readAfter(gap->first - 1, options_.batch);
   for (auto& logged : events) {
     sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kLog,
                       std::move(logged.request_id));

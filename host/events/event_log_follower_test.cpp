@@ -88,6 +88,19 @@ TEST_F(FollowerTest, AGapIsFilledFromTheLogWithoutWaitingForTheInterval) {
   EXPECT_EQ(delivered(), (std::vector<std::string>{"one", "two", "three"}));
 }
 
+TEST_F(FollowerTest, AGapFillReadsPastTheGapSoThatTheGapsBehindItFillAtOnce) {
+  // A server whose link to the broker is cut: each of its events leaves a gap of its own among
+  // those that do arrive. One read fills them all, and what comes after them too.
+  follow(std::chrono::hours(1));
+  append({userEvent("cut-1"), userEvent("two"), userEvent("cut-3"), userEvent("four"),
+          userEvent("cut-5")});
+  sequencer_.offer(2, userEvent("two"), EventSource::kTransport);
+  sequencer_.offer(4, userEvent("four"), EventSource::kTransport);
+  EXPECT_TRUE(eventually([&] { return delivered().size() == 5; }));
+  EXPECT_EQ(delivered(), (std::vector<std::string>{"cut-1", "two", "cut-3", "four", "cut-5"}));
+  EXPECT_EQ(sequencer_.counters().from_log, 3u);
+}
+
 TEST_F(FollowerTest, ADatabaseRestoredFromAnOlderDumpResynchronizes) {
   append({userEvent("a"), userEvent("b"), userEvent("c")});
   follow(std::chrono::milliseconds(50));

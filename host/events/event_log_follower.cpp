@@ -30,6 +30,9 @@ void EventLogFollower::reloadNoting(const Reload& reload) {
   // Read before: a table made again while the reload reads is then seen on the next pass.
   auto tables = log_->tableIdentities();
   reload();
+  // A table made again since the last reload may still be filling (a restore makes a table, then
+  // inserts its rows): once more on the next pass, whatever asked for this reload.
+  reload_once_more_ = !tables_at_reload_.empty() && tables != tables_at_reload_;
   tables_at_reload_ = std::move(tables);
 }
 
@@ -157,15 +160,9 @@ void EventLogFollower::pass() {
     std::lock_guard<std::mutex> lock(worker_.mutex());
     why = resync_reason_;
   }
-  bool tables_replaced = false;
-  if (why.empty() && log_ != nullptr) {
-    why = tablesReplaced();
-    tables_replaced = !why.empty();
-  }
+  if (why.empty() && log_ != nullptr) why = tablesReplaced();
   if (!why.empty()) {
-    const bool once_more = tables_replaced && !reload_once_more_;
     refresh(why);
-    reload_once_more_ = once_more;
     std::lock_guard<std::mutex> lock(worker_.mutex());
     resync_reason_.clear();
   }
@@ -191,6 +188,9 @@ void EventLogFollower::refresh(const std::string& why) {
 void EventLogFollower::restart(const std::string& why) {
   Poco::Timestamp started;
   sequencer_->resynchronize([&] { return reloadAt(reload_); });
+  // A log that went back or changed is usually a restore, whose module tables may still be
+  // filling, in the same second as their creation (which MariaDB's identity cannot tell apart).
+  reload_once_more_ = true;
   finishResync(why, started);
 }
 

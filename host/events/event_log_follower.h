@@ -14,8 +14,9 @@
 // A restore may replace the tables one at a time, the module's long after the log's (a large
 // dump, pg_restore -j). So every pass also compares the identities of the database's tables
 // (EventLog::tableIdentities) with those read before the last reload: when a table was made
-// again, the subscribers reload (a refresh), and once more on the next pass, so that rows loaded
-// into it after it was created are read too, however late the restore comes.
+// again, the subscribers reload (a refresh). Any reload that finds the tables made again since
+// the one before, and any restart, is followed by one more on the next pass, so that rows loaded
+// into a table after it was created are read too, however late the restore comes.
 //
 // requestResync() (the transport may have lost events that are not logged, or the log is off)
 // refreshes instead: the subscribers reload, and the applied position stays where it was, so

@@ -109,23 +109,29 @@ TEST_F(FollowerTest, ADatabaseRestoredFromAnOlderDumpResynchronizes) {
   storage_->execute("DELETE FROM busbar_events WHERE seq > 1");
   storage_->execute("UPDATE busbar_event_head SET seq = 1");
   append({userEvent("after-restore-1"), userEvent("after-restore-2"), userEvent("x")});
-  EXPECT_TRUE(eventually([&] { return reloads_ == 1; }));
+  EXPECT_TRUE(eventually([&] { return reloads_ == 2; }));  // and once more, a pass later
   EXPECT_TRUE(eventually([&] { return sequencer_.applied().seq == 4; }));
   EXPECT_EQ(sequencer_.applied().event_id, "x");
 }
 
-TEST_F(FollowerTest, ALogThatWentBackResynchronizes) {
+TEST_F(FollowerTest, ALogThatWentBackResynchronizesAndOnceMoreForTablesStillFilling) {
+  storage_->execute("CREATE TABLE module_rows (id TEXT PRIMARY KEY)");
   append({userEvent("a"), userEvent("b")});
   follow(std::chrono::milliseconds(50));
   storage_->execute("DELETE FROM busbar_events");
   storage_->execute("UPDATE busbar_event_head SET seq = 0");
-  EXPECT_TRUE(eventually([&] { return reloads_ == 1 && sequencer_.applied().seq == 0; }));
+  EXPECT_TRUE(eventually([&] { return reloads_ >= 1 && sequencer_.applied().seq == 0; }));
+  // A restore fills a module table after the log's: the reload a pass later reads its rows.
+  storage_->execute("INSERT INTO module_rows VALUES ('restored')");
+  EXPECT_TRUE(eventually([&] { return reloads_ == 2; }));
+  waitPasses(3);
+  EXPECT_EQ(reloads_, 2);
 }
 
 TEST_F(FollowerTest, AnotherDatabaseResynchronizes) {
   follow(std::chrono::milliseconds(50));
   storage_->execute("UPDATE busbar_event_head SET log_id = '00000000-0000-4000-8000-000000000000'");
-  EXPECT_TRUE(eventually([&] { return reloads_ == 1; }));
+  EXPECT_TRUE(eventually([&] { return reloads_ == 2; }));  // and once more, a pass later
   EXPECT_EQ(identity_.get(), "00000000-0000-4000-8000-000000000000");
 }
 

@@ -146,6 +146,10 @@ MD
     any_missed=yes
     write_connections_missed_before_event_loops
   fi
+  if missed "$worst_log_ratio" ">=" 0.7; then
+    any_missed=yes
+    write_writes_missed_event_log
+  fi
   if missed "$frozen_p99" "<=" 10000 || missed "$frozen_max" "<=" 2000000; then
     any_missed=yes
     write_frozen_member_missed

@@ -57,3 +57,18 @@ MD
 
 MD
 }
+
+# The paragraph of "Where a target is missed" when a backend's PUT/s with the event log falls
+# under 0.7x of without.
+write_writes_missed_event_log() {
+  local b
+  cat <<MD
+
+**Writes with the event log (section 2, worst ${worst_log_ratio}x).** With the log, a write's
+transaction also inserts its event, and a numbering round (a plain read and one compare-and-set
+statement, committed durably) follows on the numberer's thread: one more flush per round, shared
+by the writes that committed meanwhile. Per backend, with and without the log, measured
+alternately round by round: $(for b in $WRITE_CASES; do printf '%s %s/s against %s/s (busbar CPU per PUT %s us against %s us); ' "$b" "$(v writes "$b" rps)" "$(v writes "$b-nolog" rps)" "$(v writes "$b" cpu_us)" "$(v writes "$b-nolog" cpu_us)"; done)the
+database's own work is not in the CPU figures.
+MD
+}

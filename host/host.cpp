@@ -10,6 +10,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include "consistency/consistency_routes.h"
 #include "ops/config_report.h"
 #include "ops/ops_routes.h"
 #include "ops/parked_event_routes.h"
@@ -32,6 +33,7 @@ class Host::Context : public PluginContext {
   InboundSink& inbound() override { return host_.inbound_; }
   Poco::Logger& logger() override { return logger_; }
   MetricsRegistry& metrics() override { return host_.metrics_; }
+  ConsistencyObserver& consistency() override { return host_.consistency_; }
 
  private:
   Host& host_;
@@ -57,6 +59,7 @@ Host::Host(HostSettings settings, Poco::Logger& logger, Logging* logging)
     : settings_(std::move(settings)),
       logger_(logger),
       logging_(logging),
+      consistency_(settings_.consistency, metrics_, Poco::Logger::get("busbar.consistency")),
       config_(readIniFile(settings_.config_file)),
       info_(makeInfo(settings_)),
       inbound_(settings_.server_id, settings_.event_bus.async_pass_through, inline_bus_),
@@ -263,6 +266,7 @@ void Host::registerOpsRoutes() {
                         events.set("failed", inline_bus_.failed());
                         body.set("events", events);
                         body.set("event_log", event_log_->figures());
+                        body.set("consistency", consistency_.figures());
                       }};
   addProbeRoutes(router_, probes);
   addProbeRoutes(admin_router_, probes);
@@ -285,6 +289,9 @@ void Host::registerOpsRoutes() {
                          "POST /admin/events/parked/{event_id}/replay",
                          "DELETE /admin/events/parked/{event_id}"};
   }
+  addConsistencyRoutes(admin_router_, consistency_);
+  admin.more_routes.insert(admin.more_routes.end(),
+                           {"GET /admin/consistency", "POST /admin/consistency"});
   addAdminRoutes(admin_router_, admin);
 }
 
@@ -332,6 +339,14 @@ void Host::start() {
   inline_bus_.open();
   inline_bus_.fire(Lifecycle::kStart);
   event_log_->start();
+  // A server that is not ready is known not to serve fresh rows (and load balancers send it
+  // nothing): the observer counts what a serving server serves.
+  consistency_.start([this] {
+    for (const auto& check : readiness_.evaluate()) {
+      if (!check.problem.empty()) return "not ready (" + check.name + "): " + check.problem;
+    }
+    return std::string();
+  });
   // Ready before the public listener serves: the clients that connected while it was bound but
   // not serving are answered the moment it starts, and their first GET /readyz must say ready.
   readiness_.markPreloaded();
@@ -434,6 +449,7 @@ void Host::stop() noexcept {
       logger_.error(std::string("a stop handler failed: ") + error.what());
     }
   }
+  consistency_.stop();
   if (storage_probe_) storage_probe_->stop();
   if (event_log_) event_log_->stop();
   inline_bus_.open();  // a transport waiting for preload to end must not block its shutdown

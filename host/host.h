@@ -11,7 +11,9 @@
 //            stop the public listener (requests in flight finish) and the admin one, stop
 //            following and relaying the log, stop plugins in reverse order.
 // Operations (host/ops/): every metric in one registry (plugins' through PluginContext::metrics),
-// readiness checks, liveness of the event loops, the probe and admin routes.
+// readiness checks, liveness of the event loops, the probe and admin routes. The consistency
+// observer (host/consistency/) checks the caches modules registered from the end of start() to
+// the beginning of stop().
 // Plugin objects are destroyed in reverse order by the destructor; libraries stay loaded.
 // Not thread-safe: driven from the main thread.
 #pragma once
@@ -25,6 +27,7 @@
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include "busbar/plugin.h"
+#include "consistency/consistency_observer.h"
 #include "events/event_log_runtime.h"
 #include "events/host_event_bus.h"
 #include "events/host_inbound.h"
@@ -100,6 +103,7 @@ class Host {
   Logging* const logging_;
   SystemdNotifier notifier_;
   HostMetricsRegistry metrics_;
+  HostConsistencyObserver consistency_;
   HttpMetrics http_metrics_;
   ProcessMetrics process_metrics_;
   Readiness readiness_;

@@ -14,7 +14,7 @@ namespace busbar::host {
 namespace {
 
 const std::set<std::string> kHostSections = {"host",    "event_bus", "event_log", "http",
-                                             "storage", "admin",     "log"};
+                                             "storage", "admin",     "log",       "consistency"};
 
 bool isAlias(const std::string& text) {
   if (text.empty() || text.size() > 64) return false;
@@ -227,6 +227,20 @@ AdminSettings readAdmin(const ConfigSection& section, const std::string& overrid
   return settings;
 }
 
+ConsistencySettings readConsistency(const ConfigSection& section) {
+  section.rejectUnknownKeys({"enabled", "rows_per_second", "full_pass", "bound"});
+  ConsistencySettings settings;
+  settings.enabled = section.getBool("enabled", settings.enabled);
+  settings.rows_per_second = static_cast<double>(section.getInt(
+      "rows_per_second", static_cast<int64_t>(settings.rows_per_second), 1, 10000000));
+  settings.full_pass = std::chrono::duration_cast<std::chrono::seconds>(
+      getDuration(section, "full_pass", settings.full_pass, std::chrono::seconds(1),
+                  std::chrono::hours(24 * 30)));
+  settings.bound = getDuration(section, "bound", settings.bound, std::chrono::milliseconds(100),
+                               std::chrono::hours(1));
+  return settings;
+}
+
 std::vector<ConsumedExchange> resolveConsumed(const std::vector<std::string>& specs,
                                               const EventBusSettings& bus,
                                               const std::string& file) {
@@ -378,6 +392,7 @@ HostSettings loadHostSettings(const std::string& file, const CommandLineOverride
   settings.admin =
       readAdmin(sectionOf(config, settings.config_file, "admin"), overrides.admin_bind);
   settings.log = readLog(sectionOf(config, settings.config_file, "log"));
+  settings.consistency = readConsistency(sectionOf(config, settings.config_file, "consistency"));
   if (settings.admin.bind_port != 0 && settings.admin.bind_port == settings.bind_port) {
     throw ConfigError(settings.config_file + ": [admin] bind and [host] bind both use port " +
                       std::to_string(settings.bind_port) +

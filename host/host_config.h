@@ -1,6 +1,7 @@
 // HostConfig: host.conf read, checked and turned into settings, with command-line overrides.
 //
-// Only the host's own sections ([host], [event_bus], [event_log], [http], [admin], [log]) are
+// Only the host's own sections ([host], [event_bus], [event_log], [http], [admin], [log],
+// [consistency]) are
 // interpreted here;
 // every other section belongs to a plugin, which checks it in its init(). Immutable once loaded.
 #pragma once
@@ -67,6 +68,15 @@ struct AdminSettings {
   uint16_t bind_port = 0;  // 0: a port the kernel picks, logged at start
 };
 
+// [consistency]: the observer that checks modules' caches against the database
+// (consistency/consistency_observer.h).
+struct ConsistencySettings {
+  bool enabled = true;
+  double rows_per_second = 1000;          // the least pace
+  std::chrono::seconds full_pass{600};    // every row compared at least this often
+  std::chrono::milliseconds bound{3000};  // how long a change may take to reach every cache
+};
+
 enum class LogFormat { kText, kJson };
 
 // [log]: where the log goes and how it reads. Reloaded on SIGHUP (busbar reload).
@@ -95,6 +105,7 @@ struct HostSettings {
   HttpSettings http;
   AdminSettings admin;
   LogSettings log;
+  ConsistencySettings consistency;
 };
 
 // Reads an INI file. Text after " ;" or " #" on a line is a comment, as in the shipped configs.

@@ -317,6 +317,33 @@ TEST_F(HostConfigTest, MissingFileIsAClearError) {
   }
 }
 
+TEST_F(HostConfigTest, TheConsistencyObserverIsOnWithAPaceAFullPassAndABound) {
+  HostSettings defaults = load(kMinimal);
+  EXPECT_TRUE(defaults.consistency.enabled);
+  EXPECT_EQ(defaults.consistency.rows_per_second, 1000);
+  EXPECT_EQ(defaults.consistency.full_pass, std::chrono::seconds(600));
+  EXPECT_EQ(defaults.consistency.bound, std::chrono::milliseconds(3000));
+  HostSettings set = load(std::string(kMinimal) +
+                          "[consistency]\nenabled = false\nrows_per_second = 250\n"
+                          "full_pass = 3600s\nbound = 1500ms\n");
+  EXPECT_FALSE(set.consistency.enabled);
+  EXPECT_EQ(set.consistency.rows_per_second, 250);
+  EXPECT_EQ(set.consistency.full_pass, std::chrono::seconds(3600));
+  EXPECT_EQ(set.consistency.bound, std::chrono::milliseconds(1500));
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[consistency]\nrows_per_second = 0\n")
+                .find("[consistency] rows_per_second"),
+            std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[consistency]\nbound = 10ms\n")
+                .find("[consistency] bound must be a duration from 100ms"),
+            std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[consistency]\nfull_pass = soon\n")
+                .find("[consistency] full_pass must be a duration"),
+            std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[consistency]\nrate = 5\n")
+                .find("[consistency] rate is not"),
+            std::string::npos);
+}
+
 TEST_F(HostConfigTest, UnknownSectionsAreRefusedUnlessAPluginOwnsThem) {
   std::string file =
       write(std::string(kMinimal) + "[users]\nrepository = composed\n[usres]\nrefresh = reload\n");

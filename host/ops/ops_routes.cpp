@@ -3,18 +3,9 @@
 #include <stdexcept>
 
 #include "ops/json_text.h"
+#include "ops/never_blocks.h"
 
 namespace busbar::host {
-namespace {
-
-RouteOptions neverBlocks(std::vector<std::string> query = {}) {
-  RouteOptions options;
-  options.never_blocks = true;
-  options.query_parameters = std::move(query);
-  return options;
-}
-
-}  // namespace
 
 void addProbeRoutes(Routes& routes, const ProbeSources& sources) {
   routes.add(

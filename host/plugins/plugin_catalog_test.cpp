@@ -218,7 +218,7 @@ TEST(PluginLoaderLookupTest, LoadsByDescriptorNameAndRefusesUntrustedFiles) {
   }
 }
 
-// This SDK's ABI, as the listing shows it: "1.1".
+// This SDK's ABI, as the listing shows it: "1.2".
 #define kAbi BUSBAR_STRINGIFY(BUSBAR_ABI_MAJOR) "." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR)
 
 TEST(PluginsCommandTest, ListsEveryFileWithItsStatus) {

@@ -7,6 +7,7 @@
 #include "application/user_service.h"
 #include "busbar/plugin.h"
 #include "infrastructure/bus_user_event_publisher.h"
+#include "infrastructure/checked_user_cache.h"
 #include "infrastructure/composed_user_repository.h"
 #include "infrastructure/dbal_user_repository.h"
 #include "infrastructure/in_memory_user_repository.h"
@@ -43,6 +44,7 @@ class UsersPlugin : public Plugin {
       context.metrics().gaugeReader(
           "busbar_cache_rows", "Rows a module holds in its in-memory cache, by module",
           {{"module", "users"}}, [this] { return static_cast<double>(memory_->size()); });
+      context.consistency().watch(std::make_shared<CheckedUserCache>(*persistent_, *memory_));
     }
     service_ = std::make_unique<UserService>(*repository);
     registerUserRoutes(context.routes(), *service_, /*reads_from_memory=*/composed);

@@ -20,7 +20,7 @@
 
 #include "server_process.h"
 
-// The SDK's ABI as listings show it, "1.1".
+// The SDK's ABI as listings show it, "1.2".
 #define kAbi BUSBAR_STRINGIFY(BUSBAR_ABI_MAJOR) "." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR)
 
 namespace busbar::testing {

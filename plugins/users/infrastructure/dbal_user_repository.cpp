@@ -160,6 +160,24 @@ std::vector<UserRecord> DbalUserRepository::loadAll() {
   return records;
 }
 
+std::vector<UserRecord> DbalUserRepository::loadAfter(const std::string& after, size_t limit) {
+  // A range of the primary key's index: the DBAL's findAll matches by equality only.
+  auto result = connection_->execute(
+      "SELECT id, name, email, version, deleted FROM users WHERE id > ? ORDER BY id LIMIT " +
+          std::to_string(limit),
+      {Value(after)});
+  std::vector<UserRecord> records;
+  records.reserve(result.rows.size());
+  for (const auto& row : result.rows) records.push_back(toRecord(row));
+  return records;
+}
+
+std::optional<UserRecord> DbalUserRepository::load(const std::string& id) {
+  auto row = connection_->findOne(kTable, {{"id", id}});
+  if (!row) return std::nullopt;
+  return toRecord(*row);
+}
+
 std::vector<Migration> DbalUserRepository::migrations() {
   Migration create;
   create.number = 1;

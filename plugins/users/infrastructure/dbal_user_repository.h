@@ -33,6 +33,13 @@ class DbalUserRepository : public PersistentUserRepository {
   SaveResult saveOver(const UserRecord& stored, const std::string& name,
                       const std::optional<std::string>& email) override;
 
+  // Up to `limit` stored users with ids after `after` ("" = from the first), tombstones included,
+  // in id order (byte order: text columns compare bytes on every backend).
+  std::vector<UserRecord> loadAfter(const std::string& after, size_t limit);
+
+  // The stored user `id`, a tombstone included, or nothing.
+  std::optional<UserRecord> load(const std::string& id);
+
   // The schema of the users table, as numbered migrations.
   static std::vector<Migration> migrations();
 

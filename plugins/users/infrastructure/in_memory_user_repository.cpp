@@ -151,6 +151,45 @@ std::optional<int64_t> InMemoryUserRepository::remove(const std::string& id) {
   return record.user.version;
 }
 
+std::vector<UserRecord> InMemoryUserRepository::recordsAfter(const std::string& after,
+                                                             size_t limit) const {
+  std::vector<UserRecord> records;
+  records.reserve(limit);
+  std::shared_lock<std::shared_mutex> lock(table_mutex_);
+  for (auto it = table_->upper_bound(after); it != table_->end() && records.size() < limit; ++it) {
+    records.push_back(UserRecord{toUser(it->first, it->second), it->second.deleted});
+  }
+  return records;
+}
+
+bool InMemoryUserRepository::replaceIf(
+    const std::string& id,
+    const std::function<bool(const std::optional<UserRecord>& held)>& expected,
+    const std::optional<UserRecord>& replacement) {
+  std::lock_guard<std::mutex> writer(writer_mutex_);
+  // A reload replaces the whole table with what it read: the next look decides again.
+  if (reloads_loading_ > 0) return false;
+  std::unique_lock<std::shared_mutex> lock(table_mutex_);
+  auto found = table_->find(id);
+  std::optional<UserRecord> held;
+  if (found != table_->end()) {
+    held = UserRecord{toUser(found->first, found->second), found->second.deleted};
+  }
+  if (!expected(held)) return false;
+  if (held && !held->deleted) --live_;
+  if (!replacement) {
+    if (found != table_->end()) table_->erase(found);
+    return true;
+  }
+  Entry& entry = found != table_->end() ? found->second : (*table_)[id];
+  entry.version = replacement->user.version;
+  entry.deleted = replacement->deleted;
+  entry.name = replacement->deleted ? std::string() : replacement->user.name;
+  entry.email = replacement->deleted ? std::nullopt : replacement->user.email;
+  if (!replacement->deleted) ++live_;
+  return true;
+}
+
 size_t InMemoryUserRepository::size() const {
   std::shared_lock<std::shared_mutex> lock(table_mutex_);
   return live_;

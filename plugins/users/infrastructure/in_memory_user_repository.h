@@ -46,6 +46,18 @@ class InMemoryUserRepository : public UserRepository {
   // Number of live users.
   size_t size() const;
 
+  // Up to `limit` records with ids after `after` ("" = from the first), tombstones included, in
+  // id order (byte order).
+  std::vector<UserRecord> recordsAfter(const std::string& after, size_t limit) const;
+
+  // Puts `replacement` in place of what the table holds for `id` (nothing: removes the entry),
+  // whatever the versions, if `expected(held)` is true of what it holds now (nothing when it holds
+  // nothing) and no reload is loading. Returns whether it did. For repairs: the database wins, but
+  // never over a change applied since the caller looked.
+  bool replaceIf(const std::string& id,
+                 const std::function<bool(const std::optional<UserRecord>& held)>& expected,
+                 const std::optional<UserRecord>& replacement);
+
  private:
   struct Entry {
     int64_t version = 0;

@@ -1,4 +1,4 @@
-// The plugin ABI, version 1.1.
+// The plugin ABI, version 1.2.
 //
 // A plugin is a shared object that exports exactly one C function, busbar_plugin_v1, returning a
 // pointer to a static descriptor. The host reads and checks the descriptor before it runs any
@@ -21,6 +21,8 @@
 //        HTTP on event loops: Routes::add with RouteOptions (never_blocks, query_parameters).
 //        Operations: PluginContext::metrics() and metrics.h (MetricsRegistry, Counter, Gauge,
 //        Histogram, readers); the optional TransportHealth (readiness).
+//   1.2  Caches checked against the database: PluginContext::consistency() and consistency.h
+//        (CheckedCache, ConsistencyObserver).
 //
 // Plugin authors never fill the descriptor by hand: use BUSBAR_PLUGIN from plugin.h.
 #pragma once
@@ -34,7 +36,7 @@
 #include "busbar/export.h"
 
 #define BUSBAR_ABI_MAJOR 1
-#define BUSBAR_ABI_MINOR 1
+#define BUSBAR_ABI_MINOR 2
 #define BUSBAR_DESCRIPTOR_MAGIC 0x42555342u /* "BUSB" */
 
 // The exported symbol carries the ABI major, so a host of another major does not even find it.

@@ -3,6 +3,7 @@
 
 #include "busbar/abi.h"
 #include "busbar/config.h"
+#include "busbar/consistency.h"
 #include "busbar/errors.h"
 #include "busbar/event.h"
 #include "busbar/event_bus.h"

@@ -17,6 +17,7 @@
 
 #include "busbar/abi.h"
 #include "busbar/config.h"
+#include "busbar/consistency.h"
 #include "busbar/event_bus.h"
 #include "busbar/export.h"
 #include "busbar/http.h"
@@ -59,6 +60,9 @@ class BUSBAR_API PluginContext {
   // Since SDK 1.1 (a plugin calling it needs a host of ABI 1.1 or later): where the plugin
   // creates the metrics the host exports at GET /metrics (metrics.h).
   virtual MetricsRegistry& metrics() = 0;
+  // Since SDK 1.2 (a plugin calling it needs a host of ABI 1.2 or later): where a module that
+  // serves reads from a cache of a table has it checked against the database (consistency.h).
+  virtual ConsistencyObserver& consistency() = 0;
 };
 
 class BUSBAR_API Plugin {

@@ -1,0 +1,333 @@
+#include "consistency/consistency_observer.h"
+
+#include <cmath>
+#include <set>
+#include <stdexcept>
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Timestamp.h>
+
+#include "busbar/errors.h"
+#include "consistency/cache_comparison.h"
+
+namespace busbar::host {
+namespace {
+
+constexpr auto kRetryAfterError = std::chrono::seconds(1);
+constexpr auto kErrorLogInterval = std::chrono::seconds(60);
+constexpr auto kPausedLook = std::chrono::seconds(1);
+
+std::string describe(const std::optional<CheckedRow>& row) {
+  if (!row) return "no row";
+  return (row->deleted ? "a deletion at version " : "version ") + std::to_string(row->version);
+}
+
+double secondsBetween(BackgroundWorker::Clock::time_point from,
+                      BackgroundWorker::Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+}  // namespace
+
+struct HostConsistencyObserver::Table {
+  std::shared_ptr<CheckedCache> cache;
+  std::string name;
+  std::atomic<uint64_t> samples{0};
+  std::atomic<uint64_t> inconsistencies{0};
+  std::atomic<uint64_t> repairs{0};
+  // Rows of the last full pass, or of this one once it went past them.
+  std::atomic<uint64_t> rows{0};
+  std::atomic<double> last_full_pass_unix{0};  // seconds; 0: no full pass yet
+  std::atomic<double> last_full_pass_seconds{0};
+  // Only on the observer's thread:
+  std::string after;  // the next page starts after this key
+  uint64_t rows_this_pass = 0;
+  Clock::time_point pass_started{};
+  std::set<std::string> suspects;  // keys waiting for a second look
+};
+
+HostConsistencyObserver::HostConsistencyObserver(ConsistencySettings settings,
+                                                 MetricsRegistry& metrics, Poco::Logger& logger)
+    : initial_(settings),
+      metrics_(metrics),
+      logger_(logger),
+      rows_per_second_(settings.rows_per_second),
+      full_pass_(settings.full_pass) {
+  errors_ = &metrics_.counter("busbar_cache_check_errors_total",
+                              "Reads of the consistency observer that failed (the database away)");
+  metrics_.gaugeReader("busbar_cache_check_rows_per_second",
+                       "Rows per second the consistency observer compares now: [consistency] "
+                       "rows_per_second, or more to finish a full pass in time",
+                       {}, [this] {
+                         std::lock_guard<std::mutex> lock(worker_.mutex());
+                         return initial_.enabled && !tables_.empty() ? paceLocked() : 0.0;
+                       });
+}
+
+HostConsistencyObserver::~HostConsistencyObserver() { stop(); }
+
+void HostConsistencyObserver::watch(std::shared_ptr<CheckedCache> cache) {
+  if (!cache) throw std::invalid_argument("ConsistencyObserver::watch: no cache");
+  const std::string name = cache->table();
+  for (const auto& table : tables_) {
+    if (table->name == name) {
+      throw ConfigError("two caches of the table '" + name +
+                        "' asked to be checked; each table is checked once");
+    }
+  }
+  auto table = std::make_unique<Table>();
+  table->cache = std::move(cache);
+  table->name = name;
+  Table* t = table.get();
+  const MetricLabels labels{{"table", name}};
+  metrics_.counterReader("busbar_cache_samples_total",
+                         "Cached rows the consistency observer compared with the database", labels,
+                         [t] { return static_cast<double>(t->samples.load()); });
+  metrics_.counterReader(
+      "busbar_cache_inconsistencies_total",
+      "Cached rows that still differed from the database once the propagation bound had passed",
+      labels, [t] { return static_cast<double>(t->inconsistencies.load()); });
+  metrics_.counterReader("busbar_cache_repairs_total",
+                         "Inconsistent cached rows replaced by the database's", labels,
+                         [t] { return static_cast<double>(t->repairs.load()); });
+  metrics_.gaugeReader("busbar_cache_last_full_pass_timestamp_seconds",
+                       "When the consistency observer last finished comparing every row (Unix "
+                       "time; 0: not yet)",
+                       labels, [t] { return t->last_full_pass_unix.load(); });
+  metrics_.gaugeReader("busbar_cache_full_pass_duration_seconds",
+                       "How long the last full pass of the consistency observer took", labels,
+                       [t] { return t->last_full_pass_seconds.load(); });
+  tables_.push_back(std::move(table));
+}
+
+void HostConsistencyObserver::start(PauseReason paused) {
+  if (!initial_.enabled || tables_.empty() || worker_.running()) return;
+  paused_ = std::move(paused);
+  for (auto& table : tables_) table->pass_started = Clock::now();
+  worker_.start("bb-consistency", [this] { loop(); });
+}
+
+void HostConsistencyObserver::stop() noexcept { worker_.stop(); }
+
+void HostConsistencyObserver::adjust(double rows_per_second, std::chrono::seconds full_pass) {
+  if (!std::isfinite(rows_per_second) || rows_per_second < 1 || rows_per_second > 1e7) {
+    throw std::invalid_argument("rows_per_second must be between 1 and 10000000, not " +
+                                std::to_string(rows_per_second));
+  }
+  if (full_pass < std::chrono::seconds(1) || full_pass > std::chrono::hours(24 * 30)) {
+    throw std::invalid_argument("full_pass_seconds must be between 1 and 2592000 (30 days), not " +
+                                std::to_string(full_pass.count()));
+  }
+  {
+    std::lock_guard<std::mutex> lock(worker_.mutex());
+    rows_per_second_ = rows_per_second;
+    full_pass_ = full_pass;
+  }
+  worker_.wake();
+  logger_.notice("consistency observer: now at least " + std::to_string(rows_per_second) +
+                 " rows per second and a full pass every " + std::to_string(full_pass.count()) +
+                 " s at most");
+}
+
+double HostConsistencyObserver::paceLocked() const {
+  uint64_t rows = 0;
+  for (const auto& table : tables_) rows += std::max(table->rows.load(), table->rows_this_pass);
+  return std::max(rows_per_second_, static_cast<double>(rows) / full_pass_.count());
+}
+
+void HostConsistencyObserver::loop() {
+  std::unique_lock<std::mutex> lock(worker_.mutex());
+  Clock::time_point last_page = Clock::now();
+  size_t last_page_rows = 0;
+  bool last_failed = false;
+  while (!worker_.stopping()) {
+    auto next_page = last_page;
+    if (last_failed) {
+      next_page += kRetryAfterError;
+    } else if (last_page_rows > 0) {
+      next_page += std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(last_page_rows / paceLocked()));
+    }
+    auto wake_at = next_page;
+    if (!due_.empty() && due_.begin()->first < wake_at) wake_at = due_.begin()->first;
+    worker_.waitUntil(lock, wake_at, [] { return false; });
+    if (worker_.stopping()) break;
+    const bool was_paused = !pause_reason_.empty();
+    pause_reason_ = paused_ ? paused_() : std::string();
+    if (!pause_reason_.empty()) {
+      worker_.waitFor(lock, kPausedLook);
+      continue;
+    }
+    lock.unlock();
+    auto now = Clock::now();
+    // A server that was not serving had no reason to be current: each row that differed gets
+    // the whole bound again from now.
+    if (was_paused) rearmAll(now);
+    recheckDue(now);
+    if (now >= next_page) {
+      Table& table = *tables_[current_];
+      try {
+        last_page_rows = comparePage(table);
+        last_failed = false;
+      } catch (const std::exception& error) {
+        noteError(table, error);
+        last_failed = true;
+      }
+      last_page = now;
+    }
+    lock.lock();
+  }
+}
+
+size_t HostConsistencyObserver::comparePage(Table& table) {
+  // The cache first: a change committed between the two reads shows the database ahead, which
+  // the second look clears; the other order could not tell a lost change from one in flight.
+  auto cached = table.cache->cachedAfter(table.after, kPageRows);
+  auto stored = table.cache->storedAfter(table.after, kPageRows);
+  const auto now = Clock::now();
+  PageComparison page = comparePages(cached, stored, kPageRows);
+  table.samples += page.compared;
+  table.rows_this_pass += page.compared;
+  if (table.rows_this_pass > table.rows.load()) table.rows = table.rows_this_pass;
+  for (auto& difference : page.differences) {
+    if (table.suspects.size() >= kMaxSuspects) break;  // the next pass finds the rest
+    if (!table.suspects.insert(difference.key).second) continue;
+    Suspect suspect;
+    suspect.table = current_;
+    suspect.key = difference.key;
+    suspect.stored_then = std::move(difference.stored);
+    suspect.cached_first = std::move(difference.cached);
+    suspect.first_seen = now;
+    due_.emplace(now + initial_.bound, std::move(suspect));
+  }
+  if (page.reached_end) {
+    table.last_full_pass_unix = static_cast<double>(Poco::Timestamp().epochMicroseconds()) / 1e6;
+    table.last_full_pass_seconds = secondsBetween(table.pass_started, now);
+    table.rows = table.rows_this_pass;
+    table.rows_this_pass = 0;
+    table.after.clear();
+    current_ = (current_ + 1) % tables_.size();
+    tables_[current_]->pass_started = now;
+  } else {
+    table.after = page.covered_to;
+  }
+  return page.compared;
+}
+
+void HostConsistencyObserver::recheckDue(Clock::time_point now) {
+  while (!due_.empty() && due_.begin()->first <= now) {
+    const bool late = now - due_.begin()->first > initial_.bound;
+    Suspect suspect = std::move(due_.begin()->second);
+    due_.erase(due_.begin());
+    if (late && !suspect.put_off) {
+      suspect.put_off = true;
+      // This thread did not run for a bound (the process was frozen, or starved): neither did
+      // the ones that apply events. Give them the bound from now before judging.
+      due_.emplace(now + initial_.bound, std::move(suspect));
+      continue;
+    }
+    judge(std::move(suspect));
+  }
+}
+
+void HostConsistencyObserver::rearmAll(Clock::time_point now) {
+  std::multimap<Clock::time_point, Suspect> rearmed;
+  for (auto& [due, suspect] : due_) rearmed.emplace(now + initial_.bound, std::move(suspect));
+  due_.swap(rearmed);
+}
+
+void HostConsistencyObserver::judge(Suspect suspect) {
+  Table& table = *tables_[suspect.table];
+  std::optional<CheckedRow> cached_now;
+  std::optional<CheckedRow> stored_now;
+  try {
+    cached_now = table.cache->cachedRow(suspect.key);
+    stored_now = table.cache->storedRow(suspect.key);
+  } catch (const std::exception& error) {
+    noteError(table, error);
+    due_.emplace(Clock::now() + kRetryAfterError, std::move(suspect));
+    return;
+  }
+  switch (recheck(suspect.stored_then, cached_now, stored_now)) {
+    case RecheckVerdict::kConsistent:
+      table.suspects.erase(suspect.key);
+      return;
+    case RecheckVerdict::kStillMoving:
+      suspect.stored_then = std::move(stored_now);
+      due_.emplace(Clock::now() + initial_.bound, std::move(suspect));
+      return;
+    case RecheckVerdict::kInconsistent:
+      table.suspects.erase(suspect.key);
+      reportInconsistent(table, suspect, cached_now, stored_now);
+      return;
+  }
+}
+
+void HostConsistencyObserver::reportInconsistent(Table& table, const Suspect& suspect,
+                                                 const std::optional<CheckedRow>& cached_now,
+                                                 const std::optional<CheckedRow>& stored_now) {
+  ++table.inconsistencies;
+  std::string outcome;
+  try {
+    if (table.cache->repair(suspect.key, cached_now)) {
+      ++table.repairs;
+      outcome = "repaired from the database";
+    } else {
+      outcome = "not repaired: the cache changed since (looked at again in the next pass)";
+    }
+  } catch (const std::exception& error) {
+    outcome = std::string("not repaired: ") + error.what();
+  }
+  const double stale = secondsBetween(suspect.first_seen, Clock::now());
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.1f", stale);
+  logger_.warning("cache inconsistent with the database: table " + table.name + ", key '" +
+                  suspect.key + "': the cache holds " + describe(cached_now) + ", the database " +
+                  describe(stored_now) + "; stale for at least " + seconds +
+                  " s (seen differing first then, with the cache at " +
+                  describe(suspect.cached_first) + "); " + outcome);
+}
+
+void HostConsistencyObserver::noteError(const Table& table, const std::exception& error) {
+  errors_->increment();
+  const auto now = Clock::now();
+  if (last_error_log_ != Clock::time_point{} && now - last_error_log_ < kErrorLogInterval) return;
+  last_error_log_ = now;
+  logger_.warning("consistency observer: reading table " + table.name +
+                  " failed, trying again in 1 s (logged once a minute): " + error.what());
+}
+
+Poco::JSON::Object::Ptr HostConsistencyObserver::figures() const {
+  Poco::JSON::Object::Ptr json = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
+  json->set("enabled", initial_.enabled);
+  json->set("rows_per_second", rows_per_second_);
+  json->set("full_pass_seconds", static_cast<int64_t>(full_pass_.count()));
+  json->set("bound_ms", static_cast<int64_t>(initial_.bound.count()));
+  json->set("pace_rows_per_second", tables_.empty() ? 0.0 : paceLocked());
+  json->set("paused", pause_reason_);
+  Poco::JSON::Object::Ptr tables = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  for (const auto& table : tables_) {
+    Poco::JSON::Object::Ptr figures = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    figures->set("samples", table->samples.load());
+    figures->set("inconsistencies", table->inconsistencies.load());
+    figures->set("repairs", table->repairs.load());
+    figures->set("rows", table->rows.load());
+    const double last = table->last_full_pass_unix.load();
+    if (last > 0) {
+      figures->set("last_full_pass",
+                   Poco::DateTimeFormatter::format(
+                       Poco::Timestamp(static_cast<Poco::Timestamp::TimeVal>(last * 1e6)),
+                       Poco::DateTimeFormat::ISO8601_FRAC_FORMAT));
+      figures->set("last_full_pass_seconds", table->last_full_pass_seconds.load());
+    } else {
+      figures->set("last_full_pass", Poco::Dynamic::Var());
+    }
+    tables->set(table->name, figures);
+  }
+  json->set("tables", tables);
+  return json;
+}
+
+}  // namespace busbar::host

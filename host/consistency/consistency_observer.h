@@ -1,0 +1,117 @@
+// ConsistencyObserver: checks every cache a module registered (busbar/consistency.h) against the
+// database, continuously, on a thread of its own ("bb-consistency").
+//
+// It walks the watched tables one after the other, a page of rows at a time, comparing each page
+// of the cache with the same keys of the database (cache_comparison.h). Its pace is
+// `rows_per_second`, raised when the tables hold more rows than that rate covers in
+// `full_pass`, so that every row is compared at least once per full pass. A row that differs is
+// looked at again `bound` later; one that is then still inconsistent is counted, logged with its
+// key, both versions and how long it had been seen stale, and repaired. While `paused()` says why
+// (the server is not ready: its caches are known to be stale, its database or broker is away, it
+// drains) it compares nothing, and each row that differed gets the whole bound again once it
+// resumes; so does a row whose second look comes a bound late because the process was frozen.
+//
+// Metrics, per table: busbar_cache_samples_total (rows compared),
+// busbar_cache_inconsistencies_total, busbar_cache_repairs_total,
+// busbar_cache_last_full_pass_timestamp_seconds and busbar_cache_full_pass_duration_seconds;
+// besides busbar_cache_check_rows_per_second and busbar_cache_check_errors_total (database reads
+// that failed).
+//
+// Thread-safety: watch() during init only; start() and stop() from the host's thread; the rest
+// from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/Logger.h>
+
+#include "background_worker.h"
+#include "busbar/consistency.h"
+#include "busbar/metrics.h"
+#include "host_config.h"
+
+namespace busbar::host {
+
+class HostConsistencyObserver final : public ConsistencyObserver {
+ public:
+  using Clock = BackgroundWorker::Clock;
+  // "" to compare, or why not now. Must return at once.
+  using PauseReason = std::function<std::string()>;
+
+  // Rows per page, read from the cache and from the database at once.
+  static constexpr size_t kPageRows = 500;
+  // Rows looked at again at most, per table; more differences wait for a later pass.
+  static constexpr size_t kMaxSuspects = 10000;
+
+  HostConsistencyObserver(ConsistencySettings settings, MetricsRegistry& metrics,
+                          Poco::Logger& logger);
+  ~HostConsistencyObserver() override;
+
+  void watch(std::shared_ptr<CheckedCache> cache) override;
+
+  // Starts the thread when the observer is enabled and a cache is watched.
+  void start(PauseReason paused);
+  void stop() noexcept;
+
+  // Changes the pace at run time (the admin listener). Throws std::invalid_argument naming the
+  // setting when a value is out of range: rows_per_second in [1, 1e7], full_pass in [1 s, 30 d].
+  void adjust(double rows_per_second, std::chrono::seconds full_pass);
+
+  // {"enabled", "rows_per_second", "full_pass_seconds", "bound_ms", "pace_rows_per_second",
+  //  "paused", "tables": {name: {"samples", "inconsistencies", "repairs", "rows",
+  //  "last_full_pass", "last_full_pass_seconds", "checking_after"}}}, for /health and the admin
+  // route.
+  Poco::JSON::Object::Ptr figures() const;
+
+ private:
+  struct Table;
+  struct Suspect {
+    size_t table = 0;
+    std::string key;
+    std::optional<CheckedRow> stored_then;   // the database's row at the last look
+    std::optional<CheckedRow> cached_first;  // the cache's row at the first look
+    Clock::time_point first_seen;
+    bool put_off = false;  // its look came late once and was put off
+  };
+
+  void loop();
+  // One page of the current table; returns the rows compared.
+  size_t comparePage(Table& table);
+  // Every suspect due by `now`; one whose look comes more than a bound late is put off by a
+  // bound instead, once.
+  void recheckDue(Clock::time_point now);
+  // Puts every suspect's look a bound after `now`.
+  void rearmAll(Clock::time_point now);
+  void judge(Suspect suspect);
+  void reportInconsistent(Table& table, const Suspect& suspect,
+                          const std::optional<CheckedRow>& cached_now,
+                          const std::optional<CheckedRow>& stored_now);
+  // The rows per second to keep to now. Requires worker_.mutex().
+  double paceLocked() const;
+  void noteError(const Table& table, const std::exception& error);
+
+  const ConsistencySettings initial_;
+  MetricsRegistry& metrics_;
+  Poco::Logger& logger_;
+  std::vector<std::unique_ptr<Table>> tables_;
+  PauseReason paused_;
+  BackgroundWorker worker_;
+  // Under worker_.mutex():
+  double rows_per_second_;
+  std::chrono::seconds full_pass_;
+  std::string pause_reason_;
+  // Only on the observer's thread:
+  size_t current_ = 0;
+  std::multimap<Clock::time_point, Suspect> due_;
+  Clock::time_point last_error_log_{};
+  Counter* errors_ = nullptr;
+};
+
+}  // namespace busbar::host

@@ -298,7 +298,7 @@ TEST_F(Pauses, AFollowerFrozenStopsNoOne) {
 TEST_F(Pauses, ADatabaseCrashUnderWritesLosesNoWriteAndGivesNoNumberTwice) {
   PrivateDatabase* database = cluster_->privateDatabase();
   ASSERT_NE(database, nullptr) << "needs a database server (mysql or postgresql)";
-  for (int round = 0; round < pauseRounds(5); ++round) {
+  for (int round = 0; round < pauseRounds(20); ++round) {
     const std::string tag = "dbcrash" + std::to_string(round);
     Writers writers(servers_, 6, tag, 50);
     writers.waitFor(100);
@@ -398,7 +398,7 @@ TEST_F(Pauses, ServersWhoseClocksRun30SecondsAheadAndBehindStopNoOne) {
         {{"LD_PRELOAD", faketime}, {"FAKETIME", offset}, {"ASAN_OPTIONS", asan_options}}));
   }
   servers_.insert(servers_.end(), skewed.begin(), skewed.end());
-  for (int round = 0; round < pauseRounds(5); ++round) {
+  for (int round = 0; round < pauseRounds(20); ++round) {
     const std::string tag = "clock" + std::to_string(round);
     Writers writers(servers_, 3, tag, 50);
     writers.waitFor(100);

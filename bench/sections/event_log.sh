@@ -43,10 +43,12 @@ measure_catch_up() {
 measure_convergence() {
   local b filter fault backend rounds worst
   : >"$WORK/chaos.csv"
+  : >"$WORK/observer.csv"
   for b in $WRITE_CASES; do
     filter="Chaos.*"
     [ "$b" = sqlite ] && filter="Chaos.*:-Chaos.ADatabaseRestartUnderWrites"
     BUSBAR_TEST_STORAGE=$b BUSBAR_CHAOS_ROUNDS=$CHAOS_ROUNDS BUSBAR_CHAOS_REPORT="$WORK/chaos.csv" \
+      BUSBAR_CHAOS_OBSERVER_REPORT="$WORK/observer.csv" \
       "$BUILD/bin/busbar_chaos_tests" --gtest_filter="$filter" >"$WORK/chaos-$b.log" 2>&1 ||
       log "the chaos suite failed on $b; see $WORK/chaos-$b.log"
   done

@@ -310,8 +310,12 @@ Poco::JSON::Object::Ptr HostConsistencyObserver::figures() const {
   Poco::JSON::Object::Ptr tables = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
   for (const auto& table : tables_) {
     Poco::JSON::Object::Ptr figures = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    figures->set("samples", table->samples.load());
-    figures->set("inconsistencies", table->inconsistencies.load());
+    const uint64_t samples = table->samples.load();
+    const uint64_t inconsistencies = table->inconsistencies.load();
+    figures->set("samples", samples);
+    figures->set("inconsistencies", inconsistencies);
+    figures->set("inconsistencies_per_million",
+                 samples > 0 ? 1e6 * static_cast<double>(inconsistencies) / samples : 0.0);
     figures->set("repairs", table->repairs.load());
     figures->set("rows", table->rows.load());
     const double last = table->last_full_pass_unix.load();

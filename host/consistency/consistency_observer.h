@@ -65,8 +65,8 @@ class HostConsistencyObserver final : public ConsistencyObserver {
   void adjust(double rows_per_second, std::chrono::seconds full_pass);
 
   // {"enabled", "rows_per_second", "full_pass_seconds", "bound_ms", "pace_rows_per_second",
-  //  "paused", "tables": {name: {"samples", "inconsistencies", "repairs", "rows",
-  //  "last_full_pass", "last_full_pass_seconds", "checking_after"}}}, for /health and the admin
+  //  "paused", "tables": {name: {"samples", "inconsistencies", "inconsistencies_per_million",
+  //  "repairs", "rows", "last_full_pass", "last_full_pass_seconds"}}}, for /health and the admin
   // route.
   Poco::JSON::Object::Ptr figures() const;
 

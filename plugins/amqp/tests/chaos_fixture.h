@@ -30,6 +30,13 @@ namespace busbar::testing {
 
 using Clock = std::chrono::steady_clock;
 inline constexpr std::chrono::milliseconds kConvergeWithin{2000};
+// The consistency observer's bound in the fault suites: the longest propagation bound of
+// docs/events.md (a write of a server cut off from the broker, 3 s), twice on the sanitizer build.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr int kObserverBoundSeconds = 6;
+#else
+inline constexpr int kObserverBoundSeconds = 3;
+#endif
 
 inline int rounds(int full) {
   const char* cap = std::getenv("BUSBAR_CHAOS_ROUNDS");
@@ -129,6 +136,22 @@ inline std::string tail(const std::string& log) {
   return log.size() > 20000 ? log.substr(log.size() - 20000) : log;
 }
 
+// The lines of `log` that contain `text`.
+inline std::string linesWith(const std::string& log, const std::string& text) {
+  std::istringstream lines(log);
+  std::string found;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(text) != std::string::npos) found += line + "\n";
+  }
+  return found;
+}
+
+// What a server's consistency observer counted (GET /health).
+struct ObserverFigures {
+  uint64_t samples = 0;
+  uint64_t inconsistencies = 0;
+};
+
 struct Worst {
   int rounds = 0;
   std::chrono::milliseconds converge{0};
@@ -144,7 +167,9 @@ class Chaos : public ::testing::Test {
     ClusterOptions options;
     options.event_bus = "async_pass_through = true\ncatch_up_interval = 1s\n";
     options.amqp = "queue_capacity = 20\n";  // small: a blocked broker overflows it at once
-    options.sections = "[event_log]\nrelay_delay = 2s\n[event_recorder]\n[audit]\n";
+    options.sections =
+        "[event_log]\nrelay_delay = 2s\n[event_recorder]\n[audit]\n[consistency]\nbound = " +
+        std::to_string(kObserverBoundSeconds) + "s\n";
     options.modules = {"event_recorder", "audit"};
     options.private_database = true;
     cluster_ = new AmqpCluster(options);
@@ -176,6 +201,20 @@ class Chaos : public ::testing::Test {
     if (const char* file = std::getenv("BUSBAR_CHAOS_REPORT")) {
       std::ofstream(file, std::ios::app) << report.str();
     }
+    ObserverFigures observed = observed_before_restarts_;
+    for (const auto& [port, figures] : observed_) {
+      observed.samples += figures.samples;
+      observed.inconsistencies += figures.inconsistencies;
+    }
+    std::cout << "chaos: consistency observers on " << cluster_->storage() << ": "
+              << observed.samples << " rows compared, " << observed.inconsistencies
+              << " inconsistent past the bound\n";
+    if (const char* file = std::getenv("BUSBAR_CHAOS_OBSERVER_REPORT")) {
+      std::ofstream(file, std::ios::app) << cluster_->storage() << "," << observed.samples << ","
+                                         << observed.inconsistencies << "\n";
+    }
+    observed_.clear();
+    observed_before_restarts_ = {};
     delete cluster_;
     cluster_ = nullptr;
     servers_.clear();
@@ -206,7 +245,10 @@ class Chaos : public ::testing::Test {
     Worst& worst = worst_[fault];
     ++worst.rounds;
     worst.converge = std::max(worst.converge, took);
-    if (ok) return;
+    if (ok) {
+      expectObserversCountedNothing(fault);
+      return;
+    }
     for (ServerProcess* server : servers_) {
       std::string held = allUsersOf(*server);
       EXPECT_EQ(held, expected) << fault << ": server " << server->port()
@@ -214,6 +256,30 @@ class Chaos : public ::testing::Test {
                                 << tail(server->output());
     }
     FAIL() << fault << ": not converged within " << within.count() << " ms";
+  }
+
+  // Every server's consistency observer agrees with the comparison above: it found no row that
+  // stayed stale past its bound (a server restarted by the fault counts from its restart).
+  void expectObserversCountedNothing(const std::string& fault) {
+    for (ServerProcess* server : servers_) {
+      if (!server->running()) continue;
+      auto tables = parseJson(server->request("GET", "/health").body)
+                        ->getObject("consistency")
+                        ->getObject("tables");
+      ASSERT_TRUE(tables && tables->getObject("users")) << "no users cache observed";
+      const ObserverFigures now{tables->getObject("users")->getValue<uint64_t>("samples"),
+                                tables->getObject("users")->getValue<uint64_t>("inconsistencies")};
+      ObserverFigures& last = observed_[server->port()];
+      if (now.samples < last.samples) {  // restarted since
+        observed_before_restarts_.samples += last.samples;
+        observed_before_restarts_.inconsistencies += last.inconsistencies;
+      }
+      last = now;
+      EXPECT_EQ(now.inconsistencies, 0u)
+          << fault << ": the consistency observer of server " << server->port()
+          << " counted rows stale for more than " << kObserverBoundSeconds << " s:\n"
+          << linesWith(server->output(), "cache inconsistent");
+    }
   }
 
   // Every acknowledged write is in the database.
@@ -345,6 +411,10 @@ class Chaos : public ::testing::Test {
   static inline ServerProcess* reader_ = nullptr;
   static inline std::string observer_queue_;
   static inline std::map<std::string, Worst> worst_;
+  // The observers' figures over the suite: per server port, the last seen since its start, and
+  // what servers that restarted had counted before.
+  static inline std::map<int, ObserverFigures> observed_;
+  static inline ObserverFigures observed_before_restarts_;
   static inline std::unique_ptr<TcpProxy> proxy_;  // before the first server (startCluster)
 };
 

@@ -47,13 +47,16 @@ PageComparison comparePages(const std::vector<CheckedRow>& cached,
 
 RecheckVerdict recheck(const std::optional<CheckedRow>& stored_then,
                        const std::optional<CheckedRow>& cached_now,
-                       const std::optional<CheckedRow>& stored_now) {
+                       const std::optional<CheckedRow>& stored_now, int moving_looks) {
   if (sameRow(cached_now, stored_now)) return RecheckVerdict::kConsistent;
   if (sameRow(stored_then, stored_now)) return RecheckVerdict::kInconsistent;
   // The database moved. A version the database held a bound ago must have reached the cache.
   const int64_t then_version = stored_then ? stored_then->version : 0;
   const int64_t cached_version = cached_now ? cached_now->version : 0;
+  const int64_t now_version = stored_now ? stored_now->version : 0;
   if (then_version > 0 && cached_version < then_version) return RecheckVerdict::kInconsistent;
+  const bool versioned = then_version > 0 || cached_version > 0 || now_version > 0;
+  if (!versioned && moving_looks + 1 >= kUnversionedLooks) return RecheckVerdict::kInconsistent;
   return RecheckVerdict::kStillMoving;
 }
 

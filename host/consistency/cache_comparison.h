@@ -38,16 +38,21 @@ PageComparison comparePages(const std::vector<CheckedRow>& cached,
 // What a second look at a row that differed says.
 enum class RecheckVerdict {
   kConsistent,    // the cache equals the database now
-  kStillMoving,   // the database changed since the first look and the cache is not behind what it
+  kStillMoving,   // the database changed since the last look and the cache is not behind what it
                   // held then: a newer version may still be on its way; look again a bound later
   kInconsistent,  // the database held still for the bound and the cache differs from it, or the
                   // cache is older than what the database held a bound ago
 };
 
-// The verdict a bound after the first look, which saw `stored_then` in the database; `cached_now`
-// and `stored_now` are read now.
+// A row without versions whose database moved at every look is counted after this many looks:
+// with no version, nothing tells a cache that follows late from one that never follows.
+inline constexpr int kUnversionedLooks = 5;
+
+// The verdict a bound after the previous look, which saw `stored_then` in the database;
+// `cached_now` and `stored_now` are read now; `moving_looks` earlier looks found the database
+// moved.
 RecheckVerdict recheck(const std::optional<CheckedRow>& stored_then,
                        const std::optional<CheckedRow>& cached_now,
-                       const std::optional<CheckedRow>& stored_now);
+                       const std::optional<CheckedRow>& stored_now, int moving_looks = 0);
 
 }  // namespace busbar::host

@@ -81,5 +81,17 @@ TEST(RecheckTest, ADatabaseThatMovedIsStillMovingUnlessTheCacheMissedWhatItHeldA
   EXPECT_EQ(recheck(std::nullopt, std::nullopt, row("k", 1)), RecheckVerdict::kStillMoving);
 }
 
+TEST(RecheckTest, ARowWithoutVersionsThatDiffersAtEveryLookCountsAfterAFewLooks) {
+  const CheckedRow then{"k", 0, false, "a"};
+  const CheckedRow cached{"k", 0, false, "a"};
+  const CheckedRow now{"k", 0, false, "b"};
+  for (int looks = 0; looks + 1 < kUnversionedLooks; ++looks) {
+    EXPECT_EQ(recheck(then, cached, now, looks), RecheckVerdict::kStillMoving) << looks;
+  }
+  EXPECT_EQ(recheck(then, cached, now, kUnversionedLooks - 1), RecheckVerdict::kInconsistent);
+  // Versioned rows keep moving as long as the cache keeps up with what the database held.
+  EXPECT_EQ(recheck(row("k", 2), row("k", 2), row("k", 3), 100), RecheckVerdict::kStillMoving);
+}
+
 }  // namespace
 }  // namespace busbar::host

@@ -16,7 +16,13 @@ namespace {
 
 constexpr auto kRetryAfterError = std::chrono::seconds(1);
 constexpr auto kErrorLogInterval = std::chrono::seconds(60);
-constexpr auto kPausedLook = std::chrono::seconds(1);
+constexpr auto kPausedLook = std::chrono::milliseconds(250);
+// A second look costs the pace this many rows: its two point reads (and a repair's) read the
+// database as often as a page of 500 rows does, but fewer rows each.
+constexpr double kRecheckRows = 50;
+// A repair the cache refused (a change applied since the look, a reload loading) is looked at
+// again a bound later, this many times before the row counts anyway.
+constexpr int kRepairRefusals = 3;
 
 std::string describe(const std::optional<CheckedRow>& row) {
   if (!row) return "no row";
@@ -41,10 +47,12 @@ struct HostConsistencyObserver::Table {
   std::atomic<double> last_full_pass_unix{0};  // seconds; 0: no full pass yet
   std::atomic<double> last_full_pass_seconds{0};
   // Only on the observer's thread:
-  std::string after;  // the next page starts after this key
-  uint64_t rows_this_pass = 0;
+  std::string after;                        // the next page starts after this key
+  std::atomic<uint64_t> rows_this_pass{0};  // read by paceLocked() on other threads
+  std::atomic<uint64_t> suspect_count{0};   // suspects.size(), for the metrics
   Clock::time_point pass_started{};
-  std::set<std::string> suspects;  // keys waiting for a second look
+  std::set<std::string> suspects;     // keys waiting for a second look
+  bool suspects_full_logged = false;  // this pass
 };
 
 HostConsistencyObserver::HostConsistencyObserver(ConsistencySettings settings,
@@ -98,6 +106,9 @@ void HostConsistencyObserver::watch(std::shared_ptr<CheckedCache> cache) {
   metrics_.gaugeReader("busbar_cache_full_pass_duration_seconds",
                        "How long the last full pass of the consistency observer took", labels,
                        [t] { return t->last_full_pass_seconds.load(); });
+  metrics_.gaugeReader("busbar_cache_suspect_rows",
+                       "Cached rows that differed from the database, waiting for a second look",
+                       labels, [t] { return static_cast<double>(t->suspect_count.load()); });
   tables_.push_back(std::move(table));
 }
 
@@ -123,6 +134,7 @@ void HostConsistencyObserver::adjust(double rows_per_second, std::chrono::second
     std::lock_guard<std::mutex> lock(worker_.mutex());
     rows_per_second_ = rows_per_second;
     full_pass_ = full_pass;
+    ++adjustments_;
   }
   worker_.wake();
   logger_.notice("consistency observer: now at least " + std::to_string(rows_per_second) +
@@ -132,49 +144,53 @@ void HostConsistencyObserver::adjust(double rows_per_second, std::chrono::second
 
 double HostConsistencyObserver::paceLocked() const {
   uint64_t rows = 0;
-  for (const auto& table : tables_) rows += std::max(table->rows.load(), table->rows_this_pass);
+  for (const auto& table : tables_) {
+    rows += std::max(table->rows.load(), table->rows_this_pass.load());
+  }
   return std::max(rows_per_second_, static_cast<double>(rows) / full_pass_.count());
 }
 
 void HostConsistencyObserver::loop() {
   std::unique_lock<std::mutex> lock(worker_.mutex());
-  Clock::time_point last_page = Clock::now();
-  size_t last_page_rows = 0;
+  // Each piece of work (a page, a second look) costs the pace its rows; the next waits until the
+  // pace has paid for the last.
+  Clock::time_point last_start = Clock::now();
+  double last_cost = 0;
   bool last_failed = false;
+  bool was_paused = false;
   while (!worker_.stopping()) {
-    auto next_page = last_page;
-    if (last_failed) {
-      next_page += kRetryAfterError;
-    } else if (last_page_rows > 0) {
-      next_page += std::chrono::duration_cast<Clock::duration>(
-          std::chrono::duration<double>(last_page_rows / paceLocked()));
-    }
-    auto wake_at = next_page;
-    if (!due_.empty() && due_.begin()->first < wake_at) wake_at = due_.begin()->first;
-    worker_.waitUntil(lock, wake_at, [] { return false; });
+    const uint64_t adjustments = adjustments_;
+    const Clock::time_point next =
+        last_failed ? last_start + kRetryAfterError
+                    : last_start + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(last_cost / paceLocked()));
+    worker_.waitUntil(lock, next, [&] { return adjustments_ != adjustments; });
     if (worker_.stopping()) break;
-    const bool was_paused = !pause_reason_.empty();
+    if (adjustments_ != adjustments) continue;  // a new pace: wait by it
     pause_reason_ = paused_ ? paused_() : std::string();
     if (!pause_reason_.empty()) {
+      was_paused = true;
       worker_.waitFor(lock, kPausedLook);
       continue;
     }
     lock.unlock();
-    auto now = Clock::now();
+    const auto now = Clock::now();
     // A server that was not serving had no reason to be current: each row that differed gets
     // the whole bound again from now.
     if (was_paused) rearmAll(now);
-    recheckDue(now);
-    if (now >= next_page) {
-      Table& table = *tables_[current_];
-      try {
-        last_page_rows = comparePage(table);
-        last_failed = false;
-      } catch (const std::exception& error) {
-        noteError(table, error);
-        last_failed = true;
+    was_paused = false;
+    last_start = now;
+    last_failed = false;
+    try {
+      if (!due_.empty() && due_.begin()->first <= now) {
+        last_cost = recheckFirst(now) ? kRecheckRows : 0;
+      } else {
+        last_cost = static_cast<double>(
+            std::max(comparePage(*tables_[current_]), kPageRows));  // a small table too
       }
-      last_page = now;
+    } catch (const std::exception& error) {
+      noteError(error);
+      last_failed = true;
     }
     lock.lock();
   }
@@ -189,10 +205,22 @@ size_t HostConsistencyObserver::comparePage(Table& table) {
   PageComparison page = comparePages(cached, stored, kPageRows);
   table.samples += page.compared;
   table.rows_this_pass += page.compared;
-  if (table.rows_this_pass > table.rows.load()) table.rows = table.rows_this_pass;
+  if (table.rows_this_pass.load() > table.rows.load()) table.rows = table.rows_this_pass.load();
   for (auto& difference : page.differences) {
-    if (table.suspects.size() >= kMaxSuspects) break;  // the next pass finds the rest
+    if (table.suspects.size() >= kMaxSuspects) {
+      // The next pass finds the rest.
+      if (!table.suspects_full_logged) {
+        table.suspects_full_logged = true;
+        logger_.warning("consistency observer: more than " + std::to_string(kMaxSuspects) +
+                        " rows of table " + table.name +
+                        " differ from the database; the others are looked at in a later pass. "
+                        "After a bulk change made outside busbar, POST /admin/resync reloads "
+                        "every cache at once");
+      }
+      break;
+    }
     if (!table.suspects.insert(difference.key).second) continue;
+    table.suspect_count = table.suspects.size();
     Suspect suspect;
     suspect.table = current_;
     suspect.key = difference.key;
@@ -204,8 +232,9 @@ size_t HostConsistencyObserver::comparePage(Table& table) {
   if (page.reached_end) {
     table.last_full_pass_unix = static_cast<double>(Poco::Timestamp().epochMicroseconds()) / 1e6;
     table.last_full_pass_seconds = secondsBetween(table.pass_started, now);
-    table.rows = table.rows_this_pass;
+    table.rows = table.rows_this_pass.load();
     table.rows_this_pass = 0;
+    table.suspects_full_logged = false;
     table.after.clear();
     current_ = (current_ + 1) % tables_.size();
     tables_[current_]->pass_started = now;
@@ -215,20 +244,19 @@ size_t HostConsistencyObserver::comparePage(Table& table) {
   return page.compared;
 }
 
-void HostConsistencyObserver::recheckDue(Clock::time_point now) {
-  while (!due_.empty() && due_.begin()->first <= now) {
-    const bool late = now - due_.begin()->first > initial_.bound;
-    Suspect suspect = std::move(due_.begin()->second);
-    due_.erase(due_.begin());
-    if (late && !suspect.put_off) {
-      suspect.put_off = true;
-      // This thread did not run for a bound (the process was frozen, or starved): neither did
-      // the ones that apply events. Give them the bound from now before judging.
-      due_.emplace(now + initial_.bound, std::move(suspect));
-      continue;
-    }
-    judge(std::move(suspect));
+bool HostConsistencyObserver::recheckFirst(Clock::time_point now) {
+  const bool late = now - due_.begin()->first > initial_.bound;
+  Suspect suspect = std::move(due_.begin()->second);
+  due_.erase(due_.begin());
+  if (late && !suspect.put_off) {
+    // This thread did not run for a bound (the process was frozen, or starved): neither did the
+    // ones that apply events. Give them the bound from now before judging.
+    suspect.put_off = true;
+    due_.emplace(now + initial_.bound, std::move(suspect));
+    return false;
   }
+  judge(std::move(suspect));
+  return true;
 }
 
 void HostConsistencyObserver::rearmAll(Clock::time_point now) {
@@ -244,41 +272,50 @@ void HostConsistencyObserver::judge(Suspect suspect) {
   try {
     cached_now = table.cache->cachedRow(suspect.key);
     stored_now = table.cache->storedRow(suspect.key);
-  } catch (const std::exception& error) {
-    noteError(table, error);
+  } catch (const std::exception&) {
     due_.emplace(Clock::now() + kRetryAfterError, std::move(suspect));
-    return;
+    throw;
   }
-  switch (recheck(suspect.stored_then, cached_now, stored_now)) {
+  auto forget = [&] {
+    table.suspects.erase(suspect.key);
+    table.suspect_count = table.suspects.size();
+  };
+  switch (recheck(suspect.stored_then, cached_now, stored_now, suspect.moving_looks)) {
     case RecheckVerdict::kConsistent:
-      table.suspects.erase(suspect.key);
+      forget();
       return;
     case RecheckVerdict::kStillMoving:
       suspect.stored_then = std::move(stored_now);
+      ++suspect.moving_looks;
       due_.emplace(Clock::now() + initial_.bound, std::move(suspect));
       return;
     case RecheckVerdict::kInconsistent:
-      table.suspects.erase(suspect.key);
-      reportInconsistent(table, suspect, cached_now, stored_now);
-      return;
+      break;
   }
+  bool repaired = false;
+  std::string outcome;
+  try {
+    repaired = table.cache->repair(suspect.key, cached_now);
+    outcome = repaired ? "repaired from the database"
+                       : "not repaired: the cache changed since, or is reloading";
+  } catch (const std::exception& error) {
+    outcome = std::string("not repaired: ") + error.what();
+  }
+  if (!repaired && ++suspect.refused_repairs < kRepairRefusals) {
+    // The cache is moving (a change applied since the look, a reload): judge it again later.
+    due_.emplace(Clock::now() + initial_.bound, std::move(suspect));
+    return;
+  }
+  forget();
+  reportInconsistent(table, suspect, cached_now, stored_now, repaired, outcome);
 }
 
 void HostConsistencyObserver::reportInconsistent(Table& table, const Suspect& suspect,
                                                  const std::optional<CheckedRow>& cached_now,
-                                                 const std::optional<CheckedRow>& stored_now) {
+                                                 const std::optional<CheckedRow>& stored_now,
+                                                 bool repaired, const std::string& outcome) {
   ++table.inconsistencies;
-  std::string outcome;
-  try {
-    if (table.cache->repair(suspect.key, cached_now)) {
-      ++table.repairs;
-      outcome = "repaired from the database";
-    } else {
-      outcome = "not repaired: the cache changed since (looked at again in the next pass)";
-    }
-  } catch (const std::exception& error) {
-    outcome = std::string("not repaired: ") + error.what();
-  }
+  if (repaired) ++table.repairs;
   const double stale = secondsBetween(suspect.first_seen, Clock::now());
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.1f", stale);
@@ -289,13 +326,14 @@ void HostConsistencyObserver::reportInconsistent(Table& table, const Suspect& su
                   describe(suspect.cached_first) + "); " + outcome);
 }
 
-void HostConsistencyObserver::noteError(const Table& table, const std::exception& error) {
+void HostConsistencyObserver::noteError(const std::exception& error) {
   errors_->increment();
   const auto now = Clock::now();
   if (last_error_log_ != Clock::time_point{} && now - last_error_log_ < kErrorLogInterval) return;
   last_error_log_ = now;
-  logger_.warning("consistency observer: reading table " + table.name +
-                  " failed, trying again in 1 s (logged once a minute): " + error.what());
+  logger_.warning(std::string("consistency observer: a read failed, trying again in 1 s (logged "
+                              "once a minute): ") +
+                  error.what());
 }
 
 Poco::JSON::Object::Ptr HostConsistencyObserver::figures() const {

@@ -2,17 +2,22 @@
 // database, continuously, on a thread of its own ("bb-consistency").
 //
 // It walks the watched tables one after the other, a page of rows at a time, comparing each page
-// of the cache with the same keys of the database (cache_comparison.h). Its pace is
-// `rows_per_second`, raised when the tables hold more rows than that rate covers in
-// `full_pass`, so that every row is compared at least once per full pass. A row that differs is
+// of the cache with the same keys of the database (cache_comparison.h). Each piece of work costs
+// its pace: a page at least kPageRows rows (so that a small or empty table is read twice a second
+// at the default pace, not in a spin), a second look kRecheckRows. The pace is `rows_per_second`,
+// raised when the tables hold more rows than that rate covers in `full_pass` (known from the
+// previous pass: the first pass after a start keeps to `rows_per_second`). A row that differs is
 // looked at again `bound` later; one that is then still inconsistent is counted, logged with its
-// key, both versions and how long it had been seen stale, and repaired. While `paused()` says why
-// (the server is not ready: its caches are known to be stale, its database or broker is away, it
-// drains) it compares nothing, and each row that differed gets the whole bound again once it
-// resumes; so does a row whose second look comes a bound late because the process was frozen.
+// key, both versions and how long it had been seen stale, and repaired. A repair the cache
+// refuses (it changed since, or reloads) puts the row off by a bound, up to three times. At most
+// kMaxSuspects rows per table wait for a second look; more wait for a later pass. While
+// `paused()` says why (the server is not ready: its caches are known to be stale, its database or
+// broker is away, it drains) it compares nothing, and each row that differed gets the whole bound
+// again once it resumes; so does a row whose second look comes a bound late because the process
+// was frozen.
 //
 // Metrics, per table: busbar_cache_samples_total (rows compared),
-// busbar_cache_inconsistencies_total, busbar_cache_repairs_total,
+// busbar_cache_inconsistencies_total, busbar_cache_repairs_total, busbar_cache_suspect_rows,
 // busbar_cache_last_full_pass_timestamp_seconds and busbar_cache_full_pass_duration_seconds;
 // besides busbar_cache_check_rows_per_second and busbar_cache_check_errors_total (database reads
 // that failed).
@@ -78,24 +83,28 @@ class HostConsistencyObserver final : public ConsistencyObserver {
     std::optional<CheckedRow> stored_then;   // the database's row at the last look
     std::optional<CheckedRow> cached_first;  // the cache's row at the first look
     Clock::time_point first_seen;
-    bool put_off = false;  // its look came late once and was put off
+    bool put_off = false;     // its look came late once and was put off
+    int moving_looks = 0;     // looks in a row that found the database moved
+    int refused_repairs = 0;  // repairs the cache refused
   };
 
   void loop();
   // One page of the current table; returns the rows compared.
   size_t comparePage(Table& table);
-  // Every suspect due by `now`; one whose look comes more than a bound late is put off by a
-  // bound instead, once.
-  void recheckDue(Clock::time_point now);
+  // The first due suspect: judged, or put off by a bound once when its look comes more than a
+  // bound late. Returns whether it read anything.
+  bool recheckFirst(Clock::time_point now);
   // Puts every suspect's look a bound after `now`.
   void rearmAll(Clock::time_point now);
+  // The second look: done, looked at again later, or counted, logged and repaired.
   void judge(Suspect suspect);
   void reportInconsistent(Table& table, const Suspect& suspect,
                           const std::optional<CheckedRow>& cached_now,
-                          const std::optional<CheckedRow>& stored_now);
+                          const std::optional<CheckedRow>& stored_now, bool repaired,
+                          const std::string& outcome);
   // The rows per second to keep to now. Requires worker_.mutex().
   double paceLocked() const;
-  void noteError(const Table& table, const std::exception& error);
+  void noteError(const std::exception& error);
 
   const ConsistencySettings initial_;
   MetricsRegistry& metrics_;
@@ -107,6 +116,7 @@ class HostConsistencyObserver final : public ConsistencyObserver {
   double rows_per_second_;
   std::chrono::seconds full_pass_;
   std::string pause_reason_;
+  uint64_t adjustments_ = 0;  // adjust() calls, so that the loop's wait ends at a new pace
   // Only on the observer's thread:
   size_t current_ = 0;
   std::multimap<Clock::time_point, Suspect> due_;

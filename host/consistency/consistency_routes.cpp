@@ -1,6 +1,7 @@
 #include "consistency/consistency_routes.h"
 
 #include <charconv>
+#include <cmath>
 #include <stdexcept>
 
 #include "ops/json_text.h"
@@ -45,9 +46,10 @@ void addConsistencyRoutes(Routes& routes, HostConsistencyObserver& observer) {
         const double full_pass =
             number(request, "full_pass_seconds", current->getValue<double>("full_pass_seconds"));
         try {
-          if (full_pass != static_cast<double>(static_cast<int64_t>(full_pass))) {
-            throw std::invalid_argument("full_pass_seconds must be whole seconds, not " +
-                                        std::to_string(full_pass));
+          if (!(full_pass >= 1 && full_pass <= 2592000) || full_pass != std::floor(full_pass)) {
+            throw std::invalid_argument(
+                "full_pass_seconds must be whole seconds between 1 and 2592000 (30 days), not " +
+                request.query.at("full_pass_seconds"));
           }
           observer.adjust(rows_per_second, std::chrono::seconds(static_cast<int64_t>(full_pass)));
         } catch (const std::invalid_argument& error) {

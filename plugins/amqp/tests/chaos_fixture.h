@@ -206,6 +206,8 @@ class Chaos : public ::testing::Test {
       observed.samples += figures.samples;
       observed.inconsistencies += figures.inconsistencies;
     }
+    // Nothing counted means something only if the observers compared rows.
+    EXPECT_GT(observed.samples, 0u) << "the consistency observers compared no row";
     std::cout << "chaos: consistency observers on " << cluster_->storage() << ": "
               << observed.samples << " rows compared, " << observed.inconsistencies
               << " inconsistent past the bound\n";

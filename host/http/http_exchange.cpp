@@ -125,6 +125,12 @@ void HttpExchange::run(std::string body, Poco::Logger& logger, std::string_view 
   } catch (const StorageUnavailable& error) {
     logger.warning(std::string("storage unavailable: ") + error.what());
     answer(503, std::string("storage unavailable: ") + error.what());
+  } catch (const TransactionConflict& error) {
+    logger.warning(std::string("transaction conflict: ") + error.what());
+    answer(503, std::string("the database refused the write because another one worked on the same "
+                            "rows, and nothing of it was written; send it again (") +
+                    error.what() + ")");
+    response_.headers["Retry-After"] = "1";
   } catch (const std::exception& error) {
     logger.error(request_.method + " " + target_ + " failed: " + error.what());
     answer(500, "internal error; see the server log");

@@ -48,6 +48,9 @@ class HttpServerTest : public ::testing::Test {
     router_.add("GET", "/down", [](const HttpRequest&, HttpResponse&) {
       throw StorageUnavailable("database gone");
     });
+    router_.add("GET", "/conflict", [](const HttpRequest&, HttpResponse&) {
+      throw TransactionConflict("Deadlock found when trying to get lock");
+    });
     router_.add("GET", "/throws-an-int", [](const HttpRequest&, HttpResponse&) { throw 42; });
     RouteOptions on_the_loop;
     on_the_loop.never_blocks = true;
@@ -199,6 +202,13 @@ TEST_F(HttpServerTest, ErrorsAreJsonWithTheReason) {
   auto down = client.read();
   EXPECT_EQ(down.status_line, "HTTP/1.1 503 Service Unavailable");
   EXPECT_NE(down.body.find("database gone"), std::string::npos);
+  client.write("GET /conflict HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto conflict = client.read();
+  EXPECT_EQ(conflict.status_line, "HTTP/1.1 503 Service Unavailable");
+  EXPECT_NE(conflict.headers.find("Retry-After: 1\r\n"), std::string::npos) << conflict.headers;
+  EXPECT_NE(conflict.body.find("nothing of it was written; send it again (Deadlock"),
+            std::string::npos)
+      << conflict.body;
   client.write("PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
   EXPECT_EQ(client.read().status_line, "HTTP/1.1 415 Unsupported Media Type");
   client.write("GET /hello/%zz HTTP/1.1\r\nHost: x\r\n\r\n");

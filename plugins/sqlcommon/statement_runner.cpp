@@ -97,6 +97,7 @@ void throwFailure(Failure failure, const std::string& message) {
     case Failure::kUnavailable:
       throw StorageUnavailable(message);
     case Failure::kRetryable:
+      throw TransactionConflict(message);
     case Failure::kOther:
       break;
   }

@@ -1,6 +1,7 @@
 // The storage Connection contract, part 2: transactions, nesting and concurrent writers, on
 // every backend.
 #include <atomic>
+#include <future>
 #include <stdexcept>
 #include <thread>
 
@@ -161,6 +162,45 @@ TEST_P(TransactionContract, ConcurrentIncrementsOfOneRowAreNotLost) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(asInt(connection_->findOne(items_, {{"id", std::string("counter")}})->at("count")),
             kThreads * kIncrementsEach);
+}
+
+TEST_P(TransactionContract, ADeadlockIsATransactionConflictAndLosesNothingOfTheOther) {
+  if (driver() == "sqlite") GTEST_SKIP() << "SQLite runs one writer at a time: no deadlock";
+  connection_->insert(items_, item("a", "x", 0));
+  connection_->insert(items_, item("b", "x", 0));
+  // Each holds one row and asks for the other's: the database ends one of them.
+  std::promise<void> a_locked;
+  std::promise<void> b_locked;
+  auto a_locked_seen = a_locked.get_future().share();
+  auto b_locked_seen = b_locked.get_future().share();
+  std::atomic<int> conflicts{0};
+  std::atomic<int> committed{0};
+  auto run = [&](const std::string& first, const std::string& second, std::promise<void>& locked,
+                 std::shared_future<void> other_locked) {
+    try {
+      connection_->transaction([&](Connection& tx) {
+        tx.update(items_, {{"count", int64_t{1}}}, {{"id", first}});
+        locked.set_value();
+        other_locked.wait();
+        tx.update(items_, {{"count", int64_t{2}}}, {{"id", second}});
+      });
+      ++committed;
+    } catch (const TransactionConflict&) {
+      ++conflicts;
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "not a TransactionConflict: " << error.what();
+    }
+  };
+  std::thread one([&] { run("a", "b", a_locked, b_locked_seen); });
+  std::thread two([&] { run("b", "a", b_locked, a_locked_seen); });
+  one.join();
+  two.join();
+  EXPECT_EQ(conflicts.load(), 1);
+  EXPECT_EQ(committed.load(), 1);
+  // The winner's two updates, nothing of the loser's: each row was set by one transaction.
+  const int64_t a = asInt(connection_->findOne(items_, {{"id", std::string("a")}})->at("count"));
+  const int64_t b = asInt(connection_->findOne(items_, {{"id", std::string("b")}})->at("count"));
+  EXPECT_TRUE((a == 1 && b == 2) || (a == 2 && b == 1)) << "a=" << a << " b=" << b;
 }
 
 TEST_P(TransactionContract, ConnectionsOfOneDatabaseSeeEachOthersCommits) {

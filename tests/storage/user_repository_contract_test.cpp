@@ -1,6 +1,7 @@
 // The DbalUserRepository contract on every backend: versions, tombstones, and versions that
 // stay distinct and gapless under concurrent writers of one user.
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -110,6 +111,45 @@ TEST_P(UserRepositoryContract, ConcurrentWritesOfOneUserGetDistinctGaplessVersio
   for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = static_cast<int64_t>(i) + 1;
   EXPECT_EQ(versions, expected);
   EXPECT_EQ(repository_->find(id("hot"))->version, kThreads * kWritesEach);
+}
+
+TEST_P(UserRepositoryContract, WritersCreatingTheSameNewUsersAtOnceAllLand) {
+  // Each new id is written by every thread at the same moment: creations race, and on MariaDB
+  // and PostgreSQL their locks can deadlock; the database ends one transaction and the repository
+  // runs it again, so no writer sees an error.
+  constexpr int kThreads = 8;
+  constexpr int kIds = 40;
+  std::atomic<int> arrived{0};
+  std::atomic<int> failures{0};
+  std::mutex mutex;
+  std::map<std::string, std::vector<int64_t>> versions;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kIds; ++k) {
+        // All threads start id k together.
+        ++arrived;
+        while (arrived.load() < kThreads * (k + 1)) std::this_thread::yield();
+        const std::string user = id("new" + std::to_string(k));
+        try {
+          auto saved = repository_->save(user, "writer " + std::to_string(t), std::nullopt);
+          std::lock_guard<std::mutex> lock(mutex);
+          versions[user].push_back(saved.user.version);
+        } catch (const std::exception& error) {
+          ++failures;
+          ADD_FAILURE() << user << ": " << error.what();
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (auto& [user, seen] : versions) {
+    std::sort(seen.begin(), seen.end());
+    std::vector<int64_t> expected(kThreads);
+    for (int i = 0; i < kThreads; ++i) expected[i] = i + 1;
+    EXPECT_EQ(seen, expected) << user;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, UserRepositoryContract, ::testing::ValuesIn(storageDrivers()),

@@ -7,6 +7,7 @@
 #include <Poco/TemporaryFile.h>
 #include <gtest/gtest.h>
 
+#include "busbar/errors.h"
 #include "infrastructure/dbal_user_repository.h"
 #include "infrastructure/recorded_user_events.h"
 #include "sqlite_storage.h"
@@ -55,6 +56,34 @@ class LookupCounter : public Connection {
  private:
   Connection& inner_;
   int& lookups_;
+};
+
+// A Connection whose first update inside a transaction fails as a deadlock would: the database
+// ended the transaction. Passes everything else on.
+class DeadlockOnce : public LookupCounter {
+ public:
+  DeadlockOnce(Connection& inner, int& lookups, bool& thrown)
+      : LookupCounter(inner, lookups), inner_(inner), lookups_(lookups), thrown_(thrown) {}
+  uint64_t update(const std::string& table, const Row& values, const Row& where) override {
+    if (in_transaction_ && !thrown_) {
+      thrown_ = true;
+      throw TransactionConflict("Deadlock found when trying to get lock; try restarting");
+    }
+    return LookupCounter::update(table, values, where);
+  }
+  void transaction(const std::function<void(Connection&)>& work) override {
+    inner_.transaction([&](Connection& tx) {
+      DeadlockOnce bound(tx, lookups_, thrown_);
+      bound.in_transaction_ = true;
+      work(bound);
+    });
+  }
+
+ private:
+  Connection& inner_;
+  int& lookups_;
+  bool& thrown_;
+  bool in_transaction_ = false;
 };
 
 class ComposedUserRepositoryTest : public ::testing::Test {
@@ -254,6 +283,23 @@ TEST_F(ComposedUserRepositoryTest, ConcurrentWritersAndReloadsEndEqualToTheDatab
       EXPECT_EQ(*cached, record.user);
     }
   }
+}
+
+TEST_F(ComposedUserRepositoryTest, ATransactionTheDatabaseEndedOnADeadlockRunsAgain) {
+  int lookups = 0;
+  bool thrown = false;
+  auto conflicting = std::make_shared<DeadlockOnce>(*connection_, lookups, thrown);
+  RecordedUserEvents events;
+  DbalUserRepository database(conflicting, events);
+  ComposedUserRepository repository(database, memory_, RefreshMode::kIncremental);
+  repository.save("d", "one", std::nullopt);  // an insert: no update to fail
+  auto saved = repository.save("d", "two", std::nullopt);
+  EXPECT_TRUE(thrown);
+  EXPECT_EQ(saved.user.version, 2);
+  EXPECT_EQ(database_->find("d")->name, "two");
+  // The ended attempt published nothing: one event per write.
+  ASSERT_EQ(events.changes.size(), 2u);
+  EXPECT_EQ(events.changes[1].user.name, "two");
 }
 
 }  // namespace

@@ -41,6 +41,10 @@ auto withRetries(Work work) {
     } catch (const DuplicateKey&) {
       // Another writer created the row first: retry as an update.
       if (attempt >= kMaxAttempts) throw;
+    } catch (const TransactionConflict&) {
+      // A deadlock or a serialization failure with another writer of the same rows: the
+      // transaction was rolled back, and running it again writes after the other one.
+      if (attempt >= kMaxAttempts) throw;
     }
   }
 }

@@ -22,7 +22,7 @@
 //        Operations: PluginContext::metrics() and metrics.h (MetricsRegistry, Counter, Gauge,
 //        Histogram, readers); the optional TransportHealth (readiness).
 //   1.2  Caches checked against the database: PluginContext::consistency() and consistency.h
-//        (CheckedCache, ConsistencyObserver).
+//        (CheckedCache, ConsistencyObserver). TransactionConflict (errors.h).
 //
 // Plugin authors never fill the descriptor by hand: use BUSBAR_PLUGIN from plugin.h.
 #pragma once

@@ -1,8 +1,9 @@
 // Exceptions that cross the host/plugin boundary.
 //
 // The host maps them to outcomes: ConfigError stops the host with exit code 2,
-// StorageUnavailable becomes HTTP 503, BadRequest becomes HTTP 400. Anything else thrown by a
-// route handler becomes HTTP 500 and is logged.
+// StorageUnavailable and TransactionConflict become HTTP 503 (the latter with Retry-After),
+// BadRequest becomes HTTP 400. Anything else thrown by a route handler becomes HTTP 500 and is
+// logged.
 #pragma once
 
 #include <stdexcept>
@@ -37,6 +38,16 @@ class BUSBAR_API StorageUnavailable : public StorageError {
 class BUSBAR_API OutcomeUnknown : public StorageUnavailable {
  public:
   using StorageUnavailable::StorageUnavailable;
+};
+
+// Since SDK 1.2. The database refused a statement or a commit because of another transaction
+// working on the same rows: a deadlock, a serialization failure, a lock wait that timed out. The
+// transaction is rolled back and nothing of it was committed; running the whole transaction again
+// may succeed, which a module whose work has no effect outside the transaction should do (HTTP 503
+// with Retry-After when it reaches the host).
+class BUSBAR_API TransactionConflict : public StorageError {
+ public:
+  using StorageError::StorageError;
 };
 
 // An insert hit a unique or primary key that already exists.

@@ -8,7 +8,8 @@
 // and must be used from that thread only.
 //
 // Errors: DuplicateKey for a unique-key violation, StorageUnavailable when the database cannot
-// be reached (HTTP 503), StorageError for anything else.
+// be reached (HTTP 503), TransactionConflict (since SDK 1.2) when the database ended a statement
+// or transaction on a deadlock or serialization failure, StorageError for anything else.
 #pragma once
 
 #include <charconv>

@@ -47,7 +47,7 @@ class TwoMaps : public CheckedCache {
  public:
   std::string table() const override { return "things"; }
   std::vector<CheckedRow> cachedAfter(const std::string& after, size_t limit) override {
-    return after_(cache_, after, limit);
+    return lockedPage(cache_, after, limit);
   }
   std::vector<CheckedRow> storedAfter(const std::string& after, size_t limit) override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -119,7 +119,7 @@ class TwoMaps : public CheckedCache {
     }
     return rows;
   }
-  std::vector<CheckedRow> after_(const Map& map, const std::string& after, size_t limit) {
+  std::vector<CheckedRow> lockedPage(const Map& map, const std::string& after, size_t limit) {
     std::lock_guard<std::mutex> lock(mutex_);
     return afterLocked(map, after, limit);
   }

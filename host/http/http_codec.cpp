@@ -116,6 +116,9 @@ const llhttp_settings_t& RequestParser::settings() {
     settings.on_header_value = &RequestParser::onHeaderValue;
     settings.on_header_value_complete = &RequestParser::onHeaderValueComplete;
     settings.on_headers_complete = &RequestParser::onHeadersComplete;
+    settings.on_chunk_header = &RequestParser::onChunkHeader;
+    settings.on_chunk_extension_name = &RequestParser::onChunkExtension;
+    settings.on_chunk_extension_value = &RequestParser::onChunkExtension;
     settings.on_body = &RequestParser::onBody;
     settings.on_message_complete = &RequestParser::onMessageComplete;
     return settings;
@@ -140,11 +143,16 @@ RequestParser::Event RequestParser::parse(const char* data, size_t size, size_t*
   }
   if (!line_done_) recordRequestLine(data, size);
   if (line_error_ != HPE_OK) return awaitLineEnd(size, used);
-  const llhttp_errno_t error = llhttp_execute(&parser_, data, size);
-  const size_t consumed =
-      error == HPE_OK ? size : static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
+  llhttp_errno_t error = HPE_OK;
+  const size_t consumed = execute(data, size, &error);
   *used = consumed;
   if (in_request_ && !head_done_) head_bytes_ += consumed;
+  if (trailer_bytes_ > limits_.max_header_bytes) {
+    problem_ = {431, "request trailer fields (after the last chunk) are over the limit of " +
+                         std::to_string(limits_.max_header_bytes) +
+                         " bytes ([http] max_header_bytes)"};
+    return Event::kError;
+  }
   if (error == HPE_PAUSED && phase_ == Phase::kHeadDone) {
     head_bytes_ += consumed;
     return headOverLimit() ? refuseHead() : Event::kHead;
@@ -159,6 +167,24 @@ RequestParser::Event RequestParser::parse(const char* data, size_t size, size_t*
   }
   problem_ = describe(error, data, size, llhttp_get_error_pos(&parser_));
   return Event::kError;
+}
+
+size_t RequestParser::execute(const char* data, size_t size, llhttp_errno_t* error) {
+  size_t consumed = 0;
+  for (;;) {
+    const bool trailers = in_trailers_;
+    *error = llhttp_execute(&parser_, data + consumed, size - consumed);
+    const size_t used = *error == HPE_OK
+                            ? size - consumed
+                            : static_cast<size_t>(llhttp_get_error_pos(&parser_) - data) - consumed;
+    consumed += used;
+    if (trailers) trailer_bytes_ += used;
+    if (*error != HPE_PAUSED || !last_chunk_) return consumed;
+    // What follows the last chunk's size line is the trailer section, counted from here.
+    last_chunk_ = false;
+    in_trailers_ = true;
+    llhttp_resume(&parser_);
+  }
 }
 
 RequestParser::Event RequestParser::awaitLineEnd(size_t size, size_t* used) {
@@ -257,6 +283,10 @@ int RequestParser::onMessageBegin(llhttp_t* parser) {
   self.body_bytes_ = 0;
   self.head_bytes_ = 0;
   self.headers_ = 0;
+  self.last_chunk_ = false;
+  self.in_trailers_ = false;
+  self.trailer_bytes_ = 0;
+  self.extension_bytes_ = 0;
   self.field_.clear();
   self.value_.clear();
   self.content_lengths_ = 0;
@@ -265,13 +295,25 @@ int RequestParser::onMessageBegin(llhttp_t* parser) {
   return HPE_OK;
 }
 
+int RequestParser::refuseHeadOver(size_t held) {
+  if (held <= limits_.max_header_bytes) return HPE_OK;
+  refuseHead();
+  refused_ = true;
+  return HPE_USER;
+}
+
 int RequestParser::onUrl(llhttp_t* parser, const char* at, size_t length) {
-  static_cast<RequestParser*>(parser->data)->head_.target.append(at, length);
+  auto& self = *static_cast<RequestParser*>(parser->data);
+  if (self.refuseHeadOver(self.head_.target.size() + length) != HPE_OK) return HPE_USER;
+  self.head_.target.append(at, length);
   return HPE_OK;
 }
 
 int RequestParser::onHeaderField(llhttp_t* parser, const char* at, size_t length) {
-  static_cast<RequestParser*>(parser->data)->field_.append(at, length);
+  auto& self = *static_cast<RequestParser*>(parser->data);
+  if (self.in_trailers_) return HPE_OK;  // counted as they are used, and dropped
+  if (self.refuseHeadOver(self.field_.size() + length) != HPE_OK) return HPE_USER;
+  self.field_.append(at, length);
   return HPE_OK;
 }
 
@@ -282,6 +324,7 @@ int RequestParser::onHeaderFieldComplete(llhttp_t* parser) {
                                 " header fields ([http] max_headers)");
   }
   self.field_kind_ = Field::kOther;
+  if (self.in_trailers_) return HPE_OK;  // a trailer changes nothing the host uses
   if (equalsIgnoreCase(self.field_, "content-type")) {
     self.field_kind_ = Field::kContentType;
   } else if (equalsIgnoreCase(self.field_, "content-length")) {
@@ -309,7 +352,9 @@ int RequestParser::onHeaderFieldComplete(llhttp_t* parser) {
 
 int RequestParser::onHeaderValue(llhttp_t* parser, const char* at, size_t length) {
   auto& self = *static_cast<RequestParser*>(parser->data);
-  if (self.field_kind_ != Field::kOther) self.value_.append(at, length);
+  if (self.field_kind_ == Field::kOther) return HPE_OK;
+  if (self.refuseHeadOver(self.value_.size() + length) != HPE_OK) return HPE_USER;
+  self.value_.append(at, length);
   return HPE_OK;
 }
 
@@ -368,6 +413,22 @@ int RequestParser::onHeadersComplete(llhttp_t* parser) {
   return HPE_PAUSED;
 }
 
+int RequestParser::onChunkHeader(llhttp_t* parser) {
+  auto& self = *static_cast<RequestParser*>(parser->data);
+  if (parser->content_length != 0) return HPE_OK;
+  self.last_chunk_ = true;  // execute() counts the trailer section from here
+  return HPE_PAUSED;
+}
+
+int RequestParser::onChunkExtension(llhttp_t* parser, const char*, size_t length) {
+  auto& self = *static_cast<RequestParser*>(parser->data);
+  self.extension_bytes_ += length;
+  if (self.extension_bytes_ <= self.limits_.max_header_bytes) return HPE_OK;
+  return self.refuse(400, "request chunk extensions (after a chunk's size) are over the limit of " +
+                              std::to_string(self.limits_.max_header_bytes) +
+                              " bytes in a request ([http] max_header_bytes); busbar uses none");
+}
+
 int RequestParser::onBody(llhttp_t* parser, const char* at, size_t length) {
   auto& self = *static_cast<RequestParser*>(parser->data);
   self.body_bytes_ += length;
@@ -382,6 +443,7 @@ int RequestParser::onBody(llhttp_t* parser, const char* at, size_t length) {
 int RequestParser::onMessageComplete(llhttp_t* parser) {
   auto& self = *static_cast<RequestParser*>(parser->data);
   self.in_request_ = false;
+  self.in_trailers_ = false;
   self.phase_ = Phase::kComplete;
   return HPE_PAUSED;
 }

@@ -5,7 +5,11 @@
 // the body, and after the request's end, so pipelined requests are served one after the other.
 // It keeps only what the host uses of a head (method, target, version, keep-alive, Content-Type,
 // Expect, X-Request-Id, the framing of the body) and enforces the limits on head size, header count
-// and body size. Every refusal comes with the status and a message that says what is wrong.
+// and body size, and on a chunked body's extensions and trailer fields (which it reads and drops),
+// so that what a connection holds is bounded whatever the client sends. Every refusal comes with
+// the status and a message that says what is wrong. An obsolete line folding (a header line that
+// begins with a space) is taken as a space, as RFC 9112 allows; a bare CR is refused, and so is a
+// line that ends with a bare LF.
 //
 // Parsing is llhttp's (the parser of Node.js, in Debian as node-llhttp) rather than Poco's
 // HTTPRequest::read: it parses from a buffer in pieces, which non-blocking reads need (Poco reads
@@ -52,8 +56,10 @@ struct HttpProblem {
 };
 
 struct ParserLimits {
-  size_t max_header_bytes = 16384;  // request line and header fields together
-  size_t max_headers = 100;
+  // The request line and header fields together; a chunked body's trailer fields together; and
+  // its chunk extensions together.
+  size_t max_header_bytes = 16384;
+  size_t max_headers = 100;  // header and trailer fields together
   size_t max_body = 1024 * 1024;
 };
 
@@ -102,6 +108,8 @@ class RequestParser {
   static int onHeaderValue(llhttp_t* parser, const char* at, size_t length);
   static int onHeaderValueComplete(llhttp_t* parser);
   static int onHeadersComplete(llhttp_t* parser);
+  static int onChunkHeader(llhttp_t* parser);
+  static int onChunkExtension(llhttp_t* parser, const char* at, size_t length);
   static int onBody(llhttp_t* parser, const char* at, size_t length);
   static int onMessageComplete(llhttp_t* parser);
   static const llhttp_settings_t& settings();
@@ -116,6 +124,11 @@ class RequestParser {
   HttpProblem describe(llhttp_errno_t error, const char* data, size_t size, const char* at) const;
   bool headOverLimit() const { return head_bytes_ > limits_.max_header_bytes; }
   Event refuseHead();
+  // Refuses from a callback when `held` more bytes of the head would pass its limit.
+  int refuseHeadOver(size_t held);
+  // Runs llhttp over `data`; returns the bytes it used and sets `*error`. Counts the bytes of a
+  // trailer section as they are used.
+  size_t execute(const char* data, size_t size, llhttp_errno_t* error);
 
   const ParserLimits limits_;
   llhttp_t parser_;
@@ -128,6 +141,10 @@ class RequestParser {
   uint64_t body_bytes_ = 0;
   size_t head_bytes_ = 0;
   size_t headers_ = 0;
+  bool last_chunk_ = false;  // llhttp paused at the size line of the last chunk
+  bool in_trailers_ = false;
+  size_t trailer_bytes_ = 0;
+  size_t extension_bytes_ = 0;
   std::string line_;  // the request line, up to its line break
   bool line_done_ = false;
   llhttp_errno_t line_error_ = HPE_OK;  // llhttp refused the request line

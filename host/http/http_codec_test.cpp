@@ -211,3 +211,89 @@ TEST(Utf8Test, FindsTheFirstByteThatIsNotUtf8) {
 
 }  // namespace
 }  // namespace busbar::host
+
+namespace busbar::host {
+namespace {
+
+TEST(RequestParserTest, TrailersAndChunkExtensionsAreBoundedAndDropped) {
+  ParserLimits limits;
+  limits.max_header_bytes = 300;
+  const std::string chunked = "PUT /t HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string fits = chunked + "2;a=b\r\n{}\r\n0\r\nX-T: " + std::string(250, 't') +
+                           "\r\n\r\nGET /next HTTP/1.1\r\n\r\n";
+  // A trailer name that never ends, one long value, many short fields: each passes the limit.
+  const std::string long_name = chunked + "2\r\n{}\r\n0\r\n" + std::string(100000, 'n');
+  const std::string long_value = chunked + "2\r\n{}\r\n0\r\nX-T: " + std::string(100000, 'v');
+  std::string many_fields = chunked + "2\r\n{}\r\n0\r\n";
+  for (int i = 0; i < 40; ++i) many_fields += "T" + std::to_string(i) + ": 1234\r\n";
+  const std::string long_extension = chunked + "2;" + std::string(100000, 'e') + "\r\n{}\r\n";
+  for (size_t piece : {0, 1, 7, 4096}) {
+    auto parsed = parseInPieces(fits, piece, limits);
+    EXPECT_FALSE(parsed.refused) << piece << ": " << parsed.problem.message;
+    EXPECT_EQ(parsed.requests,
+              (std::vector<std::string>{"PUT /t HTTP/1.1 body={}", "GET /next HTTP/1.1 body="}))
+        << piece;
+    for (const std::string* stream :
+         std::vector<const std::string*>{&long_name, &long_value, &many_fields}) {
+      parsed = parseInPieces(*stream, piece, limits);
+      ASSERT_TRUE(parsed.refused) << piece;
+      EXPECT_EQ(parsed.problem.status, 431) << piece;
+      EXPECT_EQ(parsed.problem.message,
+                "request trailer fields (after the last chunk) are over the limit of 300 bytes "
+                "([http] max_header_bytes)")
+          << piece;
+    }
+    parsed = parseInPieces(long_extension, piece, limits);
+    ASSERT_TRUE(parsed.refused) << piece;
+    EXPECT_EQ(parsed.problem.status, 400) << piece;
+    EXPECT_EQ(parsed.problem.message,
+              "request chunk extensions (after a chunk's size) are over the limit of 300 bytes in "
+              "a request ([http] max_header_bytes); busbar uses none")
+        << piece;
+  }
+}
+
+// A head past its limit in one read is refused before any of it is kept.
+TEST(RequestParserTest, AHeadPastItsLimitInOneReadIsRefusedBeforeItIsKept) {
+  ParserLimits limits;
+  limits.max_header_bytes = 300;
+  const std::vector<std::string> streams = {
+      "GET /" + std::string(100000, 'u') + " HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1\r\n" + std::string(100000, 'n') + ": 1\r\n\r\n",
+      "GET / HTTP/1.1\r\nContent-Type: " + std::string(100000, 'v') + "\r\n\r\n",
+  };
+  for (const auto& stream : streams) {
+    RequestParser parser(limits);
+    size_t used = 0;
+    ASSERT_EQ(parser.parse(stream.data(), stream.size(), &used), Event::kError);
+    EXPECT_EQ(parser.problem().status, 431);
+    EXPECT_LE(parser.head().target.size(), 300u);
+    EXPECT_LE(parser.head().content_type.size(), 300u);
+  }
+}
+
+TEST(RequestParserTest, LineEndingsAndObsoleteFolding) {
+  // RFC 9112 5.2: a server replaces an obs-fold with a space or refuses; llhttp replaces it.
+  RequestParser parser(ParserLimits{});
+  const std::string folded = "GET / HTTP/1.1\r\nContent-Type: text/plain;\r\n charset=x\r\n\r\n";
+  size_t used = 0;
+  ASSERT_EQ(parser.parse(folded.data(), folded.size(), &used), Event::kHead);
+  EXPECT_EQ(parser.head().content_type, "text/plain; charset=x");
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"GET / HTTP/1.1\nX-A: one\n\n", "malformed header line 'X-A: one': "},
+      {"GET / HTTP/1.1\r\nX-A: o\rne\r\n\r\n", "malformed header line 'X-A: o\\x0dne': "},
+      {"GET / HTTP/1.1\rX-A: one\r\n\r\n", "malformed request line 'GET / HTTP/1.1\\x0dX-A: one'"},
+  };
+  for (const auto& [stream, message] : refused) {
+    auto parsed = parseInPieces(stream, 0);
+    ASSERT_TRUE(parsed.refused) << stream;
+    EXPECT_EQ(parsed.problem.status, 400);
+    EXPECT_EQ(parsed.problem.message.substr(0, message.size()), message) << parsed.problem.message;
+    parsed = parseInPieces(stream, 1);
+    EXPECT_TRUE(parsed.refused) << stream;
+    EXPECT_EQ(parsed.problem.status, 400);
+  }
+}
+
+}  // namespace
+}  // namespace busbar::host

@@ -140,6 +140,59 @@ TEST_F(HttpLimitsTest, HeadsOverTheLimitsGet431) {
   EXPECT_EQ(within.read().body, R"({"hello":"ok"})");
 }
 
+TEST_F(HttpLimitsTest, TrailersAndChunkExtensionsPastTheLimitAreRefused) {
+  HttpSettings settings;
+  settings.max_header_bytes = 4096;
+  start(settings);
+  const std::string chunked =
+      "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n";
+  RawClient trailer(port());
+  trailer.write(chunked + "0\r\n" + std::string(10000, 't'));  // a name that never ends
+  expectError(trailer.read(), "HTTP/1.1 431 Request Header Fields Too Large",
+              "request trailer fields (after the last chunk) are over the limit of 4096 bytes "
+              "([http] max_header_bytes)");
+  EXPECT_TRUE(trailer.closedByServer());
+
+  RawClient extension(port());
+  extension.write(chunked + "2;" + std::string(10000, 'e'));
+  expectError(extension.read(), "HTTP/1.1 400 Bad Request",
+              "request chunk extensions (after a chunk's size) are over the limit of 4096 bytes");
+  EXPECT_TRUE(extension.closedByServer());
+
+  RawClient within(port());
+  within.write(chunked + "0\r\nX-Checksum: " + std::string(3000, 'c') + "\r\n\r\n");
+  EXPECT_EQ(within.read().body, "{}");
+  EXPECT_EQ(echoes_, 1);
+}
+
+// A client that streams a trailer name without end: the server stops reading it soon after the
+// limit (it drains what the answer needs, then closes), rather than reading until the body
+// deadline.
+TEST_F(HttpLimitsTest, AnEndlessTrailerIsNotReadPastTheLimit) {
+  HttpSettings settings;
+  settings.max_header_bytes = 4096;
+  start(settings);
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port()));
+  socket.setSendTimeout(Poco::Timespan(10, 0));
+  const std::string start_of_request =
+      "PUT /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n";
+  const std::string piece(64 * 1024, 't');
+  constexpr size_t kOffered = 256 * 1024 * 1024;
+  size_t taken = 0;
+  try {
+    socket.sendBytes(start_of_request.data(), static_cast<int>(start_of_request.size()));
+    while (taken < kOffered) {
+      taken += static_cast<size_t>(socket.sendBytes(piece.data(), static_cast<int>(piece.size())));
+    }
+  } catch (const Poco::Exception&) {
+    // Reset or timed out: the server stopped taking bytes.
+  }
+  // The socket buffers of both ends hold a few MiB at most; the rest was never read.
+  EXPECT_LT(taken, 32u * 1024 * 1024) << taken << " bytes taken";
+  EXPECT_EQ(echoes_, 0);
+}
+
 TEST_F(HttpLimitsTest, CutBodiesAreRefusedAndNeverReachTheHandler) {
   start(HttpSettings());
   RawClient chunked(port());

@@ -140,7 +140,9 @@ void EventLoop::retire(HttpConnection* connection) { retired_.push_back(connecti
 void EventLoop::run() {
   std::vector<epoll_event> events(kEventBatch);
   while (!quitting_) {
-    const int ready = ::epoll_wait(epoll_, events.data(), kEventBatch, msUntilNextDeadline());
+    // Connections that spent their budget go on at once, after what is ready now.
+    const int wait = deferred_.empty() ? msUntilNextDeadline() : 0;
+    const int ready = ::epoll_wait(epoll_, events.data(), kEventBatch, wait);
     now_ = std::chrono::steady_clock::now();
     if (ready < 0 && errno != EINTR) {
       context_.logger.error(std::string("epoll_wait failed: ") + std::strerror(errno));
@@ -157,6 +159,7 @@ void EventLoop::run() {
         static_cast<HttpConnection*>(target)->onEvents(events[i].events);
       }
     }
+    resumeDeferred();
     runPosted();
     expireDeadlines();
     deleteRetired();
@@ -259,7 +262,23 @@ void EventLoop::expireDeadlines() {
   }
 }
 
+void EventLoop::resumeDeferred() {
+  if (deferred_.empty()) return;
+  resuming_.swap(deferred_);
+  // One turn each; a connection that spends its budget again is deferred for the next round.
+  for (auto* connection : resuming_) connection->resume();
+  resuming_.clear();
+}
+
 void EventLoop::deleteRetired() {
+  if (!retired_.empty() && !deferred_.empty()) {
+    deferred_.erase(std::remove_if(deferred_.begin(), deferred_.end(),
+                                   [this](HttpConnection* connection) {
+                                     return std::find(retired_.begin(), retired_.end(),
+                                                      connection) != retired_.end();
+                                   }),
+                    deferred_.end());
+  }
   for (auto* connection : retired_) {
     connections_.erase(connection);
     delete connection;

@@ -11,6 +11,8 @@
 // has no per-connection deadlines; and ParallelSocketAcceptor accepts every connection on one
 // thread. Here sockets are registered once, edge-triggered, so a request costs no epoll_ctl: a
 // read, a write and a share of one epoll_wait; deadlines are O(1) lists (deadline_list.h).
+// A connection serves a bounded budget of reads and requests per wake-up, then waits its turn
+// behind the others that are ready (HttpConnection), so that one client cannot hold the loop.
 //
 // Beyond [http] max_connections open connections, a newcomer is answered 503 and closed.
 // When the process runs out of descriptors, accepting pauses for kAcceptPause.
@@ -86,6 +88,9 @@ class EventLoop {
   static constexpr size_t kScratchSize = 64 * 1024;
   // The connection closed and may be deleted once the current events are handled.
   void retire(HttpConnection* connection);
+  // The connection spent its budget for this wake-up with work left: it resumes after the
+  // connections that are ready now were served, without waiting for the socket.
+  void defer(HttpConnection* connection) { deferred_.push_back(connection); }
   // This loop's metrics cells; null when the server counts nothing.
   HttpMetrics::LoopCells* metrics() { return metrics_; }
   // Makes the id of a request that came without a usable one.
@@ -97,6 +102,7 @@ class EventLoop {
   void admit(int fd);
   void runPosted();
   void expireDeadlines();
+  void resumeDeferred();
   void deleteRetired();
   int msUntilNextDeadline() const;
   void watchListener();
@@ -122,6 +128,8 @@ class EventLoop {
   std::unique_ptr<char[]> scratch_;
   std::unordered_set<HttpConnection*> connections_;
   std::vector<HttpConnection*> retired_;
+  std::vector<HttpConnection*> deferred_;  // in the order they spent their budget
+  std::vector<HttpConnection*> resuming_;  // the loop's copy of deferred_, kept for its capacity
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;

@@ -38,7 +38,25 @@ void HttpConnection::onEvents(uint32_t events) {
   if (state_ == ConnectionState::kClosed) return;
   if ((events & EPOLLRDHUP) != 0) peer_closed_ = true;
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) readable_ = true;
+  if (waiting_turn_) return;  // served in its turn
+  newTurn();
   advance();
+}
+
+void HttpConnection::resume() {
+  waiting_turn_ = false;
+  if (state_ == ConnectionState::kClosed) return;
+  newTurn();
+  advance();
+}
+
+bool HttpConnection::yieldTurn() {
+  if (turn_bytes_ < kBytesPerTurn && turn_requests_ < kRequestsPerTurn) return false;
+  if (!waiting_turn_) {
+    waiting_turn_ = true;
+    loop_.defer(this);
+  }
+  return true;
 }
 
 void HttpConnection::advance() {
@@ -52,6 +70,8 @@ void HttpConnection::advance() {
       }
       enter(ConnectionState::kIdle);
     }
+    const bool more = !input_.empty() || readable_;
+    if (more && yieldTurn()) return;
     if (state_ == ConnectionState::kLingering) {
       if (!readable_ || !readOnce()) return;
       continue;
@@ -68,13 +88,15 @@ void HttpConnection::advance() {
 }
 
 bool HttpConnection::parseInput() {
-  const size_t before = input_.size();
   const ConnectionState state = state_;
-  const size_t used = parse(input_.data(), input_.size());
+  const size_t used = parse(input_.data() + input_used_, input_.size() - input_used_);
   if (state_ == ConnectionState::kClosed) return false;
-  input_.erase(0, used);
-  if (input_.empty()) std::string().swap(input_);  // an idle connection holds no buffer
-  return used > 0 || input_.size() != before || state_ != state || sent_ < output_.size();
+  input_used_ += used;
+  if (input_used_ == input_.size()) {
+    std::string().swap(input_);  // an idle connection holds no buffer
+    input_used_ = 0;
+  }
+  return used > 0 || state_ != state || sent_ < output_.size();
 }
 
 bool HttpConnection::isReading() const {
@@ -120,6 +142,7 @@ bool HttpConnection::readOnce() {
   const ssize_t n = ::recv(fd_, buffer, EventLoop::kScratchSize, 0);
   if (n > 0) {
     const auto received = static_cast<size_t>(n);
+    turn_bytes_ += received;
     // A short read emptied the socket: edge-triggered epoll reports the next bytes. After the
     // peer's end of stream it reports nothing more, so then reads go on until they return 0.
     if (received < EventLoop::kScratchSize && !peer_closed_) readable_ = false;
@@ -212,6 +235,7 @@ void HttpConnection::sendContinue() {
 }
 
 void HttpConnection::onRequest() {
+  ++turn_requests_;
   if (exchange_.answered()) {
     respond(exchange_.response(), /*close=*/false);
     return;
@@ -236,6 +260,7 @@ void HttpConnection::onHandlerDone(bool dropped) {
     loop_.retire(this);
     return;
   }
+  if (!waiting_turn_) newTurn();
   enter(ConnectionState::kIdle);
   if (dropped) {
     respond(errorResponse(503, "the server stopped before it could answer; retry"), true);
@@ -348,6 +373,7 @@ void HttpConnection::abort() { close(); }
 void HttpConnection::linger() {
   close_after_answer_ = false;
   std::string().swap(input_);
+  input_used_ = 0;
   // Shut for sending: the answer is complete, and the client sees the end of it; the bytes it
   // still sends are read and dropped until it closes, kMaxDrained, or kLingerTimeout.
   ::shutdown(fd_, SHUT_WR);
@@ -390,6 +416,7 @@ void HttpConnection::close() {
   }
   enter(ConnectionState::kClosed);
   std::string().swap(input_);
+  input_used_ = 0;
   std::string().swap(output_);
   sent_ = 0;
   if (!handler_running_) loop_.retire(this);

@@ -15,7 +15,13 @@
 // sends (kLingering) so that the answer is not destroyed by a reset.
 //
 // An idle connection holds no buffer: bytes are read into the loop's scratch buffer and only what
-// a request leaves unparsed is copied into the connection.
+// a request leaves unparsed is copied into the connection, where each pipelined request is parsed
+// in place (a batch costs time linear in its bytes).
+//
+// Fairness: per wake-up (a turn) a connection reads at most kBytesPerTurn and answers at most
+// kRequestsPerTurn requests; with more to do, it asks the loop for another turn after the
+// connections ready now (EventLoop::defer), as nginx and Envoy bound the work per connection and
+// I/O cycle. A client that pipelines without pause gets its share of the loop, not all of it.
 //
 // Thread-safety: everything on the loop's thread, but the exchange a worker runs while the
 // connection is kHandling.
@@ -54,8 +60,15 @@ class HttpConnection : public DeadlineEntry {
   int fd() const { return fd_; }
   ConnectionState state() const { return state_; }
 
+  // Bytes read and requests answered per turn.
+  static constexpr size_t kBytesPerTurn = 256 * 1024;
+  static constexpr int kRequestsPerTurn = 16;
+
   // Begins serving, once the socket is in the loop's epoll set.
   void start() { advance(); }
+
+  // Its turn came again after it spent its budget (EventLoop::defer).
+  void resume();
 
   // epoll reported `events` for the socket.
   void onEvents(uint32_t events);
@@ -67,8 +80,15 @@ class HttpConnection : public DeadlineEntry {
   void abort();
 
  private:
-  // Runs the state machine until it waits for the socket, a worker or a deadline.
+  // Runs the state machine until it waits for the socket, a worker, a deadline or its next turn.
   void advance();
+  // A new turn: the budget is whole again.
+  void newTurn() {
+    turn_bytes_ = 0;
+    turn_requests_ = 0;
+  }
+  // True, and the loop asked for another turn, when this turn's budget is spent.
+  bool yieldTurn();
   // Parses buffered input. False when it made no progress.
   bool parseInput();
   // Parses `data`; returns the bytes used.
@@ -101,17 +121,21 @@ class HttpConnection : public DeadlineEntry {
   ConnectionState state_ = ConnectionState::kIdle;
   RequestParser parser_;
   HttpExchange exchange_;
-  std::string input_;   // bytes read and not parsed yet
-  std::string output_;  // bytes to send
-  std::string body_;    // the body of the request a worker answers
-  size_t sent_ = 0;     // of output_
-  size_t drained_ = 0;  // bytes dropped while lingering
+  std::string input_;      // bytes read; those from input_used_ on are not parsed yet
+  size_t input_used_ = 0;  // empty input_ when every byte is used
+  std::string output_;     // bytes to send
+  std::string body_;       // the body of the request a worker answers
+  size_t sent_ = 0;        // of output_
+  size_t drained_ = 0;     // bytes dropped while lingering
   bool readable_ = true;
   bool peer_closed_ = false;  // EPOLLRDHUP: read until end of stream, never stop at a short read
   bool close_after_answer_ = false;
   bool stopping_ = false;
   bool counted_ = false;  // in context.open_connections
   bool handler_running_ = false;
+  bool waiting_turn_ = false;  // in the loop's deferred list
+  size_t turn_bytes_ = 0;
+  int turn_requests_ = 0;
   // The request being answered, for its metrics and access log line.
   std::chrono::steady_clock::time_point started_;
   size_t route_ = 0;  // an Endpoint::index, or the metrics' unmatched index

@@ -201,6 +201,7 @@ void Host::load() {
   event_bus_.setTransport(transport);
   event_metrics_.setEventLog(event_log_.get());
   registerInfoMetrics();
+  registerHttpLoadMetrics();
   addReadinessChecks();
   registerOpsRoutes();
   public_metrics_ = &http_metrics_.addListener("public", router_, httpLoopCount(0));
@@ -230,6 +231,51 @@ void Host::registerInfoMetrics() {
   }
 }
 
+void Host::registerHttpLoadMetrics() {
+  using Load = HttpServer::Load;
+  auto reader = [](std::unique_ptr<HttpServer>& server, auto value) {
+    return [&server, value]() -> double { return server ? value(server->load()) : 0.0; };
+  };
+  auto seconds = [](std::chrono::nanoseconds ns) { return static_cast<double>(ns.count()) / 1e9; };
+  for (auto* listener : {&http_, &admin_http_}) {
+    const MetricLabels labels{{"listener", listener == &http_ ? "public" : "admin"}};
+    metrics_.gaugeReader(
+        "busbar_http_worker_queue_requests",
+        "blocking requests waiting for a worker now ([http] max_queued at most)", labels,
+        reader(*listener, [](const Load& load) { return static_cast<double>(load.queued); }));
+    metrics_.gaugeReader(
+        "busbar_http_worker_queue_oldest_wait_seconds",
+        "how long the oldest request waiting for a worker has waited", labels,
+        reader(*listener, [seconds](const Load& load) { return seconds(load.oldest_wait); }));
+    metrics_.counterReader(
+        "busbar_http_worker_jobs_started_total", "blocking requests a worker took from the queue",
+        labels,
+        reader(*listener, [](const Load& load) { return static_cast<double>(load.started); }));
+    metrics_.counterReader(
+        "busbar_http_worker_queue_wait_seconds_total",
+        "the time those requests waited in the queue, in total", labels,
+        reader(*listener, [seconds](const Load& load) { return seconds(load.waited); }));
+    for (const auto& [reason, count] :
+         {std::pair{"queue_full", &Load::shed_queue_full},
+          std::pair{"waited_too_long", &Load::shed_waited_too_long}}) {
+      MetricLabels shed = labels;
+      shed.emplace_back("reason", reason);
+      metrics_.counterReader("busbar_http_requests_shed_total",
+                             "blocking requests answered 503 unrun: the queue was full, or they "
+                             "waited [http] request_timeout_seconds",
+                             shed, reader(*listener, [count = count](const Load& load) {
+                               return static_cast<double>(load.*count);
+                             }));
+    }
+    metrics_.counterReader("busbar_http_requests_timed_out_total",
+                           "blocking requests answered 504: still running at [http] "
+                           "request_timeout_seconds",
+                           labels, reader(*listener, [](const Load& load) {
+                             return static_cast<double>(load.timed_out);
+                           }));
+  }
+}
+
 void Host::addReadinessChecks() {
   readiness_.add("storage_reachable",
                  [this] { return storage_probe_ ? storage_probe_->problem() : std::string(); });
@@ -238,6 +284,22 @@ void Host::addReadinessChecks() {
   });
   readiness_.add("cache_fresh",
                  [this] { return event_log_ ? event_log_->staleness() : std::string(); });
+  readiness_.add("not_overloaded", [this] {
+    if (!http_) return std::string();
+    const auto load = http_->load();
+    const auto& http = settings_.http;
+    const auto timeout = std::chrono::seconds(http.request_timeout_seconds);
+    if (load.queued < static_cast<size_t>(http.max_queued) && load.oldest_wait < timeout / 2) {
+      return std::string();
+    }
+    return std::to_string(load.queued) +
+           " blocking requests wait for a worker ([http] max_queued " +
+           std::to_string(http.max_queued) + "), the oldest for " +
+           std::to_string(
+               std::chrono::duration_cast<std::chrono::milliseconds>(load.oldest_wait).count()) +
+           " ms ([http] request_timeout_seconds " + std::to_string(http.request_timeout_seconds) +
+           "); new ones are being turned away with 503";
+  });
 }
 
 Poco::JSON::Array::Ptr Host::describePluginsJson() const {

@@ -125,16 +125,11 @@ HttpSettings readHttp(const ConfigSection& section) {
                  "block run on [http] workers; rename it to workers",
                  "it");
   }
-  if (section.has("max_queued")) {
-    section.fail("max_queued",
-                 "is no longer used: no connection waits for a thread; remove it ([http] "
-                 "max_connections bounds the open connections)",
-                 "it");
-  }
   section.rejectUnknownKeys({"max_body", "max_header_bytes", "max_headers", "workers",
                              "max_connections", "keep_alive_seconds", "header_timeout_seconds",
                              "body_timeout_seconds", "write_timeout_seconds",
-                             "shutdown_grace_seconds", "shutdown_delay_seconds"});
+                             "shutdown_grace_seconds", "shutdown_delay_seconds",
+                             "request_timeout_seconds", "max_queued"});
   HttpSettings settings;
   auto integer = [&section](const char* key, auto fallback, int64_t min, int64_t max) {
     return static_cast<decltype(fallback)>(
@@ -152,6 +147,9 @@ HttpSettings readHttp(const ConfigSection& section) {
       integer("body_timeout_seconds", settings.body_timeout_seconds, 1, 3600);
   settings.write_timeout_seconds =
       integer("write_timeout_seconds", settings.write_timeout_seconds, 1, 3600);
+  settings.request_timeout_seconds =
+      integer("request_timeout_seconds", settings.request_timeout_seconds, 1, 3600);
+  settings.max_queued = integer("max_queued", settings.max_queued, 1, 1000000);
   settings.shutdown_grace_seconds =
       integer("shutdown_grace_seconds", settings.shutdown_grace_seconds, 0, 3600);
   settings.shutdown_delay_seconds =

@@ -56,6 +56,11 @@ struct HttpSettings {
   int header_timeout_seconds = 10;  // from a request's first byte to the end of its head
   int body_timeout_seconds = 30;    // from the end of the head to the end of the body
   int write_timeout_seconds = 30;   // for the client to take a response
+  // From a blocking request's end to its answer, waiting for a worker included: one that has not
+  // started by then gets 503, one still running 504 (its handler goes on in the background).
+  int request_timeout_seconds = 15;
+  // Blocking requests waiting for a worker; past it a new one gets 503 at once.
+  int max_queued = 256;
   int shutdown_grace_seconds = 10;
   // From SIGTERM to closing the listeners: /readyz answers 503 meanwhile, so that load balancers
   // take the server out before it stops accepting.

@@ -187,9 +187,16 @@ TEST_F(HostConfigTest, HttpKeysAreReadAndChecked) {
   error = errorOf(std::string(kMinimal) + "[http]\nthreads = 64\n");
   EXPECT_NE(error.find("[http] threads is no longer used"), std::string::npos) << error;
   EXPECT_NE(error.find("rename it to workers"), std::string::npos) << error;
-  error = errorOf(std::string(kMinimal) + "[http]\nmax_queued = 256\n");
-  EXPECT_NE(error.find("[http] max_queued is no longer used"), std::string::npos) << error;
-  EXPECT_NE(error.find("max_connections"), std::string::npos) << error;
+  // The worker queue's bound and the request deadline.
+  set = load(std::string(kMinimal) + "[http]\nmax_queued = 32\nrequest_timeout_seconds = 2\n");
+  EXPECT_EQ(set.http.max_queued, 32);
+  EXPECT_EQ(set.http.request_timeout_seconds, 2);
+  EXPECT_EQ(load(kMinimal).http.max_queued, 256);
+  EXPECT_EQ(load(kMinimal).http.request_timeout_seconds, 15);
+  error = errorOf(std::string(kMinimal) + "[http]\nmax_queued = 0\n");
+  EXPECT_NE(error.find("[http] max_queued must be an integer from 1 to 1000000; found '0'"),
+            std::string::npos)
+      << error;
 }
 
 TEST_F(HostConfigTest, TheEventLogHasDefaultsAndChecksItsKeys) {

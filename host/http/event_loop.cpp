@@ -41,6 +41,8 @@ EventLoop::EventLoop(HttpServerContext& context, Poco::Net::ServerSocket listene
       std::make_unique<DeadlineList>(seconds(settings.header_timeout_seconds));
   deadlines_[static_cast<size_t>(Deadline::kBody)] =
       std::make_unique<DeadlineList>(seconds(settings.body_timeout_seconds));
+  deadlines_[static_cast<size_t>(Deadline::kHandling)] =
+      std::make_unique<DeadlineList>(seconds(settings.request_timeout_seconds));
   deadlines_[static_cast<size_t>(Deadline::kWrite)] =
       std::make_unique<DeadlineList>(seconds(settings.write_timeout_seconds));
   deadlines_[static_cast<size_t>(Deadline::kLinger)] =

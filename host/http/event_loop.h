@@ -42,7 +42,7 @@ class HttpConnection;
 
 class EventLoop {
  public:
-  enum class Deadline { kIdle, kHead, kBody, kWrite, kLinger };
+  enum class Deadline { kIdle, kHead, kBody, kHandling, kWrite, kLinger };
 
   // How long accepting pauses when the process has no descriptor left.
   static constexpr std::chrono::milliseconds kAcceptPause{100};
@@ -124,7 +124,7 @@ class EventLoop {
   std::chrono::steady_clock::time_point accept_paused_until_{};
   bool accept_paused_ = false;
   std::chrono::steady_clock::time_point last_refusal_logged_{};
-  std::array<std::unique_ptr<DeadlineList>, 5> deadlines_;  // by Deadline
+  std::array<std::unique_ptr<DeadlineList>, 6> deadlines_;  // by Deadline
   std::unique_ptr<char[]> scratch_;
   std::unordered_set<HttpConnection*> connections_;
   std::vector<HttpConnection*> retired_;

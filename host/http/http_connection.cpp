@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
 
 namespace busbar::host {
 namespace {
@@ -246,20 +247,58 @@ void HttpConnection::onRequest() {
     return;
   }
   body_ = parser_.takeBody();
-  enter(ConnectionState::kHandling);
-  handler_running_ = true;
-  context_.workers.submit([this](bool dropped) {
+  ticket_ = context_.workers.submit([this](bool dropped) {
     if (!dropped) exchange_.run(std::move(body_), context_.logger, request_id_.view());
     loop_.post([this, dropped] { onHandlerDone(dropped); });
   });
+  if (!ticket_) {
+    context_.shed_queue_full.fetch_add(1, std::memory_order_relaxed);
+    std::string().swap(body_);
+    HttpResponse busy = errorResponse(
+        503, "the server is busy: " + std::to_string(context_.settings.max_queued) +
+                 " requests already wait for a worker ([http] max_queued); this one was not "
+                 "run, retry it");
+    busy.headers["Retry-After"] = "1";
+    respond(busy, /*close=*/false);
+    return;
+  }
+  enter(ConnectionState::kHandling);
+  handler_running_ = true;
+}
+
+void HttpConnection::onRequestTimeout() {
+  const bool taken_back = context_.workers.takeBack(ticket_);
+  enter(ConnectionState::kIdle);
+  const std::string limit = std::to_string(context_.settings.request_timeout_seconds) +
+                            " s ([http] request_timeout_seconds)";
+  if (taken_back) {  // its job is never called
+    handler_running_ = false;
+    ticket_.reset();
+    context_.shed_waited_too_long.fetch_add(1, std::memory_order_relaxed);
+    std::string().swap(body_);
+    HttpResponse busy =
+        errorResponse(503, "the server is busy: the request waited " + limit +
+                               " for a worker and was not run; nothing of it was done, retry it");
+    busy.headers["Retry-After"] = "1";
+    respond(busy, /*close=*/true);
+    return;
+  }
+  timed_out_ = true;  // the worker's job still holds this object (handler_running_)
+  context_.timed_out.fetch_add(1, std::memory_order_relaxed);
+  respond(errorResponse(504, "the request did not finish within " + limit +
+                                 "; it goes on in the background and may still take effect: "
+                                 "read the result before retrying a write"),
+          /*close=*/true);
 }
 
 void HttpConnection::onHandlerDone(bool dropped) {
   handler_running_ = false;
+  ticket_.reset();
   if (state_ == ConnectionState::kClosed) {
     loop_.retire(this);
     return;
   }
+  if (std::exchange(timed_out_, false)) return;  // answered already; the connection is closing
   if (!waiting_turn_) newTurn();
   enter(ConnectionState::kIdle);
   if (dropped) {
@@ -348,12 +387,14 @@ void HttpConnection::onDeadline() {
                       std::to_string(settings.body_timeout_seconds) +
                       " s ([http] body_timeout_seconds)");
       break;
+    case ConnectionState::kHandling:
+      onRequestTimeout();
+      break;
     case ConnectionState::kIdle:
     case ConnectionState::kWriting:
     case ConnectionState::kLingering:
       close();
       return;
-    case ConnectionState::kHandling:
     case ConnectionState::kClosed:
       return;
   }
@@ -393,13 +434,15 @@ void HttpConnection::enter(ConnectionState state) {
     case ConnectionState::kReadingBody:
       loop_.arm(*this, EventLoop::Deadline::kBody);
       break;
+    case ConnectionState::kHandling:
+      loop_.arm(*this, EventLoop::Deadline::kHandling);
+      break;
     case ConnectionState::kWriting:
       loop_.arm(*this, EventLoop::Deadline::kWrite);
       break;
     case ConnectionState::kLingering:
       loop_.arm(*this, EventLoop::Deadline::kLinger);
       break;
-    case ConnectionState::kHandling:
     case ConnectionState::kClosed:
       disarm();
       break;

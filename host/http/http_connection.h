@@ -8,11 +8,17 @@
 // Requests are answered one at a time in the order they came, so pipelined requests keep their
 // order; the next is parsed once the previous answer is sent. A handler that never blocks runs
 // on the loop thread; any other runs on a worker (kHandling), and the connection reads nothing
-// meanwhile. Each state but kHandling has a whole deadline, armed on entry: kIdle keep_alive,
-// kReadingHead header_timeout, kReadingBody body_timeout (both answered 408, then closed),
-// kWriting write_timeout, kLingering a second. A request that was received is always answered;
-// one the codec refuses gets its 4xx and the connection closes, draining what the client still
-// sends (kLingering) so that the answer is not destroyed by a reset.
+// meanwhile. Each state has a whole deadline, armed on entry: kIdle keep_alive, kReadingHead
+// header_timeout, kReadingBody body_timeout (both answered 408, then closed), kHandling
+// request_timeout, kWriting write_timeout, kLingering a second.
+//
+// Load shedding: a blocking request finds the worker queue full ([http] max_queued) and is
+// answered 503 with Retry-After at once; one still queued at request_timeout is taken back
+// unrun and answered 503; one running at request_timeout is answered 504 and the connection
+// closes, while its handler finishes on the worker (the connection object waits for it). 503 says
+// nothing of the request was done; 504 says it may still take effect. A request that was received
+// is always answered; one the codec refuses gets its 4xx and the connection closes, draining what
+// the client still sends (kLingering) so that the answer is not destroyed by a reset.
 //
 // An idle connection holds no buffer: bytes are read into the loop's scratch buffer and only what
 // a request leaves unparsed is copied into the connection, where each pipelined request is parsed
@@ -29,12 +35,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "http/deadline_list.h"
 #include "http/event_loop.h"
 #include "http/http_codec.h"
 #include "http/http_exchange.h"
+#include "http/worker_pool.h"
 
 namespace busbar::host {
 
@@ -42,7 +50,7 @@ enum class ConnectionState {
   kIdle,         // waiting for the first byte of a request
   kReadingHead,  // a request's head is arriving
   kReadingBody,  // its body is arriving
-  kHandling,     // the handler runs on a worker; nothing is read meanwhile
+  kHandling,     // the handler waits for or runs on a worker; nothing is read meanwhile
   kWriting,      // an answer waits for room in the socket
   kLingering,    // answered and shut for sending; drops what the client still sends, then closes
   kClosed,       // the socket is closed; the object waits for its worker's job, then is deleted
@@ -99,6 +107,8 @@ class HttpConnection : public DeadlineEntry {
   void onHead();
   void onRequest();
   void onHandlerDone(bool dropped);
+  // request_timeout passed while kHandling: 503 (taken back unrun) or 504 (still running).
+  void onRequestTimeout();
   // A new request's first bytes arrived: what is known of it so far is reset.
   void beginRequest();
   // Counts the answer being queued (metrics, access log).
@@ -131,9 +141,11 @@ class HttpConnection : public DeadlineEntry {
   bool peer_closed_ = false;  // EPOLLRDHUP: read until end of stream, never stop at a short read
   bool close_after_answer_ = false;
   bool stopping_ = false;
-  bool counted_ = false;  // in context.open_connections
-  bool handler_running_ = false;
-  bool waiting_turn_ = false;  // in the loop's deferred list
+  bool counted_ = false;          // in context.open_connections
+  bool handler_running_ = false;  // a worker's job holds this connection
+  bool timed_out_ = false;        // answered at request_timeout; the job's answer is dropped
+  std::shared_ptr<WorkerPool::Ticket> ticket_;  // the job of the request a worker answers
+  bool waiting_turn_ = false;                   // in the loop's deferred list
   size_t turn_bytes_ = 0;
   int turn_requests_ = 0;
   // The request being answered, for its metrics and access log line.

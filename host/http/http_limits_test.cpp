@@ -397,6 +397,80 @@ TEST_F(HttpLimitsTest, PipeliningClientsDoNotStarveANormalOne) {
             << most_served_while_waiting << "\n";
 }
 
+// Handlers stuck on a backend: the queue for workers is bounded and so is the time a request may
+// wait for and run on one. Past max_queued a blocking request gets 503 at once; at the deadline
+// one that never started gets 503 (nothing done), one still running 504 (it may still take
+// effect); never-blocking routes are served all along.
+TEST_F(HttpLimitsTest, AStuckBackendShedsBlockingRequestsAndTheOthersAreServed) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> entered{0}, finished{0};
+  router_.add("PUT", "/stuck", [&, released](const HttpRequest&, HttpResponse& response) {
+    ++entered;
+    released.wait();
+    ++finished;
+    response.body = "{}";
+  });
+  HttpSettings settings;
+  settings.workers = 2;
+  settings.max_queued = 3;
+  settings.request_timeout_seconds = 2;
+  start(settings);
+  const std::string stuck =
+      "PUT /stuck HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 2\r\n\r\n{}";
+  std::vector<std::unique_ptr<RawClient>> running, queued;
+  for (int i = 0; i < 2; ++i) {
+    running.push_back(std::make_unique<RawClient>(port()));
+    running.back()->write(stuck);
+  }
+  while (entered < 2) std::this_thread::sleep_for(1ms);
+  for (int i = 0; i < 3; ++i) {
+    queued.push_back(std::make_unique<RawClient>(port()));
+    queued.back()->write(stuck);
+  }
+  while (server_->load().queued < 3) std::this_thread::sleep_for(1ms);
+
+  RawClient one_more(port());
+  one_more.write(stuck);
+  auto refused = one_more.read();
+  expectError(refused, "HTTP/1.1 503 Service Unavailable",
+              "the server is busy: 3 requests already wait for a worker ([http] max_queued); "
+              "this one was not run, retry it");
+  EXPECT_NE(RawClient::lower(refused.headers).find("retry-after: 1"), std::string::npos);
+  RawClient reader(port());
+  reader.write("GET /hello/meanwhile HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(reader.read().body, R"({"hello":"meanwhile"})");
+
+  for (auto& client : queued) {
+    auto answer = client->read();
+    expectError(answer, "HTTP/1.1 503 Service Unavailable",
+                "the server is busy: the request waited 2 s ([http] request_timeout_seconds) for "
+                "a worker and was not run; nothing of it was done, retry it");
+    EXPECT_NE(RawClient::lower(answer.headers).find("retry-after: 1"), std::string::npos);
+    EXPECT_TRUE(client->closedByServer());
+  }
+  for (auto& client : running) {
+    expectError(client->read(), "HTTP/1.1 504 Gateway Time-Out",
+                "the request did not finish within 2 s ([http] request_timeout_seconds); it goes "
+                "on in the background and may still take effect");
+    EXPECT_TRUE(client->closedByServer());
+  }
+  release.set_value();
+  while (finished < 2) std::this_thread::sleep_for(1ms);
+  // The ones taken back never ran; the workers are free again.
+  RawClient after(port());
+  after.write(stuck);
+  EXPECT_EQ(after.read().status_line, "HTTP/1.1 200 OK");
+  EXPECT_EQ(entered, 3);
+  const auto load = server_->load();
+  EXPECT_EQ(load.shed_queue_full, 1u);
+  EXPECT_EQ(load.shed_waited_too_long, 3u);
+  EXPECT_EQ(load.timed_out, 2u);
+  EXPECT_EQ(load.queued, 0u);
+  EXPECT_EQ(load.started, 3u);  // the 3 taken back never reached a worker
+}
+
 TEST(OpenFileLimitTest, TheSoftLimitIsRaisedToTheHardOne) {
   rlimit limit{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);

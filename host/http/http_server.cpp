@@ -88,7 +88,8 @@ void HttpServer::start(const std::string& host, uint16_t port) {
   if (bound_.empty()) bind(host, port);
   auto sockets = std::move(bound_);
   bound_.clear();
-  workers_ = std::make_unique<WorkerPool>(settings_.workers);
+  workers_ =
+      std::make_unique<WorkerPool>(settings_.workers, static_cast<size_t>(settings_.max_queued));
   context_ = std::make_unique<HttpServerContext>(router_, settings_, logger_, *workers_,
                                                  options_.metrics, options_.access_log);
   context_->listener = options_.name;
@@ -103,6 +104,19 @@ void HttpServer::start(const std::string& host, uint16_t port) {
 }
 
 int HttpServer::openConnections() const { return context_ ? context_->open_connections.load() : 0; }
+
+HttpServer::Load HttpServer::load() const {
+  Load load;
+  if (!context_) return load;
+  load.queued = workers_->queued();
+  load.oldest_wait = workers_->oldestWait();
+  load.started = workers_->started();
+  load.waited = workers_->waited();
+  load.shed_queue_full = context_->shed_queue_full.load();
+  load.shed_waited_too_long = context_->shed_waited_too_long.load();
+  load.timed_out = context_->timed_out.load();
+  return load;
+}
 
 void HttpServer::pingLoops() {
   for (auto& loop : loops_) loop->ping();

@@ -64,6 +64,19 @@ class HttpServer {
   // Connections open now (those being answered 503 over max_connections not counted).
   int openConnections() const;
 
+  // How the blocking requests fare: the worker queue now, and what was shed (all 0 before
+  // start). Thread-safe.
+  struct Load {
+    size_t queued = 0;                        // waiting for a worker now
+    std::chrono::nanoseconds oldest_wait{0};  // of the oldest of them
+    uint64_t started = 0;                     // taken by a worker, in total
+    std::chrono::nanoseconds waited{0};       // their waits in the queue, in total
+    uint64_t shed_queue_full = 0;             // answered 503 at once: max_queued waited already
+    uint64_t shed_waited_too_long = 0;        // answered 503 at request_timeout, never run
+    uint64_t timed_out = 0;                   // answered 504 at request_timeout, still running
+  };
+  Load load() const;
+
   // Asks every event loop to note the time from its own thread; longestSilence() then tells
   // whether they all did. For liveness: a loop stalled by a handler that blocks notes nothing.
   void pingLoops();

@@ -1,6 +1,6 @@
 // HttpServerContext: what the event loops and connections of one HttpServer share.
 //
-// Thread-safety: immutable but for open_connections and answers, atomics; the metrics and the
+// Thread-safety: immutable but for the counters, atomics; the metrics and the
 // access log are thread-safe as their own headers say.
 #pragma once
 
@@ -42,6 +42,11 @@ struct HttpServerContext {
   std::atomic<int> open_connections{0};
   // Answers queued for sending, every kind (for what stop() reports).
   std::atomic<uint64_t> answers{0};
+  // Blocking requests answered 503 because max_queued waited already, or because they waited
+  // request_timeout_seconds without a worker; and those answered 504, still running at it.
+  std::atomic<uint64_t> shed_queue_full{0};
+  std::atomic<uint64_t> shed_waited_too_long{0};
+  std::atomic<uint64_t> timed_out{0};
 };
 
 }  // namespace busbar::host

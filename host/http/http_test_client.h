@@ -63,11 +63,13 @@ class RawClient {
     return buffer_.empty() && !fill() && !timed_out_;
   }
 
- private:
+  // `text` in lower case (header names are case-insensitive).
   static std::string lower(std::string text) {
     for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return text;
   }
+
+ private:
   bool fill() {
     char chunk[4096];
     int n = 0;

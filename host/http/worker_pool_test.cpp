@@ -70,3 +70,45 @@ TEST(WorkerPoolTest, StopWaitsForRunningJobsAndDropsQueuedOnes) {
 
 }  // namespace
 }  // namespace busbar::host
+
+namespace busbar::host {
+namespace {
+
+TEST(WorkerPoolTest, PastMaxQueuedSubmitRefusesAndATakenBackJobFreesItsPlace) {
+  WorkerPool pool(1, /*max_queued=*/2);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> ran{0};
+  auto blocked = [&, released](bool) {
+    released.wait();
+    ++ran;
+  };
+  auto running = pool.submit(blocked);  // runs, and holds the one worker
+  ASSERT_TRUE(running);
+  while (pool.queued() != 0) std::this_thread::sleep_for(1ms);
+  EXPECT_FALSE(pool.takeBack(running));  // a worker has it
+  auto first = pool.submit(blocked);
+  auto second = pool.submit(blocked);
+  ASSERT_TRUE(first && second);
+  bool called = false;
+  EXPECT_FALSE(pool.submit([&](bool) { called = true; }));  // the queue is full
+  EXPECT_EQ(pool.queued(), 2u);
+  std::this_thread::sleep_for(20ms);
+  EXPECT_GE(pool.oldestWait(), 20ms);
+  // Taken back, a job leaves the queue at once and is never called.
+  EXPECT_TRUE(pool.takeBack(second));
+  EXPECT_FALSE(pool.takeBack(second));
+  EXPECT_EQ(pool.queued(), 1u);
+  EXPECT_TRUE(pool.submit(blocked));  // its place is free
+  release.set_value();
+  while (ran < 3) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(ran, 3);
+  EXPECT_FALSE(called);
+  EXPECT_EQ(pool.started(), 3u);
+  EXPECT_GE(pool.waited(), 20ms);
+  EXPECT_EQ(pool.oldestWait(), 0ns);
+}
+
+}  // namespace
+}  // namespace busbar::host

@@ -1,0 +1,161 @@
+// The real binary (local + SQLite + composed users) while its database is locked and a storm of
+// writes arrives: cached reads are served throughout, every write is answered (done, 503 or 504)
+// and none waits past [http] request_timeout_seconds, what is answered 503 is not written, and
+// the bodies that wait are bounded by [http] max_queued, not by the clients.
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <gtest/gtest.h>
+
+#include "sqlite_server.h"
+
+namespace busbar::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The process's peak resident memory (VmHWM), in bytes.
+size_t peakResidentBytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// The status code of the first answer on `socket` (0 when none came).
+int readStatus(Poco::Net::StreamSocket& socket) {
+  std::string head;
+  char buffer[4096];
+  while (head.find("\r\n") == std::string::npos) {
+    int n = 0;
+    try {
+      n = socket.receiveBytes(buffer, sizeof buffer);
+    } catch (const Poco::Exception&) {
+      return 0;
+    }
+    if (n <= 0) return 0;
+    head.append(buffer, static_cast<size_t>(n));
+  }
+  return head.size() >= 12 ? std::stoi(head.substr(9, 3)) : 0;
+}
+
+// The server's environment: on the sanitizer build, freed memory is not held in quarantine, so
+// that the peak resident memory shows what the server keeps, not what ASan does.
+std::map<std::string, std::string> serverEnvironment() {
+#if defined(__SANITIZE_ADDRESS__)
+  const char* options = std::getenv("ASAN_OPTIONS");
+  return {{"ASAN_OPTIONS", std::string(options != nullptr ? std::string(options) + ":" : "") +
+                               "quarantine_size_mb=0"}};
+#else
+  return {};
+#endif
+}
+
+TEST(OverloadTest, ALockedDatabaseUnderAWriteStormShedsWritesAndServesCachedReads) {
+  TempDir dir;
+  ServerProcess server(dir.write("host.conf", sqliteConfig(dir.path(),
+                                                           "[http]\nworkers = 4\nmax_queued = 20\n"
+                                                           "request_timeout_seconds = 2\n")),
+                       {}, serverEnvironment());
+  server.start();
+  ASSERT_EQ(server.request("PUT", "/users/reader", R"({"name":"cached"})").status, 201);
+  const size_t peak_before = peakResidentBytes(server.pid());
+
+  // Another process holds the database's write lock for 8 s (past SQLite's 5 s busy timeout).
+  const std::string db = dir.path() + "/busbar.db";
+  std::thread locker([&] {
+    std::string output;
+    runShell("(echo 'BEGIN EXCLUSIVE;'; sleep 8; echo 'COMMIT;') | sqlite3 '" + db + "'", output);
+  });
+  ASSERT_TRUE(eventually([&] {
+    std::string output;
+    return runShell("sqlite3 '" + db + "' 'BEGIN IMMEDIATE; ROLLBACK;'", output) != 0;
+  }));
+
+  // 200 writes with bodies of about 1 MiB (whitespace in valid JSON), all sent before any answer
+  // is read: each is read whole, then queued for a worker or refused.
+  constexpr int kWrites = 200;
+  const std::string padding(1000000, ' ');
+  std::vector<std::unique_ptr<Poco::Net::StreamSocket>> writes;
+  for (int i = 0; i < kWrites; ++i) {
+    const std::string body = R"({"name":"storm")" + padding + "}";
+    auto socket = std::make_unique<Poco::Net::StreamSocket>(
+        Poco::Net::SocketAddress("127.0.0.1", static_cast<uint16_t>(server.port())));
+    socket->setReceiveTimeout(Poco::Timespan(30, 0));
+    const std::string request = "PUT /users/storm" + std::to_string(i) +
+                                " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                "Content-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body;
+    socket->sendBytes(request.data(), static_cast<int>(request.size()));
+    writes.push_back(std::move(socket));
+  }
+  // /readyz says the server turns writes away, so that a load balancer sends them elsewhere.
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto ready = server.request("GET", "/readyz");
+        return ready.status == 503 && ready.body.find("not_overloaded") != std::string::npos;
+      },
+      5s));
+  // The cached read is served while the writes wait.
+  for (int i = 0; i < 20; ++i) {
+    auto read = server.request("GET", "/users/reader");
+    EXPECT_EQ(read.status, 200) << read.body;
+  }
+  std::map<int, std::vector<int>> by_status;  // status -> writes
+  for (int i = 0; i < kWrites; ++i)
+    by_status[readStatus(*writes[static_cast<size_t>(i)])].push_back(i);
+  locker.join();
+  for (const auto& [status, which] : by_status) {
+    std::cout << which.size() << " writes answered " << status << "\n";
+    EXPECT_TRUE(status == 201 || status == 503 || status == 504)
+        << which.size() << " writes answered " << status << " (0: no answer)";
+  }
+  EXPECT_GE(by_status[503].size(), static_cast<size_t>(kWrites - 4 - 20 - 20))
+      << "past the 4 workers and 20 queued, the writes were refused";
+  // The bodies waiting at once were bounded by max_queued (and the workers), not 200 MiB.
+  const size_t peak_after = peakResidentBytes(server.pid());
+  EXPECT_LT(peak_after - peak_before, 100u * 1024 * 1024)
+      << "peak resident memory grew from " << peak_before << " to " << peak_after << " bytes";
+
+  // The metrics count each refusal where it happened.
+  const std::string metrics = server.request("GET", "/metrics").body;
+  auto value = [&](const std::string& series) {
+    const auto at = metrics.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size() + 2));
+  };
+  EXPECT_EQ(
+      value(R"(busbar_http_requests_shed_total{listener="public",reason="queue_full"})") +
+          value(R"(busbar_http_requests_shed_total{listener="public",reason="waited_too_long"})"),
+      static_cast<double>(by_status[503].size()))
+      << metrics;
+  EXPECT_EQ(value(R"(busbar_http_requests_timed_out_total{listener="public"})"),
+            static_cast<double>(by_status[504].size()));
+  EXPECT_GT(value(R"(busbar_http_worker_queue_wait_seconds_total{listener="public"})"), 0.0);
+
+  // Nothing answered 503 was written.
+  for (int i : by_status[503]) {
+    EXPECT_EQ(server.request("GET", "/users/storm" + std::to_string(i)).status, 404) << i;
+  }
+  std::string output;
+  ASSERT_EQ(runShell("sqlite3 -cmd '.timeout 5000' '" + db +
+                         "' \"SELECT id FROM users WHERE id LIKE 'storm%'\"",
+                     output),
+            0)
+      << output;
+  for (int i : by_status[503]) {
+    EXPECT_EQ(output.find("storm" + std::to_string(i) + "\n"), std::string::npos) << i;
+  }
+  // Once the lock is gone the server is ready and writes again.
+  EXPECT_TRUE(eventually([&] { return server.request("GET", "/readyz").status == 200; }));
+  auto after = server.request("PUT", "/users/after", R"({"name":"after"})");
+  EXPECT_EQ(after.status, 201) << after.body;
+}
+
+}  // namespace
+}  // namespace busbar::testing

@@ -89,6 +89,26 @@ void HttpExchange::checkQuery() const {
   }
 }
 
+void HttpExchange::checkResponse() const {
+  // The host frames every answer (Content-Length, Connection) and sends one per request; a
+  // handler's own framing would be sent beside it, and a 1xx would leave the client waiting.
+  if (response_.status < 200 || response_.status > 599) {
+    throw std::runtime_error("the handler answered status " + std::to_string(response_.status) +
+                             "; a handler answers a final status, 200 to 599");
+  }
+  for (const auto& [name, value] : response_.headers) {
+    if (hasLineBreak(name) || hasLineBreak(value)) {
+      throw std::runtime_error("the handler set header '" + name + "' with a line break");
+    }
+    for (const char* framing : {"content-length", "transfer-encoding", "connection"}) {
+      if (Poco::icompare(name, framing) == 0) {
+        throw std::runtime_error("the handler set header '" + name +
+                                 "', which the host sets itself; remove it from the handler");
+      }
+    }
+  }
+}
+
 void HttpExchange::answer(int status, const std::string& message) {
   response_ = errorResponse(status, message);
   answered_ = true;
@@ -113,11 +133,7 @@ void HttpExchange::run(std::string body, Poco::Logger& logger, std::string_view 
     }
     request_.body = std::move(body);
     endpoint_->handler(request_, response_);
-    for (const auto& [name, value] : response_.headers) {
-      if (hasLineBreak(name) || hasLineBreak(value)) {
-        throw std::runtime_error("the handler set header '" + name + "' with a line break");
-      }
-    }
+    checkResponse();
   } catch (const HttpError& error) {
     answer(error.status(), error.what());
   } catch (const BadRequest& error) {

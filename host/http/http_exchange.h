@@ -5,7 +5,10 @@
 // then dropped. run() makes the checks that need the body (415 when it is not JSON, 400 when it
 // is not UTF-8), runs the route's handler, and turns every error into {"error": "..."}: HttpError
 // its status, BadRequest 400, StorageUnavailable 503 (logged as a warning), anything else 500
-// (logged). It runs on the loop thread for a route that never blocks, else on a worker.
+// (logged), whatever type was thrown. An answer the host may not send (a 1xx or other status
+// outside 200-599, the handler's own Content-Length, Transfer-Encoding or Connection, a line
+// break in a header) is a 500 too, logged with the reason. It runs on the loop thread for a route
+// that never blocks, else on a worker.
 //
 // Thread-safety: one thread at a time; the connection hands the exchange to a worker and takes it
 // back through its event loop's queue, which orders the accesses.
@@ -46,6 +49,9 @@ class HttpExchange {
  private:
   void route(const HttpRouter& router, const RequestHead& head);
   void checkQuery() const;
+  // Throws std::runtime_error when the handler's answer is one the host may not send: a status
+  // outside 200-599, a framing header of its own, a line break in a header.
+  void checkResponse() const;
   void answer(int status, const std::string& message);
 
   const HttpRouter::Endpoint* endpoint_ = nullptr;

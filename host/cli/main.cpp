@@ -1,6 +1,7 @@
 // busbar: the host executable. Options and config come from Poco's ServerApplication; signals
 // from a SignalWaiter: SIGTERM, SIGINT and SIGQUIT stop the server, SIGHUP (systemctl reload)
 // applies [log] again.
+#include <chrono>
 #include <iostream>
 
 #include <Poco/File.h>
@@ -24,6 +25,8 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitConfig = 2;
+// What a stop may take past [http] shutdown_delay_seconds and shutdown_grace_seconds.
+constexpr int kStopMarginSeconds = 10;
 
 using Poco::Util::Option;
 using Poco::Util::OptionCallback;
@@ -97,6 +100,11 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       }
       HostSettings loaded = settings();
       logging_.apply(loaded.log, loaded.config_file, loaded.server_id);
+      // A stop takes the drain and the grace, then a little to stop the plugins; past that
+      // something is stuck (a handler, a plugin's stop), and the process ends anyway.
+      const auto stop_deadline =
+          std::chrono::seconds(loaded.http.shutdown_delay_seconds +
+                               loaded.http.shutdown_grace_seconds + kStopMarginSeconds);
       Host host(std::move(loaded), logger(), &logging_);
       host.load();
       if (check_config_) {
@@ -114,6 +122,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         }
       });
       logger().information("stopping");
+      signals_.armStopDeadline(stop_deadline);
       host.stop();
       return kExitOk;
     } catch (const ConfigError& error) {

@@ -2,8 +2,10 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstring>
+#include <string>
 
 namespace busbar::host {
 namespace {
@@ -64,12 +66,11 @@ void SignalWaiter::run() {
       dieOf(signal);
     }
     if (stop_) {
-      if (!stop_told_) {
-        stop_told_ = true;
-        logger_.information("already stopping (" + std::string(::strsignal(signal)) +
-                            " ignored); SIGKILL ends the process at once");
-      }
-      continue;
+      lock.unlock();
+      logger_.warning("a second stop signal (" + std::string(::strsignal(signal)) +
+                      ") while stopping: the process ends now, without finishing the requests "
+                      "in flight");
+      dieOf(signal);
     }
     stop_ = true;
     woken_.notify_all();
@@ -87,6 +88,18 @@ void SignalWaiter::waitForStop(const std::function<void()>& reload) {
     reload();
     lock.lock();
   }
+}
+
+void SignalWaiter::armStopDeadline(std::chrono::seconds deadline) {
+  Poco::Logger& logger = logger_;
+  // Detached: a stop that ends in time ends the process, and this thread with it.
+  std::thread([&logger, deadline] {
+    std::this_thread::sleep_for(deadline);
+    logger.error("the stop did not end within " + std::to_string(deadline.count()) +
+                 " s ([http] shutdown_delay_seconds and shutdown_grace_seconds, and 10 s more): "
+                 "a handler or a plugin's stop is stuck; the process ends now");
+    ::_exit(1);
+  }).detach();
 }
 
 }  // namespace busbar::host

@@ -5,12 +5,14 @@
 // thread inherits the mask and no signal can end the process while a thread that does not expect
 // it runs; one thread of the waiter's own takes them all with sigwait. A stop signal before the
 // server serves ends the process as the signal always did (its default action, raised again);
-// once it serves, the first one wakes waitForStop() and the later ones are only logged, so that a
-// second SIGTERM never cuts a clean stop short. A SIGHUP before the server serves waits for it.
+// once it serves, the first one wakes waitForStop(), and a second one while the stop runs ends
+// the process at once, as nginx's fast shutdown does (an operator's second Ctrl-C; systemd and
+// Kubernetes send one, then SIGKILL). A SIGHUP before the server serves waits for it.
 //
 // Thread-safety: serving() and waitForStop() from the main thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -34,6 +36,11 @@ class SignalWaiter {
   // meanwhile (and for one that came during the start). Marks the server as serving.
   void waitForStop(const std::function<void()>& reload);
 
+  // The stop that follows must end within `deadline`: past it the error is logged and the
+  // process exits with status 1 from a thread of its own, whatever still runs (a handler stuck
+  // on a backend, a plugin's stop). Once, after waitForStop() returned.
+  void armStopDeadline(std::chrono::seconds deadline);
+
  private:
   void run();
 
@@ -42,7 +49,6 @@ class SignalWaiter {
   std::condition_variable woken_;
   bool serving_ = false;
   bool stop_ = false;
-  bool stop_told_ = false;
   int reloads_ = 0;
   std::thread thread_;
 };

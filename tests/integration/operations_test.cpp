@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -228,11 +229,56 @@ TEST_F(OperationsTest, ReadinessGoesFalseAsSoonAsShutdownBeginsBeforeConnections
   EXPECT_EQ(server->request("GET", "/users/nobody").status, 404);
   auto health = parseObject(server->request("GET", "/health").body);
   EXPECT_EQ(health->getValue<std::string>("status"), "not ready");
-  // A second SIGTERM does not cut the clean stop short.
-  server->signal(SIGTERM);
+  ASSERT_TRUE(eventually([&] { return !server->running(); })) << server->output();
   EXPECT_EQ(server->stop(), 0) << server->output();
-  EXPECT_NE(server->output().find("already stopping"), std::string::npos) << server->output();
   EXPECT_NE(server->output().find("stopped cleanly"), std::string::npos) << server->output();
+}
+
+TEST_F(OperationsTest, ASecondStopSignalEndsTheProcessAtOnce) {
+  auto server = startServer("[http]\nshutdown_delay_seconds = 30\n");
+  server->signal(SIGTERM);
+  ASSERT_TRUE(eventually([&] { return server->request("GET", "/readyz").status == 503; }));
+  server->signal(SIGINT);  // an operator's second Ctrl-C, 30 s before the drain would end
+  ASSERT_TRUE(eventually([&] { return !server->running(); }, std::chrono::seconds(5)))
+      << server->output();
+  EXPECT_NE(server->output().find("a second stop signal (Interrupt) while stopping: the process "
+                                  "ends now"),
+            std::string::npos)
+      << server->output();
+  EXPECT_EQ(server->output().find("stopped cleanly"), std::string::npos) << server->output();
+}
+
+// A handler stuck past the grace period (on a backend that never answers) does not hold the stop:
+// the process ends on its own shortly after, saying why.
+TEST_F(OperationsTest, AStopWithAStuckHandlerEndsAtItsDeadline) {
+  std::string config = sqliteConfig(dir_.path(), "[http]\nshutdown_grace_seconds = 1\n[stall]\n");
+  const std::string plugins = "plugins = local, sqlite, users\n";
+  config.replace(config.find(plugins), plugins.size(),
+                 "plugins = local, sqlite, users, stall\nplugin_dir = " + buildDir() +
+                     "/lib/busbar/plugins, " + buildDir() + "/test-modules\n");
+  ServerProcess server(dir_.write("host.conf", config));
+  server.start();
+  std::thread stuck([&] {
+    try {
+      server.request("GET", "/stall");  // an hour; cut when the grace period ends
+    } catch (const std::exception&) {
+    }
+  });
+  ASSERT_TRUE(eventually([&] {
+    return server.request("GET", "/metrics")
+               .body.find("busbar_http_worker_jobs_started_total{listener=\"public\"} 1") !=
+           std::string::npos;
+  }));
+  const auto signalled = std::chrono::steady_clock::now();
+  server.signal(SIGTERM);
+  // 0 s of drain, 1 s of grace, 10 s for the rest.
+  ASSERT_TRUE(eventually([&] { return !server.running(); }, std::chrono::seconds(30)))
+      << server.output();
+  EXPECT_GE(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(11));
+  stuck.join();
+  EXPECT_EQ(server.stop(), 1) << server.output();
+  EXPECT_NE(server.output().find("the stop did not end within 11 s"), std::string::npos)
+      << server.output();
 }
 
 TEST_F(OperationsTest, AReloadAppliesTheLogSectionAndRefusesABadOne) {

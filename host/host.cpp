@@ -267,6 +267,17 @@ void Host::registerHttpLoadMetrics() {
                                return static_cast<double>(load.*count);
                              }));
     }
+    metrics_.counterReader("busbar_http_connections_refused_total",
+                           "connections answered 503 and closed at the listener's connection "
+                           "limit ([http] max_connections, or the open file limit)",
+                           labels, reader(*listener, [](const Load& load) {
+                             return static_cast<double>(load.refused_connections);
+                           }));
+    metrics_.counterReader("busbar_http_accept_pauses_total",
+                           "times accepting paused for 100 ms: the process had no descriptor left",
+                           labels, reader(*listener, [](const Load& load) {
+                             return static_cast<double>(load.accept_pauses);
+                           }));
     metrics_.counterReader("busbar_http_requests_timed_out_total",
                            "blocking requests answered 504: still running at [http] "
                            "request_timeout_seconds",

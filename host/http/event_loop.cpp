@@ -192,10 +192,18 @@ void EventLoop::acceptAll() {
     if (errno == EINTR || errno == ECONNABORTED) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return;
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-      // Out of descriptors: the backlog waits until connections close.
-      context_.logger.warning(std::string("cannot accept connections: ") + std::strerror(errno) +
-                              "; pausing accepts for " + std::to_string(kAcceptPause.count()) +
-                              " ms (raise the open file limit or lower [http] max_connections)");
+      // Out of descriptors: the backlog waits until connections close. Said once per 10 s.
+      context_.accept_pauses.fetch_add(1, std::memory_order_relaxed);
+      ++accept_pauses_unlogged_;
+      if (now_ - last_pause_logged_ >= std::chrono::seconds(10)) {
+        context_.logger.warning(std::string("cannot accept connections: ") + std::strerror(errno) +
+                                "; accepts paused " + std::to_string(accept_pauses_unlogged_) +
+                                " times for " + std::to_string(kAcceptPause.count()) +
+                                " ms since this was last said (raise the open file limit or "
+                                "lower [http] max_connections)");
+        last_pause_logged_ = now_;
+        accept_pauses_unlogged_ = 0;
+      }
       ::epoll_ctl(epoll_, EPOLL_CTL_DEL, listener_.impl()->sockfd(), nullptr);
       accept_paused_ = true;
       accept_paused_until_ = now_ + kAcceptPause;
@@ -210,13 +218,16 @@ void EventLoop::admit(int fd) {
   // Answers leave in one write each; Nagle's algorithm would hold back a pipelined one.
   const int on = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-  const int limit = context_.settings.max_connections;
+  const int limit = context_.connection_limit;
   HttpConnection* connection = nullptr;
   if (context_.open_connections.fetch_add(1, std::memory_order_relaxed) >= limit) {
     context_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-    const HttpProblem full{503, "the server has " + std::to_string(limit) +
-                                    " connections open, its limit ([http] max_connections); "
-                                    "retry later"};
+    context_.refused_connections.fetch_add(1, std::memory_order_relaxed);
+    const HttpProblem full{503,
+                           "the server has " + std::to_string(limit) +
+                               " connections open, its limit ([http] max_connections, or the open "
+                               "file limit); "
+                               "retry later"};
     if (now_ - last_refusal_logged_ >= std::chrono::seconds(10)) {
       last_refusal_logged_ = now_;
       context_.logger.warning("refusing connections with 503: " + std::to_string(limit) +

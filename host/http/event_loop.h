@@ -14,8 +14,10 @@
 // A connection serves a bounded budget of reads and requests per wake-up, then waits its turn
 // behind the others that are ready (HttpConnection), so that one client cannot hold the loop.
 //
-// Beyond [http] max_connections open connections, a newcomer is answered 503 and closed.
-// When the process runs out of descriptors, accepting pauses for kAcceptPause.
+// Beyond the server's connection limit ([http] max_connections, or fewer when the open file limit
+// leaves too few descriptors for the rest: servedConnections()), a newcomer is answered 503 and
+// closed. When the process runs out of descriptors all the same, accepting pauses for
+// kAcceptPause, said in the log once per 10 s.
 //
 // Thread-safety: post() from any thread; everything else on the loop's thread, including every
 // call connections make to it.
@@ -124,6 +126,8 @@ class EventLoop {
   std::chrono::steady_clock::time_point accept_paused_until_{};
   bool accept_paused_ = false;
   std::chrono::steady_clock::time_point last_refusal_logged_{};
+  std::chrono::steady_clock::time_point last_pause_logged_{};
+  uint64_t accept_pauses_unlogged_ = 0;
   std::array<std::unique_ptr<DeadlineList>, 6> deadlines_;  // by Deadline
   std::unique_ptr<char[]> scratch_;
   std::unordered_set<HttpConnection*> connections_;

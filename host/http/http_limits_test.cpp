@@ -238,9 +238,10 @@ TEST_F(HttpLimitsTest, AClientPastMaxConnectionsGets503) {
   RawClient third(port());
   third.write("GET /hello/third HTTP/1.1\r\nHost: x\r\n\r\n");
   expectError(third.read(), "HTTP/1.1 503 Service Unavailable",
-              "the server has 2 connections open, its limit ([http] max_connections); retry "
-              "later");
+              "the server has 2 connections open, its limit ([http] max_connections, or the "
+              "open file limit); retry later");
   EXPECT_TRUE(third.closedByServer());
+  EXPECT_EQ(server_->load().refused_connections, 1u);
 
   // The two still serve; once one leaves, a newcomer gets its place.
   second.write("GET /hello/still HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -469,6 +470,15 @@ TEST_F(HttpLimitsTest, AStuckBackendShedsBlockingRequestsAndTheOthersAreServed) 
   EXPECT_EQ(load.timed_out, 2u);
   EXPECT_EQ(load.queued, 0u);
   EXPECT_EQ(load.started, 3u);  // the 3 taken back never reached a worker
+}
+
+TEST(OpenFileLimitTest, DescriptorsStayForTheRestWhenTheLimitIsLow) {
+  EXPECT_EQ(servedConnections(10000, 65536), 10000);
+  EXPECT_EQ(servedConnections(10000, 0), 10000);  // the limit is unknown
+  EXPECT_EQ(servedConnections(10000, 4096), 4096 - static_cast<int>(kSpareDescriptors));
+  EXPECT_EQ(servedConnections(10000, 1024), 1024 - static_cast<int>(kSpareDescriptors));
+  EXPECT_EQ(servedConnections(10000, 200), 100);  // a tiny limit: half of it
+  EXPECT_EQ(servedConnections(10000, 1), 1);
 }
 
 TEST(OpenFileLimitTest, TheSoftLimitIsRaisedToTheHardOne) {

@@ -8,12 +8,15 @@
 #include <Poco/Net/SocketAddress.h>
 
 namespace busbar::host {
-namespace {
+namespace {}  // namespace
 
-// Descriptors the process needs beside its connections: plugins, databases, the broker, logs.
-constexpr uint64_t kSpareDescriptors = 128;
-
-}  // namespace
+int servedConnections(int max_connections, uint64_t open_files) {
+  if (open_files == 0) return max_connections;  // unknown
+  const uint64_t room =
+      open_files > 2 * kSpareDescriptors ? open_files - kSpareDescriptors : open_files / 2;
+  return static_cast<int>(
+      std::min<uint64_t>(static_cast<uint64_t>(max_connections), std::max<uint64_t>(room, 1)));
+}
 
 size_t httpLoopCount(size_t requested) {
   const unsigned cores = std::thread::hardware_concurrency();
@@ -66,13 +69,19 @@ std::vector<Poco::Net::ServerSocket> HttpServer::listen(const std::string& host,
 
 void HttpServer::bind(const std::string& host, uint16_t port) {
   const uint64_t files = raiseOpenFileLimit();
-  const uint64_t needed = static_cast<uint64_t>(settings_.max_connections) + kSpareDescriptors;
-  if (files != 0 && files < needed) {
+  connection_limit_ = servedConnections(settings_.max_connections, files);
+  if (connection_limit_ < settings_.max_connections) {
     logger_.warning("[http] max_connections = " + std::to_string(settings_.max_connections) +
-                    " needs about " + std::to_string(needed) +
+                    " needs about " +
+                    std::to_string(settings_.max_connections + kSpareDescriptors) +
                     " open files, but this process may open " + std::to_string(files) +
-                    " (RLIMIT_NOFILE hard limit); raise it (LimitNOFILE= in the systemd unit, "
-                    "ulimit -Hn) or lower max_connections");
+                    " (RLIMIT_NOFILE hard limit): the " + options_.name +
+                    " listener serves at "
+                    "most " +
+                    std::to_string(connection_limit_) +
+                    " connections at once (the next get 503), so that descriptors stay for the "
+                    "database, the broker and the logs; raise the limit (LimitNOFILE= in the "
+                    "systemd unit, ulimit -Hn) or lower max_connections");
   }
   const size_t loops = httpLoopCount(options_.loops);
   if (options_.metrics != nullptr && options_.metrics->loops() != loops) {
@@ -92,6 +101,8 @@ void HttpServer::start(const std::string& host, uint16_t port) {
       std::make_unique<WorkerPool>(settings_.workers, static_cast<size_t>(settings_.max_queued));
   context_ = std::make_unique<HttpServerContext>(router_, settings_, logger_, *workers_,
                                                  options_.metrics, options_.access_log);
+  context_->connection_limit =
+      connection_limit_ > 0 ? connection_limit_ : settings_.max_connections;
   context_->listener = options_.name;
   for (auto& socket : sockets) {
     loops_.push_back(std::make_unique<EventLoop>(*context_, std::move(socket), loops_.size()));
@@ -115,6 +126,8 @@ HttpServer::Load HttpServer::load() const {
   load.shed_queue_full = context_->shed_queue_full.load();
   load.shed_waited_too_long = context_->shed_waited_too_long.load();
   load.timed_out = context_->timed_out.load();
+  load.refused_connections = context_->refused_connections.load();
+  load.accept_pauses = context_->accept_pauses.load();
   return load;
 }
 

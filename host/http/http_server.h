@@ -28,6 +28,15 @@ namespace busbar::host {
 // Returns the soft limit in force afterwards.
 uint64_t raiseOpenFileLimit();
 
+// Descriptors kept for what the process opens beside its connections: the database's sessions,
+// the broker's connections, log files, plugins.
+inline constexpr uint64_t kSpareDescriptors = 128;
+
+// The connections a listener serves at once: `max_connections`, fewer when `open_files` (the
+// RLIMIT_NOFILE soft limit, 0 when unknown) would leave less than kSpareDescriptors (half of it
+// when it is that small).
+int servedConnections(int max_connections, uint64_t open_files);
+
 // The event loops a server runs when asked for `requested` (0: one per core); 1 to 64.
 size_t httpLoopCount(size_t requested);
 
@@ -74,6 +83,8 @@ class HttpServer {
     uint64_t shed_queue_full = 0;             // answered 503 at once: max_queued waited already
     uint64_t shed_waited_too_long = 0;        // answered 503 at request_timeout, never run
     uint64_t timed_out = 0;                   // answered 504 at request_timeout, still running
+    uint64_t refused_connections = 0;         // answered 503 at the connection limit
+    uint64_t accept_pauses = 0;               // times accepting paused: no descriptor left
   };
   Load load() const;
 
@@ -107,6 +118,7 @@ class HttpServer {
   std::vector<std::unique_ptr<EventLoop>> loops_;
   std::vector<Poco::Net::ServerSocket> bound_;  // by bind(), until start() hands them to loops
   uint16_t port_ = 0;
+  int connection_limit_ = 0;  // servedConnections(), from bind()
 };
 
 }  // namespace busbar::host

@@ -47,6 +47,12 @@ struct HttpServerContext {
   std::atomic<uint64_t> shed_queue_full{0};
   std::atomic<uint64_t> shed_waited_too_long{0};
   std::atomic<uint64_t> timed_out{0};
+  // Connections answered 503 at connection_limit; times accepting paused without descriptors.
+  std::atomic<uint64_t> refused_connections{0};
+  std::atomic<uint64_t> accept_pauses{0};
+  // The connections served at once: [http] max_connections, or fewer when the open file limit
+  // leaves no room for the other descriptors (servedConnections()); set before the loops start.
+  int connection_limit = 0;
 };
 
 }  // namespace busbar::host

@@ -157,5 +157,46 @@ TEST(OverloadTest, ALockedDatabaseUnderAWriteStormShedsWritesAndServesCachedRead
   EXPECT_EQ(after.status, 201) << after.body;
 }
 
+// The process runs out of descriptors (its open file limit lowered to 256 while it serves, then
+// 400 clients): accepting pauses and the rest wait in the backlog, said once per 10 s rather than
+// every pause; once clients leave, it serves again, its database session intact.
+TEST(OverloadTest, OutOfDescriptorsAcceptingPausesQuietlyAndResumes) {
+  TempDir dir;
+  ServerProcess server(dir.write("host.conf", sqliteConfig(dir.path())));
+  server.start();
+  ASSERT_EQ(server.request("PUT", "/users/before", R"({"name":"b"})").status, 201);
+  std::string output;
+  ASSERT_EQ(runShell("prlimit --pid " + std::to_string(server.pid()) + " --nofile=256:256", output),
+            0)
+      << output;
+  std::vector<std::unique_ptr<Poco::Net::StreamSocket>> clients;
+  for (int i = 0; i < 400; ++i) {
+    clients.push_back(std::make_unique<Poco::Net::StreamSocket>(
+        Poco::Net::SocketAddress("127.0.0.1", static_cast<uint16_t>(server.port()))));
+  }
+  ASSERT_TRUE(eventually([&] {
+    return server.output().find("cannot accept connections: Too many open files") !=
+           std::string::npos;
+  })) << server.output();
+  std::this_thread::sleep_for(1s);  // ten pauses of each loop
+  clients.resize(100);              // 300 leave
+  auto put = server.request("PUT", "/users/after", R"({"name":"a"})");
+  EXPECT_EQ(put.status, 201) << put.body;
+  const std::string metrics = server.request("GET", "/metrics").body;
+  const std::string pauses = R"(busbar_http_accept_pauses_total{listener="public"} )";
+  const auto at = metrics.find(pauses);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  const double paused = std::stod(metrics.substr(at + pauses.size()));
+  EXPECT_GE(paused, 10.0);  // each loop pauses 100 ms at a time for that second
+  // Said once per loop in the 10 s, not once per pause.
+  size_t said = 0;
+  const std::string text = server.output();
+  for (auto found = text.find("cannot accept connections"); found != std::string::npos;
+       found = text.find("cannot accept connections", found + 1)) {
+    ++said;
+  }
+  EXPECT_LT(static_cast<double>(said) * 3, paused) << text;
+}
+
 }  // namespace
 }  // namespace busbar::testing

@@ -26,6 +26,9 @@
 //                                       AmqpPublisher, busbar's settings) publishing COUNT user
 //                                       events, no HTTP or database in front; prints count,
 //                                       seconds, confirmed/s, CPU us per event of this process
+//   attack KIND PORT CONNECTIONS SECONDS
+//                                       a hostile load (hostile_clients.h: pipeline, trailer,
+//                                       slowloris) for SECONDS
 //   apply AMQP_URL EXCHANGE COUNT IDS PORT TIMEOUT
 //                                       publishes COUNT events unpaced, waits until the server
 //                                       on PORT has delivered COUNT more; prints count, seconds,
@@ -75,6 +78,7 @@
 #include <Poco/UUIDGenerator.h>
 
 #include "busbar/event.h"
+#include "hostile_clients.h"
 #include "outgoing_message.h"
 #include "publisher.h"
 #include "visibility_watcher.h"
@@ -653,7 +657,8 @@ int usage() {
                "       put PORT RATE SECONDS IDS [WATCH_PORT] |\n"
                "       publish AMQP_URL EXCHANGE COUNT RATE IDS [WINDOW] |\n"
                "       publisher AMQP_URL EXCHANGE COUNT IDS |\n"
-               "       apply AMQP_URL EXCHANGE COUNT IDS PORT TIMEOUT\n";
+               "       apply AMQP_URL EXCHANGE COUNT IDS PORT TIMEOUT |\n"
+               "       attack pipeline|trailer|slowloris PORT CONNECTIONS SECONDS\n";
   return 2;
 }
 
@@ -681,6 +686,12 @@ int main(int argc, char** argv) {
     }
     if (command == "publisher" && argc == 6) {
       return publisherAlone(argv[2], argv[3], std::stol(argv[4]), std::stol(argv[5]));
+    }
+    if (command == "attack" && argc == 6) {
+      raiseOpenFileLimit();
+      const int code = busbar::bench::attack(argv[2], std::stoi(argv[3]), std::stoi(argv[4]),
+                                             std::stod(argv[5]));
+      if (code != 2) return code;
     }
     if (command == "apply" && argc == 8) {
       return apply(argv[2], argv[3], std::stol(argv[4]), std::stol(argv[5]), std::stoi(argv[6]),

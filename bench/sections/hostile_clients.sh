@@ -1,0 +1,98 @@
+# shellcheck shell=bash
+# Section 11, hostile clients: a normal client's cached reads (wrk, NORMAL_CONNECTIONS keep-alive
+# connections) with no attack, then beside each attack of busbar-bench attack, round by round;
+# then the memory 1,000 clients holding nearly whole heads cost. Reads $WORK/reads.db (section 1),
+# ROUNDS, DURATION.
+
+NORMAL_CONNECTIONS=8
+HOSTILE_ATTACKS="pipeline trailer slowloris"
+declare -gA HOSTILE_CLIENTS=([pipeline]=4 [trailer]=4 [slowloris]=1000)
+HOSTILE_HOLDERS=1000
+
+# busbar (composed, one loop per core) serving cached reads to a normal client beside each attack.
+measure_hostile_clients() {
+  local conf port attack round before after holder
+  ulimit -n "$(ulimit -Hn)"
+  log "11. hostile clients: $HOSTILE_ATTACKS beside a normal client, ${DURATION}s x $ROUNDS rounds"
+  conf="$(conf hostile local sqlite composed incremental "$WORK/reads.db")"
+  new_port port
+  start_server hostile "$conf" "$port"
+  for round in $(seq "$ROUNDS"); do
+    wrk_run "hostile-none" "$port" "$WORK/get.lua" "$NORMAL_CONNECTIONS" "${PID_OF[hostile]}"
+    for attack in $HOSTILE_ATTACKS; do
+      "$TOOL" attack "$attack" "$port" "${HOSTILE_CLIENTS[$attack]}" "$((DURATION + 3))" \
+        >>"$WORK/hostile-$attack.out" &
+      holder=$!
+      sleep 2  # the attack is under way (slowloris: its clients connected)
+      wrk_run "hostile-$attack" "$port" "$WORK/get.lua" "$NORMAL_CONNECTIONS" "${PID_OF[hostile]}"
+      wait "$holder" 2>/dev/null || true
+    done
+  done
+  for attack in none $HOSTILE_ATTACKS; do
+    local runs="$WORK/hostile-$attack.runs"
+    record hostile "$attack" rps "$(awk '{print $1}' "$runs" | median | xargs printf '%.0f')" req/s
+    record hostile "$attack" p99 "$(awk '{print $2}' "$runs" | median)" us
+    record hostile "$attack" socket_errors "$(awk '{t += $6} END {print t + 0}' "$runs")" errors
+    record hostile "$attack" non_2xx "$(awk '{t += $7} END {print t + 0}' "$runs")" answers
+  done
+  stop_server hostile
+
+  # Memory: a fresh server, then HOSTILE_HOLDERS clients each holding 15,990 bytes of a head (the
+  # limit is 16 KiB) and adding a byte a second.
+  log "11b. memory under $HOSTILE_HOLDERS clients holding nearly whole heads"
+  new_port port
+  start_server hostile-memory "$conf" "$port"
+  sleep 1
+  before=$(rss_kb "${PID_OF[hostile-memory]}")
+  "$TOOL" attack slowloris "$port" "$HOSTILE_HOLDERS" 8 >"$WORK/hostile-memory.out" &
+  holder=$!
+  for _ in $(seq 100); do grep -q '^holding' "$WORK/hostile-memory.out" && break; sleep 0.1; done
+  sleep 2
+  after=$(rss_kb "${PID_OF[hostile-memory]}")
+  wait "$holder" 2>/dev/null || true
+  stop_server hostile-memory
+  record hostile memory held "$(awk '$1=="holding"{print $2}' "$WORK/hostile-memory.out")" connections
+  record hostile memory rss_kb_before "$before" kB
+  record hostile memory rss_kb_after "$after" kB
+}
+
+# Section 11 of docs/BENCHMARKS.md.
+write_hostile_clients_md() {
+  local attack none_p99
+  none_p99=$(v hostile none p99)
+  cat <<MD
+## 11. Hostile clients
+
+A normal client (wrk, $NORMAL_CONNECTIONS keep-alive connections, cached \`GET /users/{id}\`) for
+${DURATION} s, alone and beside each attack, round by round ($ROUNDS rounds, medians); busbar
+composed on SQLite, one event loop per core, default limits. The attacks (\`busbar-bench attack\`):
+**pipeline**: ${HOSTILE_CLIENTS[pipeline]} clients pipelining 2000 reads at a time as fast as they
+take the answers; **trailer**: ${HOSTILE_CLIENTS[trailer]} clients each streaming a chunked
+\`PUT\` whose trailer never ends, again each time the server refuses it; **slowloris**:
+${HOSTILE_CLIENTS[slowloris]} clients each holding 15,990 bytes of a head and adding a byte a
+second. Goal: the normal client's p99 at most 2x its p99 alone.
+
+| Attack | normal req/s | normal p99 (ms) | p99 vs alone | goal | errors, non-2xx |
+| --- | ---: | ---: | ---: | --- | ---: |
+MD
+  for attack in none $HOSTILE_ATTACKS; do
+    local p99 ratio_p99
+    p99=$(v hostile "$attack" p99)
+    ratio_p99=$(ratio "$p99" "$none_p99")
+    echo "| $attack | $(v hostile "$attack" rps) | $(ms "$p99") | ${ratio_p99}x | $([ "$attack" = none ] && echo "-" || verdict "$ratio_p99" "<=" 2) | $(v hostile "$attack" socket_errors), $(v hostile "$attack" non_2xx) |"
+  done
+  cat <<MD
+
+The attackers run on the same 2 cores as the server and the normal client: the pipelining and
+trailer clients each keep a thread busy, so part of what the normal client loses is CPU taken by
+the attack itself, not the server's doing. Slowloris' clients send their bytes in a burst each
+second; the loop handles a burst of ${HOSTILE_CLIENTS[slowloris]} one-byte reads before the
+normal client's requests of the same wake-up, which is what its p99 shows.
+
+Memory: a fresh server's resident memory went from $(awk -v a="$(v hostile memory rss_kb_before)" 'BEGIN{printf "%.1f", a/1024}') MiB
+to $(awk -v a="$(v hostile memory rss_kb_after)" 'BEGIN{printf "%.1f", a/1024}') MiB with $(v hostile memory held) clients each
+holding a head of 15,990 bytes: $(awk -v a="$(v hostile memory rss_kb_after)" -v b="$(v hostile memory rss_kb_before)" -v n="$(v hostile memory held)" 'BEGIN{ if (n > 0) printf "%.1f", (a - b) / n; else print "-" }') KiB per
+connection, against the configured bound of \`max_header_bytes\` (16 KiB) a connection.
+
+MD
+}

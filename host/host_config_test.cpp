@@ -367,6 +367,13 @@ TEST_F(HostConfigTest, UnknownSectionsAreRefusedUnlessAPluginOwnsThem) {
   EXPECT_NO_THROW(rejectUnknownSections(readIniFile(file), file, {"users"}));
 }
 
+// Found by the host_config fuzz target: a section name ending in a dot made the key walk recurse
+// until the stack overflowed.
+TEST_F(HostConfigTest, ASectionNameEndingInADotIsAnUnknownKeyNotACrash) {
+  const std::string error = errorOf(std::string(kMinimal) + "[http.]\nmax_queued = 1\n");
+  EXPECT_NE(error.find("[http] . is not a known key"), std::string::npos) << error;
+}
+
 TEST_F(HostConfigTest, AnUnknownKeySuggestsTheNearestKnownOneAndListsThemAll) {
   const std::string file = write("[http]\nmax_bdy = 10\nexchange.events = x\nzzz = 1\n");
   ConfigSection section(readIniFile(file), file, "http");

@@ -153,6 +153,11 @@ RequestParser::Event RequestParser::parse(const char* data, size_t size, size_t*
                          " bytes ([http] max_header_bytes)"};
     return Event::kError;
   }
+  const bool failed = error != HPE_OK && error != HPE_PAUSED;
+  if (failed && in_request_ && !head_done_ && headOverLimit()) {
+    // The limit came before what llhttp refused: the same answer however the bytes arrive.
+    return refuseHead();
+  }
   if (error == HPE_PAUSED && phase_ == Phase::kHeadDone) {
     head_bytes_ += consumed;
     return headOverLimit() ? refuseHead() : Event::kHead;

@@ -297,3 +297,23 @@ TEST(RequestParserTest, LineEndingsAndObsoleteFolding) {
 
 }  // namespace
 }  // namespace busbar::host
+
+namespace busbar::host {
+namespace {
+
+// Found by the http_codec fuzz target: a head past its limit with a byte llhttp refuses after
+// the limit was answered 400 when it came in one read and 431 when it came in pieces.
+TEST(RequestParserTest, AHeadPastItsLimitIs431WhateverComesAfterAndHoweverItArrives) {
+  ParserLimits limits;
+  limits.max_header_bytes = 300;
+  const std::string stream = "GET / HTTP/1.1\r\nX-A: " + std::string(400, 'a') +
+                             "\x01\r\n\r\n";  // refused, past the limit
+  for (size_t piece : {0, 1, 7, 64}) {
+    auto parsed = parseInPieces(stream, piece, limits);
+    ASSERT_TRUE(parsed.refused) << piece;
+    EXPECT_EQ(parsed.problem.status, 431) << piece << ": " << parsed.problem.message;
+  }
+}
+
+}  // namespace
+}  // namespace busbar::host

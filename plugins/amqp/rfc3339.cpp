@@ -108,6 +108,12 @@ Poco::Timestamp parseRfc3339(const std::string& text) {
   Poco::Timestamp utc = local.timestamp();
   utc -=
       static_cast<Poco::Timestamp::TimeDiff>(offset_minutes) * 60 * Poco::Timestamp::resolution();
+  // What formatRfc3339 writes back, four-digit years after the Unix epoch.
+  static const Poco::Timestamp kLast =
+      Poco::DateTime(9999, 12, 31, 23, 59, 59, 999, 999).timestamp();
+  if (utc < Poco::Timestamp(0) || utc > kLast) {
+    throw std::invalid_argument("timestamp is out of range 1970-01-01 to 9999-12-31 in UTC");
+  }
   return utc;
 }
 

@@ -13,7 +13,8 @@ namespace busbar::amqp {
 std::string formatRfc3339(const Poco::Timestamp& timestamp);
 
 // Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" (T or t, Z or z) into UTC, keeping
-// up to microseconds. On anything else throws std::invalid_argument saying what is wrong.
+// up to microseconds; the instant must fall in 1970-9999 (UTC), what formatRfc3339 writes back.
+// On anything else throws std::invalid_argument saying what is wrong.
 Poco::Timestamp parseRfc3339(const std::string& text);
 
 }  // namespace busbar::amqp

@@ -201,6 +201,8 @@ TEST(EnvelopeTest, RejectsBadTimestamps) {
                        "\"2024-05-01T12:34:56Zjunk\"",
                        "\"yesterday\"",
                        "\"2024-05-01T12:34:56+2:00\"",
+                       "\"1013-12-04T03:00:00.123Z\"",   // before 1970 (found by the fuzzer)
+                       "\"9999-12-31T23:59:59-00:30\"",  // after 9999 in UTC
                        "\"\""};
   for (const char* value : bad) {
     std::string error = decodeError(envelopeWith("occurred_on", value));
@@ -209,6 +211,7 @@ TEST(EnvelopeTest, RejectsBadTimestamps) {
   }
   EXPECT_EQ(decodeError(envelopeWith("occurred_on", "\"2024-02-29T23:59:59.999999Z\"")),
             "accepted");
+  EXPECT_EQ(decodeError(envelopeWith("occurred_on", "\"1970-01-01T00:00:00Z\"")), "accepted");
 }
 
 TEST(EnvelopeTest, RejectsWhatIsNotAJsonObject) {

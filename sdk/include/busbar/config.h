@@ -156,6 +156,12 @@ class ConfigSection {
     Poco::Util::AbstractConfiguration::Keys keys;
     config_->keys(full(prefix), keys);
     for (const auto& key : keys) {
+      if (key.empty()) {
+        // A key with an empty part ("[http.]" then "a = 1" is "http..a"): named as it is and
+        // not followed, since its children are this level's again.
+        out.push_back(prefix.empty() ? "." : prefix + ".");
+        continue;
+      }
       std::string dotted = prefix.empty() ? key : prefix + "." + key;
       Poco::Util::AbstractConfiguration::Keys children;
       config_->keys(full(dotted), children);

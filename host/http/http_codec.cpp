@@ -141,11 +141,24 @@ RequestParser::Event RequestParser::parse(const char* data, size_t size, size_t*
     phase_ = Phase::kParsing;
     llhttp_resume(&parser_);
   }
+  size_t skipped = 0;
+  if (!in_request_ && line_error_ == HPE_OK) {
+    // Line breaks before a request are skipped here, as llhttp would, so that what counts against
+    // the head's limit starts at the request's first byte however the bytes arrive.
+    while (skipped < size && (data[skipped] == '\r' || data[skipped] == '\n')) ++skipped;
+    data += skipped;
+    size -= skipped;
+  }
+  *used = skipped;
   if (!line_done_) recordRequestLine(data, size);
-  if (line_error_ != HPE_OK) return awaitLineEnd(size, used);
+  if (line_error_ != HPE_OK) {
+    const Event event = awaitLineEnd(size, used);
+    *used += skipped;
+    return event;
+  }
   llhttp_errno_t error = HPE_OK;
   const size_t consumed = execute(data, size, &error);
-  *used = consumed;
+  *used = skipped + consumed;
   if (in_request_ && !head_done_) head_bytes_ += consumed;
   if (trailer_bytes_ > limits_.max_header_bytes) {
     problem_ = {431, "request trailer fields (after the last chunk) are over the limit of " +
@@ -168,7 +181,9 @@ RequestParser::Event RequestParser::parse(const char* data, size_t size, size_t*
   if (!head_done_ && headers_ == 0 && field_.empty() && error != HPE_INVALID_HEADER_TOKEN) {
     // The request line is wrong; its message quotes all of it, however it arrives.
     line_error_ = error;
-    return awaitLineEnd(size, used);
+    const Event event = awaitLineEnd(size, used);
+    *used += skipped;
+    return event;
   }
   problem_ = describe(error, data, size, llhttp_get_error_pos(&parser_));
   return Event::kError;
@@ -194,7 +209,15 @@ size_t RequestParser::execute(const char* data, size_t size, llhttp_errno_t* err
 
 RequestParser::Event RequestParser::awaitLineEnd(size_t size, size_t* used) {
   *used = size;
-  if (!line_done_ && line_.size() < limits_.max_header_bytes) return Event::kNeedMore;
+  const size_t limit = limits_.max_header_bytes;
+  if (!line_done_) {
+    // A CR just past the limit may be the line's end: the next byte says.
+    const bool cr_at_the_limit = line_.size() == limit + 1 && line_.back() == '\r';
+    if (line_.size() <= limit || cr_at_the_limit) return Event::kNeedMore;
+  }
+  // A line longer than the limit is refused as such, whatever else is wrong in it, so that the
+  // answer does not depend on how its bytes arrive.
+  if (line_.size() > limit) return refuseHead();
   problem_ = describeRequestLine(line_, line_error_, llhttp_get_error_reason(&parser_));
   return Event::kError;
 }
@@ -230,8 +253,10 @@ void RequestParser::recordRequestLine(const char* data, size_t size) {
   }
   const auto* end = static_cast<const char*>(std::memchr(data, '\n', size));
   const size_t length = end == nullptr ? size : static_cast<size_t>(end - data);
-  line_.append(data, std::min(length, limits_.max_header_bytes -
-                                          std::min(line_.size(), limits_.max_header_bytes)));
+  // Up to the limit and two bytes more: a CR and the line break after it, or the sign that the
+  // line is longer than the limit.
+  const size_t room = limits_.max_header_bytes + 2;
+  line_.append(data, std::min(length, room - std::min(line_.size(), room)));
   if (end != nullptr) {
     line_done_ = true;
     if (!line_.empty() && line_.back() == '\r') line_.pop_back();

@@ -317,3 +317,42 @@ TEST(RequestParserTest, AHeadPastItsLimitIs431WhateverComesAfterAndHoweverItArri
 
 }  // namespace
 }  // namespace busbar::host
+
+namespace busbar::host {
+namespace {
+
+// Found by the http_codec fuzz target: line breaks before a request counted against its head's
+// limit when they came in the same read as the request, and not when they came alone.
+TEST(RequestParserTest, LineBreaksBeforeARequestDoNotCountAgainstItsHead) {
+  ParserLimits limits;
+  limits.max_header_bytes = 300;
+  std::string breaks;
+  for (int i = 0; i < 300; ++i) breaks += "\r\n";
+  for (size_t piece : {0, 1, 7, 64}) {
+    auto parsed = parseInPieces(breaks + "GET /a HTTP/1.1\r\n\r\n", piece, limits);
+    EXPECT_FALSE(parsed.refused) << piece << ": " << parsed.problem.message;
+    EXPECT_EQ(parsed.requests, std::vector<std::string>{"GET /a HTTP/1.1 body="}) << piece;
+  }
+}
+
+// Found by the http_codec fuzz target: a refused request line exactly as long as the limit was
+// judged with its CR when the line break came in a later read.
+TEST(RequestParserTest, ARefusedRequestLineAtTheLimitGetsOneAnswerHoweverItArrives) {
+  ParserLimits limits;
+  limits.max_header_bytes = 300;
+  std::string line = "PUT /" + std::string(1, '\xff') + " HTTP/2.1";
+  line.insert(6, 300 - line.size(), 'a');  // the line is exactly the limit, then CRLF
+  ASSERT_EQ(line.size(), 300u);
+  for (size_t piece : {0, 1, 7, 16, 64}) {
+    auto parsed = parseInPieces(line + "\r\n\r\n", piece, limits);
+    ASSERT_TRUE(parsed.refused) << piece;
+    EXPECT_EQ(parsed.problem.status, 505) << piece << ": " << parsed.problem.message;
+    // One byte longer, it is over the limit, whatever else is wrong in it.
+    parsed = parseInPieces("X" + line + "\r\n\r\n", piece, limits);
+    ASSERT_TRUE(parsed.refused) << piece;
+    EXPECT_EQ(parsed.problem.status, 431) << piece << ": " << parsed.problem.message;
+  }
+}
+
+}  // namespace
+}  // namespace busbar::host

@@ -13,14 +13,14 @@ User InMemoryUserRepository::toUser(const std::string& id, const Entry& entry) {
 }
 
 std::optional<User> InMemoryUserRepository::find(const std::string& id) {
-  std::shared_lock<std::shared_mutex> lock(table_mutex_);
+  std::shared_lock<WriterPreferringSharedMutex> lock(table_mutex_);
   auto found = table_->find(id);
   if (found == table_->end() || found->second.deleted) return std::nullopt;
   return toUser(found->first, found->second);
 }
 
 std::optional<UserRecord> InMemoryUserRepository::record(const std::string& id) const {
-  std::shared_lock<std::shared_mutex> lock(table_mutex_);
+  std::shared_lock<WriterPreferringSharedMutex> lock(table_mutex_);
   auto found = table_->find(id);
   if (found == table_->end()) return std::nullopt;
   return UserRecord{toUser(found->first, found->second), found->second.deleted};
@@ -28,7 +28,7 @@ std::optional<UserRecord> InMemoryUserRepository::record(const std::string& id) 
 
 std::vector<User> InMemoryUserRepository::list(size_t limit, size_t offset) {
   std::vector<User> users;
-  std::shared_lock<std::shared_mutex> lock(table_mutex_);
+  std::shared_lock<WriterPreferringSharedMutex> lock(table_mutex_);
   size_t skipped = 0;
   for (const auto& [id, entry] : *table_) {
     if (entry.deleted) continue;
@@ -75,7 +75,7 @@ bool InMemoryUserRepository::applyTo(Table& table, Table::const_iterator hint, U
 
 bool InMemoryUserRepository::apply(const UserRecord& record) {
   std::lock_guard<std::mutex> writer(writer_mutex_);
-  std::unique_lock<std::shared_mutex> lock(table_mutex_);
+  std::unique_lock<WriterPreferringSharedMutex> lock(table_mutex_);
   // Only what the table took: a refused record (older than a held entry the reload is to
   // replace) must not make the reload keep that held entry.
   if (!applyTo(*table_, record, live_)) return false;
@@ -113,7 +113,7 @@ void InMemoryUserRepository::replaceAll(const std::function<std::vector<UserReco
   if (--reloads_loading_ == 0) applied_while_loading_.clear();
   std::unique_ptr<Table> old;
   {
-    std::unique_lock<std::shared_mutex> lock(table_mutex_);
+    std::unique_lock<WriterPreferringSharedMutex> lock(table_mutex_);
     old = std::move(table_);
     table_ = std::move(fresh);
     live_ = live;
@@ -130,7 +130,7 @@ void InMemoryUserRepository::replaceAll(const std::function<std::vector<UserReco
 SaveResult InMemoryUserRepository::save(const std::string& id, const std::string& name,
                                         const std::optional<std::string>& email) {
   std::lock_guard<std::mutex> writer(writer_mutex_);
-  std::unique_lock<std::shared_mutex> lock(table_mutex_);
+  std::unique_lock<WriterPreferringSharedMutex> lock(table_mutex_);
   auto found = table_->find(id);
   bool created = found == table_->end() || found->second.deleted;
   int64_t version = found == table_->end() ? 1 : found->second.version + 1;
@@ -142,7 +142,7 @@ SaveResult InMemoryUserRepository::save(const std::string& id, const std::string
 
 std::optional<int64_t> InMemoryUserRepository::remove(const std::string& id) {
   std::lock_guard<std::mutex> writer(writer_mutex_);
-  std::unique_lock<std::shared_mutex> lock(table_mutex_);
+  std::unique_lock<WriterPreferringSharedMutex> lock(table_mutex_);
   auto found = table_->find(id);
   if (found == table_->end() || found->second.deleted) return std::nullopt;
   UserRecord record{User{id, "", std::nullopt, found->second.version + 1}, true};
@@ -155,7 +155,7 @@ std::vector<UserRecord> InMemoryUserRepository::recordsAfter(const std::string& 
                                                              size_t limit) const {
   std::vector<UserRecord> records;
   records.reserve(limit);
-  std::shared_lock<std::shared_mutex> lock(table_mutex_);
+  std::shared_lock<WriterPreferringSharedMutex> lock(table_mutex_);
   for (auto it = table_->upper_bound(after); it != table_->end() && records.size() < limit; ++it) {
     records.push_back(UserRecord{toUser(it->first, it->second), it->second.deleted});
   }
@@ -169,7 +169,7 @@ bool InMemoryUserRepository::replaceIf(
   std::lock_guard<std::mutex> writer(writer_mutex_);
   // A reload replaces the whole table with what it read: the next look decides again.
   if (reloads_loading_ > 0) return false;
-  std::unique_lock<std::shared_mutex> lock(table_mutex_);
+  std::unique_lock<WriterPreferringSharedMutex> lock(table_mutex_);
   auto found = table_->find(id);
   std::optional<UserRecord> held;
   if (found != table_->end()) {
@@ -191,7 +191,7 @@ bool InMemoryUserRepository::replaceIf(
 }
 
 size_t InMemoryUserRepository::size() const {
-  std::shared_lock<std::shared_mutex> lock(table_mutex_);
+  std::shared_lock<WriterPreferringSharedMutex> lock(table_mutex_);
   return live_;
 }
 

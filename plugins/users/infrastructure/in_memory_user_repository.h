@@ -6,7 +6,8 @@
 // applied while it loaded, and swaps it in: readers never wait for a reload, and the database
 // wins over everything held from before the reload (a restored database rolls the copy back).
 // Readers share a lock with each other and only wait for the few instructions of a single write
-// or swap. Thread-safe.
+// or swap; a waiting write goes before the readers that come after it, so that reads which never
+// pause cannot hold the events off. Thread-safe.
 #pragma once
 
 #include <functional>
@@ -15,6 +16,8 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+
+#include "infrastructure/writer_preferring_shared_mutex.h"
 
 #include "domain/user_repository.h"
 
@@ -73,8 +76,9 @@ class InMemoryUserRepository : public UserRepository {
   // The same for a record inserted near `hint` (a sorted load), moving its strings.
   static bool applyTo(Table& table, Table::const_iterator hint, UserRecord&& record, size_t& live);
 
-  mutable std::shared_mutex table_mutex_;  // readers shared; a write or a swap exclusive
-  std::mutex writer_mutex_;                // one writer at a time, a reload's merge included
+  // Readers shared; a write or a swap exclusive, and before readers that come after it.
+  mutable WriterPreferringSharedMutex table_mutex_;
+  std::mutex writer_mutex_;  // one writer at a time, a reload's merge included
   std::unique_ptr<Table> table_;
   size_t live_ = 0;
   // Under writer_mutex_: reloads loading now, and the ids applied since the first of them began.

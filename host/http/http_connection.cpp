@@ -321,10 +321,12 @@ void HttpConnection::respond(const HttpResponse& response, bool close) {
 }
 
 void HttpConnection::refuse(int status, const std::string& message) {
-  // The head may be cut or another request's: answer as HTTP/1.1, with a body.
+  // Before the head is whole it may be cut or another request's: answer as HTTP/1.1, with
+  // content unless the refused request is a HEAD.
   if (request_id_.empty()) loop_.nextRequestId(request_id_);
   const HttpResponse response = errorResponse(status, message);
-  appendResponse(output_, 1, response, /*keep_alive=*/false, /*head_only=*/false, &request_id_);
+  const bool head_only = head_seen_ && parser_.head().method == "HEAD";
+  appendResponse(output_, 1, response, /*keep_alive=*/false, head_only, &request_id_);
   context_.answers.fetch_add(1, std::memory_order_relaxed);
   close_after_answer_ = true;
   account(status, response.body.size());

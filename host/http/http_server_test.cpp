@@ -176,6 +176,19 @@ TEST_F(HttpServerTest, HeadAndNoContentSendHeadersOnly) {
   EXPECT_EQ(client.read().body, R"({"hello":"z"})");
 }
 
+// Found by the http_connection fuzz target: a HEAD whose body is refused gets its refusal without
+// content too, as every answer to a HEAD (RFC 9110 9.3.2).
+TEST_F(HttpServerTest, ARefusedHeadRequestIsAnsweredWithoutContent) {
+  start();
+  RawClient client(port());
+  client.write(
+      "HEAD /hello/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nZ\r\n");
+  auto refused = client.read(/*head=*/true);
+  EXPECT_EQ(refused.status_line, "HTTP/1.1 400 Bad Request");
+  EXPECT_NE(refused.headers.find("Connection: close"), std::string::npos) << refused.headers;
+  EXPECT_TRUE(client.closedByServer());  // and nothing after the head: no content
+}
+
 TEST_F(HttpServerTest, AnUnreadBodyIsSkippedSoTheNextRequestIsIntact) {
   start();
   RawClient client(port());

@@ -19,6 +19,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "busbar/nearest_name.h"
+#include "plugins/elf_check.h"
 
 namespace busbar::host {
 namespace {
@@ -213,6 +214,10 @@ const PluginFile& PluginCatalog::inspect(const std::string& path) {
   if (distrust.empty()) distrust = untrustedReason(path);
   if (!distrust.empty()) {
     entry.problem = "refused without opening it: " + distrust;
+    return entry;
+  }
+  if (std::string damage = elfFileProblem(path); !damage.empty()) {
+    entry.problem = "refused without opening it: " + damage;
     return entry;
   }
   boost::dll::shared_library library;

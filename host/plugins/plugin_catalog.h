@@ -1,12 +1,12 @@
 // PluginCatalog: the plugin files of an ordered list of folders, each read up to its descriptor.
 //
-// A file is opened (dlopen) only after it and its folder passed the trust check, and the only
-// plugin code the catalog runs is the file's static initialisers and its entry point, which
-// returns the descriptor; no plugin object is created. Opened libraries are never unloaded, like
-// every plugin library (see PluginLoader). A plugin is found by the name its descriptor declares:
-// in each folder, in order, the file <name>.so is tried first, then every other .so file of the
-// folder; the first folder that has it wins. Not thread-safe; used at start and by
-// `busbar plugins` only.
+// A file is opened (dlopen) only after it and its folder passed the trust check and its ELF
+// structure was found whole (elf_check.h), and the only plugin code the catalog runs is the
+// file's static initialisers and its entry point, which returns the descriptor; no plugin object
+// is created. Opened libraries are never unloaded, like every plugin library (see PluginLoader).
+// A plugin is found by the name its descriptor declares: in each folder, in order, the file
+// <name>.so is tried first, then every other .so file of the folder; the first folder that has it
+// wins. Not thread-safe; used at start and by `busbar plugins` only.
 #pragma once
 
 #include <map>

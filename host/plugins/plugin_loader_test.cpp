@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <fstream>
+#include <iterator>
 
 #include <Poco/File.h>
 #include <gtest/gtest.h>
@@ -74,7 +75,29 @@ TEST(PluginLoaderTest, RefusesAFileThatIsNotASharedObject) {
     loader.loadFile(path, "");
     FAIL();
   } catch (const PluginRejected& error) {
-    expectAll(error.what(), {path.c_str(), "cannot load the shared object", "fix:"});
+    expectAll(error.what(), {path.c_str(), "refused without opening it: not an ELF shared object",
+                             "it starts with bytes 6e 6f 74 20", "fix:"});
+  }
+}
+
+// A copy cut short where the dynamic loader would map its data segment past the end of the file:
+// dlopen would kill the process with SIGBUS on the first touch of that page.
+TEST(PluginLoaderTest, RefusesACopyCutShortWithoutOpeningIt) {
+  PrivateDir dir;
+  std::ifstream in(fixture("good_module"), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (size_t length :
+       {size_t{64}, size_t{1000}, size_t{4096}, bytes.size() / 2, bytes.size() - 1}) {
+    std::string path = dir.file("cut" + std::to_string(length) + ".so");
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(length));
+    PluginLoader loader({});
+    try {
+      loader.loadFile(path, "");
+      ADD_FAILURE() << "took " << path;
+    } catch (const PluginRejected& error) {
+      expectAll(error.what(), {path.c_str(), "refused without opening it: cut short",
+                               "ends past the end of the file", "then mv"});
+    }
   }
 }
 

@@ -1,6 +1,9 @@
 #include "infrastructure/user_event_codec.h"
 
+#include <limits>
 #include <stdexcept>
+
+#include <Poco/Exception.h>
 
 namespace busbar::users {
 namespace {
@@ -17,8 +20,17 @@ int64_t requireVersion(const Poco::JSON::Object& payload, const std::string& typ
   if (!payload.has("version") || !payload.get("version").isInteger()) {
     throw std::invalid_argument(type + " payload needs an integer 'version'");
   }
-  auto version = payload.getValue<Poco::Int64>("version");
-  if (version < 1) throw std::invalid_argument(type + " payload 'version' must be positive");
+  Poco::Int64 version = 0;
+  try {
+    version = payload.getValue<Poco::Int64>("version");
+  } catch (const Poco::RangeException&) {
+    version = 0;  // an unsigned integer past Int64's range: refused below
+  }
+  if (version < 1) {
+    throw std::invalid_argument(type + " payload 'version' must be an integer from 1 to " +
+                                std::to_string(std::numeric_limits<Poco::Int64>::max()) +
+                                "; found " + payload.get("version").toString());
+  }
   return version;
 }
 

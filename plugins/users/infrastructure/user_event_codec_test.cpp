@@ -50,6 +50,10 @@ TEST(UserEventCodecTest, RefusesPayloadsThatAreNotUsers) {
       e.payload->set("id", "a");
       e.payload->set("name", "x");
       e.payload->set("version", 0);
+    } else if (json_setup == "version-past-int64") {  // found by the user_input fuzz target
+      e.payload->set("id", "a");
+      e.payload->set("name", "x");
+      e.payload->set("version", Poco::UInt64{9223372036854775808ULL});
     } else if (json_setup == "no-name") {
       e.payload->set("id", "a");
       e.payload->set("version", 1);
@@ -61,9 +65,16 @@ TEST(UserEventCodecTest, RefusesPayloadsThatAreNotUsers) {
     }
     return e;
   };
-  for (const char* setup :
-       {"no-id", "bad-id", "string-version", "zero-version", "no-name", "bad-email"}) {
+  for (const char* setup : {"no-id", "bad-id", "string-version", "zero-version",
+                            "version-past-int64", "no-name", "bad-email"}) {
     EXPECT_THROW(fromEvent(event("UserWasUpdated", setup)), std::invalid_argument) << setup;
+  }
+  try {
+    fromEvent(event("UserWasCreated", "version-past-int64"));
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(),
+                 "UserWasCreated payload 'version' must be an integer from 1 to "
+                 "9223372036854775807; found 9223372036854775808");
   }
   EXPECT_THROW(fromEvent(event("OrderWasPlaced", "")), std::invalid_argument);
   Event null_payload;

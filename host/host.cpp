@@ -506,10 +506,9 @@ void Host::stop() noexcept {
     }
   }
   liveness_.stop();
-  if (http_) {
-    drained = http_->stop();
-    http_.reset();
-  }
+  // The server object stays until the host goes: the consistency observer's readiness check and
+  // the admin listener's metrics read its load() from their threads.
+  if (http_) drained = http_->stop();
   // Its routes read the plugins' metrics: it goes before they stop.
   if (admin_http_) {
     admin_http_->stop();

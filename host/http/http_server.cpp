@@ -108,26 +108,31 @@ void HttpServer::start(const std::string& host, uint16_t port) {
     loops_.push_back(std::make_unique<EventLoop>(*context_, std::move(socket), loops_.size()));
   }
   for (auto& loop : loops_) loop->start();
+  published_context_.store(context_.get(), std::memory_order_release);
   if (options_.metrics != nullptr) {
     options_.metrics->attach(
         [context = context_.get()] { return context->open_connections.load(); });
   }
 }
 
-int HttpServer::openConnections() const { return context_ ? context_->open_connections.load() : 0; }
+int HttpServer::openConnections() const {
+  const HttpServerContext* context = published_context_.load(std::memory_order_acquire);
+  return context != nullptr ? context->open_connections.load() : 0;
+}
 
 HttpServer::Load HttpServer::load() const {
   Load load;
-  if (!context_) return load;
-  load.queued = workers_->queued();
-  load.oldest_wait = workers_->oldestWait();
-  load.started = workers_->started();
-  load.waited = workers_->waited();
-  load.shed_queue_full = context_->shed_queue_full.load();
-  load.shed_waited_too_long = context_->shed_waited_too_long.load();
-  load.timed_out = context_->timed_out.load();
-  load.refused_connections = context_->refused_connections.load();
-  load.accept_pauses = context_->accept_pauses.load();
+  const HttpServerContext* context = published_context_.load(std::memory_order_acquire);
+  if (context == nullptr) return load;
+  load.queued = context->workers.queued();
+  load.oldest_wait = context->workers.oldestWait();
+  load.started = context->workers.started();
+  load.waited = context->workers.waited();
+  load.shed_queue_full = context->shed_queue_full.load();
+  load.shed_waited_too_long = context->shed_waited_too_long.load();
+  load.timed_out = context->timed_out.load();
+  load.refused_connections = context->refused_connections.load();
+  load.accept_pauses = context->accept_pauses.load();
   return load;
 }
 
@@ -164,8 +169,7 @@ HttpServer::StopReport HttpServer::stop() {
   for (auto& loop : loops_) loop->quit();
   loops_.clear();
   report.answered = context_->answers.load() - answers_before;
-  context_.reset();
-  workers_.reset();
+  // The context and the pool stay until the destructor: other threads may still read load().
   return report;
 }
 

@@ -7,6 +7,7 @@
 // Thread-safety: start() and stop() from one thread.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,11 +71,11 @@ class HttpServer {
   // True once start() returned, until stop().
   bool serving() const { return !loops_.empty(); }
 
-  // Connections open now (those being answered 503 over max_connections not counted).
+  // Connections open now (those being answered 503 over max_connections not counted). Thread-safe.
   int openConnections() const;
 
   // How the blocking requests fare: the worker queue now, and what was shed (all 0 before
-  // start). Thread-safe.
+  // start, as they ended after stop). Thread-safe, from the start of start() on.
   struct Load {
     size_t queued = 0;                        // waiting for a worker now
     std::chrono::nanoseconds oldest_wait{0};  // of the oldest of them
@@ -115,6 +116,9 @@ class HttpServer {
   const HttpListenerOptions options_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<HttpServerContext> context_;
+  // context_ once start() made it, for the threads that read load() and openConnections() while
+  // start() runs; null before.
+  std::atomic<const HttpServerContext*> published_context_{nullptr};
   std::vector<std::unique_ptr<EventLoop>> loops_;
   std::vector<Poco::Net::ServerSocket> bound_;  // by bind(), until start() hands them to loops
   uint16_t port_ = 0;

@@ -268,8 +268,9 @@ void Host::registerHttpLoadMetrics() {
                              }));
     }
     metrics_.counterReader("busbar_http_connections_refused_total",
-                           "connections answered 503 and closed at the listener's connection "
-                           "limit ([http] max_connections, or the open file limit)",
+                           "connections answered 503 (past 16 at once, closed unanswered) at "
+                           "the listener's connection limit ([http] max_connections, or the open "
+                           "file limit)",
                            labels, reader(*listener, [](const Load& load) {
                              return static_cast<double>(load.refused_connections);
                            }));

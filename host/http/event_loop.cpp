@@ -223,6 +223,12 @@ void EventLoop::admit(int fd) {
   if (context_.open_connections.fetch_add(1, std::memory_order_relaxed) >= limit) {
     context_.open_connections.fetch_sub(1, std::memory_order_relaxed);
     context_.refused_connections.fetch_add(1, std::memory_order_relaxed);
+    if (context_.refusing_connections.fetch_add(1, std::memory_order_relaxed) >=
+        kMaxRefusingConnections) {
+      context_.refusing_connections.fetch_sub(1, std::memory_order_relaxed);
+      ::close(fd);  // enough answers of this kind in progress: its descriptor comes back now
+      return;
+    }
     const HttpProblem full{503,
                            "the server has " + std::to_string(limit) +
                                " connections open, its limit ([http] max_connections, or the open "

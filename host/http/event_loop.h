@@ -16,8 +16,9 @@
 //
 // Beyond the server's connection limit ([http] max_connections, or fewer when the open file limit
 // leaves too few descriptors for the rest: servedConnections()), a newcomer is answered 503 and
-// closed. When the process runs out of descriptors all the same, accepting pauses for
-// kAcceptPause, said in the log once per 10 s.
+// closed; while kMaxRefusingConnections such answers are in progress, it is closed unanswered. When
+// the process runs out of descriptors all the same, accepting pauses for kAcceptPause, said in the
+// log once per 10 s.
 //
 // Thread-safety: post() from any thread; everything else on the loop's thread, including every
 // call connections make to it.

@@ -21,18 +21,27 @@ HttpConnection::HttpConnection(EventLoop& loop, int fd, const HttpProblem* refus
     : loop_(loop), context_(loop.context()), fd_(fd), parser_(context_.limits) {
   beginRequest();
   if (refuse != nullptr) {
+    slot_ = Slot::kRefusing;
     this->refuse(refuse->status, refuse->message);
     enter(ConnectionState::kWriting);
     return;
   }
-  counted_ = true;
+  slot_ = Slot::kServed;
   readable_ = false;  // epoll reports what is already there when the socket is added
   enter(ConnectionState::kIdle);
 }
 
 HttpConnection::~HttpConnection() {
   if (fd_ >= 0) ::close(fd_);
-  if (counted_) context_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+  leaveSlot();
+}
+
+void HttpConnection::leaveSlot() {
+  if (slot_ == Slot::kServed) context_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+  if (slot_ == Slot::kRefusing) {
+    context_.refusing_connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+  slot_ = Slot::kNone;
 }
 
 void HttpConnection::onEvents(uint32_t events) {
@@ -455,10 +464,7 @@ void HttpConnection::close() {
   if (state_ == ConnectionState::kClosed) return;
   ::close(fd_);
   fd_ = -1;
-  if (counted_) {
-    counted_ = false;
-    context_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-  }
+  leaveSlot();
   enter(ConnectionState::kClosed);
   std::string().swap(input_);
   input_used_ = 0;

@@ -58,6 +58,13 @@ enum class ConnectionState {
 
 class HttpConnection : public DeadlineEntry {
  public:
+  // Which count of the server's context the connection is in until it closes.
+  enum class Slot {
+    kNone,      // closed
+    kServed,    // context.open_connections
+    kRefusing,  // context.refusing_connections: answered 503 over the connection limit
+  };
+
   // Serves `fd`, a connected non-blocking socket it owns. With `refuse`, answers that problem
   // and closes instead (a connection over max_connections).
   HttpConnection(EventLoop& loop, int fd, const HttpProblem* refuse = nullptr);
@@ -124,6 +131,8 @@ class HttpConnection : public DeadlineEntry {
   void sendContinue();
   void linger();
   void close();
+  // Leaves the context's count it is in (slot_).
+  void leaveSlot();
 
   EventLoop& loop_;
   HttpServerContext& context_;
@@ -141,7 +150,7 @@ class HttpConnection : public DeadlineEntry {
   bool peer_closed_ = false;  // EPOLLRDHUP: read until end of stream, never stop at a short read
   bool close_after_answer_ = false;
   bool stopping_ = false;
-  bool counted_ = false;          // in context.open_connections
+  Slot slot_ = Slot::kNone;
   bool handler_running_ = false;  // a worker's job holds this connection
   bool timed_out_ = false;        // answered at request_timeout; the job's answer is dropped
   std::shared_ptr<WorkerPool::Ticket> ticket_;  // the job of the request a worker answers

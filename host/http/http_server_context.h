@@ -18,6 +18,9 @@
 
 namespace busbar::host {
 
+// Connections over the limit answered 503 at once, per listener (see refusing_connections).
+inline constexpr int kMaxRefusingConnections = 16;
+
 struct HttpServerContext {
   HttpServerContext(const HttpRouter& router, const HttpSettings& settings, Poco::Logger& logger,
                     WorkerPool& workers, HttpMetrics::Listener* metrics, AccessLog* access_log)
@@ -40,6 +43,11 @@ struct HttpServerContext {
   std::string listener = "public";       // the listener's name; set before the loops start
   // Connections admitted and not closed yet, over every loop (those answered 503 not counted).
   std::atomic<int> open_connections{0};
+  // Connections over connection_limit being answered 503 now: each holds a descriptor until its
+  // answer is sent and it closes (a second at most). Past kMaxRefusingConnections a newcomer
+  // is closed unanswered, so that a flood of connections cannot take the descriptors kept for
+  // the database, the broker and the logs.
+  std::atomic<int> refusing_connections{0};
   // Answers queued for sending, every kind (for what stop() reports).
   std::atomic<uint64_t> answers{0};
   // Blocking requests answered 503 because max_queued waited already, or because they waited

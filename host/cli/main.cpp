@@ -28,6 +28,24 @@ constexpr int kExitConfig = 2;
 // What a stop may take past [http] shutdown_delay_seconds and shutdown_grace_seconds.
 constexpr int kStopMarginSeconds = 10;
 
+// `message` for the terminal: the control bytes it quotes from a config file or a plugin (an
+// escape sequence, a NUL, a line break) as \xNN, so that they cannot act there or fake a line.
+std::string printableMessage(const std::string& message) {
+  static const char* const kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(message.size());
+  for (unsigned char c : message) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 using Poco::Util::Option;
 using Poco::Util::OptionCallback;
 
@@ -126,13 +144,13 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       host.stop();
       return kExitOk;
     } catch (const ConfigError& error) {
-      std::cerr << "busbar: " << error.what() << std::endl;
+      std::cerr << "busbar: " << printableMessage(error.what()) << std::endl;
       return kExitConfig;
     } catch (const PluginRejected& error) {
-      std::cerr << "busbar: " << error.what() << std::endl;
+      std::cerr << "busbar: " << printableMessage(error.what()) << std::endl;
       return kExitConfig;
     } catch (const std::exception& error) {
-      std::cerr << "busbar: " << error.what() << std::endl;
+      std::cerr << "busbar: " << printableMessage(error.what()) << std::endl;
       return kExitFailure;
     }
   }
@@ -223,7 +241,8 @@ int main(int argc, char** argv) {
   try {
     application.init(argc, argv);
   } catch (const Poco::Exception& error) {
-    std::cerr << "busbar: " << error.displayText() << "; see busbar --help" << std::endl;
+    std::cerr << "busbar: " << busbar::host::printableMessage(error.displayText())
+              << "; see busbar --help" << std::endl;
     return 2;
   }
   // ServerApplication::run() is protected; the public base entry point dispatches to it.

@@ -90,6 +90,16 @@ TEST_F(CliTest, UnknownSection) {
   expectOutput({"unknown section [amqp]", "[host] plugins"});
 }
 
+// A message quotes what the file holds; control bytes in it (an escape sequence, a NUL, a line
+// break that would fake another message) are shown as \xNN, never sent to the terminal.
+TEST_F(CliTest, ControlBytesFromTheFileAreShownEscaped) {
+  const std::string section = std::string("[ama\x1b[2Jqp\x01]\nhost = x\n");
+  EXPECT_EQ(run(sqliteConfig(dir_.path(), section)), 2);
+  expectOutput({"unknown section [ama\\x1b[2Jqp\\x01]"});
+  EXPECT_EQ(output_.find('\x1b'), std::string::npos) << output_;
+  EXPECT_EQ(output_.find('\x01'), std::string::npos) << output_;
+}
+
 TEST_F(CliTest, MissingPlugin) {
   EXPECT_EQ(run("[host]\nplugins = local, sqlite, users, billing\n[storage]\ndriver = sqlite\n"),
             2);

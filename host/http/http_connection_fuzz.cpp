@@ -140,7 +140,7 @@ std::string exchange(const std::string& stream, size_t piece) {
   check(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0, "connect");
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  timeval timeout{10, 0};
+  timeval timeout{30, 0};  // past the server's head and body deadlines
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   for (size_t offset = 0; offset < stream.size();) {
@@ -156,7 +156,15 @@ std::string exchange(const std::string& stream, size_t piece) {
     const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
     if (got == 0) break;
     if (got < 0) {
-      check(errno == ECONNRESET, "the server neither answered nor closed within 10 s");
+      if (errno != ECONNRESET) {
+        const auto load = server->server->load();
+        std::fprintf(stderr,
+                     "after %zu bytes sent in pieces of %zu, the server sent:\n%s\n(open "
+                     "connections %d, queued %zu, jobs started %llu)\n",
+                     stream.size(), piece, answers.c_str(), server->server->openConnections(),
+                     load.queued, static_cast<unsigned long long>(load.started));
+      }
+      check(errno == ECONNRESET, "the server neither answered nor closed within 30 s");
       break;
     }
     answers.append(buffer, static_cast<size_t>(got));

@@ -379,7 +379,7 @@ void Host::wrapStorage() {
   if (storage) registry_.replace("storage", event_log_->outbox());
 }
 
-void Host::start() {
+void Host::start(const std::function<void()>& serving) {
   bindListeners();
   auto storage = registry_.find<Connection>("storage");
   bool migrated = storage == nullptr;
@@ -424,6 +424,7 @@ void Host::start() {
   // Ready before the public listener serves: the clients that connected while it was bound but
   // not serving are answered the moment it starts, and their first GET /readyz must say ready.
   readiness_.markPreloaded();
+  if (serving) serving();
   http_->start(settings_.bind_host, settings_.bind_port);
   notifier_.notify("READY=1\nSTATUS=serving on " + settings_.bind_host + ":" +
                    std::to_string(settings_.bind_port) + ", admin on " + settings_.admin.bind_host +

@@ -18,6 +18,7 @@
 // Not thread-safe: driven from the main thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,7 +60,9 @@ class Host {
   // On failure throws ConfigError or PluginRejected with the operator's message.
   void load();
   // On failure throws; what was started is stopped by stop() or the destructor.
-  void start();
+  // `serving` runs just before the public listener starts serving: from then on a client may
+  // see the server answer, so a stop signal must drain it rather than end it.
+  void start(const std::function<void()>& serving = {});
   void stop() noexcept;
 
   // Applies `log` (busbar reload, SIGHUP), telling systemd. On a bad setting throws ConfigError

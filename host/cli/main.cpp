@@ -130,7 +130,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         for (const auto& line : host.describePlugins()) std::cout << "  " << line << "\n";
         return kExitOk;
       }
-      host.start();
+      host.start([this] { signals_.markServing(); });
       signals_.waitForStop([&] {
         try {
           host.reload(loadLogSettings(config_file_));

@@ -77,6 +77,11 @@ void SignalWaiter::run() {
   }
 }
 
+void SignalWaiter::markServing() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  serving_ = true;
+}
+
 void SignalWaiter::waitForStop(const std::function<void()>& reload) {
   std::unique_lock<std::mutex> lock(mutex_);
   serving_ = true;

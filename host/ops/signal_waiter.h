@@ -32,6 +32,10 @@ class SignalWaiter {
   SignalWaiter(const SignalWaiter&) = delete;
   SignalWaiter& operator=(const SignalWaiter&) = delete;
 
+  // From now on a stop signal stops the server (waitForStop() returns once it is waiting) instead
+  // of ending the process: clients may already see it answer. Thread-safe.
+  void markServing();
+
   // Returns when a stop signal came; runs `reload` on the calling thread for each SIGHUP
   // meanwhile (and for one that came during the start). Marks the server as serving.
   void waitForStop(const std::function<void()>& reload);

@@ -225,13 +225,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool early = !answers.empty() && answers.back().closes && answers.back().status >= 400 &&
                      answers.size() <= expected.early_refusal.size() &&
                      expected.early_refusal[answers.size() - 1];
+  // A body over max_body ends the connection; the server may answer that request with the error
+  // its head earned already (no route...) rather than 413.
+  const bool refused_at_head = expected.refused == 413 && answers.size() == expected_count &&
+                               answers.back().closes && answers.back().status >= 400;
   const char* problem = nullptr;
   if (answers.size() > expected_count) {
     problem = "more answers than requests";
   } else if (answers.size() < expected_count && !early) {
     problem = "not one answer per request";
   } else if (answers.size() == expected_count && expected.refused != 0 &&
-             answers.back().status != expected.refused && !early) {
+             answers.back().status != expected.refused && !early && !refused_at_head) {
     problem = "the refusal differs from the codec's";
   }
   for (size_t i = 0; problem == nullptr && i + 1 < answers.size(); ++i) {

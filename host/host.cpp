@@ -1,14 +1,18 @@
 #include "host.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <functional>
 #include <set>
 #include <sstream>
-
 #include <thread>
 
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/Timestamp.h>
 
 #include "consistency/consistency_routes.h"
 #include "ops/config_report.h"
@@ -159,6 +163,13 @@ std::vector<LoadedPlugin> Host::orderPlugins(const std::vector<LoadedPlugin>& lo
   return ordered;
 }
 
+void Host::takeOver(InheritedListeners listeners, SuccessorReport* report, ReloadHistory history) {
+  inherited_ = std::move(listeners);
+  successor_report_ = report;
+  std::lock_guard<std::mutex> lock(reloads_mutex_);
+  reloads_ = history;
+}
+
 void Host::load() {
   registerMetrics();
   PluginLoader loader(settings_.plugin_dirs);
@@ -204,8 +215,11 @@ void Host::load() {
   registerHttpLoadMetrics();
   addReadinessChecks();
   registerOpsRoutes();
-  public_metrics_ = &http_metrics_.addListener("public", router_, httpLoopCount(0));
-  admin_metrics_ = &http_metrics_.addListener("admin", admin_router_, httpLoopCount(1));
+  // A loop per inherited socket at least (HttpServer::bind()).
+  public_metrics_ = &http_metrics_.addListener(
+      "public", router_, std::max(httpLoopCount(0), inherited_.count("public")));
+  admin_metrics_ = &http_metrics_.addListener(
+      "admin", admin_router_, std::max(httpLoopCount(1), inherited_.count("admin")));
 }
 
 void Host::registerMetrics() {
@@ -229,6 +243,22 @@ void Host::registerInfoMetrics() {
                           {"version", descriptor->version}},
                          [] { return 1.0; });
   }
+  // Reloads count across the processes of one service: each hands its counts to the next.
+  for (const char* result : {"ok", "failed", "timed_out"}) {
+    metrics_.counterReader(
+        "busbar_reloads_total",
+        "Reloads (SIGHUP) of this server by their result: ok (a new process took over), failed "
+        "(it exited or said why), timed_out ([host] reload_timeout_seconds)",
+        {{"result", result}}, [this, result = std::string(result)] {
+          const ReloadHistory history = reloadHistory();
+          return static_cast<double>(result == "ok"       ? history.succeeded
+                                     : result == "failed" ? history.failed
+                                                          : history.timed_out);
+        });
+  }
+  metrics_.gaugeReader("busbar_last_reload_timestamp_seconds",
+                       "When the last reload that succeeded ended (Unix time); 0 before any", {},
+                       [this] { return static_cast<double>(reloadHistory().last_unix_seconds); });
 }
 
 void Host::registerHttpLoadMetrics() {
@@ -314,6 +344,30 @@ void Host::addReadinessChecks() {
   });
 }
 
+Poco::JSON::Object::Ptr Host::describeProcess() const {
+  Poco::JSON::Object::Ptr process = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  process->set("pid", static_cast<int>(::getpid()));
+  Poco::JSON::Object::Ptr plugins = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  for (const auto& instance : instances_) {
+    plugins->set(instance.loaded.name, std::string(instance.loaded.descriptor->version));
+  }
+  process->set("plugins", plugins);
+  const ReloadHistory history = reloadHistory();
+  Poco::JSON::Object::Ptr reloads = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  reloads->set("ok", history.succeeded);
+  reloads->set("failed", history.failed);
+  reloads->set("timed_out", history.timed_out);
+  if (history.last_unix_seconds != 0) {
+    reloads->set("last", Poco::DateTimeFormatter::format(
+                             Poco::Timestamp::fromEpochTime(history.last_unix_seconds),
+                             Poco::DateTimeFormat::ISO8601_FORMAT));
+  } else {
+    reloads->set("last", Poco::Dynamic::Var());
+  }
+  process->set("reloads", reloads);
+  return process;
+}
+
 Poco::JSON::Array::Ptr Host::describePluginsJson() const {
   Poco::JSON::Array::Ptr plugins = new Poco::JSON::Array;
   for (const auto& instance : instances_) {
@@ -341,6 +395,7 @@ void Host::registerOpsRoutes() {
                         body.set("events", events);
                         body.set("event_log", event_log_->figures());
                         body.set("consistency", consistency_.figures());
+                        body.set("process", describeProcess());
                       }};
   addProbeRoutes(router_, probes);
   addProbeRoutes(admin_router_, probes);
@@ -426,9 +481,20 @@ void Host::start(const std::function<void()>& serving) {
   readiness_.markPreloaded();
   if (serving) serving();
   http_->start(settings_.bind_host, settings_.bind_port);
-  notifier_.notify("READY=1\nSTATUS=serving on " + settings_.bind_host + ":" +
-                   std::to_string(settings_.bind_port) + ", admin on " + settings_.admin.bind_host +
-                   ":" + std::to_string(admin_http_->port()));
+  if (successor_report_ != nullptr && successor_report_->active()) {
+    // The process before this one tells systemd, once it heard this, that this one is the main.
+    {
+      std::lock_guard<std::mutex> lock(reloads_mutex_);
+      reloads_.last_unix_seconds = Poco::Timestamp().epochTime();
+    }
+    if (!successor_report_->ready()) {
+      logger_.warning("the process that started this one at a reload is gone; this one serves on");
+    }
+  } else {
+    notifier_.notify("READY=1\nSTATUS=serving on " + settings_.bind_host + ":" +
+                     std::to_string(settings_.bind_port) + ", admin on " +
+                     settings_.admin.bind_host + ":" + std::to_string(admin_http_->port()));
+  }
   // The watchdog's pings follow READY=1.
   liveness_.watch(
       "public", [this] { http_->pingLoops(); }, [this] { return http_->longestSilence(); });
@@ -458,10 +524,10 @@ void Host::bindListeners() {
   options.metrics = public_metrics_;
   options.access_log = admin_options.access_log;
   http_ = std::make_unique<HttpServer>(router_, settings_.http, logger_, options);
-  auto bindOrExplain = [this](HttpServer& server, const std::string& host, uint16_t port,
-                              const std::string& option, const std::string& key) {
+  auto bindOrExplain = [this](HttpServer& server, const std::string& name, const std::string& host,
+                              uint16_t port, const std::string& option, const std::string& key) {
     try {
-      server.bind(host, port);
+      server.bind(host, port, inherited_.take(name, host, port));
     } catch (const std::runtime_error& error) {
       throw std::runtime_error(
           std::string(error.what()) + ". Fix: stop the process that has it (ss -ltnp 'sport = :" +
@@ -469,28 +535,77 @@ void Host::bindListeners() {
           key + " in " + settings_.config_file);
     }
   };
-  bindOrExplain(*http_, settings_.bind_host, settings_.bind_port, "--bind", "[host] bind");
-  bindOrExplain(*admin_http_, settings_.admin.bind_host, settings_.admin.bind_port, "--admin-bind",
-                "[admin] bind");
-}
-
-void Host::reload(const LogSettings& log) {
-  notifier_.notify("RELOADING=1\nSTATUS=reloading [log]");
-  try {
-    if (logging_ != nullptr) logging_->apply(log, settings_.config_file, settings_.server_id);
-  } catch (...) {
-    notifier_.notify("READY=1\nSTATUS=reload refused; serving with the log settings before it");
-    throw;
+  bindOrExplain(*http_, "public", settings_.bind_host, settings_.bind_port, "--bind",
+                "[host] bind");
+  bindOrExplain(*admin_http_, "admin", settings_.admin.bind_host, settings_.admin.bind_port,
+                "--admin-bind", "[admin] bind");
+  for (const auto& left : inherited_.untaken()) {
+    logger_.warning("the " + left +
+                    " listener's sockets, taken over from the previous process, are closed: "
+                    "its address changed in the config; connections waiting on them are reset");
   }
-  settings_.log = log;
-  notifier_.notify("READY=1\nSTATUS=serving; [log] reloaded");
-  logger_.information("reloaded [log] of " + settings_.config_file + ": level " + log.level_name +
-                      (log.file.empty() ? ", to standard error" : ", to " + log.file) +
-                      (log.access ? ", access log on" : ", access log off") +
-                      "; other sections take effect at the next start");
+  inherited_ = InheritedListeners();
 }
 
-void Host::stop() noexcept {
+std::map<std::string, std::vector<int>> Host::listeningDescriptors() const {
+  std::map<std::string, std::vector<int>> listeners;
+  if (http_) listeners["public"] = http_->listeningDescriptors();
+  if (admin_http_) listeners["admin"] = admin_http_->listeningDescriptors();
+  return listeners;
+}
+
+ReloadHistory Host::reloadHistory() const {
+  std::lock_guard<std::mutex> lock(reloads_mutex_);
+  return reloads_;
+}
+
+void Host::reloadBegins() {
+  notifier_.notify("RELOADING=1\nSTATUS=reloading: a new process takes over once it serves");
+}
+
+void Host::reloadEnded(const Successor::Result& result) {
+  const std::string pid = std::to_string(result.pid);
+  switch (result.outcome) {
+    case Successor::Outcome::kReady:
+      // Sent by this process, still the main one: systemd follows the new one from here.
+      notifier_.notify("MAINPID=" + pid + "\nREADY=1\nSTATUS=serving (PID " + pid +
+                       " took over at a reload)");
+      logger_.information("reload: the new process (PID " + pid +
+                          ") serves; this one stops accepting and finishes its requests");
+      return;
+    case Successor::Outcome::kCancelled:
+      logger_.information("reload given up for a stop signal: the new process (PID " + pid + ") " +
+                          result.detail);
+      return;
+    case Successor::Outcome::kFailed:
+    case Successor::Outcome::kTimedOut:
+      break;
+  }
+  {
+    std::lock_guard<std::mutex> lock(reloads_mutex_);
+    ++(result.outcome == Successor::Outcome::kTimedOut ? reloads_.timed_out : reloads_.failed);
+  }
+  const std::string why = result.outcome == Successor::Outcome::kTimedOut
+                              ? "it did not serve within " +
+                                    std::to_string(settings_.reload_timeout_seconds) +
+                                    " s ([host] reload_timeout_seconds) and " + result.detail
+                              : result.detail;
+  logger_.error("reload failed, this process serves on as before: the new process" +
+                (result.pid != 0 ? " (PID " + pid + ")" : std::string()) + ": " + why);
+  notifier_.notify("READY=1\nSTATUS=reload failed; serving as before: " + why);
+}
+
+void Host::reopenLogs() {
+  if (logging_ == nullptr) return;
+  try {
+    logging_->apply(settings_.log, settings_.config_file, settings_.server_id);
+    logger_.information("reopened the log files");
+  } catch (const std::exception& error) {
+    logger_.error(std::string("cannot reopen the log files: ") + error.what());
+  }
+}
+
+void Host::stop(StopReason reason) noexcept {
   if (stopped_) return;
   stopped_ = true;
   const bool served = http_ != nullptr && http_->serving();
@@ -498,7 +613,7 @@ void Host::stop() noexcept {
   HttpServer::StopReport drained;
   // Not ready from now on, before any connection closes: load balancers stop sending.
   readiness_.markDraining();
-  if (served) {
+  if (served && reason == StopReason::kStopSignal) {
     notifier_.notify("STOPPING=1\nSTATUS=draining");
     const int delay = settings_.http.shutdown_delay_seconds;
     if (delay > 0) {
@@ -510,7 +625,11 @@ void Host::stop() noexcept {
   liveness_.stop();
   // The server object stays until the host goes: the consistency observer's readiness check and
   // the admin listener's metrics read its load() from their threads.
-  if (http_) drained = http_->stop();
+  if (http_) {
+    drained = http_->stop(reason == StopReason::kHandedOver
+                              ? HttpServer::IdleConnections::kCloseAfterNextAnswer
+                              : HttpServer::IdleConnections::kClose);
+  }
   // Its routes read the plugins' metrics: it goes before they stop.
   if (admin_http_) {
     admin_http_->stop();
@@ -537,12 +656,13 @@ void Host::stop() noexcept {
   if (!served) return;
   // The last line: a clean stop, told apart from a hang or a crash.
   logger_.information(
-      "busbar " + settings_.server_id + " stopped cleanly in " +
-      std::to_string(started.elapsed() / 1000) + " ms: " + std::to_string(drained.answered) +
-      " answers sent while draining " + std::to_string(drained.open_at_stop) +
-      " open connections (" + std::to_string(drained.cut_at_deadline) +
-      " cut at the grace period), " + std::to_string(event_bus_.dispatched()) +
-      " events dispatched since start" +
+      "busbar " + settings_.server_id +
+      (reason == StopReason::kHandedOver ? " (handed over at a reload)" : "") +
+      " stopped cleanly in " + std::to_string(started.elapsed() / 1000) +
+      " ms: " + std::to_string(drained.answered) + " answers sent while draining " +
+      std::to_string(drained.open_at_stop) + " open connections (" +
+      std::to_string(drained.cut_at_deadline) + " cut at the grace period), " +
+      std::to_string(event_bus_.dispatched()) + " events dispatched since start" +
       (event_log_ && event_log_->enabled()
            ? ", event log applied up to seq " + std::to_string(event_log_->appliedSeq())
            : std::string()));

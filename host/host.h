@@ -10,6 +10,10 @@
 //   stop():  readiness goes false at once ([http] shutdown_delay_seconds of draining follow),
 //            stop the public listener (requests in flight finish) and the admin one, stop
 //            following and relaying the log, stop plugins in reverse order.
+// A reload (SIGHUP) hands the server to a new process (handover/successor.h): the old host gives
+// its listening sockets and waits; the new one takes them over (takeOver()), starts as above and
+// reports ready instead of telling systemd; then the old one stops without the drain delay, its
+// sockets served by the new process all along.
 // Operations (host/ops/): every metric in one registry (plugins' through PluginContext::metrics),
 // readiness checks, liveness of the event loops, the probe and admin routes. The consistency
 // observer (host/consistency/) checks the caches modules registered from the end of start() to
@@ -19,7 +23,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -33,6 +39,10 @@
 #include "events/host_event_bus.h"
 #include "events/host_inbound.h"
 #include "events/inline_bus.h"
+#include "handover/handover_environment.h"
+#include "handover/inherited_listeners.h"
+#include "handover/successor.h"
+#include "handover/successor_report.h"
 #include "host_config.h"
 #include "http/http_router.h"
 #include "http/http_server.h"
@@ -57,17 +67,37 @@ class Host {
   Host(HostSettings settings, Poco::Logger& logger, Logging* logging = nullptr);
   ~Host();
 
+  // This process takes over from the one before it at a reload: its listeners serve `listeners`
+  // (those bound to their addresses), it says it serves on `report` instead of telling systemd,
+  // and `history` counts the reloads so far. Before load().
+  void takeOver(InheritedListeners listeners, SuccessorReport* report, ReloadHistory history);
+
   // On failure throws ConfigError or PluginRejected with the operator's message.
   void load();
   // On failure throws; what was started is stopped by stop() or the destructor.
   // `serving` runs just before the public listener starts serving: from then on a client may
   // see the server answer, so a stop signal must drain it rather than end it.
   void start(const std::function<void()>& serving = {});
-  void stop() noexcept;
 
-  // Applies `log` (busbar reload, SIGHUP), telling systemd. On a bad setting throws ConfigError
-  // and keeps what was in force.
-  void reload(const LogSettings& log);
+  enum class StopReason {
+    kStopSignal,  // readiness goes false and the drain delay passes before the listeners close
+    kHandedOver,  // a new process serves the same sockets already: no delay, nothing to systemd
+  };
+  void stop(StopReason reason = StopReason::kStopSignal) noexcept;
+
+  // For a reload, after start(): the listening sockets' descriptors by listener name.
+  std::map<std::string, std::vector<int>> listeningDescriptors() const;
+  // The reloads of this service so far, this process's included. Thread-safe.
+  ReloadHistory reloadHistory() const;
+  // A reload begins: systemd hears RELOADING=1.
+  void reloadBegins();
+  // The reload ended with `result`. On kReady systemd hears that the new process is the main one
+  // and ready; otherwise the failure is counted and logged, and systemd hears this process serves
+  // on.
+  void reloadEnded(const Successor::Result& result);
+
+  // Reopens the log files with the settings in force (SIGUSR1, after logrotate moved them).
+  void reopenLogs();
 
   // One line per plugin, in start order: name, kind, version, file.
   std::vector<std::string> describePlugins() const;
@@ -102,6 +132,8 @@ class Host {
   void bindListeners();
   void addReadinessChecks();
   Poco::JSON::Array::Ptr describePluginsJson() const;
+  // /health's "process": pid, the plugin versions serving, the reloads so far.
+  Poco::JSON::Object::Ptr describeProcess() const;
 
   HostSettings settings_;
   Poco::Logger& logger_;
@@ -132,6 +164,10 @@ class Host {
   HttpMetrics::Listener* admin_metrics_ = nullptr;
   std::unique_ptr<HttpServer> admin_http_;
   std::unique_ptr<HttpServer> http_;
+  InheritedListeners inherited_;                 // until bindListeners() takes them
+  SuccessorReport* successor_report_ = nullptr;  // set when a reload started this process
+  mutable std::mutex reloads_mutex_;
+  ReloadHistory reloads_;
   bool stopped_ = false;
 };
 

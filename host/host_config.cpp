@@ -350,7 +350,7 @@ HostSettings loadHostSettings(const std::string& file, const CommandLineOverride
   auto config = readIniFile(settings.config_file);
 
   ConfigSection host = sectionOf(config, settings.config_file, "host");
-  host.rejectUnknownKeys({"bind", "server_id", "plugins", "plugin_dir"});
+  host.rejectUnknownKeys({"bind", "server_id", "plugins", "plugin_dir", "reload_timeout_seconds"});
   std::string bind =
       overrides.bind.empty() ? host.getString("bind", "127.0.0.1:8000") : overrides.bind;
   auto [bind_host, bind_port] = parseHostPort(
@@ -365,6 +365,8 @@ HostSettings loadHostSettings(const std::string& file, const CommandLineOverride
     host.fail("server_id", "must be 1-255 bytes without control characters (events carry it)",
               "'" + settings.server_id + "'");
   }
+  settings.reload_timeout_seconds = static_cast<int>(
+      host.getInt("reload_timeout_seconds", settings.reload_timeout_seconds, 1, 3600));
   settings.plugins = host.getList("plugins");
   if (settings.plugins.empty()) {
     host.fail("plugins", "must list the plugins to load, e.g. local, sqlite, users", "nothing");

@@ -103,6 +103,9 @@ struct HostSettings {
   std::string server_id;
   std::vector<std::string> plugins;
   std::vector<std::string> plugin_dirs;
+  // How long a reload waits for the new process to serve (its migrations and preload included)
+  // before it ends it and serves on.
+  int reload_timeout_seconds = 120;
   std::string storage_driver;  // a storage plugin's name; empty = no storage
   EventBusSettings event_bus;
   EventLogSettings event_log;

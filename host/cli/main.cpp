@@ -1,8 +1,12 @@
 // busbar: the host executable. Options and config come from Poco's ServerApplication; signals
 // from a SignalWaiter: SIGTERM, SIGINT and SIGQUIT stop the server, SIGHUP (systemctl reload)
-// applies [log] again.
+// hands it over to a new process that reads the plugins and config afresh
+// (handover/successor.h), SIGUSR1 reopens the log files.
+#include <unistd.h>
+
 #include <chrono>
 #include <iostream>
+#include <memory>
 
 #include <Poco/File.h>
 #include <Poco/Path.h>
@@ -15,6 +19,10 @@
 #include "busbar/errors.h"
 #include "cli/infra_command.h"
 #include "cli/plugins_command.h"
+#include "handover/handover_environment.h"
+#include "handover/inherited_listeners.h"
+#include "handover/successor.h"
+#include "handover/successor_report.h"
 #include "host.h"
 #include "ops/logging.h"
 #include "ops/signal_waiter.h"
@@ -105,6 +113,13 @@ class BusbarApplication : public Poco::Util::ServerApplication {
                 << BUSBAR_ABI_MINOR << ", build " << BUSBAR_BUILD_SIGNATURE << ")\n";
       return kExitOk;
     }
+    // Set when a reload started this process: where it reports (successor_report.h).
+    std::unique_ptr<SuccessorReport> report;
+    auto fail = [&](int code, const std::string& message) {
+      std::cerr << "busbar: " << printableMessage(message) << std::endl;
+      if (report) report->failed(message);
+      return code;
+    };
     try {
       if (!args.empty() && args[0] == "infra") return runInfra(args, settings(), logger());
       if (!args.empty() && args[0] == "plugins") {
@@ -116,6 +131,9 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       if (!args.empty()) {
         throw ConfigError("unknown command '" + args[0] + "'; see busbar --help");
       }
+      HandoverEnvironment handover = takeHandoverEnvironment();
+      report = std::make_unique<SuccessorReport>(handover.report_fd);
+      InheritedListeners inherited(handover.listeners);
       HostSettings loaded = settings();
       logging_.apply(loaded.log, loaded.config_file, loaded.server_id);
       // A stop takes the drain and the grace, then a little to stop the plugins; past that
@@ -124,6 +142,9 @@ class BusbarApplication : public Poco::Util::ServerApplication {
           std::chrono::seconds(loaded.http.shutdown_delay_seconds +
                                loaded.http.shutdown_grace_seconds + kStopMarginSeconds);
       Host host(std::move(loaded), logger(), &logging_);
+      if (handover.handedOver()) {
+        host.takeOver(std::move(inherited), report.get(), handover.history);
+      }
       host.load();
       if (check_config_) {
         std::cout << config_file_ << ": ok\n";
@@ -131,31 +152,75 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         return kExitOk;
       }
       host.start([this] { signals_.markServing(); });
-      signals_.waitForStop([&] {
-        try {
-          host.reload(loadLogSettings(config_file_));
-        } catch (const std::exception& error) {
-          logger().error(std::string("reload refused, the log settings stay as they were: ") +
-                         error.what());
+      Host::StopReason reason = Host::StopReason::kStopSignal;
+      for (bool serving = true; serving;) {
+        switch (signals_.next()) {
+          case SignalWaiter::Request::kStop:
+            serving = false;
+            break;
+          case SignalWaiter::Request::kReopenLogs:
+            host.reopenLogs();
+            break;
+          case SignalWaiter::Request::kReload:
+            if (handOver(host)) {
+              reason = Host::StopReason::kHandedOver;
+              serving = false;
+            }
+            break;
         }
-      });
-      logger().information("stopping");
+      }
+      logger().information(reason == Host::StopReason::kHandedOver ? "stopping: handed over"
+                                                                   : "stopping");
       signals_.armStopDeadline(stop_deadline);
-      host.stop();
+      host.stop(reason);
       return kExitOk;
     } catch (const ConfigError& error) {
-      std::cerr << "busbar: " << printableMessage(error.what()) << std::endl;
-      return kExitConfig;
+      return fail(kExitConfig, error.what());
     } catch (const PluginRejected& error) {
-      std::cerr << "busbar: " << printableMessage(error.what()) << std::endl;
-      return kExitConfig;
+      return fail(kExitConfig, error.what());
     } catch (const std::exception& error) {
-      std::cerr << "busbar: " << printableMessage(error.what()) << std::endl;
-      return kExitFailure;
+      return fail(kExitFailure, error.what());
     }
   }
 
  private:
+  // The handover variables of this process's environment (removed from it). A malformed one is
+  // a bad start: ConfigError.
+  static HandoverEnvironment takeHandoverEnvironment() {
+    try {
+      return HandoverEnvironment::take();
+    } catch (const std::runtime_error& error) {
+      throw ConfigError(error.what());
+    }
+  }
+
+  // A reload: a new process of the same executable and arguments takes over once it serves.
+  // Returns true when it did (this process then stops), false when this one serves on.
+  bool handOver(Host& host) {
+    if (::getpid() == 1) {
+      logger().error(
+          "reload refused: busbar runs as PID 1 (a container's first process), and a reload "
+          "hands the server to a new process, which would end the container when this one "
+          "exits; restart the container instead, or run busbar under an init (docker run "
+          "--init, tini)");
+      return false;
+    }
+    const std::string program = config().getString("application.path");
+    const std::vector<std::string> arguments(argv().begin() + 1, argv().end());
+    HandoverEnvironment handover;
+    handover.listeners = host.listeningDescriptors();
+    handover.history = host.reloadHistory();
+    ++handover.history.succeeded;  // the new process's own, once it serves
+    host.reloadBegins();
+    logger().information("reload: starting a new process (" + program +
+                         ") to take over once it serves");
+    const auto result = Successor::run(program, arguments, handover,
+                                       std::chrono::seconds(host.settings().reload_timeout_seconds),
+                                       [this] { return signals_.stopRequested(); });
+    host.reloadEnded(result);
+    return result.outcome == Successor::Outcome::kReady;
+  }
+
   HostSettings settings() {
     if (config_file_.empty()) {
       config_file_ = defaultConfigFile();
@@ -236,7 +301,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
 
 int main(int argc, char** argv) {
   // Before any thread exists, so that every thread inherits the mask (signal_waiter.h).
-  busbar::host::blockStopAndReloadSignals();
+  busbar::host::blockServerSignals();
   busbar::host::BusbarApplication application;
   try {
     application.init(argc, argv);

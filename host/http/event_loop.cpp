@@ -30,6 +30,7 @@ void check(int result, const char* what) {
 EventLoop::EventLoop(HttpServerContext& context, Poco::Net::ServerSocket listener, size_t index)
     : context_(context),
       listener_(std::move(listener)),
+      listener_fd_(listener_.impl()->sockfd()),
       metrics_(context.metrics != nullptr ? &context.metrics->loop(index) : nullptr),
       now_(std::chrono::steady_clock::now()),
       scratch_(new char[kScratchSize]) {
@@ -117,11 +118,11 @@ void EventLoop::post(std::function<void()> task) {
   }
 }
 
-void EventLoop::beginStop() {
-  post([this] {
+void EventLoop::beginStop(bool close_idle) {
+  post([this, close_idle] {
     stopping_ = true;
     closeListener();
-    for (auto* connection : connections_) connection->beginStop();
+    for (auto* connection : connections_) connection->beginStop(close_idle);
   });
 }
 

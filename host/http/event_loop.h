@@ -66,14 +66,19 @@ class EventLoop {
   // Runs `task` on the loop's thread, soon. Thread-safe.
   void post(std::function<void()> task);
 
-  // Stops accepting (closes the listening socket); idle connections close now, the others after
-  // the request they are in. Thread-safe (posted).
-  void beginStop();
+  // Stops accepting (closes the listening socket); the others close after the request they are
+  // in, and idle connections now (`close_idle`) or after their next request or idle timeout.
+  // Thread-safe (posted).
+  void beginStop(bool close_idle);
   // Closes every connection now. Thread-safe (posted).
   void abort();
   // Ends the thread once the tasks posted so far ran, and joins it. Connections still open are
   // closed.
   void quit();
+
+  // The listening socket's descriptor (for a handover), whether or not the loop closed it since.
+  // Thread-safe.
+  int listenerDescriptor() const { return listener_fd_; }
 
   // Posts a task that notes the time, unless the last one has not run yet. From one thread.
   void ping();
@@ -113,6 +118,7 @@ class EventLoop {
 
   HttpServerContext& context_;
   Poco::Net::ServerSocket listener_;
+  const int listener_fd_;
   HttpMetrics::LoopCells* const metrics_;
   RequestIdGenerator request_ids_;
   std::atomic<int64_t> pinged_ns_{0};  // steady clock, of the ping waiting to run

@@ -92,7 +92,7 @@ void HttpConnection::advance() {
     }
     if (readable_ && readOnce()) continue;
     // The server stops and nothing more came: an idle connection ends with it.
-    if (stopping_ && state_ == ConnectionState::kIdle) close();
+    if (stopping_ && close_when_idle_ && state_ == ConnectionState::kIdle) close();
     return;
   }
 }
@@ -412,8 +412,9 @@ void HttpConnection::onDeadline() {
   advance();
 }
 
-void HttpConnection::beginStop() {
+void HttpConnection::beginStop(bool close_idle) {
   stopping_ = true;
+  close_when_idle_ = close_idle;
   if (state_ != ConnectionState::kIdle) return;  // closes after the answer in progress
   // A request may have arrived since the last wake-up: it is read and answered, not dropped.
   readable_ = true;

@@ -89,8 +89,9 @@ class HttpConnection : public DeadlineEntry {
   void onEvents(uint32_t events);
   // The deadline of the current state passed.
   void onDeadline();
-  // The server stops: close now when idle, else after the answer to the request in progress.
-  void beginStop();
+  // The server stops: close after the answer to the request in progress; when idle, close now
+  // (`close_idle`) or after the next answer (its idle deadline still runs).
+  void beginStop(bool close_idle);
   // Closes now, whatever the state.
   void abort();
 
@@ -150,6 +151,7 @@ class HttpConnection : public DeadlineEntry {
   bool peer_closed_ = false;  // EPOLLRDHUP: read until end of stream, never stop at a short read
   bool close_after_answer_ = false;
   bool stopping_ = false;
+  bool close_when_idle_ = true;  // once stopping_: an idle connection closes at once
   Slot slot_ = Slot::kNone;
   bool handler_running_ = false;  // a worker's job holds this connection
   bool timed_out_ = false;        // answered at request_timeout; the job's answer is dropped

@@ -41,11 +41,11 @@ HttpServer::HttpServer(const HttpRouter& router, const HttpSettings& settings, P
 HttpServer::~HttpServer() { stop(); }
 
 std::vector<Poco::Net::ServerSocket> HttpServer::listen(const std::string& host, uint16_t port,
-                                                        size_t count) {
+                                                        size_t count, bool probe) {
   std::vector<Poco::Net::ServerSocket> sockets;
   try {
     Poco::Net::SocketAddress address(host, port);
-    if (port != 0) {
+    if (probe && port != 0) {
       // Sockets of one user with SO_REUSEPORT share a port, so a second busbar on this address
       // would share the first one's clients. A socket without it cannot bind a port in use.
       Poco::Net::ServerSocket probe;
@@ -67,7 +67,8 @@ std::vector<Poco::Net::ServerSocket> HttpServer::listen(const std::string& host,
   return sockets;
 }
 
-void HttpServer::bind(const std::string& host, uint16_t port) {
+void HttpServer::bind(const std::string& host, uint16_t port,
+                      std::vector<Poco::Net::ServerSocket> inherited) {
   const uint64_t files = raiseOpenFileLimit();
   connection_limit_ = servedConnections(settings_.max_connections, files);
   if (connection_limit_ < settings_.max_connections) {
@@ -83,14 +84,30 @@ void HttpServer::bind(const std::string& host, uint16_t port) {
                     "database, the broker and the logs; raise the limit (LimitNOFILE= in the "
                     "systemd unit, ulimit -Hn) or lower max_connections");
   }
-  const size_t loops = httpLoopCount(options_.loops);
+  // Closing an inherited socket would reset the connections in its accept queue: each gets a
+  // loop, however many loops were asked for.
+  const size_t loops = std::max(httpLoopCount(options_.loops), inherited.size());
   if (options_.metrics != nullptr && options_.metrics->loops() != loops) {
     throw std::logic_error("the " + options_.name + " listener's metrics have " +
                            std::to_string(options_.metrics->loops()) + " loops, not " +
                            std::to_string(loops));
   }
-  bound_ = listen(host, port, loops);
+  if (inherited.empty()) {
+    bound_ = listen(host, port, loops, /*probe=*/true);
+  } else {
+    bound_ = std::move(inherited);
+    const uint16_t bound_port = bound_.front().address().port();
+    auto more = listen(host, bound_port, loops - bound_.size(), /*probe=*/false);
+    for (auto& socket : more) bound_.push_back(std::move(socket));
+  }
   port_ = bound_.front().address().port();
+}
+
+std::vector<int> HttpServer::listeningDescriptors() const {
+  std::vector<int> fds;
+  for (const auto& socket : bound_) fds.push_back(socket.impl()->sockfd());
+  for (const auto& loop : loops_) fds.push_back(loop->listenerDescriptor());
+  return fds;
 }
 
 void HttpServer::start(const std::string& host, uint16_t port) {
@@ -146,13 +163,13 @@ std::chrono::milliseconds HttpServer::longestSilence() const {
   return longest;
 }
 
-HttpServer::StopReport HttpServer::stop() {
+HttpServer::StopReport HttpServer::stop(IdleConnections idle) {
   StopReport report;
   if (loops_.empty()) return report;
   if (options_.metrics != nullptr) options_.metrics->detach();
   report.open_at_stop = openConnections();
   const uint64_t answers_before = context_->answers.load();
-  for (auto& loop : loops_) loop->beginStop();
+  for (auto& loop : loops_) loop->beginStop(idle == IdleConnections::kClose);
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(settings_.shutdown_grace_seconds);
   while (openConnections() > 0 && std::chrono::steady_clock::now() < deadline) {

@@ -60,13 +60,21 @@ class HttpServer {
   // Binds the listening sockets without serving yet: connections wait in the kernel's accept
   // queue until start(). Lets the host find a taken address before it starts anything else. On
   // failure (address in use...) throws std::runtime_error with the reason.
-  void bind(const std::string& host, uint16_t port);
+  // `inherited`: listening sockets bound to that address already (handed over at a reload,
+  // InheritedListeners), used first; the server runs a loop on each, and binds more of the same
+  // SO_REUSEPORT group when it runs more loops.
+  void bind(const std::string& host, uint16_t port,
+            std::vector<Poco::Net::ServerSocket> inherited = {});
 
   // Binds (unless bind() did) and starts serving. On failure throws as bind() does.
   void start(const std::string& host, uint16_t port);
 
   // The port bound by bind() or start() (the kernel's choice when given 0).
   uint16_t port() const { return port_; }
+
+  // The descriptors of the listening sockets (after bind()), to hand over at a reload. From the
+  // thread that calls start() and stop().
+  std::vector<int> listeningDescriptors() const;
 
   // True once start() returned, until stop().
   bool serving() const { return !loops_.empty(); }
@@ -95,6 +103,14 @@ class HttpServer {
   // How long ago the loop heard from least recently noted a ping (0 before start).
   std::chrono::milliseconds longestSilence() const;
 
+  // What a stop does with the keep-alive connections idle between requests.
+  enum class IdleConnections {
+    kClose,                 // at once: the server goes away
+    kCloseAfterNextAnswer,  // another process serves the same sockets (a reload): they stay until
+                            // their next request, answered with Connection: close, or their idle
+                            // timeout, so that a client does not find them closed as it sends
+  };
+
   // What stop() did.
   struct StopReport {
     int open_at_stop = 0;     // connections open when it began
@@ -102,13 +118,15 @@ class HttpServer {
     int cut_at_deadline = 0;  // connections still open at the end of the grace period
   };
 
-  // Stops accepting and closes idle connections; lets the requests in progress finish, up to
-  // [http] shutdown_grace_seconds, then closes what is left and waits for running handlers.
-  StopReport stop();
+  // Stops accepting and ends idle connections as `idle` says; lets the requests in progress finish,
+  // up to [http] shutdown_grace_seconds, then closes what is left and waits for running handlers.
+  StopReport stop(IdleConnections idle = IdleConnections::kClose);
 
  private:
   // One listening socket per loop, all bound to the same address with SO_REUSEPORT.
-  std::vector<Poco::Net::ServerSocket> listen(const std::string& host, uint16_t port, size_t count);
+  // `probe`: first check that no other socket has the port (port 0 needs none).
+  std::vector<Poco::Net::ServerSocket> listen(const std::string& host, uint16_t port, size_t count,
+                                              bool probe);
 
   const HttpRouter& router_;
   const HttpSettings settings_;

@@ -6,14 +6,15 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
 
 namespace busbar::host {
 namespace {
 
-sigset_t stopAndReload() {
+sigset_t serverSignals() {
   sigset_t signals;
   sigemptyset(&signals);
-  for (int signal : {SIGTERM, SIGINT, SIGQUIT, SIGHUP}) sigaddset(&signals, signal);
+  for (int signal : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1}) sigaddset(&signals, signal);
   return signals;
 }
 
@@ -32,13 +33,13 @@ sigset_t stopAndReload() {
 
 }  // namespace
 
-void blockStopAndReloadSignals() {
-  const sigset_t signals = stopAndReload();
+void blockServerSignals() {
+  const sigset_t signals = serverSignals();
   ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
 SignalWaiter::SignalWaiter(Poco::Logger& logger) : logger_(logger) {
-  blockStopAndReloadSignals();
+  blockServerSignals();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -49,13 +50,13 @@ SignalWaiter::~SignalWaiter() {
 }
 
 void SignalWaiter::run() {
-  const sigset_t signals = stopAndReload();
+  const sigset_t signals = serverSignals();
   for (;;) {
     int signal = 0;
     if (::sigwait(&signals, &signal) != 0) continue;
     std::unique_lock<std::mutex> lock(mutex_);
-    if (signal == SIGHUP) {
-      ++reloads_;
+    if (signal == SIGHUP || signal == SIGUSR1) {
+      (signal == SIGHUP ? reload_ : reopen_logs_) = true;
       woken_.notify_all();
       continue;
     }
@@ -82,17 +83,19 @@ void SignalWaiter::markServing() {
   serving_ = true;
 }
 
-void SignalWaiter::waitForStop(const std::function<void()>& reload) {
+SignalWaiter::Request SignalWaiter::next() {
   std::unique_lock<std::mutex> lock(mutex_);
   serving_ = true;
-  for (;;) {
-    woken_.wait(lock, [this] { return stop_ || reloads_ > 0; });
-    if (stop_) return;
-    reloads_ = 0;  // several SIGHUPs while one reload runs are one more reload
-    lock.unlock();
-    reload();
-    lock.lock();
-  }
+  woken_.wait(lock, [this] { return stop_ || reload_ || reopen_logs_; });
+  if (stop_) return Request::kStop;
+  if (std::exchange(reload_, false)) return Request::kReload;
+  reopen_logs_ = false;
+  return Request::kReopenLogs;
+}
+
+bool SignalWaiter::stopRequested() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stop_;
 }
 
 void SignalWaiter::armStopDeadline(std::chrono::seconds deadline) {

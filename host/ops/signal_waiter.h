@@ -1,15 +1,16 @@
 // SignalWaiter: how busbar takes its signals. SIGTERM, SIGINT and SIGQUIT stop the server,
-// SIGHUP reloads [log] (busbar reload, systemctl reload).
+// SIGHUP reloads it (systemctl reload: a new process takes over, handover/successor.h) and SIGUSR1
+// reopens the log files (logrotate), as nginx's signals do.
 //
-// blockStopAndReloadSignals() runs first thing in main(), before any thread exists, so that every
+// blockServerSignals() runs first thing in main(), before any thread exists, so that every
 // thread inherits the mask and no signal can end the process while a thread that does not expect
 // it runs; one thread of the waiter's own takes them all with sigwait. A stop signal before the
 // server serves ends the process as the signal always did (its default action, raised again);
-// once it serves, the first one wakes waitForStop(), and a second one while the stop runs ends
-// the process at once, as nginx's fast shutdown does (an operator's second Ctrl-C; systemd and
-// Kubernetes send one, then SIGKILL). A SIGHUP before the server serves waits for it.
+// once it serves, the first one wakes next(), and a second one while the stop runs ends the
+// process at once, as nginx's fast shutdown does (an operator's second Ctrl-C; systemd and
+// Kubernetes send one, then SIGKILL). A SIGHUP or SIGUSR1 before the server serves waits for it.
 //
-// Thread-safety: serving() and waitForStop() from the main thread.
+// Thread-safety: markServing() and stopRequested() from any thread; next() from the main thread.
 #pragma once
 
 #include <chrono>
@@ -22,8 +23,9 @@
 
 namespace busbar::host {
 
-// Blocks SIGTERM, SIGINT, SIGQUIT and SIGHUP in the calling thread and in every thread it starts.
-void blockStopAndReloadSignals();
+// Blocks SIGTERM, SIGINT, SIGQUIT, SIGHUP and SIGUSR1 in the calling thread and in every thread
+// it starts.
+void blockServerSignals();
 
 class SignalWaiter {
  public:
@@ -32,17 +34,26 @@ class SignalWaiter {
   SignalWaiter(const SignalWaiter&) = delete;
   SignalWaiter& operator=(const SignalWaiter&) = delete;
 
-  // From now on a stop signal stops the server (waitForStop() returns once it is waiting) instead
+  // From now on a stop signal stops the server (next() returns kStop once it is waiting) instead
   // of ending the process: clients may already see it answer. Thread-safe.
   void markServing();
 
-  // Returns when a stop signal came; runs `reload` on the calling thread for each SIGHUP
-  // meanwhile (and for one that came during the start). Marks the server as serving.
-  void waitForStop(const std::function<void()>& reload);
+  enum class Request {
+    kStop,        // SIGTERM, SIGINT, SIGQUIT
+    kReload,      // SIGHUP
+    kReopenLogs,  // SIGUSR1
+  };
+
+  // The next request, a stop before any other; waits for one. Several of a kind that came while
+  // the last one was handled are one. Marks the server as serving.
+  Request next();
+
+  // True once a stop signal came (a reload waiting for its new process gives up). Thread-safe.
+  bool stopRequested();
 
   // The stop that follows must end within `deadline`: past it the error is logged and the
   // process exits with status 1 from a thread of its own, whatever still runs (a handler stuck
-  // on a backend, a plugin's stop). Once, after waitForStop() returned.
+  // on a backend, a plugin's stop). Once, after next() returned kStop.
   void armStopDeadline(std::chrono::seconds deadline);
 
  private:
@@ -53,7 +64,8 @@ class SignalWaiter {
   std::condition_variable woken_;
   bool serving_ = false;
   bool stop_ = false;
-  int reloads_ = 0;
+  bool reload_ = false;
+  bool reopen_logs_ = false;
   std::thread thread_;
 };
 

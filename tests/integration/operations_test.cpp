@@ -1,7 +1,7 @@
 // What an operator relies on, on the real binary: the Prometheus text promtool accepts, the
 // probes, the admin listener that the public port never serves, JSON logs an operator's pipeline
 // can parse line by line with request ids in them, readiness that goes false as soon as
-// shutdown begins, and a reload that applies [log].
+// shutdown begins, and a reload whose new process applies [log] (or is refused for a bad one).
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -19,6 +19,7 @@
 
 #include <Poco/JSON/Array.h>
 
+#include "notify_socket.h"
 #include "sqlite_server.h"
 
 namespace busbar::testing {
@@ -299,11 +300,10 @@ TEST_F(OperationsTest, AReloadAppliesTheLogSectionAndRefusesABadOne) {
   ASSERT_EQ(server.request("PUT", "/users/carol", R"({"name":"C"})").status, 201);
   EXPECT_EQ(server.output().find("applied UserWasCreated"), std::string::npos);
 
+  // The new process reads the whole config, [log] with it.
   dir_.write("host.conf", base + "[log]\nlevel = debug\n");
   server.signal(SIGHUP);
-  ASSERT_TRUE(eventually([&] {
-    return server.output().find("reloaded [log]") != std::string::npos;
-  })) << server.output();
+  ASSERT_EQ(server.followHandover(), 0) << server.output();
   ASSERT_EQ(withRequestId(server.port(), "PUT", "/users/carol", R"({"name":"C2"})", "after-reload")
                 .status,
             200);
@@ -315,7 +315,7 @@ TEST_F(OperationsTest, AReloadAppliesTheLogSectionAndRefusesABadOne) {
   dir_.write("host.conf", base + "[log]\nlevel = loud\n");
   server.signal(SIGHUP);
   ASSERT_TRUE(eventually([&] {
-    return server.output().find("reload refused") != std::string::npos;
+    return server.output().find("reload failed, this process serves on") != std::string::npos;
   })) << server.output();
   EXPECT_NE(server.output().find("[log] level must be one of"), std::string::npos);
   EXPECT_EQ(server.request("GET", "/users/carol").status, 200);
@@ -323,24 +323,11 @@ TEST_F(OperationsTest, AReloadAppliesTheLogSectionAndRefusesABadOne) {
 }
 
 TEST_F(OperationsTest, SystemdHearsReadyWatchdogAndStopping) {
-  // A datagram socket where systemd's would be, named as systemd names it.
-  const std::string path = dir_.path() + "/notify";
-  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path, path.c_str(), path.size());
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  std::string received;
-  auto receive = [&] {
-    char buffer[1024];
-    ssize_t size;
-    while ((size = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0) {
-      received.append(buffer, static_cast<size_t>(size)).append("|");
-    }
-    return received;
-  };
+  NotifySocket systemd(dir_.path() + "/notify");
+  const std::string& received = systemd.receive();
+  auto receive = [&] { return systemd.receive(); };
   ServerProcess server(dir_.write("host.conf", sqliteConfig(dir_.path())), {},
-                       {{"NOTIFY_SOCKET", path}, {"WATCHDOG_USEC", "600000"}});
+                       {{"NOTIFY_SOCKET", systemd.path()}, {"WATCHDOG_USEC", "600000"}});
   server.start();
   EXPECT_TRUE(eventually([&] {
     return receive().find("WATCHDOG=1|WATCHDOG=1|") != std::string::npos;
@@ -352,7 +339,6 @@ TEST_F(OperationsTest, SystemdHearsReadyWatchdogAndStopping) {
   EXPECT_EQ(server.stop(), 0) << server.output();
   receive();
   EXPECT_NE(received.find("STOPPING=1"), std::string::npos) << received;
-  ::close(fd);
 }
 
 }  // namespace

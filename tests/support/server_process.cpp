@@ -22,6 +22,7 @@
 #include <thread>
 
 #include <Poco/File.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -224,6 +225,9 @@ class Launcher {
 
  private:
   Launcher() : owner_(::getpid()) {
+    // Orphans of busbar processes (the new process of a handover, once the old one exits) become
+    // children of this process, which can then wait for and kill them.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     // The thread starts with every signal blocked, so that none meant for the test lands on it;
     // children unblock them before exec.
     sigset_t all;
@@ -401,6 +405,38 @@ void ServerProcess::kill() {
   if (pid_ == 0) return;
   if (!exited_) ::kill(pid_, SIGKILL);
   reap(true);
+}
+
+int ServerProcess::followHandover(std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (!reap(false)) {
+    if (std::chrono::steady_clock::now() >= until) {
+      throw std::runtime_error("busbar (pid " + std::to_string(pid_) + ") still runs " +
+                               std::to_string(deadline.count()) +
+                               " ms after the reload; its output:\n" + output());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const int old_exit = exit_code_;
+  for (;;) {
+    try {
+      auto health = httpRequestWithin(Poco::Timespan(5, 0), admin_port_, "GET", "/health", "",
+                                      "application/json", {});
+      Poco::JSON::Parser parser;
+      auto body = parser.parse(health.body).extract<Poco::JSON::Object::Ptr>();
+      pid_ = body->getObject("process")->getValue<int>("pid");
+      exited_ = false;
+      exit_code_ = -1;
+      return old_exit;
+    } catch (const std::exception& error) {
+      if (std::chrono::steady_clock::now() >= until) {
+        throw std::runtime_error("no busbar serves on admin port " + std::to_string(admin_port_) +
+                                 " after the reload (" + error.what() + "); the output:\n" +
+                                 output());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
 }
 
 void ServerProcess::signal(int signal) const {

@@ -9,6 +9,11 @@
 // means the forking *thread* by "parent", so forking from the calling thread would kill a server
 // started from a short-lived std::thread as soon as that thread ends. A process made by fork()
 // without exec gets a launcher of its own on first use.
+//
+// A reload hands a server over to a new process that the old one started (busbar's handover).
+// The test process is a child subreaper (PR_SET_CHILD_SUBREAPER), so that the new process becomes
+// its child when the old one exits, and followHandover() makes the ServerProcess follow it. That
+// new process has no death signal: it outlives a test process killed before it stops it.
 #pragma once
 
 #include <sys/types.h>
@@ -89,6 +94,12 @@ class ServerProcess {
 
   // Sends SIGKILL and waits.
   void kill();
+
+  // After a reload (SIGHUP): waits until the process the object follows ends, as the old one
+  // of a handover does once the new one serves, then follows the process that serves on its
+  // admin port (its pid from GET /health) and returns the old one's exit code. Throws when none
+  // serves by `deadline`.
+  int followHandover(std::chrono::milliseconds deadline = std::chrono::seconds(60));
 
   // Sends `signal` (SIGHUP: reload) and returns at once.
   void signal(int signal) const;

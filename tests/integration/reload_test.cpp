@@ -1,0 +1,397 @@
+// Reloads by handover (SIGHUP): a new process takes the listening sockets over once it serves,
+// the old one finishes its requests and exits; a new process that cannot serve leaves the old one
+// serving. Driven as an operator does: drop a plugin file in the folder, edit host.conf, signal.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <Poco/File.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+
+#include "notify_socket.h"
+#include "sqlite_server.h"
+
+namespace busbar::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ReloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Poco::File(plugins_).createDirectories(); }
+
+  // Copies build/test-modules/<file>.so to the plugin folder as versioned.so, as an operator's
+  // install does: written aside, then renamed over the old one.
+  void install(const std::string& file) const {
+    Poco::File(buildDir() + "/test-modules/" + file + ".so").copyTo(plugins_ + "/versioned.so.new");
+    Poco::File(plugins_ + "/versioned.so.new").renameTo(plugins_ + "/versioned.so");
+  }
+
+  std::string writeConfig(const std::string& extra = "") const {
+    return dir_.write("host.conf",
+                      "[host]\nplugins = local, sqlite, users, versioned\nplugin_dir = " +
+                          buildDir() + "/lib/busbar/plugins, " + plugins_ +
+                          "\n[event_bus]\ntransport = local\nexchanges.events = busbar.events\n"
+                          "router._all = events\n[storage]\ndriver = sqlite\nsqlite.path = " +
+                          dir_.path() + "/busbar.db\n" + extra);
+  }
+
+  static std::string versionOf(const ServerProcess& server) {
+    return parseObject(server.request("GET", "/versioned").body)->getValue<std::string>("version");
+  }
+
+  static Poco::JSON::Object::Ptr processOf(const ServerProcess& server) {
+    return parseObject(server.adminRequest("GET", "/health").body)->getObject("process");
+  }
+
+  // The name column of every user in the database, by id.
+  std::map<std::string, std::string> storedNames() const {
+    std::string output;
+    EXPECT_EQ(runShell("sqlite3 -cmd '.timeout 5000' '" + dir_.path() +
+                           "/busbar.db' 'SELECT id, name FROM users ORDER BY id'",
+                       output),
+              0)
+        << output;
+    std::map<std::string, std::string> names;
+    std::istringstream lines(output);
+    for (std::string line; std::getline(lines, line);) {
+      const auto bar = line.find('|');
+      if (bar != std::string::npos) names[line.substr(0, bar)] = line.substr(bar + 1);
+    }
+    return names;
+  }
+
+  TempDir dir_;
+  const std::string plugins_ = dir_.path() + "/plugins";
+};
+
+// Clients that run while the server reloads: writers PUT their own user's name over and over on
+// keep-alive connections, readers GET on keep-alive connections, and one client opens a new
+// connection per request. A client reconnects when an answer says Connection: close; any other
+// end of a connection, and any status but the expected ones, is a failure.
+class SteadyLoad {
+ public:
+  explicit SteadyLoad(int port) : port_(port) {
+    for (int writer = 0; writer < 3; ++writer) {
+      threads_.emplace_back([this, writer] { write("w" + std::to_string(writer)); });
+    }
+    threads_.emplace_back([this] { read(); });
+    threads_.emplace_back([this] { connectEachTime(); });
+  }
+
+  ~SteadyLoad() { stop(); }
+
+  void stop() {
+    stop_ = true;
+    for (auto& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+
+  uint64_t requests() const { return requests_.load(); }
+  std::vector<std::string> failures() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return failures_;
+  }
+  // The last name each writer's PUT was answered for.
+  std::map<std::string, std::string> acknowledged() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return acknowledged_;
+  }
+
+ private:
+  int send(Poco::Net::HTTPClientSession& session, const std::string& method,
+           const std::string& path, const std::string& body) {
+    Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!body.empty()) {
+      request.setContentType("application/json");
+      request.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    session.sendRequest(request) << body;
+    Poco::Net::HTTPResponse response;
+    std::istream& in = session.receiveResponse(response);
+    std::string answer;
+    Poco::StreamCopier::copyToString(in, answer);
+    ++requests_;
+    return response.getStatus();
+  }
+
+  void fail(const std::string& what) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (failures_.size() < 20) failures_.push_back(what);
+  }
+
+  std::unique_ptr<Poco::Net::HTTPClientSession> session() const {
+    auto session = std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1",
+                                                                  static_cast<Poco::UInt16>(port_));
+    session->setKeepAlive(true);
+    session->setTimeout(Poco::Timespan(30, 0));
+    return session;
+  }
+
+  void write(const std::string& user) {
+    auto keep_alive = session();
+    for (int n = 1; !stop_; ++n) {
+      const std::string name = "n" + std::to_string(n);
+      try {
+        const int status =
+            send(*keep_alive, "PUT", "/users/" + user, R"({"name":")" + name + "\"}");
+        if (status != 200 && status != 201) {
+          fail("PUT /users/" + user + " answered " + std::to_string(status));
+          continue;
+        }
+        std::lock_guard<std::mutex> lock(mutex_);
+        acknowledged_[user] = name;
+      } catch (const std::exception& error) {
+        fail("PUT /users/" + user + ": " + error.what());
+        keep_alive->reset();
+      }
+    }
+  }
+
+  void read() {
+    auto keep_alive = session();
+    while (!stop_) {
+      try {
+        const int status = send(*keep_alive, "GET", "/versioned", "");
+        if (status != 200) fail("GET /versioned answered " + std::to_string(status));
+      } catch (const std::exception& error) {
+        fail(std::string("GET /versioned: ") + error.what());
+        keep_alive->reset();
+      }
+    }
+  }
+
+  void connectEachTime() {
+    while (!stop_) {
+      try {
+        const int status = httpRequest(port_, "GET", "/users/w0").status;
+        if (status != 200 && status != 404)
+          fail("GET /users/w0 answered " + std::to_string(status));
+        ++requests_;
+      } catch (const std::exception& error) {
+        fail(std::string("GET /users/w0 on a new connection: ") + error.what());
+      }
+    }
+  }
+
+  const int port_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> requests_{0};
+  mutable std::mutex mutex_;
+  std::vector<std::string> failures_;
+  std::map<std::string, std::string> acknowledged_;
+  std::vector<std::thread> threads_;
+};
+
+TEST_F(ReloadTest, HandoversUnderLoadFailNoRequestAndLoseNoWrite) {
+  install("versioned_1");
+  ServerProcess server(writeConfig());
+  server.start();
+  const int port = server.port();
+  SteadyLoad load(port);
+  std::set<int> pids{server.pid()};
+  constexpr int kHandovers = 20;
+  for (int round = 1; round <= kHandovers; ++round) {
+    const std::string version = round % 2 == 1 ? "2.0.0" : "1.0.0";
+    install(round % 2 == 1 ? "versioned_2" : "versioned_1");
+    const uint64_t before = load.requests();
+    server.signal(SIGHUP);
+    ASSERT_EQ(server.followHandover(), 0) << server.output();
+    EXPECT_TRUE(pids.insert(server.pid()).second) << "round " << round << ": the same process";
+    EXPECT_EQ(server.port(), port);
+    EXPECT_EQ(versionOf(server), version) << "round " << round;
+    const auto process = processOf(server);
+    EXPECT_EQ(process->getObject("plugins")->getValue<std::string>("versioned"), version);
+    EXPECT_EQ(process->getObject("reloads")->getValue<int>("ok"), round);
+    EXPECT_FALSE(process->getObject("reloads")->isNull("last"));
+    // The clients went on through the handover.
+    ASSERT_TRUE(eventually([&] { return load.requests() > before + 50; })) << server.output();
+  }
+  load.stop();
+  EXPECT_EQ(load.failures(), std::vector<std::string>{}) << server.output();
+  EXPECT_GT(load.requests(), 1000u);
+
+  // Every acknowledged write is in the database, and the serving process's copy equals it.
+  const auto acknowledged = load.acknowledged();
+  const auto stored = storedNames();
+  ASSERT_EQ(acknowledged.size(), 3u);
+  for (const auto& [user, name] : acknowledged) {
+    EXPECT_EQ(stored.at(user), name) << user;
+    EXPECT_TRUE(eventually([&, user = user, name = name] {
+      return parseObject(server.request("GET", "/users/" + user).body)
+                 ->getValue<std::string>("name") == name;
+    })) << user;
+  }
+  const std::string metrics = server.adminRequest("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("busbar_reloads_total{result=\"ok\"} 20"), std::string::npos) << metrics;
+  EXPECT_NE(
+      metrics.find("busbar_plugin_info{kind=\"module\",name=\"versioned\",version=\"1.0.0\"}"),
+      std::string::npos);
+  EXPECT_EQ(server.stop(), 0) << server.output();
+}
+
+TEST_F(ReloadTest, ANewProcessThatCannotServeLeavesTheOldOneServing) {
+  install("versioned_1");
+  ServerProcess server(writeConfig("[versioned]\n"));
+  server.start();
+  const pid_t serving = server.pid();
+  ASSERT_EQ(server.request("PUT", "/users/kept", R"({"name":"K"})").status, 201);
+  struct Attempt {
+    const char* what;
+    std::function<void()> prepare;
+    const char* logged;
+  };
+  const std::vector<Attempt> attempts = {
+      {"a bad config", [&] { writeConfig("[versioned]\nstart_delay_ms = soon\n"); },
+       "[versioned] start_delay_ms"},
+      {"a truncated plugin file",
+       [&] {
+         writeConfig("[versioned]\n");
+         // Renamed over the loaded one, never written in place: the old process maps that file.
+         const std::string file = plugins_ + "/versioned.so.new";
+         Poco::File(buildDir() + "/test-modules/versioned_2.so").copyTo(file);
+         ASSERT_EQ(::truncate(file.c_str(), 4096), 0);
+         Poco::File(file).renameTo(plugins_ + "/versioned.so");
+       },
+       "versioned.so"},
+      {"a plugin that aborts when loaded", [&] { install("versioned_aborts"); },
+       "was ended by signal 6 (Aborted) before it was ready"},
+  };
+  int failed = 0;
+  for (const auto& attempt : attempts) {
+    attempt.prepare();
+    server.signal(SIGHUP);
+    ++failed;
+    ASSERT_TRUE(eventually(
+        [&] {
+          return server.adminRequest("GET", "/metrics")
+                     .body.find("busbar_reloads_total{result=\"failed\"} " +
+                                std::to_string(failed)) != std::string::npos;
+        },
+        30s))
+        << attempt.what << "\n"
+        << server.output();
+    EXPECT_TRUE(server.running()) << attempt.what;
+    EXPECT_EQ(server.pid(), serving);
+    const std::string output = server.output();
+    const auto refused = output.rfind("reload failed, this process serves on as before");
+    ASSERT_NE(refused, std::string::npos) << output;
+    EXPECT_NE(output.find(attempt.logged, refused), std::string::npos) << attempt.what << "\n"
+                                                                       << output.substr(refused);
+    EXPECT_EQ(versionOf(server), "1.0.0");
+    EXPECT_EQ(server.request("GET", "/users/kept").status, 200);
+    EXPECT_EQ(server.request("PUT", "/users/kept", R"({"name":"K2"})").status, 200);
+  }
+  EXPECT_EQ(processOf(server)->getObject("reloads")->getValue<int>("failed"), 3);
+
+  // Fixed, the next reload works.
+  install("versioned_2");
+  server.signal(SIGHUP);
+  ASSERT_EQ(server.followHandover(), 0) << server.output();
+  EXPECT_EQ(versionOf(server), "2.0.0");
+  const auto reloads = processOf(server)->getObject("reloads");
+  EXPECT_EQ(reloads->getValue<int>("ok"), 1);
+  EXPECT_EQ(reloads->getValue<int>("failed"), 3);  // carried over to the new process
+  EXPECT_EQ(server.stop(), 0) << server.output();
+}
+
+TEST_F(ReloadTest, ANewProcessNotServingInTimeIsEndedAndTheOldOneServesOn) {
+  install("versioned_1");
+  ServerProcess server(writeConfig("[host]\nreload_timeout_seconds = 1\n"));
+  server.start();
+  writeConfig("[host]\nreload_timeout_seconds = 1\n[versioned]\nstart_delay_ms = 30000\n");
+  server.signal(SIGHUP);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return server.adminRequest("GET", "/metrics")
+                   .body.find("busbar_reloads_total{result=\"timed_out\"} 1") != std::string::npos;
+      },
+      30s))
+      << server.output();
+  EXPECT_NE(server.output().find("it did not serve within 1 s ([host] reload_timeout_seconds) and "
+                                 "was ended by signal 15"),
+            std::string::npos)
+      << server.output();
+  EXPECT_EQ(versionOf(server), "1.0.0");
+  EXPECT_EQ(server.stop(), 0) << server.output();
+}
+
+TEST_F(ReloadTest, AStopSignalDuringAReloadEndsTheNewProcessAndStopsTheOld) {
+  install("versioned_1");
+  ServerProcess server(writeConfig());
+  server.start();
+  writeConfig("[versioned]\nstart_delay_ms = 30000\n");
+  server.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] {
+    return server.output().find("reload: starting a new process") != std::string::npos;
+  })) << server.output();
+  EXPECT_EQ(server.stop(), 0) << server.output();
+  EXPECT_NE(server.output().find("reload given up for a stop signal"), std::string::npos)
+      << server.output();
+  // No process of this server is left: nothing answers on its port.
+  EXPECT_THROW(server.request("GET", "/versioned"), std::exception);
+}
+
+TEST_F(ReloadTest, SystemdFollowsTheNewMainProcess) {
+  install("versioned_1");
+  NotifySocket systemd(dir_.path() + "/notify");
+  const std::string& received = systemd.receive();
+  auto receive = [&] { return systemd.receive(); };
+  ServerProcess server(writeConfig(), {}, {{"NOTIFY_SOCKET", systemd.path()}});
+  server.start();
+  ASSERT_TRUE(eventually([&] { return receive().find("READY=1") != std::string::npos; }));
+  const pid_t old_pid = server.pid();
+  systemd.clear();
+  server.signal(SIGHUP);
+  ASSERT_EQ(server.followHandover(), 0) << server.output();
+  receive();
+  // The old process says a reload begins, then names the new main process as ready; the new one
+  // says nothing of its start (it is not the main process yet), the old one nothing of its stop.
+  const auto reloading = received.find("RELOADING=1");
+  const auto handed = received.find("MAINPID=" + std::to_string(server.pid()) + "\nREADY=1");
+  ASSERT_NE(reloading, std::string::npos) << received;
+  ASSERT_NE(handed, std::string::npos) << received;
+  EXPECT_LT(reloading, handed);
+  EXPECT_EQ(received.find("STOPPING=1"), std::string::npos) << received;
+  EXPECT_NE(server.pid(), old_pid);
+  systemd.clear();
+  EXPECT_EQ(server.stop(), 0);
+  EXPECT_NE(receive().find("STOPPING=1"), std::string::npos) << received;
+}
+
+TEST_F(ReloadTest, Sigusr1ReopensTheLogFileAfterLogrotateMovedIt) {
+  install("versioned_1");
+  ServerProcess server(writeConfig("[log]\nfile = busbar.log\nrotation = none\n"));
+  server.start();
+  const std::string log = dir_.path() + "/busbar.log";
+  ASSERT_TRUE(Poco::File(log).exists());
+  Poco::File(log).renameTo(log + ".1");
+  server.signal(SIGUSR1);
+  ASSERT_TRUE(eventually([&] { return Poco::File(log).exists(); })) << server.output();
+  ASSERT_EQ(server.stop(), 0);
+  std::string written;
+  runShell("cat '" + log + "'", written);
+  EXPECT_NE(written.find("reopened the log files"), std::string::npos) << written;
+  EXPECT_NE(written.find("stopped cleanly"), std::string::npos) << written;
+}
+
+}  // namespace
+}  // namespace busbar::testing

@@ -63,7 +63,7 @@ namespace busbar::host {
 class Host {
  public:
   // `logging`, when given, is where the server's log goes: its access log serves the listeners
-  // and reload() applies [log] to it.
+  // and reopenLogs() reopens its files.
   Host(HostSettings settings, Poco::Logger& logger, Logging* logging = nullptr);
   ~Host();
 

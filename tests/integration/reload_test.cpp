@@ -272,7 +272,7 @@ TEST_F(ReloadTest, ANewProcessThatCannotServeLeavesTheOldOneServing) {
          Poco::File(file).renameTo(plugins_ + "/versioned.so");
        },
        "versioned.so"},
-      {"a plugin that aborts when loaded", [&] { install("versioned_aborts"); },
+      {"a plugin that aborts when loaded", [&] { install("aborting/versioned_aborts"); },
        "was ended by signal 6 (Aborted) before it was ready"},
   };
   int failed = 0;

@@ -66,12 +66,18 @@ class Writers {
                                     : prefix + "-" + std::to_string(t) + "-" + std::to_string(n);
           try {
             HttpResult result = server.request("PUT", "/users/" + id, R"({"name":"chaos"})");
+            std::lock_guard<std::mutex> lock(mutex_);
             if (result.status / 100 == 2) {
-              std::lock_guard<std::mutex> lock(mutex_);
               acknowledged_.push_back(id);
+            } else if (failures_.size() < 10) {
+              failures_.push_back("PUT /users/" + id + " answered " +
+                                  std::to_string(result.status));
             }
-          } catch (const std::exception&) {
+          } catch (const std::exception& error) {
             // The server is down: the write is not acknowledged, nothing to check.
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (failures_.size() < 10)
+              failures_.push_back("PUT /users/" + id + ": " + error.what());
           }
           ++attempts_;
           // A steady load rather than a flood: the checks read every user back each round.
@@ -96,6 +102,11 @@ class Writers {
     std::lock_guard<std::mutex> lock(mutex_);
     return acknowledged_;
   }
+  // The first writes that were not acknowledged, and why (for faults that must fail none).
+  std::vector<std::string> failures() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return failures_;
+  }
 
  private:
   std::vector<ServerProcess*> servers_;
@@ -104,6 +115,7 @@ class Writers {
   std::atomic<int> attempts_{0};
   std::mutex mutex_;
   std::vector<std::string> acknowledged_;
+  std::vector<std::string> failures_;
 };
 
 // Sets a broker-wide memory alarm (publishers are blocked, consumers are not) until it goes.

@@ -344,6 +344,15 @@ void Host::addReadinessChecks() {
   });
 }
 
+std::string Host::pluginVersions() const {
+  std::string versions;
+  for (const auto& instance : instances_) {
+    versions += (versions.empty() ? "" : ", ") + instance.loaded.name + " " +
+                instance.loaded.descriptor->version;
+  }
+  return versions;
+}
+
 Poco::JSON::Object::Ptr Host::describeProcess() const {
   Poco::JSON::Object::Ptr process = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
   process->set("pid", static_cast<int>(::getpid()));
@@ -487,6 +496,7 @@ void Host::start(const std::function<void()>& serving) {
       std::lock_guard<std::mutex> lock(reloads_mutex_);
       reloads_.last_unix_seconds = Poco::Timestamp().epochTime();
     }
+    logger_.information("took over at a reload; serving plugins " + pluginVersions());
     if (!successor_report_->ready()) {
       logger_.warning("the process that started this one at a reload is gone; this one serves on");
     }
@@ -570,8 +580,8 @@ void Host::reloadEnded(const Successor::Result& result) {
       // Sent by this process, still the main one: systemd follows the new one from here.
       notifier_.notify("MAINPID=" + pid + "\nREADY=1\nSTATUS=serving (PID " + pid +
                        " took over at a reload)");
-      logger_.information("reload: the new process (PID " + pid +
-                          ") serves; this one stops accepting and finishes its requests");
+      logger_.information("reload: the new process (PID " + pid + ") serves; this one (plugins " +
+                          pluginVersions() + ") stops accepting and finishes its requests");
       return;
     case Successor::Outcome::kCancelled:
       logger_.information("reload given up for a stop signal: the new process (PID " + pid + ") " +

@@ -132,6 +132,8 @@ class Host {
   void bindListeners();
   void addReadinessChecks();
   Poco::JSON::Array::Ptr describePluginsJson() const;
+  // "users 1.2.0, sqlite 1.0.0, ...": the plugins serving, for the log of a reload.
+  std::string pluginVersions() const;
   // /health's "process": pid, the plugin versions serving, the reloads so far.
   Poco::JSON::Object::Ptr describeProcess() const;
 

@@ -2,11 +2,13 @@
 // from a SignalWaiter: SIGTERM, SIGINT and SIGQUIT stop the server, SIGHUP (systemctl reload)
 // hands it over to a new process that reads the plugins and config afresh
 // (handover/successor.h), SIGUSR1 reopens the log files.
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include <Poco/File.h>
 #include <Poco/Path.h>
@@ -19,6 +21,8 @@
 #include "busbar/errors.h"
 #include "cli/infra_command.h"
 #include "cli/plugins_command.h"
+#include "handover/deployment_check.h"
+#include "handover/folder_watcher.h"
 #include "handover/handover_environment.h"
 #include "handover/inherited_listeners.h"
 #include "handover/successor.h"
@@ -35,6 +39,9 @@ constexpr int kExitFailure = 1;
 constexpr int kExitConfig = 2;
 // What a stop may take past [http] shutdown_delay_seconds and shutdown_grace_seconds.
 constexpr int kStopMarginSeconds = 10;
+// How long the watched files must stay unchanged before busbar watch checks them: a copy written
+// in pieces, a package's install of several files, an editor's save end in one reload.
+constexpr std::chrono::milliseconds kWatchSettle{1000};
 
 // `message` for the terminal: the control bytes it quotes from a config file or a plugin (an
 // escape sequence, a NUL, a line break) as \xNN, so that they cannot act there or fake a line.
@@ -101,8 +108,8 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       Poco::Util::HelpFormatter formatter(options());
       formatter.setCommand(commandName());
       formatter.setUsage(
-          "[OPTIONS] | infra create|check|drop --config FILE | plugins [--plugin-dir DIR] "
-          "[--config FILE] [--json]");
+          "[OPTIONS] | watch [OPTIONS] | infra create|check|drop --config FILE | plugins "
+          "[--plugin-dir DIR] [--config FILE] [--json]");
       formatter.setHeader("busbar: a plugin server for event-driven services.");
       formatter.setFooter("Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or plugin.");
       formatter.format(std::cout);
@@ -128,7 +135,11 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         }
         return runPlugins(pluginDirs(), json_, BUSBAR_VERSION, std::cout);
       }
-      if (!args.empty()) {
+      const bool watching = !args.empty() && args[0] == "watch";
+      if (watching && args.size() != 1) {
+        throw ConfigError("usage: busbar watch [server options]; found '" + args[1] + "' after it");
+      }
+      if (!args.empty() && !watching) {
         throw ConfigError("unknown command '" + args[0] + "'; see busbar --help");
       }
       HandoverEnvironment handover = takeHandoverEnvironment();
@@ -152,6 +163,8 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         return kExitOk;
       }
       host.start([this] { signals_.markServing(); });
+      std::unique_ptr<FolderWatcher> watcher;
+      if (watching) watcher = watchDeployment(host.settings());
       Host::StopReason reason = Host::StopReason::kStopSignal;
       for (bool serving = true; serving;) {
         switch (signals_.next()) {
@@ -169,6 +182,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
             break;
         }
       }
+      watcher.reset();
       logger().information(reason == Host::StopReason::kHandedOver ? "stopping: handed over"
                                                                    : "stopping");
       signals_.armStopDeadline(stop_deadline);
@@ -192,6 +206,58 @@ class BusbarApplication : public Poco::Util::ServerApplication {
     } catch (const std::runtime_error& error) {
       throw ConfigError(error.what());
     }
+  }
+
+  // busbar watch: the plugin folders and the config file are watched; once a change settled and
+  // the new set passes the checks (deployment_check.h), the server reloads as on SIGHUP.
+  std::unique_ptr<FolderWatcher> watchDeployment(const HostSettings& settings) {
+    std::vector<std::string> folders = settings.plugin_dirs;
+    const std::string config_file = settings.config_file;
+    folders.push_back(Poco::Path(config_file).parent().toString());
+    const std::vector<std::string> plugin_dirs = settings.plugin_dirs;
+    auto matters = [config_file, plugin_dirs](const std::string& path) {
+      if (path == config_file) return true;
+      if (path.size() < 3 || path.compare(path.size() - 3, 3, ".so") != 0) return false;
+      const std::string folder = Poco::Path(path).parent().toString();
+      for (const auto& dir : plugin_dirs) {
+        if (Poco::Path(dir).makeDirectory().toString() == folder) return true;
+      }
+      return false;
+    };
+    const std::string program = config().getString("application.path");
+    std::vector<std::string> server_args;
+    for (size_t i = 1; i < argv().size(); ++i) {
+      if (argv()[i] != "watch") server_args.push_back(argv()[i]);
+    }
+    const auto deadline = std::chrono::seconds(settings.reload_timeout_seconds);
+    auto settled = [this, program, server_args, deadline](const std::set<std::string>& changed) {
+      std::string files;
+      for (const auto& path : changed) files += (files.empty() ? "" : ", ") + path;
+      logger().information("watch: changed: " + files + "; checking the new set");
+      const auto check = checkDeployment(program, server_args, changed, deadline);
+      switch (check.verdict) {
+        case DeploymentCheck::Verdict::kReady:
+          logger().information("watch: the new set passes --check-config; reloading");
+          ::kill(::getpid(), SIGHUP);
+          break;
+        case DeploymentCheck::Verdict::kIncomplete:
+          logger().warning("watch: waiting for the file to be complete: " + check.detail);
+          break;
+        case DeploymentCheck::Verdict::kRefused:
+          logger().error("watch: the new set is refused, this server serves on as before: " +
+                         check.detail);
+          break;
+      }
+    };
+    logger().information("watch: reloading when a .so in " +
+                         [&] {
+                           std::string listed;
+                           for (const auto& dir : plugin_dirs)
+                             listed += (listed.empty() ? "" : ", ") + dir;
+                           return listed;
+                         }() +
+                         " or " + config_file + " changes");
+    return std::make_unique<FolderWatcher>(folders, matters, kWatchSettle, settled);
   }
 
   // A reload: a new process of the same executable and arguments takes over once it serves.

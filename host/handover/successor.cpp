@@ -1,9 +1,7 @@
 #include "handover/successor.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,101 +11,13 @@
 #include <cstring>
 #include <thread>
 
+#include "handover/process_spawn.h"
 #include "handover/successor_report.h"
-
-extern char** environ;
 
 namespace busbar::host {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// How `status` (from waitpid) says the process ended.
-std::string describeEnd(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    return "was ended by signal " + std::to_string(WTERMSIG(status)) + " (" +
-           ::strsignal(WTERMSIG(status)) + ")";
-  }
-  return "ended (status " + std::to_string(status) + ")";
-}
-
-// Reaps `pid` if it ends within `wait`; returns how it ended, or empty when it still runs.
-std::string awaitEnd(pid_t pid, std::chrono::milliseconds wait) {
-  const auto until = Clock::now() + wait;
-  for (;;) {
-    int status = 0;
-    const pid_t reaped = ::waitpid(pid, &status, WNOHANG);
-    if (reaped == pid) return describeEnd(status);
-    if (reaped < 0 && errno != EINTR) return "is gone (" + std::string(std::strerror(errno)) + ")";
-    if (Clock::now() >= until) return {};
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-// Ends `pid`: SIGTERM, then SIGKILL after `grace`; reaps it and says how it ended.
-std::string endProcess(pid_t pid, std::chrono::milliseconds grace) {
-  ::kill(pid, SIGTERM);
-  std::string end = awaitEnd(pid, grace);
-  if (!end.empty()) return end;
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return describeEnd(status) + " after SIGTERM was not enough";
-}
-
-bool isHandoverVariable(const char* entry) {
-  for (const char* name :
-       {kHandoverListenersVariable, kHandoverReportFdVariable, kReloadsVariable, "WATCHDOG_PID"}) {
-    const size_t length = std::strlen(name);
-    if (std::strncmp(entry, name, length) == 0 && entry[length] == '=') return true;
-  }
-  return false;
-}
-
-// posix_spawn's file actions and attributes, released however run() leaves. The new process gets
-// the descriptors passed, renumbered from 3 in the order passed, and no other one: descriptors
-// some library opened without close-on-exec (Poco's sockets, log files) would otherwise follow it
-// and hold this process's connections open after it closed them.
-class SpawnSetup {
- public:
-  explicit SpawnSetup(size_t count) : count_(count) {
-    ::posix_spawn_file_actions_init(&actions);
-    ::posix_spawnattr_init(&attributes);
-  }
-  ~SpawnSetup() {
-    for (int copy : copies_) ::close(copy);
-    ::posix_spawn_file_actions_destroy(&actions);
-    ::posix_spawnattr_destroy(&attributes);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-
-  // Passes `fd`; returns its number in the new process, or -1 on failure. A close-on-exec copy
-  // above the numbers given out is duplicated onto the new number there, so that no passed
-  // descriptor overwrites another before it is copied.
-  int pass(int fd) {
-    const int target = 3 + static_cast<int>(copies_.size());
-    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3 + static_cast<int>(count_));
-    if (copy < 0) return -1;
-    copies_.push_back(copy);
-    if (::posix_spawn_file_actions_adddup2(&actions, copy, target) != 0) return -1;
-    return target;
-  }
-
-  // After every pass(): the rest is closed in the new process.
-  bool closeTheRest() {
-    return ::posix_spawn_file_actions_addclosefrom_np(&actions, 3 + static_cast<int>(count_)) == 0;
-  }
-
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-
- private:
-  const size_t count_;
-  std::vector<int> copies_;
-};
 
 }  // namespace
 
@@ -137,54 +47,29 @@ Successor::Result Successor::run(const std::string& program, const std::vector<s
   }
   const int ours = pair[0];
   const int theirs = pair[1];
-  pid_t pid = 0;
-  int spawned = 0;
-  {
-    size_t count = 1;
-    for (const auto& [name, fds] : handover.listeners) count += fds.size();
-    SpawnSetup setup(count);
-    handover.report_fd = setup.pass(theirs);
-    bool passed = handover.report_fd >= 0;
-    for (auto& [name, fds] : handover.listeners) {
-      for (int& fd : fds) {
-        fd = setup.pass(fd);
-        passed = passed && fd >= 0;
-      }
+  SpawnRequest request;
+  request.program = program;
+  request.args = args;
+  request.unset = {kHandoverListenersVariable, kHandoverReportFdVariable, kReloadsVariable,
+                   "WATCHDOG_PID"};
+  // The report socket becomes 3, the listeners 4 on, in the order of handover.listeners.
+  request.passed.push_back(theirs);
+  handover.report_fd = 3;
+  for (auto& [name, fds] : handover.listeners) {
+    for (int& fd : fds) {
+      request.passed.push_back(fd);
+      fd = 3 + static_cast<int>(request.passed.size()) - 1;
     }
-    passed = passed && setup.closeTheRest();
-    // A fresh start's signals: none blocked, none ignored (this process blocks its own).
-    sigset_t none;
-    sigemptyset(&none);
-    sigset_t all;
-    sigfillset(&all);
-    ::posix_spawnattr_setsigmask(&setup.attributes, &none);
-    ::posix_spawnattr_setsigdefault(&setup.attributes, &all);
-    ::posix_spawnattr_setflags(&setup.attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-    std::vector<std::string> environment;
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-      if (!isHandoverVariable(*entry)) environment.emplace_back(*entry);
-    }
-    for (auto& variable : handover.variables()) environment.push_back(std::move(variable));
-    std::vector<char*> envp;
-    for (auto& entry : environment) envp.push_back(entry.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> arguments{program};
-    arguments.insert(arguments.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& argument : arguments) argv.push_back(argument.data());
-    argv.push_back(nullptr);
-
-    spawned = passed ? ::posix_spawn(&pid, program.c_str(), &setup.actions, &setup.attributes,
-                                     argv.data(), envp.data())
-                     : (errno != 0 ? errno : EBADF);
   }
+  request.set = handover.variables();
+  const Spawned spawned = spawnProcess(request);
   ::close(theirs);
-  if (spawned != 0) {
+  if (spawned.pid == 0) {
     ::close(ours);
-    result.detail = "cannot start " + program + ": " + std::strerror(spawned);
+    result.detail = spawned.error;
     return result;
   }
+  const pid_t pid = spawned.pid;
   result.pid = pid;
 
   std::string received;

@@ -78,6 +78,8 @@ class ReloadTest : public ::testing::Test {
     return names;
   }
 
+  void handOverUnderLoad(bool watch, int handovers);
+
   TempDir dir_;
   const std::string plugins_ = dir_.path() + "/plugins";
 };
@@ -201,19 +203,22 @@ class SteadyLoad {
   std::vector<std::thread> threads_;
 };
 
-TEST_F(ReloadTest, HandoversUnderLoadFailNoRequestAndLoseNoWrite) {
+// `handovers` reloads in a row under SteadyLoad, each dropping the other build of the module
+// into the folder; with `watch` the server is `busbar watch` and the drop alone reloads it, else
+// SIGHUP does. No request fails, no acknowledged write is lost, the new version serves after each.
+void ReloadTest::handOverUnderLoad(bool watch, int handovers) {
   install("versioned_1");
-  ServerProcess server(writeConfig());
+  ServerProcess server(writeConfig(),
+                       watch ? std::vector<std::string>{"watch"} : std::vector<std::string>{});
   server.start();
   const int port = server.port();
   SteadyLoad load(port);
   std::set<int> pids{server.pid()};
-  constexpr int kHandovers = 20;
-  for (int round = 1; round <= kHandovers; ++round) {
+  for (int round = 1; round <= handovers; ++round) {
     const std::string version = round % 2 == 1 ? "2.0.0" : "1.0.0";
     install(round % 2 == 1 ? "versioned_2" : "versioned_1");
     const uint64_t before = load.requests();
-    server.signal(SIGHUP);
+    if (!watch) server.signal(SIGHUP);
     ASSERT_EQ(server.followHandover(), 0) << server.output();
     EXPECT_TRUE(pids.insert(server.pid()).second) << "round " << round << ": the same process";
     EXPECT_EQ(server.port(), port);
@@ -227,7 +232,7 @@ TEST_F(ReloadTest, HandoversUnderLoadFailNoRequestAndLoseNoWrite) {
   }
   load.stop();
   EXPECT_EQ(load.failures(), std::vector<std::string>{}) << server.output();
-  EXPECT_GT(load.requests(), 1000u);
+  EXPECT_GT(load.requests(), 100u * static_cast<uint64_t>(handovers));
 
   // Every acknowledged write is in the database, and the serving process's copy equals it.
   const auto acknowledged = load.acknowledged();
@@ -241,10 +246,61 @@ TEST_F(ReloadTest, HandoversUnderLoadFailNoRequestAndLoseNoWrite) {
     })) << user;
   }
   const std::string metrics = server.adminRequest("GET", "/metrics").body;
-  EXPECT_NE(metrics.find("busbar_reloads_total{result=\"ok\"} 20"), std::string::npos) << metrics;
-  EXPECT_NE(
-      metrics.find("busbar_plugin_info{kind=\"module\",name=\"versioned\",version=\"1.0.0\"}"),
-      std::string::npos);
+  EXPECT_NE(metrics.find("busbar_reloads_total{result=\"ok\"} " + std::to_string(handovers)),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("busbar_plugin_info{kind=\"module\",name=\"versioned\",version=\"" +
+                         std::string(handovers % 2 == 1 ? "2.0.0" : "1.0.0") + "\"}"),
+            std::string::npos);
+  if (watch) {
+    // Each handover is logged with the versions before and after.
+    EXPECT_NE(server.output().find("this one (plugins sqlite 1.0.0, local 1.0.0, users 1.0.0, "
+                                   "versioned 1.0.0) stops accepting"),
+              std::string::npos)
+        << server.output();
+    EXPECT_NE(server.output().find("took over at a reload; serving plugins sqlite 1.0.0, local "
+                                   "1.0.0, users 1.0.0, versioned 2.0.0"),
+              std::string::npos);
+  }
+  EXPECT_EQ(server.stop(), 0) << server.output();
+}
+
+TEST_F(ReloadTest, DroppingAPluginFileIntoAWatchedFolderHandsOverUnderLoad) {
+  handOverUnderLoad(/*watch=*/true, 20);
+}
+
+TEST_F(ReloadTest, SighupHandsOverUnderLoad) { handOverUnderLoad(/*watch=*/false, 5); }
+
+TEST_F(ReloadTest, WatchWaitsForAWholePluginFileAndRefusesABadSet) {
+  install("versioned_1");
+  ServerProcess server(writeConfig(), {"watch"});
+  server.start();
+  // Another plugin file, cut short as a copy in progress leaves it: nothing is run.
+  const std::string other = plugins_ + "/other.so";
+  Poco::File(buildDir() + "/test-modules/versioned_2.so").copyTo(other);
+  ASSERT_EQ(::truncate(other.c_str(), 4096), 0);
+  ASSERT_TRUE(eventually([&] {
+    return server.output().find("watch: waiting for the file to be complete: " + other) !=
+           std::string::npos;
+  })) << server.output();
+  EXPECT_EQ(server.output().find("reload: starting a new process"), std::string::npos);
+  // Whole, it is checked, and the server reloads.
+  Poco::File(buildDir() + "/test-modules/versioned_2.so").copyTo(other);
+  ASSERT_EQ(server.followHandover(), 0) << server.output();
+  EXPECT_EQ(processOf(server)->getObject("reloads")->getValue<int>("ok"), 1);
+
+  // A config the check refuses: the server serves on, and says why.
+  writeConfig("[versioned]\nstart_delay_ms = soon\n");
+  ASSERT_TRUE(eventually([&] {
+    return server.output().find(
+               "watch: the new set is refused, this server serves on as before: "
+               "--check-config exited with status 2: busbar: ") != std::string::npos;
+  })) << server.output();
+  EXPECT_NE(server.output().find("[versioned] start_delay_ms must be an integer"),
+            std::string::npos);
+  EXPECT_TRUE(server.running());
+  EXPECT_EQ(versionOf(server), "1.0.0");
+  EXPECT_EQ(processOf(server)->getObject("reloads")->getValue<int>("ok"), 1);
   EXPECT_EQ(server.stop(), 0) << server.output();
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <Poco/File.h>
@@ -133,7 +134,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         if (args.size() != 1) {
           throw ConfigError("usage: busbar plugins [--plugin-dir DIR] [--config FILE] [--json]");
         }
-        return runPlugins(pluginDirs(), json_, BUSBAR_VERSION, std::cout);
+        return runPlugins(pluginDirs(), json_, BUSBAR_VERSION, std::cout, servingAddress());
       }
       const bool watching = !args.empty() && args[0] == "watch";
       if (watching && args.size() != 1) {
@@ -308,6 +309,14 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       return settings().plugin_dirs;
     }
     return {installRelative(BUSBAR_PLUGIN_DIR_FROM_BIN)};
+  }
+
+  // The public address of the server of the config (--config or the default one, when it
+  // exists; --bind overrides it), to ask which plugins serve; none without a config.
+  std::optional<ServingAddress> servingAddress() {
+    if (config_file_.empty() && !Poco::File(defaultConfigFile()).exists()) return std::nullopt;
+    const HostSettings loaded = settings();
+    return ServingAddress{loaded.bind_host, loaded.bind_port};
   }
 
   // <prefix>/etc/busbar/host.conf, <prefix> being the folder above the executable's; for the

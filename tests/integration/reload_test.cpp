@@ -433,6 +433,38 @@ TEST_F(ReloadTest, SystemdFollowsTheNewMainProcess) {
   EXPECT_NE(receive().find("STOPPING=1"), std::string::npos) << received;
 }
 
+TEST_F(ReloadTest, BusbarPluginsTellsWhichVersionServesNow) {
+  install("versioned_1");
+  const std::string config = writeConfig();
+  ServerProcess server(config);
+  server.start();
+  install("versioned_2");  // in the folder, not serving until a reload
+  const std::vector<std::string> plugins = {"plugins", "--config", config, "--bind",
+                                            "127.0.0.1:" + std::to_string(server.port())};
+  std::string listed;
+  ASSERT_EQ(runBusbar(plugins, listed), 0) << listed;
+  EXPECT_NE(listed.find("server on 127.0.0.1:" + std::to_string(server.port()) + ": PID " +
+                        std::to_string(server.pid()) + ", plugins "),
+            std::string::npos)
+      << listed;
+  EXPECT_NE(listed.find("versioned 1.0.0; 0 reloads\n"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("version 2.0.0, ABI"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("status ok, version 1.0.0 serves now\n"), std::string::npos) << listed;
+
+  server.signal(SIGHUP);
+  ASSERT_EQ(server.followHandover(), 0) << server.output();
+  ASSERT_EQ(runBusbar(plugins, listed), 0) << listed;
+  EXPECT_NE(listed.find("PID " + std::to_string(server.pid()) + ", plugins "), std::string::npos)
+      << listed;
+  EXPECT_NE(listed.find("versioned 2.0.0; 1 reloads, the last at "), std::string::npos) << listed;
+  EXPECT_EQ(listed.find("serves now"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("status ok, serving now"), std::string::npos) << listed;
+  EXPECT_EQ(server.stop(), 0) << server.output();
+
+  ASSERT_EQ(runBusbar(plugins, listed), 0) << listed;
+  EXPECT_NE(listed.find(": no answer ("), std::string::npos) << listed;
+}
+
 TEST_F(ReloadTest, Sigusr1ReopensTheLogFileAfterLogrotateMovedIt) {
   install("versioned_1");
   ServerProcess server(writeConfig("[log]\nfile = busbar.log\nrotation = none\n"));

@@ -32,6 +32,9 @@ void LivenessMonitor::run() {
   if (watchdog.count() > 0) {
     period = std::min(period, std::chrono::duration_cast<std::chrono::milliseconds>(watchdog / 3));
     period = std::max(period, std::chrono::milliseconds(10));
+    logger_.information("systemd watchdog: WATCHDOG=1 every " + std::to_string(period.count()) +
+                        " ms while the event loops answer (WatchdogSec= " +
+                        std::to_string(watchdog.count() / 1000) + " ms)");
   }
   std::unique_lock<std::mutex> lock(worker_.mutex());
   while (!worker_.stopping()) {

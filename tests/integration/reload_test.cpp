@@ -406,31 +406,50 @@ TEST_F(ReloadTest, AStopSignalDuringAReloadEndsTheNewProcessAndStopsTheOld) {
   EXPECT_THROW(server.request("GET", "/versioned"), std::exception);
 }
 
-TEST_F(ReloadTest, SystemdFollowsTheNewMainProcess) {
+TEST_F(ReloadTest, SystemdFollowsTheNewMainProcessAndItsWatchdog) {
   install("versioned_1");
   NotifySocket systemd(dir_.path() + "/notify");
-  const std::string& received = systemd.receive();
-  auto receive = [&] { return systemd.receive(); };
-  ServerProcess server(writeConfig(), {}, {{"NOTIFY_SOCKET", systemd.path()}});
+  // WATCHDOG_PID names the first process, as systemd sets it: the new one must ping all the same.
+  ServerProcess server(
+      writeConfig(), {},
+      {{"NOTIFY_SOCKET", systemd.path()}, {"WATCHDOG_USEC", "600000"}, {"WATCHDOG_PID", kOwnPid}});
   server.start();
-  ASSERT_TRUE(eventually([&] { return receive().find("READY=1") != std::string::npos; }));
+  ASSERT_TRUE(
+      eventually([&] { return systemd.receive().find("WATCHDOG=1") != std::string::npos; }));
   const pid_t old_pid = server.pid();
   systemd.clear();
   server.signal(SIGHUP);
   ASSERT_EQ(server.followHandover(), 0) << server.output();
-  receive();
+  const pid_t new_pid = server.pid();
+  // The watchdog is the new process's once it serves (systemd's WATCHDOG_PID names the old one).
+  ASSERT_TRUE(eventually([&] {
+    const std::string output = server.output();
+    const std::string kWatchdog = "systemd watchdog: WATCHDOG=1 every 200 ms";
+    const auto first = output.find(kWatchdog);
+    return first != std::string::npos && output.find(kWatchdog, first + 1) != std::string::npos;
+  })) << server.output();
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& [sender, text] : systemd.senders()) {
+      if (sender == new_pid && text == "WATCHDOG=1") return true;
+    }
+    return false;
+  })) << systemd.receive();
   // The old process says a reload begins, then names the new main process as ready; the new one
   // says nothing of its start (it is not the main process yet), the old one nothing of its stop.
-  const auto reloading = received.find("RELOADING=1");
-  const auto handed = received.find("MAINPID=" + std::to_string(server.pid()) + "\nREADY=1");
-  ASSERT_NE(reloading, std::string::npos) << received;
-  ASSERT_NE(handed, std::string::npos) << received;
-  EXPECT_LT(reloading, handed);
-  EXPECT_EQ(received.find("STOPPING=1"), std::string::npos) << received;
-  EXPECT_NE(server.pid(), old_pid);
+  std::vector<std::string> from_old;
+  std::vector<std::string> from_new;
+  for (const auto& [sender, text] : systemd.senders()) {
+    if (text == "WATCHDOG=1") continue;
+    (sender == old_pid ? from_old : from_new).push_back(text);
+  }
+  ASSERT_EQ(from_old.size(), 2u) << systemd.receive();
+  EXPECT_EQ(from_old[0].rfind("RELOADING=1\n", 0), 0u) << from_old[0];
+  EXPECT_EQ(from_old[1].rfind("MAINPID=" + std::to_string(new_pid) + "\nREADY=1\n", 0), 0u)
+      << from_old[1];
+  EXPECT_EQ(from_new, std::vector<std::string>{});
   systemd.clear();
   EXPECT_EQ(server.stop(), 0);
-  EXPECT_NE(receive().find("STOPPING=1"), std::string::npos) << received;
+  EXPECT_NE(systemd.receive().find("STOPPING=1"), std::string::npos) << systemd.receive();
 }
 
 TEST_F(ReloadTest, BusbarPluginsTellsWhichVersionServesNow) {

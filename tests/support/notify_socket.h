@@ -2,7 +2,11 @@
 // started with NOTIFY_SOCKET=path(), to see what it tells systemd.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace busbar::testing {
 
@@ -18,12 +22,21 @@ class NotifySocket {
 
   // Every datagram received so far (since the last clear()), each followed by '|'.
   const std::string& receive();
-  void clear() { received_.clear(); }
+  void clear() {
+    received_.clear();
+    senders_.clear();
+  }
+  // The same, one entry per datagram, with the pid of the process that sent it (SO_PASSCRED).
+  const std::vector<std::pair<pid_t, std::string>>& senders() {
+    receive();
+    return senders_;
+  }
 
  private:
   std::string path_;
   int fd_ = -1;
   std::string received_;
+  std::vector<std::pair<pid_t, std::string>> senders_;
 };
 
 }  // namespace busbar::testing

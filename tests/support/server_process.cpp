@@ -151,6 +151,26 @@ pid_t forkExec(const LaunchSpec& spec) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     // The parent may have died before the line above: then nobody would send the signal.
     if (::getppid() != parent) ::_exit(127);
+    // A variable set to kOwnPid gets the pid of this process, as systemd sets WATCHDOG_PID. In
+    // the child of a fork, before exec: written by hand, without allocating.
+    static char own_pid_entries[4][64];
+    size_t own_pid_used = 0;
+    for (char*& entry : envp) {
+      if (entry == nullptr || own_pid_used == 4) continue;
+      const char* equals = std::strchr(entry, '=');
+      if (equals == nullptr || std::strcmp(equals + 1, kOwnPid) != 0) continue;
+      char* out = own_pid_entries[own_pid_used++];
+      const size_t name = static_cast<size_t>(equals - entry) + 1;
+      if (name + 12 > sizeof own_pid_entries[0]) continue;
+      std::memcpy(out, entry, name);
+      char digits[12];
+      int count = 0;
+      for (long pid = ::getpid(); pid > 0; pid /= 10)
+        digits[count++] = static_cast<char>('0' + pid % 10);
+      for (int i = 0; i < count; ++i) out[name + static_cast<size_t>(i)] = digits[count - 1 - i];
+      out[name + static_cast<size_t>(count)] = '\0';
+      entry = out;
+    }
     int null = ::open("/dev/null", O_RDONLY);
     if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(log, 1) < 0 || ::dup2(log, 2) < 0 ||
         ::chdir(spec.work_dir.c_str()) != 0) {

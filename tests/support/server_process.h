@@ -71,6 +71,10 @@ int runShell(const std::string& command, std::string& output);
 bool eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
+// An environment value a started process receives as its own pid (WATCHDOG_PID, as systemd
+// sets it).
+inline constexpr char kOwnPid[] = "<own pid>";
+
 // A busbar process: build/bin/busbar --config FILE --bind 127.0.0.1:PORT
 // --admin-bind 127.0.0.1:ADMIN_PORT ARGS... (no --admin-bind of its own when ARGS has one).
 class ServerProcess {

@@ -621,8 +621,13 @@ void Host::stop(StopReason reason) noexcept {
   const bool served = http_ != nullptr && http_->serving();
   Poco::Timestamp started;
   HttpServer::StopReport drained;
-  // Not ready from now on, before any connection closes: load balancers stop sending.
-  readiness_.markDraining();
+  // A stop signal: not ready from now on, before any connection closes, so that load balancers
+  // stop sending. Handed over: the address stays ready (the new process serves it), and a probe
+  // answered on one of this process's last connections must not say otherwise.
+  if (reason == StopReason::kStopSignal) readiness_.markDraining();
+  const auto idle = reason == StopReason::kHandedOver
+                        ? HttpServer::IdleConnections::kCloseAfterNextAnswer
+                        : HttpServer::IdleConnections::kClose;
   if (served && reason == StopReason::kStopSignal) {
     notifier_.notify("STOPPING=1\nSTATUS=draining");
     const int delay = settings_.http.shutdown_delay_seconds;
@@ -635,14 +640,10 @@ void Host::stop(StopReason reason) noexcept {
   liveness_.stop();
   // The server object stays until the host goes: the consistency observer's readiness check and
   // the admin listener's metrics read its load() from their threads.
-  if (http_) {
-    drained = http_->stop(reason == StopReason::kHandedOver
-                              ? HttpServer::IdleConnections::kCloseAfterNextAnswer
-                              : HttpServer::IdleConnections::kClose);
-  }
+  if (http_) drained = http_->stop(idle);
   // Its routes read the plugins' metrics: it goes before they stop.
   if (admin_http_) {
-    admin_http_->stop();
+    admin_http_->stop(idle);
     admin_http_.reset();
   }
   if (served) {

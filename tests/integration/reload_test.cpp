@@ -168,14 +168,17 @@ class SteadyLoad {
     }
   }
 
+  // GET /versioned, and GET /readyz as a load balancer's probe: the address stays ready
+  // throughout a reload, whichever process answers.
   void read() {
     auto keep_alive = session();
-    while (!stop_) {
+    for (int n = 0; !stop_; ++n) {
+      const char* path = n % 2 == 0 ? "/versioned" : "/readyz";
       try {
-        const int status = send(*keep_alive, "GET", "/versioned", "");
-        if (status != 200) fail("GET /versioned answered " + std::to_string(status));
+        const int status = send(*keep_alive, "GET", path, "");
+        if (status != 200) fail(std::string("GET ") + path + " answered " + std::to_string(status));
       } catch (const std::exception& error) {
-        fail(std::string("GET /versioned: ") + error.what());
+        fail(std::string("GET ") + path + ": " + error.what());
         keep_alive->reset();
       }
     }

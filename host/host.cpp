@@ -468,10 +468,16 @@ void Host::start(const std::function<void()>& serving) {
                                                   std::chrono::seconds(10),
                                                   Poco::Logger::get("busbar.storage_probe"));
   storage_probe_->start();
-  // The admin listener answers during the preload (GET /readyz says what is left).
-  admin_http_->start(settings_.admin.bind_host, settings_.admin.bind_port);
-  logger_.information("busbar " + settings_.server_id + " admin listening on " +
-                      settings_.admin.bind_host + ":" + std::to_string(admin_http_->port()));
+  // The admin listener answers during the preload (GET /readyz says what is left), unless this
+  // process takes over at a reload: the previous one answers on the same socket until this one
+  // serves, and a probe must not meet a process that is still preloading.
+  const bool taking_over = successor_report_ != nullptr && successor_report_->active();
+  auto startAdmin = [this] {
+    admin_http_->start(settings_.admin.bind_host, settings_.admin.bind_port);
+    logger_.information("busbar " + settings_.server_id + " admin listening on " +
+                        settings_.admin.bind_host + ":" + std::to_string(admin_http_->port()));
+  };
+  if (!taking_over) startAdmin();
 
   event_log_->preload();
   inline_bus_.open();
@@ -490,7 +496,8 @@ void Host::start(const std::function<void()>& serving) {
   readiness_.markPreloaded();
   if (serving) serving();
   http_->start(settings_.bind_host, settings_.bind_port);
-  if (successor_report_ != nullptr && successor_report_->active()) {
+  if (taking_over) {
+    startAdmin();
     // The process before this one tells systemd, once it heard this, that this one is the main.
     {
       std::lock_guard<std::mutex> lock(reloads_mutex_);
@@ -551,8 +558,9 @@ void Host::bindListeners() {
                 "--admin-bind", "[admin] bind");
   for (const auto& left : inherited_.untaken()) {
     logger_.warning("the " + left +
-                    " listener's sockets, taken over from the previous process, are closed: "
-                    "its address changed in the config; connections waiting on them are reset");
+                    " listener's address changed in the config: this process binds the new one "
+                    "and closes its copies of the old sockets, which the previous process serves "
+                    "until it stops");
   }
   inherited_ = InheritedListeners();
 }
@@ -573,36 +581,47 @@ void Host::reloadBegins() {
   notifier_.notify("RELOADING=1\nSTATUS=reloading: a new process takes over once it serves");
 }
 
-void Host::reloadEnded(const Successor::Result& result) {
+bool Host::reloadEnded(const Successor::Result& result) {
   const std::string pid = std::to_string(result.pid);
+  std::string why;
   switch (result.outcome) {
     case Successor::Outcome::kReady:
-      // Sent by this process, still the main one: systemd follows the new one from here.
-      notifier_.notify("MAINPID=" + pid + "\nREADY=1\nSTATUS=serving (PID " + pid +
-                       " took over at a reload)");
-      logger_.information("reload: the new process (PID " + pid + ") serves; this one (plugins " +
-                          pluginVersions() + ") stops accepting and finishes its requests");
-      return;
+      // Sent by this process, still the main one: systemd follows the new one from here. Were
+      // the message lost, systemd would take this process's exit for the service's end and stop
+      // the new one with it: the new one goes instead.
+      if (!notifier_.enabled() ||
+          notifier_.notify("MAINPID=" + pid + "\nREADY=1\nSTATUS=serving (PID " + pid +
+                           " took over at a reload)")) {
+        logger_.information("reload: the new process (PID " + pid + ") serves; this one (plugins " +
+                            pluginVersions() + ") stops accepting and finishes its requests");
+        return true;
+      }
+      why =
+          "systemd could not be told that it is the main process now (MAINPID= to "
+          "$NOTIFY_SOCKET failed), so it " +
+          endProcess(result.pid, std::chrono::seconds(settings_.http.shutdown_delay_seconds +
+                                                      settings_.http.shutdown_grace_seconds + 10));
+      break;
     case Successor::Outcome::kCancelled:
       logger_.information("reload given up for a stop signal: the new process (PID " + pid + ") " +
                           result.detail);
-      return;
-    case Successor::Outcome::kFailed:
+      return false;
     case Successor::Outcome::kTimedOut:
+      why = "it did not serve within " + std::to_string(settings_.reload_timeout_seconds) +
+            " s ([host] reload_timeout_seconds) and " + result.detail;
+      break;
+    case Successor::Outcome::kFailed:
+      why = result.detail;
       break;
   }
   {
     std::lock_guard<std::mutex> lock(reloads_mutex_);
     ++(result.outcome == Successor::Outcome::kTimedOut ? reloads_.timed_out : reloads_.failed);
   }
-  const std::string why = result.outcome == Successor::Outcome::kTimedOut
-                              ? "it did not serve within " +
-                                    std::to_string(settings_.reload_timeout_seconds) +
-                                    " s ([host] reload_timeout_seconds) and " + result.detail
-                              : result.detail;
   logger_.error("reload failed, this process serves on as before: the new process" +
                 (result.pid != 0 ? " (PID " + pid + ")" : std::string()) + ": " + why);
   notifier_.notify("READY=1\nSTATUS=reload failed; serving as before: " + why);
+  return false;
 }
 
 void Host::reopenLogs() {

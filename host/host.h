@@ -41,6 +41,7 @@
 #include "events/inline_bus.h"
 #include "handover/handover_environment.h"
 #include "handover/inherited_listeners.h"
+#include "handover/process_spawn.h"
 #include "handover/successor.h"
 #include "handover/successor_report.h"
 #include "host_config.h"
@@ -92,9 +93,10 @@ class Host {
   // A reload begins: systemd hears RELOADING=1.
   void reloadBegins();
   // The reload ended with `result`. On kReady systemd hears that the new process is the main one
-  // and ready; otherwise the failure is counted and logged, and systemd hears this process serves
-  // on.
-  void reloadEnded(const Successor::Result& result);
+  // and ready, and it returns true: this process stops. Otherwise (or when systemd could not be
+  // told: the new process is ended then) the failure is counted and logged, systemd hears that
+  // this process serves on, and it returns false.
+  bool reloadEnded(const Successor::Result& result);
 
   // Reopens the log files with the settings in force (SIGUSR1, after logrotate moved them).
   void reopenLogs();

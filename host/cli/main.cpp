@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -157,6 +158,13 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       if (handover.handedOver()) {
         host.takeOver(std::move(inherited), report.get(), handover.history);
       }
+      // Watching starts before the plugins load, so that a change made while this process starts
+      // is seen (the reload it asks for waits until the server serves).
+      std::atomic<bool> watch_stopping{false};
+      std::unique_ptr<FolderWatcher> watcher;
+      if (watching && !check_config_) {
+        watcher = watchDeployment(host.settings(), watch_stopping);
+      }
       host.load();
       if (check_config_) {
         std::cout << config_file_ << ": ok\n";
@@ -164,8 +172,6 @@ class BusbarApplication : public Poco::Util::ServerApplication {
         return kExitOk;
       }
       host.start([this] { signals_.markServing(); });
-      std::unique_ptr<FolderWatcher> watcher;
-      if (watching) watcher = watchDeployment(host.settings());
       Host::StopReason reason = Host::StopReason::kStopSignal;
       for (bool serving = true; serving;) {
         switch (signals_.next()) {
@@ -183,6 +189,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
             break;
         }
       }
+      watch_stopping = true;  // a check that runs is ended
       watcher.reset();
       logger().information(reason == Host::StopReason::kHandedOver ? "stopping: handed over"
                                                                    : "stopping");
@@ -211,10 +218,12 @@ class BusbarApplication : public Poco::Util::ServerApplication {
 
   // busbar watch: the plugin folders and the config file are watched; once a change settled and
   // the new set passes the checks (deployment_check.h), the server reloads as on SIGHUP.
-  std::unique_ptr<FolderWatcher> watchDeployment(const HostSettings& settings) {
-    std::vector<std::string> folders = settings.plugin_dirs;
+  std::unique_ptr<FolderWatcher> watchDeployment(const HostSettings& settings,
+                                                 const std::atomic<bool>& stopping) {
+    std::vector<FolderWatcher::Folder> folders;
+    for (const auto& dir : settings.plugin_dirs) folders.push_back({dir, true});
     const std::string config_file = settings.config_file;
-    folders.push_back(Poco::Path(config_file).parent().toString());
+    folders.push_back({Poco::Path(config_file).parent().toString(), false});
     const std::vector<std::string> plugin_dirs = settings.plugin_dirs;
     auto matters = [config_file, plugin_dirs](const std::string& path) {
       if (path == config_file) return true;
@@ -226,16 +235,26 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       return false;
     };
     const std::string program = config().getString("application.path");
+    // The server's arguments without the command word (an option's value may be "watch" too).
     std::vector<std::string> server_args;
+    bool dropped = false;
     for (size_t i = 1; i < argv().size(); ++i) {
-      if (argv()[i] != "watch") server_args.push_back(argv()[i]);
+      const std::string& argument = argv()[i];
+      const bool value = !server_args.empty() && takesValue(server_args.back());
+      if (!dropped && !value && argument == "watch") {
+        dropped = true;
+        continue;
+      }
+      server_args.push_back(argument);
     }
     const auto deadline = std::chrono::seconds(settings.reload_timeout_seconds);
-    auto settled = [this, program, server_args, deadline](const std::set<std::string>& changed) {
+    auto settled = [this, program, server_args, deadline,
+                    &stopping](const std::set<std::string>& changed) {
       std::string files;
       for (const auto& path : changed) files += (files.empty() ? "" : ", ") + path;
       logger().information("watch: changed: " + files + "; checking the new set");
-      const auto check = checkDeployment(program, server_args, changed, deadline);
+      const auto check = checkDeployment(program, server_args, changed, deadline, &stopping);
+      if (stopping) return;
       switch (check.verdict) {
         case DeploymentCheck::Verdict::kReady:
           logger().information("watch: the new set passes --check-config; reloading");
@@ -261,6 +280,22 @@ class BusbarApplication : public Poco::Util::ServerApplication {
     return std::make_unique<FolderWatcher>(folders, matters, kWatchSettle, settled);
   }
 
+  // Whether `option` (as written on the command line) takes the next argument as its value.
+  bool takesValue(const std::string& option) const {
+    try {
+      if (option.rfind("--", 0) == 0) {
+        return option.find('=') == std::string::npos &&
+               options().getOption(option.substr(2), false).takesArgument();
+      }
+      if (option.size() == 2 && option[0] == '-') {
+        return options().getOption(option.substr(1), true).takesArgument();
+      }
+    } catch (const Poco::Exception&) {
+      // Not an option of busbar's: a value, or a word.
+    }
+    return false;
+  }
+
   // A reload: a new process of the same executable and arguments takes over once it serves.
   // Returns true when it did (this process then stops), false when this one serves on.
   bool handOver(Host& host) {
@@ -268,8 +303,8 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       logger().error(
           "reload refused: busbar runs as PID 1 (a container's first process), and a reload "
           "hands the server to a new process, which would end the container when this one "
-          "exits; restart the container instead, or run busbar under an init (docker run "
-          "--init, tini)");
+          "exits; restart the container instead (an init such as tini or docker run --init "
+          "ends with its first child just the same)");
       return false;
     }
     const std::string program = config().getString("application.path");
@@ -284,8 +319,15 @@ class BusbarApplication : public Poco::Util::ServerApplication {
     const auto result = Successor::run(program, arguments, handover,
                                        std::chrono::seconds(host.settings().reload_timeout_seconds),
                                        [this] { return signals_.stopRequested(); });
-    host.reloadEnded(result);
-    return result.outcome == Successor::Outcome::kReady;
+    if (!host.reloadEnded(result)) return false;
+    // A reload asked for meanwhile (a SIGHUP, a change busbar watch saw) is the new process's
+    // to do: it reads the files as they are now.
+    if (signals_.takeReloadRequest()) {
+      logger().information("reload: another reload was asked for meanwhile; the new process (PID " +
+                           std::to_string(result.pid) + ") does it");
+      ::kill(result.pid, SIGHUP);
+    }
+    return true;
   }
 
   HostSettings settings() {

@@ -37,7 +37,8 @@ std::string trimmed(std::string output) {
 DeploymentCheck checkDeployment(const std::string& program,
                                 const std::vector<std::string>& server_args,
                                 const std::set<std::string>& changed,
-                                std::chrono::milliseconds deadline) {
+                                std::chrono::milliseconds deadline,
+                                const std::atomic<bool>* cancelled) {
   DeploymentCheck check;
   for (const auto& path : changed) {
     if (!endsWith(path, ".so") || !Poco::File(path).exists()) continue;
@@ -73,39 +74,43 @@ DeploymentCheck checkDeployment(const std::string& program,
   }
   std::string printed;
   const auto until = Clock::now() + deadline;
-  bool ended_in_time = false;
+  bool closed = false;  // the check closed its output: it ends
   for (;;) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-    if (left <= 0) break;
+    if (left <= 0 || (cancelled != nullptr && *cancelled)) break;
     pollfd readable{output[0], POLLIN, 0};
-    if (::poll(&readable, 1, static_cast<int>(std::min<int64_t>(left, 1000))) <= 0) continue;
+    if (::poll(&readable, 1, static_cast<int>(std::min<int64_t>(left, 100))) <= 0) continue;
     char buffer[4096];
     const ssize_t got = ::read(output[0], buffer, sizeof buffer);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) {
-      ended_in_time = true;  // the check closed its output: it ends
+      closed = true;
       break;
     }
     if (printed.size() < 64 * 1024) printed.append(buffer, static_cast<size_t>(got));
   }
   ::close(output[0]);
-  std::string end;
-  int status = 0;
-  if (ended_in_time) {
-    while (::waitpid(spawned.pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  } else {
-    end = endProcess(spawned.pid, std::chrono::seconds(5));
-  }
-  if (ended_in_time && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+  // Closing its output is not ending: it gets the rest of the deadline, then it is ended.
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+  int status = -1;
+  const std::string end =
+      closed ? awaitEnd(spawned.pid, std::max(left, std::chrono::milliseconds(0)), &status)
+             : std::string();
+  if (!end.empty() && status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     check.verdict = DeploymentCheck::Verdict::kReady;
     check.detail = trimmed(printed);
     return check;
   }
-  check.detail = ended_in_time ? "--check-config " + describeEnd(status) + ": " + trimmed(printed)
-                               : "--check-config did not end within " +
-                                     std::to_string(deadline.count() / 1000) + " s and " + end;
+  if (!end.empty()) {
+    check.detail = "--check-config " + end + ": " + trimmed(printed);
+  } else {
+    const std::string ended = endProcess(spawned.pid, std::chrono::seconds(5));
+    check.detail = cancelled != nullptr && *cancelled
+                       ? "--check-config was ended as the server stops: it " + ended
+                       : "--check-config did not end within " + std::to_string(deadline.count()) +
+                             " ms and " + ended;
+  }
   return check;
 }
 

@@ -7,6 +7,7 @@
 // Thread-safety: a free function; the calls are independent.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <set>
 #include <string>
@@ -25,10 +26,12 @@ struct DeploymentCheck {
 };
 
 // Checks the set `changed` (paths) of a server run as `program` `server_args` (without the
-// command word "watch"). A check that does not end within `deadline` is ended and refuses.
+// command word "watch"). A check that does not end within `deadline`, or that runs when
+// `*cancelled` turns true (the server stops), is ended and refuses.
 DeploymentCheck checkDeployment(const std::string& program,
                                 const std::vector<std::string>& server_args,
                                 const std::set<std::string>& changed,
-                                std::chrono::milliseconds deadline);
+                                std::chrono::milliseconds deadline,
+                                const std::atomic<bool>* cancelled = nullptr);
 
 }  // namespace busbar::host

@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include <Poco/File.h>
@@ -40,7 +43,29 @@ TEST(DeploymentCheckTest, ACheckThatCrashesOrHangsRefuses) {
   const auto hung = checkWith("exec sleep 30", {}, 300ms);
   EXPECT_EQ(hung.verdict, Verdict::kRefused);
   EXPECT_EQ(hung.detail,
-            "--check-config did not end within 0 s and was ended by signal 15 (Terminated)");
+            "--check-config did not end within 300 ms and was ended by signal 15 (Terminated)");
+}
+
+TEST(DeploymentCheckTest, ACheckThatClosesItsOutputButRunsOnIsEndedAtTheDeadline) {
+  const auto check = checkWith("exec >&- 2>&-; exec sleep 30", {}, 300ms);
+  EXPECT_EQ(check.verdict, Verdict::kRefused);
+  EXPECT_EQ(check.detail,
+            "--check-config did not end within 300 ms and was ended by signal 15 (Terminated)");
+}
+
+TEST(DeploymentCheckTest, AStoppingServerEndsTheCheckAtOnce) {
+  std::atomic<bool> stopping{false};
+  std::thread stop([&] {
+    std::this_thread::sleep_for(200ms);
+    stopping = true;
+  });
+  const auto started = std::chrono::steady_clock::now();
+  const auto check = checkDeployment("/bin/sh", {"-c", "exec sleep 30"}, {}, 60s, &stopping);
+  stop.join();
+  EXPECT_EQ(check.verdict, Verdict::kRefused);
+  EXPECT_EQ(check.detail,
+            "--check-config was ended as the server stops: it was ended by signal 15 (Terminated)");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);
 }
 
 TEST(DeploymentCheckTest, APluginFileNotCompleteYetWaitsWithoutRunningTheCheck) {

@@ -50,7 +50,7 @@ bool isPlugin(const std::string& path) {
 
 TEST_F(FolderWatcherTest, ChangesThatFollowEachOtherEndInOneCallWithEveryFile) {
   // A quiet period far longer than the pauses between writes, however loaded the machine.
-  FolderWatcher watcher({dir_}, isPlugin, 2s, record());
+  FolderWatcher watcher({{dir_, true}}, isPlugin, 2s, record());
   // A copy written in pieces, and a second file.
   for (int piece = 0; piece < 5; ++piece) {
     write("a.so", std::string(1000, 'x'), piece > 0);
@@ -70,9 +70,29 @@ TEST_F(FolderWatcherTest, ChangesThatFollowEachOtherEndInOneCallWithEveryFile) {
   EXPECT_EQ(again[1], (std::set<std::string>{dir_ + "/c.so"}));
 }
 
+TEST_F(FolderWatcherTest, AFolderSwappedForAnotherIsReportedAndWatchedAgain) {
+  const std::string folder = dir_ + "/plugins";
+  Poco::File(folder).createDirectories();
+  FolderWatcher watcher({{folder, true}}, isPlugin, 300ms, record());
+  // A deployment that renames a new folder over the old one.
+  Poco::File(dir_ + "/next").createDirectories();
+  std::ofstream(dir_ + "/next/a.so") << "a";
+  Poco::File(folder).renameTo(dir_ + "/previous");
+  Poco::File(dir_ + "/next").renameTo(folder);
+  const auto seen = calls(1);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].count(folder + "/"), 1u);
+  // The new folder of that path is watched from then on.
+  std::this_thread::sleep_for(100ms);
+  write("plugins/b.so", "b");
+  const auto again = calls(2);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[1], (std::set<std::string>{folder + "/b.so"}));
+}
+
 TEST_F(FolderWatcherTest, AFolderThatCannotBeWatchedIsNamed) {
   try {
-    FolderWatcher watcher({dir_ + "/missing"}, isPlugin, 100ms, record());
+    FolderWatcher watcher({{dir_ + "/missing", true}}, isPlugin, 100ms, record());
     FAIL() << "watched a missing folder";
   } catch (const std::runtime_error& error) {
     EXPECT_NE(std::string(error.what()).find(dir_ + "/missing"), std::string::npos) << error.what();

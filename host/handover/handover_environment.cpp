@@ -1,6 +1,7 @@
 #include "handover/handover_environment.h"
 
 #include <cstdlib>
+#include <set>
 #include <stdexcept>
 
 #include <Poco/NumberParser.h>
@@ -90,6 +91,15 @@ HandoverEnvironment HandoverEnvironment::parse(const std::function<const char*(c
         history.last_unix_seconds = static_cast<int64_t>(number);
       } else {
         malformed(kReloadsVariable, text, kReloadsFormat);
+      }
+    }
+  }
+  std::set<int> seen{environment.report_fd};
+  for (const auto& [name, fds] : environment.listeners) {
+    for (int fd : fds) {
+      if (!seen.insert(fd).second) {
+        malformed(kHandoverListenersVariable, get(kHandoverListenersVariable),
+                  "each descriptor named once, none of them the report's");
       }
     }
   }

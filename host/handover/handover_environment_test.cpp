@@ -49,6 +49,8 @@ TEST(HandoverEnvironmentTest, AMalformedValueIsRefusedNamingTheVariableAndTheFor
       {{kHandoverListenersVariable, "public"}, {kHandoverReportFdVariable, "6"}},
       {{kHandoverListenersVariable, "public:1"}, {kHandoverReportFdVariable, "6"}},
       {{kHandoverListenersVariable, "public:3;public:4"}, {kHandoverReportFdVariable, "6"}},
+      {{kHandoverListenersVariable, "public:3;admin:3"}, {kHandoverReportFdVariable, "6"}},
+      {{kHandoverListenersVariable, "public:6"}, {kHandoverReportFdVariable, "6"}},
       {{kHandoverListenersVariable, "public:3"}},
       {{kHandoverReportFdVariable, "-1"}},
       {{kReloadsVariable, "ok:1,lost:2"}},

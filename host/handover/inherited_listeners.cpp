@@ -98,11 +98,4 @@ std::vector<std::string> InheritedListeners::untaken() const {
   return names;
 }
 
-std::vector<int> descriptorsOf(const std::vector<Poco::Net::ServerSocket>& sockets) {
-  std::vector<int> fds;
-  fds.reserve(sockets.size());
-  for (const auto& socket : sockets) fds.push_back(socket.impl()->sockfd());
-  return fds;
-}
-
 }  // namespace busbar::host

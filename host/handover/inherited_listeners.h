@@ -43,7 +43,4 @@ class InheritedListeners {
   std::map<std::string, std::vector<Poco::Net::ServerSocket>> sockets_;
 };
 
-// The descriptors of `sockets`, for HandoverEnvironment::listeners.
-std::vector<int> descriptorsOf(const std::vector<Poco::Net::ServerSocket>& sockets);
-
 }  // namespace busbar::host

@@ -36,11 +36,12 @@ class SpawnSetup {
   // Passes `fd` as `target` (3 + the passes before). A close-on-exec copy above every target is
   // duplicated onto the target there, so that no passed descriptor overwrites another before it
   // is copied. False on failure.
-  bool pass(int fd, int target) {
+  // On failure returns the error number.
+  int pass(int fd, int target) {
     const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3 + static_cast<int>(count_));
-    if (copy < 0) return false;
+    if (copy < 0) return errno;
     copies_.push_back(copy);
-    return ::posix_spawn_file_actions_adddup2(&actions, copy, target) == 0;
+    return ::posix_spawn_file_actions_adddup2(&actions, copy, target);
   }
 
   posix_spawn_file_actions_t actions;
@@ -51,7 +52,7 @@ class SpawnSetup {
   std::vector<int> copies_;
 };
 
-bool isUnset(const char* entry, const std::vector<std::string>& names) {
+bool isDropped(const char* entry, const std::vector<std::string>& names) {
   for (const auto& name : names) {
     if (std::strncmp(entry, name.c_str(), name.size()) == 0 && entry[name.size()] == '=') {
       return true;
@@ -71,12 +72,15 @@ std::string describeEnd(int status) {
   return "ended (status " + std::to_string(status) + ")";
 }
 
-std::string awaitEnd(pid_t pid, std::chrono::milliseconds wait) {
+std::string awaitEnd(pid_t pid, std::chrono::milliseconds wait, int* status_out) {
   const auto until = Clock::now() + wait;
   for (;;) {
     int status = 0;
     const pid_t reaped = ::waitpid(pid, &status, WNOHANG);
-    if (reaped == pid) return describeEnd(status);
+    if (reaped == pid) {
+      if (status_out != nullptr) *status_out = status;
+      return describeEnd(status);
+    }
     if (reaped < 0 && errno != EINTR) return "is gone (" + std::string(std::strerror(errno)) + ")";
     if (Clock::now() >= until) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -89,40 +93,48 @@ std::string endProcess(pid_t pid, std::chrono::milliseconds grace) {
   if (!end.empty()) return end;
   ::kill(pid, SIGKILL);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  pid_t reaped;
+  while ((reaped = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
   }
+  if (reaped != pid) return "is gone (" + std::string(std::strerror(errno)) + ")";
   return describeEnd(status) + " after SIGTERM was not enough";
 }
 
 Spawned spawnProcess(const SpawnRequest& request) {
   Spawned spawned;
   SpawnSetup setup(request.passed.size());
-  bool ready = true;
-  for (size_t i = 0; i < request.passed.size(); ++i) {
-    ready = ready && setup.pass(request.passed[i], 3 + static_cast<int>(i));
+  int failed = 0;
+  for (size_t i = 0; i < request.passed.size() && failed == 0; ++i) {
+    failed = setup.pass(request.passed[i], 3 + static_cast<int>(i));
   }
-  if (request.output >= 0) {
-    ready = ready && ::posix_spawn_file_actions_adddup2(&setup.actions, request.output, 1) == 0 &&
-            ::posix_spawn_file_actions_adddup2(&setup.actions, request.output, 2) == 0;
+  if (failed == 0 && request.output >= 0) {
+    failed = ::posix_spawn_file_actions_adddup2(&setup.actions, request.output, 1);
+    if (failed == 0) failed = ::posix_spawn_file_actions_adddup2(&setup.actions, request.output, 2);
   }
-  ready = ready && ::posix_spawn_file_actions_addclosefrom_np(
-                       &setup.actions, 3 + static_cast<int>(request.passed.size())) == 0;
-  if (!ready) {
-    spawned.error = std::string("cannot pass its descriptors: ") + std::strerror(errno);
+  if (failed == 0) {
+    failed = ::posix_spawn_file_actions_addclosefrom_np(
+        &setup.actions, 3 + static_cast<int>(request.passed.size()));
+  }
+  if (failed != 0) {
+    spawned.error = std::string("cannot pass its descriptors: ") + std::strerror(failed);
     return spawned;
   }
-  // A fresh start's signals: none blocked, none ignored (busbar blocks its own).
-  sigset_t none;
-  sigemptyset(&none);
+  // A fresh start's signals, none ignored, but SIGHUP and SIGUSR1 blocked: busbar takes them
+  // once it runs (a reload or reopen asked for meanwhile waits), where their default action
+  // would end it before it blocks them.
+  sigset_t held;
+  sigemptyset(&held);
+  sigaddset(&held, SIGHUP);
+  sigaddset(&held, SIGUSR1);
   sigset_t all;
   sigfillset(&all);
-  ::posix_spawnattr_setsigmask(&setup.attributes, &none);
+  ::posix_spawnattr_setsigmask(&setup.attributes, &held);
   ::posix_spawnattr_setsigdefault(&setup.attributes, &all);
   ::posix_spawnattr_setflags(&setup.attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   std::vector<std::string> environment;
   for (char** entry = environ; *entry != nullptr; ++entry) {
-    if (!isUnset(*entry, request.unset)) environment.emplace_back(*entry);
+    if (!isDropped(*entry, request.unset)) environment.emplace_back(*entry);
   }
   environment.insert(environment.end(), request.set.begin(), request.set.end());
   std::vector<char*> envp;
@@ -135,8 +147,8 @@ Spawned spawnProcess(const SpawnRequest& request) {
   argv.push_back(nullptr);
 
   pid_t pid = 0;
-  const int failed = ::posix_spawn(&pid, request.program.c_str(), &setup.actions, &setup.attributes,
-                                   argv.data(), envp.data());
+  failed = ::posix_spawn(&pid, request.program.c_str(), &setup.actions, &setup.attributes,
+                         argv.data(), envp.data());
   if (failed != 0) {
     spawned.error = "cannot start " + request.program + ": " + std::strerror(failed);
     return spawned;

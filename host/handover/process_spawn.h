@@ -4,7 +4,8 @@
 // Descriptors some library opened without close-on-exec (Poco's sockets, log files) would
 // otherwise follow the new process and hold this process's connections open after it closed
 // them. The passed ones are renumbered from 3 in the order given; standard input, output and error
-// are this process's unless redirected.
+// are this process's unless redirected. SIGHUP and SIGUSR1 start blocked (busbar takes them
+// itself), every other signal unblocked and at its default.
 //
 // Thread-safety: spawnProcess() from any thread (posix_spawn).
 #pragma once
@@ -39,9 +40,9 @@ Spawned spawnProcess(const SpawnRequest& request);
 // (Aborted)".
 std::string describeEnd(int status);
 
-// Reaps the child `pid` if it ends within `wait`; returns how it ended, or empty when it still
-// runs.
-std::string awaitEnd(pid_t pid, std::chrono::milliseconds wait);
+// Reaps the child `pid` if it ends within `wait`; returns how it ended (its waitpid() status in
+// `*status`, when given), or empty when it still runs.
+std::string awaitEnd(pid_t pid, std::chrono::milliseconds wait, int* status = nullptr);
 
 // Ends the child `pid`: SIGTERM, then SIGKILL after `grace`; reaps it and says how it ended.
 std::string endProcess(pid_t pid, std::chrono::milliseconds grace);

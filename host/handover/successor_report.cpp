@@ -1,11 +1,16 @@
 #include "handover/successor_report.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 namespace busbar::host {
+
+SuccessorReport::SuccessorReport(int fd) : fd_(fd) {
+  if (fd_ >= 0) ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
+}
 
 SuccessorReport::~SuccessorReport() {
   if (fd_ >= 0) ::close(fd_);

@@ -20,8 +20,9 @@ class SuccessorReport {
  public:
   enum class Kind { kReady, kFailed };
 
-  // Writes to `fd` (owned from now on; -1: reports go nowhere).
-  explicit SuccessorReport(int fd) : fd_(fd) {}
+  // Writes to `fd` (owned from now on, made close-on-exec: a program a plugin starts must not hold
+  // it, or the old process would not see this one end; -1: reports go nowhere).
+  explicit SuccessorReport(int fd);
   ~SuccessorReport();
   SuccessorReport(const SuccessorReport&) = delete;
   SuccessorReport& operator=(const SuccessorReport&) = delete;

@@ -76,8 +76,8 @@ class EventLoop {
   // closed.
   void quit();
 
-  // The listening socket's descriptor (for a handover), whether or not the loop closed it since.
-  // Thread-safe.
+  // The listening socket's descriptor, to hand over at a reload, which happens while the loop
+  // serves: after beginStop() the number may be closed and reused. Thread-safe.
   int listenerDescriptor() const { return listener_fd_; }
 
   // Posts a task that notes the time, unless the last one has not run yet. From one thread.

@@ -86,7 +86,9 @@ void HttpServer::bind(const std::string& host, uint16_t port,
   }
   // Closing an inherited socket would reset the connections in its accept queue: each gets a
   // loop, however many loops were asked for.
-  const size_t loops = std::max(httpLoopCount(options_.loops), inherited.size());
+  size_t loops = std::max(httpLoopCount(options_.loops), inherited.size());
+  // The metrics were sized for the sockets inherited, which a changed address leaves unused.
+  if (options_.metrics != nullptr) loops = std::max(loops, options_.metrics->loops());
   if (options_.metrics != nullptr && options_.metrics->loops() != loops) {
     throw std::logic_error("the " + options_.name + " listener's metrics have " +
                            std::to_string(options_.metrics->loops()) + " loops, not " +
@@ -95,10 +97,12 @@ void HttpServer::bind(const std::string& host, uint16_t port,
   if (inherited.empty()) {
     bound_ = listen(host, port, loops, /*probe=*/true);
   } else {
+    // More loops than sockets inherited: the others join the SO_REUSEPORT group at start(), not
+    // now. The kernel gives a share of new connections to every socket of the group at once,
+    // and those a reload that fails before start() left unaccepted would be reset.
     bound_ = std::move(inherited);
-    const uint16_t bound_port = bound_.front().address().port();
-    auto more = listen(host, bound_port, loops - bound_.size(), /*probe=*/false);
-    for (auto& socket : more) bound_.push_back(std::move(socket));
+    more_sockets_ = loops - bound_.size();
+    bound_host_ = host;
   }
   port_ = bound_.front().address().port();
 }
@@ -114,6 +118,12 @@ void HttpServer::start(const std::string& host, uint16_t port) {
   if (bound_.empty()) bind(host, port);
   auto sockets = std::move(bound_);
   bound_.clear();
+  if (more_sockets_ > 0) {
+    for (auto& socket : listen(bound_host_, port_, more_sockets_, /*probe=*/false)) {
+      sockets.push_back(std::move(socket));
+    }
+    more_sockets_ = 0;
+  }
   workers_ =
       std::make_unique<WorkerPool>(settings_.workers, static_cast<size_t>(settings_.max_queued));
   context_ = std::make_unique<HttpServerContext>(router_, settings_, logger_, *workers_,

@@ -62,7 +62,7 @@ class HttpServer {
   // failure (address in use...) throws std::runtime_error with the reason.
   // `inherited`: listening sockets bound to that address already (handed over at a reload,
   // InheritedListeners), used first; the server runs a loop on each, and binds more of the same
-  // SO_REUSEPORT group when it runs more loops.
+  // SO_REUSEPORT group at start() when it runs more loops.
   void bind(const std::string& host, uint16_t port,
             std::vector<Poco::Net::ServerSocket> inherited = {});
 
@@ -139,6 +139,8 @@ class HttpServer {
   std::atomic<const HttpServerContext*> published_context_{nullptr};
   std::vector<std::unique_ptr<EventLoop>> loops_;
   std::vector<Poco::Net::ServerSocket> bound_;  // by bind(), until start() hands them to loops
+  size_t more_sockets_ = 0;  // inherited fewer than loops: bound at start(), on bound_host_
+  std::string bound_host_;
   uint16_t port_ = 0;
   int connection_limit_ = 0;  // servedConnections(), from bind()
 };

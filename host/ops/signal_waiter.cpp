@@ -98,6 +98,11 @@ bool SignalWaiter::stopRequested() {
   return stop_;
 }
 
+bool SignalWaiter::takeReloadRequest() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::exchange(reload_, false);
+}
+
 void SignalWaiter::armStopDeadline(std::chrono::seconds deadline) {
   Poco::Logger& logger = logger_;
   // Detached: a stop that ends in time ends the process, and this thread with it.

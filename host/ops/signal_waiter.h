@@ -10,7 +10,8 @@
 // process at once, as nginx's fast shutdown does (an operator's second Ctrl-C; systemd and
 // Kubernetes send one, then SIGKILL). A SIGHUP or SIGUSR1 before the server serves waits for it.
 //
-// Thread-safety: markServing() and stopRequested() from any thread; next() from the main thread.
+// Thread-safety: markServing(), stopRequested() and takeReloadRequest() from any thread; next()
+// from the main thread.
 #pragma once
 
 #include <chrono>
@@ -50,6 +51,10 @@ class SignalWaiter {
 
   // True once a stop signal came (a reload waiting for its new process gives up). Thread-safe.
   bool stopRequested();
+
+  // True, once, when a SIGHUP came since next() last returned kReload: a reload asked for while
+  // one ran, which the new process is to do. Thread-safe.
+  bool takeReloadRequest();
 
   // The stop that follows must end within `deadline`: past it the error is logged and the
   // process exits with status 1 from a thread of its own, whatever still runs (a handler stuck

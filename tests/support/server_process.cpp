@@ -1,5 +1,6 @@
 #include "server_process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -125,6 +127,57 @@ struct LaunchSpec {
   std::string work_dir;
 };
 
+// The children this test process waits for itself: those it started, and the new processes of
+// reloads it follows. As a subreaper it also becomes the parent of other orphans: a database
+// server a test started in a session of its own (setsid), once killed, would linger as a zombie
+// that kill -0 still finds. The launcher thread reaps those: zombie children in another session
+// that nobody tracks (a shell command's child, in this session, is left to its pclose).
+std::mutex tracked_mutex;
+std::set<pid_t> tracked_children;
+
+void track(pid_t pid) {
+  std::lock_guard<std::mutex> lock(tracked_mutex);
+  tracked_children.insert(pid);
+}
+
+void untrack(pid_t pid) {
+  std::lock_guard<std::mutex> lock(tracked_mutex);
+  tracked_children.erase(pid);
+}
+
+// Reaps the zombie children of this process that nobody tracks.
+void reapOrphans() {
+  const pid_t self = ::getpid();
+  const long own_session = ::getsid(0);
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return;
+  while (dirent* entry = ::readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(entry->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    std::ifstream stat("/proc/" + std::string(entry->d_name) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto comm_end = line.rfind(')');
+    if (comm_end == std::string::npos) continue;
+    std::istringstream fields(line.substr(comm_end + 1));
+    char state = 0;
+    long parent = 0;
+    long group = 0;
+    long session = 0;
+    if (!(fields >> state >> parent >> group >> session) || state != 'Z' || parent != self ||
+        session == own_session) {
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(tracked_mutex);
+      if (tracked_children.count(static_cast<pid_t>(pid)) != 0) continue;
+    }
+    ::waitpid(static_cast<pid_t>(pid), nullptr, WNOHANG);
+  }
+  ::closedir(proc);
+}
+
 // Forks and execs `spec` on the calling thread, which becomes the child's "parent" for
 // PR_SET_PDEATHSIG. Returns the child's pid once it has exec'd; throws when it could not.
 pid_t forkExec(const LaunchSpec& spec) {
@@ -195,6 +248,7 @@ pid_t forkExec(const LaunchSpec& spec) {
     ::_exit(127);
   }
   const int fork_error = errno;
+  if (pid > 0) track(pid);  // before the launcher thread looks for orphans again
   ::close(log);
   ::close(status[1]);
   if (pid < 0) {
@@ -263,7 +317,12 @@ class Launcher {
       std::packaged_task<pid_t()> task;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [this] { return !tasks_.empty(); });
+        if (!wake_.wait_for(lock, std::chrono::milliseconds(100),
+                            [this] { return !tasks_.empty(); })) {
+          lock.unlock();
+          reapOrphans();
+          continue;
+        }
         task = std::move(tasks_.front());
         tasks_.pop_front();
       }
@@ -316,6 +375,7 @@ bool reapChild(pid_t pid, bool block, bool& exited, int& code) {
     got = ::waitpid(pid, &status, block ? 0 : WNOHANG);
   } while (got < 0 && errno == EINTR);
   if (got == 0) return false;
+  untrack(pid);
   exited = true;
   code = got == pid ? exitCode(status) : -1;  // -1: someone else reaped it (ECHILD)
   return true;
@@ -445,6 +505,7 @@ int ServerProcess::followHandover(std::chrono::milliseconds deadline) {
       Poco::JSON::Parser parser;
       auto body = parser.parse(health.body).extract<Poco::JSON::Object::Ptr>();
       pid_ = body->getObject("process")->getValue<int>("pid");
+      track(pid_);
       exited_ = false;
       exit_code_ = -1;
       return old_exit;

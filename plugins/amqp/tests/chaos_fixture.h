@@ -69,9 +69,13 @@ class Writers {
             std::lock_guard<std::mutex> lock(mutex_);
             if (result.status / 100 == 2) {
               acknowledged_.push_back(id);
+            } else if (result.status == 503 &&
+                       result.body.find("another one worked on the same rows") !=
+                           std::string::npos) {
+              ++conflicts_;  // the database refused it (a deadlock), nothing written: any time
             } else if (failures_.size() < 10) {
               failures_.push_back("PUT /users/" + id + " answered " +
-                                  std::to_string(result.status));
+                                  std::to_string(result.status) + ": " + result.body);
             }
           } catch (const std::exception& error) {
             // The server is down: the write is not acknowledged, nothing to check.
@@ -102,7 +106,11 @@ class Writers {
     std::lock_guard<std::mutex> lock(mutex_);
     return acknowledged_;
   }
-  // The first writes that were not acknowledged, and why (for faults that must fail none).
+  // Writes the database refused for a conflict with another transaction (a deadlock, a
+  // serialization failure): answered 503 with nothing written, at any time, fault or not.
+  int conflicts() const { return conflicts_.load(); }
+  // The first writes that were not acknowledged otherwise, and why (for faults that must fail
+  // none).
   std::vector<std::string> failures() {
     std::lock_guard<std::mutex> lock(mutex_);
     return failures_;
@@ -116,6 +124,7 @@ class Writers {
   std::mutex mutex_;
   std::vector<std::string> acknowledged_;
   std::vector<std::string> failures_;
+  std::atomic<int> conflicts_{0};
 };
 
 // Sets a broker-wide memory alarm (publishers are blocked, consumers are not) until it goes.

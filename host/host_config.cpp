@@ -350,7 +350,8 @@ HostSettings loadHostSettings(const std::string& file, const CommandLineOverride
   auto config = readIniFile(settings.config_file);
 
   ConfigSection host = sectionOf(config, settings.config_file, "host");
-  host.rejectUnknownKeys({"bind", "server_id", "plugins", "plugin_dir", "reload_timeout_seconds"});
+  host.rejectUnknownKeys(
+      {"bind", "server_id", "plugins", "plugin_dir", "reload_timeout_seconds", "watch_settle_ms"});
   std::string bind =
       overrides.bind.empty() ? host.getString("bind", "127.0.0.1:8000") : overrides.bind;
   auto [bind_host, bind_port] = parseHostPort(
@@ -367,6 +368,8 @@ HostSettings loadHostSettings(const std::string& file, const CommandLineOverride
   }
   settings.reload_timeout_seconds = static_cast<int>(
       host.getInt("reload_timeout_seconds", settings.reload_timeout_seconds, 1, 3600));
+  settings.watch_settle_ms =
+      static_cast<int>(host.getInt("watch_settle_ms", settings.watch_settle_ms, 50, 600000));
   settings.plugins = host.getList("plugins");
   if (settings.plugins.empty()) {
     host.fail("plugins", "must list the plugins to load, e.g. local, sqlite, users", "nothing");

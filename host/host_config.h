@@ -106,6 +106,10 @@ struct HostSettings {
   // How long a reload waits for the new process to serve (its migrations and preload included)
   // before it ends it and serves on.
   int reload_timeout_seconds = 120;
+  // busbar watch: how long the watched files must stay unchanged before they are checked, so
+  // that a copy written in pieces, a package's install of several files or an editor's save end
+  // in one reload.
+  int watch_settle_ms = 1000;
   std::string storage_driver;  // a storage plugin's name; empty = no storage
   EventBusSettings event_bus;
   EventLogSettings event_log;

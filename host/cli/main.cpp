@@ -41,9 +41,6 @@ constexpr int kExitFailure = 1;
 constexpr int kExitConfig = 2;
 // What a stop may take past [http] shutdown_delay_seconds and shutdown_grace_seconds.
 constexpr int kStopMarginSeconds = 10;
-// How long the watched files must stay unchanged before busbar watch checks them: a copy written
-// in pieces, a package's install of several files, an editor's save end in one reload.
-constexpr std::chrono::milliseconds kWatchSettle{1000};
 
 // `message` for the terminal: the control bytes it quotes from a config file or a plugin (an
 // escape sequence, a NUL, a line break) as \xNN, so that they cannot act there or fake a line.
@@ -277,7 +274,8 @@ class BusbarApplication : public Poco::Util::ServerApplication {
                            return listed;
                          }() +
                          " or " + config_file + " changes");
-    return std::make_unique<FolderWatcher>(folders, matters, kWatchSettle, settled);
+    return std::make_unique<FolderWatcher>(
+        folders, matters, std::chrono::milliseconds(settings.watch_settle_ms), settled);
   }
 
   // Whether `option` (as written on the command line) takes the next argument as its value.

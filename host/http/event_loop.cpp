@@ -118,12 +118,16 @@ void EventLoop::post(std::function<void()> task) {
   }
 }
 
-void EventLoop::beginStop(bool close_idle) {
-  post([this, close_idle] {
+std::future<void> EventLoop::beginStop(bool close_idle) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> stopped = done->get_future();
+  post([this, close_idle, done] {
     stopping_ = true;
     closeListener();
     for (auto* connection : connections_) connection->beginStop(close_idle);
+    done->set_value();
   });
+  return stopped;
 }
 
 void EventLoop::abort() {

@@ -28,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -68,8 +69,8 @@ class EventLoop {
 
   // Stops accepting (closes the listening socket); the others close after the request they are
   // in, and idle connections now (`close_idle`) or after their next request or idle timeout.
-  // Thread-safe (posted).
-  void beginStop(bool close_idle);
+  // Thread-safe (posted); the future is ready once the loop did it: it accepts nothing more.
+  std::future<void> beginStop(bool close_idle);
   // Closes every connection now. Thread-safe (posted).
   void abort();
   // Ends the thread once the tasks posted so far ran, and joins it. Connections still open are

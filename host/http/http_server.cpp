@@ -179,9 +179,14 @@ HttpServer::StopReport HttpServer::stop(IdleConnections idle) {
   if (options_.metrics != nullptr) options_.metrics->detach();
   report.open_at_stop = openConnections();
   const uint64_t answers_before = context_->answers.load();
-  for (auto& loop : loops_) loop->beginStop(idle == IdleConnections::kClose);
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(settings_.shutdown_grace_seconds);
+  // Every loop stops accepting before the open connections are counted: one it accepted after
+  // the count would have its request dropped with the worker queue below (a reload's old
+  // process, whose listeners stay busy, met this).
+  std::vector<std::future<void>> stopped;
+  for (auto& loop : loops_) stopped.push_back(loop->beginStop(idle == IdleConnections::kClose));
+  for (auto& loop_stopped : stopped) loop_stopped.wait_until(deadline);
   while (openConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

@@ -203,9 +203,9 @@ void Host::load() {
     instances_.push_back(std::move(instance));
     registry_.setProvider("plugin '" + plugin.name + "' (" + plugin.path + ")");
     instances_.back().plugin->init(*instances_.back().context);
-    if (storage) wrapStorage();
+    if (storage) wrapStorage(plugin.name);
   }
-  if (!event_log_) wrapStorage();  // no storage plugin: the follower still resynchronizes
+  if (!event_log_) wrapStorage("");  // no storage plugin: the follower still resynchronizes
   auto transport = registry_.require<Transport>(
       "transport", "[event_bus] transport = " + settings_.event_bus.transport);
   transport_health_ = dynamic_cast<TransportHealth*>(transport.get());
@@ -433,14 +433,34 @@ void Host::registerOpsRoutes() {
   addAdminRoutes(admin_router_, admin);
 }
 
-void Host::wrapStorage() {
+void Host::wrapStorage(const std::string& storage_plugin) {
   auto storage = registry_.find<Connection>("storage");
   storage_plugin_ = storage;
-  event_log_ =
-      std::make_unique<EventLogRuntime>(settings_, storage, event_bus_, inbound_, inline_bus_,
-                                        migrator_, Poco::Logger::get("busbar.event_log"));
+  std::shared_ptr<EventLogStorage> log;
+  if (storage && settings_.event_log.enabled) {
+    log = registry_.find<EventLogStorage>(kEventLogStorageService);
+    if (!log) refuseOrWarnWithoutEventLog(storage_plugin);
+  }
+  event_log_ = std::make_unique<EventLogRuntime>(settings_, storage, std::move(log), event_bus_,
+                                                 inbound_, inline_bus_, migrator_,
+                                                 Poco::Logger::get("busbar.event_log"));
   // Modules get the outbox: events they dispatch inside a transaction commit with it.
   if (storage) registry_.replace("storage", event_log_->outbox());
+}
+
+void Host::refuseOrWarnWithoutEventLog(const std::string& storage_plugin) {
+  const std::string missing = "storage plugin '" + storage_plugin +
+                              "' does not provide the event log's storage (the " + "service '" +
+                              kEventLogStorageService + "' of busbar/event_log_storage.h, SDK 1.3)";
+  if (settings_.event_log.requested) {
+    throw ConfigError(settings_.config_file + ": [event_log] enabled = true, but " + missing +
+                      "; use a storage plugin that provides it (sqlite, mysql and postgresql " +
+                      "do), or set enabled = false to run without the event log");
+  }
+  logger_.warning(missing + ", so the event log is off: a server cut off from the broker " +
+                  "misses the events sent meanwhile until a resynchronization, and a commit " +
+                  "whose outcome a broken connection hid is not settled (set [event_log] " +
+                  "enabled = false to say that this is meant)");
 }
 
 void Host::start(const std::function<void()>& serving) {

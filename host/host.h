@@ -120,8 +120,12 @@ class Host {
   };
 
   std::vector<LoadedPlugin> orderPlugins(const std::vector<LoadedPlugin>& loaded) const;
-  // Puts the event log's outbox in front of the storage plugin's "storage" service.
-  void wrapStorage();
+  // Puts the event log's outbox in front of the storage plugin's "storage" service, after the
+  // init() of `storage_plugin` ("" without one).
+  void wrapStorage(const std::string& storage_plugin);
+  // With the log on but no EventLogStorage from `storage_plugin`: throws ConfigError when
+  // host.conf asks for the log, else logs that it is off.
+  void refuseOrWarnWithoutEventLog(const std::string& storage_plugin);
   // The host's own metrics families, before any plugin can take their names.
   void registerMetrics();
   // busbar_build_info and busbar_plugin_info, once the plugins are known.

@@ -67,6 +67,7 @@ EventLogSettings readEventLog(const ConfigSection& section, const ConfigSection&
   section.rejectUnknownKeys({"enabled", "retention_events", "retention_seconds", "relay_delay"});
   EventLogSettings settings;
   settings.enabled = section.getBool("enabled", settings.enabled);
+  settings.requested = settings.enabled && section.has("enabled");
   settings.retention_events = static_cast<uint64_t>(section.getInt(
       "retention_events", static_cast<int64_t>(settings.retention_events), 1000, 1LL << 40));
   settings.retention_seconds =

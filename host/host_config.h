@@ -38,6 +38,7 @@ struct EventBusSettings {
 // [event_log] and [event_bus] catch_up_interval: the event log (host/events/event_log.h).
 struct EventLogSettings {
   bool enabled = true;
+  bool requested = false;  // `enabled = true` is written: a storage plugin without the log fails
   std::chrono::milliseconds catch_up_interval{1000};
   uint64_t retention_events = 1000000;
   int64_t retention_seconds = 7 * 24 * 3600;

@@ -7,7 +7,8 @@ namespace busbar::host {
 namespace {
 
 // One look at the log.
-CommitOutcome look(EventLog& log, const std::string& event_id, int lock_wait, std::string& detail) {
+CommitOutcome look(EventLogStorage& log, const std::string& event_id, int lock_wait,
+                   std::string& detail) {
   if (log.contains(event_id) || log.committedSettled(event_id, lock_wait)) {
     detail = "its event " + event_id + " is in the log";
     return CommitOutcome::kCommitted;
@@ -18,8 +19,8 @@ CommitOutcome look(EventLog& log, const std::string& event_id, int lock_wait, st
 
 }  // namespace
 
-CommitOutcome settleCommit(EventLog& log, const std::string& event_id, const SettleOptions& options,
-                           std::string& detail) {
+CommitOutcome settleCommit(EventLogStorage& log, const std::string& event_id,
+                           const SettleOptions& options, std::string& detail) {
   const auto deadline = std::chrono::steady_clock::now() + options.deadline;
   auto pause = options.retry_initial;
   for (;;) {

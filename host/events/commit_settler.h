@@ -25,7 +25,7 @@ struct SettleOptions {
 };
 
 // The outcome; `detail` says what decided it (or the last error, when unknown).
-CommitOutcome settleCommit(EventLog& log, const std::string& event_id, const SettleOptions& options,
-                           std::string& detail);
+CommitOutcome settleCommit(EventLogStorage& log, const std::string& event_id,
+                           const SettleOptions& options, std::string& detail);
 
 }  // namespace busbar::host

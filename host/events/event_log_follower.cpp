@@ -6,8 +6,9 @@ namespace busbar::host {
 
 using Clock = std::chrono::steady_clock;
 
-EventLogFollower::EventLogFollower(EventLog* log, EventSequencer* sequencer, LogIdentity* identity,
-                                   Reload reload, FollowerOptions options, Poco::Logger& logger)
+EventLogFollower::EventLogFollower(EventLogStorage* log, EventSequencer* sequencer,
+                                   LogIdentity* identity, Reload reload, FollowerOptions options,
+                                   Poco::Logger& logger)
     : log_(log),
       sequencer_(sequencer),
       identity_(identity),

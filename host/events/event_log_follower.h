@@ -13,7 +13,7 @@
 //
 // A restore may replace the tables one at a time, the module's long after the log's (a large
 // dump, pg_restore -j). So every pass also compares the identities of the database's tables
-// (EventLog::tableIdentities) with those read before the last reload: when a table was made
+// (EventLogStorage::tableIdentities) with those read before the last reload: when a table was made
 // again, the subscribers reload (a refresh). Any reload that finds the tables made again since
 // the one before, and any restart, is followed by one more on the next pass, so that rows loaded
 // into a table after it was created are read too, however late the restore comes.
@@ -60,8 +60,8 @@ class EventLogFollower {
   // With a null `log` (the event log is off) only resynchronizations run; `sequencer` and
   // `identity` are then unused and may be null too. All must outlive the follower. `identity` is
   // set to the log's whenever the follower reads the head for a reload.
-  EventLogFollower(EventLog* log, EventSequencer* sequencer, LogIdentity* identity, Reload reload,
-                   FollowerOptions options, Poco::Logger& logger);
+  EventLogFollower(EventLogStorage* log, EventSequencer* sequencer, LogIdentity* identity,
+                   Reload reload, FollowerOptions options, Poco::Logger& logger);
   ~EventLogFollower();  // stops
 
   // Loads the subscribers for the first time through `preload` (the kPreload moment) and makes
@@ -114,7 +114,7 @@ class EventLogFollower {
   // Why the subscribers must reload because tables were made again since the last reload, or "".
   std::string tablesReplaced();
 
-  EventLog* const log_;
+  EventLogStorage* const log_;
   EventSequencer* const sequencer_;
   LogIdentity* const identity_;
   const Reload reload_;

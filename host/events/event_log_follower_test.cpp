@@ -14,10 +14,7 @@ namespace {
 
 class FollowerTest : public SqliteEventLogTest {
  protected:
-  void SetUp() override {
-    SqliteEventLogTest::SetUp();
-    log_ = std::make_unique<EventLog>(*storage_);
-  }
+  void SetUp() override { SqliteEventLogTest::SetUp(); }
   void TearDown() override {
     if (follower_) follower_->stop();
     SqliteEventLogTest::TearDown();
@@ -57,7 +54,6 @@ class FollowerTest : public SqliteEventLogTest {
   std::vector<std::string> delivered_;
   std::atomic<int> reloads_{0};          // that succeeded
   std::atomic<int> failing_reloads_{0};  // the next ones fail
-  std::unique_ptr<EventLog> log_;
   LogIdentity identity_;
   EventSequencer sequencer_{[this](const Event& event, EventSource) {
                               std::lock_guard<std::mutex> lock(mutex_);

@@ -10,17 +10,19 @@
 namespace busbar::host {
 
 EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<Connection> storage,
-                                 HostEventBus& bus, HostInbound& inbound, InlineBus& inline_bus,
+                                 std::shared_ptr<EventLogStorage> log, HostEventBus& bus,
+                                 HostInbound& inbound, InlineBus& inline_bus,
                                  Migrations& migrations, Poco::Logger& logger)
     : inline_bus_(inline_bus),
       logger_(logger),
       stale_after_(std::max<std::chrono::milliseconds>(3 * settings.event_log.catch_up_interval,
                                                        std::chrono::seconds(5))) {
-  if (storage && settings.event_log.enabled) {
-    log_ = std::make_unique<EventLog>(*storage);
-    for (auto& migration : EventLog::migrations()) {
-      migrations.add(kEventLogModule, std::move(migration));
+  if (storage && log && settings.event_log.enabled) {
+    log_ = std::move(log);
+    for (auto& migration : log_->migrations()) {
+      migrations.add(kEventLogMigrationModule, std::move(migration));
     }
+    migrations.add(ParkingLot::kMigrationModule, ParkingLot::migration());
     parking_lot_ = std::make_unique<ParkingLot>(*storage, settings.server_id, logger);
     sequencer_ = std::make_unique<EventSequencer>(
         [&inbound](const Event& event, EventSource source) {
@@ -42,7 +44,7 @@ EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<C
     relay.retention.events = settings.event_log.retention_events;
     relay.retention.seconds = settings.event_log.retention_seconds;
     relay_ = std::make_unique<EventRelay>(
-        *log_, *storage, tracker_,
+        *log_, tracker_,
         [&bus](const LoggedEvent& logged, PublishSettled settled) {
           bus.republish(logged, std::move(settled));
         },

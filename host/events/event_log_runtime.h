@@ -1,10 +1,10 @@
 // EventLogRuntime: the host's event log machinery, wired together for one server.
 //
-// Owns the EventLog over the storage plugin's Connection, the OutboxConnection modules get as
+// Uses the storage plugin's EventLogStorage, and owns the OutboxConnection modules get as
 // "storage", the EventSequencer, the EventLogFollower, the PublicationTracker and the EventRelay,
 // and connects them to the event bus and the inbound side. With `[event_log] enabled = false`,
-// or without a storage plugin, only the follower runs, for resynchronizations, and transactions
-// still publish their events after the commit.
+// or without a storage plugin that provides the log's storage, only the follower runs, for
+// resynchronizations, and transactions still publish their events after the commit.
 //
 // Driven by the Host from its main thread: construct (after the storage plugin's init), start()
 // after preload(), stop() before the plugins stop, finish() before the storage plugin stops.
@@ -37,11 +37,12 @@ namespace busbar::host {
 
 class EventLogRuntime {
  public:
-  // `storage` is the storage plugin's Connection, null when there is none. Registers the log's
-  // migrations with `migrations` when the log is on.
+  // `storage` is the storage plugin's Connection and `log` its EventLogStorage, each null when
+  // there is none; the log is on when both are there and [event_log] enabled is true. Registers
+  // the log's migrations and the parking lot's with `migrations` when the log is on.
   EventLogRuntime(const HostSettings& settings, std::shared_ptr<Connection> storage,
-                  HostEventBus& bus, HostInbound& inbound, InlineBus& inline_bus,
-                  Migrations& migrations, Poco::Logger& logger);
+                  std::shared_ptr<EventLogStorage> log, HostEventBus& bus, HostInbound& inbound,
+                  InlineBus& inline_bus, Migrations& migrations, Poco::Logger& logger);
   ~EventLogRuntime();
 
   bool enabled() const { return log_ != nullptr; }
@@ -115,7 +116,7 @@ class EventLogRuntime {
   const std::chrono::milliseconds stale_after_;
   std::optional<Poco::Timestamp> preloaded_at_;  // set once by preload(), before any reader
   bool started_ = false;                         // start() ran; the host's thread only
-  std::unique_ptr<EventLog> log_;                // null when off
+  std::shared_ptr<EventLogStorage> log_;         // null when off
   PublicationTracker tracker_;
   LogIdentity identity_;
   std::unique_ptr<ParkingLot> parking_lot_;  // before the sequencer, which parks in it

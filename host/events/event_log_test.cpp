@@ -1,8 +1,6 @@
-// The event log over a real SQLite database: its statements, the relay lease and the settling of
-// ambiguous commits. Every backend's concurrency is proven in
-// tests/storage/event_log_contract_test.cpp.
-#include "events/event_log.h"
-
+// The event log over a real SQLite database (SqliteEventLog, SqlEventLog's statements), the host's
+// relay lease and its settling of ambiguous commits over it. Every backend's concurrency is proven
+// in tests/storage/event_log_contract_test.cpp.
 #include "events/commit_settler.h"
 #include "events/relay_lease.h"
 #include "events/sqlite_event_log_fixture.h"
@@ -13,13 +11,13 @@ namespace {
 using EventLogTest = SqliteEventLogTest;
 
 TEST_F(EventLogTest, AppendTakesConsecutiveNumbersAndReadAfterReturnsThemInOrder) {
-  EventLog log(*storage_);
+  EventLogStorage& log = *log_;
   EXPECT_EQ(log.head().seq, 0u);
   EXPECT_EQ(log.head().log_id.size(), 36u);
   EXPECT_EQ(append({userEvent("a")}), 1u);
   EXPECT_EQ(append({userEvent("b"), userEvent("c", 2)}), 2u);
   EXPECT_EQ(log.head().seq, 3u);
-  EXPECT_EQ(log.position().event_id, "c");
+  EXPECT_EQ(log.eventIdAt(3), std::optional<std::string>("c"));
   auto events = log.readAfter(1, 10);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].seq, 2u);
@@ -33,11 +31,11 @@ TEST_F(EventLogTest, AppendTakesConsecutiveNumbersAndReadAfterReturnsThemInOrder
 }
 
 TEST_F(EventLogTest, ARolledBackAppendLeavesNoNumberTaken) {
-  EventLog log(*storage_);
+  EventLogStorage& log = *log_;
   append({userEvent("a")});
   EXPECT_THROW(storage_->transaction([&](Connection& tx) {
-    EventLog::append(tx, unnumbered({userEvent("lost")}), 0);
-    EventLog::numberPending(tx);
+    log.append(tx, unnumbered({userEvent("lost")}), 0);
+    sqlite::SqliteEventLog::numberPending(tx);
     throw std::runtime_error("the module's work failed after all");
   }),
                std::runtime_error);
@@ -45,10 +43,10 @@ TEST_F(EventLogTest, ARolledBackAppendLeavesNoNumberTaken) {
 }
 
 TEST_F(EventLogTest, PublishedMarksAndTheUnpublishedBacklog) {
-  EventLog log(*storage_);
+  EventLogStorage& log = *log_;
   append({userEvent("a"), userEvent("b"), userEvent("c")}, 1000);
   append({userEvent("young")}, 5000);
-  log.mark({"a", "c"}, EventLog::Publication::kConfirmed);
+  log.mark({"a", "c"}, EventLogStorage::Publication::kConfirmed);
   EXPECT_EQ(log.countUnpublished(0), 2u);
   auto old = log.unpublished(0, 2000, 10);
   ASSERT_EQ(old.size(), 1u);
@@ -56,22 +54,22 @@ TEST_F(EventLogTest, PublishedMarksAndTheUnpublishedBacklog) {
   EXPECT_EQ(log.unpublished(0, 9000, 10).size(), 2u);
   EXPECT_EQ(log.unpublished(2, 9000, 10).size(), 1u);
   // Given up by its publisher: the relay's at once, however young; a later confirm wins.
-  log.mark({"young"}, EventLog::Publication::kGivenUp);
+  log.mark({"young"}, EventLogStorage::Publication::kGivenUp);
   EXPECT_EQ(log.unpublished(3, 2000, 10).size(), 1u);
-  log.mark({"young"}, EventLog::Publication::kConfirmed);
-  log.mark({"young"}, EventLog::Publication::kGivenUp);
+  log.mark({"young"}, EventLogStorage::Publication::kConfirmed);
+  log.mark({"young"}, EventLogStorage::Publication::kGivenUp);
   EXPECT_EQ(log.countUnpublished(0), 1u);
 }
 
 TEST_F(EventLogTest, TheRelaysLookTakesTheLowestOfGivenUpAndOrphanedEventsUpToItsLimit) {
-  EventLog log(*storage_);
+  EventLogStorage& log = *log_;
   // seq 1..8, logged at 1000..1007: confirmed, given up and orphaned in turn, one still young.
   append({userEvent("confirmed-1"), userEvent("given-up-2"), userEvent("orphan-3"),
           userEvent("given-up-4"), userEvent("orphan-5"), userEvent("given-up-6"),
           userEvent("orphan-7"), userEvent("young-8")},
          1000);
-  log.mark({"confirmed-1"}, EventLog::Publication::kConfirmed);
-  log.mark({"given-up-2", "given-up-4", "given-up-6"}, EventLog::Publication::kGivenUp);
+  log.mark({"confirmed-1"}, EventLogStorage::Publication::kConfirmed);
+  log.mark({"given-up-2", "given-up-4", "given-up-6"}, EventLogStorage::Publication::kGivenUp);
   auto idsOf = [](const std::vector<LoggedEvent>& events) {
     std::vector<std::string> ids;
     for (const auto& logged : events) ids.push_back(logged.event.id);
@@ -88,14 +86,14 @@ TEST_F(EventLogTest, TheRelaysLookTakesTheLowestOfGivenUpAndOrphanedEventsUpToIt
 }
 
 TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventNorAHole) {
-  EventLog log(*storage_);
+  EventLogStorage& log = *log_;
   const int64_t now = 100LL * 24 * 3600 * 1000000;
   const int64_t day = 24LL * 3600 * 1000000;
   for (int i = 1; i <= 10; ++i) append({userEvent("e" + std::to_string(i))}, now - (11 - i) * day);
   std::vector<std::string> all;
   for (uint64_t seq = 1; seq <= 10; ++seq) all.push_back("e" + std::to_string(seq));
-  log.mark(all, EventLog::Publication::kConfirmed);
-  Retention retention;
+  log.mark(all, EventLogStorage::Publication::kConfirmed);
+  LogRetention retention;
   retention.events = 8;               // keeps 3..10
   retention.seconds = 5 * 24 * 3600;  // keeps those logged within 5 days: 6..10
   EXPECT_EQ(log.prune(retention, now), 5u);
@@ -103,7 +101,7 @@ TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventN
 
   append({userEvent("e11")}, now);  // not confirmed by any broker
   append({userEvent("e12")}, now);
-  log.mark({"e12"}, EventLog::Publication::kConfirmed);
+  log.mark({"e12"}, EventLogStorage::Publication::kConfirmed);
   retention.events = 1;
   EXPECT_EQ(log.prune(retention, now), 5u);  // down to the unconfirmed 11, not past it
   EXPECT_EQ(log.oldest(), std::optional<uint64_t>(11));
@@ -111,8 +109,8 @@ TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventN
 
 TEST_F(EventLogTest, TheLeaseHasOneHolderAndPassesOnWhenTheHolderFallsSilent) {
   using namespace std::chrono_literals;
-  RelayLease a(*storage_, "a", 5s);
-  RelayLease b(*storage_, "b", 5s);
+  RelayLease a(*log_, "a", 5s);
+  RelayLease b(*log_, "b", 5s);
   auto t0 = RelayLease::Clock::now();
   EXPECT_TRUE(a.hold(t0));
   EXPECT_FALSE(b.hold(t0));
@@ -127,7 +125,7 @@ TEST_F(EventLogTest, TheLeaseHasOneHolderAndPassesOnWhenTheHolderFallsSilent) {
 }
 
 TEST_F(EventLogTest, AnAmbiguousCommitIsSettledFromTheLog) {
-  EventLog log(*storage_);
+  EventLogStorage& log = *log_;
   SettleOptions options;
   options.deadline = std::chrono::milliseconds(500);
   std::string detail;
@@ -139,40 +137,40 @@ TEST_F(EventLogTest, AnAmbiguousCommitIsSettledFromTheLog) {
 }
 
 TEST_F(EventLogTest, NumberingGivesTheOldestWaitingEventsTheirNumbersWhoeverLoggedThem) {
-  EventLog log(*storage_);
-  EXPECT_TRUE(log.numbersInsideTransactions());  // SQLite
-  EXPECT_FALSE(log.hasUnnumbered());
+  EventLogStorage& log = *log_;
+  EXPECT_EQ(log.numbering(), EventLogStorage::Numbering::kByWriter);  // SQLite
+  EXPECT_FALSE(log.hasUnnumbered(std::chrono::microseconds(0)));
   storage_->transaction([&](Connection& tx) {
-    EventLog::append(tx, unnumbered({userEvent("p1"), userEvent("p2")}), 10);
+    log.append(tx, unnumbered({userEvent("p1"), userEvent("p2")}), 10);
   });
-  storage_->transaction(
-      [&](Connection& tx) { EventLog::append(tx, unnumbered({userEvent("p3")}), 5); });
-  EXPECT_TRUE(log.hasUnnumbered());
+  storage_->transaction([&](Connection& tx) { log.append(tx, unnumbered({userEvent("p3")}), 5); });
+  EXPECT_TRUE(log.hasUnnumbered(std::chrono::microseconds(0)));
   EXPECT_TRUE(log.readAfter(0, 10).empty());  // readers see numbered events only
   // Every waiting event, in the order they were logged, whichever writer logged them.
   auto first = log.numberOldest();
-  EXPECT_EQ(first.numbers, (EventLog::Numbers{{"p3", 1}, {"p1", 2}, {"p2", 3}}));
+  EXPECT_EQ(first.numbers, (EventLogStorage::Numbers{{"p3", 1}, {"p1", 2}, {"p2", 3}}));
   EXPECT_FALSE(first.more);
-  EXPECT_FALSE(log.hasUnnumbered());
+  EXPECT_FALSE(log.hasUnnumbered(std::chrono::microseconds(0)));
   EXPECT_TRUE(log.numberOldest().numbers.empty());  // none is numbered twice
   storage_->transaction(
-      [&](Connection& tx) { EventLog::append(tx, unnumbered({userEvent("left")}), 1); });
-  EXPECT_EQ(log.numberOldest().numbers, (EventLog::Numbers{{"left", 4}}));
+      [&](Connection& tx) { log.append(tx, unnumbered({userEvent("left")}), 1); });
+  EXPECT_EQ(log.numberOldest().numbers, (EventLogStorage::Numbers{{"left", 4}}));
   EXPECT_EQ(log.head().seq, 4u);
   EXPECT_EQ(log.readAfter(0, 10).size(), 4u);
-  EXPECT_EQ(log.numbersOf({"p1", "left", "never"}), (EventLog::Numbers{{"p1", 2}, {"left", 4}}));
+  EXPECT_EQ(log.numbersOf({"p1", "left", "never"}),
+            (EventLogStorage::Numbers{{"p1", 2}, {"left", 4}}));
 }
 
 TEST_F(EventLogTest, ABacklogLargerThanABatchDrainsBatchByBatchOldestFirst) {
-  EventLog log(*storage_);
-  const size_t total = EventLog::kNumberingBatch * 2 + 7;
+  EventLogStorage& log = *log_;
+  const size_t total = sqlite::SqliteEventLog::kNumberingBatch * 2 + 7;
   std::vector<Event> events;
   std::vector<std::string> ids;
   for (size_t i = 0; i < total; ++i) {
     ids.push_back("b" + std::to_string(i));
     events.push_back(userEvent(ids.back()));
   }
-  storage_->transaction([&](Connection& tx) { EventLog::append(tx, unnumbered(events), 1000); });
+  storage_->transaction([&](Connection& tx) { log.append(tx, unnumbered(events), 1000); });
   std::vector<size_t> rounds;
   for (bool more = true; more;) {
     auto numbering = log.numberOldest();
@@ -180,7 +178,8 @@ TEST_F(EventLogTest, ABacklogLargerThanABatchDrainsBatchByBatchOldestFirst) {
     more = numbering.more;
     ASSERT_LE(rounds.size(), 4u) << "the backlog does not drain";
   }
-  EXPECT_EQ(rounds, (std::vector<size_t>{EventLog::kNumberingBatch, EventLog::kNumberingBatch, 7}));
+  EXPECT_EQ(rounds, (std::vector<size_t>{sqlite::SqliteEventLog::kNumberingBatch,
+                                         sqlite::SqliteEventLog::kNumberingBatch, 7}));
   // Numbers of more ids than one statement takes are read in pieces.
   auto numbers = log.numbersOf(ids);
   ASSERT_EQ(numbers.size(), total);
@@ -188,7 +187,7 @@ TEST_F(EventLogTest, ABacklogLargerThanABatchDrainsBatchByBatchOldestFirst) {
 }
 
 TEST_F(EventLogTest, AnUnreachableLogLeavesTheOutcomeUnknown) {
-  EventLog log(*storage_);
+  EventLogStorage& log = *log_;
   storage_->execute("DROP TABLE busbar_events");  // every read of the log fails now
   SettleOptions options;
   options.deadline = std::chrono::milliseconds(200);

@@ -6,7 +6,7 @@
 
 namespace busbar::host {
 
-EventNumberer::EventNumberer(EventLog& log, CommittedEvents& sink, Poco::Logger& logger,
+EventNumberer::EventNumberer(EventLogStorage& log, CommittedEvents& sink, Poco::Logger& logger,
                              size_t capacity, std::chrono::milliseconds sweep_interval)
     : log_(log),
       sink_(sink),
@@ -93,7 +93,7 @@ bool EventNumberer::logHasUnnumbered() {
 }
 
 EventNumberer::RoundOutcome EventNumberer::round(std::vector<LoggedEvent>& events) {
-  EventLog::Numbering numbering;
+  EventLogStorage::NumberingResult numbering;
   try {
     numbering = log_.numberOldest();
   } catch (const std::exception& error) {
@@ -119,7 +119,7 @@ EventNumberer::RoundOutcome EventNumberer::round(std::vector<LoggedEvent>& event
     std::vector<std::string> ids;
     ids.reserve(waiting.size());
     for (const auto& logged : waiting) ids.push_back(logged.event.id);
-    EventLog::Numbers elsewhere;
+    EventLogStorage::Numbers elsewhere;
     try {
       elsewhere = log_.numbersOf(ids);
     } catch (const std::exception& error) {

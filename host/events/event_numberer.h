@@ -1,7 +1,7 @@
 // EventNumberer: numbers committed events on its own thread and hands them on, so that a write
 // waits for its own commit only.
 //
-// On MariaDB and PostgreSQL a transaction's events are committed without numbers (EventLog).
+// On MariaDB and PostgreSQL a transaction's events are committed without numbers (EventLogStorage).
 // submit() queues them and returns at once; the worker takes everything queued and runs a
 // numbering round: one numbering transaction numbers the oldest waiting events of the log,
 // whoever wrote them (one serves every write that committed while the previous ran, so numbering
@@ -34,7 +34,7 @@ class CommittedEvents;
 class EventNumberer {
  public:
   // `log` and `sink` must outlive the numberer.
-  EventNumberer(EventLog& log, CommittedEvents& sink, Poco::Logger& logger,
+  EventNumberer(EventLogStorage& log, CommittedEvents& sink, Poco::Logger& logger,
                 size_t capacity = 100000,
                 std::chrono::milliseconds sweep_interval = std::chrono::milliseconds(250));
   ~EventNumberer();  // stops
@@ -66,7 +66,7 @@ class EventNumberer {
   // Hands `numbered` to the sink in seq order (nothing when empty).
   void publish(std::vector<LoggedEvent> numbered);
 
-  EventLog& log_;
+  EventLogStorage& log_;
   CommittedEvents& sink_;
   Poco::Logger& logger_;
   const size_t capacity_;

@@ -62,10 +62,7 @@ class RecordingSink : public CommittedEvents {
 
 class EventNumbererTest : public SqliteEventLogTest {
  protected:
-  void SetUp() override {
-    SqliteEventLogTest::SetUp();
-    log_ = std::make_unique<EventLog>(*storage_);
-  }
+  void SetUp() override { SqliteEventLogTest::SetUp(); }
 
   std::unique_ptr<EventNumberer> numberer(
       size_t capacity = 100000,
@@ -81,7 +78,7 @@ class EventNumbererTest : public SqliteEventLogTest {
     std::vector<Event> events;
     for (const auto& id : ids) events.push_back(userEvent(id));
     storage_->transaction([&](Connection& tx) {
-      EventLog::append(tx, unnumbered(events), Poco::Timestamp().epochMicroseconds());
+      log_->append(tx, unnumbered(events), Poco::Timestamp().epochMicroseconds());
     });
   }
 
@@ -99,7 +96,6 @@ class EventNumbererTest : public SqliteEventLogTest {
     return ids;
   }
 
-  std::unique_ptr<EventLog> log_;
   RecordingSink sink_;
 };
 
@@ -166,8 +162,8 @@ TEST_F(EventNumbererTest, PastItsCapacityEventsAreLeftToTheLogUnnumbered) {
             (std::vector<std::string>{"first", "q1", "q2", "q3", "q4", "q5"}));
   // Left to the log: the next numbering of any server numbers it with the rest, but this server
   // does not hand it on (every server reads it from the log).
-  EXPECT_EQ(log_->numbersOf({"over"}), (EventLog::Numbers{{"over", 7}}));
-  EXPECT_FALSE(log_->hasUnnumbered());
+  EXPECT_EQ(log_->numbersOf({"over"}), (EventLogStorage::Numbers{{"over", 7}}));
+  EXPECT_FALSE(log_->hasUnnumbered(std::chrono::microseconds(0)));
 }
 
 TEST_F(EventNumbererTest, ASweepNumbersWhatAWriterLeftWithoutWaitingForIt) {
@@ -176,8 +172,8 @@ TEST_F(EventNumbererTest, ASweepNumbersWhatAWriterLeftWithoutWaitingForIt) {
   auto numbering = numberer(100000, std::chrono::milliseconds(20));
   ASSERT_TRUE(eventually([&] { return log_->numbersOf({"frozen-1", "frozen-2"}).size() == 2; }));
   EXPECT_EQ(log_->numbersOf({"frozen-1", "frozen-2"}),
-            (EventLog::Numbers{{"frozen-1", 1}, {"frozen-2", 2}}));
-  EXPECT_FALSE(log_->hasUnnumbered());
+            (EventLogStorage::Numbers{{"frozen-1", 1}, {"frozen-2", 2}}));
+  EXPECT_FALSE(log_->hasUnnumbered(std::chrono::microseconds(0)));
   EXPECT_TRUE(sink_.handed().empty());  // not this server's to publish: the log has them
 }
 
@@ -189,13 +185,13 @@ TEST_F(EventNumbererTest, ARoundNumbersOlderEventsOfOtherWritersBeforeItsOwn) {
   commitAndSubmit(*numbering, {"mine-v2"});
   ASSERT_TRUE(eventually([&] { return sink_.handed().size() == 1; }));
   EXPECT_EQ(log_->numbersOf({"other-v1", "mine-v2"}),
-            (EventLog::Numbers{{"other-v1", 1}, {"mine-v2", 2}}));
+            (EventLogStorage::Numbers{{"other-v1", 1}, {"mine-v2", 2}}));
   EXPECT_EQ(sink_.handed()[0].seq, 2u);
 }
 
 TEST_F(EventNumbererTest, ABacklogOfManyBatchesDrainsAndItsOwnEventsGoOutAfterIt) {
   std::vector<std::string> left;
-  for (size_t i = 0; i < EventLog::kNumberingBatch * 3; ++i)
+  for (size_t i = 0; i < sqlite::SqliteEventLog::kNumberingBatch * 3; ++i)
     left.push_back("left-" + std::to_string(i));
   commit(left);
   auto numbering = numberer();
@@ -204,8 +200,8 @@ TEST_F(EventNumbererTest, ABacklogOfManyBatchesDrainsAndItsOwnEventsGoOutAfterIt
   commitAndSubmit(*numbering, mine);
   ASSERT_TRUE(eventually([&] { return sink_.handed().size() == mine.size(); }));
   EXPECT_EQ(idsOf(sink_.handed()), mine);
-  EXPECT_EQ(sink_.handed().front().seq, EventLog::kNumberingBatch * 3 + 1);
-  EXPECT_FALSE(log_->hasUnnumbered());
+  EXPECT_EQ(sink_.handed().front().seq, sqlite::SqliteEventLog::kNumberingBatch * 3 + 1);
+  EXPECT_FALSE(log_->hasUnnumbered(std::chrono::microseconds(0)));
 }
 
 TEST_F(EventNumbererTest, AnEventNumberedMeanwhileIsHandedOnWithThatNumber) {

@@ -9,15 +9,14 @@ using Clock = std::chrono::steady_clock;
 // How long a republished event may wait for its settlement before it counts as lost.
 constexpr std::chrono::seconds kSettlementOverdue{60};
 
-EventRelay::EventRelay(EventLog& log, Connection& storage, PublicationTracker& tracker,
-                       Republish republish, std::string server_id, RelayOptions options,
-                       Poco::Logger& logger)
+EventRelay::EventRelay(EventLogStorage& log, PublicationTracker& tracker, Republish republish,
+                       std::string server_id, RelayOptions options, Poco::Logger& logger)
     : log_(log),
       tracker_(tracker),
       republish_(std::move(republish)),
       options_(options),
       logger_(logger),
-      lease_(storage, std::move(server_id), options.lease_timeout) {}
+      lease_(log, std::move(server_id), options.lease_timeout) {}
 
 EventRelay::~EventRelay() { stop(); }
 

@@ -42,7 +42,7 @@ struct RelayOptions {
   std::chrono::milliseconds delay{10000};
   std::chrono::milliseconds lease_timeout{5000};
   std::chrono::milliseconds prune_interval{60000};
-  Retention retention;
+  LogRetention retention;
   size_t batch = 500;
   size_t in_flight = 1000;
 };
@@ -53,8 +53,8 @@ class EventRelay {
   // reported to the tracker, and then to `settled` (once: true when every broker confirmed it).
   using Republish = std::function<void(const LoggedEvent& logged, PublishSettled settled)>;
 
-  // `log`, `storage` and `tracker` must outlive the relay.
-  EventRelay(EventLog& log, Connection& storage, PublicationTracker& tracker, Republish republish,
+  // `log` and `tracker` must outlive the relay.
+  EventRelay(EventLogStorage& log, PublicationTracker& tracker, Republish republish,
              std::string server_id, RelayOptions options, Poco::Logger& logger);
   ~EventRelay();  // stops
 
@@ -77,11 +77,11 @@ class EventRelay {
   void run();
   // One round; returns how long to wait before the next.
   std::chrono::milliseconds round(std::chrono::steady_clock::time_point now);
-  // Republishes what waits; `log_now` is the database's clock (EventLog::clock()).
+  // Republishes what waits; `log_now` is the database's clock (EventLogStorage::clock()).
   std::chrono::milliseconds relay(int64_t log_now);
   void settled(uint64_t seq, bool confirmed);
 
-  EventLog& log_;
+  EventLogStorage& log_;
   PublicationTracker& tracker_;
   const Republish republish_;
   const RelayOptions options_;

@@ -14,10 +14,7 @@ namespace {
 
 class RelayTest : public SqliteEventLogTest {
  protected:
-  void SetUp() override {
-    SqliteEventLogTest::SetUp();
-    log_ = std::make_unique<EventLog>(*storage_);
-  }
+  void SetUp() override { SqliteEventLogTest::SetUp(); }
 
   // `delay`: short by default, so that an unconfirmed event is an orphan soon.
   std::unique_ptr<EventRelay> relay(
@@ -27,7 +24,7 @@ class RelayTest : public SqliteEventLogTest {
     options.interval = std::chrono::milliseconds(20);
     options.delay = delay;
     return std::make_unique<EventRelay>(
-        *log_, *storage_, tracker_,
+        *log_, tracker_,
         [this, server, broker_confirms](const LoggedEvent& logged, PublishSettled settled) {
           {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -44,7 +41,6 @@ class RelayTest : public SqliteEventLogTest {
     return republished_;
   }
 
-  std::unique_ptr<EventLog> log_;
   PublicationTracker tracker_;
   std::mutex mutex_;
   std::vector<std::string> republished_;

@@ -31,11 +31,11 @@ class OpenScope {
 
 }  // namespace
 
-OutboxConnection::OutboxConnection(std::shared_ptr<Connection> storage, EventLog* log,
+OutboxConnection::OutboxConnection(std::shared_ptr<Connection> storage, EventLogStorage* log,
                                    CommittedEvents& sink, SettleOptions settle,
                                    Poco::Logger& logger)
     : storage_(std::move(storage)), log_(log), sink_(sink), settle_(settle), logger_(logger) {
-  if (log_ != nullptr && !log_->numbersInsideTransactions()) {
+  if (log_ != nullptr && log_->numbering() == EventLogStorage::Numbering::kAfterCommit) {
     numberer_ = std::make_unique<EventNumberer>(*log_, sink_, logger_);
   }
 }
@@ -84,7 +84,7 @@ void OutboxConnection::transaction(const std::function<void(Connection&)>& work)
   OpenTransaction scope;
   scope.owner = this;
   OpenScope open(scope);
-  EventLog::Numbers numbers;
+  EventLogStorage::Numbers numbers;
   bool committing = false;  // the work and the log's statements ran; only COMMIT is left
   try {
     storage_->transaction([&](Connection& bound) {
@@ -92,10 +92,10 @@ void OutboxConnection::transaction(const std::function<void(Connection&)>& work)
       work(bound);
       if (log_ != nullptr && !scope.events.empty()) {
         const int64_t now = Poco::Timestamp().epochMicroseconds();
-        if (log_->numbersInsideTransactions()) {
-          numbers = EventLog::appendNumbered(bound, scope.events, now);
+        if (log_->numbering() == EventLogStorage::Numbering::kByWriter) {
+          numbers = log_->appendNumbered(bound, scope.events, now);
         } else {
-          EventLog::append(bound, scope.events, now);
+          log_->append(bound, scope.events, now);
         }
       }
       committing = true;
@@ -141,7 +141,7 @@ void OutboxConnection::settleAmbiguousCommit(const std::vector<LoggedEvent>& eve
 }
 
 void OutboxConnection::publishNumbered(std::vector<LoggedEvent>& events,
-                                       const EventLog::Numbers& numbers) {
+                                       const EventLogStorage::Numbers& numbers) {
   if (numbers.empty() && numberer_) {
     numberer_->submit(std::move(events));  // numbered after the commit, off this thread
     return;

@@ -4,9 +4,9 @@
 //
 // While a thread runs the work of transaction(), the events the event bus is handed on that
 // thread wait in the transaction (pendingOnThisThread()). When the work returns they are written
-// to the event log as its last statements (EventLog::append; on SQLite numbered there too), and
-// once the commit succeeded they go to the CommittedEvents sink with their numbers: at once when
-// numbered inside the transaction (SQLite), else through the EventNumberer, which numbers them
+// to the event log as its last statements (EventLogStorage::append; on SQLite numbered there too),
+// and once the commit succeeded they go to the CommittedEvents sink with their numbers: at once
+// when numbered inside the transaction (SQLite), else through the EventNumberer, which numbers them
 // off the writer's thread (MariaDB, PostgreSQL). A transaction that throws publishes nothing. A
 // transaction() on a thread that already runs one joins it, as the SDK promises for nested calls.
 //
@@ -47,7 +47,7 @@ class OutboxConnection : public Connection {
  public:
   // `storage` is the plugin's Connection; `log` may be null (the log is off). `log` and `sink`
   // must outlive this object.
-  OutboxConnection(std::shared_ptr<Connection> storage, EventLog* log, CommittedEvents& sink,
+  OutboxConnection(std::shared_ptr<Connection> storage, EventLogStorage* log, CommittedEvents& sink,
                    SettleOptions settle, Poco::Logger& logger);
 
   // The events waiting in the transaction the calling thread runs (not numbered yet, with the id
@@ -81,10 +81,10 @@ class OutboxConnection : public Connection {
                              const StorageUnavailable& error);
   // Hands the events to the sink with their `numbers`, or to the numberer when they have none
   // yet.
-  void publishNumbered(std::vector<LoggedEvent>& events, const EventLog::Numbers& numbers);
+  void publishNumbered(std::vector<LoggedEvent>& events, const EventLogStorage::Numbers& numbers);
 
   const std::shared_ptr<Connection> storage_;
-  EventLog* const log_;
+  EventLogStorage* const log_;
   std::unique_ptr<EventNumberer> numberer_;  // with a log numbered after commits
   CommittedEvents& sink_;
   const SettleOptions settle_;

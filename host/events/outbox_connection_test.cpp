@@ -39,7 +39,6 @@ class OutboxTest : public SqliteEventLogTest {
  protected:
   void SetUp() override {
     SqliteEventLogTest::SetUp();
-    log_ = std::make_unique<EventLog>(*storage_);
     identity_.set(log_->head().log_id);
     bus_ = std::make_unique<HostEventBus>(
         "me:1", true, EventRouter({{"_all", {"events"}}}, {{"events", "busbar.events"}}),
@@ -63,7 +62,6 @@ class OutboxTest : public SqliteEventLogTest {
 
   InlineBus inline_bus_;
   std::shared_ptr<RecordingTransport> transport_ = std::make_shared<RecordingTransport>();
-  std::unique_ptr<EventLog> log_;
   LogIdentity identity_;
   PublicationTracker tracker_;
   std::vector<std::string> local_;

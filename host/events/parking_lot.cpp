@@ -5,7 +5,7 @@
 #include <Poco/Timestamp.h>
 
 #include "busbar/errors.h"
-#include "events/event_row.h"
+#include "busbar/logged_event_row.h"
 
 namespace busbar::host {
 namespace {
@@ -30,7 +30,7 @@ ParkingLot::ParkingLot(Connection& storage, std::string server_id, Poco::Logger&
 
 Migration ParkingLot::migration() {
   Migration migration;
-  migration.number = 4;
+  migration.number = 1;
   migration.description =
       "busbar_parked_events: events a server's subscribers failed on, until an operator replays "
       "or drops them";
@@ -65,7 +65,7 @@ void ParkingLot::loadLocked() {
   try {
     for (const Row& row : storage_.findAll(kParked, {{"server_id", server_id_}})) {
       Parked entry;
-      entry.logged = toLoggedEvent(row);
+      entry.logged = event_row::fromRow(row);
       entry.error = asText(row.at("error"));
       entry.parked_at = asInt(row.at("parked_at"));
       entry.replays = asInt(row.at("replays"));
@@ -199,7 +199,7 @@ void ParkingLot::flushLocked() {
   try {
     while (!unsaved_.empty()) {
       const Parked& entry = parked_.at(*unsaved_.begin());
-      Row row = eventRow(entry.logged);
+      Row row = event_row::toRow(entry.logged);
       row["server_id"] = server_id_;
       row["error"] = entry.error;
       row["parked_at"] = entry.parked_at;

@@ -55,7 +55,9 @@ class ParkingLot {
   // `storage` is the storage plugin's Connection; it must outlive the lot.
   ParkingLot(Connection& storage, std::string server_id, Poco::Logger& logger);
 
-  // The table, for the Migrator under kEventLogModule (the log's migration 4).
+  // The table, for the Migrator under kMigrationModule. It was the event log's migration 4 before
+  // SDK 1.3; on such a database it finds its table there and changes nothing.
+  static constexpr const char* kMigrationModule = "busbar_parking_lot";
   static Migration migration();
 
   // Reads what this server parked before it started. On failure logs and tries again at the next

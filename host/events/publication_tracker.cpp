@@ -28,15 +28,15 @@ PublishSettled PublicationTracker::settledFor(const std::string& event_id, size_
 
 void PublicationTracker::published(const std::string& event_id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  marks_.push_back({event_id, EventLog::Publication::kConfirmed});
+  marks_.push_back({event_id, EventLogStorage::Publication::kConfirmed});
 }
 
 void PublicationTracker::givenUp(const std::string& event_id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  marks_.push_back({event_id, EventLog::Publication::kGivenUp});
+  marks_.push_back({event_id, EventLogStorage::Publication::kGivenUp});
 }
 
-void PublicationTracker::flush(EventLog& log) {
+void PublicationTracker::flush(EventLogStorage& log) {
   std::vector<Mark> batch;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -46,12 +46,12 @@ void PublicationTracker::flush(EventLog& log) {
   std::vector<std::string> confirmed;
   std::vector<std::string> given_up;
   for (const auto& mark : batch) {
-    (mark.state == EventLog::Publication::kConfirmed ? confirmed : given_up)
+    (mark.state == EventLogStorage::Publication::kConfirmed ? confirmed : given_up)
         .push_back(mark.event_id);
   }
   try {
-    log.mark(given_up, EventLog::Publication::kGivenUp);
-    log.mark(confirmed, EventLog::Publication::kConfirmed);
+    log.mark(given_up, EventLogStorage::Publication::kGivenUp);
+    log.mark(confirmed, EventLogStorage::Publication::kConfirmed);
   } catch (...) {
     std::lock_guard<std::mutex> lock(mutex_);
     marks_.insert(marks_.end(), batch.begin(), batch.end());

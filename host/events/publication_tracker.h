@@ -34,7 +34,7 @@ class PublicationTracker {
   void givenUp(const std::string& event_id);
 
   // Writes the marks collected so far. On failure keeps them for the next flush and throws.
-  void flush(EventLog& log);
+  void flush(EventLogStorage& log);
 
   // Marks waiting for flush().
   size_t waiting() const;
@@ -43,7 +43,7 @@ class PublicationTracker {
   mutable std::mutex mutex_;
   struct Mark {
     std::string event_id;
-    EventLog::Publication state;
+    EventLogStorage::Publication state;
   };
   std::vector<Mark> marks_;
 };

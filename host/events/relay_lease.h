@@ -1,7 +1,7 @@
 // RelayLease: which one of the servers sharing a database relays the event log.
 //
-// The lease is the row of busbar_event_relay: the holder's server_id and a heartbeat that the
-// holder increments on every hold(). A server takes the lease when the row names nobody, or
+// The lease is the log storage's RelayLeaseState: the holder's server_id and a heartbeat that the
+// holder moves on every hold(). A server takes the lease when the row names nobody, or
 // when it has watched the same holder and heartbeat for longer than `timeout` on its own clock
 // (the holder died or lost the database): a compare-and-set on (holder, beat), so two servers
 // never both win, and no server's clock is compared with another's. A dead server's work is
@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string>
 
-#include "busbar/storage.h"
+#include "busbar/event_log_storage.h"
 
 namespace busbar::host {
 
@@ -22,9 +22,9 @@ class RelayLease {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // `storage` is the storage plugin's Connection; it must outlive the lease.
-  RelayLease(Connection& storage, std::string server_id, std::chrono::milliseconds timeout)
-      : storage_(storage), server_id_(std::move(server_id)), timeout_(timeout) {}
+  // `log` must outlive the lease.
+  RelayLease(EventLogStorage& log, std::string server_id, std::chrono::milliseconds timeout)
+      : log_(log), server_id_(std::move(server_id)), timeout_(timeout) {}
 
   // Renews the lease when this server holds it, else takes it when it is free or its holder has
   // been silent longer than the timeout. Returns true when this server holds it now. On a storage
@@ -39,11 +39,7 @@ class RelayLease {
   const std::string& lastSeenHolder() const { return seen_holder_; }
 
  private:
-  // Sets the holder to `holder` if the row still says (expected_holder, expected_beat).
-  bool compareAndSet(const std::string& holder, const std::string& expected_holder,
-                     int64_t expected_beat);
-
-  Connection& storage_;
+  EventLogStorage& log_;
   const std::string server_id_;
   const std::chrono::milliseconds timeout_;
   std::string seen_holder_;

@@ -15,6 +15,8 @@
 #include <gtest/gtest.h>
 
 #include "events/event_log.h"
+#include "events/parking_lot.h"
+#include "sqlite_event_log.h"
 #include "sqlite_storage.h"
 
 namespace busbar::host {
@@ -36,9 +38,12 @@ class SqliteEventLogTest : public ::testing::Test {
     settings.path = dir_ + "/log.db";
     storage_ = sqlite::makeSqliteConnection(settings);
     sqlite::openSqliteDatabase(*storage_, settings);
-    for (auto& migration : EventLog::migrations()) migration.apply(*storage_);
+    log_ = std::make_shared<sqlite::SqliteEventLog>(storage_);
+    for (auto& migration : log_->migrations()) migration.apply(*storage_);
+    ParkingLot::migration().apply(*storage_);
   }
   void TearDown() override {
+    log_.reset();
     storage_.reset();
     Poco::File(dir_).remove(true);
   }
@@ -54,10 +59,9 @@ class SqliteEventLogTest : public ::testing::Test {
   // returns the first number.
   uint64_t append(const std::vector<Event>& events,
                   int64_t logged_at = Poco::Timestamp().epochMicroseconds()) {
-    EventLog::Numbers numbers;
-    storage_->transaction([&](Connection& tx) {
-      numbers = EventLog::appendNumbered(tx, unnumbered(events), logged_at);
-    });
+    EventLogStorage::Numbers numbers;
+    storage_->transaction(
+        [&](Connection& tx) { numbers = log_->appendNumbered(tx, unnumbered(events), logged_at); });
     return numbers.at(events.front().id);
   }
 
@@ -72,6 +76,7 @@ class SqliteEventLogTest : public ::testing::Test {
 
   std::string dir_ = Poco::TemporaryFile::tempName();
   std::shared_ptr<sql::PocoDataConnection> storage_;
+  std::shared_ptr<sqlite::SqliteEventLog> log_;
 };
 
 }  // namespace busbar::host

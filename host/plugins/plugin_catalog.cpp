@@ -19,6 +19,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "busbar/nearest_name.h"
+#include "plugins/build_signature.h"
 #include "plugins/elf_check.h"
 
 namespace busbar::host {
@@ -114,8 +115,10 @@ std::string checkDescriptor(const busbar_plugin_descriptor* descriptor,
            std::to_string(descriptor->size) + " bytes; fix: " + rebuildHint();
   }
   const char* signature = descriptor->build_signature ? descriptor->build_signature : "(none)";
-  if (std::strcmp(signature, BUSBAR_BUILD_SIGNATURE) != 0) {
-    return std::string("build signature mismatch: expected '") + BUSBAR_BUILD_SIGNATURE +
+  const std::string refusal =
+      signatureRefusal(BUSBAR_BUILD_SIGNATURE, signature, descriptor->abi_minor);
+  if (!refusal.empty()) {
+    return "build signature mismatch (" + refusal + "): expected '" + BUSBAR_BUILD_SIGNATURE +
            "', found '" + signature + "'; fix: " + rebuildHint();
   }
   if (descriptor->name == nullptr || *descriptor->name == '\0') {

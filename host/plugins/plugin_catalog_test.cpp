@@ -218,7 +218,7 @@ TEST(PluginLoaderLookupTest, LoadsByDescriptorNameAndRefusesUntrustedFiles) {
   }
 }
 
-// This SDK's ABI, as the listing shows it: "1.2".
+// This SDK's ABI, as the listing shows it, such as "1.3".
 #define kAbi BUSBAR_STRINGIFY(BUSBAR_ABI_MAJOR) "." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR)
 
 TEST(PluginsCommandTest, ListsEveryFileWithItsStatus) {

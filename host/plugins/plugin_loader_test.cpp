@@ -146,6 +146,19 @@ TEST(PluginLoaderTest, RefusesATooSmallDescriptor) {
             {"descriptor too small", "found 16 bytes"});
 }
 
+TEST(PluginLoaderTest, RefusesAPluginBuiltFromEditedSdkHeadersOfTheSameVersion) {
+  expectAll(refusal("edited_sdk", "edited_sdk"),
+            {"build signature mismatch",
+             "SDK headers digest: this host " BUSBAR_SDK_DIGEST ", the plugin 0000000000000000",
+             "edited", "fix:"});
+}
+
+TEST(PluginLoaderTest, RefusesAPluginBuiltWithLibstdcxxDebugContainers) {
+  expectAll(refusal("glibcxx_debug", "glibcxx_debug"),
+            {"build signature mismatch",
+             "the plugin was built with _GLIBCXX_DEBUG, this host without", "fix:"});
+}
+
 TEST(PluginLoaderTest, RefusesAnotherBuildSignature) {
   expectAll(refusal("bad_signature", "bad_signature"),
             {"build signature mismatch", BUSBAR_BUILD_SIGNATURE, "gcc-4.8", "same compiler"});

@@ -1,6 +1,9 @@
-// The mysql storage plugin: provides "storage" over a MySQL or MariaDB server.
+// The mysql storage plugin: provides "storage" and the event log's storage over a MySQL or MariaDB
+// server.
+#include "busbar/event_log_storage.h"
 #include "busbar/plugin.h"
 #include "connect_failure.h"
+#include "mysql_event_log.h"
 #include "mysql_storage.h"
 #include "pool_metrics.h"
 
@@ -16,6 +19,8 @@ class MysqlPlugin : public Plugin {
     context_ = &context;
     connection_ = makeMysqlConnection(settings_);
     context.registry().provide("storage", connection_);
+    context.registry().provide(kEventLogStorageService,
+                               std::make_shared<MysqlEventLog>(connection_));
     sql::exportPoolMetrics(context.metrics(), *connection_);
   }
 

@@ -1,7 +1,10 @@
-// The postgresql storage plugin: provides "storage" over a PostgreSQL server.
+// The postgresql storage plugin: provides "storage" and the event log's storage over a PostgreSQL
+// server.
+#include "busbar/event_log_storage.h"
 #include "busbar/plugin.h"
 #include "connect_failure.h"
 #include "pool_metrics.h"
+#include "postgresql_event_log.h"
 #include "postgresql_storage.h"
 
 namespace busbar::postgresql {
@@ -16,6 +19,8 @@ class PostgresqlPlugin : public Plugin {
     context_ = &context;
     connection_ = makePostgresqlConnection(settings_);
     context.registry().provide("storage", connection_);
+    context.registry().provide(kEventLogStorageService,
+                               std::make_shared<PostgresqlEventLog>(connection_));
     sql::exportPoolMetrics(context.metrics(), *connection_);
   }
 

@@ -1,7 +1,9 @@
 // The sqlite storage plugin: the embedded default. Provides "storage" over one database file,
 // which it creates with its folder at start.
+#include "busbar/event_log_storage.h"
 #include "busbar/plugin.h"
 #include "pool_metrics.h"
+#include "sqlite_event_log.h"
 #include "sqlite_open_failure.h"
 #include "sqlite_storage.h"
 
@@ -17,6 +19,8 @@ class SqlitePlugin : public Plugin {
     context_ = &context;
     connection_ = makeSqliteConnection(settings_);
     context.registry().provide("storage", connection_);
+    context.registry().provide(kEventLogStorageService,
+                               std::make_shared<SqliteEventLog>(connection_));
     sql::exportPoolMetrics(context.metrics(), *connection_);
   }
 

@@ -43,8 +43,10 @@ deb="$work/busbar_${version}_$(dpkg --print-architecture).deb"
 
 contents=$(dpkg-deb -c "$deb")
 paths=$(awk '{print $6}' <<<"$contents")
-for path in ./usr/bin/busbar ./usr/lib/busbar/plugins/local.so ./usr/lib/busbar/plugins/sqlite.so \
-  ./usr/lib/busbar/plugins/users.so ./usr/include/busbar/abi.h ./usr/include/busbar/plugin.h \
+for path in ./usr/bin/busbar ./usr/bin/busbar-conformance ./usr/lib/busbar/plugins/local.so \
+  ./usr/lib/busbar/plugins/sqlite.so ./usr/lib/busbar/plugins/users.so ./usr/include/busbar/abi.h \
+  ./usr/include/busbar/plugin.h ./usr/include/busbar/sdk_digest.h \
+  ./usr/include/busbar/event_log_storage.h \
   ./usr/lib/cmake/Busbar/BusbarConfig.cmake ./usr/lib/cmake/Busbar/BusbarConfigVersion.cmake \
   ./usr/lib/cmake/Busbar/BusbarTargets.cmake ./usr/lib/cmake/Busbar/BusbarPlugin.cmake \
   ./etc/busbar/host.conf ./usr/lib/systemd/system/busbar.service \
@@ -82,6 +84,14 @@ done
 if grep "^    status " <<<"$out" | grep -qv "^    status ok$"; then
   fail "a bundled plugin is refused:"$'\n'"$out"
 fi
+
+# The installed conformance suites prove the installed plugins (sqlite here: no server needed).
+printf '[storage]\ndriver = sqlite\nsqlite.path = %s/conformance.db\n' "$work" >"$work/conformance.conf"
+for suite in storage event-log; do
+  out=$(/usr/bin/busbar-conformance "$suite" --plugin sqlite --config "$work/conformance.conf" 2>&1) ||
+    fail "busbar-conformance $suite --plugin sqlite failed: $out"
+  expect_in "$out" "[  PASSED  ]" "busbar-conformance $suite"
+done
 
 # The unit as systemd reads it (where systemd's tools are installed).
 if command -v systemd-analyze >/dev/null; then

@@ -7,7 +7,8 @@ if(NOT result EQUAL 0)
   message(FATAL_ERROR "cmake --install ${BUILD_DIR} --prefix ${PREFIX} failed (${result}):\n"
                       "${errors}")
 endif()
-foreach(file bin/busbar lib/busbar/plugins/local.so lib/busbar/plugins/sqlite.so
+foreach(file bin/busbar bin/busbar-conformance include/busbar/sdk_digest.h
+             include/busbar/event_log_storage.h lib/busbar/plugins/local.so lib/busbar/plugins/sqlite.so
              lib/busbar/plugins/users.so include/busbar/plugin.h
              lib/cmake/Busbar/BusbarConfig.cmake lib/cmake/Busbar/BusbarConfigVersion.cmake
              lib/cmake/Busbar/BusbarTargets.cmake lib/cmake/Busbar/BusbarPlugin.cmake

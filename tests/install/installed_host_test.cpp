@@ -20,7 +20,7 @@
 
 #include "server_process.h"
 
-// The SDK's ABI as listings show it, "1.2".
+// The SDK's ABI as listings show it, such as "1.3".
 #define kAbi BUSBAR_STRINGIFY(BUSBAR_ABI_MAJOR) "." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR)
 
 namespace busbar::testing {

@@ -101,7 +101,7 @@ TEST_F(OperationsTest, MetricsPassPromtoolAndCountRequestsByRouteTemplate) {
   EXPECT_EQ(sampleOf(text, R"(busbar_plugin_info{kind="module",name="users",version="1.0.0"})"), 1);
   EXPECT_EQ(sampleOf(text, R"(busbar_plugin_info{kind="storage",name="sqlite",version="1.0.0"})"),
             1);
-  EXPECT_NE(text.find("\nbusbar_build_info{abi=\"1.2\",build_signature=\""), std::string::npos);
+  EXPECT_NE(text.find("\nbusbar_build_info{abi=\"1.3\",build_signature=\""), std::string::npos);
   EXPECT_GE(sampleOf(text, "busbar_db_pool_sessions_open"), 1);
   EXPECT_GT(sampleOf(text, "process_open_fds"), 0);
   EXPECT_EQ(server->stop(), 0) << server->output();

@@ -7,11 +7,14 @@
 #include <Poco/Util/MapConfiguration.h>
 
 #include "server_process.h"
+#include "sqlite_event_log.h"
 #include "sqlite_storage.h"
 #ifdef BUSBAR_TEST_WITH_MYSQL
+#include "mysql_event_log.h"
 #include "mysql_storage.h"
 #endif
 #ifdef BUSBAR_TEST_WITH_POSTGRESQL
+#include "postgresql_event_log.h"
 #include "postgresql_storage.h"
 #endif
 
@@ -117,6 +120,20 @@ std::shared_ptr<sql::PocoDataConnection> openStorageFrom(
 std::shared_ptr<sql::PocoDataConnection> openStorage(
     const std::string& driver, const std::map<std::string, std::string>& overrides) {
   return openStorageFrom(driver, storageKeys(driver, overrides));
+}
+
+std::shared_ptr<sql::SqlEventLog> eventLogOf(const std::string& driver,
+                                             std::shared_ptr<sql::PocoDataConnection> storage) {
+  if (driver == "sqlite") return std::make_shared<sqlite::SqliteEventLog>(std::move(storage));
+#ifdef BUSBAR_TEST_WITH_MYSQL
+  if (driver == "mysql") return std::make_shared<mysql::MysqlEventLog>(std::move(storage));
+#endif
+#ifdef BUSBAR_TEST_WITH_POSTGRESQL
+  if (driver == "postgresql") {
+    return std::make_shared<postgresql::PostgresqlEventLog>(std::move(storage));
+  }
+#endif
+  throw std::runtime_error("no storage driver named " + driver + " in this build");
 }
 
 std::string uniqueTableName(const std::string& prefix) {

@@ -12,6 +12,7 @@
 
 #include "busbar/config.h"
 #include "poco_data_connection.h"
+#include "sql_event_log.h"
 
 namespace busbar::testing {
 
@@ -37,6 +38,10 @@ std::shared_ptr<sql::PocoDataConnection> openStorageFrom(
 // openStorageFrom with storageKeys(driver, overrides); ready to use (the sqlite file is opened).
 std::shared_ptr<sql::PocoDataConnection> openStorage(
     const std::string& driver, const std::map<std::string, std::string>& overrides = {});
+
+// The event log's storage for `driver` over `storage`, as the backend's plugin provides it.
+std::shared_ptr<sql::SqlEventLog> eventLogOf(const std::string& driver,
+                                             std::shared_ptr<sql::PocoDataConnection> storage);
 
 // A table name no other test uses: "t_<prefix>_<random hex>", lower case.
 std::string uniqueTableName(const std::string& prefix);

@@ -1,10 +1,11 @@
-// The plugin ABI, version 1.2.
+// The plugin ABI, version 1.3.
 //
 // A plugin is a shared object that exports exactly one C function, busbar_plugin_v1, returning a
 // pointer to a static descriptor. The host reads and checks the descriptor before it runs any
 // other code of the plugin. The descriptor is plain C so that its layout does not depend on the
 // C++ standard library; everything behind `create` is C++ and is only safe because the build
-// signature (compiler, standard, libstdc++ ABI, Boost and Poco versions) must match the host's.
+// signature (compiler, standard, libstdc++ ABI, Boost and Poco versions, a digest of the SDK's
+// headers, and the build options that change layout or behaviour) must match the host's.
 //
 // Compatibility rule: a host of ABI major M, minor N loads a plugin of major M and minor <= N.
 // A major bump may change anything. A minor bump only adds: fields inside `reserved`, virtual
@@ -23,6 +24,9 @@
 //        Histogram, readers); the optional TransportHealth (readiness).
 //   1.2  Caches checked against the database: PluginContext::consistency() and consistency.h
 //        (CheckedCache, ConsistencyObserver). TransactionConflict (errors.h).
+//   1.3  The event log's storage as a service of the storage plugin: EventLogStorage
+//        (event_log_storage.h) under kEventLogStorageService, and the row helpers of
+//        logged_event_row.h; the host speaks no SQL of its own for the log.
 //
 // Plugin authors never fill the descriptor by hand: use BUSBAR_PLUGIN from plugin.h.
 #pragma once
@@ -34,9 +38,10 @@
 #include <boost/version.hpp>
 
 #include "busbar/export.h"
+#include "busbar/sdk_digest.h"
 
 #define BUSBAR_ABI_MAJOR 1
-#define BUSBAR_ABI_MINOR 2
+#define BUSBAR_ABI_MINOR 3
 #define BUSBAR_DESCRIPTOR_MAGIC 0x42555342u /* "BUSB" */
 
 // The exported symbol carries the ABI major, so a host of another major does not even find it.
@@ -61,13 +66,67 @@
 #define BUSBAR_CXX11_ABI "n/a"
 #endif
 
+// Build options that change the layout or the meaning of what crosses the boundary, named in the
+// signature only when set: libstdc++'s debug containers change their layout, its assertions and
+// the sanitizers the code that inline functions run, and a plugin without exceptions or RTTI can
+// neither throw the SDK's errors nor be found by dynamic_cast.
+#if defined(_GLIBCXX_DEBUG)
+#define BUSBAR_SIGNATURE_GLIBCXX_DEBUG ";glibcxx-debug"
+#else
+#define BUSBAR_SIGNATURE_GLIBCXX_DEBUG ""
+#endif
+#if defined(_GLIBCXX_ASSERTIONS)
+#define BUSBAR_SIGNATURE_GLIBCXX_ASSERTIONS ";glibcxx-assertions"
+#else
+#define BUSBAR_SIGNATURE_GLIBCXX_ASSERTIONS ""
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define BUSBAR_SANITIZES_ADDRESS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BUSBAR_SANITIZES_ADDRESS 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define BUSBAR_SANITIZES_THREAD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BUSBAR_SANITIZES_THREAD 1
+#endif
+#endif
+#if defined(BUSBAR_SANITIZES_ADDRESS)
+#define BUSBAR_SIGNATURE_ASAN ";asan"
+#else
+#define BUSBAR_SIGNATURE_ASAN ""
+#endif
+#if defined(BUSBAR_SANITIZES_THREAD)
+#define BUSBAR_SIGNATURE_TSAN ";tsan"
+#else
+#define BUSBAR_SIGNATURE_TSAN ""
+#endif
+#if defined(__cplusplus) && !defined(__cpp_exceptions)
+#define BUSBAR_SIGNATURE_NO_EXCEPTIONS ";no-exceptions"
+#else
+#define BUSBAR_SIGNATURE_NO_EXCEPTIONS ""
+#endif
+#if defined(__cplusplus) && !defined(__cpp_rtti) && !defined(__GXX_RTTI)
+#define BUSBAR_SIGNATURE_NO_RTTI ";no-rtti"
+#else
+#define BUSBAR_SIGNATURE_NO_RTTI ""
+#endif
+
 // Everything that must be equal between the host and a plugin for C++ objects to cross over.
 // Evaluated where this header is compiled: in the host for the host, in the plugin for the plugin.
-#define BUSBAR_BUILD_SIGNATURE                                                          \
-  BUSBAR_COMPILER_ID ";c++" BUSBAR_STRINGIFY(                                           \
-      __cplusplus) ";cxx11abi=" BUSBAR_CXX11_ABI                                        \
-                   ";boost=" BUSBAR_STRINGIFY(BOOST_VERSION) ";poco=" BUSBAR_STRINGIFY( \
-                       POCO_VERSION)
+// `sdk=` is a digest of the SDK's headers as this SDK was built: a plugin built from headers that
+// were edited without a version bump differs there.
+#define BUSBAR_BUILD_SIGNATURE                                                                \
+  BUSBAR_COMPILER_ID ";c++" BUSBAR_STRINGIFY(                                                 \
+      __cplusplus) ";cxx11abi=" BUSBAR_CXX11_ABI                                              \
+                   ";boost=" BUSBAR_STRINGIFY(BOOST_VERSION) ";poco=" BUSBAR_STRINGIFY(       \
+                       POCO_VERSION) ";sdk=" BUSBAR_SDK_DIGEST BUSBAR_SIGNATURE_GLIBCXX_DEBUG \
+                       BUSBAR_SIGNATURE_GLIBCXX_ASSERTIONS BUSBAR_SIGNATURE_ASAN              \
+                           BUSBAR_SIGNATURE_TSAN BUSBAR_SIGNATURE_NO_EXCEPTIONS               \
+                               BUSBAR_SIGNATURE_NO_RTTI
 
 #ifdef __cplusplus
 extern "C" {

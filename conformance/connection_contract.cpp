@@ -1,15 +1,14 @@
-// The storage Connection contract, part 1: every operation, value types and hostile values,
-// on every backend.
+// The storage Connection contract, part 1 (busbar-conformance storage): every operation, value
+// types and hostile values.
 #include <cmath>
 #include <limits>
 
 #include <gtest/gtest.h>
 
 #include "busbar/errors.h"
-#include "storage_backends.h"
-#include "storage_contract.h"
+#include "contract_fixture.h"
 
-namespace busbar::testing {
+namespace busbar::conformance {
 namespace {
 
 std::vector<std::string> ids(const std::vector<Row>& rows) {
@@ -42,7 +41,11 @@ std::vector<std::string> hostileStrings() {
   };
 }
 
-TEST_P(StorageContract, NamesItsDriver) { EXPECT_EQ(connection_->driver(), driver()); }
+TEST_P(StorageContract, NamesItsBackendTheSameOnEveryConnection) {
+  EXPECT_FALSE(driver().empty());
+  EXPECT_EQ(openAnother()->driver(), driver());
+  connection_->transaction([&](Connection& tx) { EXPECT_EQ(tx.driver(), driver()); });
+}
 
 TEST_P(StorageContract, InsertThenFindOneReturnsEveryColumnWithItsType) {
   connection_->insert(items_, {{"id", std::string("a")},
@@ -373,8 +376,8 @@ TEST_P(StorageContract, TablesWithCompositeKeysAndNoKey) {
   EXPECT_EQ(connection_->findAll(log, {}).size(), 2u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StorageContract, ::testing::ValuesIn(storageDrivers()),
-                         driverName);
+INSTANTIATE_TEST_SUITE_P(Plugin, StorageContract, ::testing::ValuesIn(pluginUnderTestName()),
+                         pluginParamName);
 
 }  // namespace
-}  // namespace busbar::testing
+}  // namespace busbar::conformance

@@ -1,10 +1,10 @@
-// The event log's tables, as the host's migrations create them: their names, and the values of
-// busbar_events.published. Shared by EventLog's statements and its migrations.
+// The event log's tables, as SqlEventLog's migrations create them: their names, and the values of
+// busbar_events.published. Shared by SqlEventLog's statements and its migrations.
 #pragma once
 
 #include <cstdint>
 
-namespace busbar::host::schema {
+namespace busbar::sql::schema {
 
 constexpr const char* kEvents = "busbar_events";
 constexpr const char* kHead = "busbar_event_head";    // one row: the last seq given, the log's id
@@ -19,4 +19,4 @@ constexpr int64_t kGivenUpMark = 2;  // its publisher dropped it: the relay publ
 // PostgreSQL); a look that is to use it carries this term as written here.
 constexpr const char* kNotConfirmed = "published <> 1";
 
-}  // namespace busbar::host::schema
+}  // namespace busbar::sql::schema

@@ -1,5 +1,5 @@
-// The storage Connection contract, part 2: transactions, nesting and concurrent writers, on
-// every backend.
+// The storage Connection contract, part 2 (busbar-conformance storage): transactions, nesting,
+// concurrent writers, deadlocks, and two servers migrating at once.
 #include <atomic>
 #include <future>
 #include <stdexcept>
@@ -8,10 +8,9 @@
 #include <gtest/gtest.h>
 
 #include "busbar/errors.h"
-#include "storage_backends.h"
-#include "storage_contract.h"
+#include "contract_fixture.h"
 
-namespace busbar::testing {
+namespace busbar::conformance {
 namespace {
 
 // Connection tests get the same fixture under another name, so that they list apart.
@@ -93,13 +92,13 @@ TEST_P(TransactionContract, NestedTransactionsJoinTheOuterOne) {
 TEST_P(TransactionContract, UncommittedWritesAreInvisibleToOthers) {
   std::atomic<bool> written{false};
   std::atomic<bool> checked{false};
-  std::thread writer([&] {
+  std::thread writer(failsTheTestOnThrow([&] {
     connection_->transaction([&](Connection& tx) {
       tx.insert(items_, item("pending", "x", 1));
       written = true;
       while (!checked) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     });
-  });
+  }));
   while (!written) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_FALSE(connection_->findOne(items_, {{"id", std::string("pending")}}).has_value());
   checked = true;
@@ -113,7 +112,7 @@ TEST_P(TransactionContract, ConcurrentWritersFromSeveralThreadsAllLand) {
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
+    threads.emplace_back(failsTheTestOnThrow([&, t] {
       for (int i = 0; i < kRowsEach; ++i) {
         try {
           std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
@@ -130,7 +129,7 @@ TEST_P(TransactionContract, ConcurrentWritersFromSeveralThreadsAllLand) {
           ADD_FAILURE() << error.what();
         }
       }
-    });
+    }));
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
@@ -146,7 +145,7 @@ TEST_P(TransactionContract, ConcurrentIncrementsOfOneRowAreNotLost) {
   constexpr int kIncrementsEach = 20;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
+    threads.emplace_back(failsTheTestOnThrow([&] {
       for (int i = 0; i < kIncrementsEach; ++i) {
         try {
           connection_->transaction([&](Connection& tx) {
@@ -157,7 +156,7 @@ TEST_P(TransactionContract, ConcurrentIncrementsOfOneRowAreNotLost) {
           ADD_FAILURE() << error.what();
         }
       }
-    });
+    }));
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(asInt(connection_->findOne(items_, {{"id", std::string("counter")}})->at("count")),
@@ -191,8 +190,8 @@ TEST_P(TransactionContract, ADeadlockIsATransactionConflictAndLosesNothingOfTheO
       ADD_FAILURE() << "not a TransactionConflict: " << error.what();
     }
   };
-  std::thread one([&] { run("a", "b", a_locked, b_locked_seen); });
-  std::thread two([&] { run("b", "a", b_locked, a_locked_seen); });
+  std::thread one(failsTheTestOnThrow([&] { run("a", "b", a_locked, b_locked_seen); }));
+  std::thread two(failsTheTestOnThrow([&] { run("b", "a", b_locked, a_locked_seen); }));
   one.join();
   two.join();
   EXPECT_EQ(conflicts.load(), 1);
@@ -205,59 +204,11 @@ TEST_P(TransactionContract, ADeadlockIsATransactionConflictAndLosesNothingOfTheO
 
 TEST_P(TransactionContract, ConnectionsOfOneDatabaseSeeEachOthersCommits) {
   // A second pool on the same database, as a second server would have.
-  auto other = openStorageFrom(driver(), keys_);
+  auto other = openAnother();
   connection_->insert(items_, item("shared", "x", 1));
   EXPECT_TRUE(other->findOne(items_, {{"id", std::string("shared")}}).has_value());
   other->transaction([&](Connection& tx) { tx.insert(items_, item("back", "y", 2)); });
   EXPECT_EQ(connection_->findAll(items_, {}).size(), 2u);
-}
-
-TEST_P(TransactionContract, StatementsOnASessionThatRanTransactionsCommitAndSeeNewCommits) {
-  // One session, so that every statement below runs where the transactions ran. On MariaDB that
-  // session serves transactions with autocommit off: a statement outside them must turn it on
-  // again, or its write would wait uncommitted and its read would keep the transaction's view.
-  auto keys = keys_;
-  keys["pool.max"] = "1";
-  auto single = openStorageFrom(driver(), keys);
-  auto other = openStorageFrom(driver(), keys_);
-  for (int round = 0; round < 3; ++round) {
-    const std::string suffix = std::to_string(round);
-    single->transaction([&](Connection& tx) { tx.insert(items_, item("tx" + suffix, "x", 1)); });
-    single->insert(items_, item("plain" + suffix, "y", 2));
-    EXPECT_TRUE(other->findOne(items_, {{"id", "plain" + suffix}}).has_value()) << round;
-    EXPECT_FALSE(single->findOne(items_, {{"id", "other" + suffix}}).has_value()) << round;
-    other->insert(items_, item("other" + suffix, "z", 3));
-    EXPECT_TRUE(single->findOne(items_, {{"id", "other" + suffix}}).has_value()) << round;
-    // And a transaction after plain statements begins on a view as new as they were.
-    single->transaction([&](Connection& tx) {
-      EXPECT_TRUE(tx.findOne(items_, {{"id", "other" + suffix}}).has_value()) << round;
-    });
-  }
-  EXPECT_EQ(other->findAll(items_, {}).size(), 9u);
-}
-
-// MariaDB's sessions alone turn autocommit off for transactions (Dialect::autocommitStatement()).
-class MariaDbTransactions : public StorageContract {};
-
-TEST_P(MariaDbTransactions, ATransactionBeginsWithoutABeginRoundTrip) {
-  auto keys = keys_;
-  keys["pool.max"] = "1";
-  auto single = openStorageFrom(driver(), keys);
-  auto begins = [&] {
-    Row row = single
-                  ->execute(
-                      "SELECT VARIABLE_VALUE AS n FROM information_schema.SESSION_STATUS"
-                      " WHERE VARIABLE_NAME = 'COM_BEGIN'")
-                  .rows.at(0);
-    return std::stoll(asText(row.at("n")));
-  };
-  const long long before = begins();
-  for (int i = 0; i < 5; ++i) {
-    single->transaction(
-        [&](Connection& tx) { tx.insert(items_, item("t" + std::to_string(i), "x", 1)); });
-  }
-  EXPECT_EQ(begins(), before);
-  EXPECT_EQ(connection_->findAll(items_, {}).size(), 5u);
 }
 
 TEST_P(TransactionContract, TwoServersMigratingAtOnceApplyAMigrationOnce) {
@@ -268,7 +219,7 @@ TEST_P(TransactionContract, TwoServersMigratingAtOnceApplyAMigrationOnce) {
                    {{"module", ColumnType::kText, 64, false}, {"number", ColumnType::kInteger}},
                    {"module", "number"}});
   TableSchema created{uniqueTableName("created"), {{"id", ColumnType::kText, 64, false}}, {"id"}};
-  auto other = openStorageFrom(driver(), keys_);
+  auto other = openAnother();
   std::atomic<int> ready{0};
   std::atomic<int> applied{0};
   std::atomic<int> told{0};
@@ -285,8 +236,8 @@ TEST_P(TransactionContract, TwoServersMigratingAtOnceApplyAMigrationOnce) {
       ++told;
     }
   };
-  std::thread first([&] { migrate(*connection_); });
-  std::thread second([&] { migrate(*other); });
+  std::thread first(failsTheTestOnThrow([&] { migrate(*connection_); }));
+  std::thread second(failsTheTestOnThrow([&] { migrate(*other); }));
   first.join();
   second.join();
   EXPECT_EQ(applied.load(), 1);
@@ -296,20 +247,8 @@ TEST_P(TransactionContract, TwoServersMigratingAtOnceApplyAMigrationOnce) {
   connection_->execute("DROP TABLE " + created.name);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, TransactionContract, ::testing::ValuesIn(storageDrivers()),
-                         driverName);
-
-std::vector<std::string> mariaDbIfBuilt() {
-  std::vector<std::string> drivers;
-  for (const auto& driver : storageDrivers()) {
-    if (driver == "mysql") drivers.push_back(driver);
-  }
-  return drivers;
-}
-
-GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(MariaDbTransactions);
-INSTANTIATE_TEST_SUITE_P(Backends, MariaDbTransactions, ::testing::ValuesIn(mariaDbIfBuilt()),
-                         driverName);
+INSTANTIATE_TEST_SUITE_P(Plugin, TransactionContract, ::testing::ValuesIn(pluginUnderTestName()),
+                         pluginParamName);
 
 }  // namespace
-}  // namespace busbar::testing
+}  // namespace busbar::conformance

@@ -1,7 +1,8 @@
-// Fuzz target: an event log row as the database gives it back, through toLoggedEvent. The input is
-// the row's text columns separated by 0x1f (event_id, event_type, origin, payload, request_id;
-// an empty request_id is NULL) after 24 bytes of its integers (seq, occurred_on, version). A row
-// it reads turns back into the same columns; one it refuses says so with StorageError.
+// Fuzz target: an event log row as the database gives it back, through event_row::fromRow
+// (busbar/logged_event_row.h). The input is the row's text columns separated by 0x1f (event_id,
+// event_type, origin, payload, request_id; an empty request_id is NULL) after 24 bytes of its
+// integers (seq, occurred_on, version). A row it reads turns back into the same columns; one it
+// refuses says so with StorageError.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -9,7 +10,7 @@
 #include <vector>
 
 #include "busbar/errors.h"
-#include "events/event_row.h"
+#include "busbar/logged_event_row.h"
 
 namespace {
 
@@ -41,19 +42,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       {"origin", texts[2]},
       {"payload", texts[3]},
       {"request_id", texts[4].empty() ? busbar::Value(std::monostate{}) : busbar::Value(texts[4])}};
-  busbar::host::LoggedEvent logged;
+  busbar::LoggedEvent logged;
   try {
-    logged = busbar::host::toLoggedEvent(row);
+    logged = busbar::event_row::fromRow(row);
   } catch (const busbar::StorageError&) {
     return 0;
   }
-  const busbar::Row again = busbar::host::eventRow(logged);
+  const busbar::Row again = busbar::event_row::toRow(logged);
   for (const char* column :
        {"seq", "occurred_on", "version", "event_id", "event_type", "origin", "request_id"}) {
     check(again.at(column) == row.at(column));
   }
   // The payload comes back as the same object (its text may differ in spacing and key order).
-  const busbar::host::LoggedEvent reread = busbar::host::toLoggedEvent(again);
-  check(busbar::host::payloadText(reread.event) == busbar::host::payloadText(logged.event));
+  const busbar::LoggedEvent reread = busbar::event_row::fromRow(again);
+  check(busbar::event_row::payloadText(reread.event) ==
+        busbar::event_row::payloadText(logged.event));
   return 0;
 }

@@ -1,11 +1,10 @@
-// The event log's migrations (module kEventLogModule), in the order they apply.
+// The event log's migrations (recorded under kEventLogMigrationModule), in the order they apply.
 #include <Poco/UUIDGenerator.h>
 
-#include "events/event_log.h"
-#include "events/event_log_schema.h"
-#include "events/parking_lot.h"
+#include "sql_event_log.h"
+#include "sql_event_log_schema.h"
 
-namespace busbar::host {
+namespace busbar::sql {
 namespace {
 
 using schema::kEvents;
@@ -69,31 +68,33 @@ Migration addRequestId() {
   return migration;
 }
 
-Migration indexUnpublished() {
+Migration indexUnpublished(std::string index_sql) {
   Migration migration;
   migration.number = 3;
   migration.description =
       "busbar_events_unpublished: the relay finds unconfirmed events without a scan of the log";
-  migration.apply = [](Connection& connection) {
-    // By the seq index alone the relay's look for unconfirmed events read every row of the log:
-    // tens of seconds of the database's time per look at a million events. SQLite and PostgreSQL
-    // index the unconfirmed rows alone (a few, in flight), which costs a write little; MariaDB
-    // has no partial index, and its ranges by `published` serve the same looks.
-    if (connection.driver() == "mysql") {
-      connection.execute(
-          "CREATE INDEX busbar_events_unpublished ON busbar_events (published, seq)");
-    } else {
-      connection.execute("CREATE INDEX busbar_events_unpublished ON busbar_events (seq) WHERE " +
-                         std::string(schema::kNotConfirmed));
-    }
-  };
+  // By the seq index alone the relay's look for unconfirmed events read every row of the log:
+  // tens of seconds of the database's time per look at a million events.
+  migration.apply = [index_sql](Connection& connection) { connection.execute(index_sql); };
+  return migration;
+}
+
+// Databases made before SDK 1.3 have number 4 recorded for busbar_parked_events, which the host
+// now creates under a module of its own; the number stays taken so that both kinds of database
+// agree on what comes next.
+Migration parkedEventsMovedToTheHost() {
+  Migration migration;
+  migration.number = 4;
+  migration.description = "(busbar_parked_events: now the host's module busbar_parking_lot)";
+  migration.apply = [](Connection&) {};
   return migration;
 }
 
 }  // namespace
 
-std::vector<Migration> EventLog::migrations() {
-  return {createTables(), addRequestId(), indexUnpublished(), ParkingLot::migration()};
+std::vector<Migration> SqlEventLog::migrations() {
+  return {createTables(), addRequestId(), indexUnpublished(unpublishedIndexSql()),
+          parkedEventsMovedToTheHost()};
 }
 
-}  // namespace busbar::host
+}  // namespace busbar::sql

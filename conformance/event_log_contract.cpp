@@ -1,0 +1,351 @@
+// The event log's contract (busbar-conformance event-log), over the EventLogStorage a storage
+// plugin provides: sequence numbers a reader never skips while writers' commits interleave,
+// numberings that race give each event one number and one key's versions numbers in their order,
+// a writer frozen inside its transaction stops no numbering, ambiguous commits settled behind
+// the transaction that may still hold the event, and tables made again told from tables written.
+//
+// The tests share the one database of the run's config: each starts where the log is (its head,
+// with everything waiting numbered first) and names its events with a prefix of its own.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "busbar/event_log_storage.h"
+#include "contract_fixture.h"
+#include "events/commit_settler.h"
+
+namespace busbar::conformance {
+namespace {
+
+using Numbering = EventLogStorage::Numbering;
+
+Event eventNamed(const std::string& id) {
+  Event event;
+  event.type = "Tested";
+  event.id = id;
+  event.origin = "contract";
+  event.version = 1;
+  return event;
+}
+
+class EventLogContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    instance_ = pluginUnderTest().start();
+    storage_ = instance_->find<Connection>("storage");
+    ASSERT_NE(storage_, nullptr) << "the plugin provides no \"storage\" (a busbar::Connection)";
+    log_ = instance_->find<EventLogStorage>(kEventLogStorageService);
+    ASSERT_NE(log_, nullptr) << "the plugin provides no \"" << kEventLogStorageService
+                             << "\" (a busbar::EventLogStorage, busbar/event_log_storage.h)";
+    instance_->migrate(kEventLogMigrationModule, log_->migrations());
+    if (log_->numbering() == Numbering::kAfterCommit) {
+      while (log_->numberOldest().more) {
+      }
+    }
+    base_ = log_->head().seq;
+    prefix_ = uniqueTableName("e") + "-";
+  }
+
+  // This test's event id `name`.
+  std::string id(const std::string& name) const { return prefix_ + name; }
+
+  // Logs `logged` in a transaction of its own, numbered as a writer of this backend does.
+  void write(const LoggedEvent& logged) {
+    storage_->transaction([&](Connection& tx) {
+      if (log_->numbering() == Numbering::kByWriter) {
+        log_->appendNumbered(tx, {logged}, nowMicros());
+      } else {
+        log_->append(tx, {logged}, nowMicros());
+      }
+    });
+  }
+
+  static int64_t nowMicros() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  std::unique_ptr<PluginInstance> instance_;
+  std::shared_ptr<Connection> storage_;
+  std::shared_ptr<EventLogStorage> log_;
+  uint64_t base_ = 0;   // the head when the test began
+  std::string prefix_;  // of this test's event ids
+};
+
+TEST_P(EventLogContract, AReaderAtTheLastSeqItSawNeverSkipsACommitThatComesLate) {
+  constexpr int kWriters = 4;
+  constexpr int kEach = 40;
+  std::atomic<int> open{0};
+  std::atomic<int> most_open{0};
+  std::atomic<int> writers_done{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back(failsTheTestOnThrow([&, w] {
+      std::mt19937 random(static_cast<unsigned>(w));
+      for (int i = 0; i < kEach; ++i) {
+        const std::string id = this->id("w" + std::to_string(w) + "-" + std::to_string(i));
+        // As the outbox writes: the module's work, the events last, a slow commit (the window
+        // in which a late commit could slip under a reader's position), numbers after it.
+        storage_->transaction([&](Connection& tx) {
+          int now_open = ++open;
+          int seen = most_open.load();
+          while (now_open > seen && !most_open.compare_exchange_weak(seen, now_open)) {
+          }
+          std::this_thread::sleep_for(std::chrono::microseconds(random() % 2000));
+          if (log_->numbering() == Numbering::kByWriter) {
+            log_->appendNumbered(tx, {LoggedEvent{0, eventNamed(id), ""}}, 0);
+          } else {
+            log_->append(tx, {LoggedEvent{0, eventNamed(id), ""}}, 0);
+          }
+          std::this_thread::sleep_for(std::chrono::microseconds(random() % 2000));
+          --open;
+        });
+        if (log_->numbering() == Numbering::kAfterCommit) {
+          // This writer's own round, or another's that ran after this commit, numbered it.
+          log_->numberOldest();
+          ASSERT_EQ(log_->numbersOf({id}).count(id), 1u) << id << " got no number";
+        }
+      }
+      ++writers_done;
+    }));
+  }
+  // The reader polls as a follower does: everything after the last seq it saw.
+  std::vector<uint64_t> seen;
+  std::set<std::string> ids;
+  uint64_t last = base_;
+  while (writers_done < kWriters || last < base_ + kWriters * kEach) {
+    for (const auto& logged : log_->readAfter(last, 100)) {
+      ASSERT_EQ(logged.seq, last + 1) << "the reader skipped a sequence number";
+      last = logged.seq;
+      seen.push_back(logged.seq);
+      EXPECT_TRUE(ids.insert(logged.event.id).second) << logged.event.id << " read twice";
+    }
+  }
+  for (auto& writer : writers) writer.join();
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kWriters * kEach));
+  EXPECT_EQ(log_->head().seq, base_ + kWriters * kEach);
+  if (log_->numbering() == Numbering::kByWriter) {
+    // One transaction writes at a time (SQLite's connection queues them): nothing to interleave,
+    // and the numbers follow trivially.
+    EXPECT_EQ(most_open.load(), 1);
+  } else {
+    // The transactions really overlapped: their commits interleaved with each other's work.
+    EXPECT_GE(most_open.load(), 2);
+  }
+}
+
+TEST_P(EventLogContract, NumberingsOnSeveralConnectionsAtOnceGiveEachEventOneNumber) {
+  // Writers that committed and now number at once, as servers do after their commits.
+  if (log_->numbering() == Numbering::kByWriter) {
+    GTEST_SKIP() << "this backend numbers inside each writer's transaction: no numbering to race";
+  }
+  for (int i = 0; i < 200; ++i) {
+    storage_->transaction([&](Connection& tx) {
+      log_->append(tx, {LoggedEvent{0, eventNamed(id("n" + std::to_string(i))), ""}}, i);
+    });
+  }
+  std::vector<std::thread> numberers;
+  std::mutex mutex;
+  std::map<std::string, uint64_t> given;
+  for (int t = 0; t < 4; ++t) {
+    numberers.emplace_back(failsTheTestOnThrow([&] {
+      for (int round = 0; round < 5; ++round) {
+        auto numbers = log_->numberOldest().numbers;
+        std::lock_guard<std::mutex> lock(mutex);
+        for (const auto& [id, seq] : numbers) {
+          EXPECT_TRUE(given.emplace(id, seq).second) << id << " numbered twice";
+        }
+      }
+    }));
+  }
+  for (auto& thread : numberers) thread.join();
+  ASSERT_EQ(given.size(), 200u);
+  EXPECT_EQ(log_->head().seq, base_ + 200);
+  std::set<uint64_t> seqs;
+  for (const auto& [id, seq] : given) seqs.insert(seq);
+  EXPECT_EQ(*seqs.begin(), base_ + 1);
+  EXPECT_EQ(*seqs.rbegin(), base_ + 200);
+  // In the order they were logged.
+  EXPECT_EQ(given.at(id("n0")), base_ + 1);
+  EXPECT_EQ(given.at(id("n199")), base_ + 200);
+}
+
+TEST_P(EventLogContract, NumberingsRacingWritersNumberEachKeysVersionsInTheirOrder) {
+  // Writers on several connections update the same few keys, each write logging the key's next
+  // version after the previous version committed, as the users module does; numberers race them.
+  // Every key's versions must get increasing numbers: the order every subscriber gets them in.
+  constexpr int kKeys = 5;
+  constexpr int kWriters = 4;
+  constexpr int kEach = 30;
+  std::mutex key_locks[kKeys];
+  std::mutex versions_mutex;
+  std::map<int, int> version_of;                       // key -> last committed version
+  std::map<std::string, std::pair<int, int>> written;  // event id -> (key, version)
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back(failsTheTestOnThrow([&, w] {
+      for (int i = 0; i < kEach; ++i) {
+        const int key = (w + i) % kKeys;
+        const std::string id = this->id("k" + std::to_string(key) + "-w" + std::to_string(w) + "-" +
+                                        std::to_string(i));
+        // The key's version is taken and committed under the key's lock, as a row lock orders
+        // one key's writes in the database; other keys' writes run meanwhile.
+        std::lock_guard<std::mutex> key_lock(key_locks[key]);
+        int version = 0;
+        {
+          std::lock_guard<std::mutex> lock(versions_mutex);
+          version = version_of[key] + 1;
+        }
+        storage_->transaction([&](Connection& tx) {
+          LoggedEvent logged{0, eventNamed(id), ""};
+          logged.event.version = version;
+          if (log_->numbering() == Numbering::kByWriter) {
+            log_->appendNumbered(tx, {logged}, 0);
+          } else {
+            log_->append(tx, {logged}, 0);
+          }
+        });
+        std::lock_guard<std::mutex> lock(versions_mutex);
+        version_of[key] = version;
+        written[id] = {key, version};
+      }
+    }));
+  }
+  for (int n = 0; n < 2; ++n) {
+    threads.emplace_back(failsTheTestOnThrow([&] {
+      while (writing) {
+        if (log_->numbering() == Numbering::kAfterCommit) log_->numberOldest();
+      }
+    }));
+  }
+  for (int w = 0; w < kWriters; ++w) threads[static_cast<size_t>(w)].join();
+  writing = false;
+  for (size_t t = kWriters; t < threads.size(); ++t) threads[t].join();
+  if (log_->numbering() == Numbering::kAfterCommit) {
+    while (log_->numberOldest().more) {
+    }
+  }
+  std::map<int, int> last_version;
+  uint64_t count = 0;
+  for (const auto& logged : log_->readAfter(base_, kWriters * kEach + 1)) {
+    ++count;
+    const auto& [key, version] = written.at(logged.event.id);
+    EXPECT_GT(version, last_version[key])
+        << "key " << key << ": version " << version << " numbered " << logged.seq << ", after "
+        << last_version[key];
+    last_version[key] = version;
+  }
+  EXPECT_EQ(count, static_cast<uint64_t>(kWriters * kEach));
+}
+
+TEST_P(EventLogContract, AnOpenTransactionsCommitIsSettledOnceItEnds) {
+  host::SettleOptions options;
+  options.deadline = std::chrono::seconds(10);
+  for (bool commits : {true, false}) {
+    const std::string id = this->id(commits ? "commits" : "rolls-back");
+    std::atomic<bool> appended{false};
+    std::thread writer(failsTheTestOnThrow([&] {
+      try {
+        storage_->transaction([&](Connection& tx) {
+          log_->append(tx, {LoggedEvent{0, eventNamed(id), ""}}, 0);
+          appended = true;
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          if (!commits) throw std::runtime_error("rolled back");
+        });
+      } catch (const std::runtime_error&) {
+      }
+    }));
+    while (!appended) std::this_thread::yield();
+    // The writer holds the id: the settling's probe waits behind it and then decides.
+    std::string detail;
+    auto outcome = host::settleCommit(*log_, id, options, detail);
+    writer.join();
+    EXPECT_EQ(outcome,
+              commits ? host::CommitOutcome::kCommitted : host::CommitOutcome::kNotCommitted)
+        << (commits ? "commit: " : "rollback: ") << detail;
+    EXPECT_EQ(log_->contains(id), commits);  // the probe left nothing behind
+  }
+}
+
+TEST_P(EventLogContract, ATableMadeAgainChangesItsIdentityAndWritesDoNot) {
+  const TableSchema restored{uniqueTableName("restored"), {{"id", ColumnType::kInteger}}, {"id"}};
+  storage_->createTable(restored);
+  const auto made = log_->tableIdentities();
+  ASSERT_EQ(made, log_->tableIdentities());
+  if (made.size() > 1) {  // a backend that names each table (not the schema as a whole)
+    EXPECT_EQ(made.count(restored.name), 1u);
+    EXPECT_EQ(made.count("busbar_events"), 1u);
+  }
+  storage_->insert(restored.name, {{"id", int64_t{1}}});
+  storage_->update(restored.name, {{"id", int64_t{2}}}, {{"id", int64_t{1}}});
+  write(LoggedEvent{0, eventNamed(id("written")), ""});
+  log_->numberOldest();
+  EXPECT_EQ(log_->tableIdentities(), made);
+  // An identity may be a creation time by the second (MariaDB's).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  storage_->execute("DROP TABLE " + restored.name);
+  storage_->createTable(restored);
+  EXPECT_NE(log_->tableIdentities(), made);
+  storage_->execute("DROP TABLE " + restored.name);
+}
+
+TEST_P(EventLogContract, AWriterFrozenInsideItsTransactionStopsNoNumbering) {
+  // A server paused (SIGSTOP, a VM migration, a half-open link) after logging its events and
+  // before its COMMIT holds its transaction open for as long as the pause lasts: every other
+  // writer's events must still be numbered and read meanwhile.
+  if (log_->numbering() == Numbering::kByWriter) {
+    GTEST_SKIP() << "this backend writes one transaction at a time: a frozen writer holds it";
+  }
+  std::promise<void> logged;
+  std::promise<void> thaw;
+  std::string frozen_failure;
+  std::thread frozen(failsTheTestOnThrow([&] {
+    try {
+      storage_->transaction([&](Connection& tx) {
+        log_->append(tx, {LoggedEvent{0, eventNamed(id("frozen")), ""}}, nowMicros());
+        logged.set_value();
+        thaw.get_future().wait();
+      });
+    } catch (const std::exception& error) {
+      frozen_failure = error.what();  // e.g. the database ended it for idling too long
+      try {
+        logged.set_value();  // when the append itself failed
+      } catch (const std::future_error&) {
+      }
+    }
+  }));
+  logged.get_future().wait();
+  write(LoggedEvent{0, eventNamed(id("free")), ""});
+  // Bounded only to report a numbering that waits for the frozen writer instead of hanging.
+  auto numbered = std::async(std::launch::async, [&] { return log_->numberOldest(); });
+  const bool returned = numbered.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  EXPECT_TRUE(returned) << "numberOldest() waits for the frozen writer's transaction";
+  if (returned) {
+    EXPECT_EQ(numbered.get().numbers, (EventLogStorage::Numbers{{id("free"), base_ + 1}}));
+    auto read = log_->readAfter(base_, 10);
+    ASSERT_EQ(read.size(), 1u);
+    EXPECT_EQ(read[0].event.id, id("free"));
+  }
+  thaw.set_value();
+  frozen.join();
+  if (!returned) numbered.wait();
+  // Thawed at once, the writer commits: nothing held it back long enough to be ended.
+  ASSERT_EQ(frozen_failure, "") << "the frozen writer's commit failed";
+  EXPECT_EQ(log_->numberOldest().numbers, (EventLogStorage::Numbers{{id("frozen"), base_ + 2}}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Plugin, EventLogContract, ::testing::ValuesIn(pluginUnderTestName()),
+                         pluginParamName);
+
+}  // namespace
+}  // namespace busbar::conformance

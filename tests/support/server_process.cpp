@@ -559,6 +559,10 @@ int ChildProcess::stop() {
   return exit_code_;
 }
 
+void ChildProcess::signal(int signal) const {
+  if (pid_ != 0 && !exited_) ::kill(pid_, signal);
+}
+
 bool ChildProcess::running() const { return !reap(false); }
 
 bool ChildProcess::reap(bool block) const { return reapChild(pid_, block, exited_, exit_code_); }

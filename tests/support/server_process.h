@@ -154,6 +154,9 @@ class ChildProcess {
   void start();
   // Sends SIGTERM and waits; returns the exit code as ServerProcess::stop() does.
   int stop();
+  // Sends `signal` (SIGSTOP, SIGKILL) and returns at once.
+  void signal(int signal) const;
+  pid_t pid() const { return pid_; }  // the process of the last start(); 0 before
   bool running() const;
   std::string output() const;
 

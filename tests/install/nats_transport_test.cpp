@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -28,6 +29,8 @@ namespace {
 
 const std::string kPrefix = BUSBAR_INSTALL_PREFIX;
 const std::string kExamplePlugins = BUSBAR_EXAMPLE_PLUGINS;
+// The test modules of this build (event_recorder), built against the same SDK.
+const std::string kTestModules = BUSBAR_TEST_MODULES;
 constexpr std::chrono::seconds kDeadline{10};
 
 Poco::JSON::Object::Ptr parseObject(const std::string& text) {
@@ -126,8 +129,8 @@ class NatsTransportTest : public ::testing::Test {
                      const std::string& modules = "", const std::string& event_bus = "",
                      const std::string& nats = "", const std::string& sections = "") {
     return dir_.write(name + ".conf",
-                      "[host]\nplugins = nats, sqlite, users" + modules +
-                          "\nplugin_dir = " + kExamplePlugins + ", " + kPrefix +
+                      "[host]\nplugins = nats, sqlite, users" + modules + "\nplugin_dir = " +
+                          kExamplePlugins + ", " + kTestModules + ", " + kPrefix +
                           "/lib/busbar/plugins\n"
                           "[event_bus]\ntransport = nats\n"
                           "exchanges.events = busbar.events\n"
@@ -173,35 +176,55 @@ TEST_F(NatsTransportTest, AWriteOnOneOfThreeServersIsReadOnTheOthers) {
   ASSERT_EQ(three.request("PUT", "/users/alice", R"({"name":"Alicia"})").status, 200);
   EXPECT_TRUE(eventually([&] { return one.nameOf("alice") == "Alicia"; }, kDeadline)) << outputs();
   EXPECT_TRUE(eventually([&] { return two.nameOf("alice") == "Alicia"; }, kDeadline)) << outputs();
+  // Each server's subscribers heard both events: its own at once, the other through NATS (the
+  // consistency observer, which would also repair the caches in the end, delivers nothing).
+  for (Server* server : {&one, &two, &three}) {
+    EXPECT_TRUE(eventually([&] { return server->delivered() == 2; }, kDeadline))
+        << "delivered " << server->delivered() << "\n"
+        << outputs();
+  }
   EXPECT_EQ(two.stop(), 0) << two.output();
 }
 
-// The names of user `id`'s events in the order server `server`'s audit heard them.
+// The names in user `id`'s events, in the order server `server`'s subscribers heard them: the
+// event recorder's order of event ids, each looked up in the audit log (which lists by time).
 std::vector<std::string> heardNames(const Server& server, const std::string& id) {
-  HttpResult result = server.request("GET", "/audit?limit=1000");
-  if (result.status != 200) throw std::runtime_error("GET /audit: " + result.body);
-  std::vector<std::string> names;
-  auto events = parseObject(result.body)->getArray("events");
+  HttpResult audit = server.request("GET", "/audit?limit=1000");
+  HttpResult recorded = server.request("GET", "/recorded");
+  if (audit.status != 200 || recorded.status != 200) {
+    throw std::runtime_error("GET /audit: " + audit.body + "; GET /recorded: " + recorded.body);
+  }
+  std::map<std::string, Poco::JSON::Object::Ptr> payloads;  // by event id
+  auto events = parseObject(audit.body)->getArray("events");
   for (size_t i = 0; i < events->size(); ++i) {
-    auto payload = events->getObject(static_cast<unsigned>(i))->getObject("payload");
-    if (payload->getValue<std::string>("id") == id) {
-      names.push_back(payload->getValue<std::string>("name"));
+    auto event = events->getObject(static_cast<unsigned>(i));
+    payloads[event->getValue<std::string>("id")] = event->getObject("payload");
+  }
+  std::vector<std::string> names;
+  auto ids = parseObject(recorded.body)->getArray("ids");
+  for (size_t i = 0; i < ids->size(); ++i) {
+    auto payload = payloads.find(ids->getElement<std::string>(static_cast<unsigned>(i)));
+    if (payload != payloads.end() && payload->second->getValue<std::string>("id") == id) {
+      names.push_back(payload->second->getValue<std::string>("name"));
     }
   }
   return names;
 }
 
-// Each server has its own database and audit log and hears only what NATS delivers (no
-// pass-through, no event log): every server hears every event of both producers, each producer's
-// in the order it wrote them.
+// Each server has its own database and hears only what NATS delivers (no pass-through, no event
+// log): every server's subscribers hear every event of both producers, each producer's in the
+// order it wrote them.
 TEST_F(NatsTransportTest, EveryServerHearsEveryEventInEachProducersOrder) {
   const std::string event_bus = "async_pass_through = false\n";
   const std::string no_log = "[event_log]\nenabled = false\n";
   std::vector<Server*> servers;
   for (const char* name : {"a", "b", "c"}) {
-    servers.push_back(
-        &start(config(name, std::string(name) + ".db", ", audit", event_bus, "", no_log)));
+    servers.push_back(&start(
+        config(name, std::string(name) + ".db", ", audit, event_recorder", event_bus, "", no_log)));
   }
+  // The third is frozen while the others write, so that it takes their events in batches, as a
+  // server that falls behind does.
+  servers[2]->signal(SIGSTOP);
   const int kWrites = 15;
   std::vector<std::string> expected;
   for (int i = 1; i <= kWrites; ++i) {
@@ -210,6 +233,7 @@ TEST_F(NatsTransportTest, EveryServerHearsEveryEventInEachProducersOrder) {
     ASSERT_LT(servers[0]->request("PUT", "/users/pa", body).status, 300);
     ASSERT_LT(servers[1]->request("PUT", "/users/pb", body).status, 300);
   }
+  servers[2]->signal(SIGCONT);
   for (Server* server : servers) {
     EXPECT_TRUE(eventually(
         [&] {
@@ -296,6 +320,12 @@ TEST_F(NatsTransportTest, ServersReconnectWhenNatsRestarts) {
   EXPECT_TRUE(eventually([&] { return one.nameOf("after") == "A"; }, kDeadline)) << outputs();
   ASSERT_EQ(one.request("PUT", "/users/after", R"({"name":"A2"})").status, 200);
   EXPECT_TRUE(eventually([&] { return two.nameOf("after") == "A2"; }, kDeadline)) << outputs();
+  // Every event reached both servers' subscribers, the other's through NATS.
+  for (Server* server : {&one, &two}) {
+    EXPECT_TRUE(eventually([&] { return server->delivered() == 4; }, kDeadline))
+        << "delivered " << server->delivered() << "\n"
+        << outputs();
+  }
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ NatsConsumer::~NatsConsumer() { stop(); }
 
 void NatsConsumer::start() {
   try {
-    subscribe();
+    if (link_.connected()) subscribe();  // else the worker does once cnats has connected
   } catch (const std::exception& error) {
     logger_.warning(std::string("nats consumer of ") + consumed_.exchange + ": " + error.what() +
                     "; retrying in the background");

@@ -78,6 +78,7 @@ void NatsLink::open() {
   }
   if (status == NATS_OK) {
     connected_.store(true);
+    ever_connected_.store(true);
   } else {
     down(describeStatus("connecting to " + describeServers(settings_), status));
     logger_.warning("nats: " + lastError() + "; retrying in the background, not ready until then");
@@ -116,7 +117,10 @@ void NatsLink::close() noexcept {
     // callback runs on this object once it is gone.
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      closed_changed_.wait_for(lock, std::chrono::seconds(2), [this] { return closed_; });
+      // A connection still making its first connect may never call it: a shorter wait then.
+      auto wait =
+          ever_connected_.load() ? std::chrono::milliseconds(2000) : std::chrono::milliseconds(200);
+      closed_changed_.wait_for(lock, wait, [this] { return closed_; });
     }
     natsConnection_Destroy(connection_);
     connection_ = nullptr;
@@ -175,6 +179,7 @@ void NatsLink::down(const std::string& why) {
 void NatsLink::onConnected(natsConnection*, void* self) {
   auto* link = static_cast<NatsLink*>(self);
   link->connected_.store(true);
+  link->ever_connected_.store(true);
   link->logger_.information("nats: connected to " + describeServers(link->settings_));
 }
 

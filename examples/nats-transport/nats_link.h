@@ -79,6 +79,7 @@ class NatsLink {
   jsCtx* js_ = nullptr;
   std::atomic<bool> connected_{false};
   std::atomic<bool> closing_{false};
+  std::atomic<bool> ever_connected_{false};
   std::atomic<uint64_t> reconnects_{0};
   mutable std::mutex mutex_;
   std::string last_error_ = "not connected yet";  // under mutex_

@@ -132,6 +132,14 @@ void NatsPublisher::run() {
       continue;
     }
 
+    if (!link_.connected()) {
+      // Nothing to try while cnats reconnects; stopping now gives the rest up at once.
+      std::unique_lock<std::mutex> lock(mutex_);
+      queue_.push_front(std::move(message));
+      if (stopping_) return;
+      ready_.wait_for(lock, link_.settings().reconnect_wait, [this] { return stopping_; });
+      continue;
+    }
     std::string error;
     bool stored = false;
     try {

@@ -27,12 +27,15 @@ namespace {
 const std::map<std::string, std::string> kSuites = {
     {"storage", "*/StorageContract.*:*/TransactionContract.*"},
     {"event-log", "*/EventLogContract.*"},
+    {"transport", "*/TransportContract.*"},
 };
 
 constexpr const char* kUsage =
     "usage: busbar-conformance SUITE --plugin NAME --config FILE [--plugin-dir DIR]... "
     "[--gtest_...]\n"
-    "  SUITE  storage (the Connection), event-log (the EventLogStorage)\n";
+    "  SUITE  storage (the Connection), event-log (the EventLogStorage), transport (the\n"
+    "         Transport, between instances on the broker of the plugin's section and\n"
+    "         [event_bus] exchanges.*; [conformance] names a proxy's way to it)\n";
 
 // The folder of the bundled plugins, relative to this executable as in the install tree.
 std::string bundledPluginDir(const char* argv0) {

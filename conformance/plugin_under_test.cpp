@@ -60,12 +60,14 @@ class NoInbound : public InboundSink {
 // What the host gives a plugin, for one instance: its own registry, migrations and metrics.
 class PluginContextOfTest : public PluginContext {
  public:
-  PluginContextOfTest(ConfigSection section, const std::string& plugin)
+  PluginContextOfTest(ConfigSection section, const std::string& plugin, InstanceHost host)
       : section_(std::move(section)),
+        info_(std::move(host.info)),
         logger_(Poco::Logger::get("busbar." + plugin)),
+        inbound_(host.inbound != nullptr ? host.inbound : &no_inbound_),
         consistency_(host::ConsistencySettings{}, metrics_,
                      Poco::Logger::get("busbar.consistency")) {
-    info_.server_id = "conformance:" + plugin;
+    if (info_.server_id.empty()) info_.server_id = "conformance:" + plugin;
     info_.config_file = section_.file();
   }
 
@@ -76,7 +78,7 @@ class PluginContextOfTest : public PluginContext {
   Subscriptions& subscriptions() override { return inline_bus_; }
   Routes& routes() override { return router_; }
   Migrations& migrations() override { return migrator_; }
-  InboundSink& inbound() override { return inbound_; }
+  InboundSink& inbound() override { return *inbound_; }
   Poco::Logger& logger() override { return logger_; }
   MetricsRegistry& metrics() override { return metrics_; }
   ConsistencyObserver& consistency() override { return consistency_; }
@@ -93,19 +95,20 @@ class PluginContextOfTest : public PluginContext {
   host::InlineBus inline_bus_;
   host::HttpRouter router_;
   host::Migrator migrator_;
-  NoInbound inbound_;
+  NoInbound no_inbound_;
+  InboundSink* inbound_;
   host::HostMetricsRegistry metrics_;
   host::HostConsistencyObserver consistency_;
 };
 
 PluginInstance::PluginInstance(const host::LoadedPlugin& loaded, const std::string& config_file,
                                const std::string& section,
-                               const std::map<std::string, std::string>& keys)
+                               const std::map<std::string, std::string>& keys, InstanceHost host)
     : loaded_(loaded) {
   Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
   for (const auto& [key, value] : keys) config->setString(section + "." + key, value);
   context_ = std::make_unique<PluginContextOfTest>(ConfigSection(config, config_file, section),
-                                                   loaded.name);
+                                                   loaded.name, std::move(host));
   plugin_ = static_cast<Plugin*>(loaded.descriptor->create());
   try {
     context_->serviceRegistry().setProvider("plugin '" + loaded.name + "' (" + loaded.path + ")");
@@ -144,10 +147,20 @@ PluginUnderTest::PluginUnderTest(RunSettings settings)
   section_ = loaded_.descriptor->kind == BUSBAR_KIND_STORAGE ? "storage" : loaded_.name;
   auto config = host::readIniFile(settings_.config_file);
   collectKeys(*config, section_, "", keys_);
+  for (const auto& [key, value] : sectionKeys("event_bus")) {
+    if (key.rfind("exchanges.", 0) == 0) exchanges_[key.substr(10)] = value;
+  }
+}
+
+std::map<std::string, std::string> PluginUnderTest::sectionKeys(const std::string& name) const {
+  auto config = host::readIniFile(settings_.config_file);
+  std::map<std::string, std::string> keys;
+  collectKeys(*config, name, "", keys);
+  return keys;
 }
 
 std::unique_ptr<PluginInstance> PluginUnderTest::start(
-    const std::map<std::string, std::string>& overrides) {
+    const std::map<std::string, std::string>& overrides, InstanceHost host) {
   std::map<std::string, std::string> keys = keys_;
   for (const auto& [key, value] : overrides) {
     if (value.empty()) {
@@ -156,7 +169,8 @@ std::unique_ptr<PluginInstance> PluginUnderTest::start(
       keys[key] = value;
     }
   }
-  return std::make_unique<PluginInstance>(loaded_, settings_.config_file, section_, keys);
+  return std::make_unique<PluginInstance>(loaded_, settings_.config_file, section_, keys,
+                                          std::move(host));
 }
 
 PluginUnderTest& pluginUnderTest() {

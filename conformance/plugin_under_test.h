@@ -26,11 +26,19 @@ struct RunSettings {
 
 class PluginContextOfTest;
 
+// What the host tells one instance: its HostInfo (server_id, exchanges, what it consumes) and
+// where a transport delivers what it consumes. Without `inbound` a delivery fails the test.
+struct InstanceHost {
+  HostInfo info;
+  InboundSink* inbound = nullptr;  // outlives the instance
+};
+
 // One instance of the plugin: init() and start() done; stop() and its destruction when it goes.
 class PluginInstance {
  public:
   PluginInstance(const host::LoadedPlugin& loaded, const std::string& config_file,
-                 const std::string& section, const std::map<std::string, std::string>& keys);
+                 const std::string& section, const std::map<std::string, std::string>& keys,
+                 InstanceHost host);
   ~PluginInstance();
 
   PluginInstance(const PluginInstance&) = delete;
@@ -67,9 +75,18 @@ class PluginUnderTest {
   // the section named after the plugin.
   const std::map<std::string, std::string>& configKeys() const { return keys_; }
 
+  // The keys of section `name` of the config file (nested ones as "a.b"), e.g. [conformance].
+  std::map<std::string, std::string> sectionKeys(const std::string& name) const;
+
+  // [event_bus] exchanges.<alias> of the config file: alias -> broker exchange name.
+  const std::map<std::string, std::string>& exchanges() const { return exchanges_; }
+
   // A new instance, configured with configKeys() and `overrides` on top (an empty value removes a
-  // key), initialized and started. On failure throws what the plugin threw.
-  std::unique_ptr<PluginInstance> start(const std::map<std::string, std::string>& overrides = {});
+  // key), initialized and started. `host` is what the host tells it (default: server_id
+  // "conformance:<plugin>", nothing consumed, no deliveries expected). On failure throws what
+  // the plugin threw.
+  std::unique_ptr<PluginInstance> start(const std::map<std::string, std::string>& overrides = {},
+                                        InstanceHost host = {});
 
  private:
   RunSettings settings_;
@@ -77,6 +94,7 @@ class PluginUnderTest {
   host::LoadedPlugin loaded_;
   std::string section_;
   std::map<std::string, std::string> keys_;
+  std::map<std::string, std::string> exchanges_;
 };
 
 // The run's plugin, set by main() before the tests run.

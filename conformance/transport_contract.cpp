@@ -205,11 +205,12 @@ struct Server {
     return health ? health->unavailable() : std::string();
   }
 
-  // Stops and destroys the instance (bounded); its sink then refuses deliveries.
+  // Stops and destroys the instance (bounded); its sink then refuses deliveries, though this
+  // object still holds the transport: its threads must have ended with stop().
   void stop() {
     stopWithin(instance, "server " + id);
-    transport.reset();
     sink->close();
+    transport.reset();
   }
 };
 

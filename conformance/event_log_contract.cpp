@@ -36,6 +36,32 @@ Event eventNamed(const std::string& id) {
   return event;
 }
 
+// How long a test waits for the plugin before it reports a hang instead of waiting on (not a
+// performance bound: every wait below ends far sooner on a working plugin).
+constexpr std::chrono::seconds kHang{120};
+
+// A test's threads, joined however the test ends: an assertion that returns early fails the test
+// instead of ending the run with std::terminate on a joinable thread.
+class JoinedThreads {
+ public:
+  ~JoinedThreads() { join(); }
+  template <typename Body>
+  void start(Body body) {
+    threads_.emplace_back(failsTheTestOnThrow(std::move(body)));
+  }
+  void join() {
+    for (auto& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+
+ private:
+  std::vector<std::thread> threads_;
+};
+
+// The intended rollback of a test's transaction, told apart from a failure of the plugin.
+struct RolledBack {};
+
 class EventLogContract : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -87,9 +113,14 @@ TEST_P(EventLogContract, AReaderAtTheLastSeqItSawNeverSkipsACommitThatComesLate)
   std::atomic<int> open{0};
   std::atomic<int> most_open{0};
   std::atomic<int> writers_done{0};
-  std::vector<std::thread> writers;
+  JoinedThreads writers;
   for (int w = 0; w < kWriters; ++w) {
-    writers.emplace_back(failsTheTestOnThrow([&, w] {
+    writers.start([&, w] {
+      // Counted however the writer ends, so that the reader stops waiting for it.
+      struct CountsDone {
+        std::atomic<int>& done;
+        ~CountsDone() { ++done; }
+      } counts_done{writers_done};
       std::mt19937 random(static_cast<unsigned>(w));
       for (int i = 0; i < kEach; ++i) {
         const std::string id = this->id("w" + std::to_string(w) + "-" + std::to_string(i));
@@ -102,9 +133,9 @@ TEST_P(EventLogContract, AReaderAtTheLastSeqItSawNeverSkipsACommitThatComesLate)
           }
           std::this_thread::sleep_for(std::chrono::microseconds(random() % 2000));
           if (log_->numbering() == Numbering::kByWriter) {
-            log_->appendNumbered(tx, {LoggedEvent{0, eventNamed(id), ""}}, 0);
+            log_->appendNumbered(tx, {LoggedEvent{0, eventNamed(id), ""}}, nowMicros());
           } else {
-            log_->append(tx, {LoggedEvent{0, eventNamed(id), ""}}, 0);
+            log_->append(tx, {LoggedEvent{0, eventNamed(id), ""}}, nowMicros());
           }
           std::this_thread::sleep_for(std::chrono::microseconds(random() % 2000));
           --open;
@@ -115,22 +146,35 @@ TEST_P(EventLogContract, AReaderAtTheLastSeqItSawNeverSkipsACommitThatComesLate)
           ASSERT_EQ(log_->numbersOf({id}).count(id), 1u) << id << " got no number";
         }
       }
-      ++writers_done;
-    }));
+    });
   }
   // The reader polls as a follower does: everything after the last seq it saw.
   std::vector<uint64_t> seen;
   std::set<std::string> ids;
   uint64_t last = base_;
-  while (writers_done < kWriters || last < base_ + kWriters * kEach) {
-    for (const auto& logged : log_->readAfter(last, 100)) {
-      ASSERT_EQ(logged.seq, last + 1) << "the reader skipped a sequence number";
+  bool skipped = false;
+  const auto give_up = std::chrono::steady_clock::now() + kHang;
+  while (!skipped && (writers_done < kWriters || last < base_ + kWriters * kEach)) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      ADD_FAILURE() << "the reader reached seq " << last << " of " << base_ + kWriters * kEach
+                    << " in " << kHang.count() << " s";
+      break;
+    }
+    const auto events = log_->readAfter(last, 100);
+    for (const auto& logged : events) {
+      if (logged.seq != last + 1) {
+        ADD_FAILURE() << "the reader at seq " << last << " read " << logged.seq
+                      << ": it skipped a sequence number";
+        skipped = true;
+        break;
+      }
       last = logged.seq;
       seen.push_back(logged.seq);
       EXPECT_TRUE(ids.insert(logged.event.id).second) << logged.event.id << " read twice";
     }
+    if (events.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  for (auto& writer : writers) writer.join();
+  writers.join();
   EXPECT_EQ(seen.size(), static_cast<size_t>(kWriters * kEach));
   EXPECT_EQ(log_->head().seq, base_ + kWriters * kEach);
   if (log_->numbering() == Numbering::kByWriter) {
@@ -150,24 +194,33 @@ TEST_P(EventLogContract, NumberingsOnSeveralConnectionsAtOnceGiveEachEventOneNum
   }
   for (int i = 0; i < 200; ++i) {
     storage_->transaction([&](Connection& tx) {
-      log_->append(tx, {LoggedEvent{0, eventNamed(id("n" + std::to_string(i))), ""}}, i);
+      log_->append(tx, {LoggedEvent{0, eventNamed(id("n" + std::to_string(i))), ""}},
+                   nowMicros() + i);
     });
   }
-  std::vector<std::thread> numberers;
+  // Each numberer on an instance of its own, as each server has.
+  std::vector<std::unique_ptr<PluginInstance>> servers;
+  std::vector<std::shared_ptr<EventLogStorage>> logs;
+  for (int t = 0; t < 4; ++t) {
+    servers.push_back(pluginUnderTest().start());
+    logs.push_back(servers.back()->find<EventLogStorage>(kEventLogStorageService));
+    ASSERT_NE(logs.back(), nullptr);
+  }
   std::mutex mutex;
   std::map<std::string, uint64_t> given;
+  JoinedThreads numberers;
   for (int t = 0; t < 4; ++t) {
-    numberers.emplace_back(failsTheTestOnThrow([&] {
+    numberers.start([&, t] {
       for (int round = 0; round < 5; ++round) {
-        auto numbers = log_->numberOldest().numbers;
+        auto numbers = logs[static_cast<size_t>(t)]->numberOldest().numbers;
         std::lock_guard<std::mutex> lock(mutex);
         for (const auto& [id, seq] : numbers) {
           EXPECT_TRUE(given.emplace(id, seq).second) << id << " numbered twice";
         }
       }
-    }));
+    });
   }
-  for (auto& thread : numberers) thread.join();
+  numberers.join();
   ASSERT_EQ(given.size(), 200u);
   EXPECT_EQ(log_->head().seq, base_ + 200);
   std::set<uint64_t> seqs;
@@ -191,9 +244,10 @@ TEST_P(EventLogContract, NumberingsRacingWritersNumberEachKeysVersionsInTheirOrd
   std::map<int, int> version_of;                       // key -> last committed version
   std::map<std::string, std::pair<int, int>> written;  // event id -> (key, version)
   std::atomic<bool> writing{true};
-  std::vector<std::thread> threads;
+  JoinedThreads writers;
+  JoinedThreads numberers;
   for (int w = 0; w < kWriters; ++w) {
-    threads.emplace_back(failsTheTestOnThrow([&, w] {
+    writers.start([&, w] {
       for (int i = 0; i < kEach; ++i) {
         const int key = (w + i) % kKeys;
         const std::string id = this->id("k" + std::to_string(key) + "-w" + std::to_string(w) + "-" +
@@ -210,27 +264,27 @@ TEST_P(EventLogContract, NumberingsRacingWritersNumberEachKeysVersionsInTheirOrd
           LoggedEvent logged{0, eventNamed(id), ""};
           logged.event.version = version;
           if (log_->numbering() == Numbering::kByWriter) {
-            log_->appendNumbered(tx, {logged}, 0);
+            log_->appendNumbered(tx, {logged}, nowMicros());
           } else {
-            log_->append(tx, {logged}, 0);
+            log_->append(tx, {logged}, nowMicros());
           }
         });
         std::lock_guard<std::mutex> lock(versions_mutex);
         version_of[key] = version;
         written[id] = {key, version};
       }
-    }));
+    });
   }
   for (int n = 0; n < 2; ++n) {
-    threads.emplace_back(failsTheTestOnThrow([&] {
+    numberers.start([&] {
       while (writing) {
         if (log_->numbering() == Numbering::kAfterCommit) log_->numberOldest();
       }
-    }));
+    });
   }
-  for (int w = 0; w < kWriters; ++w) threads[static_cast<size_t>(w)].join();
+  writers.join();
   writing = false;
-  for (size_t t = kWriters; t < threads.size(); ++t) threads[t].join();
+  numberers.join();
   if (log_->numbering() == Numbering::kAfterCommit) {
     while (log_->numberOldest().more) {
     }
@@ -253,19 +307,31 @@ TEST_P(EventLogContract, AnOpenTransactionsCommitIsSettledOnceItEnds) {
   options.deadline = std::chrono::seconds(10);
   for (bool commits : {true, false}) {
     const std::string id = this->id(commits ? "commits" : "rolls-back");
-    std::atomic<bool> appended{false};
-    std::thread writer(failsTheTestOnThrow([&] {
+    std::promise<void> appended;
+    JoinedThreads writer;
+    writer.start([&] {
+      bool told = false;
       try {
         storage_->transaction([&](Connection& tx) {
-          log_->append(tx, {LoggedEvent{0, eventNamed(id), ""}}, 0);
-          appended = true;
+          const std::vector<LoggedEvent> events = {LoggedEvent{0, eventNamed(id), ""}};
+          if (log_->numbering() == Numbering::kByWriter) {
+            log_->appendNumbered(tx, events, nowMicros());
+          } else {
+            log_->append(tx, events, nowMicros());
+          }
+          appended.set_value();
+          told = true;
           std::this_thread::sleep_for(std::chrono::milliseconds(300));
-          if (!commits) throw std::runtime_error("rolled back");
+          if (!commits) throw RolledBack{};
         });
-      } catch (const std::runtime_error&) {
+      } catch (const RolledBack&) {
+      } catch (...) {
+        if (!told) appended.set_value();  // the failure is reported; the test goes on
+        throw;
       }
-    }));
-    while (!appended) std::this_thread::yield();
+    });
+    ASSERT_EQ(appended.get_future().wait_for(kHang), std::future_status::ready)
+        << "the writer's transaction never logged its event";
     // The writer holds the id: the settling's probe waits behind it and then decides.
     std::string detail;
     auto outcome = host::settleCommit(*log_, id, options, detail);
@@ -289,7 +355,7 @@ TEST_P(EventLogContract, ATableMadeAgainChangesItsIdentityAndWritesDoNot) {
   storage_->insert(restored.name, {{"id", int64_t{1}}});
   storage_->update(restored.name, {{"id", int64_t{2}}}, {{"id", int64_t{1}}});
   write(LoggedEvent{0, eventNamed(id("written")), ""});
-  log_->numberOldest();
+  if (log_->numbering() == Numbering::kAfterCommit) log_->numberOldest();
   EXPECT_EQ(log_->tableIdentities(), made);
   // An identity may be a creation time by the second (MariaDB's).
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
@@ -309,7 +375,18 @@ TEST_P(EventLogContract, AWriterFrozenInsideItsTransactionStopsNoNumbering) {
   std::promise<void> logged;
   std::promise<void> thaw;
   std::string frozen_failure;
-  std::thread frozen(failsTheTestOnThrow([&] {
+  JoinedThreads frozen;
+  // Thaws the writer however the test ends, before `frozen` joins it.
+  struct Thaws {
+    std::promise<void>& thaw;
+    bool done = false;
+    void now() {
+      if (!done) thaw.set_value();
+      done = true;
+    }
+    ~Thaws() { now(); }
+  } thaws{thaw};
+  frozen.start([&] {
     try {
       storage_->transaction([&](Connection& tx) {
         log_->append(tx, {LoggedEvent{0, eventNamed(id("frozen")), ""}}, nowMicros());
@@ -323,22 +400,26 @@ TEST_P(EventLogContract, AWriterFrozenInsideItsTransactionStopsNoNumbering) {
       } catch (const std::future_error&) {
       }
     }
-  }));
-  logged.get_future().wait();
-  write(LoggedEvent{0, eventNamed(id("free")), ""});
-  // Bounded only to report a numbering that waits for the frozen writer instead of hanging.
-  auto numbered = std::async(std::launch::async, [&] { return log_->numberOldest(); });
-  const bool returned = numbered.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
-  EXPECT_TRUE(returned) << "numberOldest() waits for the frozen writer's transaction";
+  });
+  ASSERT_EQ(logged.get_future().wait_for(kHang), std::future_status::ready);
+  ASSERT_EQ(frozen_failure, "") << "the frozen writer could not log its event";
+  // Each step is bounded only to report one that waits for the frozen writer instead of hanging.
+  auto wrote = std::async(std::launch::async, [&] {
+    write(LoggedEvent{0, eventNamed(id("free")), ""});
+    return log_->numberOldest();
+  });
+  const bool returned = wrote.wait_for(kHang) == std::future_status::ready;
+  EXPECT_TRUE(returned) << "another writer's commit or numberOldest() waits for the frozen "
+                           "writer's open transaction";
   if (returned) {
-    EXPECT_EQ(numbered.get().numbers, (EventLogStorage::Numbers{{id("free"), base_ + 1}}));
+    EXPECT_EQ(wrote.get().numbers, (EventLogStorage::Numbers{{id("free"), base_ + 1}}));
     auto read = log_->readAfter(base_, 10);
-    ASSERT_EQ(read.size(), 1u);
-    EXPECT_EQ(read[0].event.id, id("free"));
+    EXPECT_EQ(read.size(), 1u);
+    if (!read.empty()) EXPECT_EQ(read[0].event.id, id("free"));
   }
-  thaw.set_value();
+  thaws.now();
   frozen.join();
-  if (!returned) numbered.wait();
+  if (!returned) wrote.wait();
   // Thawed at once, the writer commits: nothing held it back long enough to be ended.
   ASSERT_EQ(frozen_failure, "") << "the frozen writer's commit failed";
   EXPECT_EQ(log_->numberOldest().numbers, (EventLogStorage::Numbers{{id("frozen"), base_ + 2}}));

@@ -328,5 +328,29 @@ TEST_F(NatsTransportTest, ServersReconnectWhenNatsRestarts) {
   }
 }
 
+// The installed transport suite, as a third party runs it on its plugin: every contract applies
+// to a transport over a broker (none skipped), and the suite's proxy reaches NATS through the
+// url [conformance] gives. A short ack wait, so that what a stopped member held comes back soon.
+TEST_F(NatsTransportTest, TheInstalledConformanceSuitePasses) {
+  const std::string file =
+      dir_.write("conformance.conf",
+                 "[event_bus]\nexchanges.events = busbar.conformance.events\n"
+                 "[nats]\nurl = " +
+                     url_ + "\nstream_prefix = " + prefix_ + "_\nsubject_prefix = " + prefix_ +
+                     ".\nack_wait_ms = 2000\n"
+                     "[conformance]\nbroker = " +
+                     Poco::Net::SocketAddress(url_.substr(url_.find("//") + 2)).toString() +
+                     "\nthrough_proxy.url = nats://127.0.0.1:{proxy_port}\n");
+  std::string output;
+  EXPECT_EQ(runShell(kPrefix + "/bin/busbar-conformance transport --plugin nats --config " + file +
+                         " --plugin-dir " + kExamplePlugins + " 2>&1",
+                     output),
+            0)
+      << output;
+  EXPECT_NE(output.find("[  PASSED  ]"), std::string::npos) << output;
+  EXPECT_EQ(output.find("[  FAILED  ]"), std::string::npos) << output;
+  EXPECT_EQ(output.find("SKIPPED"), std::string::npos) << output;
+}
+
 }  // namespace
 }  // namespace busbar::testing

@@ -244,7 +244,8 @@ class TransportContract : public ::testing::TestWithParam<std::string> {
     for (auto it = servers_.rbegin(); it != servers_.rend(); ++it) (*it)->stop();
   }
 
-  // Whether the plugin carries events between servers, asked once per run of an instance.
+  // What the plugin's transport implements, asked once per run of a probe instance: whether it
+  // has a link the host can see (TransportHealth), and SequencedTransport.
   void askThePlugin() {
     static int between_servers = -1;
     static int sequenced = -1;
@@ -261,7 +262,7 @@ class TransportContract : public ::testing::TestWithParam<std::string> {
     sequenced_ = sequenced == 1;
   }
 
-  // Skips the test unless the transport carries events between servers.
+  // True for an in-process transport (see kInProcess): the test is skipped with that reason.
   bool notBetweenServers() const { return !between_servers_; }
   static constexpr const char* kInProcess =
       "the transport does not implement busbar::TransportHealth, so it has no link to a broker "

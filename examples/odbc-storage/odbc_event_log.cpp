@@ -105,7 +105,8 @@ busbar::EventLogStorage::NumberingResult OdbcEventLog::numberOldest() {
     // only while the database runs it, never while it waits for this client. The events are
     // numbered only when the head, still where it was read, moved; after waiting for another
     // numbering's lock, the head's update re-checks its row as that one left it and changes
-    // nothing. What waits is read from the statement's own snapshot, oldest first.
+    // nothing. What waits is read from the statement's own snapshot, oldest first. The outer
+    // statement is a SELECT: psqlODBC opens no cursor for an UPDATE's RETURNING rows.
     const auto rows =
         storage_
             ->execute(
@@ -115,9 +116,9 @@ busbar::EventLogStorage::NumberingResult OdbcEventLog::numberOldest() {
                     std::to_string(kNumberingBatch) +
                     ") oldest), moved AS (UPDATE busbar_event_head SET seq = seq + (SELECT "
                     "COUNT(*) FROM w) WHERE id = 1 AND seq = ? AND EXISTS (SELECT 1 FROM w) "
-                    "RETURNING seq) UPDATE busbar_events e SET seq = ? + w.n FROM w WHERE "
-                    "e.event_id = w.event_id AND e.seq IS NULL AND EXISTS (SELECT 1 FROM moved) "
-                    "RETURNING e.event_id, e.seq",
+                    "RETURNING seq), numbered AS (UPDATE busbar_events e SET seq = ? + w.n FROM "
+                    "w WHERE e.event_id = w.event_id AND e.seq IS NULL AND EXISTS (SELECT 1 FROM "
+                    "moved) RETURNING e.event_id, e.seq) SELECT event_id, seq FROM numbered",
                 {head, head})
             .rows;
     if (rows.empty()) continue;  // another numbering moved the head first: read again

@@ -1,0 +1,157 @@
+// examples/odbc-storage as a third party ships it: odbc.so built out of tree against the
+// installed SDK (install.examples), proved by the installed busbar-conformance suites and loaded
+// by the installed busbar, against PostgreSQL through psqlODBC. Each test has a database and a
+// role of its own on the run's PostgreSQL (scripts/services/postgresql.sh database), which
+// scripts/test drops at its end.
+#include <regex>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
+
+#include "free_port.h"
+#include "server_process.h"
+#include "service_database.h"
+
+namespace busbar::testing {
+namespace {
+
+const std::string kPrefix = BUSBAR_INSTALL_PREFIX;
+const std::string kExamplePlugins = BUSBAR_EXAMPLE_PLUGINS;
+constexpr std::chrono::seconds kDeadline{10};
+
+// The number N of GoogleTest's "[  PASSED  ] N tests." line, 0 without one.
+int passedTests(const std::string& output) {
+  std::smatch match;
+  static const std::regex passed(R"(\[  PASSED  \] (\d+) tests?\.)");
+  return std::regex_search(output, match, passed) ? std::stoi(match[1]) : 0;
+}
+
+// The installed busbar, run by the test support's launcher so that it never outlives the test.
+class Server {
+ public:
+  Server(const std::string& config, const std::string& dir)
+      : port_(freePort()),
+        admin_port_(freePort()),
+        process_(kPrefix + "/bin/busbar",
+                 {"--config", config, "--bind", "127.0.0.1:" + std::to_string(port_),
+                  "--admin-bind", "127.0.0.1:" + std::to_string(admin_port_)},
+                 dir) {}
+
+  // Starts it and waits until GET /health answers; throws with its output when it does not.
+  void start() {
+    process_.start();
+    const bool up = eventually(
+        [this] {
+          if (!process_.running()) return true;
+          try {
+            return httpRequest(port_, "GET", "/health").status == 200;
+          } catch (const std::exception&) {
+            return false;
+          }
+        },
+        std::chrono::seconds(30));
+    if (!up || !process_.running()) {
+      throw std::runtime_error("busbar did not start; its output:\n" + process_.output());
+    }
+  }
+
+  HttpResult request(const std::string& method, const std::string& path,
+                     const std::string& body = "") const {
+    return httpRequest(port_, method, path, body);
+  }
+
+  // The name of user `id` as this server answers it, "" when it does not have it.
+  std::string nameOf(const std::string& id) const {
+    HttpResult result = request("GET", "/users/" + id);
+    if (result.status != 200) return "";
+    Poco::JSON::Parser parser;
+    return parser.parse(result.body)
+        .extract<Poco::JSON::Object::Ptr>()
+        ->getValue<std::string>("name");
+  }
+
+  int stop() { return process_.stop(); }
+  std::string output() const { return process_.output(); }
+
+ private:
+  int port_;
+  int admin_port_;
+  ChildProcess process_;
+};
+
+class OdbcStorageTest : public ::testing::Test {
+ protected:
+  OdbcStorageTest() {
+    const auto keys = createServiceDatabase("postgresql");
+    connection_ = "DRIVER={PostgreSQL Unicode};SERVER=" + keys.at("host") +
+                  ";PORT=" + keys.at("port") + ";DATABASE=" + keys.at("database") +
+                  ";UID=" + keys.at("user") + ";PWD=" + keys.at("password");
+  }
+
+  // [storage] of the odbc plugin on this test's database.
+  std::string storageSection() const {
+    return "[storage]\ndriver = odbc\nodbc.connection = " + connection_ + "\n";
+  }
+
+  // Runs the installed `busbar-conformance SUITE` on odbc.so; returns its exit code.
+  int conformance(const std::string& suite, std::string& output) {
+    const std::string file = dir_.write(suite + ".conf", storageSection());
+    return runShell(kPrefix + "/bin/busbar-conformance " + suite + " --plugin odbc --config " +
+                        file + " --plugin-dir " + kExamplePlugins + " 2>&1",
+                    output);
+  }
+
+  std::string connection_;
+  TempDir dir_;
+};
+
+TEST_F(OdbcStorageTest, TheInstalledStorageSuitePasses) {
+  std::string output;
+  EXPECT_EQ(conformance("storage", output), 0) << output;
+  EXPECT_GT(passedTests(output), 0) << output;
+  EXPECT_EQ(output.find("[  FAILED  ]"), std::string::npos) << output;
+}
+
+TEST_F(OdbcStorageTest, TheInstalledEventLogSuitePasses) {
+  std::string output;
+  EXPECT_EQ(conformance("event-log", output), 0) << output;
+  EXPECT_GT(passedTests(output), 0) << output;
+  EXPECT_EQ(output.find("[  FAILED  ]"), std::string::npos) << output;
+}
+
+// README's three-server scenario with storage = odbc: three servers on one PostgreSQL database
+// through odbc.so, with the event log on. The transport is local (in-process), so what the other
+// servers show came through the event log in the database, which each reads every 250 ms.
+TEST_F(OdbcStorageTest, AWriteOnOneOfThreeServersIsReadOnTheOthers) {
+  const std::string file = dir_.write(
+      "cluster.conf", "[host]\nplugins = odbc, local, users\nplugin_dir = " + kExamplePlugins +
+                          ", " + kPrefix +
+                          "/lib/busbar/plugins\n"
+                          "[event_bus]\ntransport = local\ncatch_up_interval = 250ms\n"
+                          "[event_log]\nenabled = true\n" +
+                          storageSection());
+  std::vector<std::unique_ptr<Server>> servers;
+  for (int i = 0; i < 3; ++i) {
+    servers.push_back(std::make_unique<Server>(file, dir_.path()));
+    servers.back()->start();
+  }
+  const auto outputs = [&] {
+    std::string all;
+    for (const auto& server : servers) all += "---- a server's output:\n" + server->output();
+    return all;
+  };
+  Server& one = *servers[0];
+  Server& two = *servers[1];
+  Server& three = *servers[2];
+  ASSERT_EQ(one.request("PUT", "/users/alice", R"({"name":"Alice"})").status, 201) << outputs();
+  EXPECT_TRUE(eventually([&] { return two.nameOf("alice") == "Alice"; }, kDeadline)) << outputs();
+  EXPECT_TRUE(eventually([&] { return three.nameOf("alice") == "Alice"; }, kDeadline)) << outputs();
+  ASSERT_EQ(three.request("PUT", "/users/alice", R"({"name":"Alicia"})").status, 200) << outputs();
+  EXPECT_TRUE(eventually([&] { return one.nameOf("alice") == "Alicia"; }, kDeadline)) << outputs();
+  EXPECT_TRUE(eventually([&] { return two.nameOf("alice") == "Alicia"; }, kDeadline)) << outputs();
+  for (auto& server : servers) EXPECT_EQ(server->stop(), 0) << server->output();
+}
+
+}  // namespace
+}  // namespace busbar::testing

@@ -71,7 +71,7 @@ class EventLogContract : public ::testing::TestWithParam<std::string> {
     log_ = instance_->find<EventLogStorage>(kEventLogStorageService);
     ASSERT_NE(log_, nullptr) << "the plugin provides no \"" << kEventLogStorageService
                              << "\" (a busbar::EventLogStorage, busbar/event_log_storage.h)";
-    instance_->migrate(kEventLogMigrationModule, log_->migrations());
+    instance_->migrate(log_->migrationModule(), log_->migrations());
     if (log_->numbering() == Numbering::kAfterCommit) {
       while (log_->numberOldest().more) {
       }
@@ -423,6 +423,91 @@ TEST_P(EventLogContract, AWriterFrozenInsideItsTransactionStopsNoNumbering) {
   // Thawed at once, the writer commits: nothing held it back long enough to be ended.
   ASSERT_EQ(frozen_failure, "") << "the frozen writer's commit failed";
   EXPECT_EQ(log_->numberOldest().numbers, (EventLogStorage::Numbers{{id("frozen"), base_ + 2}}));
+}
+
+TEST_P(EventLogContract, TheHeadNamesTheLogTheSameForEveryServer) {
+  EXPECT_FALSE(log_->head().log_id.empty());
+  auto other = pluginUnderTest().start();
+  auto other_log = other->find<EventLogStorage>(kEventLogStorageService);
+  ASSERT_NE(other_log, nullptr);
+  EXPECT_EQ(other_log->head().log_id, log_->head().log_id);
+  const int64_t first = log_->clock();
+  EXPECT_GT(first, 0);
+  EXPECT_LE(first, other_log->clock() + 1000000) << "servers read one clock (1 s of slack)";
+}
+
+TEST_P(EventLogContract, AnEventWithoutANumberIsSeenWaitingUntilNumbered) {
+  if (log_->numbering() == Numbering::kByWriter) {
+    GTEST_SKIP() << "this backend numbers inside each writer's transaction: nothing waits";
+  }
+  EXPECT_FALSE(log_->hasUnnumbered(std::chrono::microseconds(0)));
+  write(LoggedEvent{0, eventNamed(id("waits")), ""});
+  EXPECT_TRUE(log_->hasUnnumbered(std::chrono::microseconds(0)));
+  EXPECT_FALSE(log_->hasUnnumbered(std::chrono::hours(1))) << "it was logged just now";
+  EXPECT_TRUE(log_->numbersOf({id("waits")}).empty());
+  log_->numberOldest();
+  EXPECT_FALSE(log_->hasUnnumbered(std::chrono::microseconds(0)));
+  EXPECT_EQ(log_->numbersOf({id("waits"), id("never")}),
+            (EventLogStorage::Numbers{{id("waits"), base_ + 1}}));
+}
+
+TEST_P(EventLogContract, AConfirmWinsAndTheRelayFindsWhatNoBrokerConfirmed) {
+  for (const char* name : {"a", "b", "c", "d"}) write(LoggedEvent{0, eventNamed(id(name)), ""});
+  if (log_->numbering() == Numbering::kAfterCommit) log_->numberOldest();
+  log_->mark({id("a")}, EventLogStorage::Publication::kConfirmed);
+  log_->mark({id("b")}, EventLogStorage::Publication::kConfirmed);
+  log_->mark({id("b")}, EventLogStorage::Publication::kGivenUp);  // too late: confirmed
+  log_->mark({id("c")}, EventLogStorage::Publication::kGivenUp);
+  // d: still with its publisher (neither confirmed nor given up).
+  EXPECT_EQ(log_->countUnpublished(base_), 2u);
+  std::vector<std::string> at_once;
+  for (const auto& logged : log_->unpublished(base_, 0, 10)) at_once.push_back(logged.event.id);
+  EXPECT_EQ(at_once, (std::vector<std::string>{id("c")})) << "only what its publisher gave up";
+  std::vector<std::string> orphans;
+  for (const auto& logged : log_->unpublished(base_, log_->clock() + 1000000, 10)) {
+    orphans.push_back(logged.event.id);
+  }
+  EXPECT_EQ(orphans, (std::vector<std::string>{id("c"), id("d")})) << "in seq order";
+  log_->mark({id("c"), id("d")}, EventLogStorage::Publication::kConfirmed);
+  EXPECT_EQ(log_->countUnpublished(base_), 0u);
+}
+
+TEST_P(EventLogContract, TheRelayLeaseMovesOnlyByCompareAndSet) {
+  const RelayLeaseState seen = log_->relayLease();
+  const std::string me = id("relay");
+  ASSERT_TRUE(log_->moveRelayLease(me, seen));
+  EXPECT_FALSE(log_->moveRelayLease(id("late"), seen)) << "a second move from the same state";
+  const RelayLeaseState now = log_->relayLease();
+  EXPECT_EQ(now.holder, me);
+  EXPECT_EQ(now.beat, seen.beat + 1);
+  log_->releaseRelayLease(id("late"));  // not the holder: nothing changes
+  EXPECT_EQ(log_->relayLease().holder, me);
+  log_->releaseRelayLease(me);
+  EXPECT_EQ(log_->relayLease().holder, "");
+}
+
+TEST_P(EventLogContract, PruningKeepsWhatNoBrokerConfirmedAndCutsBelowOneNumber) {
+  // What earlier tests left unconfirmed would hold pruning back: confirm the whole log first.
+  for (uint64_t after = 0;;) {
+    const auto page = log_->readAfter(after, 500);
+    if (page.empty()) break;
+    std::vector<std::string> ids;
+    for (const auto& logged : page) ids.push_back(logged.event.id);
+    log_->mark(ids, EventLogStorage::Publication::kConfirmed);
+    after = page.back().seq;
+  }
+  for (int i = 1; i <= 5; ++i) write(LoggedEvent{0, eventNamed(id("p" + std::to_string(i))), ""});
+  if (log_->numbering() == Numbering::kAfterCommit) log_->numberOldest();
+  log_->mark({id("p1"), id("p2"), id("p4"), id("p5")}, EventLogStorage::Publication::kConfirmed);
+  LogRetention newest_only;
+  newest_only.events = 1;
+  log_->prune(newest_only, log_->clock());
+  EXPECT_EQ(log_->oldest(), std::optional<uint64_t>(base_ + 3)) << "p3 is unconfirmed";
+  EXPECT_EQ(log_->readAfter(base_ + 2, 10).size(), 3u);
+  log_->mark({id("p3")}, EventLogStorage::Publication::kConfirmed);
+  log_->prune(newest_only, log_->clock());
+  EXPECT_EQ(log_->oldest(), std::optional<uint64_t>(base_ + 5));
+  EXPECT_EQ(log_->head().seq, base_ + 5) << "pruning never moves the head";
 }
 
 INSTANTIATE_TEST_SUITE_P(Plugin, EventLogContract, ::testing::ValuesIn(pluginUnderTestName()),

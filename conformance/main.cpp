@@ -114,6 +114,11 @@ int main(int argc, char** argv) {
   std::cout << "busbar-conformance " << settings.suite << ": plugin '" << settings.plugin << "' ("
             << pluginUnderTest().loaded().path << "), config " << settings.config_file << "\n";
   const int failed = RUN_ALL_TESTS();
+  const int ran = ::testing::UnitTest::GetInstance()->test_to_run_count();
   setPluginUnderTest(nullptr);
+  if (ran == 0) {
+    std::cerr << "busbar-conformance: no test matched (--gtest_filter?): nothing was proven\n";
+    return 1;
+  }
   return failed == 0 ? 0 : 1;
 }

@@ -33,6 +33,8 @@ class OdbcEventLog : public busbar::EventLogStorage {
       : storage_(std::move(storage)) {}
 
   std::vector<busbar::Migration> migrations() override;
+  // A schema of its own (not the bundled plugins' migrations), so a module of its own.
+  std::string migrationModule() const override { return "odbc_storage_event_log"; }
   Numbering numbering() const override { return Numbering::kAfterCommit; }
   void append(busbar::Connection& transaction, const std::vector<busbar::LoggedEvent>& events,
               int64_t logged_at) override;

@@ -1,5 +1,5 @@
-// The event log's migrations, recorded by the host under kEventLogMigrationModule
-// ("busbar_event_log"), numbered from 1. A migration once released never changes; a change to
+// The event log's migrations, recorded by the host under OdbcEventLog::migrationModule()
+// ("odbc_storage_event_log"), numbered from 1. A migration once released never changes; a change to
 // the log's tables is a new migration with the next number.
 #include <Poco/UUIDGenerator.h>
 

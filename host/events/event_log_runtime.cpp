@@ -20,7 +20,7 @@ EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<C
   if (storage && log && settings.event_log.enabled) {
     log_ = std::move(log);
     for (auto& migration : log_->migrations()) {
-      migrations.add(kEventLogMigrationModule, std::move(migration));
+      migrations.add(log_->migrationModule(), std::move(migration));
     }
     migrations.add(ParkingLot::kMigrationModule, ParkingLot::migration());
     parking_lot_ = std::make_unique<ParkingLot>(*storage, settings.server_id, logger);

@@ -1,6 +1,6 @@
 // The event log over a real SQLite database (SqliteEventLog, SqlEventLog's statements), the host's
 // relay lease and its settling of ambiguous commits over it. Every backend's concurrency is proven
-// in tests/storage/event_log_contract_test.cpp.
+// by busbar-conformance event-log (conformance/event_log_contract.cpp).
 #include "events/commit_settler.h"
 #include "events/relay_lease.h"
 #include "events/sqlite_event_log_fixture.h"

@@ -1,7 +1,8 @@
 // EventNumberer: numbers committed events on its own thread and hands them on, so that a write
 // waits for its own commit only.
 //
-// On MariaDB and PostgreSQL a transaction's events are committed without numbers (EventLogStorage).
+// Where the log numbers after the commit (EventLogStorage::Numbering::kAfterCommit: MariaDB,
+// PostgreSQL) a transaction's events are committed without numbers.
 // submit() queues them and returns at once; the worker takes everything queued and runs a
 // numbering round: one numbering transaction numbers the oldest waiting events of the log,
 // whoever wrote them (one serves every write that committed while the previous ran, so numbering

@@ -4,11 +4,12 @@
 //
 // While a thread runs the work of transaction(), the events the event bus is handed on that
 // thread wait in the transaction (pendingOnThisThread()). When the work returns they are written
-// to the event log as its last statements (EventLogStorage::append; on SQLite numbered there too),
-// and once the commit succeeded they go to the CommittedEvents sink with their numbers: at once
-// when numbered inside the transaction (SQLite), else through the EventNumberer, which numbers them
-// off the writer's thread (MariaDB, PostgreSQL). A transaction that throws publishes nothing. A
-// transaction() on a thread that already runs one joins it, as the SDK promises for nested calls.
+// to the event log as its last statements (EventLogStorage::append, or appendNumbered where the
+// writer numbers: Numbering::kByWriter), and once the commit succeeded they go to the
+// CommittedEvents sink with their numbers: at once when numbered inside the transaction, else
+// through the EventNumberer, which numbers them off the writer's thread (kAfterCommit). A
+// transaction that throws publishes nothing. A transaction() on a thread that already runs one
+// joins it, as the SDK promises for nested calls.
 //
 // A commit whose connection breaks (StorageUnavailable after the work and the log's statements
 // ran) is ambiguous; it is settled from the log (settleCommit): committed, and the events go out

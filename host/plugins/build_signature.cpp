@@ -13,10 +13,10 @@ namespace {
 // The first ABI minor whose signature carries the SDK digest.
 constexpr int kFirstDigestMinor = 3;
 
-// The digest of each released minor from kFirstDigestMinor on, but this SDK's own. When a minor is
-// released and the next one begins, its BUSBAR_SDK_DIGEST is added here, so that plugins built
-// against it keep loading.
-const std::map<int, std::string> kReleasedSdkDigests = {};
+// The digest of each released minor from kFirstDigestMinor on (sdk/abi_digests.txt).
+const std::map<int, std::string> kReleasedSdkDigests = {
+#include "released_sdk_digests.inc"
+};
 
 // A signature's fields by name: "compiler", "standard", the `key=value` ones by key, and each
 // option flag (glibcxx-debug, asan...) as "options".
@@ -109,7 +109,7 @@ std::string describeSignatureDifference(const std::string& host, const std::stri
 
 std::string expectedSdkDigest(int minor) {
   if (minor < kFirstDigestMinor) return "";
-  if (minor == BUSBAR_ABI_MINOR) return BUSBAR_SDK_DIGEST;
+  if (minor == BUSBAR_ABI_MINOR) return BUSBAR_SDK_DIGEST;  // equal to its released one, if any
   auto released = kReleasedSdkDigests.find(minor);
   return released == kReleasedSdkDigests.end() ? "(unknown)" : released->second;
 }
@@ -139,6 +139,12 @@ std::string asWrittenFor(const std::string& signature, int minor) {
 }  // namespace
 
 std::string signatureRefusal(const std::string& host, const std::string& signature, int minor) {
+  if (minor < kFirstDigestMinor && parse(host).options.count("glibcxx-debug") > 0) {
+    // Those SDKs wrote no build options: the plugin cannot say that it shares the debug
+    // containers' layout, and a plugin built without it does not.
+    return "this host was built with _GLIBCXX_DEBUG, and a plugin of ABI 1." +
+           std::to_string(minor) + " cannot say whether it was (its SDK wrote no build options)";
+  }
   // Before the digest, what such a plugin's signature says beyond the old fields is not checked.
   const std::string found = minor < kFirstDigestMinor ? asWrittenFor(signature, minor) : signature;
   return describeSignatureDifference(asWrittenFor(host, minor), found);

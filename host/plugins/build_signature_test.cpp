@@ -60,6 +60,17 @@ TEST(BuildSignatureTest, APluginOfAnOlderMinorCarriesThatMinorsDigestOrNoneBefor
   EXPECT_EQ(signatureRefusal(host + ";asan", before_digests, 2), "");
   EXPECT_NE(signatureRefusal(host, "gcc-12.2;c++201703L;cxx11abi=1;boost=108300;poco=1.11.6", 2),
             "");
+  // But a host with debug containers cannot know that such a plugin shares their layout.
+  EXPECT_NE(signatureRefusal(host + ";glibcxx-debug", before_digests, 2).find("_GLIBCXX_DEBUG"),
+            std::string::npos);
+}
+
+TEST(BuildSignatureTest, EveryReleasedMinorBeforeThisOneHasItsDigest) {
+  // Without one, the host would refuse every plugin built against that released SDK.
+  for (int minor = 3; minor < BUSBAR_ABI_MINOR; ++minor) {
+    EXPECT_NE(expectedSdkDigest(minor), "(unknown)")
+        << "ABI 1." << minor << ": add it to sdk/abi_digests.txt";
+  }
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ class SqlEventLog : public EventLogStorage {
   explicit SqlEventLog(std::shared_ptr<Connection> storage) : storage_(std::move(storage)) {}
 
   std::vector<Migration> migrations() override;
+  std::string migrationModule() const override { return kEventLogMigrationModule; }
   void append(Connection& transaction, const std::vector<LoggedEvent>& events,
               int64_t logged_at) override;
   Numbers appendNumbered(Connection& transaction, const std::vector<LoggedEvent>& events,

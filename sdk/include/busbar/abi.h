@@ -33,6 +33,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#ifdef __cplusplus
+#include <cstddef>  // libstdc++'s configuration: the _GLIBCXX_ macros the signature reads
+#endif
 
 #include <Poco/Version.h>
 #include <boost/version.hpp>

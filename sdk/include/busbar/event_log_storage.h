@@ -9,10 +9,11 @@
 // in the database's own dialect, so that the host speaks no SQL.
 //
 // A storage plugin provides it in init(), beside its Connection, under kEventLogStorageService
-// (since SDK 1.3). The host finds it with Registry::find<EventLogStorage>; a storage plugin
-// that does not provide it runs with the event log off, and the host says so at start (or
-// refuses to start when host.conf asks for the log). docs/plugins.md §4 states every duty below
-// as the conformance suite checks it (`busbar-conformance event-log`).
+// (since SDK 1.3). It is the host's: modules never call it (they write through "storage", whose
+// transactions log what they dispatch). The host finds it with Registry::find<EventLogStorage>; a
+// storage plugin that does not provide it runs with the event log off, and the host says so at
+// start (or refuses to start when host.conf asks for the log). docs/plugins.md §4 states every duty
+// below as the conformance suite checks it (`busbar-conformance event-log`).
 //
 // Liveness: no method may hold a lock of the database while the database waits for this client.
 // A server frozen between two statements (SIGSTOP, a VM paused for migration, a half-open link)
@@ -56,7 +57,8 @@ namespace busbar {
 // The registry name of the EventLogStorage a storage plugin provides.
 inline constexpr const char* kEventLogStorageService = "event_log_storage";
 
-// The module name the log's migrations are recorded under in busbar_migrations.
+// The module the bundled SQL plugins record the log's migrations under in busbar_migrations
+// (EventLogStorage::migrationModule()).
 inline constexpr const char* kEventLogMigrationModule = "busbar_event_log";
 
 // An event of the log: its number (0 until numbered) and the id of the HTTP request that
@@ -105,18 +107,28 @@ class BUSBAR_API EventLogStorage : public Service {
   // What became of an event's publication.
   enum class Publication { kConfirmed, kGivenUp };
 
-  // The log's tables, in order, numbered from 1; the host records them under
-  // kEventLogMigrationModule, so a migration once released never changes.
+  // The log's tables, in order, numbered from 1; the host records them under migrationModule(),
+  // so a migration once released never changes.
   virtual std::vector<Migration> migrations() = 0;
 
-  // Who numbers events on this backend. Constant.
+  // The module migrations() are recorded under. Two implementations share one only when they
+  // make the same schema by the same migrations (the bundled SQL plugins:
+  // kEventLogMigrationModule); any other names its own, so that it never half-migrates a log
+  // another one made. Constant.
+  virtual std::string migrationModule() const = 0;
+
+  // Who numbers events on this backend. Constant. The host calls appendNumbered() only under
+  // kByWriter, and append(), numberOldest(), numbersOf() and hasUnnumbered() only under
+  // kAfterCommit; the other methods under both.
   virtual Numbering numbering() const = 0;
 
   // Inside `transaction` (the Connection of the writer's open transaction, from
-  // Connection::transaction): logs `events` without numbers, stamped by the database server's
-  // clock (a backend without one: `logged_at`, us since the epoch, the writer's clock), each
-  // next one 1 us later, so that they are numbered in this order. On failure throws what the
-  // storage threw; the writer's transaction then rolls back.
+  // Connection::transaction): logs `events` without numbers, stamped by one clock that every
+  // server shares (the database server's; `logged_at`, the writer's clock in us since the epoch,
+  // is for kByWriter backends only), each next one 1 us later. Numbering goes by the stamp, then
+  // by event id: a later version of a row commits after the earlier one's event was stamped, so
+  // one row's versions are numbered in their order whatever the servers' clocks say. On failure
+  // throws what the storage threw; the writer's transaction then rolls back.
   virtual void append(Connection& transaction, const std::vector<LoggedEvent>& events,
                       int64_t logged_at) = 0;
 
@@ -188,7 +200,8 @@ class BUSBAR_API EventLogStorage : public Service {
   // The relay lease as it is now. Throws StorageError when the log's tables are missing.
   virtual RelayLeaseState relayLease() = 0;
 
-  // Sets the lease's holder to `holder` and moves its beat, only if it is still `expected`.
+  // Sets the lease's holder to `holder` and its beat to expected.beat + 1, only if the lease is
+  // still `expected` (one atomic compare-and-set: a beat never comes back to an earlier value).
   // Returns true when it did.
   virtual bool moveRelayLease(const std::string& holder, const RelayLeaseState& expected) = 0;
 

@@ -32,7 +32,13 @@ std::string sqlState(const Poco::Exception& error) {
     return firstState(connection->diagnostics());
   }
   if (error.nested() != nullptr) return sqlState(*error.nested());
-  return "";
+  // Poco's session constructor rethrows a failed connect as ConnectionFailedException, whose
+  // message alone still carries the driver's diagnostics ("SQLSTATE = 08001 ...").
+  const std::string text = error.message();
+  const std::string marker = "SQLSTATE = ";
+  const auto at = text.find(marker);
+  if (at == std::string::npos || at + marker.size() + 5 > text.size()) return "";
+  return text.substr(at + marker.size(), 5);
 }
 
 Failure classify(const Poco::Exception& error, Poco::Data::Session& session) {

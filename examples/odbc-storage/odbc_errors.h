@@ -11,7 +11,8 @@ namespace odbc_storage {
 
 enum class Failure { kDuplicateKey, kUnavailable, kConflict, kOther };
 
-// The SQLSTATE of the first diagnostic record of an ODBC exception, "" for any other exception.
+// The SQLSTATE of the first diagnostic record of an ODBC exception, or the first its message
+// names; "" when it names none.
 std::string sqlState(const Poco::Exception& error);
 
 // 23505 is kDuplicateKey; 08xxx, the server going away (57P01-57P03, 53300) or a session no

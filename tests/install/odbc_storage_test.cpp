@@ -120,6 +120,38 @@ TEST_F(OdbcStorageTest, TheInstalledEventLogSuitePasses) {
   EXPECT_EQ(output.find("[  FAILED  ]"), std::string::npos) << output;
 }
 
+// What an operator gets wrong stops the installed busbar with exit code 2 and a message naming
+// [storage] and the key: a misspelt key (found without connecting), a wrong password (at start);
+// a server that does not answer is exit code 1.
+TEST_F(OdbcStorageTest, ABadConnectionStringIsNamedWithItsFix) {
+  const auto run = [&](const std::string& storage, const std::string& extra, std::string& output) {
+    const std::string file = dir_.write(
+        "bad.conf", "[host]\nplugins = odbc, local, users\nplugin_dir = " + kExamplePlugins + ", " +
+                        kPrefix + "/lib/busbar/plugins\nbind = 127.0.0.1:" +
+                        std::to_string(freePort()) + "\n[storage]\ndriver = odbc\n" + storage);
+    return runShell(kPrefix + "/bin/busbar --config " + file + extra + " 2>&1", output);
+  };
+  std::string output;
+  EXPECT_EQ(run("odbc.conection = " + connection_ + "\n", " --check-config", output), 2) << output;
+  EXPECT_NE(output.find("[storage] odbc.conection is not a known key. Did you mean "
+                        "odbc.connection?"),
+            std::string::npos)
+      << output;
+  std::string wrong_password = connection_.substr(0, connection_.find(";PWD=")) + ";PWD=wrong";
+  EXPECT_EQ(run("odbc.connection = " + wrong_password + "\n", "", output), 2) << output;
+  EXPECT_NE(output.find("[storage] odbc.connection must reach the database: the user (UID=) or "
+                        "its password (PWD=) is wrong"),
+            std::string::npos)
+      << output;
+  EXPECT_EQ(output.find("PWD=wrong"), std::string::npos) << "the password was shown: " << output;
+  EXPECT_EQ(run("odbc.connection = DRIVER={PostgreSQL Unicode};SERVER=127.0.0.1;PORT=" +
+                    std::to_string(freePort()) + ";DATABASE=x;UID=y;PWD=z\n",
+                "", output),
+            1)
+      << output;
+  EXPECT_NE(output.find("the database does not answer"), std::string::npos) << output;
+}
+
 // README's three-server scenario with storage = odbc: three servers on one PostgreSQL database
 // through odbc.so, with the event log on. The transport is local (in-process), so what the other
 // servers show came through the event log in the database, which each reads every 250 ms.

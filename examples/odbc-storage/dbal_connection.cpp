@@ -1,6 +1,7 @@
 #include "dbal_connection.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <busbar/errors.h>
 
@@ -146,7 +147,14 @@ std::vector<Row> DbalConnection::findAll(const std::string& table, const Row& wh
 
 busbar::ExecuteResult DbalConnection::execute(const std::string& sql,
                                               const std::vector<Value>& params) {
-  return run(sql, params, false);
+  // A statement that begins with SELECT only reads (one that writes begins with WITH, INSERT,
+  // UPDATE or DELETE), so it may be sent again.
+  const auto first = sql.find_first_not_of(" \t\r\n(");
+  const bool read =
+      first != std::string::npos && sql.size() - first >= 6 &&
+      std::equal(sql.begin() + first, sql.begin() + first + 6, "SELECT",
+                 [](char a, char b) { return std::toupper(static_cast<unsigned char>(a)) == b; });
+  return run(sql, params, read);
 }
 
 void DbalConnection::createTable(const busbar::TableSchema& schema) {

@@ -40,7 +40,10 @@ void rollbackQuietly(SessionPool::Lease& lease) noexcept {
 // that a caller who catches DuplicateKey goes on as on the other backends.
 class TransactionConnection : public DbalConnection {
  public:
-  explicit TransactionConnection(SessionPool::Lease& lease) : lease_(lease) {}
+  // `begin_again` lends another session with autocommit off, for a first statement that found
+  // the pooled one broken.
+  TransactionConnection(SessionPool::Lease& lease, std::function<SessionPool::Lease()> begin_again)
+      : lease_(lease), begin_again_(std::move(begin_again)) {}
 
   // Joins the outer transaction.
   void transaction(const std::function<void(busbar::Connection&)>& work) override { work(*this); }
@@ -49,16 +52,30 @@ class TransactionConnection : public DbalConnection {
   ExecuteResult run(const std::string& sql, const std::vector<Value>& params, bool) override {
     if (lease_.broken()) throw busbar::StorageUnavailable("the transaction's ODBC session broke");
     try {
-      return runStatement(lease_.session(), sql, params);
+      ExecuteResult result = runStatement(lease_.session(), sql, params);
+      begun_ = true;
+      return result;
     } catch (const Poco::Exception& error) {
       const Failure failure = classify(error, lease_.session());
-      if (failure == Failure::kUnavailable) lease_.markBroken();
+      if (failure == Failure::kUnavailable) {
+        lease_.markBroken();
+        // The first statement on a session that waited in the pool, whose server may have gone
+        // away meanwhile (a restart): the transaction began with it, and a server that ran it
+        // rolled it back when the session broke, so it runs again on a fresh session.
+        if (!begun_ && lease_.reused()) {
+          lease_ = begin_again_();
+          begun_ = true;  // once
+          return run(sql, params, false);
+        }
+      }
       throwFailure(failure, describe(error));
     }
   }
 
  private:
   SessionPool::Lease& lease_;
+  std::function<SessionPool::Lease()> begin_again_;
+  bool begun_ = false;  // a statement ran, or the first one was sent again
 };
 
 }  // namespace
@@ -105,7 +122,7 @@ SessionPool::Lease OdbcConnection::beginTransaction() {
 
 void OdbcConnection::transaction(const std::function<void(busbar::Connection&)>& work) {
   SessionPool::Lease lease = beginTransaction();
-  TransactionConnection bound(lease);
+  TransactionConnection bound(lease, [this] { return beginTransaction(); });
   try {
     work(bound);
   } catch (...) {
@@ -114,7 +131,6 @@ void OdbcConnection::transaction(const std::function<void(busbar::Connection&)>&
   }
   try {
     lease.session().commit();
-    setAutocommit(lease, true);
   } catch (const Poco::Exception& error) {
     Failure failure = classify(error, lease.session());
     // Anything but a conflict or a key: the link may have broken after the database committed.
@@ -125,6 +141,11 @@ void OdbcConnection::transaction(const std::function<void(busbar::Connection&)>&
       rollbackQuietly(lease);
     }
     throwFailure(failure, "cannot commit: " + describe(error));
+  }
+  try {
+    setAutocommit(lease, true);
+  } catch (...) {
+    lease.markBroken();  // committed: the session that cannot say so more is closed, not lent
   }
 }
 

@@ -1,6 +1,8 @@
 // OdbcConnection: busbar::Connection over a SessionPool of ODBC sessions.
 //
-// Outside a transaction each statement borrows a session and runs in autocommit. transaction()
+// Outside a transaction each statement borrows a session and runs in autocommit; a read that
+// finds a pooled session broken (the database restarted) goes again once on a fresh one, and so
+// does a transaction's first statement, since nothing of the transaction ran. transaction()
 // turns autocommit off on one session, hands `work` a Connection bound to that session, and ends
 // with COMMIT (SQLEndTran) or ROLLBACK. A failed statement leaves the transaction usable
 // (psqlODBC's statement-level rollback, see OdbcSettings::connection). A COMMIT that fails other

@@ -211,6 +211,31 @@ TEST_P(TransactionContract, ConnectionsOfOneDatabaseSeeEachOthersCommits) {
   EXPECT_EQ(connection_->findAll(items_, {}).size(), 2u);
 }
 
+TEST_P(TransactionContract, ServersCreatingOneTableAtOnceAllSucceed) {
+  // Servers started together each create the migrations table before anything else
+  // (CREATE TABLE IF NOT EXISTS): every one of them must succeed, whoever creates it.
+  constexpr int kServers = 6;
+  std::vector<std::shared_ptr<Connection>> servers;
+  for (int i = 0; i < kServers; ++i) servers.push_back(openAnother());
+  for (int round = 0; round < 20; ++round) {  // the race is narrow: give it many chances
+    TableSchema schema{uniqueTableName("raced"), {{"id", ColumnType::kText, 64, false}}, {"id"}};
+    std::atomic<int> ready{0};
+    std::atomic<int> created{0};
+    std::vector<std::thread> threads;
+    for (auto& server : servers) {
+      threads.emplace_back(failsTheTestOnThrow([&, server] {
+        ++ready;
+        while (ready < kServers) std::this_thread::yield();
+        server->createTable(schema);
+        ++created;
+      }));
+    }
+    for (auto& thread : threads) thread.join();
+    EXPECT_EQ(created.load(), kServers) << "round " << round;
+    connection_->execute("DROP TABLE IF EXISTS " + schema.name);
+  }
+}
+
 TEST_P(TransactionContract, TwoServersMigratingAtOnceApplyAMigrationOnce) {
   // The host's pattern: in one transaction, record the migration (a key per module and number),
   // then apply it. Two servers (two pools) starting together: one applies, the other is told.

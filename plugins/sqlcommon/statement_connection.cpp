@@ -132,9 +132,20 @@ void StatementConnection::createTable(const TableSchema& schema) {
   sql += ")" + dialect_.tableOptions();
   try {
     runIdempotent(sql, {});
-  } catch (const DuplicateKey&) {
-    // PostgreSQL's IF NOT EXISTS is not atomic: another session created the table meanwhile
-    // (a unique violation in its catalog). The table exists, which is what was asked.
+  } catch (const StorageUnavailable&) {
+    throw;
+  } catch (const StorageError&) {
+    // PostgreSQL's IF NOT EXISTS is not atomic: another session may have created the table
+    // between its look and its create ("relation already exists", or a unique violation in its
+    // catalog). When the table is there now, that is what was asked.
+    bool exists = false;
+    try {
+      run("SELECT 1 FROM " + quoted(schema.name) + " WHERE 1 = 0", {});
+      exists = true;
+    } catch (const StorageError&) {
+      // Not there: the create's own failure is the one to report.
+    }
+    if (!exists) throw;
   }
 }
 

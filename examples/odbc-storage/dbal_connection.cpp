@@ -169,9 +169,20 @@ void DbalConnection::createTable(const busbar::TableSchema& schema) {
   if (!keys.empty()) appendListItem(parts, "PRIMARY KEY (" + keys + ")");
   try {
     run(sql + parts + ")", {}, true);
-  } catch (const busbar::DuplicateKey&) {
-    // IF NOT EXISTS is not atomic: another session created the table meanwhile (a unique
-    // violation in the catalog). The table exists, which is what was asked.
+  } catch (const busbar::StorageUnavailable&) {
+    throw;
+  } catch (const busbar::StorageError&) {
+    // IF NOT EXISTS is not atomic: another session may have created the table between its look
+    // and its create ("relation already exists", 42P07, or a unique violation in the catalog).
+    // When the table is there now, that is what was asked.
+    bool exists = false;
+    try {
+      run("SELECT 1 FROM " + quoted(schema.name) + " WHERE 1 = 0", {}, true);
+      exists = true;
+    } catch (const busbar::StorageError&) {
+      // Not there: the create's own failure is the one to report.
+    }
+    if (!exists) throw;
   }
 }
 

@@ -27,6 +27,19 @@ endif()
 string(REGEX MATCH "^[0-9]+\\.[0-9]+" busbar_compiler_major_minor "${CMAKE_CXX_COMPILER_VERSION}")
 string(REGEX MATCH "^[0-9]+\\.[0-9]+" busbar_poco_major_minor "${Poco_VERSION}")
 
+# The options of this build that its signature records (sanitizers with their settings,
+# libstdc++'s debug modes, no exceptions, no RTTI: abi.h): busbar_add_plugin gives them to plugins
+# built against the installed SDK, whose signature then matches this host's.
+string(TOUPPER "${CMAKE_BUILD_TYPE}" busbar_build_type)
+separate_arguments(busbar_cxx_flags UNIX_COMMAND
+                   "${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${busbar_build_type}}")
+set(BUSBAR_SIGNATURE_OPTIONS)
+foreach(flag IN LISTS busbar_cxx_flags)
+  if(flag MATCHES "^-f(no-)?sanitize|^-D_GLIBCXX_(DEBUG|ASSERTIONS)(=.*)?$|^-fno-(exceptions|rtti)$")
+    list(APPEND BUSBAR_SIGNATURE_OPTIONS ${flag})
+  endif()
+endforeach()
+
 # Busbar::sdk: the headers include Boost's version header, so the target carries Boost's headers.
 target_link_libraries(busbar_sdk INTERFACE Boost::headers)
 set_target_properties(busbar_sdk PROPERTIES EXPORT_NAME sdk)

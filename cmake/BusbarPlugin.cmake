@@ -1,7 +1,7 @@
 # busbar_add_plugin(NAME [SOURCES] source...): a plugin shared object NAME.so with hidden
-# visibility and the C++ standard of the host (the build signature must match), built into
-# BUSBAR_PLUGIN_OUTPUT_DIR when set (the host's build tree sets it) and installed into
-# BUSBAR_PLUGIN_INSTALL_DIR (lib/busbar/plugins) of CMAKE_INSTALL_PREFIX.
+# visibility, the C++ standard of the host and the options its build signature records (they must
+# match), built into BUSBAR_PLUGIN_OUTPUT_DIR when set (the host's build tree sets it) and
+# installed into BUSBAR_PLUGIN_INSTALL_DIR (lib/busbar/plugins) of CMAKE_INSTALL_PREFIX.
 #
 # Used in the source tree and, installed, by BusbarConfig.cmake for plugins built elsewhere.
 if(NOT DEFINED BUSBAR_PLUGIN_INSTALL_DIR)
@@ -36,6 +36,16 @@ function(busbar_add_plugin name)
     target_link_libraries(${name} PRIVATE busbar::sdk)
   else()
     target_link_libraries(${name} PRIVATE Busbar::sdk)
+  endif()
+  # Installed, the options the host's build signature records (BusbarConfig.cmake); in the source
+  # tree the plugin already shares the host's flags.
+  if(Busbar_SIGNATURE_OPTIONS)
+    target_compile_options(${name} PRIVATE ${Busbar_SIGNATURE_OPTIONS})
+    foreach(option IN LISTS Busbar_SIGNATURE_OPTIONS)
+      if(option MATCHES "^-fsanitize=")
+        target_link_options(${name} PRIVATE ${option})
+      endif()
+    endforeach()
   endif()
   install(TARGETS ${name} LIBRARY DESTINATION ${BUSBAR_PLUGIN_INSTALL_DIR})
 endfunction()

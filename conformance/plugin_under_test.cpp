@@ -111,7 +111,11 @@ PluginInstance::PluginInstance(const host::LoadedPlugin& loaded, const std::stri
                                                    loaded.name, std::move(host));
   plugin_ = static_cast<Plugin*>(loaded.descriptor->create());
   try {
-    context_->serviceRegistry().setProvider("plugin '" + loaded.name + "' (" + loaded.path + ")");
+    context_->serviceRegistry().setPlugins(
+        {{loaded.name, loaded.descriptor->kind, loaded.descriptor->version,
+          loaded.descriptor->abi_minor, loaded.required}});
+    context_->serviceRegistry().setProvider(loaded.name,
+                                            "plugin '" + loaded.name + "' (" + loaded.path + ")");
     plugin_->init(*context_);
     plugin_->start();
     started_ = true;

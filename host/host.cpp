@@ -192,6 +192,12 @@ void Host::load() {
   }
   rejectUnknownSections(config_, settings_.config_file, sections);
 
+  std::vector<RegisteredPlugin> registered;
+  for (const auto& plugin : ordered) {
+    registered.push_back({plugin.name, plugin.descriptor->kind, plugin.descriptor->version,
+                          plugin.descriptor->abi_minor, plugin.required});
+  }
+  registry_.setPlugins(std::move(registered));
   for (const auto& plugin : ordered) {
     const bool storage = plugin.descriptor->kind == BUSBAR_KIND_STORAGE;
     Instance instance;
@@ -201,7 +207,7 @@ void Host::load() {
         plugin.name);
     instance.plugin = static_cast<Plugin*>(plugin.descriptor->create());
     instances_.push_back(std::move(instance));
-    registry_.setProvider("plugin '" + plugin.name + "' (" + plugin.path + ")");
+    registry_.setProvider(plugin.name, "plugin '" + plugin.name + "' (" + plugin.path + ")");
     instances_.back().plugin->init(*instances_.back().context);
     if (storage) wrapStorage(plugin.name);
   }

@@ -4,19 +4,15 @@
 // The line is the wire body of docs/events.md plus "exchange":
 //   {"exchange":"busbar.events","id":"...","occurred_on":"2024-05-01T12:34:56.789Z",
 //    "origin":"host:8000","payload":{...},"type":"UserWasCreated","version":1}
-// publish() only queues the event (a transport must not block its caller); one worker thread
-// writes the lines in order, then delivers each event into the host's InboundSink, so
-// subscribers hear events with async_pass_through = false too. With pass-through on, the host
-// drops those deliveries, having delivered the events already.
+// publish() only queues the event (a transport must not block its caller); the SDK's
+// DeliveryQueue writes the lines in order on a thread of its own, then delivers each event into
+// the host's InboundSink, so subscribers hear events with async_pass_through = false too. With
+// pass-through on, the host drops those deliveries, having delivered the events already.
 //
 // [stdout] queue_capacity = events waiting to be written (default 65536); when full, an event is
-// dropped, counted, logged, and subscribers are told to resynchronize.
-#include <condition_variable>
+// dropped, counted, logged, and subscribers are told to resynchronize (delivery_queue.h).
 #include <cstdio>
-#include <deque>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Object.h>
@@ -45,82 +41,22 @@ std::string toJsonLine(const std::string& exchange, const busbar::Event& event) 
 class StdoutTransport : public busbar::Transport {
  public:
   StdoutTransport(busbar::InboundSink& sink, Poco::Logger& logger, size_t capacity)
-      : sink_(sink), logger_(logger), capacity_(capacity) {}
+      : queue_(sink, logger, "stdout", capacity, [](const busbar::DeliveryQueue::Published& next) {
+          const std::string line = toJsonLine(next.exchange, next.event);
+          std::fwrite(line.data(), 1, line.size(), stdout);
+          std::fflush(stdout);
+        }) {}
 
   void publish(const std::string& exchange, const busbar::Event& event) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return;
-    if (queue_.size() >= capacity_) {
-      ++dropped_;
-      logger_.warning("stdout transport queue full (" + std::to_string(capacity_) + "): dropped " +
-                      event.type + " " + event.id + " (" + std::to_string(dropped_) +
-                      " so far); subscribers resync");
-      resync_ = true;
-      ready_.notify_one();
-      return;
-    }
-    queue_.push_back({exchange, event});
-    ready_.notify_one();
+    queue_.push({exchange, event, {}, {}});
   }
 
-  void start() {
-    worker_ = std::thread([this] { run(); });
-  }
-
-  // Writes and delivers what is queued, then stops the worker.
-  void stop() noexcept {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    ready_.notify_one();
-    if (worker_.joinable()) worker_.join();
-  }
+  void start() { queue_.start(); }
+  // Writes and delivers what is queued, then stops.
+  void stop() noexcept { queue_.stop(); }
 
  private:
-  struct Queued {
-    std::string exchange;
-    busbar::Event event;
-  };
-
-  void run() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-      ready_.wait(lock, [this] { return stopping_ || resync_ || !queue_.empty(); });
-      if (resync_) {
-        resync_ = false;
-        lock.unlock();
-        sink_.reconnected();
-        lock.lock();
-        continue;
-      }
-      if (queue_.empty()) return;  // stopping and drained
-      Queued next = std::move(queue_.front());
-      queue_.pop_front();
-      lock.unlock();
-      std::string line = toJsonLine(next.exchange, next.event);
-      std::fwrite(line.data(), 1, line.size(), stdout);
-      std::fflush(stdout);
-      try {
-        sink_.deliver(next.event);
-      } catch (const std::exception& error) {
-        logger_.error("subscriber failed on " + next.event.type + " " + next.event.id + ": " +
-                      error.what());
-      }
-      lock.lock();
-    }
-  }
-
-  busbar::InboundSink& sink_;
-  Poco::Logger& logger_;
-  const size_t capacity_;
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<Queued> queue_;
-  bool stopping_ = false;
-  bool resync_ = false;
-  uint64_t dropped_ = 0;
-  std::thread worker_;
+  busbar::DeliveryQueue queue_;
 };
 
 class StdoutPlugin : public busbar::Plugin {

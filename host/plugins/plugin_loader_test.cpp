@@ -135,7 +135,8 @@ TEST(PluginLoaderTest, RefusesANewerMinor) {
 }
 
 TEST(PluginLoaderTest, LoadsAnOlderMinor) {
-  // Built against SDK 1.0: it never calls what 1.1 appended, so this host takes it.
+  // Built against the previous minor: it never calls what this one appended, so this host takes
+  // it.
   PluginLoader loader({BUSBAR_FIXTURE_DIR});
   LoadedPlugin plugin = loader.load("older_minor");
   EXPECT_EQ(plugin.descriptor->abi_minor, BUSBAR_ABI_MINOR - 1);

@@ -3,7 +3,15 @@
 #include <algorithm>
 #include <vector>
 
+#include "busbar/abi.h"
+#include "busbar/event_log_storage.h"
+#include "plugins/plugin_catalog.h"
+
 namespace busbar::host {
+
+void ServiceRegistry::setPlugins(std::vector<RegisteredPlugin> plugins) {
+  plugins_ = std::move(plugins);
+}
 
 void ServiceRegistry::provide(const std::string& name, std::shared_ptr<Service> service) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -13,7 +21,7 @@ void ServiceRegistry::provide(const std::string& name, std::shared_ptr<Service> 
                       existing->second.provider + " and by " + provider_ +
                       "; load only one of them");
   }
-  services_[name] = Entry{std::move(service), provider_, next_order_++};
+  services_[name] = Entry{std::move(service), provider_, provider_plugin_, next_order_++};
 }
 
 void ServiceRegistry::replace(const std::string& name, std::shared_ptr<Service> service) {
@@ -29,6 +37,67 @@ std::shared_ptr<Service> ServiceRegistry::findService(const std::string& name) c
   std::lock_guard<std::mutex> lock(mutex_);
   auto found = services_.find(name);
   return found == services_.end() ? nullptr : found->second.service;
+}
+
+std::shared_ptr<Service> ServiceRegistry::requireService(const std::string& name,
+                                                         const std::string& needed_by) const {
+  if (auto service = findService(name)) return service;
+  const auto expected = expectedProviders(name);
+  std::string message = needed_by + " needs the service '" + name + "', which ";
+  if (expected.empty()) {
+    message += "no loaded plugin provides (loaded:";
+    for (const auto& plugin : plugins_) message += " " + plugin.name;
+    throw ConfigError(message +
+                      "). Fix: add the plugin that provides it to [host] plugins, or remove the "
+                      "one that needs it");
+  }
+  if (expected.size() == 1) {
+    message += describe(*expected.front()) + " does not provide";
+  } else {
+    message += "none of these provides:";
+    for (const auto* plugin : expected) message += " " + describe(*plugin) + ";";
+    message.pop_back();
+  }
+  throw ConfigError(message + ". Fix: upgrade " + expected.front()->name +
+                    " to a version that provides it (this host's SDK is 1." +
+                    std::to_string(BUSBAR_ABI_MINOR) +
+                    "), or remove the plugin that needs it from [host] plugins");
+}
+
+std::vector<const RegisteredPlugin*> ServiceRegistry::expectedProviders(
+    const std::string& name) const {
+  // The services the host looks for come from the plugin of one kind; the others from the
+  // plugins that the one asking requires, which were initialized before it.
+  uint32_t kind = 0;
+  if (name == "storage" || name == kEventLogStorageService) kind = BUSBAR_KIND_STORAGE;
+  if (name == "transport") kind = BUSBAR_KIND_TRANSPORT;
+  std::vector<const RegisteredPlugin*> expected;
+  for (const auto& plugin : plugins_) {
+    if (kind != 0) {
+      if (plugin.kind == kind) expected.push_back(&plugin);
+      continue;
+    }
+    if (plugin.name != provider_plugin_) continue;
+    for (const auto& required : plugin.required) {
+      for (const auto& candidate : plugins_) {
+        if (candidate.name == required) expected.push_back(&candidate);
+      }
+    }
+  }
+  return expected;
+}
+
+std::string ServiceRegistry::describe(const RegisteredPlugin& plugin) const {
+  std::string provided;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [name, entry] : services_) {
+      if (entry.provider_plugin == plugin.name) provided += (provided.empty() ? "" : ", ") + name;
+    }
+  }
+  return "the " + kindName(plugin.kind) + " plugin '" + plugin.name + "' (version " +
+         plugin.version + ", built against SDK 1." + std::to_string(plugin.abi_minor) +
+         "; provides " + (provided.empty() ? "nothing" : provided) + ")";
 }
 
 void ServiceRegistry::clear() {

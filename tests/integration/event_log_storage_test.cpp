@@ -7,9 +7,11 @@
 namespace busbar::testing {
 namespace {
 
-// host.conf for local + logless (SQLite without the log) + users, with `event_log` appended.
-std::string loglessConfig(const TempDir& dir, const std::string& event_log = "") {
-  return "[host]\nplugins = local, logless, users\nplugin_dir = " + buildDir() +
+// host.conf for local + logless (SQLite without the log) + users (+ `modules`), with
+// `event_log` appended.
+std::string loglessConfig(const TempDir& dir, const std::string& event_log = "",
+                          const std::string& modules = "") {
+  return "[host]\nplugins = local, logless, users" + modules + "\nplugin_dir = " + buildDir() +
          "/lib/busbar/plugins, " + buildDir() +
          "/test-modules\n"
          "[event_bus]\ntransport = local\nexchanges.events = busbar.events\n"
@@ -26,6 +28,23 @@ TEST(EventLogStorageTest, TheLogAskedOfAStoragePluginWithoutItStopsTheHostNaming
   EXPECT_EQ(runBusbar({"--config", file, "--check-config"}, output), 2) << output;
   for (const char* part : {"host.conf", "[event_log] enabled = true", "storage plugin 'logless'",
                            "event_log_storage", "set enabled = false"}) {
+    EXPECT_NE(output.find(part), std::string::npos) << "missing '" << part << "' in:\n" << output;
+  }
+}
+
+// A plugin that needs a newer interface than the loaded plugin that should provide it has: the
+// host refuses to start, naming both, what the provider does provide and the fix.
+TEST(EventLogStorageTest, AModuleNeedingTheLogsStorageBesideAStoragePluginWithoutItIsRefused) {
+  TempDir dir;
+  const std::string file = dir.write("host.conf", loglessConfig(dir, "", ", needs_event_log"));
+  std::string output;
+  EXPECT_EQ(runBusbar({"--config", file, "--check-config"}, output), 2) << output;
+  for (const char* part :
+       {"module 'needs_event_log' needs the service 'event_log_storage', which the storage "
+        "plugin 'logless' (version 1.0.0, built against SDK 1.",
+        "; provides storage) does not provide",
+        "Fix: upgrade logless to a version that provides "
+        "it"}) {
     EXPECT_NE(output.find(part), std::string::npos) << "missing '" << part << "' in:\n" << output;
   }
 }

@@ -19,6 +19,7 @@
 
 #include <Poco/JSON/Array.h>
 
+#include "busbar/abi.h"
 #include "notify_socket.h"
 #include "sqlite_server.h"
 
@@ -101,7 +102,9 @@ TEST_F(OperationsTest, MetricsPassPromtoolAndCountRequestsByRouteTemplate) {
   EXPECT_EQ(sampleOf(text, R"(busbar_plugin_info{kind="module",name="users",version="1.0.0"})"), 1);
   EXPECT_EQ(sampleOf(text, R"(busbar_plugin_info{kind="storage",name="sqlite",version="1.0.0"})"),
             1);
-  EXPECT_NE(text.find("\nbusbar_build_info{abi=\"1.3\",build_signature=\""), std::string::npos);
+  EXPECT_NE(text.find("\nbusbar_build_info{abi=\"" BUSBAR_STRINGIFY(
+                BUSBAR_ABI_MAJOR) "." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR) "\",build_signature=\""),
+            std::string::npos);
   EXPECT_GE(sampleOf(text, "busbar_db_pool_sessions_open"), 1);
   EXPECT_GT(sampleOf(text, "process_open_fds"), 0);
   EXPECT_EQ(server->stop(), 0) << server->output();

@@ -478,21 +478,28 @@ TEST_F(ReloadTest, SystemdFollowsTheNewMainProcessAndItsWatchdog) {
   EXPECT_NE(systemd.receive().find("STOPPING=1"), std::string::npos) << systemd.receive();
 }
 
-// A module built against the previous minor's SDK as released (tests/fixtures/sdk-1.2) loads and
-// serves in this host, and a reload hands it over to this SDK's build of it.
+// A module built against an earlier minor's SDK as released (tests/fixtures/sdk-1.2, the last
+// minor without a digest, and sdk-1.3, the previous minor) loads and serves in this host, and a
+// reload hands it over to this SDK's build of it.
 TEST_F(ReloadTest, AModuleBuiltAgainstThePreviousMinorsSdkServesAndIsReplaced) {
-  install("versioned_sdk_1_2");
-  ServerProcess server(writeConfig());
-  server.start();
-  EXPECT_EQ(server.request("GET", "/versioned").body, R"({"version":"1.2-sdk"})");
-  auto plugins = httpRequest(server.adminPort(), "GET", "/admin/plugins");
-  EXPECT_NE(plugins.body.find(R"("version":"1.2-sdk","abi":"1.2")"), std::string::npos)
-      << plugins.body;
-  install("versioned_2");
-  server.signal(SIGHUP);
-  ASSERT_EQ(server.followHandover(), 0) << server.output();
-  EXPECT_EQ(server.request("GET", "/versioned").body, R"({"version":"2.0.0"})");
-  EXPECT_EQ(server.stop(), 0) << server.output();
+  for (const auto& [minor, module] :
+       {std::pair<std::string, std::string>{"1.2", "versioned_sdk_1_2"},
+        {"1.3", "versioned_sdk_1_3"}}) {
+    SCOPED_TRACE("built against SDK " + minor);
+    install(module);
+    ServerProcess server(writeConfig());
+    server.start();
+    EXPECT_EQ(server.request("GET", "/versioned").body, R"({"version":")" + minor + R"(-sdk"})");
+    auto plugins = httpRequest(server.adminPort(), "GET", "/admin/plugins");
+    EXPECT_NE(plugins.body.find(R"("version":")" + minor + R"(-sdk","abi":")" + minor + "\""),
+              std::string::npos)
+        << plugins.body;
+    install("versioned_2");
+    server.signal(SIGHUP);
+    ASSERT_EQ(server.followHandover(), 0) << server.output();
+    EXPECT_EQ(server.request("GET", "/versioned").body, R"({"version":"2.0.0"})");
+    EXPECT_EQ(server.stop(), 0) << server.output();
+  }
 }
 
 TEST_F(ReloadTest, BusbarPluginsTellsWhichVersionServesNow) {

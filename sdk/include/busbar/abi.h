@@ -1,4 +1,4 @@
-// The plugin ABI, version 1.3.
+// The plugin ABI, version 1.4.
 //
 // A plugin is a shared object that exports exactly one C function, busbar_plugin_v1, returning a
 // pointer to a static descriptor. The host reads and checks the descriptor before it runs any
@@ -27,6 +27,9 @@
 //   1.3  The event log's storage as a service of the storage plugin: EventLogStorage
 //        (event_log_storage.h) under kEventLogStorageService, and the row helpers of
 //        logged_event_row.h; the host speaks no SQL of its own for the log.
+//   1.4  Registry::requireService: a missing service is refused naming the plugin that needs it
+//        and the one that lacks it. DeliveryQueue (delivery_queue.h): the queue and thread of an
+//        in-process transport.
 //
 // Plugin authors never fill the descriptor by hand: use BUSBAR_PLUGIN from plugin.h.
 #pragma once
@@ -44,7 +47,7 @@
 #include "busbar/sdk_digest.h"
 
 #define BUSBAR_ABI_MAJOR 1
-#define BUSBAR_ABI_MINOR 3
+#define BUSBAR_ABI_MINOR 4
 #define BUSBAR_DESCRIPTOR_MAGIC 0x42555342u /* "BUSB" */
 
 // The exported symbol carries the ABI major, so a host of another major does not even find it.

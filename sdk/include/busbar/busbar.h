@@ -4,6 +4,7 @@
 #include "busbar/abi.h"
 #include "busbar/config.h"
 #include "busbar/consistency.h"
+#include "busbar/delivery_queue.h"
 #include "busbar/errors.h"
 #include "busbar/event.h"
 #include "busbar/event_bus.h"

@@ -37,16 +37,25 @@ class BUSBAR_API Registry {
     return std::dynamic_pointer_cast<T>(findService(name));
   }
 
-  // Like find, but throws ConfigError saying who needs what when it is missing.
+  // Like find, but throws ConfigError saying who needs what when it is missing: since SDK 1.4
+  // the host's message also names the plugin that should provide it (requireService).
   template <typename T>
   std::shared_ptr<T> require(const std::string& name, const std::string& needed_by) const {
-    auto service = find<T>(name);
+    auto service = std::dynamic_pointer_cast<T>(requireService(name, needed_by));
     if (!service) {
-      throw ConfigError(needed_by + " needs the service '" + name +
-                        "', which no loaded plugin provides with the expected type");
+      throw ConfigError(needed_by + " needs the service '" + name + "' as a type that " +
+                        "its provider does not implement: both must be built against one SDK");
     }
     return service;
   }
+
+  // Since SDK 1.4 (a plugin calling it, or require(), needs a host of ABI 1.4 or later). On
+  // success the service under `name`. When there is none, throws ConfigError naming `needed_by`,
+  // the service, the loaded plugin that would provide it (the storage plugin for "storage" and
+  // "event_log_storage", the transport for "transport", else the plugins `needed_by` requires)
+  // with the SDK it was built against, and the fix.
+  virtual std::shared_ptr<Service> requireService(const std::string& name,
+                                                  const std::string& needed_by) const = 0;
 };
 
 }  // namespace busbar

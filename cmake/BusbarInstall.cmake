@@ -29,12 +29,24 @@ string(REGEX MATCH "^[0-9]+\\.[0-9]+" busbar_poco_major_minor "${Poco_VERSION}")
 
 # The options of this build that its signature records (sanitizers with their settings,
 # libstdc++'s debug modes, no exceptions, no RTTI: abi.h): busbar_add_plugin gives them to plugins
-# built against the installed SDK, whose signature then matches this host's.
+# built against the installed SDK, whose signature then matches this host's. Read from
+# CMAKE_CXX_FLAGS and the build type's flags (-D NAME and -Wp,-DNAME spellings too); definitions
+# made with add_compile_definitions are not seen. A sanitizer's file options (an ignore list)
+# name a file of this machine and stay here.
 string(TOUPPER "${CMAKE_BUILD_TYPE}" busbar_build_type)
 separate_arguments(busbar_cxx_flags UNIX_COMMAND
                    "${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${busbar_build_type}}")
 set(BUSBAR_SIGNATURE_OPTIONS)
+set(busbar_previous_flag "")
 foreach(flag IN LISTS busbar_cxx_flags)
+  if(busbar_previous_flag STREQUAL "-D")
+    set(flag "-D${flag}")
+  endif()
+  set(busbar_previous_flag "${flag}")
+  string(REGEX REPLACE "^-Wp,-D" "-D" flag "${flag}")
+  if(flag MATCHES "^-fsanitize-(ignorelist|blacklist)=")
+    continue()
+  endif()
   if(flag MATCHES "^-f(no-)?sanitize|^-D_GLIBCXX_(DEBUG|ASSERTIONS)(=.*)?$|^-fno-(exceptions|rtti)$")
     list(APPEND BUSBAR_SIGNATURE_OPTIONS ${flag})
   endif()

@@ -25,11 +25,14 @@ namespace busbar::host {
 class Host::Context : public PluginContext {
  public:
   Context(Host& host, ConfigSection section, const std::string& plugin)
-      : host_(host), section_(std::move(section)), logger_(Poco::Logger::get("busbar." + plugin)) {}
+      : host_(host),
+        section_(std::move(section)),
+        logger_(Poco::Logger::get("busbar." + plugin)),
+        registry_(host.registry_, plugin) {}
 
   const ConfigSection& config() const override { return section_; }
   const HostInfo& host() const override { return host_.info_; }
-  Registry& registry() override { return host_.registry_; }
+  Registry& registry() override { return registry_; }
   EventBus& eventBus() override { return host_.event_bus_; }
   Subscriptions& subscriptions() override { return host_.inline_bus_; }
   Routes& routes() override { return host_.router_; }
@@ -43,6 +46,7 @@ class Host::Context : public PluginContext {
   Host& host_;
   ConfigSection section_;
   Poco::Logger& logger_;
+  PluginRegistryView registry_;
 };
 
 namespace {

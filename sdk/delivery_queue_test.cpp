@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -29,6 +30,9 @@ class RecordingSink : public InboundSink {
     calls_.push_back("reconnected");
     changed_.notify_all();
   }
+
+  // Runs on the delivering thread with each event, after it is recorded.
+  void onDeliver(std::function<void(const Event&)> callback) { on_deliver_ = std::move(callback); }
 
   // Holds every delivery from now on until release().
   void hold() {
@@ -65,6 +69,8 @@ class RecordingSink : public InboundSink {
     holding_ = false;
     calls_.push_back(call);
     changed_.notify_all();
+    lock.unlock();
+    if (on_deliver_) on_deliver_(event);
     if (event.type == "ThrowsAnInt") throw 42;
     if (event.type == "ThrowsAnError") throw std::runtime_error("subscriber broke");
   }
@@ -72,6 +78,7 @@ class RecordingSink : public InboundSink {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<std::string> calls_;
+  std::function<void(const Event&)> on_deliver_;  // set before the queue starts
   bool held_ = false;
   bool holding_ = false;
 };
@@ -201,12 +208,30 @@ TEST_F(DeliveryQueueTest, StopDeliversWhatIsQueuedAndLaterEventsAreSettledUnconf
   auto stopped = std::async(std::launch::async, [&] { queue.stop(); });
   // stop() waits for the queued events, so it cannot return while one is held.
   EXPECT_EQ(stopped.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
-  queue.push({"events", eventOf("late"), EventLogSeq{9, "log", ""}, settleInto(outcomes)});
   sink_.release();
   stopped.get();
+  queue.push({"events", eventOf("late"), EventLogSeq{9, "log", ""}, settleInto(outcomes)});
   EXPECT_EQ(sink_.calls(), (std::vector<std::string>{"deliver first", "deliver second"}));
   EXPECT_EQ(outcomesOf(outcomes), std::vector<bool>{false});
   EXPECT_EQ(queue.dropped(), 0u);
+}
+
+// A subscriber that stops the transport (on the delivery thread) neither deadlocks nor ends the
+// process; what was queued is still delivered.
+TEST_F(DeliveryQueueTest, StopFromTheDeliveryThreadReturnsAndTheQueueDrains) {
+  DeliveryQueue queue(sink_, logger_, "test", 16);
+  sink_.onDeliver([&](const Event& event) {
+    if (event.id == "stops") queue.stop();
+  });
+  queue.start();
+  sink_.hold();
+  queue.push({"events", eventOf("stops"), {}, {}});
+  ASSERT_TRUE(sink_.waitUntilHolding());
+  queue.push({"events", eventOf("after"), {}, {}});
+  sink_.release();
+  ASSERT_TRUE(sink_.waitFor(2));
+  queue.stop();
+  EXPECT_EQ(sink_.calls(), (std::vector<std::string>{"deliver stops", "deliver after"}));
 }
 
 TEST_F(DeliveryQueueTest, BeforeDeliveryRunsFirstAndItsFailureDoesNotStopTheDelivery) {

@@ -29,15 +29,18 @@ class ServiceRegistry : public Registry {
 
   // The plugin being initialized, which provides next, for error messages; `described` names
   // it with its file.
-  void setProvider(const std::string& plugin, const std::string& described) {
-    provider_plugin_ = plugin;
-    provider_ = described;
-  }
+  void setProvider(const std::string& plugin, const std::string& described);
 
   void provide(const std::string& name, std::shared_ptr<Service> service) override;
   std::shared_ptr<Service> findService(const std::string& name) const override;
+  // What the host asks for itself: no plugin asks.
   std::shared_ptr<Service> requireService(const std::string& name,
-                                          const std::string& needed_by) const override;
+                                          const std::string& needed_by) const override {
+    return requireServiceFor("", name, needed_by);
+  }
+  // requireService asked by the plugin `asking` ("" for the host): see Registry::requireService.
+  std::shared_ptr<Service> requireServiceFor(const std::string& asking, const std::string& name,
+                                             const std::string& needed_by) const;
 
   // Puts `service` under `name` in place of what is there (the host wrapping a plugin's service).
   // Throws ConfigError when nothing is there.
@@ -53,17 +56,43 @@ class ServiceRegistry : public Registry {
     std::string provider_plugin;  // its name
     int order = 0;
   };
-  // The plugins that would provide `name` but do not: see Registry::requireService.
-  std::vector<const RegisteredPlugin*> expectedProviders(const std::string& name) const;
+  // The plugins that would provide `name` to `asking` but do not: see Registry::requireService.
+  std::vector<const RegisteredPlugin*> expectedProviders(const std::string& asking,
+                                                         const std::string& name) const;
+  // The refusal when no loaded plugin is expected to provide `name`.
+  std::string refusalWithoutProvider(const std::string& asking, const std::string& name) const;
   // "the storage plugin 'x' (version V, built against SDK 1.N; provides a, b)".
   std::string describe(const RegisteredPlugin& plugin) const;
 
   std::vector<RegisteredPlugin> plugins_;  // set before init, read-only afterwards
   mutable std::mutex mutex_;
   std::map<std::string, Entry> services_;
-  std::string provider_;
+  std::string provider_;  // guarded by mutex_, as the rest below
   std::string provider_plugin_;
   int next_order_ = 0;
+};
+
+// One plugin's view of the ServiceRegistry (PluginContext::registry()): the same services, and
+// requireService names the plugin asking, from any thread, whenever it asks.
+class PluginRegistryView : public Registry {
+ public:
+  PluginRegistryView(ServiceRegistry& registry, std::string plugin)
+      : registry_(registry), plugin_(std::move(plugin)) {}
+
+  void provide(const std::string& name, std::shared_ptr<Service> service) override {
+    registry_.provide(name, std::move(service));
+  }
+  std::shared_ptr<Service> findService(const std::string& name) const override {
+    return registry_.findService(name);
+  }
+  std::shared_ptr<Service> requireService(const std::string& name,
+                                          const std::string& needed_by) const override {
+    return registry_.requireServiceFor(plugin_, name, needed_by);
+  }
+
+ private:
+  ServiceRegistry& registry_;
+  const std::string plugin_;
 };
 
 }  // namespace busbar::host

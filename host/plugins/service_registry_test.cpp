@@ -38,24 +38,23 @@ class ServiceRegistryTest : public ::testing::Test {
 };
 
 TEST_F(ServiceRegistryTest, RequireFindsAProvidedService) {
-  registry_.setProvider("report", "plugin 'report' (report.so)");
-  EXPECT_NE(registry_.require<Repository>("users.repository", "module 'report'"), nullptr);
+  PluginRegistryView report(registry_, "report");
+  EXPECT_NE(report.require<Repository>("users.repository", "module 'report'"), nullptr);
 }
 
 TEST_F(ServiceRegistryTest, AServiceTheStoragePluginLacksNamesItWithItsSdk) {
-  registry_.setProvider("report", "plugin 'report' (report.so)");
-  EXPECT_EQ(refusalOf([&] { registry_.requireService("event_log_storage", "module 'report'"); }),
+  PluginRegistryView report(registry_, "report");
+  EXPECT_EQ(refusalOf([&] { report.requireService("event_log_storage", "module 'report'"); }),
             "module 'report' needs the service 'event_log_storage', which the storage plugin "
             "'old_storage' (version 2.1.0, built against SDK 1.2; provides storage) does not "
             "provide. Fix: upgrade old_storage to a version that provides it (this host's SDK is "
-            "1." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR) "), or remove the plugin that needs it from "
-            "[host] plugins");
+            "1." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR) "), or remove report from [host] plugins");
 }
 
 TEST_F(ServiceRegistryTest, AServiceARequiredModuleLacksNamesThatModule) {
-  registry_.setProvider("report", "plugin 'report' (report.so)");
+  PluginRegistryView report(registry_, "report");
   const std::string refusal =
-      refusalOf([&] { registry_.require<Repository>("users.history", "module 'report'"); });
+      refusalOf([&] { report.require<Repository>("users.history", "module 'report'"); });
   EXPECT_EQ(refusal.rfind("module 'report' needs the service 'users.history', which the module "
                           "plugin 'users' (version 1.0.0, built against SDK 1.3; provides "
                           "users.cache, users.repository) does not provide. Fix: upgrade users ",
@@ -64,19 +63,56 @@ TEST_F(ServiceRegistryTest, AServiceARequiredModuleLacksNamesThatModule) {
       << refusal;
 }
 
+// The host asks for the transport itself: the refusal names the transport plugin and no plugin
+// as the one to remove.
+TEST_F(ServiceRegistryTest, WhatTheHostAsksForNamesTheProviderOnly) {
+  EXPECT_EQ(refusalOf([&] { registry_.requireService("transport", "[event_bus] transport"); }),
+            "[event_bus] transport needs the service 'transport', which the transport plugin "
+            "'amqp' (version 1.0.0, built against SDK 1.4; provides nothing) does not provide. "
+            "Fix: upgrade amqp to a version that provides it (this host's SDK is "
+            "1." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR) ")");
+}
+
+// Whoever initialized last, a later call names only the plugin that asks.
+TEST_F(ServiceRegistryTest, TheOneAskingIsTheViewsPluginNotTheLastInitialized) {
+  registry_.setProvider("report", "plugin 'report' (report.so)");
+  const std::string refusal =
+      refusalOf([&] { registry_.requireService("users.history", "a request"); });
+  EXPECT_EQ(refusal.rfind("a request needs the service 'users.history', which no loaded plugin "
+                          "provides",
+                          0),
+            0u)
+      << refusal;
+  EXPECT_EQ(refusal.find("remove"), std::string::npos) << refusal;
+}
+
 TEST_F(ServiceRegistryTest, AServiceNoPluginWouldProvideListsTheLoadedOnes) {
-  registry_.setProvider("users", "plugin 'users' (users.so)");
-  EXPECT_EQ(refusalOf([&] { registry_.requireService("mailer", "module 'users'"); }),
+  PluginRegistryView users(registry_, "users");
+  EXPECT_EQ(refusalOf([&] { users.requireService("mailer", "module 'users'"); }),
             "module 'users' needs the service 'mailer', which no loaded plugin provides (loaded: "
             "old_storage amqp users report). Fix: add the plugin that provides it to [host] "
-            "plugins, or remove the one that needs it");
+            "plugins, or remove users from [host] plugins");
+  EXPECT_NE(refusalOf([&] {
+              users.requireService("users.cahce", "module 'users'");
+            }).find("; did you mean 'users.cache'?"),
+            std::string::npos);
+}
+
+TEST(ServiceRegistryWithoutStorageTest, AStorageServiceSaysThatNoStoragePluginIsLoaded) {
+  ServiceRegistry registry;
+  registry.setPlugins({{"users", BUSBAR_KIND_MODULE, "1.0.0", 4, {}}});
+  PluginRegistryView users(registry, "users");
+  EXPECT_EQ(refusalOf([&] { users.requireService("storage", "module 'users'"); }),
+            "module 'users' needs the service 'storage', which a storage plugin provides, and "
+            "none is loaded. Fix: name one in [storage] driver and [host] plugins, or remove "
+            "users from [host] plugins");
 }
 
 TEST_F(ServiceRegistryTest, AServiceOfAnotherTypeIsRefusedNamingTheService) {
   class Other : public Service {};
-  registry_.setProvider("report", "plugin 'report' (report.so)");
+  PluginRegistryView report(registry_, "report");
   const std::string refusal =
-      refusalOf([&] { registry_.require<Other>("users.repository", "module 'report'"); });
+      refusalOf([&] { report.require<Other>("users.repository", "module 'report'"); });
   EXPECT_NE(refusal.find("module 'report' needs the service 'users.repository' as a type"),
             std::string::npos)
       << refusal;

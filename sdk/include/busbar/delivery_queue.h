@@ -62,6 +62,7 @@ class DeliveryQueue {
   // the class comment says; after stop() it is dropped and settled unconfirmed. Never blocks on
   // delivery, never throws.
   void push(Published published) {
+    std::string dropped;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!stopping_ && queue_.size() < capacity_) {
@@ -71,31 +72,38 @@ class DeliveryQueue {
       }
       if (!stopping_) {
         ++dropped_;
-        logger_.warning(name_ + " transport queue full (" + std::to_string(capacity_) +
-                        "): dropped " + published.event.type + " " + published.event.id + " (" +
-                        std::to_string(dropped_) + " so far); " +
-                        (published.settled ? "the relay hands it over again from the event log"
-                                           : "subscribers resync"));
+        dropped = name_ + " transport queue full (" + std::to_string(capacity_) + "): dropped " +
+                  published.event.type + " " + published.event.id + " (" +
+                  std::to_string(dropped_) + " so far); " +
+                  (published.settled ? "the relay hands it over again from the event log"
+                                     : "subscribers resync");
         resync_ = resync_ || !published.settled;
         ready_.notify_one();
       }
     }
-    if (published.settled) published.settled(false);
+    if (!dropped.empty())
+      guarded("logging a dropped event", nullptr, [&] { logger_.warning(dropped); });
+    if (published.settled) {
+      guarded("settling", &published, [&] { published.settled(false); });
+    }
   }
 
-  // Starts the delivery thread. Call once.
+  // Starts the delivery thread. Call once, before stop().
   void start() {
     worker_ = std::thread([this] { run(); });
   }
 
-  // Delivers what is queued, then ends the delivery thread. Idempotent; never throws.
+  // Delivers what is queued, then ends the delivery thread: the sink and the hook must outlive
+  // it (an owner whose hook uses its own members declares the queue after them, or calls stop()
+  // in its destructor). Idempotent; never throws. Called on the delivery thread (from a
+  // subscriber), it returns at once and the thread ends once the queue is drained.
   void stop() noexcept {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
     }
     ready_.notify_one();
-    if (worker_.joinable()) worker_.join();
+    if (worker_.joinable() && worker_.get_id() != std::this_thread::get_id()) worker_.join();
   }
 
   // Events dropped so far because the queue was full.
@@ -112,7 +120,7 @@ class DeliveryQueue {
       if (resync_) {
         resync_ = false;
         lock.unlock();
-        sink_.reconnected();
+        guarded("asking the subscribers to resync", nullptr, [&] { sink_.reconnected(); });
         lock.lock();
         continue;
       }
@@ -120,34 +128,39 @@ class DeliveryQueue {
       Published next = std::move(queue_.front());
       queue_.pop_front();
       lock.unlock();
-      if (before_delivery_) guarded("writing", next, [&] { before_delivery_(next); });
-      guarded("a subscriber failed on", next, [&] {
+      if (before_delivery_) {
+        guarded("writing", &next, [&] { before_delivery_(next); });
+      }
+      guarded("a subscriber failed on", &next, [&] {
         if (next.at.seq > 0) {
           sink_.deliverSequenced(next.event, next.at);
         } else {
           sink_.deliver(next.event);
         }
       });
-      if (next.settled) next.settled(true);
+      if (next.settled) guarded("settling", &next, [&] { next.settled(true); });
       lock.lock();
     }
   }
 
-  // Runs `step`; logs what it throws, whatever its type.
+  // Runs `step`; logs what it throws, whatever its type, as
+  // "<name> transport: <what> [<type> <id>]: <error>". The text is only made on failure.
   template <typename Step>
-  void guarded(const char* what, const Published& published, Step step) noexcept {
+  void guarded(const char* what, const Published* about, Step step) noexcept {
     try {
+      std::string error;
       try {
         step();
-      } catch (const std::exception& error) {
-        logger_.error(name_ + " transport: " + what + " " + published.event.type + " " +
-                      published.event.id + ": " + error.what());
+        return;
+      } catch (const std::exception& thrown) {
+        error = thrown.what();
       } catch (...) {
-        logger_.error(name_ + " transport: " + what + " " + published.event.type + " " +
-                      published.event.id + ": an exception that is not a std::exception");
+        error = "an exception that is not a std::exception";
       }
+      logger_.error(name_ + " transport: " + what +
+                    (about ? " " + about->event.type + " " + about->event.id : "") + ": " + error);
     } catch (...) {
-      // The logger itself failed (out of memory): the event still counts as handled.
+      // The logger itself failed (out of memory): the step still counts as done.
     }
   }
 

@@ -43,19 +43,27 @@ class BUSBAR_API Registry {
   std::shared_ptr<T> require(const std::string& name, const std::string& needed_by) const {
     auto service = std::dynamic_pointer_cast<T>(requireService(name, needed_by));
     if (!service) {
-      throw ConfigError(needed_by + " needs the service '" + name + "' as a type that " +
-                        "its provider does not implement: both must be built against one SDK");
+      throw ConfigError(needed_by + " needs the service '" + name + "' as a type its provider " +
+                        "does not implement: a wrong type asked for, or a type shared between " +
+                        "plugins that is not BUSBAR_API or not defined in one header both include");
     }
     return service;
   }
 
   // Since SDK 1.4 (a plugin calling it, or require(), needs a host of ABI 1.4 or later). On
-  // success the service under `name`. When there is none, throws ConfigError naming `needed_by`,
-  // the service, the loaded plugin that would provide it (the storage plugin for "storage" and
-  // "event_log_storage", the transport for "transport", else the plugins `needed_by` requires)
-  // with the SDK it was built against, and the fix.
+  // success the service under `name`. When there is none, throws ConfigError naming `needed_by`
+  // and the service; the host's message also names the loaded plugin that would provide it (the
+  // storage plugin for "storage" and "event_log_storage", the transport for "transport", else the
+  // plugins the one asking requires) with the SDK it was built against, and the fix.
   virtual std::shared_ptr<Service> requireService(const std::string& name,
-                                                  const std::string& needed_by) const = 0;
+                                                  const std::string& needed_by) const {
+    auto service = findService(name);
+    if (!service) {
+      throw ConfigError(needed_by + " needs the service '" + name +
+                        "', which no loaded plugin provides");
+    }
+    return service;
+  }
 };
 
 }  // namespace busbar

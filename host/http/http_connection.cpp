@@ -320,7 +320,7 @@ void HttpConnection::onHandlerDone(bool dropped) {
 
 void HttpConnection::respond(const HttpResponse& response, bool close) {
   const RequestHead& head = parser_.head();
-  const bool keep_alive = !close && head.keep_alive && !stopping_;
+  const bool keep_alive = !close && head.keep_alive && !stopping_ && !context_.stopping.load();
   if (request_id_.empty()) loop_.nextRequestId(request_id_);
   appendResponse(output_, head.minor_version, response, keep_alive, head.method == "HEAD",
                  &request_id_);

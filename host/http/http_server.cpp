@@ -184,6 +184,7 @@ HttpServer::StopReport HttpServer::stop(IdleConnections idle) {
   // Every loop stops accepting before the open connections are counted: one it accepted after
   // the count would have its request dropped with the worker queue below (a reload's old
   // process, whose listeners stay busy, met this).
+  context_->stopping.store(true);
   std::vector<std::future<void>> stopped;
   for (auto& loop : loops_) stopped.push_back(loop->beginStop(idle == IdleConnections::kClose));
   for (auto& loop_stopped : stopped) loop_stopped.wait_until(deadline);

@@ -48,6 +48,9 @@ struct HttpServerContext {
   // is closed unanswered, so that a flood of connections cannot take the descriptors kept for
   // the database, the broker and the logs.
   std::atomic<int> refusing_connections{0};
+  // Set by stop() before any loop hears of it: an answer made from then on says
+  // "Connection: close" on every loop, also on one that has not begun its own stop yet.
+  std::atomic<bool> stopping{false};
   // Answers queued for sending, every kind (for what stop() reports).
   std::atomic<uint64_t> answers{0};
   // Blocking requests answered 503 because max_queued waited already, or because they waited

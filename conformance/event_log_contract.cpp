@@ -415,7 +415,9 @@ TEST_P(EventLogContract, AWriterFrozenInsideItsTransactionStopsNoNumbering) {
     EXPECT_EQ(wrote.get().numbers, (EventLogStorage::Numbers{{id("free"), base_ + 1}}));
     auto read = log_->readAfter(base_, 10);
     EXPECT_EQ(read.size(), 1u);
-    if (!read.empty()) EXPECT_EQ(read[0].event.id, id("free"));
+    if (!read.empty()) {
+      EXPECT_EQ(read[0].event.id, id("free"));
+    }
   }
   thaws.now();
   frozen.join();

@@ -75,7 +75,18 @@ Host::Host(HostSettings settings, Poco::Logger& logger, Logging* logging)
                  EventRouter(settings_.event_bus.router, settings_.event_bus.exchanges),
                  inline_bus_, Poco::Logger::get("busbar.event_bus")),
       event_metrics_(event_bus_, inbound_, inline_bus_),
-      liveness_(notifier_, std::chrono::seconds(5), Poco::Logger::get("busbar.liveness")) {}
+      liveness_(notifier_, std::chrono::seconds(5), Poco::Logger::get("busbar.liveness")) {
+  AuthSettings& auth = settings_.auth;
+  if (!auth.public_listener && !auth.admin_listener) return;
+  tokens_ = std::make_unique<BearerTokens>(auth.tokens);
+  // Only the digests are needed from here on.
+  for (auto& token : auth.tokens) std::fill(token.secret.begin(), token.secret.end(), '\0');
+  const auto policy = [&](bool checked) {
+    return checked ? std::make_unique<AccessPolicy>(tokens_.get(), auth.open_reads) : nullptr;
+  };
+  public_access_ = policy(auth.public_listener);
+  admin_access_ = policy(auth.admin_listener);
+}
 
 Host::~Host() {
   stop();
@@ -565,11 +576,13 @@ void Host::bindListeners() {
   admin_options.loops = 1;
   admin_options.metrics = admin_metrics_;
   admin_options.access_log = logging_ != nullptr ? &logging_->accessLog() : nullptr;
+  admin_options.access = admin_access_.get();
   admin_http_ = std::make_unique<HttpServer>(admin_router_, admin,
                                              Poco::Logger::get("busbar.admin"), admin_options);
   HttpListenerOptions options;
   options.metrics = public_metrics_;
   options.access_log = admin_options.access_log;
+  options.access = public_access_.get();
   http_ = std::make_unique<HttpServer>(router_, settings_.http, logger_, options);
   auto bindOrExplain = [this](HttpServer& server, const std::string& name, const std::string& host,
                               uint16_t port, const std::string& option, const std::string& key) {

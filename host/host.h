@@ -45,6 +45,8 @@
 #include "handover/successor.h"
 #include "handover/successor_report.h"
 #include "host_config.h"
+#include "http/access_policy.h"
+#include "http/bearer_tokens.h"
 #include "http/http_router.h"
 #include "http/http_server.h"
 #include "migrator.h"
@@ -160,7 +162,11 @@ class Host {
   HostEventBus event_bus_;
   EventMetrics event_metrics_;
   HttpRouter router_;
-  HttpRouter admin_router_;
+  HttpRouter admin_router_{kScopeAdmin};  // a route added without RouteAccess needs "admin"
+  // Who may call which route, from settings_.auth; null while a listener's auth is off.
+  std::unique_ptr<BearerTokens> tokens_;
+  std::unique_ptr<AccessPolicy> public_access_;
+  std::unique_ptr<AccessPolicy> admin_access_;
   Migrator migrator_;
   std::vector<Instance> instances_;
   std::shared_ptr<Connection> storage_plugin_;   // the storage plugin's own, for the probe

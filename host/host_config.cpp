@@ -13,8 +13,8 @@
 namespace busbar::host {
 namespace {
 
-const std::set<std::string> kHostSections = {"host",    "event_bus", "event_log", "http",
-                                             "storage", "admin",     "log",       "consistency"};
+const std::set<std::string> kHostSections = {"host",  "event_bus", "event_log",   "http", "storage",
+                                             "admin", "log",       "consistency", "token"};
 
 bool isAlias(const std::string& text) {
   if (text.empty() || text.size() > 64) return false;
@@ -130,7 +130,7 @@ HttpSettings readHttp(const ConfigSection& section) {
                              "max_connections", "keep_alive_seconds", "header_timeout_seconds",
                              "body_timeout_seconds", "write_timeout_seconds",
                              "shutdown_grace_seconds", "shutdown_delay_seconds",
-                             "request_timeout_seconds", "max_queued"});
+                             "request_timeout_seconds", "max_queued", "auth", "open_reads"});
   HttpSettings settings;
   auto integer = [&section](const char* key, auto fallback, int64_t min, int64_t max) {
     return static_cast<decltype(fallback)>(
@@ -206,7 +206,7 @@ LogSettings readLog(const ConfigSection& section) {
 }
 
 AdminSettings readAdmin(const ConfigSection& section, const std::string& override_bind) {
-  section.rejectUnknownKeys({"bind"});
+  section.rejectUnknownKeys({"bind", "auth"});
   AdminSettings settings;
   std::string bind = override_bind.empty() ? section.getString("bind") : override_bind;
   if (bind.empty()) return settings;
@@ -395,6 +395,7 @@ HostSettings loadHostSettings(const std::string& file, const CommandLineOverride
   settings.http = readHttp(sectionOf(config, settings.config_file, "http"));
   settings.admin =
       readAdmin(sectionOf(config, settings.config_file, "admin"), overrides.admin_bind);
+  settings.auth = readAuthSettings(config, settings.config_file);
   settings.log = readLog(sectionOf(config, settings.config_file, "log"));
   settings.consistency = readConsistency(sectionOf(config, settings.config_file, "consistency"));
   if (settings.admin.bind_port != 0 && settings.admin.bind_port == settings.bind_port) {

@@ -1,7 +1,7 @@
 // HostConfig: host.conf read, checked and turned into settings, with command-line overrides.
 //
 // Only the host's own sections ([host], [event_bus], [event_log], [http], [admin], [log],
-// [consistency]) are
+// [consistency], [token.<name>]) are
 // interpreted here;
 // every other section belongs to a plugin, which checks it in its init(). Immutable once loaded.
 #pragma once
@@ -16,6 +16,7 @@
 #include <Poco/AutoPtr.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include "auth_settings.h"
 #include "busbar/config.h"
 #include "busbar/plugin.h"
 
@@ -117,6 +118,7 @@ struct HostSettings {
   std::vector<ConsumedExchange> consumed;
   HttpSettings http;
   AdminSettings admin;
+  AuthSettings auth;
   LogSettings log;
   ConsistencySettings consistency;
 };

@@ -89,18 +89,21 @@ syscall_case() {
 
 # Instructions per request under callgrind: a count the machine's noise cannot move, and the
 # profile of where busbar's share goes. Light load (4 connections), after a warm-up.
-# callgrind_case NAME PORT PARTS CMD...: PARTS is a file of "COST_PATTERN|LABEL" lines.
+# callgrind_case NAME PORT PARTS CMD...: PARTS is a file of "COST_PATTERN|LABEL" lines; the
+# requests carry the header CG_HEADER when it is set.
 callgrind_case() {
   local name="$1" port="$2" parts="$3"
   shift 3
   local line vpid requests total cost
+  local -a header=()
+  if [ -n "${CG_HEADER:-}" ]; then header=(-H "$CG_HEADER"); fi
   line="$("$TOOL" start "$port" "$WORK/cg-$name.log" -- "$(command -v valgrind)" --tool=callgrind \
     --callgrind-out-file="$WORK/cg-$name.out" "$@")"
   vpid="${line#* }"
   PIDS+=("$vpid")
-  BENCH_IDS=$READ_USERS wrk -t1 -c4 -d"${CG_SECONDS}s" -s "$WORK/get.lua" "http://127.0.0.1:$port" >/dev/null
+  BENCH_IDS=$READ_USERS wrk -t1 -c4 -d"${CG_SECONDS}s" "${header[@]}" -s "$WORK/get.lua" "http://127.0.0.1:$port" >/dev/null
   callgrind_control -z "$vpid" >/dev/null
-  requests="$(BENCH_IDS=$READ_USERS wrk -t1 -c4 -d"${CG_SECONDS}s" -s "$WORK/get.lua" "http://127.0.0.1:$port" |
+  requests="$(BENCH_IDS=$READ_USERS wrk -t1 -c4 -d"${CG_SECONDS}s" "${header[@]}" -s "$WORK/get.lua" "http://127.0.0.1:$port" |
     awk '/requests in/{print $1}')"
   callgrind_control -d "$vpid" >/dev/null
   stop_pid "$vpid"
@@ -117,6 +120,7 @@ callgrind_case() {
 
 measure_instructions() {
   local p
+  local BENCH_TOKEN=bench-reader-5f0c2a9d4b7e1f3a
   cat >"$WORK/parts-composed" <<'PARTS'
 http_codec.cpp:busbar::host::RequestParser::parse(|parse the request (llhttp)
 http_exchange.cpp:busbar::host::HttpExchange::begin(|route the head
@@ -124,6 +128,7 @@ http_exchange.cpp:busbar::host::HttpExchange::run(|checks + handler
 http_codec.cpp:busbar::host::appendResponse(|format the answer
 http_connection.cpp:busbar::host::HttpConnection::flush()|send (user space)
 http_router.cpp:busbar::host::HttpRouter::match(|busbar: router match
+access_policy.cpp:busbar::host::AccessPolicy::decide(|auth: token check
 registerUserRoutes(busbar::Routes&, busbar::users::UserService&, bool)::{lambda|users: GET handler
 InMemoryUserRepository::find|users: in-memory find
 PARTS
@@ -141,6 +146,15 @@ PARTS
   { cat "$WORK/composed.conf"; printf '[consistency]\nenabled = false\n'; } >"$WORK/composed-unobserved.conf"
   new_port p
   callgrind_case unobserved "$p" "$WORK/parts-composed" "$BUSBAR" --config "$WORK/composed-unobserved.conf" --bind "127.0.0.1:$p"
+  # The same server where every read needs a token ([http] auth = bearer, open_reads = false).
+  printf '%s\n' "$BENCH_TOKEN" >"$WORK/reader.token"
+  chmod 600 "$WORK/reader.token"
+  { cat "$WORK/composed.conf"
+    printf '[http]\nauth = bearer\nopen_reads = false\n[token.reader]\nscopes = read\nfile = %s\n' "$WORK/reader.token"
+  } >"$WORK/composed-token.conf"
+  new_port p
+  CG_HEADER="Authorization: Bearer $BENCH_TOKEN" callgrind_case token "$p" "$WORK/parts-composed" \
+    "$BUSBAR" --config "$WORK/composed-token.conf" --bind "127.0.0.1:$p"
   new_port p
   callgrind_case poco "$p" "$WORK/parts-poco" "$TOOL" serve "$p" "$WORK/user.json"
   new_port p
@@ -225,6 +239,12 @@ MD
     echo "| $label | $(v callgrind composed "$label") | $(v callgrind sqlite "$label") | $(v callgrind poco "$label") | $(v callgrind reactor "$label") |"
   done
   cat <<MD
+
+With \`[http] auth = bearer\` and \`open_reads = false\`, every read carries a bearer token: the
+check (\`AccessPolicy::decide\`: the SHA-256 of the token and a compare with each granted one's)
+costs $(v callgrind token "auth: token check") instructions per request, and the whole request
+$(v reads token instructions) against $(v reads composed instructions) without it
+($(ratio "$(v reads token instructions)" "$(v reads composed instructions)")x).
 
 The consistency observer (section 10) runs on a thread of its own and never calls the read path.
 The composed server above has it on at its defaults; the same server with it off costs

@@ -53,11 +53,13 @@ void AccessLog::record(const Entry& entry) {
            ",\"listener\":" + quoted(entry.listener) + ",\"remote\":" + quoted(peerOf(entry.fd)) +
            ",\"method\":" + quoted(method) + ",\"target\":" + quoted(target) +
            ",\"status\":" + std::to_string(entry.status) +
-           ",\"bytes\":" + std::to_string(entry.bytes) + ",\"duration_ms\":" + duration + "}";
+           ",\"bytes\":" + std::to_string(entry.bytes) + ",\"duration_ms\":" + duration +
+           (entry.principal.empty() ? "" : ",\"principal\":" + quoted(entry.principal)) + "}";
   } else {
     line = time + " " + std::string(entry.listener) + " " + peerOf(entry.fd) + " \"" + method +
            " " + target + "\" " + std::to_string(entry.status) + " " + std::to_string(entry.bytes) +
-           " " + duration + "ms request_id=" + std::string(entry.request_id);
+           " " + duration + "ms request_id=" + std::string(entry.request_id) +
+           (entry.principal.empty() ? "" : " principal=" + std::string(entry.principal));
   }
   channel_->log(Poco::Message("busbar.access", line, Poco::Message::PRIO_INFORMATION));
 }

@@ -1,6 +1,6 @@
 // AccessLog: one line per answered HTTP request, when [log] access = true: when, which listener,
-// the client's address, method, target, status, body bytes, duration and request id, as text or
-// as one JSON object per line ([log] format).
+// the client's address, method, target, status, body bytes, duration, request id and the caller's
+// token name when it sent one, as text or as one JSON object per line ([log] format).
 //
 // record() formats the line on the event loop's thread and hands it to its channel, which the
 // host makes asynchronous (Poco's AsyncChannel) so that a slow disk never stalls a loop. A reload
@@ -47,6 +47,7 @@ class AccessLog {
     size_t bytes = 0;  // of the body
     std::chrono::nanoseconds duration{0};
     std::string_view request_id;
+    std::string_view principal;  // the caller's token name; "" for an anonymous caller
   };
   // Writes the line of `entry` when enabled().
   void record(const Entry& entry);

@@ -309,6 +309,7 @@ int RequestParser::onMessageBegin(llhttp_t* parser) {
   self.head_.expects_continue = false;
   self.head_.chunked = false;
   self.head_.request_id.clear();
+  self.head_.authorization.clear();
   self.body_.clear();
   self.body_bytes_ = 0;
   self.head_bytes_ = 0;
@@ -321,6 +322,7 @@ int RequestParser::onMessageBegin(llhttp_t* parser) {
   self.value_.clear();
   self.content_lengths_ = 0;
   self.transfer_encodings_ = 0;
+  self.authorizations_ = 0;
   self.transfer_encoding_.clear();
   return HPE_OK;
 }
@@ -373,6 +375,11 @@ int RequestParser::onHeaderFieldComplete(llhttp_t* parser) {
     self.field_kind_ = Field::kExpect;
   } else if (equalsIgnoreCase(self.field_, "x-request-id")) {
     self.field_kind_ = Field::kRequestId;
+  } else if (equalsIgnoreCase(self.field_, "authorization")) {
+    self.field_kind_ = Field::kAuthorization;
+    if (++self.authorizations_ > 1) {
+      return self.refuse(400, "request has more than one Authorization header; send one");
+    }
   }
   if (self.content_lengths_ > 0 && self.transfer_encodings_ > 0) {
     return self.refuse(400, "request has both Content-Length and Transfer-Encoding; send one");
@@ -408,6 +415,9 @@ int RequestParser::onHeaderValueComplete(llhttp_t* parser) {
       } else {
         self.head_.request_id.clear();
       }
+      break;
+    case Field::kAuthorization:
+      self.head_.authorization.assign(value);
       break;
     case Field::kContentLength:  // llhttp parses and checks it
     case Field::kOther:

@@ -44,7 +44,8 @@ struct RequestHead {
   bool chunked = false;
   std::optional<uint64_t> content_length;
   std::string content_type;
-  RequestId request_id;  // X-Request-Id when the client sent a usable one, else empty
+  RequestId request_id;       // X-Request-Id when the client sent a usable one, else empty
+  std::string authorization;  // the Authorization header's value, "" without one
 
   bool hasBody() const { return chunked || content_length.value_or(0) > 0; }
 };
@@ -98,7 +99,15 @@ class RequestParser {
   const HttpProblem& problem() const { return problem_; }
 
  private:
-  enum class Field { kOther, kContentType, kContentLength, kTransferEncoding, kExpect, kRequestId };
+  enum class Field {
+    kOther,
+    kContentType,
+    kContentLength,
+    kTransferEncoding,
+    kExpect,
+    kRequestId,
+    kAuthorization
+  };
   enum class Phase { kParsing, kHeadDone, kComplete };
 
   static int onMessageBegin(llhttp_t* parser);
@@ -154,6 +163,7 @@ class RequestParser {
   std::string value_;  // the value of a header the host uses
   int content_lengths_ = 0;
   int transfer_encodings_ = 0;
+  int authorizations_ = 0;
   std::string transfer_encoding_;
   HttpProblem problem_;
 };

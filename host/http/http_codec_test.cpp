@@ -61,7 +61,8 @@ TEST(RequestParserTest, KeepsWhatTheHostUsesOfTheHead) {
   RequestParser parser(ParserLimits{});  // the parser keeps a copy of its limits
   const std::string head =
       "PUT /x HTTP/1.0\r\ncontent-type:  application/json; charset=utf-8 \r\n"
-      "Connection: keep-alive\r\nEXPECT: 100-Continue\r\nContent-Length: 12\r\n\r\n";
+      "Connection: keep-alive\r\nEXPECT: 100-Continue\r\nauthorization:  Bearer t0k.en= \r\n"
+      "Content-Length: 12\r\n\r\n";
   size_t used = 0;
   ASSERT_EQ(parser.parse(head.data(), head.size(), &used), Event::kHead);
   EXPECT_EQ(used, head.size());
@@ -71,6 +72,7 @@ TEST(RequestParserTest, KeepsWhatTheHostUsesOfTheHead) {
   EXPECT_TRUE(parser.head().expects_continue);
   EXPECT_EQ(parser.head().content_type, "application/json; charset=utf-8");
   EXPECT_EQ(parser.head().content_length, 12u);
+  EXPECT_EQ(parser.head().authorization, "Bearer t0k.en=");
   EXPECT_FALSE(parser.head().chunked);
   EXPECT_TRUE(parser.inRequest());
   // The body is cut: finish() says so.
@@ -78,6 +80,22 @@ TEST(RequestParserTest, KeepsWhatTheHostUsesOfTheHead) {
   ASSERT_EQ(parser.finish(), Event::kError);
   EXPECT_EQ(parser.problem().message,
             "request body ended after 4 of its 12 bytes (Content-Length)");
+}
+
+TEST(RequestParserTest, ARequestsAuthorizationNeverCarriesOverToTheNextOnTheConnection) {
+  RequestParser parser(ParserLimits{});
+  const std::string stream =
+      "GET /a HTTP/1.1\r\nAuthorization: Bearer first-token\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+  size_t offset = 0;
+  std::vector<std::string> seen;
+  while (offset < stream.size() || parser.paused()) {
+    size_t used = 0;
+    const Event event = parser.parse(stream.data() + offset, stream.size() - offset, &used);
+    offset += used;
+    if (event == Event::kHead) seen.push_back(parser.head().authorization);
+    if (event == Event::kNeedMore) break;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"Bearer first-token", ""}));
 }
 
 TEST(RequestParserTest, ConnectionCloseAndHttp10WithoutKeepAliveEndTheConnection) {
@@ -111,6 +129,8 @@ TEST(RequestParserTest, RefusesWithTheStatusAndWhatIsWrong) {
        "invalid Content-Length '1x': it must be a number of bytes, digits only"},
       {"PUT / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}", 400,
        "request has more than one Content-Length header; send exactly one"},
+      {"GET / HTTP/1.1\r\nAuthorization: Bearer a\r\nauthorization: Bearer b\r\n\r\n", 400,
+       "request has more than one Authorization header; send one"},
       {"PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n", 400,
        "request has both Content-Length and Transfer-Encoding; send one"},
       {"PUT / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400,

@@ -208,7 +208,7 @@ void HttpConnection::beginRequest() {
 
 void HttpConnection::onHead() {
   const RequestHead& head = parser_.head();
-  exchange_.begin(context_.router, head);
+  exchange_.begin(context_.router, head, context_.access);
   route_ = exchange_.route(route_);
   method_ = HttpMetrics::methodOf(head.method_code);
   head_seen_ = true;
@@ -354,6 +354,7 @@ void HttpConnection::account(int status, size_t body_bytes) {
     if (head_seen_) {
       entry.method = parser_.head().method;
       entry.target = parser_.head().target;
+      entry.principal = exchange_.caller().principal;
     }
     entry.status = status;
     entry.bytes = body_bytes;

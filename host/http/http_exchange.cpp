@@ -34,8 +34,10 @@ std::string joined(const std::vector<std::string>& names) {
 
 }  // namespace
 
-void HttpExchange::begin(const HttpRouter& router, const RequestHead& head) {
+void HttpExchange::begin(const HttpRouter& router, const RequestHead& head,
+                         const AccessPolicy* access) {
   endpoint_ = nullptr;
+  caller_ = &AccessPolicy::anonymous();
   answered_ = false;
   request_.method.assign(head.method);
   request_.path.clear();
@@ -46,13 +48,14 @@ void HttpExchange::begin(const HttpRouter& router, const RequestHead& head) {
   content_type_ = head.content_type;
   response_ = HttpResponse();
   try {
-    route(router, head);
+    route(router, head, access);
   } catch (const HttpError& error) {
     answer(error.status(), error.what());
   }
 }
 
-void HttpExchange::route(const HttpRouter& router, const RequestHead& head) {
+void HttpExchange::route(const HttpRouter& router, const RequestHead& head,
+                         const AccessPolicy* access) {
   if (isPlainPath(head.target)) {
     request_.path = head.target;  // what Poco::URI would give, without its parse and copies
   } else {
@@ -73,6 +76,15 @@ void HttpExchange::route(const HttpRouter& router, const RequestHead& head) {
                     "; allowed: " + *match.allow);
     response_.headers["Allow"] = *match.allow;
     return;
+  }
+  if (access != nullptr) {
+    auto decision = access->decide(match.endpoint->scope, match.endpoint->name, head.authorization);
+    if (!decision.allowed()) {
+      answer(decision.status, decision.message);
+      response_.headers["WWW-Authenticate"] = std::move(decision.challenge);
+      return;
+    }
+    caller_ = decision.caller;
   }
   endpoint_ = match.endpoint;
   request_.params = std::move(match.params);
@@ -132,7 +144,11 @@ void HttpExchange::run(std::string body, Poco::Logger& logger, std::string_view 
       }
     }
     request_.body = std::move(body);
-    endpoint_->handler(request_, response_);
+    if (endpoint_->caller_handler) {
+      endpoint_->caller_handler(request_, *caller_, response_);
+    } else {
+      endpoint_->handler(request_, response_);
+    }
     checkResponse();
   } catch (const HttpError& error) {
     answer(error.status(), error.what());

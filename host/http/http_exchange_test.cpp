@@ -17,7 +17,7 @@ HttpResponse exchangeAnswering(const std::function<void(HttpResponse&)>& answer)
   head.method_code = HTTP_GET;
   head.target = "/answer";
   HttpExchange exchange;
-  exchange.begin(router, head);
+  exchange.begin(router, head, nullptr);
   exchange.run("", Poco::Logger::get("exchange-test"), "r1");
   return exchange.response();
 }
@@ -49,6 +49,64 @@ TEST(HttpExchangeTest, AnAnswerTheHostMayNotSendIsA500) {
   });
   EXPECT_EQ(fine.status, 201);
   EXPECT_EQ(fine.headers.at("Location"), "/answer/1");
+}
+
+RequestHead headOf(const char* method, llhttp_method_t code, const std::string& target,
+                   const std::string& authorization = "") {
+  RequestHead head;
+  head.method = method;
+  head.method_code = code;
+  head.target = target;
+  head.authorization = authorization;
+  return head;
+}
+
+TEST(HttpExchangeTest, TheCallerTheAccessPolicyAuthenticatedReachesTheHandler) {
+  const BearerTokens tokens({{"ci", {"write"}, "ci-secret-0123456789", "test"}});
+  const AccessPolicy access(&tokens, /*open_reads=*/true);
+  HttpRouter router;
+  std::string seen = "not called";
+  router.add(
+      "PUT", "/things/{id}",
+      [&](const HttpRequest&, const Caller& caller, HttpResponse& response) {
+        seen = caller.principal;
+        response.status = 204;
+      },
+      RouteOptions{}, RouteAccess{});
+  HttpExchange exchange;
+
+  exchange.begin(router, headOf("PUT", HTTP_PUT, "/things/1", "Bearer ci-secret-0123456789"),
+                 &access);
+  ASSERT_FALSE(exchange.answered());
+  exchange.run("", Poco::Logger::get("exchange-test"), "r1");
+  EXPECT_EQ(exchange.response().status, 204);
+  EXPECT_EQ(seen, "ci");
+  EXPECT_EQ(exchange.caller().principal, "ci");
+
+  // Refused at begin(): the handler never runs, and the caller is anonymous again.
+  seen = "not called";
+  exchange.begin(router, headOf("PUT", HTTP_PUT, "/things/1"), &access);
+  ASSERT_TRUE(exchange.answered());
+  exchange.run("", Poco::Logger::get("exchange-test"), "r2");
+  EXPECT_EQ(seen, "not called");
+  EXPECT_EQ(exchange.response().status, 401);
+  EXPECT_EQ(exchange.response().headers.at("WWW-Authenticate"),
+            R"(Bearer realm="busbar", scope="write")");
+  EXPECT_TRUE(exchange.caller().anonymous());
+}
+
+TEST(HttpExchangeTest, AnUnknownPathIs404BeforeAnyTokenIsAskedFor) {
+  const BearerTokens tokens({{"ci", {"write"}, "ci-secret-0123456789", "test"}});
+  const AccessPolicy access(&tokens, /*open_reads=*/false);
+  HttpRouter router;
+  router.add("GET", "/things", [](const HttpRequest&, HttpResponse&) {});
+  HttpExchange exchange;
+  exchange.begin(router, headOf("GET", HTTP_GET, "/nothing"), &access);
+  EXPECT_EQ(exchange.response().status, 404);
+  exchange.begin(router, headOf("DELETE", HTTP_DELETE, "/things"), &access);
+  EXPECT_EQ(exchange.response().status, 405);
+  exchange.begin(router, headOf("GET", HTTP_GET, "/things"), &access);
+  EXPECT_EQ(exchange.response().status, 401);
 }
 
 }  // namespace

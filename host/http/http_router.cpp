@@ -4,6 +4,7 @@
 #include <set>
 
 #include "busbar/errors.h"
+#include "http/bearer_tokens.h"
 
 namespace busbar::host {
 
@@ -45,8 +46,22 @@ void HttpRouter::add(const std::string& method, const std::string& pattern, Rout
 
 void HttpRouter::add(const std::string& method, const std::string& pattern, RouteHandler handler,
                      const RouteOptions& options) {
-  Endpoint endpoint;
+  Endpoint endpoint = endpointFor(method, pattern, options);
   endpoint.handler = std::move(handler);
+  addEndpoint(method, pattern, std::move(endpoint));
+}
+
+void HttpRouter::add(const std::string& method, const std::string& pattern,
+                     CallerRouteHandler handler, const RouteOptions& options,
+                     const RouteAccess& access) {
+  Endpoint endpoint = endpointFor(method, pattern, options);
+  endpoint.caller_handler = std::move(handler);
+  addEndpoint(method, pattern, std::move(endpoint), access.scope);
+}
+
+HttpRouter::Endpoint HttpRouter::endpointFor(const std::string& method, const std::string& pattern,
+                                             const RouteOptions& options) {
+  Endpoint endpoint;
   endpoint.never_blocks = options.never_blocks;
   endpoint.any_query = false;
   std::set<std::string> seen;
@@ -57,12 +72,24 @@ void HttpRouter::add(const std::string& method, const std::string& pattern, Rout
     }
   }
   endpoint.query_parameters = options.query_parameters;
-  addEndpoint(method, pattern, std::move(endpoint));
+  return endpoint;
 }
 
 void HttpRouter::addEndpoint(const std::string& method, const std::string& pattern,
-                             Endpoint endpoint) {
+                             Endpoint endpoint, const std::string& declared) {
   endpoint.name = method + " " + pattern;
+  if (!declared.empty() && declared != kScopePublic && !isScopeName(declared)) {
+    throw ConfigError("route " + endpoint.name + ": scope '" + declared +
+                      "' is not a scope name; use [a-z][a-z0-9_-]*, at most 32 characters, "
+                      "or busbar::kScopePublic for a route anyone may call");
+  }
+  if (!declared.empty()) {
+    endpoint.scope = declared;
+  } else if (!undeclared_scope_.empty()) {
+    endpoint.scope = undeclared_scope_;
+  } else {
+    endpoint.scope = method == "GET" || method == "HEAD" ? kScopeRead : kScopeWrite;
+  }
   endpoint.index = patterns_.size();
   auto existing = std::find_if(routes_.begin(), routes_.end(),
                                [&](const Route& route) { return route.pattern == pattern; });

@@ -106,5 +106,53 @@ TEST(HttpRouterTest, RefusesDuplicatesAndBadPatterns) {
   EXPECT_THROW(router.add("GET", "/d", named(called, "z"), empty), ConfigError);
 }
 
+TEST(HttpRouterTest, EachEndpointRecordsTheScopeACallerNeeds) {
+  const CallerRouteHandler handler = [](const HttpRequest&, const Caller&, HttpResponse&) {};
+  const auto scopeOf = [](const HttpRouter& router, const char* method, const char* path) {
+    return router.match(method, path).endpoint->scope;
+  };
+  HttpRouter router;
+  std::string called;
+  router.add("GET", "/a", named(called, "get"));
+  router.add("PUT", "/a", named(called, "put"), RouteOptions{});
+  router.add("DELETE", "/a", handler, RouteOptions{}, RouteAccess{});
+  router.add("POST", "/reports", handler, RouteOptions{}, RouteAccess{"reports"});
+  router.add("POST", "/hook", handler, RouteOptions{}, RouteAccess{kScopePublic});
+  router.add("GET", "/secret", handler, RouteOptions{}, RouteAccess{kScopeAdmin});
+  // Undeclared: by method, HEAD as its GET.
+  EXPECT_EQ(scopeOf(router, "GET", "/a"), kScopeRead);
+  EXPECT_EQ(scopeOf(router, "HEAD", "/a"), kScopeRead);
+  EXPECT_EQ(scopeOf(router, "PUT", "/a"), kScopeWrite);
+  EXPECT_EQ(scopeOf(router, "DELETE", "/a"), kScopeWrite);
+  // Declared: as declared.
+  EXPECT_EQ(scopeOf(router, "POST", "/reports"), "reports");
+  EXPECT_EQ(scopeOf(router, "POST", "/hook"), kScopePublic);
+  EXPECT_EQ(scopeOf(router, "GET", "/secret"), kScopeAdmin);
+  EXPECT_TRUE(router.match("POST", "/hook").endpoint->caller_handler);
+  EXPECT_FALSE(router.match("GET", "/a").endpoint->handler == nullptr);
+
+  // The admin listener's router: what is not declared needs "admin".
+  HttpRouter admin(kScopeAdmin);
+  admin.add("GET", "/admin/config", named(called, "config"));
+  admin.add("GET", "/metrics", handler, RouteOptions{}, RouteAccess{kScopeRead});
+  EXPECT_EQ(scopeOf(admin, "GET", "/admin/config"), kScopeAdmin);
+  EXPECT_EQ(scopeOf(admin, "GET", "/metrics"), kScopeRead);
+}
+
+TEST(HttpRouterTest, RefusesAScopeThatIsNotAScopeName) {
+  const CallerRouteHandler handler = [](const HttpRequest&, const Caller&, HttpResponse&) {};
+  HttpRouter router;
+  for (const char* bad : {"Write", "read write", "read,write", "1x", "*"}) {
+    try {
+      router.add("POST", std::string("/x/") + std::to_string(bad[0]), handler, RouteOptions{},
+                 RouteAccess{bad});
+      ADD_FAILURE() << "accepted scope '" << bad << "'";
+    } catch (const ConfigError& error) {
+      EXPECT_NE(std::string(error.what()).find("is not a scope name"), std::string::npos)
+          << error.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace busbar::host

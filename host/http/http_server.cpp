@@ -131,6 +131,7 @@ void HttpServer::start(const std::string& host, uint16_t port) {
   context_->connection_limit =
       connection_limit_ > 0 ? connection_limit_ : settings_.max_connections;
   context_->listener = options_.name;
+  context_->access = options_.access;
   for (auto& socket : sockets) {
     loops_.push_back(std::make_unique<EventLoop>(*context_, std::move(socket), loops_.size()));
   }

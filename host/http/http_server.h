@@ -47,6 +47,7 @@ struct HttpListenerOptions {
   size_t loops = 0;                          // event loops; 0: one per core
   HttpMetrics::Listener* metrics = nullptr;  // where requests are counted (its loops() match)
   AccessLog* access_log = nullptr;           // null: no access log
+  const AccessPolicy* access = nullptr;      // who may call which route; null: all open
 };
 
 class HttpServer {

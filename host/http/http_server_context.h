@@ -11,6 +11,7 @@
 
 #include "host_config.h"
 #include "http/access_log.h"
+#include "http/access_policy.h"
 #include "http/http_codec.h"
 #include "http/http_metrics.h"
 #include "http/http_router.h"
@@ -40,6 +41,8 @@ struct HttpServerContext {
   WorkerPool& workers;
   HttpMetrics::Listener* const metrics;  // null: requests are not counted
   AccessLog* const access_log;           // null: no access log
+  const AccessPolicy* access = nullptr;  // who may call which route; null: every route open.
+                                         // Set before the loops start
   std::string listener = "public";       // the listener's name; set before the loops start
   // Connections admitted and not closed yet, over every loop (those answered 503 not counted).
   std::atomic<int> open_connections{0};

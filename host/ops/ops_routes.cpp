@@ -6,53 +6,57 @@
 #include "ops/never_blocks.h"
 
 namespace busbar::host {
+namespace {
+
+// A probe: never blocks, callable by whoever `scope` admits whatever the listener's default.
+void addProbe(Routes& routes, const std::string& path, const char* scope, RouteHandler handler) {
+  routes.add(
+      "GET", path,
+      [handler = std::move(handler)](const HttpRequest& request, const Caller&,
+                                     HttpResponse& response) { handler(request, response); },
+      neverBlocks(), RouteAccess{scope});
+}
+
+}  // namespace
 
 void addProbeRoutes(Routes& routes, const ProbeSources& sources) {
-  routes.add(
-      "GET", "/metrics",
-      [&metrics = sources.metrics](const HttpRequest&, HttpResponse& response) {
-        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        response.body = metrics.exposition();
-      },
-      neverBlocks());
+  // Load balancers and orchestrators probe without tokens; the metrics are a read.
+  addProbe(routes, "/metrics", kScopeRead,
+           [&metrics = sources.metrics](const HttpRequest&, HttpResponse& response) {
+             response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+             response.body = metrics.exposition();
+           });
 
-  routes.add(
-      "GET", "/livez",
-      [&liveness = sources.liveness](const HttpRequest&, HttpResponse& response) {
-        Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
-        const std::string problem = liveness.problem();
-        body.set("status", problem.empty() ? "alive" : "stalled");
-        if (!problem.empty()) {
-          body.set("problem", problem);
-          response.status = 503;
-        }
-        response.body = jsonText(body);
-      },
-      neverBlocks());
+  addProbe(routes, "/livez", kScopePublic,
+           [&liveness = sources.liveness](const HttpRequest&, HttpResponse& response) {
+             Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+             const std::string problem = liveness.problem();
+             body.set("status", problem.empty() ? "alive" : "stalled");
+             if (!problem.empty()) {
+               body.set("problem", problem);
+               response.status = 503;
+             }
+             response.body = jsonText(body);
+           });
 
-  routes.add(
-      "GET", "/readyz",
-      [&readiness = sources.readiness](const HttpRequest&, HttpResponse& response) {
-        const auto results = readiness.evaluate();
-        if (!Readiness::ready(results)) response.status = 503;
-        response.body = jsonText(*Readiness::describe(results));
-      },
-      neverBlocks());
+  addProbe(routes, "/readyz", kScopePublic,
+           [&readiness = sources.readiness](const HttpRequest&, HttpResponse& response) {
+             const auto results = readiness.evaluate();
+             if (!Readiness::ready(results)) response.status = 503;
+             response.body = jsonText(*Readiness::describe(results));
+           });
 
-  routes.add(
-      "GET", "/health",
-      [sources](const HttpRequest&, HttpResponse& response) {
-        const auto results = sources.readiness.evaluate();
-        auto checks = Readiness::describe(results);
-        Poco::JSON::Object body;
-        body.set("status", Readiness::ready(results) ? "ok" : "not ready");
-        body.set("server_id", sources.server_id);
-        body.set("failing", checks->getArray("failing"));
-        body.set("checks", checks->getArray("checks"));
-        sources.health_figures(body);
-        response.body = jsonText(body);
-      },
-      neverBlocks());
+  addProbe(routes, "/health", kScopePublic, [sources](const HttpRequest&, HttpResponse& response) {
+    const auto results = sources.readiness.evaluate();
+    auto checks = Readiness::describe(results);
+    Poco::JSON::Object body;
+    body.set("status", Readiness::ready(results) ? "ok" : "not ready");
+    body.set("server_id", sources.server_id);
+    body.set("failing", checks->getArray("failing"));
+    body.set("checks", checks->getArray("checks"));
+    sources.health_figures(body);
+    response.body = jsonText(body);
+  });
 }
 
 void addAdminRoutes(Routes& routes, const AdminActions& actions) {

@@ -5,6 +5,9 @@
 // POST /admin/resync, GET /admin/plugins and GET /admin/config (secrets masked); GET /admin lists
 // those and the admin routes added elsewhere (parked_event_routes.h).
 //
+// Who may call them (RouteAccess): the probes anyone, /metrics a caller of scope "read" (open while
+// [http] open_reads is true), the admin routes one of scope "admin" (the admin listener's default).
+//
 // Routes are added during init, from one thread.
 #pragma once
 

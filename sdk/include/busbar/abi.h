@@ -1,4 +1,4 @@
-// The plugin ABI, version 1.4.
+// The plugin ABI, version 1.5.
 //
 // A plugin is a shared object that exports exactly one C function, busbar_plugin_v1, returning a
 // pointer to a static descriptor. The host reads and checks the descriptor before it runs any
@@ -30,6 +30,8 @@
 //   1.4  Registry::requireService: a missing service is refused naming the plugin that needs it
 //        and the one that lacks it. DeliveryQueue (delivery_queue.h): the queue and thread of an
 //        in-process transport.
+//   1.5  Who may call a route: RouteAccess and Routes::add with a CallerRouteHandler, which gets
+//        the Caller (the token's name and scopes) that [http] auth = bearer authenticated.
 //
 // Plugin authors never fill the descriptor by hand: use BUSBAR_PLUGIN from plugin.h.
 #pragma once
@@ -47,7 +49,7 @@
 #include "busbar/sdk_digest.h"
 
 #define BUSBAR_ABI_MAJOR 1
-#define BUSBAR_ABI_MINOR 4
+#define BUSBAR_ABI_MINOR 5
 #define BUSBAR_DESCRIPTOR_MAGIC 0x42555342u /* "BUSB" */
 
 // The exported symbol carries the ABI major, so a host of another major does not even find it.

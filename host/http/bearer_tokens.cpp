@@ -1,0 +1,86 @@
+#include "http/bearer_tokens.h"
+
+#include <strings.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <Poco/SHA2Engine.h>
+
+namespace busbar::host {
+namespace {
+
+// ASCII only, whatever the locale.
+bool isLowerLetter(char c) { return c >= 'a' && c <= 'z'; }
+bool isDecimal(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+bool isScopeName(std::string_view scope) {
+  if (scope.empty() || scope.size() > 32 || !isLowerLetter(scope.front())) return false;
+  return std::all_of(scope.begin(), scope.end(), [](char c) {
+    return isLowerLetter(c) || isDecimal(c) || c == '_' || c == '-';
+  });
+}
+
+bool isBearerTokenSyntax(std::string_view token) {
+  size_t end = token.size();
+  while (end > 0 && token[end - 1] == '=') --end;
+  if (end == 0) return false;
+  for (size_t i = 0; i < end; ++i) {
+    const char c = token[i];
+    const bool allowed = isLowerLetter(c) || (c >= 'A' && c <= 'Z') || isDecimal(c) || c == '-' ||
+                         c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+    if (!allowed) return false;
+  }
+  return true;
+}
+
+BearerTokens::BearerTokens(const std::vector<BearerToken>& tokens) {
+  entries_.reserve(tokens.size());
+  for (const auto& token : tokens) {
+    Entry entry;
+    entry.digest = digestOf(token.secret);
+    entry.caller.principal = token.name;
+    entry.caller.scopes = token.scopes;
+    std::sort(entry.caller.scopes.begin(), entry.caller.scopes.end());
+    entries_.push_back(std::move(entry));
+  }
+}
+
+BearerTokens::Digest BearerTokens::digestOf(std::string_view secret) {
+  // One engine per thread: Poco's allocates its context, and digest() resets it for the next.
+  thread_local Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
+  engine.update(secret.data(), static_cast<unsigned>(secret.size()));
+  const auto& bytes = engine.digest();
+  Digest digest{};
+  std::memcpy(digest.data(), bytes.data(), std::min(bytes.size(), digest.size()));
+  return digest;
+}
+
+BearerTokens::Result BearerTokens::authenticate(std::string_view authorization) const {
+  Result result;
+  if (authorization.empty()) return result;
+  const size_t space = authorization.find(' ');
+  // The scheme is case-insensitive (RFC 9110 11.1).
+  if (space != 6 || ::strncasecmp(authorization.data(), "bearer", 6) != 0) {
+    result.outcome = Outcome::kOtherScheme;
+    return result;
+  }
+  std::string_view token = authorization.substr(space);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  result.outcome = Outcome::kInvalid;
+  if (!isBearerTokenSyntax(token)) return result;
+  const Digest presented = digestOf(token);
+  for (const auto& entry : entries_) {
+    unsigned char difference = 0;
+    for (size_t i = 0; i < presented.size(); ++i) difference |= presented[i] ^ entry.digest[i];
+    if (difference == 0) {
+      result.outcome = Outcome::kAuthenticated;
+      result.caller = &entry.caller;
+    }
+  }
+  return result;
+}
+
+}  // namespace busbar::host

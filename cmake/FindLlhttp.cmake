@@ -14,7 +14,9 @@ if(Llhttp_FOUND AND NOT TARGET llhttp::llhttp)
   add_library(busbar_llhttp STATIC
     ${LLHTTP_SOURCE_DIR}/llhttp.c ${LLHTTP_SOURCE_DIR}/api.c ${LLHTTP_SOURCE_DIR}/http.c)
   target_include_directories(busbar_llhttp SYSTEM PUBLIC ${LLHTTP_INCLUDE_DIR})
-  set_target_properties(busbar_llhttp PROPERTIES C_STANDARD 99 POSITION_INDEPENDENT_CODE ON)
+  # Its sources define the same static callbacks each: never one unity source.
+  set_target_properties(busbar_llhttp PROPERTIES C_STANDARD 99 POSITION_INDEPENDENT_CODE ON
+                                                 UNITY_BUILD OFF)
   # Generated code: its warnings are not ours to fix.
   target_compile_options(busbar_llhttp PRIVATE -w)
   add_library(llhttp::llhttp ALIAS busbar_llhttp)

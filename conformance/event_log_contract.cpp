@@ -38,7 +38,7 @@ Event eventNamed(const std::string& id) {
 
 // How long a test waits for the plugin before it reports a hang instead of waiting on (not a
 // performance bound: every wait below ends far sooner on a working plugin).
-constexpr std::chrono::seconds kHang{120};
+constexpr std::chrono::seconds kLogCallHang{120};
 
 // A test's threads, joined however the test ends: an assertion that returns early fails the test
 // instead of ending the run with std::terminate on a joinable thread.
@@ -153,11 +153,11 @@ TEST_P(EventLogContract, AReaderAtTheLastSeqItSawNeverSkipsACommitThatComesLate)
   std::set<std::string> ids;
   uint64_t last = base_;
   bool skipped = false;
-  const auto give_up = std::chrono::steady_clock::now() + kHang;
+  const auto give_up = std::chrono::steady_clock::now() + kLogCallHang;
   while (!skipped && (writers_done < kWriters || last < base_ + kWriters * kEach)) {
     if (std::chrono::steady_clock::now() > give_up) {
       ADD_FAILURE() << "the reader reached seq " << last << " of " << base_ + kWriters * kEach
-                    << " in " << kHang.count() << " s";
+                    << " in " << kLogCallHang.count() << " s";
       break;
     }
     const auto events = log_->readAfter(last, 100);
@@ -330,7 +330,7 @@ TEST_P(EventLogContract, AnOpenTransactionsCommitIsSettledOnceItEnds) {
         throw;
       }
     });
-    ASSERT_EQ(appended.get_future().wait_for(kHang), std::future_status::ready)
+    ASSERT_EQ(appended.get_future().wait_for(kLogCallHang), std::future_status::ready)
         << "the writer's transaction never logged its event";
     // The writer holds the id: the settling's probe waits behind it and then decides.
     std::string detail;
@@ -401,14 +401,14 @@ TEST_P(EventLogContract, AWriterFrozenInsideItsTransactionStopsNoNumbering) {
       }
     }
   });
-  ASSERT_EQ(logged.get_future().wait_for(kHang), std::future_status::ready);
+  ASSERT_EQ(logged.get_future().wait_for(kLogCallHang), std::future_status::ready);
   ASSERT_EQ(frozen_failure, "") << "the frozen writer could not log its event";
   // Each step is bounded only to report one that waits for the frozen writer instead of hanging.
   auto wrote = std::async(std::launch::async, [&] {
     write(LoggedEvent{0, eventNamed(id("free")), ""});
     return log_->numberOldest();
   });
-  const bool returned = wrote.wait_for(kHang) == std::future_status::ready;
+  const bool returned = wrote.wait_for(kLogCallHang) == std::future_status::ready;
   EXPECT_TRUE(returned) << "another writer's commit or numberOldest() waits for the frozen "
                            "writer's open transaction";
   if (returned) {

@@ -21,8 +21,8 @@ Event eventNumber(uint64_t seq) {
 }
 
 // A sequencer whose subscribers record the ids they get, and fail on demand.
-struct Fixture {
-  explicit Fixture(SequencerOptions options = {})
+struct SequencerFixture {
+  explicit SequencerFixture(SequencerOptions options = {})
       : sequencer(
             [this](const Event& event, EventSource) {
               if (failing.count(event.id) != 0) throw std::runtime_error("subscriber broke");
@@ -59,7 +59,7 @@ struct Fixture {
 };
 
 TEST(EventSequencerTest, HoldsEverythingUntilThePreloadThenDeliversWhatFollowsIt) {
-  Fixture fixture;
+  SequencerFixture fixture;
   fixture.offer(1);
   fixture.offer(2);
   EXPECT_TRUE(fixture.delivered.empty());
@@ -74,7 +74,7 @@ TEST(EventSequencerTest, HoldsEverythingUntilThePreloadThenDeliversWhatFollowsIt
 }
 
 TEST(EventSequencerTest, DeliversInSequenceOrderAndDropsWhatItHasSeen) {
-  Fixture fixture;
+  SequencerFixture fixture;
   fixture.preloadAt(0);
   fixture.offer(3);
   fixture.offer(2);
@@ -101,7 +101,7 @@ TEST(EventSequencerTest, AGapThatADeliveryStopsAtAfterTheOneBeforeWasFilledIsRep
   // Events 2 and 4 arrive, 1 and 3 do not: one gap is reported. Once the follower fills 1, the
   // delivery stops at 3: a second gap, which the follower must hear of too, not only at its
   // periodic read.
-  Fixture fixture;
+  SequencerFixture fixture;
   fixture.preloadAt(0);
   fixture.offer(2);
   fixture.offer(4);
@@ -120,7 +120,7 @@ TEST(EventSequencerTest, AGapThatADeliveryStopsAtAfterTheOneBeforeWasFilledIsRep
 }
 
 TEST(EventSequencerTest, ADeliveryThatFailsIsSetAsideAndTheRestFlows) {
-  Fixture fixture;
+  SequencerFixture fixture;
   fixture.preloadAt(0);
   fixture.failing.insert("id-2");
   for (uint64_t seq = 1; seq <= 3; ++seq) fixture.offer(seq);
@@ -131,7 +131,7 @@ TEST(EventSequencerTest, ADeliveryThatFailsIsSetAsideAndTheRestFlows) {
 }
 
 TEST(EventSequencerTest, NothingIsDeliveredWhileSomethingRunsExclusivelyAndAllFlowsAfter) {
-  Fixture fixture;
+  SequencerFixture fixture;
   fixture.preloadAt(0);
   fixture.offer(1);
   std::vector<std::string> seen_inside;
@@ -152,7 +152,7 @@ TEST(EventSequencerTest, NothingIsDeliveredWhileSomethingRunsExclusivelyAndAllFl
 }
 
 TEST(EventSequencerTest, AFailedResynchronizationLeavesDeliveriesAsTheyWere) {
-  Fixture fixture;
+  SequencerFixture fixture;
   fixture.preloadAt(0);
   fixture.offer(1);
   EXPECT_THROW(fixture.sequencer.resynchronize(
@@ -165,7 +165,7 @@ TEST(EventSequencerTest, AFailedResynchronizationLeavesDeliveriesAsTheyWere) {
 TEST(EventSequencerTest, TooManyWaitingEventsAreDroppedAndReportedAsAGap) {
   SequencerOptions options;
   options.max_waiting = 3;
-  Fixture fixture(options);
+  SequencerFixture fixture(options);
   fixture.preloadAt(0);
   for (uint64_t seq = 2; seq <= 6; ++seq) fixture.offer(seq);
   auto counters = fixture.sequencer.counters();
@@ -191,7 +191,7 @@ TEST(EventSequencerTest, EachEventIsDeliveredUnderTheRequestThatEmittedIt) {
 
 TEST(EventSequencerTest, ManyThreadsOfferingInAnyOrderDeliverEachEventOnceInOrder) {
   // The transport, this server's commits and the follower all offer at once, with duplicates.
-  Fixture fixture;
+  SequencerFixture fixture;
   fixture.preloadAt(0);
   constexpr uint64_t kEvents = 3000;
   std::atomic<int> in_delivery{0};

@@ -35,7 +35,7 @@ struct Fixture {
   std::vector<Event> local;
 };
 
-Event eventOf(const std::string& type) {
+Event outgoingEvent(const std::string& type) {
   Event event;
   event.type = type;
   event.version = 3;
@@ -44,7 +44,7 @@ Event eventOf(const std::string& type) {
 
 TEST(HostEventBusTest, StampsIdAndOriginAndPublishesToTheRoutedExchange) {
   Fixture fixture(true);
-  fixture.bus.dispatch(eventOf("UserWasCreated"));
+  fixture.bus.dispatch(outgoingEvent("UserWasCreated"));
   ASSERT_EQ(fixture.transport->published.size(), 1u);
   const auto& [exchange, event] = fixture.transport->published[0];
   EXPECT_EQ(exchange, "busbar.events");
@@ -55,14 +55,14 @@ TEST(HostEventBusTest, StampsIdAndOriginAndPublishesToTheRoutedExchange) {
 
 TEST(HostEventBusTest, PassThroughDeliversLocallyAsWell) {
   Fixture fixture(true);
-  fixture.bus.dispatch(eventOf("A"));
+  fixture.bus.dispatch(outgoingEvent("A"));
   EXPECT_EQ(fixture.local.size(), 1u);
   EXPECT_EQ(fixture.transport->published.size(), 1u);
 }
 
 TEST(HostEventBusTest, WithoutPassThroughOnlyTheTransportGetsIt) {
   Fixture fixture(false);
-  fixture.bus.dispatch(eventOf("A"));
+  fixture.bus.dispatch(outgoingEvent("A"));
   EXPECT_TRUE(fixture.local.empty());
   EXPECT_EQ(fixture.transport->published.size(), 1u);
 }
@@ -70,7 +70,7 @@ TEST(HostEventBusTest, WithoutPassThroughOnlyTheTransportGetsIt) {
 TEST(HostEventBusTest, LocalSubscriberFailureDoesNotFailTheDispatch) {
   Fixture fixture(true);
   fixture.inline_bus.subscribe("A", 10, [](const Event&) { throw std::runtime_error("boom"); });
-  EXPECT_NO_THROW(fixture.bus.dispatch(eventOf("A")));
+  EXPECT_NO_THROW(fixture.bus.dispatch(outgoingEvent("A")));
   EXPECT_EQ(fixture.transport->published.size(), 1u);
 }
 
@@ -86,11 +86,11 @@ TEST(HostEventBusTest, MiddlewareRunsByPriorityAndMayDrop) {
     event.version = 42;
     next(event);
   });
-  fixture.bus.dispatch(eventOf("A"));
+  fixture.bus.dispatch(outgoingEvent("A"));
   EXPECT_EQ(order, (std::vector<int>{10, 0}));
   ASSERT_EQ(fixture.transport->published.size(), 1u);
   EXPECT_EQ(fixture.transport->published[0].second.version, 42);
-  fixture.bus.dispatch(eventOf("Dropped"));
+  fixture.bus.dispatch(outgoingEvent("Dropped"));
   EXPECT_EQ(fixture.transport->published.size(), 1u);
   EXPECT_EQ(fixture.local.size(), 1u);
 }

@@ -8,7 +8,7 @@
 namespace busbar::host {
 namespace {
 
-Event eventOf(const std::string& type, const std::string& origin = "other:1") {
+Event inboundEvent(const std::string& type, const std::string& origin = "other:1") {
   Event event;
   event.type = type;
   event.origin = origin;
@@ -22,9 +22,9 @@ TEST(HostInboundTest, DropsItsOwnEventsWhenPassThroughDeliveredThemAlready) {
   int calls = 0;
   bus.subscribe("A", 0, [&](const Event&) { ++calls; });
   bus.open();
-  inbound.deliver(eventOf("A", "me:1"));
+  inbound.deliver(inboundEvent("A", "me:1"));
   EXPECT_EQ(calls, 0);
-  inbound.deliver(eventOf("A", "other:2"));
+  inbound.deliver(inboundEvent("A", "other:2"));
   EXPECT_EQ(calls, 1);
 }
 
@@ -34,7 +34,7 @@ TEST(HostInboundTest, DeliversItsOwnEventsWithoutPassThrough) {
   int calls = 0;
   bus.subscribe("A", 0, [&](const Event&) { ++calls; });
   bus.open();
-  inbound.deliver(eventOf("A", "me:1"));
+  inbound.deliver(inboundEvent("A", "me:1"));
   EXPECT_EQ(calls, 1);
 }
 
@@ -48,7 +48,7 @@ TEST(HostInboundTest, HoldsDeliveriesUntilTheInlineBusOpens) {
     if (!opened) ran_before_open = true;
     ++calls;
   });
-  std::thread transport([&] { inbound.deliver(eventOf("A")); });
+  std::thread transport([&] { inbound.deliver(inboundEvent("A")); });
   // Give the transport thread time to reach deliver(); correctness does not depend on it.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   opened = true;
@@ -113,16 +113,16 @@ TEST(HostInboundTest, SequencedEventsGoThroughTheSequencerInOrder) {
   inbound.setEventLog(&sequencer, &identity, nullptr);
   bus.open();
   sequencer.resynchronize([] { return LogPosition{}; });
-  inbound.deliverSequenced(eventOf("B"), {2, "log-1", ""});
+  inbound.deliverSequenced(inboundEvent("B"), {2, "log-1", ""});
   EXPECT_TRUE(seen.empty());
   EXPECT_EQ(gaps, 1);
-  inbound.deliverSequenced(eventOf("A"), {1, "log-1", ""});
-  inbound.deliverSequenced(eventOf("A"), {1, "log-1", ""});
+  inbound.deliverSequenced(inboundEvent("A"), {1, "log-1", ""});
+  inbound.deliverSequenced(inboundEvent("A"), {1, "log-1", ""});
   EXPECT_EQ(seen, (std::vector<std::string>{"A", "B"}));
   EXPECT_EQ(inbound.applyLag().snapshot().count(), 2u);
   EXPECT_EQ(inbound.consumed(), 3u);  // the duplicate too
   // Another cluster's log: its numbers mean nothing here; applied at once, by version.
-  inbound.deliverSequenced(eventOf("C"), {7, "log-2", ""});
+  inbound.deliverSequenced(inboundEvent("C"), {7, "log-2", ""});
   EXPECT_EQ(seen, (std::vector<std::string>{"A", "B", "C"}));
 }
 
@@ -130,7 +130,7 @@ TEST(HostInboundTest, ApplyLagKeepsItsLongestUntilReset) {
   InlineBus bus;
   bus.open();
   HostInbound inbound("me:1", true, bus);
-  Event late = eventOf("Late");
+  Event late = inboundEvent("Late");
   late.origin = "other:1";
   late.occurred_on = Poco::Timestamp() - 2500000;  // 2.5 s ago
   inbound.deliver(late);

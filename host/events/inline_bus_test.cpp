@@ -7,7 +7,7 @@
 namespace busbar::host {
 namespace {
 
-Event eventOf(const std::string& type, const std::string& origin = "other:1") {
+Event inlineEvent(const std::string& type, const std::string& origin = "other:1") {
   Event event;
   event.type = type;
   event.origin = origin;
@@ -24,7 +24,7 @@ TEST(InlineBusTest, RunsHandlersByPriorityThenRegistrationWithAllMerged) {
   bus.subscribe("A", 5, [&](const Event&) { calls.push_back("a5"); });
   bus.subscribe("B", 100, [&](const Event&) { calls.push_back("b100"); });
   bus.open();
-  bus.deliverLocally(eventOf("A"));
+  bus.deliverLocally(inlineEvent("A"));
   EXPECT_EQ(calls, (std::vector<std::string>{"a10", "all5", "a5", "a0", "all0"}));
 }
 
@@ -34,7 +34,7 @@ TEST(InlineBusTest, AFailingHandlerDoesNotStopTheOthersButTheDeliveryFails) {
   bus.subscribe("A", 10, [](const Event&) { throw std::runtime_error("boom"); });
   bus.subscribe("A", 0, [&](const Event&) { ++later; });
   bus.open();
-  EXPECT_THROW(bus.deliverLocally(eventOf("A")), std::runtime_error);
+  EXPECT_THROW(bus.deliverLocally(inlineEvent("A")), std::runtime_error);
   EXPECT_EQ(later, 1);
   EXPECT_EQ(bus.failed(), 1u);
   EXPECT_EQ(bus.delivered(), 0u);
@@ -50,7 +50,7 @@ TEST(InlineBusTest, ADeliveryTriedAgainRunsOnlyTheSubscribersThatFailed) {
     if (++flaky < 3) throw std::runtime_error("the database is away");
   });
   bus.subscribe("A", 0, [&](const Event&) { ++last; });
-  Event event = eventOf("A");
+  Event event = inlineEvent("A");
   InlineBus::Delivery delivery(bus, event);
   EXPECT_THROW(delivery.run(), std::runtime_error);
   EXPECT_THROW(delivery.run(), std::runtime_error);

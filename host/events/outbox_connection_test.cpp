@@ -11,7 +11,7 @@ namespace busbar::host {
 namespace {
 
 // A transport that records what it is handed, with the event log position when it is one.
-class RecordingTransport : public Transport, public SequencedTransport {
+class OutboxTransport : public Transport, public SequencedTransport {
  public:
   void publish(const std::string& exchange, const Event& event) override {
     std::lock_guard<std::mutex> lock(mutex);
@@ -61,7 +61,7 @@ class OutboxTest : public SqliteEventLogTest {
   }
 
   InlineBus inline_bus_;
-  std::shared_ptr<RecordingTransport> transport_ = std::make_shared<RecordingTransport>();
+  std::shared_ptr<OutboxTransport> transport_ = std::make_shared<OutboxTransport>();
   LogIdentity identity_;
   PublicationTracker tracker_;
   std::vector<std::string> local_;

@@ -15,36 +15,13 @@
 #include <gtest/gtest.h>
 
 #include "cli/plugins_command.h"
+#include "plugins/fixture_plugin_files.h"
 #include "plugins/plugin_loader.h"
 
 namespace busbar::host {
 namespace {
 
-std::string fixture(const std::string& name) {
-  return std::string(BUSBAR_FIXTURE_DIR) + "/" + name + ".so";
-}
-
-// A folder only this user can write (mkdtemp), removed with its contents at the end.
-class PrivateDir {
- public:
-  PrivateDir() {
-    char pattern[] = "/tmp/busbar-catalog-XXXXXX";
-    path_ = ::mkdtemp(pattern);
-  }
-  ~PrivateDir() { Poco::File(path_).remove(true); }
-  const std::string& path() const { return path_; }
-
-  // Copies fixture `name` to <folder>/<file> and returns the copy's path.
-  std::string add(const std::string& name, const std::string& file) const {
-    std::string copy = path_ + "/" + file;
-    Poco::File(fixture(name)).copyTo(copy);
-    ::chmod(copy.c_str(), 0755);
-    return copy;
-  }
-
- private:
-  std::string path_;
-};
+using fixtures::PrivateDir;
 
 std::string refusal(PluginCatalog& catalog, const std::string& name) {
   try {
@@ -161,7 +138,7 @@ TEST(PluginCatalogTest, RefusesAFolderBelowAFolderAnyoneMayWrite) {
   std::string inner = dir.path() + "/plugins";
   Poco::File(inner).createDirectory();
   ::chmod(inner.c_str(), 0755);
-  Poco::File(fixture("good_module")).copyTo(inner + "/good_module.so");
+  Poco::File(fixtures::fixturePlugin("good_module")).copyTo(inner + "/good_module.so");
   ::chmod(dir.path().c_str(), 0777);
   PluginCatalog catalog({inner});
   expectAll(refusal(catalog, "good_module"),
@@ -252,16 +229,16 @@ TEST(PluginsCommandTest, ListsAsJson) {
     auto plugin = plugins->getObject(static_cast<unsigned>(i));
     by_file[plugin->getValue<std::string>("file")] = plugin;
   }
-  auto good = by_file.at(fixture("good_module"));
+  auto good = by_file.at(fixtures::fixturePlugin("good_module"));
   EXPECT_EQ(good->getValue<std::string>("name"), "good_module");
   EXPECT_EQ(good->getValue<std::string>("kind"), "module");
   EXPECT_EQ(good->getValue<std::string>("version"), "0.0.1");
   EXPECT_EQ(good->getValue<std::string>("abi"), kAbi);
   EXPECT_EQ(good->getValue<std::string>("status"), "ok");
   EXPECT_TRUE(good->getValue<bool>("ok"));
-  auto cycle = by_file.at(fixture("cycle_a"));
+  auto cycle = by_file.at(fixtures::fixturePlugin("cycle_a"));
   EXPECT_EQ(cycle->getArray("requires")->getElement<std::string>(0), "cycle_b");
-  auto unresolved = by_file.at(fixture("unresolved"));
+  auto unresolved = by_file.at(fixtures::fixturePlugin("unresolved"));
   EXPECT_TRUE(unresolved->isNull("name"));
   EXPECT_FALSE(unresolved->getValue<bool>("ok"));
   EXPECT_NE(unresolved->getValue<std::string>("status").find("cannot load"), std::string::npos);

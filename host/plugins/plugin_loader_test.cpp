@@ -9,37 +9,24 @@
 #include <Poco/File.h>
 #include <gtest/gtest.h>
 
+#include "plugins/fixture_plugin_files.h"
+
 namespace busbar::host {
 namespace {
 
-std::string fixture(const std::string& name) {
-  return std::string(BUSBAR_FIXTURE_DIR) + "/" + name + ".so";
-}
+using fixtures::fixturePlugin;
+using fixtures::PrivateDir;
 
 // The message of loading fixture `file` as plugin `name`, or "" when accepted.
 std::string refusal(const std::string& file, const std::string& name) {
   PluginLoader loader({BUSBAR_FIXTURE_DIR});
   try {
-    loader.loadFile(fixture(file), name);
+    loader.loadFile(fixturePlugin(file), name);
   } catch (const PluginRejected& error) {
     return error.what();
   }
   return "";
 }
-
-// A folder only this user can write (mkdtemp), removed with its contents at the end.
-class PrivateDir {
- public:
-  PrivateDir() {
-    char pattern[] = "/tmp/busbar-loader-XXXXXX";
-    path_ = ::mkdtemp(pattern);
-  }
-  ~PrivateDir() { Poco::File(path_).remove(true); }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 void expectAll(const std::string& text, std::initializer_list<const char*> parts) {
   for (const char* part : parts) {
@@ -84,7 +71,7 @@ TEST(PluginLoaderTest, RefusesAFileThatIsNotASharedObject) {
 // dlopen would kill the process with SIGBUS on the first touch of that page.
 TEST(PluginLoaderTest, RefusesACopyCutShortWithoutOpeningIt) {
   PrivateDir dir;
-  std::ifstream in(fixture("good_module"), std::ios::binary);
+  std::ifstream in(fixturePlugin("good_module"), std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   for (size_t length :
        {size_t{64}, size_t{1000}, size_t{4096}, bytes.size() / 2, bytes.size() - 1}) {
@@ -175,7 +162,7 @@ TEST(PluginLoaderTest, RefusesADuplicate) {
   loader.load("good_module");
   PrivateDir dir;
   std::string copy = dir.file("copy.so");
-  Poco::File(fixture("good_module")).copyTo(copy);
+  Poco::File(fixturePlugin("good_module")).copyTo(copy);
   try {
     loader.loadFile(copy, "");
     FAIL();

@@ -9,6 +9,9 @@
 
 namespace busbar::amqp {
 
+// A connection that lasted this long resets the reconnect backoff.
+inline constexpr std::chrono::seconds kStableLink{10};
+
 class Backoff {
  public:
   Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds cap)

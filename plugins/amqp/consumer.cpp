@@ -12,8 +12,6 @@ namespace {
 constexpr amqp_channel_t kConsumeChannel = 1;
 // How often the worker looks at the stop flag and resync requests while no message comes.
 constexpr suseconds_t kPollMicroseconds = 250000;
-// A connection that lasted this long resets the reconnect backoff.
-constexpr std::chrono::seconds kStableLink{10};
 // Error texts in dead-letter headers are cut to this many bytes.
 constexpr size_t kMaxErrorHeader = 4096;
 

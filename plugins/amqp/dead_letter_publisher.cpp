@@ -5,7 +5,7 @@
 namespace busbar::amqp {
 namespace {
 
-constexpr amqp_channel_t kChannel = 1;
+constexpr amqp_channel_t kDeadLetterChannel = 1;
 
 }  // namespace
 
@@ -24,12 +24,12 @@ void DeadLetterPublisher::publish(const OutgoingMessage& message) {
 void DeadLetterPublisher::publishOnce(const OutgoingMessage& message) {
   if (!connection_) {
     auto connection = std::make_unique<AmqpConnection>(settings_, connection_name_);
-    connection->openChannel(kChannel);
-    connection->selectConfirms(kChannel);
+    connection->openChannel(kDeadLetterChannel);
+    connection->selectConfirms(kDeadLetterChannel);
     connection_ = std::move(connection);
     last_delivery_tag_ = 0;
   }
-  connection_->publish(kChannel, message);
+  connection_->publish(kDeadLetterChannel, message);
   const uint64_t tag = ++last_delivery_tag_;
   amqp_connection_state_t state = connection_->state();
   const auto deadline = std::chrono::steady_clock::now() + settings_.rpc_timeout;

@@ -8,12 +8,10 @@
 namespace busbar::amqp {
 namespace {
 
-constexpr amqp_channel_t kChannel = 1;
+constexpr amqp_channel_t kPublishChannel = 1;
 // How long an idle worker waits for the broker or new messages before it services the socket
 // (heartbeats).
 constexpr std::chrono::milliseconds kIdleWait{200};
-// A connection that lasted this long resets the reconnect backoff.
-constexpr std::chrono::seconds kStableLink{10};
 // How long a worker with nothing to publish waits for confirms at a time.
 constexpr std::chrono::milliseconds kConfirmWait{20};
 
@@ -98,13 +96,13 @@ bool AmqpPublisher::flushDeadlinePassed() const {
 
 std::unique_ptr<AmqpConnection> AmqpPublisher::connect() {
   auto connection = std::make_unique<AmqpConnection>(options_.connection, options_.connection_name);
-  connection->openChannel(kChannel);
+  connection->openChannel(kPublishChannel);
   if (options_.declare_exchanges) {
     for (const auto& exchange : options_.exchanges) {
-      connection->declareFanoutExchange(kChannel, exchange, false);
+      connection->declareFanoutExchange(kPublishChannel, exchange, false);
     }
   }
-  connection->selectConfirms(kChannel);
+  connection->selectConfirms(kPublishChannel);
   next_delivery_tag_ = 1;
   return connection;
 }
@@ -219,7 +217,7 @@ void AmqpPublisher::pump(AmqpConnection& connection) {
       sending.push_back(&unconfirmed_.emplace(tag, std::move(message)).first->second);
     }
     for (const OutgoingMessage* message : sending) {
-      connection.publish(kChannel, *message);
+      connection.publish(kPublishChannel, *message);
       ++published_;
     }
     // Having sent, take the confirms that have arrived and go on; with nothing sent, wait for the

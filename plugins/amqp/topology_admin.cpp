@@ -8,7 +8,7 @@
 namespace busbar::amqp {
 namespace {
 
-constexpr amqp_channel_t kChannel = 1;
+constexpr amqp_channel_t kTopologyChannel = 1;
 const char* const kConnectionName = "busbar infra";
 
 }  // namespace
@@ -16,10 +16,10 @@ const char* const kConnectionName = "busbar infra";
 std::vector<std::string> AmqpTopologyAdmin::createTopology(
     const std::vector<std::string>& exchanges) {
   AmqpConnection connection(settings_, kConnectionName);
-  connection.openChannel(kChannel);
+  connection.openChannel(kTopologyChannel);
   std::vector<std::string> lines;
   for (const auto& exchange : exchanges) {
-    for (auto& line : declareExchangeTopology(connection, kChannel, exchange)) {
+    for (auto& line : declareExchangeTopology(connection, kTopologyChannel, exchange)) {
       lines.push_back(std::move(line));
     }
   }
@@ -29,7 +29,7 @@ std::vector<std::string> AmqpTopologyAdmin::createTopology(
 bool AmqpTopologyAdmin::checkTopology(const std::vector<std::string>& exchanges,
                                       std::vector<std::string>& report) {
   AmqpConnection connection(settings_, kConnectionName);
-  connection.openChannel(kChannel);
+  connection.openChannel(kTopologyChannel);
   bool complete = true;
   // A passive declare of a missing object closes the channel: note it and open it again.
   auto check = [&](const std::string& what, const std::function<void()>& probe) {
@@ -39,18 +39,19 @@ bool AmqpTopologyAdmin::checkTopology(const std::vector<std::string>& exchanges,
     } catch (const AmqpChannelClosed& missing) {
       complete = false;
       report.push_back(what + ": MISSING (" + missing.what() + ")");
-      connection.openChannel(kChannel);
+      connection.openChannel(kTopologyChannel);
     }
   };
   for (const auto& exchange : exchanges) {
     const std::string dead = deadLetterName(exchange);
     check("exchange " + exchange,
-          [&] { connection.declareFanoutExchange(kChannel, exchange, true); });
-    check("exchange " + dead, [&] { connection.declareFanoutExchange(kChannel, dead, true); });
+          [&] { connection.declareFanoutExchange(kTopologyChannel, exchange, true); });
+    check("exchange " + dead,
+          [&] { connection.declareFanoutExchange(kTopologyChannel, dead, true); });
     QueueSpec dead_queue;
     dead_queue.name = dead;
     dead_queue.passive = true;
-    check("queue " + dead, [&] { connection.declareQueue(kChannel, dead_queue); });
+    check("queue " + dead, [&] { connection.declareQueue(kTopologyChannel, dead_queue); });
   }
   return complete;
 }
@@ -58,15 +59,15 @@ bool AmqpTopologyAdmin::checkTopology(const std::vector<std::string>& exchanges,
 std::vector<std::string> AmqpTopologyAdmin::dropTopology(
     const std::vector<std::string>& exchanges) {
   AmqpConnection connection(settings_, kConnectionName);
-  connection.openChannel(kChannel);
+  connection.openChannel(kTopologyChannel);
   std::vector<std::string> lines;
   for (const auto& exchange : exchanges) {
     const std::string dead = deadLetterName(exchange);
-    connection.deleteExchange(kChannel, exchange);
+    connection.deleteExchange(kTopologyChannel, exchange);
     lines.push_back("deleted exchange " + exchange);
-    connection.deleteQueue(kChannel, dead);
+    connection.deleteQueue(kTopologyChannel, dead);
     lines.push_back("deleted queue " + dead);
-    connection.deleteExchange(kChannel, dead);
+    connection.deleteExchange(kTopologyChannel, dead);
     lines.push_back("deleted exchange " + dead);
   }
   return lines;

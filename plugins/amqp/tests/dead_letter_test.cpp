@@ -7,7 +7,7 @@
 namespace busbar::testing {
 namespace {
 
-constexpr std::chrono::seconds kDeadline{20};
+constexpr std::chrono::seconds kDeadLetterDeadline{20};
 
 TEST(AmqpDeadLetterTest, MalformedMessagesAndFailingSubscribersAreDeadLettered) {
   AmqpCluster cluster("async_pass_through = true\n", "retries = 2\n");
@@ -24,10 +24,11 @@ TEST(AmqpDeadLetterTest, MalformedMessagesAndFailingSubscribersAreDeadLettered) 
                  "UserWasUpdated", failing_id, "outside-client");
   // The rest flows.
   ASSERT_EQ(a.request("PUT", "/users/fine", R"({"name":"Fine"})").status, 201);
-  EXPECT_TRUE(eventually([&] { return b.request("GET", "/users/fine").status == 200; }, kDeadline));
+  EXPECT_TRUE(eventually([&] { return b.request("GET", "/users/fine").status == 200; },
+                         kDeadLetterDeadline));
 
   // Each server has its own queue, so each dead-letters both messages.
-  ASSERT_TRUE(eventually([&] { return client.messageCount(dead) == 4; }, kDeadline))
+  ASSERT_TRUE(eventually([&] { return client.messageCount(dead) == 4; }, kDeadLetterDeadline))
       << "dead letters: " << client.messageCount(dead) << "\n"
       << a.output();
   int invalid = 0;
@@ -56,8 +57,8 @@ TEST(AmqpDeadLetterTest, MalformedMessagesAndFailingSubscribersAreDeadLettered) 
   EXPECT_EQ(failed, 2);
   // Acknowledged, not redelivered: nothing new arrives, and the servers still serve events.
   ASSERT_EQ(b.request("PUT", "/users/after", R"({"name":"After"})").status, 201);
-  EXPECT_TRUE(
-      eventually([&] { return a.request("GET", "/users/after").status == 200; }, kDeadline));
+  EXPECT_TRUE(eventually([&] { return a.request("GET", "/users/after").status == 200; },
+                         kDeadLetterDeadline));
   EXPECT_EQ(client.messageCount(dead), 0u);
 }
 
@@ -74,8 +75,8 @@ TEST(AmqpDeadLetterTest, EventsFromAnOutsideClientAreConsumed) {
                       R"({"id":"ext-1","name":"From outside","email":null,"version":1})"),
       "UserWasCreated", event_id, "outside-client");
   for (ServerProcess* server : {&a, &b}) {
-    EXPECT_TRUE(
-        eventually([&] { return server->request("GET", "/users/ext-1").status == 200; }, kDeadline))
+    EXPECT_TRUE(eventually([&] { return server->request("GET", "/users/ext-1").status == 200; },
+                           kDeadLetterDeadline))
         << server->output();
     EXPECT_EQ(parseJson(server->request("GET", "/users/ext-1").body)->getValue<std::string>("name"),
               "From outside");

@@ -15,7 +15,7 @@
 namespace busbar::testing {
 namespace {
 
-constexpr std::chrono::seconds kDeadline{15};
+constexpr std::chrono::seconds kReloadDeadline{15};
 
 // The consumers of `queue` in `vhost`, from the broker.
 int consumersOf(const std::string& vhost, const std::string& queue) {
@@ -56,8 +56,9 @@ TEST(AmqpReloadTest, ANamedQueueCarriesOnWithTheNewProcess) {
   // The new process consumes the queue alone, drains it and holds what the database holds.
   EXPECT_TRUE(eventually([&] { return consumersOf(cluster.broker().vhost, queue) == 1; }));
   RawAmqpClient client(cluster.broker());
-  EXPECT_TRUE(eventually([&] { return client.messageCount(queue) == 0u; }, kDeadline));
-  EXPECT_TRUE(eventually([&] { return allUsersOf(consumer) == allUsersOf(writer); }, kDeadline))
+  EXPECT_TRUE(eventually([&] { return client.messageCount(queue) == 0u; }, kReloadDeadline));
+  EXPECT_TRUE(
+      eventually([&] { return allUsersOf(consumer) == allUsersOf(writer); }, kReloadDeadline))
       << allUsersOf(consumer) << "\n"
       << allUsersOf(writer);
   EXPECT_EQ(client.messageCount(cluster.exchange() + ".dead"), 0u);

@@ -7,7 +7,7 @@
 namespace busbar::testing {
 namespace {
 
-constexpr std::chrono::seconds kDeadline{15};
+constexpr std::chrono::seconds kReplicationDeadline{15};
 
 std::string nameOn(const ServerProcess& server, const std::string& id) {
   HttpResult result = server.request("GET", "/users/" + id);
@@ -29,14 +29,15 @@ TEST(AmqpReplicationTest, PutAndDeleteOnAnyServerAreVisibleOnTheOthers) {
 
   ASSERT_EQ(a.request("PUT", "/users/ada", R"({"name":"Ada","email":"ada@example.org"})").status,
             201);
-  EXPECT_TRUE(
-      eventually([&] { return nameOn(b, "ada") == "Ada" && nameOn(c, "ada") == "Ada"; }, kDeadline))
+  EXPECT_TRUE(eventually([&] { return nameOn(b, "ada") == "Ada" && nameOn(c, "ada") == "Ada"; },
+                         kReplicationDeadline))
       << "b: " << nameOn(b, "ada") << ", c: " << nameOn(c, "ada") << "\n"
       << b.output();
 
   ASSERT_EQ(b.request("PUT", "/users/ada", R"({"name":"Ada L."})").status, 200);
-  EXPECT_TRUE(eventually(
-      [&] { return nameOn(a, "ada") == "Ada L." && nameOn(c, "ada") == "Ada L."; }, kDeadline));
+  EXPECT_TRUE(
+      eventually([&] { return nameOn(a, "ada") == "Ada L." && nameOn(c, "ada") == "Ada L."; },
+                 kReplicationDeadline));
   EXPECT_EQ(parseJson(c.request("GET", "/users/ada").body)->getValue<int>("version"), 2);
 
   ASSERT_EQ(c.request("DELETE", "/users/ada").status, 204);
@@ -45,7 +46,7 @@ TEST(AmqpReplicationTest, PutAndDeleteOnAnyServerAreVisibleOnTheOthers) {
         return a.request("GET", "/users/ada").status == 404 &&
                b.request("GET", "/users/ada").status == 404;
       },
-      kDeadline));
+      kReplicationDeadline));
   EXPECT_EQ(usersOf(a), R"({"users":[]})");
   // SIGTERM stops consuming, flushes the publisher and exits cleanly.
   EXPECT_EQ(a.stop(), 0) << a.output();
@@ -62,7 +63,7 @@ TEST(AmqpReplicationTest, ALateServerPreloadsWhatWasWrittenBefore) {
     ASSERT_EQ(writer.request("PUT", "/users/u" + std::to_string(i), R"({"name":"U"})").status, 201);
   }
   ASSERT_EQ(b.request("DELETE", "/users/u3").status, 204);
-  ASSERT_TRUE(eventually([&] { return usersOf(a) == usersOf(b); }, kDeadline));
+  ASSERT_TRUE(eventually([&] { return usersOf(a) == usersOf(b); }, kReplicationDeadline));
 
   ServerProcess& late = cluster.startServer();
   EXPECT_EQ(usersOf(late), usersOf(a));  // preloaded before it served the first request
@@ -70,7 +71,7 @@ TEST(AmqpReplicationTest, ALateServerPreloadsWhatWasWrittenBefore) {
 
   ASSERT_EQ(late.request("PUT", "/users/late", R"({"name":"Late"})").status, 201);
   EXPECT_TRUE(eventually([&] { return nameOn(a, "late") == "Late" && nameOn(b, "late") == "Late"; },
-                         kDeadline));
+                         kReplicationDeadline));
 }
 
 TEST(AmqpReplicationTest, WithoutPassThroughOwnEventsComeBackThroughTheBroker) {
@@ -80,14 +81,17 @@ TEST(AmqpReplicationTest, WithoutPassThroughOwnEventsComeBackThroughTheBroker) {
 
   ASSERT_EQ(a.request("PUT", "/users/p", R"({"name":"P"})").status, 201);
   EXPECT_EQ(nameOn(a, "p"), "P");
-  EXPECT_TRUE(eventually([&] { return nameOn(b, "p") == "P"; }, kDeadline));
+  EXPECT_TRUE(eventually([&] { return nameOn(b, "p") == "P"; }, kReplicationDeadline));
   // a delivered its own event only when the broker brought it back; b delivered it as well.
-  EXPECT_TRUE(eventually([&] { return deliveredOn(a) == 1 && deliveredOn(b) == 1; }, kDeadline))
+  EXPECT_TRUE(
+      eventually([&] { return deliveredOn(a) == 1 && deliveredOn(b) == 1; }, kReplicationDeadline))
       << "a delivered " << deliveredOn(a) << ", b delivered " << deliveredOn(b);
 
   ASSERT_EQ(b.request("DELETE", "/users/p").status, 204);
-  EXPECT_TRUE(eventually([&] { return a.request("GET", "/users/p").status == 404; }, kDeadline));
-  EXPECT_TRUE(eventually([&] { return deliveredOn(a) == 2 && deliveredOn(b) == 2; }, kDeadline));
+  EXPECT_TRUE(
+      eventually([&] { return a.request("GET", "/users/p").status == 404; }, kReplicationDeadline));
+  EXPECT_TRUE(
+      eventually([&] { return deliveredOn(a) == 2 && deliveredOn(b) == 2; }, kReplicationDeadline));
 
   RawAmqpClient client(cluster.broker());
   EXPECT_EQ(client.messageCount(cluster.exchange() + ".dead"), 0u);
@@ -98,12 +102,13 @@ TEST(AmqpReplicationTest, WithPassThroughAServerSkipsItsOwnEventsFromTheBroker) 
   ServerProcess& a = cluster.startServer();
   ServerProcess& b = cluster.startServer();
   ASSERT_EQ(a.request("PUT", "/users/q", R"({"name":"Q"})").status, 201);
-  EXPECT_TRUE(eventually([&] { return deliveredOn(b) == 1; }, kDeadline));
+  EXPECT_TRUE(eventually([&] { return deliveredOn(b) == 1; }, kReplicationDeadline));
   // a delivered it locally at dispatch; the copy from its own queue is skipped.
   ASSERT_EQ(b.request("PUT", "/users/r", R"({"name":"R"})").status, 201);
-  EXPECT_TRUE(eventually([&] { return nameOn(a, "r") == "R"; }, kDeadline));
+  EXPECT_TRUE(eventually([&] { return nameOn(a, "r") == "R"; }, kReplicationDeadline));
   // Its own at dispatch, then b's from the broker; never its own a second time.
-  EXPECT_TRUE(eventually([&] { return deliveredOn(a) == 2 && deliveredOn(b) == 2; }, kDeadline))
+  EXPECT_TRUE(
+      eventually([&] { return deliveredOn(a) == 2 && deliveredOn(b) == 2; }, kReplicationDeadline))
       << "a delivered " << deliveredOn(a) << ", b delivered " << deliveredOn(b);
 }
 
@@ -123,7 +128,7 @@ TEST(AmqpReplicationTest, HealthShowsWhereEachServerIsInTheEventLog) {
           return log->getValue<int64_t>("applied_seq") == 6 &&
                  log->getValue<int64_t>("head_seq") == 6;
         },
-        kDeadline))
+        kReplicationDeadline))
         << server->request("GET", "/health").body;
     EXPECT_TRUE(log->getValue<bool>("enabled"));
     EXPECT_EQ(log->getValue<int64_t>("waiting"), 0);
@@ -139,7 +144,7 @@ TEST(AmqpReplicationTest, HealthShowsWhereEachServerIsInTheEventLog) {
         ->getObject("relay")
         ->getValue<bool>("holds_lease");
   };
-  EXPECT_TRUE(eventually([&] { return holder(a) != holder(b); }, kDeadline));
+  EXPECT_TRUE(eventually([&] { return holder(a) != holder(b); }, kReplicationDeadline));
 }
 
 int64_t caughtUpOn(const ServerProcess& server) {
@@ -159,7 +164,8 @@ TEST(AmqpReplicationTest, ServersOnANamedQueueShareTheBrokersCopiesYetEachApplie
   }
   // Every logged event reaches every server's subscribers, once: what the shared queue gave the
   // other server, this one read from the event log.
-  EXPECT_TRUE(eventually([&] { return deliveredOn(a) == 10 && deliveredOn(b) == 10; }, kDeadline))
+  EXPECT_TRUE(eventually([&] { return deliveredOn(a) == 10 && deliveredOn(b) == 10; },
+                         kReplicationDeadline))
       << "a delivered " << deliveredOn(a) << ", b delivered " << deliveredOn(b);
   // Each broker copy went to one of the two, so the other one's came from the log.
   EXPECT_GE(caughtUpOn(a) + caughtUpOn(b), 10);

@@ -10,8 +10,8 @@
 //   scopes = write, read
 //   file = /etc/busbar/tokens/deploy   ; or: env = BUSBAR_TOKEN_DEPLOY
 //
-// The secret is read once, at start (a reload reads it again): from a file no other user may read,
-// or from an environment variable. It never appears in a message, the log or GET /admin/config.
+// Reading the settings reads no secret: only the server reads them (token_secrets.h), so that
+// `busbar plugins` and the other commands work for an operator who may not read them.
 #pragma once
 
 #include <string>
@@ -20,20 +20,25 @@
 #include <Poco/AutoPtr.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
-#include "http/bearer_tokens.h"
-
 namespace busbar::host {
+
+// A [token.<name>] section: where its secret is, never the secret.
+struct TokenGrant {
+  std::string name;
+  std::vector<std::string> scopes;
+  std::string file;  // absolute; empty when the secret is in `env`
+  std::string env;   // an environment variable's name; empty when it is in `file`
+};
 
 struct AuthSettings {
   bool public_listener = false;  // [http] auth = bearer
   bool admin_listener = false;   // [admin] auth = bearer
-  bool open_reads = true;        // [http] open_reads
-  std::vector<BearerToken> tokens;
+  bool open_reads = true;        // [http] open_reads, on both listeners
+  std::vector<TokenGrant> tokens;
 };
 
 // Reads and checks the settings above from `config`, the contents of `file`. On failure throws
-// ConfigError naming the file, the section and key, what is expected and how to fix it; never the
-// secret.
+// ConfigError naming the file, the section and key, what is expected and how to fix it.
 AuthSettings readAuthSettings(const Poco::AutoPtr<Poco::Util::AbstractConfiguration>& config,
                               const std::string& file);
 

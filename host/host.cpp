@@ -18,6 +18,7 @@
 #include "ops/config_report.h"
 #include "ops/ops_routes.h"
 #include "ops/parked_event_routes.h"
+#include "token_secrets.h"
 
 namespace busbar::host {
 
@@ -76,11 +77,17 @@ Host::Host(HostSettings settings, Poco::Logger& logger, Logging* logging)
                  inline_bus_, Poco::Logger::get("busbar.event_bus")),
       event_metrics_(event_bus_, inbound_, inline_bus_),
       liveness_(notifier_, std::chrono::seconds(5), Poco::Logger::get("busbar.liveness")) {
-  AuthSettings& auth = settings_.auth;
+  const AuthSettings& auth = settings_.auth;
   if (!auth.public_listener && !auth.admin_listener) return;
-  tokens_ = std::make_unique<BearerTokens>(auth.tokens);
-  // Only the digests are needed from here on.
-  for (auto& token : auth.tokens) std::fill(token.secret.begin(), token.secret.end(), '\0');
+  tokens_ = loadBearerTokens(auth, settings_.config_file);
+  const bool admin_granted = std::any_of(auth.tokens.begin(), auth.tokens.end(), [](auto& token) {
+    return std::find(token.scopes.begin(), token.scopes.end(), kScopeAdmin) != token.scopes.end();
+  });
+  if (auth.admin_listener && !admin_granted) {
+    logger_.warning(
+        "[admin] auth = bearer, and no [token.<name>] holds scope admin: the admin listener's "
+        "/admin routes answer 403 to every caller until one does");
+  }
   const auto policy = [&](bool checked) {
     return checked ? std::make_unique<AccessPolicy>(tokens_.get(), auth.open_reads) : nullptr;
   };

@@ -23,39 +23,39 @@ AccessPolicy::Decision AccessPolicy::decide(const std::string& scope, const std:
   if (tokens_ == nullptr) return decision;
   const auto result = tokens_->authenticate(authorization);
   if (result.caller != nullptr) decision.caller = result.caller;
-  if (scope == kScopePublic || (scope == kScopeRead && open_reads_)) return decision;
-
-  const std::string needs = route + " needs a bearer token with scope '" + scope + "'";
-  switch (result.outcome) {
-    case BearerTokens::Outcome::kAuthenticated:
-      if (result.caller->holds(scope)) return decision;
-      decision.status = 403;
-      decision.message = "token '" + result.caller->principal + "' does not hold scope '" + scope +
-                         "', which " + route +
-                         " needs; it holds: " + listOfScopes(result.caller->scopes) +
-                         " (the server's host.conf grants scopes in [token." +
-                         result.caller->principal + "] scopes)";
-      decision.challenge =
-          R"(Bearer realm="busbar", error="insufficient_scope", scope=")" + scope + "\"";
-      return decision;
-    case BearerTokens::Outcome::kAbsent:
-      decision.message = needs + "; send Authorization: Bearer <token>";
-      break;
-    case BearerTokens::Outcome::kOtherScheme:
-      decision.message = needs +
-                         "; this server takes only bearer tokens (Authorization: Bearer "
-                         "<token>), and the request sent another scheme";
-      break;
-    case BearerTokens::Outcome::kInvalid:
-      decision.message = needs + "; the token sent is not one this server grants";
-      decision.challenge = R"(Bearer realm="busbar", error="invalid_token")";
-      break;
+  const auto refuse = [&](int status, std::string message, std::string challenge) {
+    decision.status = status;
+    decision.message = std::move(message);
+    decision.challenge = std::move(challenge);
+    return decision;
+  };
+  // A token that is sent must be valid, also on a route open without one: a client whose token
+  // was revoked learns it at once.
+  if (result.outcome == BearerTokens::Outcome::kInvalid) {
+    decision.caller = &anonymous();
+    return refuse(401,
+                  "the bearer token sent is not one this server grants (" + route +
+                      "); send a valid token, or none on a route open to anyone",
+                  R"(Bearer realm="busbar", error="invalid_token")");
   }
-  decision.status = 401;
-  decision.caller = &anonymous();
-  if (decision.challenge.empty())
-    decision.challenge = R"(Bearer realm="busbar", scope=")" + scope + "\"";
-  return decision;
+  if (scope == kScopePublic || (scope == kScopeRead && open_reads_)) return decision;
+  if (result.outcome == BearerTokens::Outcome::kAuthenticated) {
+    if (result.caller->holds(scope)) return decision;
+    return refuse(403,
+                  "token '" + result.caller->principal + "' does not hold scope '" + scope +
+                      "', which " + route + " needs; it holds: " +
+                      listOfScopes(result.caller->scopes) +
+                      " (the server's host.conf grants scopes in [token." +
+                      result.caller->principal + "] scopes)",
+                  R"(Bearer realm="busbar", error="insufficient_scope", scope=")" + scope + "\"");
+  }
+  const std::string needs = route + " needs a bearer token with scope '" + scope + "'";
+  return refuse(401,
+                result.outcome == BearerTokens::Outcome::kAbsent
+                    ? needs + "; send Authorization: Bearer <token>"
+                    : needs + "; this server takes only bearer tokens (Authorization: Bearer "
+                              "<token>), and the request sent another scheme",
+                R"(Bearer realm="busbar", scope=")" + scope + "\"");
 }
 
 }  // namespace busbar::host

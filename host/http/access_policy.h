@@ -3,9 +3,10 @@
 //
 // A route's scope (HttpRouter::Endpoint::scope) is checked after routing, before the body is
 // read: a request refused here never reaches a handler and its body is dropped. A route of
-// kScopePublic, and one of kScopeRead while reads are open, is served to anyone; a valid token
-// still names the caller there. Answers follow RFC 6750: 401 with a Bearer challenge when the
-// token is missing or not granted, 403 with error="insufficient_scope" when it lacks the scope.
+// kScopePublic, and one of kScopeRead while reads are open, is served to a caller without a
+// token, and a valid token names the caller there; a bearer token that is not granted is refused
+// on every route. Answers follow RFC 6750: 401 with a Bearer challenge when the token is missing
+// or not granted, 403 with error="insufficient_scope" when it lacks the scope.
 //
 // Immutable; thread-safe.
 #pragma once
@@ -24,7 +25,8 @@ class AccessPolicy {
       : tokens_(tokens), open_reads_(open_reads) {}
 
   struct Decision {
-    const Caller* caller = nullptr;  // allowed: who calls (anonymous() without a valid token)
+    const Caller* caller = nullptr;  // who calls (anonymous() without a valid token), also when
+                                     // refused with 403
     int status = 0;                  // refused: 401 or 403; 0 when allowed
     std::string message;             // refused: why, for the JSON error
     std::string challenge;           // refused: the WWW-Authenticate value

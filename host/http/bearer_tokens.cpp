@@ -61,14 +61,15 @@ BearerTokens::Digest BearerTokens::digestOf(std::string_view secret) {
 BearerTokens::Result BearerTokens::authenticate(std::string_view authorization) const {
   Result result;
   if (authorization.empty()) return result;
-  const size_t space = authorization.find(' ');
-  // The scheme is case-insensitive (RFC 9110 11.1).
-  if (space != 6 || ::strncasecmp(authorization.data(), "bearer", 6) != 0) {
+  // The scheme is case-insensitive (RFC 9110 11.1); spaces or tabs follow it.
+  const size_t end_of_scheme = authorization.find_first_of(" \t");
+  const std::string_view scheme = authorization.substr(0, end_of_scheme);
+  if (scheme.size() != 6 || ::strncasecmp(scheme.data(), "bearer", 6) != 0) {
     result.outcome = Outcome::kOtherScheme;
     return result;
   }
-  std::string_view token = authorization.substr(space);
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  std::string_view token = authorization.substr(scheme.size());
+  while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
   result.outcome = Outcome::kInvalid;
   if (!isBearerTokenSyntax(token)) return result;
   const Digest presented = digestOf(token);

@@ -29,14 +29,12 @@ struct BearerToken {
   std::string name;
   std::vector<std::string> scopes;
   std::string secret;
-  std::string source;  // where the secret was read, for messages: "file /etc/...", "environment
-                       // variable NAME"; never the secret itself
 };
 
 class BearerTokens {
  public:
-  // Keeps the digest of each token's secret. Names must differ, and so must secrets (the
-  // configuration checks both).
+  // Keeps the digest of each token's secret, never the secret. Names must differ, and so must
+  // secrets (loadBearerTokens checks both).
   explicit BearerTokens(const std::vector<BearerToken>& tokens);
 
   enum class Outcome {

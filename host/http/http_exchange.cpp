@@ -79,12 +79,12 @@ void HttpExchange::route(const HttpRouter& router, const RequestHead& head,
   }
   if (access != nullptr) {
     auto decision = access->decide(match.endpoint->scope, match.endpoint->name, head.authorization);
+    caller_ = decision.caller;  // a 403 names who was refused in the access log
     if (!decision.allowed()) {
       answer(decision.status, decision.message);
       response_.headers["WWW-Authenticate"] = std::move(decision.challenge);
       return;
     }
-    caller_ = decision.caller;
   }
   endpoint_ = match.endpoint;
   request_.params = std::move(match.params);

@@ -62,7 +62,7 @@ RequestHead headOf(const char* method, llhttp_method_t code, const std::string& 
 }
 
 TEST(HttpExchangeTest, TheCallerTheAccessPolicyAuthenticatedReachesTheHandler) {
-  const BearerTokens tokens({{"ci", {"write"}, "ci-secret-0123456789", "test"}});
+  const BearerTokens tokens({{"ci", {"write"}, "ci-secret-0123456789"}});
   const AccessPolicy access(&tokens, /*open_reads=*/true);
   HttpRouter router;
   std::string seen = "not called";
@@ -96,7 +96,7 @@ TEST(HttpExchangeTest, TheCallerTheAccessPolicyAuthenticatedReachesTheHandler) {
 }
 
 TEST(HttpExchangeTest, AnUnknownPathIs404BeforeAnyTokenIsAskedFor) {
-  const BearerTokens tokens({{"ci", {"write"}, "ci-secret-0123456789", "test"}});
+  const BearerTokens tokens({{"ci", {"write"}, "ci-secret-0123456789"}});
   const AccessPolicy access(&tokens, /*open_reads=*/false);
   HttpRouter router;
   router.add("GET", "/things", [](const HttpRequest&, HttpResponse&) {});

@@ -94,7 +94,7 @@ TEST_F(AuthTest, AWriteWithoutAValidTokenIs401WithABearerChallenge) {
   EXPECT_EQ(missing.headers["WWW-Authenticate"], R"(Bearer realm="busbar", scope="write")");
 
   auto unknown = call("PUT", "/users/auth-1", "deploy-0000000000000000", body);
-  expectError(unknown, 401, "the token sent is not one this server grants");
+  expectError(unknown, 401, "the bearer token sent is not one this server grants");
   EXPECT_EQ(unknown.headers["WWW-Authenticate"], R"(Bearer realm="busbar", error="invalid_token")");
 
   auto basic = httpRequest(server_->port(), "PUT", "/users/auth-1", body, "application/json",
@@ -128,10 +128,13 @@ TEST_F(AuthTest, AThirdPartyModulesRoutesGetTheScopeTheyDeclareAndTheirCaller) {
   EXPECT_EQ(reports.status, 200) << reports.body;
   EXPECT_EQ(reports.body, R"({"principal":"reports","scopes":["reports"]})");
 
-  // Public: anyone, and a valid token still names its caller.
+  // Public: anyone, and a valid token still names its caller; a token no longer granted is
+  // refused even here, so that its client learns it.
   EXPECT_EQ(call("POST", "/caller/hook").body, R"({"principal":"","scopes":[]})");
   EXPECT_EQ(call("POST", "/caller/hook", kDeploy).body,
             R"({"principal":"deploy","scopes":["read","write"]})");
+  expectError(call("POST", "/caller/hook", "revoked-0123456789abcdef"), 401,
+              "the bearer token sent is not one this server grants");
 
   // Undeclared GET: a read, open.
   EXPECT_EQ(call("GET", "/caller").body, R"({"principal":"","scopes":[]})");
@@ -160,6 +163,7 @@ TEST_F(AuthTest, TheAdminListenerNeedsTheAdminScopeButItsProbesAreOpen) {
 
 TEST_F(AuthTest, TheAccessLogNamesTheCallerAndNoSecretLeavesTheServer) {
   ASSERT_EQ(call("PUT", "/users/auth-3", kDeploy, R"({"name":"Ada"})").status, 201);
+  ASSERT_EQ(call("PUT", "/users/auth-4", kReader, R"({"name":"Ada"})").status, 403);
   const std::string log_file = dir_->path() + "/access.log";
   std::string log;
   ASSERT_TRUE(eventually([&] {
@@ -167,11 +171,17 @@ TEST_F(AuthTest, TheAccessLogNamesTheCallerAndNoSecretLeavesTheServer) {
     std::stringstream text;
     text << in.rdbuf();
     log = text.str();
-    return log.find("\"PUT /users/auth-3\" 201") != std::string::npos;
+    return log.find("\"PUT /users/auth-4\" 403") != std::string::npos;
   })) << log;
-  const auto line_start = log.rfind('\n', log.find("\"PUT /users/auth-3\" 201"));
-  const std::string line = log.substr(line_start + 1, log.find('\n', line_start + 1) - line_start);
-  EXPECT_NE(line.find(" principal=deploy"), std::string::npos) << line;
+  const auto lineWith = [&log](const std::string& text) {
+    const auto start = log.rfind('\n', log.find(text)) + 1;
+    return log.substr(start, log.find('\n', start) - start);
+  };
+  EXPECT_NE(lineWith("\"PUT /users/auth-3\" 201").find(" principal=deploy"), std::string::npos)
+      << log;
+  // A refused attempt names who made it.
+  EXPECT_NE(lineWith("\"PUT /users/auth-4\" 403").find(" principal=reader"), std::string::npos)
+      << log;
   for (const char* secret : {kReader, kDeploy, kReports, kOps}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << "in the access log";
     EXPECT_EQ(server_->output().find(secret), std::string::npos) << "in the server's log";
@@ -198,10 +208,30 @@ TEST_F(AuthTest, WithReadsClosedAReadNeedsATokenOfScopeRead) {
       httpRequest(closed.port(), "GET", "/users/nobody", "", "application/json", bearer(kReader))
           .status,
       404);
+  EXPECT_EQ(closed.request("HEAD", "/users/nobody").status, 401) << "HEAD is its GET's read";
   // Probes stay open; /metrics is a read.
   EXPECT_EQ(closed.request("GET", "/health").status, 200);
   EXPECT_EQ(closed.request("GET", "/metrics").status, 401);
   EXPECT_EQ(closed.stop(), 0) << closed.output();
+}
+
+// busbar plugins (and every command but the server itself) reads no secret: an operator who may
+// not read the tokens still lists the plugins.
+TEST(AuthConfigTest, TheCommandsThatDoNotServeReadNoSecret) {
+  TempDir dir;
+  const std::string file =
+      dir.write("host.conf", sqliteConfig(dir.path(),
+                                          "[http]\nauth = bearer\n[token.deploy]\nscopes = "
+                                          "write\nenv = BUSBAR_TEST_UNSET_DEPLOY_TOKEN\n"));
+  std::string output;
+  EXPECT_EQ(runBusbar({"plugins", "--config", file}, output), 0) << output;
+  EXPECT_NE(output.find("users"), std::string::npos) << output;
+  // The server does read them, and stops without its secret.
+  EXPECT_EQ(runBusbar({"--config", file, "--check-config"}, output), 2) << output;
+  EXPECT_NE(output.find("[token.deploy] env must name an environment variable that holds the "
+                        "token; found 'BUSBAR_TEST_UNSET_DEPLOY_TOKEN', which is not set"),
+            std::string::npos)
+      << output;
 }
 
 TEST(AuthConfigTest, ABadTokenStopsTheHostNamingTheFileSectionAndFix) {
@@ -214,7 +244,7 @@ TEST(AuthConfigTest, ABadTokenStopsTheHostNamingTheFileSectionAndFix) {
                                           "write\nfile = deploy.token\n"));
   std::string output;
   EXPECT_EQ(runBusbar({"--config", file, "--check-config"}, output), 2) << output;
-  for (const char* part : {"host.conf: [token.deploy] file must not be readable by every user",
+  for (const char* part : {"host.conf: [token.deploy] file must be readable by no other user",
                            "chmod 600", "mode 0644"}) {
     EXPECT_NE(output.find(part), std::string::npos) << "missing '" << part << "' in:\n" << output;
   }

@@ -40,15 +40,6 @@ class RouteTable : public busbar::Routes {
            const busbar::RouteOptions&) override {
     add(method, pattern, std::move(handler));
   }
-  void add(const std::string& method, const std::string& pattern,
-           busbar::CallerRouteHandler handler, const busbar::RouteOptions&,
-           const busbar::RouteAccess&) override {
-    add(method, pattern,
-        [handler = std::move(handler)](const busbar::HttpRequest& request,
-                                       busbar::HttpResponse& response) {
-          handler(request, busbar::Caller{}, response);
-        });
-  }
   std::map<std::string, busbar::RouteHandler> handlers;
 };
 

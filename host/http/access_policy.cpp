@@ -43,8 +43,8 @@ AccessPolicy::Decision AccessPolicy::decide(const std::string& scope, const std:
     if (result.caller->holds(scope)) return decision;
     return refuse(403,
                   "token '" + result.caller->principal + "' does not hold scope '" + scope +
-                      "', which " + route + " needs; it holds: " +
-                      listOfScopes(result.caller->scopes) +
+                      "', which " + route +
+                      " needs; it holds: " + listOfScopes(result.caller->scopes) +
                       " (the server's host.conf grants scopes in [token." +
                       result.caller->principal + "] scopes)",
                   R"(Bearer realm="busbar", error="insufficient_scope", scope=")" + scope + "\"");
@@ -53,8 +53,9 @@ AccessPolicy::Decision AccessPolicy::decide(const std::string& scope, const std:
   return refuse(401,
                 result.outcome == BearerTokens::Outcome::kAbsent
                     ? needs + "; send Authorization: Bearer <token>"
-                    : needs + "; this server takes only bearer tokens (Authorization: Bearer "
-                              "<token>), and the request sent another scheme",
+                    : needs +
+                          "; this server takes only bearer tokens (Authorization: Bearer "
+                          "<token>), and the request sent another scheme",
                 R"(Bearer realm="busbar", scope=")" + scope + "\"");
 }
 

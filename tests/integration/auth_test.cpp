@@ -193,11 +193,13 @@ TEST_F(AuthTest, TheAccessLogNamesTheCallerAndNoSecretLeavesTheServer) {
 
 TEST_F(AuthTest, WithReadsClosedAReadNeedsATokenOfScopeRead) {
   TempDir dir;
-  ServerProcess closed(
-      dir.write("host.conf", sqliteConfig(dir.path(),
-                                          "[http]\nauth = bearer\nopen_reads = false\n"
-                                          "[token.reader]\nscopes = read\nfile = " +
-                                              dir_->path() + "/reader.token\n")));
+  ServerProcess closed(dir.write(
+      "host.conf", sqliteConfig(dir.path(),
+                                "[http]\nauth = bearer\nopen_reads = false\n"
+                                "[log]\nformat = json\naccess = true\naccess_file = " +
+                                    dir.path() + "/access.json\n" +
+                                    "[token.reader]\nscopes = read\nfile = " + dir_->path() +
+                                    "/reader.token\n")));
   closed.start();
   auto anonymous = closed.request("GET", "/users/nobody");
   EXPECT_EQ(anonymous.status, 401) << anonymous.body;
@@ -209,6 +211,18 @@ TEST_F(AuthTest, WithReadsClosedAReadNeedsATokenOfScopeRead) {
           .status,
       404);
   EXPECT_EQ(closed.request("HEAD", "/users/nobody").status, 401) << "HEAD is its GET's read";
+  // The JSON access log names the caller in a field of its own.
+  std::string line;
+  ASSERT_TRUE(eventually([&] {
+    std::ifstream in(dir.path() + "/access.json");
+    for (std::string next; std::getline(in, next);) {
+      if (next.find("\"status\":404") != std::string::npos) line = next;
+    }
+    return !line.empty();
+  }));
+  auto entry = parseObject(line);
+  EXPECT_EQ(entry->getValue<std::string>("principal"), "reader") << line;
+  EXPECT_EQ(entry->getValue<std::string>("target"), "/users/nobody") << line;
   // Probes stay open; /metrics is a read.
   EXPECT_EQ(closed.request("GET", "/health").status, 200);
   EXPECT_EQ(closed.request("GET", "/metrics").status, 401);

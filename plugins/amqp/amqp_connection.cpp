@@ -44,11 +44,11 @@ std::string inFile(const ConnectionSettings& settings) {
 // The errno of a TCP connection to `settings`' host and port, tried once more within the connect
 // timeout (0 when it connects). rabbitmq-c reports a failed connect as a socket error without the
 // reason, and the reason is what an operator needs: refused or not answering.
-int connectErrno(const ConnectionSettings& settings) {
+int connectErrno(const ConnectionSettings& settings, const BrokerAddress& broker) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  if (::getaddrinfo(settings.host.c_str(), std::to_string(settings.port).c_str(), &hints, &found) !=
+  if (::getaddrinfo(broker.host.c_str(), std::to_string(broker.port).c_str(), &hints, &found) !=
       0) {
     return EHOSTUNREACH;
   }
@@ -73,12 +73,14 @@ int connectErrno(const ConnectionSettings& settings) {
 }
 
 // Why a TCP connection to the broker failed, in a word, and the fix; `error` is errno after it.
-std::string connectFailure(const ConnectionSettings& settings, int status, int error) {
-  if (status == AMQP_STATUS_SOCKET_ERROR) error = connectErrno(settings);
-  const std::string server = settings.host + ":" + std::to_string(settings.port);
-  const std::string keys = "[amqp] host and port" + inFile(settings);
+std::string connectFailure(const ConnectionSettings& settings, const BrokerAddress& broker,
+                           int status, int error) {
+  if (status == AMQP_STATUS_SOCKET_ERROR) error = connectErrno(settings, broker);
+  const std::string server = describe(broker);
+  const std::string keys =
+      (settings.brokers.size() > 1 ? "[amqp] hosts" : "[amqp] host and port") + inFile(settings);
   if (status == AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED) {
-    return "unknown host: '" + settings.host + "' does not resolve. Fix: correct " + keys;
+    return "unknown host: '" + broker.host + "' does not resolve. Fix: correct " + keys;
   }
   if (status == AMQP_STATUS_TIMEOUT || error == ETIMEDOUT) {
     return "no answer from " + server + " within " +
@@ -108,25 +110,57 @@ std::string loginFix(const ConnectionSettings& settings) {
 
 }  // namespace
 
-AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::string& name) {
-  const std::string where = describe(settings);
+AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::string& name,
+                               size_t first_broker) {
+  const size_t count = settings.brokers.size();
+  if (count == 0) throw AmqpError("no broker to connect to: [amqp] names none");
+  std::string failures;
+  bool every_host_unknown = true;
+  for (size_t tried = 0; tried < count; ++tried) {
+    const size_t index = (first_broker + tried) % count;
+    try {
+      open(settings, settings.brokers[index], name);
+      broker_index_ = index;
+      return;
+    } catch (const AmqpHostUnknown& unknown) {
+      if (count == 1) throw;
+      failures += std::string(failures.empty() ? "" : "; ") + unknown.what();
+    } catch (const AmqpSettingsRefused&) {
+      throw;  // a login refused by one node is refused by all: users and vhosts are the cluster's
+    } catch (const AmqpError& error) {
+      if (count == 1) throw;
+      every_host_unknown = false;
+      failures += std::string(failures.empty() ? "" : "; ") + error.what();
+    }
+  }
+  const std::string message = "no node of " + describe(settings) + " answers: " + failures;
+  if (every_host_unknown) throw AmqpSettingsRefused(message);
+  throw AmqpError(message);
+}
+
+void AmqpConnection::open(const ConnectionSettings& settings, const BrokerAddress& broker,
+                          const std::string& name) {
+  ConnectionSettings one = settings;
+  one.brokers = {broker};
+  const std::string where = describe(one);
   state_ = amqp_new_connection();
   if (state_ == nullptr) throw AmqpError("cannot allocate an AMQP connection");
   amqp_socket_t* socket = amqp_tcp_socket_new(state_);
   if (socket == nullptr) {
     amqp_destroy_connection(state_);
+    state_ = nullptr;
     throw AmqpError("cannot create a TCP socket for " + where);
   }
   timeval connect_timeout = toTimeval(settings.connect_timeout);
   errno = 0;
-  int status =
-      amqp_socket_open_noblock(socket, settings.host.c_str(), settings.port, &connect_timeout);
+  int status = amqp_socket_open_noblock(socket, broker.host.c_str(), broker.port, &connect_timeout);
   if (status != AMQP_STATUS_OK) {
     const int error = errno;
     amqp_destroy_connection(state_);
+    state_ = nullptr;
     const std::string message =
-        "cannot connect to " + where + ": " + connectFailure(settings, status, error);
-    if (status == AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED) throw AmqpSettingsRefused(message);
+        "cannot connect to " + where + ": " + connectFailure(settings, broker, status, error);
+    if (status == AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED) throw AmqpHostUnknown(message);
     throw AmqpError(message);
   }
   amqp_set_handshake_timeout(state_, &connect_timeout);
@@ -165,6 +199,7 @@ AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::st
       reason = "unexpected reply";
     }
     amqp_destroy_connection(state_);
+    state_ = nullptr;
     const std::string message =
         "cannot log in to " + where + " as " + settings.user + ": " + reason + loginFix(settings);
     if (refused) throw AmqpSettingsRefused(message);
@@ -174,6 +209,7 @@ AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::st
 }
 
 AmqpConnection::~AmqpConnection() {
+  if (state_ == nullptr) return;
   if (usable_) amqp_connection_close(state_, AMQP_REPLY_SUCCESS);
   amqp_destroy_connection(state_);
 }
@@ -253,9 +289,18 @@ void AmqpConnection::declareFanoutExchange(amqp_channel_t channel, const std::st
 }
 
 std::string AmqpConnection::declareQueue(amqp_channel_t channel, const QueueSpec& spec) {
+  amqp_table_entry_t queue_type;
+  queue_type.key = amqp_cstring_bytes("x-queue-type");
+  queue_type.value.kind = AMQP_FIELD_KIND_UTF8;
+  queue_type.value.value.bytes = amqp_cstring_bytes("quorum");
+  amqp_table_t arguments = amqp_empty_table;
+  if (spec.quorum && !spec.passive) {
+    arguments.num_entries = 1;
+    arguments.entries = &queue_type;
+  }
   amqp_queue_declare_ok_t* declared = amqp_queue_declare(
       state_, channel, bytesOf(spec.name), spec.passive ? 1 : 0, spec.durable ? 1 : 0,
-      spec.exclusive ? 1 : 0, spec.auto_delete ? 1 : 0, amqp_empty_table);
+      spec.exclusive ? 1 : 0, spec.auto_delete ? 1 : 0, arguments);
   checkReply(channel, std::string(spec.passive ? "queue " : "cannot declare queue ") +
                           (spec.name.empty() ? "(server-named)" : spec.name));
   return textOf(declared->queue);

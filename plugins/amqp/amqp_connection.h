@@ -23,12 +23,18 @@ class AmqpError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// What [amqp] says cannot work: the host does not resolve, or the broker refused the login (user,
-// password or vhost: its 403 or 530). Trying again cannot succeed until the config or the
-// broker's users change.
+// What [amqp] says cannot work: the host does not resolve (every node's, for a cluster), or the
+// broker refused the login (user, password or vhost: its 403 or 530; a cluster's users and vhosts
+// are every node's). Trying again cannot succeed until the config or the broker's users change.
 class AmqpSettingsRefused : public AmqpError {
  public:
   using AmqpError::AmqpError;
+};
+
+// The broker's host name does not resolve.
+class AmqpHostUnknown : public AmqpSettingsRefused {
+ public:
+  using AmqpSettingsRefused::AmqpSettingsRefused;
 };
 
 // The broker closed one channel (e.g. 404 NOT_FOUND on a passive declare); the connection and
@@ -50,17 +56,24 @@ struct QueueSpec {
   bool exclusive = false;
   bool auto_delete = false;
   bool passive = false;  // only check that it exists
+  bool quorum = false;   // x-queue-type quorum: replicated over a cluster (durable, shared)
 };
 
 class AmqpConnection {
  public:
-  // Connects and logs in, naming the connection `name` in the broker's UI. Throws AmqpError.
-  AmqpConnection(const ConnectionSettings& settings, const std::string& name);
+  // Connects and logs in to the first of settings.brokers that answers, trying them in order from
+  // `first_broker` and around, naming the connection `name` in the broker's UI. Throws AmqpError
+  // naming every node's failure when none answers.
+  AmqpConnection(const ConnectionSettings& settings, const std::string& name,
+                 size_t first_broker = 0);
   ~AmqpConnection();
   AmqpConnection(const AmqpConnection&) = delete;
   AmqpConnection& operator=(const AmqpConnection&) = delete;
 
   amqp_connection_state_t state() const { return state_; }
+
+  // The index in settings.brokers of the node this connection is on.
+  size_t brokerIndex() const { return broker_index_; }
 
   // Opens `channel`. Throws AmqpError.
   void openChannel(amqp_channel_t channel);
@@ -104,11 +117,17 @@ class AmqpConnection {
   bool usable() const { return usable_; }
 
  private:
+  // Connects and logs in to `broker`; on failure leaves state_ null and throws AmqpError
+  // (AmqpSettingsRefused for a refused login, AmqpHostUnknown for a name that does not resolve).
+  void open(const ConnectionSettings& settings, const BrokerAddress& broker,
+            const std::string& name);
+
   // Checks the reply of the RPC just made on `channel`; throws with `what` and the reason.
   void checkReply(amqp_channel_t channel, const std::string& what);
 
   amqp_connection_state_t state_ = nullptr;
   bool usable_ = false;
+  size_t broker_index_ = 0;
 };
 
 }  // namespace busbar::amqp

@@ -85,10 +85,27 @@ void AmqpTransport::exportMetrics(MetricsRegistry& metrics) {
   metrics.counterReader("busbar_amqp_reconnects_total", reconnects_help,
                         {{"connection", "publisher"}},
                         [=] { return count(publisher->reconnects()); });
+  // Which node of the broker each connection is on: one series per configured node, 1 for the
+  // node a connection is connected to now.
+  const std::string node_help =
+      "1 for the node of the broker ([amqp] host or hosts) the connection is on now, by "
+      "connection and node";
+  for (size_t index = 0; index < connection_.brokers.size(); ++index) {
+    metrics.gaugeReader(
+        "busbar_amqp_connected_node", node_help,
+        {{"connection", "publisher"}, {"node", describe(connection_.brokers[index])}},
+        [=] { return publisher->connected() && publisher->brokerIndex() == index ? 1.0 : 0.0; });
+  }
   AmqpConsumer* consumer = consumer_.get();
   if (consumer == nullptr) return;
   metrics.gaugeReader("busbar_amqp_connected", connected_help, {{"connection", "consumer"}},
                       [=] { return consumer->connected() ? 1.0 : 0.0; });
+  for (size_t index = 0; index < connection_.brokers.size(); ++index) {
+    metrics.gaugeReader(
+        "busbar_amqp_connected_node", node_help,
+        {{"connection", "consumer"}, {"node", describe(connection_.brokers[index])}},
+        [=] { return consumer->connected() && consumer->brokerIndex() == index ? 1.0 : 0.0; });
+  }
   metrics.counterReader("busbar_amqp_reconnects_total", reconnects_help,
                         {{"connection", "consumer"}},
                         [=] { return count(consumer->reconnects()); });

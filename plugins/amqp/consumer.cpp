@@ -40,14 +40,16 @@ AmqpConsumer::AmqpConsumer(ConsumerOptions options, InboundSink& sink, Poco::Log
 AmqpConsumer::~AmqpConsumer() { stop(); }
 
 std::unique_ptr<AmqpConnection> AmqpConsumer::connect() {
-  auto connection = std::make_unique<AmqpConnection>(options_.connection,
-                                                     "busbar consumer " + options_.server_id);
+  auto connection = std::make_unique<AmqpConnection>(
+      options_.connection, "busbar consumer " + options_.server_id, next_broker_);
+  broker_index_.store(connection->brokerIndex());
   connection->openChannel(kConsumeChannel);
   connection->setPrefetch(kConsumeChannel, options_.prefetch);
   exchange_by_consumer_tag_.clear();
   for (const auto& consumed : options_.consumed) {
     if (options_.declare_exchanges) {
-      declareExchangeTopology(*connection, kConsumeChannel, consumed.exchange);
+      declareExchangeTopology(*connection, kConsumeChannel, consumed.exchange,
+                              options_.connection.quorum_queues);
     }
     QueueSpec spec;
     spec.name = consumed.queue;
@@ -56,6 +58,7 @@ std::unique_ptr<AmqpConnection> AmqpConsumer::connect() {
       spec.auto_delete = true;
     } else {
       spec.durable = true;  // servers sharing the name share the work
+      spec.quorum = options_.connection.quorum_queues;
     }
     std::string queue = connection->declareQueue(kConsumeChannel, spec);
     connection->bindQueue(kConsumeChannel, queue, consumed.exchange);
@@ -114,7 +117,8 @@ void AmqpConsumer::run() {
         connection_ = connect();
         connected_.store(true);
         ++reconnects_;
-        logger_.information("amqp consumer reconnected to " + describe(options_.connection));
+        logger_.information("amqp consumer reconnected to " +
+                            describeNode(options_.connection, connection_->brokerIndex()));
       } catch (const std::exception& error) {
         connection_.reset();
         lost(error.what());
@@ -134,6 +138,9 @@ void AmqpConsumer::run() {
       connected_at = std::chrono::steady_clock::now();
       consume(*connection_);
     } catch (const std::exception& error) {
+      // The next connection tries the node after this one first: in a cluster, the lost node is
+      // the one least likely to answer now.
+      next_broker_ = connection_->brokerIndex() + 1;
       connection_.reset();
       lost(error.what());
       missed_events_ = true;

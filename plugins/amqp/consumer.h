@@ -5,9 +5,10 @@
 // subscriber ran. A delivery whose subscribers fail is retried `retries` times with backoff,
 // then published with the error in its headers to the dead-letter exchange <exchange>.dead and
 // acknowledged; a body that is not a valid envelope goes there at once. A lost link is
-// reconnected with capped exponential backoff, the topology declared again, and then
-// InboundSink::reconnected() fires, because an exclusive queue misses what was published while
-// it did not exist. Thread-safe: start, stop and requestResync may be called from any thread.
+// reconnected with capped exponential backoff (to the next node of a cluster first), the topology
+// declared again, and then InboundSink::reconnected() fires, because an exclusive queue misses
+// what was published while it did not exist. Thread-safe: start, stop and requestResync may be
+// called from any thread.
 #pragma once
 
 #include <atomic>
@@ -66,6 +67,8 @@ class AmqpConsumer {
 
   // True while the consumer's connection is up and consuming.
   bool connected() const { return connected_.load(); }
+  // The index in ConnectionSettings::brokers of the node it is (or was last) connected to.
+  size_t brokerIndex() const { return broker_index_.load(); }
   // Why the last connection attempt or link failed; "" while connected.
   std::string lastError() const;
 
@@ -89,12 +92,14 @@ class AmqpConsumer {
   std::atomic<uint64_t> dead_lettered_{0};
   std::atomic<uint64_t> reconnects_{0};
   std::atomic<bool> connected_{false};
+  std::atomic<size_t> broker_index_{0};
   mutable std::mutex error_mutex_;
   std::string last_error_;
   std::thread worker_;
 
   // Handed from start() to the worker, then worker thread only.
   std::unique_ptr<AmqpConnection> connection_;
+  size_t next_broker_ = 0;  // the node the next connection tries first
   bool missed_events_ = false;
   std::map<std::string, std::string> exchange_by_consumer_tag_;
   DeadLetterPublisher dead_letters_;

@@ -14,6 +14,8 @@ constexpr amqp_channel_t kPublishChannel = 1;
 constexpr std::chrono::milliseconds kIdleWait{200};
 // How long a worker with nothing to publish waits for confirms at a time.
 constexpr std::chrono::milliseconds kConfirmWait{20};
+// Nacks are logged at most once per interval, with how many came since the last line.
+constexpr std::chrono::seconds kNackLogInterval{1};
 
 }  // namespace
 
@@ -95,7 +97,9 @@ bool AmqpPublisher::flushDeadlinePassed() const {
 }
 
 std::unique_ptr<AmqpConnection> AmqpPublisher::connect() {
-  auto connection = std::make_unique<AmqpConnection>(options_.connection, options_.connection_name);
+  auto connection =
+      std::make_unique<AmqpConnection>(options_.connection, options_.connection_name, next_broker_);
+  broker_index_.store(connection->brokerIndex());
   connection->openChannel(kPublishChannel);
   if (options_.declare_exchanges) {
     for (const auto& exchange : options_.exchanges) {
@@ -122,7 +126,8 @@ void AmqpPublisher::run() {
       connected_at = std::chrono::steady_clock::now();
       if (was_connected) {
         ++reconnects_;
-        logger_.information("amqp publisher reconnected to " + describe(options_.connection));
+        logger_.information("amqp publisher reconnected to " +
+                            describeNode(options_.connection, connection->brokerIndex()));
       }
       was_connected = true;
       connected_.store(true);
@@ -140,6 +145,9 @@ void AmqpPublisher::run() {
       if (connection && std::chrono::steady_clock::now() - connected_at > kStableLink) {
         backoff.reset();
       }
+      // The next connection tries the node after this one first: in a cluster, the lost node is
+      // the one least likely to answer now.
+      if (connection) next_broker_ = connection->brokerIndex() + 1;
       connection.reset();
       auto delay = backoff.next();
       size_t waiting;
@@ -195,7 +203,8 @@ void AmqpPublisher::pump(AmqpConnection& connection) {
         events_lost_ = false;
         notify_lost = true;
       }
-      while (!queue_.empty() && unconfirmed_.size() + batch.size() < options_.confirm_window) {
+      while (!resendPaused() && !queue_.empty() &&
+             unconfirmed_.size() + batch.size() < options_.confirm_window) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -223,7 +232,7 @@ void AmqpPublisher::pump(AmqpConnection& connection) {
     // Having sent, take the confirms that have arrived and go on; with nothing sent, wait for the
     // broker or for a new message, whichever comes first (a message never waits for confirms).
     std::chrono::milliseconds wait{0};
-    if (batch.empty()) wait = unconfirmed_.empty() ? kIdleWait : kConfirmWait;
+    if (batch.empty()) wait = unconfirmed_.empty() && !resendPaused() ? kIdleWait : kConfirmWait;
     readFrames(connection, wait);
   }
 }
@@ -261,8 +270,14 @@ bool AmqpPublisher::waitForBrokerOrWork(AmqpConnection& connection,
                                         std::chrono::milliseconds wait) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    const bool window_open = unconfirmed_.size() < options_.confirm_window;
+    // After a nack nothing is sent until the pause ends: only the broker's frames matter.
+    const bool window_open = unconfirmed_.size() < options_.confirm_window && !resendPaused();
     if (window_open && !queue_.empty()) return false;  // something to send already
+    if (resendPaused()) {
+      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                resend_after_ - std::chrono::steady_clock::now()) +
+                                std::chrono::milliseconds(1));
+    }
     // With the window full a new message could not be sent: only the broker's frames matter.
     wake_on_enqueue_ = window_open;
   }
@@ -285,6 +300,7 @@ void AmqpPublisher::settle(uint64_t delivery_tag, bool multiple, bool acked) {
     ++end;
   }
   if (acked) {
+    nack_backoff_.reset();
     confirmed_ += static_cast<uint64_t>(std::distance(begin, end));
     for (auto it = begin; it != end; ++it) {
       if (it->second.settled) it->second.settled(true);
@@ -292,10 +308,24 @@ void AmqpPublisher::settle(uint64_t delivery_tag, bool multiple, bool acked) {
     unconfirmed_.erase(begin, end);
     return;
   }
-  // Nacked: the broker could not take them; publish them again, first.
-  nacked_ += static_cast<uint64_t>(std::distance(begin, end));
-  logger_.warning("amqp broker nacked " + std::to_string(std::distance(begin, end)) +
-                  " messages; publishing them again");
+  // Nacked: the broker could not take them (e.g. a quorum queue bound to the exchange has lost
+  // the majority of its nodes, and will nack whatever comes until it has it back). They go back
+  // first in the queue, and nothing is sent for a pause that grows while nacks go on, so that the
+  // publisher neither spins on the broker nor floods the log.
+  const auto count = static_cast<uint64_t>(std::distance(begin, end));
+  nacked_ += count;
+  nacks_not_logged_ += count;
+  const auto now = std::chrono::steady_clock::now();
+  const auto pause = nack_backoff_.next();
+  resend_after_ = now + pause;
+  if (now - last_nack_logged_ >= kNackLogInterval) {
+    logger_.warning("amqp broker nacked " + std::to_string(nacks_not_logged_) +
+                    " messages (a queue bound to the exchange cannot take them, e.g. a quorum "
+                    "queue without a majority of its nodes); publishing them again in " +
+                    std::to_string(pause.count()) + " ms");
+    nacks_not_logged_ = 0;
+    last_nack_logged_ = now;
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<OutgoingMessage> again;
   for (auto it = begin; it != end; ++it) again.push_back(std::move(it->second));

@@ -28,6 +28,7 @@
 #include <Poco/Logger.h>
 
 #include "amqp_connection.h"
+#include "backoff.h"
 #include "connection_settings.h"
 #include "outgoing_message.h"
 #include "stop_signal.h"
@@ -72,6 +73,8 @@ class AmqpPublisher {
 
   // True while the publisher's connection is up.
   bool connected() const { return connected_.load(); }
+  // The index in ConnectionSettings::brokers of the node it is (or was last) connected to.
+  size_t brokerIndex() const { return broker_index_.load(); }
   // Why the last connection attempt or link failed; "" while connected.
   std::string lastError() const;
 
@@ -87,6 +90,8 @@ class AmqpPublisher {
   // is readable, false at once when a queued message can be sent.
   bool waitForBrokerOrWork(AmqpConnection& connection, std::chrono::milliseconds wait);
   void settle(uint64_t delivery_tag, bool multiple, bool acked);
+  // True while sending waits after a nack.
+  bool resendPaused() const { return std::chrono::steady_clock::now() < resend_after_; }
   void requeueUnconfirmed();
   bool flushDeadlinePassed() const;
   void countDropped(const OutgoingMessage& message, const char* why);
@@ -111,11 +116,18 @@ class AmqpPublisher {
   std::atomic<uint64_t> nacked_{0};
   std::atomic<uint64_t> reconnects_{0};
   std::atomic<bool> connected_{false};
+  std::atomic<size_t> broker_index_{0};
   std::string last_error_;  // under mutex_
 
   // Worker thread only.
   std::map<uint64_t, OutgoingMessage> unconfirmed_;  // by delivery tag
   uint64_t next_delivery_tag_ = 1;
+  // After a nack, nothing is sent before resend_after_; the pause doubles while nacks go on.
+  Backoff nack_backoff_{std::chrono::milliseconds(50), std::chrono::milliseconds(2000)};
+  std::chrono::steady_clock::time_point resend_after_;
+  std::chrono::steady_clock::time_point last_nack_logged_;
+  uint64_t nacks_not_logged_ = 0;
+  size_t next_broker_ = 0;  // the node the next connection tries first
 };
 
 }  // namespace busbar::amqp

@@ -15,9 +15,10 @@ namespace busbar::amqp {
 // The dead-letter exchange, and queue, of `exchange`.
 std::string deadLetterName(const std::string& exchange);
 
-// Declares X, X.dead and the queue X.dead with its binding on `channel`. Returns one line per
-// object. Throws AmqpError with the broker's reason (e.g. X exists with another type).
+// Declares X, X.dead and the queue X.dead (a quorum queue with `quorum`) with its binding on
+// `channel`. Returns one line per object. Throws AmqpError with the broker's reason (e.g. X exists
+// with another type, or X.dead with another queue type).
 std::vector<std::string> declareExchangeTopology(AmqpConnection& connection, amqp_channel_t channel,
-                                                 const std::string& exchange);
+                                                 const std::string& exchange, bool quorum);
 
 }  // namespace busbar::amqp

@@ -19,7 +19,8 @@ std::vector<std::string> AmqpTopologyAdmin::createTopology(
   connection.openChannel(kTopologyChannel);
   std::vector<std::string> lines;
   for (const auto& exchange : exchanges) {
-    for (auto& line : declareExchangeTopology(connection, kTopologyChannel, exchange)) {
+    for (auto& line :
+         declareExchangeTopology(connection, kTopologyChannel, exchange, settings_.quorum_queues)) {
       lines.push_back(std::move(line));
     }
   }

@@ -32,13 +32,14 @@ AmqpCluster::AmqpCluster(const std::string& event_bus, const std::string& amqp)
 
 AmqpCluster::AmqpCluster(ClusterOptions options)
     : options_(std::move(options)),
-      broker_(brokerFromEnvironment()),
+      broker_(options_.broker_nodes.empty() ? brokerFromEnvironment()
+                                            : options_.broker_nodes.back()),
       exchange_(uniqueExchangeName()) {
   chooseStorage(options_.private_database);
   config_file_ = dir_.write("host.conf", config(""));
 }
 
-std::string AmqpCluster::config(const std::string& users_section) const {
+std::string AmqpCluster::config(const std::string& users_section, size_t first_node) const {
   std::string modules;
   for (const auto& module : options_.modules) modules += ", " + module;
   std::string plugin_dir;
@@ -48,10 +49,23 @@ std::string AmqpCluster::config(const std::string& users_section) const {
   }
   return "[host]\nplugins = amqp, " + storage_plugin_ + ", users" + modules + "\n" + plugin_dir +
          "[event_bus]\ntransport = amqp\nexchanges.events = " + exchange_ +
-         "\nrouter._all = events\n" + options_.event_bus + "[amqp]\nhost = " + broker_.host +
-         "\nport = " + std::to_string(broker_.port) + "\nvhost = " + broker_.vhost +
-         "\nuser = " + broker_.user + "\npassword = " + broker_.password + "\n" + options_.amqp +
-         storage_section_ + options_.sections + users_section;
+         "\nrouter._all = events\n" + options_.event_bus + "[amqp]\n" + brokerKeys(first_node) +
+         "vhost = " + broker_.vhost + "\nuser = " + broker_.user +
+         "\npassword = " + broker_.password + "\n" + options_.amqp + storage_section_ +
+         options_.sections + users_section;
+}
+
+std::string AmqpCluster::brokerKeys(size_t first_node) const {
+  const auto& nodes = options_.broker_nodes;
+  if (nodes.empty()) {
+    return "host = " + broker_.host + "\nport = " + std::to_string(broker_.port) + "\n";
+  }
+  std::string hosts;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const BrokerAddress& node = nodes[(first_node + i) % nodes.size()];
+    hosts += (hosts.empty() ? "" : ", ") + node.host + ":" + std::to_string(node.port);
+  }
+  return "hosts = " + hosts + "\n";
 }
 
 void AmqpCluster::chooseStorage(bool private_database) {
@@ -179,7 +193,12 @@ ServerProcess& AmqpCluster::startServer(const std::string& consume,
                                         const std::map<std::string, std::string>& env) {
   std::vector<std::string> args;
   if (!consume.empty()) args = {"--exchange", consume};
-  servers_.push_back(std::make_unique<ServerProcess>(config_file_, args, env));
+  std::string file = config_file_;
+  if (!options_.broker_nodes.empty()) {
+    const size_t first_node = servers_.size() % options_.broker_nodes.size();
+    file = dir_.write("node-" + std::to_string(servers_.size()) + ".conf", config("", first_node));
+  }
+  servers_.push_back(std::make_unique<ServerProcess>(file, args, env));
   servers_.back()->start();
   return *servers_.back();
 }

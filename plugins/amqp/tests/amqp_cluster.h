@@ -28,6 +28,10 @@ struct ClusterOptions {
   std::string sections;                                   // more sections, e.g. [event_log]
   std::vector<std::string> modules;  // more plugins after users, from the test module folder
   bool private_database = false;     // mysql and postgresql: a server of the cluster's own
+  // The nodes of a RabbitMQ cluster (RabbitCluster) instead of the run's broker: [amqp] hosts,
+  // each server's list starting at a node of its own (the Nth server started at node N), and
+  // broker() is the last node.
+  std::vector<BrokerAddress> broker_nodes;
 };
 
 class AmqpCluster {
@@ -81,7 +85,10 @@ class AmqpCluster {
   const std::string& folder() const { return dir_.path(); }
 
  private:
-  std::string config(const std::string& users_section) const;
+  // The config; a server of a RabbitMQ cluster tries broker_nodes from `first_node` on.
+  std::string config(const std::string& users_section, size_t first_node = 0) const;
+  // The [amqp] keys that name the broker: host and port, or hosts from `first_node` on.
+  std::string brokerKeys(size_t first_node) const;
   // Starts a server whose config has port `to` where it had `from` (its first such line, or its
   // last).
   ServerProcess& startServerWithPort(int from, int to, bool first);

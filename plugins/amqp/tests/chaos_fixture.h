@@ -185,9 +185,13 @@ class Chaos : public ::testing::Test {
   static void SetUpTestSuite() { startCluster(false); }
 
   // The cluster; with `first_through_proxy` (mysql and postgresql), the first server reaches the
-  // database through proxy_, which the test may partition or watch.
-  static void startCluster(bool first_through_proxy) {
+  // database through proxy_, which the test may partition or watch. With `broker_nodes` (a
+  // RabbitCluster's), the servers use that cluster, the Nth server connecting to node N first,
+  // and the observer queue lives on the last node.
+  static void startCluster(bool first_through_proxy,
+                           const std::vector<BrokerAddress>& broker_nodes = {}) {
     ClusterOptions options;
+    options.broker_nodes = broker_nodes;
     options.event_bus = "async_pass_through = true\ncatch_up_interval = 1s\n";
     options.amqp = "queue_capacity = 20\n";  // small: a blocked broker overflows it at once
     options.sections =

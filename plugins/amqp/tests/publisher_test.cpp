@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <thread>
 
 #include <Poco/Logger.h>
 
@@ -15,8 +16,7 @@ namespace {
 
 amqp::PublisherOptions optionsFor(const BrokerAddress& broker, const std::string& exchange) {
   amqp::PublisherOptions options;
-  options.connection.host = broker.host;
-  options.connection.port = broker.port;
+  options.connection.brokers = {{broker.host, broker.port}};
   options.connection.vhost = broker.vhost;
   options.connection.user = broker.user;
   options.connection.password = broker.password;
@@ -109,6 +109,34 @@ TEST_F(AmqpPublisherTest, AFullQueueDropsAndAsksForAResyncOnceDrained) {
   EXPECT_EQ(client_.messageCount(queue_), 2u);
   publisher.stop();
   EXPECT_EQ(resyncs.load(), 1);
+}
+
+// A queue that cannot take more (here a full one; in a cluster, a quorum queue without a majority
+// of its nodes) makes the broker nack every message routed to it, for as long as it lasts. The
+// publisher sends them again after a pause that doubles while the nacks go on, instead of at once
+// (hundreds of nacks a second), and delivers them in order once the queue takes them.
+TEST_F(AmqpPublisherTest, NackedMessagesAreSentAgainAfterAGrowingPauseAndDeliveredInOrder) {
+  const std::string full = client_.declareQueueBoundTo(exchange_, 1);
+  amqp::AmqpPublisher publisher(optionsFor(broker_, exchange_), logger_, [] {});
+  publisher.start();
+  ASSERT_TRUE(publisher.enqueue(amqp::messageForEvent(exchange_, userEvent(1))));
+  ASSERT_TRUE(eventually([&] { return publisher.confirmed() == 1; }));
+  ASSERT_TRUE(publisher.enqueue(amqp::messageForEvent(exchange_, userEvent(2))));
+  ASSERT_TRUE(publisher.enqueue(amqp::messageForEvent(exchange_, userEvent(3))));
+  ASSERT_TRUE(eventually([&] { return publisher.nacked() >= 1; }));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // Pauses of 50, 100, 200, 400 and 800 ms fit in 2 s: a few nacks, not hundreds.
+  EXPECT_LE(publisher.nacked(), 12u);
+  EXPECT_EQ(publisher.confirmed(), 1u);
+  ASSERT_TRUE(client_.get(full).has_value());  // room for one more
+  ASSERT_TRUE(eventually([&] { return client_.get(full).has_value(); }, std::chrono::seconds(10)));
+  ASSERT_TRUE(eventually([&] { return publisher.confirmed() == 3; }, std::chrono::seconds(10)));
+  for (int version = 1; version <= 3; ++version) {
+    auto received = client_.get(queue_);
+    ASSERT_TRUE(received.has_value()) << version;
+    EXPECT_EQ(amqp::decodeEnvelope(received->body).event.version, version);
+  }
+  publisher.stop();
 }
 
 TEST_F(AmqpPublisherTest, StopPublishesWhatIsQueued) {

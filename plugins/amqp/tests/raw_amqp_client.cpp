@@ -155,9 +155,21 @@ void RawAmqpClient::declareDurableQueueBoundTo(const std::string& queue,
   check("queue.bind " + queue + " to " + exchange);
 }
 
-std::string RawAmqpClient::declareQueueBoundTo(const std::string& exchange) {
+std::string RawAmqpClient::declareQueueBoundTo(const std::string& exchange, int max_length) {
+  amqp_table_entry_t limits[2];
+  limits[0].key = amqp_cstring_bytes("x-max-length");
+  limits[0].value.kind = AMQP_FIELD_KIND_I32;
+  limits[0].value.value.i32 = max_length;
+  limits[1].key = amqp_cstring_bytes("x-overflow");
+  limits[1].value.kind = AMQP_FIELD_KIND_UTF8;
+  limits[1].value.value.bytes = amqp_cstring_bytes("reject-publish");
+  amqp_table_t arguments = amqp_empty_table;
+  if (max_length > 0) {
+    arguments.num_entries = 2;
+    arguments.entries = limits;
+  }
   amqp_queue_declare_ok_t* declared =
-      amqp_queue_declare(state_, kChannel, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
+      amqp_queue_declare(state_, kChannel, amqp_empty_bytes, 0, 0, 1, 1, arguments);
   check("queue.declare");
   std::string queue = textOf(declared->queue);
   amqp_queue_bind(state_, kChannel, bytesOf(queue), bytesOf(exchange), amqp_empty_bytes,

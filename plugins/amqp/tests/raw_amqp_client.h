@@ -62,8 +62,10 @@ class RawAmqpClient {
   // A durable queue `queue` bound to `exchange`, which outlives this client and broker restarts.
   void declareDurableQueueBoundTo(const std::string& queue, const std::string& exchange);
 
-  // A server-named queue of this client, bound to `exchange`; returns its name.
-  std::string declareQueueBoundTo(const std::string& exchange);
+  // A server-named queue of this client, bound to `exchange`; returns its name. With a
+  // `max_length`, the broker nacks what is published to the exchange while the queue holds that
+  // many messages (x-overflow reject-publish).
+  std::string declareQueueBoundTo(const std::string& exchange, int max_length = 0);
 
  private:
   void check(const std::string& what);

@@ -29,8 +29,10 @@ std::string errorOf(const std::string& ini) {
 TEST(AmqpSettingsTest, DefaultsMatchTheDocumentedConfig) {
   ::unsetenv("BUSBAR_AMQP_PASSWORD");
   AmqpSettings settings = readAmqpSettings(sectionOf("[amqp]\n"));
-  EXPECT_EQ(settings.connection.host, "127.0.0.1");
-  EXPECT_EQ(settings.connection.port, 5672);
+  ASSERT_EQ(settings.connection.brokers.size(), 1u);
+  EXPECT_EQ(settings.connection.brokers[0].host, "127.0.0.1");
+  EXPECT_EQ(settings.connection.brokers[0].port, 5672);
+  EXPECT_FALSE(settings.connection.quorum_queues);
   EXPECT_EQ(settings.connection.vhost, "/");
   EXPECT_EQ(settings.connection.user, "guest");
   EXPECT_EQ(settings.connection.password, "guest");
@@ -46,8 +48,9 @@ TEST(AmqpSettingsTest, ReadsEveryKey) {
       sectionOf("[amqp]\nhost = mq.internal\nport = 5673\nvhost = prod\nuser = app\n"
                 "password = secret\nheartbeat = 30\nauto_setup = false\nretries = 0\n"
                 "queue_capacity = 5\n"));
-  EXPECT_EQ(settings.connection.host, "mq.internal");
-  EXPECT_EQ(settings.connection.port, 5673);
+  ASSERT_EQ(settings.connection.brokers.size(), 1u);
+  EXPECT_EQ(settings.connection.brokers[0].host, "mq.internal");
+  EXPECT_EQ(settings.connection.brokers[0].port, 5673);
   EXPECT_EQ(settings.connection.vhost, "prod");
   EXPECT_EQ(settings.connection.user, "app");
   EXPECT_EQ(settings.connection.password, "secret");
@@ -68,10 +71,9 @@ TEST(AmqpSettingsTest, ThePasswordFromTheEnvironmentWins) {
 
 TEST(AmqpSettingsTest, RejectsWhatAnOperatorGetsWrong) {
   ::unsetenv("BUSBAR_AMQP_PASSWORD");
-  EXPECT_EQ(errorOf("[amqp]\npassword = p\nhots = x\n")
-                .rfind("/etc/busbar/host.conf: [amqp] hots is not a known key. Did you mean host? "
-                       "The keys of "
-                       "[amqp] are: ",
+  EXPECT_EQ(errorOf("[amqp]\npassword = p\nheartbeet = x\n")
+                .rfind("/etc/busbar/host.conf: [amqp] heartbeet is not a known key. Did you mean "
+                       "heartbeat? The keys of [amqp] are: ",
                        0),
             0u);
   EXPECT_EQ(errorOf("[amqp]\npassword = p\nport = 70000\n"),
@@ -80,6 +82,58 @@ TEST(AmqpSettingsTest, RejectsWhatAnOperatorGetsWrong) {
             "/etc/busbar/host.conf: [amqp] heartbeat must be an integer from 1 to 600; found '0'");
   EXPECT_EQ(errorOf("[amqp]\npassword = p\nauto_setup = maybe\n"),
             "/etc/busbar/host.conf: [amqp] auto_setup must be true or false; found 'maybe'");
+}
+
+TEST(AmqpSettingsTest, HostsNameEveryNodeOfAClusterAndMakeItsQueuesQuorumQueues) {
+  ::unsetenv("BUSBAR_AMQP_PASSWORD");
+  AmqpSettings settings = readAmqpSettings(
+      sectionOf("[amqp]\nhosts = mq1:5701, mq2, [::1]:5703,[fe80::1]\nport = 5699\n"));
+  const auto& brokers = settings.connection.brokers;
+  ASSERT_EQ(brokers.size(), 4u);
+  EXPECT_EQ(brokers[0].host, "mq1");
+  EXPECT_EQ(brokers[0].port, 5701);
+  EXPECT_EQ(brokers[1].host, "mq2");
+  EXPECT_EQ(brokers[1].port, 5699);  // [amqp] port is every node's default
+  EXPECT_EQ(brokers[2].host, "::1");
+  EXPECT_EQ(brokers[2].port, 5703);
+  EXPECT_EQ(brokers[3].host, "fe80::1");
+  EXPECT_TRUE(settings.connection.quorum_queues);  // queue_type = auto, more than one node
+  EXPECT_EQ(describe(settings.connection),
+            "amqp://guest@mq1:5701,mq2:5699,[::1]:5703,[fe80::1]:5699/");
+  EXPECT_EQ(describeNode(settings.connection, 1), "amqp://guest@mq2:5699/");
+
+  EXPECT_FALSE(readAmqpSettings(sectionOf("[amqp]\nhosts = a, b\nqueue_type = classic\n"))
+                   .connection.quorum_queues);
+  EXPECT_TRUE(readAmqpSettings(sectionOf("[amqp]\nhost = a\nqueue_type = quorum\n"))
+                  .connection.quorum_queues);
+  EXPECT_FALSE(readAmqpSettings(sectionOf("[amqp]\nhosts = a\n")).connection.quorum_queues);
+}
+
+TEST(AmqpSettingsTest, RejectsAHostsListAnOperatorGotWrong) {
+  ::unsetenv("BUSBAR_AMQP_PASSWORD");
+  EXPECT_EQ(errorOf("[amqp]\nhost = a\nhosts = b, c\n"),
+            "/etc/busbar/host.conf: [amqp] host and hosts are two ways to name the broker: keep "
+            "hosts (every node of a cluster) or host (one broker), not both; found both");
+  EXPECT_EQ(errorOf("[amqp]\nhosts = a:5672, a:5672\n"),
+            "/etc/busbar/host.conf: [amqp] hosts must name each node once; found a:5672 twice");
+  EXPECT_EQ(errorOf("[amqp]\nhosts = ,\n"),
+            "/etc/busbar/host.conf: [amqp] hosts must name at least one node (host or "
+            "host:port); found nothing");
+  const std::string start =
+      "/etc/busbar/host.conf: [amqp] hosts must list the broker's nodes as host or host:port, "
+      "comma-separated (e.g. mq1:5672, mq2:5672, mq3:5672): ";
+  EXPECT_EQ(errorOf("[amqp]\nhosts = a:99999, b\n"),
+            start + "'a:99999' has no port from 1 to 65535 after its host; found 'a:99999, b'");
+  EXPECT_EQ(errorOf("[amqp]\nhosts = a:x\n"),
+            start + "'a:x' has no port from 1 to 65535 after its host; found 'a:x'");
+  EXPECT_EQ(errorOf("[amqp]\nhosts = :5672\n"), start + "':5672' names no host; found ':5672'");
+  EXPECT_EQ(errorOf("[amqp]\nhosts = ::1\n"),
+            start + "'::1' is an IPv6 address without brackets ([::1]:5672); found '::1'");
+  EXPECT_EQ(errorOf("[amqp]\nhosts = [::1\n"),
+            start + "'[::1' opens [ without closing it; found '[::1'");
+  EXPECT_EQ(errorOf("[amqp]\nqueue_type = mirrored\n"),
+            "/etc/busbar/host.conf: [amqp] queue_type must be one of auto, classic, quorum; found "
+            "'mirrored'");
 }
 
 }  // namespace

@@ -1,0 +1,66 @@
+#include "rabbitmq_cluster.h"
+
+#include <sys/stat.h>
+
+#include <sstream>
+#include <stdexcept>
+
+#include "free_port.h"
+
+namespace busbar::testing {
+
+RabbitCluster::RabbitCluster(int nodes) : folder_(dir_.path() + "/rabbitmq") {
+  // The nodes run as the broker's user, who must reach their folders under the test's own.
+  ::chmod(dir_.path().c_str(), 0755);
+  std::string pairs;
+  for (int i = 0; i < nodes; ++i) {
+    BrokerAddress node;
+    node.host = "127.0.0.1";
+    node.port = freePort();
+    node.vhost = "/";
+    node.user = "guest";
+    node.password = "guest";
+    nodes_.push_back(node);
+    pairs += " " + std::to_string(node.port) + ":" + std::to_string(freePort());
+  }
+  script("start '" + folder_ + "'" + pairs);
+}
+
+RabbitCluster::~RabbitCluster() {
+  try {
+    script("stop '" + folder_ + "'");
+  } catch (const std::exception&) {
+    // The nodes carry the run's prefix in their environment: scripts/test ends what is left.
+  }
+}
+
+void RabbitCluster::stopNode(size_t index) {
+  script("stop-node '" + folder_ + "' " + std::to_string(nodes_.at(index).port));
+}
+
+void RabbitCluster::startNode(size_t index) {
+  script("start-node '" + folder_ + "' " + std::to_string(nodes_.at(index).port));
+}
+
+std::map<std::string, std::string> RabbitCluster::queueTypes(size_t index) const {
+  std::string output;
+  const std::string command = "rabbitmqctl -n n" + std::to_string(nodes_.at(index).port) +
+                              "@localhost -q --no-table-headers list_queues name type </dev/null";
+  if (runShell(command + " 2>&1", output) != 0) {
+    throw std::runtime_error(command + " failed:\n" + output);
+  }
+  std::map<std::string, std::string> types;
+  std::istringstream lines(output);
+  for (std::string name, type; lines >> name >> type;) types[name] = type;
+  return types;
+}
+
+void RabbitCluster::script(const std::string& args) const {
+  std::string output;
+  const std::string command = sourceDir() + "/scripts/services/rabbitmq-cluster.sh " + args;
+  if (runShell(command + " 2>&1", output) != 0) {
+    throw std::runtime_error(command + " failed:\n" + output);
+  }
+}
+
+}  // namespace busbar::testing

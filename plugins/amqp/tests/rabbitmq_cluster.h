@@ -1,0 +1,49 @@
+// RabbitCluster: a RabbitMQ cluster of one test's own, three nodes (by default) of this machine on
+// free loopback ports, started by scripts/services/rabbitmq-cluster.sh, that the test may stop and
+// start node by node without disturbing the broker the other suites share.
+//
+// Needs root (the nodes run as the broker's user), as scripts/test and CI run. Not thread-safe;
+// one test thread drives it.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "raw_amqp_client.h"
+#include "server_process.h"
+
+namespace busbar::testing {
+
+class RabbitCluster {
+ public:
+  // Starts `nodes` nodes and joins them into one cluster; returns once every node serves. Throws
+  // std::runtime_error with the script's output when it fails.
+  explicit RabbitCluster(int nodes = 3);
+  // Stops every node; their folders go with the object.
+  ~RabbitCluster();
+  RabbitCluster(const RabbitCluster&) = delete;
+  RabbitCluster& operator=(const RabbitCluster&) = delete;
+
+  // Each node's AMQP address (vhost "/", user guest), in the order they were started.
+  const std::vector<BrokerAddress>& nodes() const { return nodes_; }
+
+  // Stops node `index` as an operator does (`rabbitmqctl stop`); returns once it is gone.
+  void stopNode(size_t index);
+  // Starts node `index` again (it rejoins the cluster); returns once it serves.
+  void startNode(size_t index);
+
+  // The type ("classic", "quorum") of each queue of vhost "/" by name, as node `index` (which must
+  // serve) lists them.
+  std::map<std::string, std::string> queueTypes(size_t index) const;
+
+ private:
+  // Runs the script with `args`; throws with its output when it fails.
+  void script(const std::string& args) const;
+
+  TempDir dir_;
+  std::string folder_;  // the nodes' folders, under dir_
+  std::vector<BrokerAddress> nodes_;
+};
+
+}  // namespace busbar::testing

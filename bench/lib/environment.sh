@@ -32,6 +32,8 @@ cleanup() {
   set +e
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  # A RabbitMQ cluster section 13 left running (it failed half-way).
+  [ -z "${RABBIT_CLUSTER_DIR:-}" ] || "$ROOT/scripts/services/rabbitmq-cluster.sh" stop "$RABBIT_CLUSTER_DIR"
   for s in rabbitmq mariadb postgresql; do
     "$ROOT/scripts/services/$s.sh" cleanup "$BUSBAR_TEST_PREFIX" >/dev/null 2>&1
   done

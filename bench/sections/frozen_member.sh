@@ -26,12 +26,7 @@ frozen_member_load() {
   record frozen "$storage-$run" busy "$(busy_percent "$ticks0" "$(machine_ticks)")" %
   [ "$run" = frozen ] && kill -CONT "${PID_OF[frozen-$storage-c]}"
   wait "$c_writer" || true
-  record frozen "$storage-$run" sent "$(echo "$out" | awk '{print $2}')" writes
-  record frozen "$storage-$run" errors "$(echo "$out" | awk '{print $10}')" count
-  record frozen "$storage-$run" visible_p50 "$(echo "$out" | awk '{print $12}')" us
-  record frozen "$storage-$run" visible_p99 "$(echo "$out" | awk '{print $14}')" us
-  record frozen "$storage-$run" visible_max "$(echo "$out" | awk '{print $16}')" us
-  record frozen "$storage-$run" visible_missed "$(echo "$out" | awk '{print $20}')" writes
+  record_watched_load frozen "$storage-$run" "$out"
 }
 
 measure_frozen_member() {

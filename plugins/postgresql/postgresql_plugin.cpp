@@ -28,14 +28,15 @@ class PostgresqlPlugin : public Plugin {
     try {
       connection_->warmUp();
     } catch (const StorageUnavailable& failure) {
-      sql::throwConnectFailure("postgresql", settings_, context_->config().file(), failure);
+      sql::throwConnectFailure("postgresql", settings_.server, context_->config().file(), failure);
     }
-    context_->logger().information("postgresql storage at " + settings_.describe());
+    context_->logger().information("postgresql storage at " + settings_.server.describe() +
+                                   " (sslmode " + settings_.tls.mode + ")");
   }
 
  private:
   PluginContext* context_ = nullptr;
-  sql::ServerSettings settings_;
+  PostgresqlSettings settings_;
   std::shared_ptr<sql::PocoDataConnection> connection_;
 };
 

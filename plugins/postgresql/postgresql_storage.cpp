@@ -4,37 +4,29 @@
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 
+#include "conninfo.h"
 #include "postgresql_dialect.h"
 
 namespace busbar::postgresql {
 namespace {
 
-// A libpq conninfo value in single quotes, with quotes and backslashes escaped.
-std::string conninfoValue(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
 // The connection string of Poco's PostgreSQL connector: key=value pairs split at spaces, handed
 // to libpq as they are.
-std::string connectionString(const sql::ServerSettings& settings) {
+std::string connectionString(const sql::ServerSettings& settings, const PostgresqlTls& tls) {
   std::string text =
       "host=" + conninfoValue(settings.host) + " port=" + std::to_string(settings.port) +
       " dbname=" + conninfoValue(settings.database) + " user=" + conninfoValue(settings.user) +
       " connect_timeout=" + std::to_string(settings.connect_timeout_seconds) +
       " application_name=busbar";
   if (!settings.password.empty()) text += " password=" + conninfoValue(settings.password);
-  return text;
+  return text + tlsConninfo(tls);
 }
 
 }  // namespace
 
-sql::ServerSettings readPostgresqlSettings(const ConfigSection& config) {
-  sql::ServerSettings settings = sql::readServerSettings(config, 5432);
+PostgresqlSettings readPostgresqlSettings(const ConfigSection& config) {
+  sql::ServerSettings settings = sql::readServerSettings(
+      config, 5432, {std::begin(kPostgresqlTlsKeys), std::end(kPostgresqlTlsKeys)});
   for (const auto& [key, value] :
        {std::pair<const char*, const std::string*>{"host", &settings.host},
         {"database", &settings.database},
@@ -48,16 +40,17 @@ sql::ServerSettings readPostgresqlSettings(const ConfigSection& config) {
                 "must not contain spaces (Poco's PostgreSQL connection string cannot carry them)",
                 "a password with a space (from the file or BUSBAR_STORAGE_PASSWORD)");
   }
-  return settings;
+  return {settings, readPostgresqlTls(config)};
 }
 
 std::shared_ptr<sql::PocoDataConnection> makePostgresqlConnection(
-    const sql::ServerSettings& settings) {
+    const PostgresqlSettings& postgresql) {
+  const sql::ServerSettings& settings = postgresql.server;
   static std::once_flag once;
   std::call_once(once, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
   sql::PoolSettings pool;
   pool.connector = "postgresql";
-  pool.connection_string = connectionString(settings);
+  pool.connection_string = connectionString(settings, postgresql.tls);
   pool.min_sessions = settings.pool_min;
   pool.max_sessions = settings.pool_max;
   pool.connect_timeout_seconds = settings.connect_timeout_seconds;

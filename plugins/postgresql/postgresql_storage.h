@@ -6,17 +6,25 @@
 
 #include "busbar/config.h"
 #include "poco_data_connection.h"
+#include "postgresql_tls.h"
 #include "server_settings.h"
 
 namespace busbar::postgresql {
 
-// Reads the server keys (port 5432 by default). Throws ConfigError, also for a value with a
-// space, which Poco's PostgreSQL connection string cannot carry.
-sql::ServerSettings readPostgresqlSettings(const ConfigSection& config);
+// What [storage] says about the PostgreSQL server: where it is, and TLS.
+struct PostgresqlSettings {
+  sql::ServerSettings server;
+  PostgresqlTls tls;
+};
+
+// Reads the server keys (port 5432 by default) and the TLS keys (postgresql_tls.h). Throws
+// ConfigError, also for a value with a space, which Poco's PostgreSQL connection string cannot
+// carry.
+PostgresqlSettings readPostgresqlSettings(const ConfigSection& config);
 
 // A Connection over the server; registers Poco's PostgreSQL connector. Opens nothing yet.
 std::shared_ptr<sql::PocoDataConnection> makePostgresqlConnection(
-    const sql::ServerSettings& settings);
+    const PostgresqlSettings& settings);
 
 // readPostgresqlSettings, then makePostgresqlConnection.
 std::shared_ptr<sql::PocoDataConnection> makePostgresqlConnection(const ConfigSection& config);

@@ -87,7 +87,11 @@ void throwConnectFailure(const std::string& driver, const ServerSettings& settin
       break;
     case ConnectCause::kTls:
       cause = "TLS failed";
-      fix = "check the server's TLS settings and certificates";
+      fix = driver == "postgresql"
+                ? "check [storage] sslmode and sslrootcert (the file of the CA that signed the "
+                  "server's certificate; with verify-full the certificate must also name [storage] "
+                  "host), sslcert and sslkey, and the server's ssl settings"
+                : "check the server's TLS settings and certificates";
       break;
     case ConnectCause::kOther:
       cause = "failed";

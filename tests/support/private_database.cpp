@@ -158,6 +158,46 @@ void PrivateDatabase::startMysql() {
   throw std::runtime_error("mariadbd did not answer within 30 s:\n" + tail(path("log")));
 }
 
+void PrivateDatabase::enableTls(const std::string& cert, const std::string& key,
+                                const std::string& client_ca) {
+  if (driver_ != "postgresql") throw std::runtime_error("enableTls: PostgreSQL only");
+  const std::string data = path("data");
+  run("install -o postgres -m 600 '" + cert + "' '" + data +
+      "/tls.crt' && install -o postgres -m "
+      "600 '" +
+      key + "' '" + data + "/tls.key'");
+  std::string settings = "ssl = on\nssl_cert_file = 'tls.crt'\nssl_key_file = 'tls.key'\n";
+  std::string hba = "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256";
+  if (!client_ca.empty()) {
+    run("install -o postgres -m 600 '" + client_ca + "' '" + data + "/client-ca.crt'");
+    settings += "ssl_ca_file = 'client-ca.crt'\n";
+    hba += " clientcert=verify-ca";
+  }
+  run("printf \"" + settings + "\" >>'" + data + "/postgresql.conf' && printf \"" + hba +
+      "\\n\" >'" + data + "/pg_hba.conf'");
+  run("runuser -u postgres -- " + postgresqlBin() + "/pg_ctl -D '" + data + "' -w reload");
+  // The reload is asynchronous: wait until the server reports TLS on.
+  for (int i = 0; i < 100; ++i) {
+    std::string output;
+    runShell("runuser -u postgres -- psql -At -h '" + folder_.path() + "' -p " +
+                 std::to_string(port_) + " -d postgres -c 'SHOW ssl' 2>&1",
+             output);
+    if (output.rfind("on", 0) == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  throw std::runtime_error("PostgreSQL did not turn TLS on:\n" + tail(path("log")));
+}
+
+std::string PrivateDatabase::sql(const std::string& statement) const {
+  std::string output;
+  const std::string command = "runuser -u postgres -- psql -At -h '" + folder_.path() + "' -p " +
+                              std::to_string(port_) + " -d postgres -c \"" + statement + "\"";
+  if (runShell(command + " 2>&1", output) != 0) {
+    throw std::runtime_error("failed: " + command + "\n" + output);
+  }
+  return output;
+}
+
 void PrivateDatabase::startPostgresql() {
   run("runuser -u postgres -- " + postgresqlBin() + "/pg_ctl -D '" + path("data") + "' -l '" +
       path("log") + "' -w -t 30 -o \"-p " + std::to_string(port_) +

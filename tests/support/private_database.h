@@ -36,6 +36,16 @@ class PrivateDatabase {
   // on the next start(). Returns once every process is gone.
   void crash();
 
+  // PostgreSQL: serves TLS with `cert` and `key` (copied to the server's folder) and refuses
+  // connections over 127.0.0.1 without it; with `client_ca`, also asks each client for a
+  // certificate that CA signed. Returns once the server has reloaded its settings.
+  void enableTls(const std::string& cert, const std::string& key,
+                 const std::string& client_ca = "");
+
+  // PostgreSQL: runs `statement` as the server's superuser over its local socket and returns
+  // what psql printed (-At: one row a line, columns separated by '|').
+  std::string sql(const std::string& statement) const;
+
   // Starts it again on the same port and data; returns once it answers.
   void start();
 

@@ -1,0 +1,101 @@
+// readPostgresqlTls: the TLS keys of [storage] for PostgreSQL, and what an operator gets wrong
+// about them, refused when the config is read with the key, the file and the fix.
+#include "postgresql_tls.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <sstream>
+
+#include <Poco/Util/IniFileConfiguration.h>
+
+#include "server_process.h"
+
+namespace busbar::postgresql {
+namespace {
+
+class PostgresqlTlsSettingsTest : public ::testing::Test {
+ protected:
+  PostgresqlTlsSettingsTest() {
+    ca_ = dir_.write("ca.crt", "-----BEGIN CERTIFICATE-----\n");
+    cert_ = dir_.write("client.crt", "-----BEGIN CERTIFICATE-----\n");
+    key_ = dir_.write("client.key", "-----BEGIN PRIVATE KEY-----\n");
+    ::chmod(key_.c_str(), 0600);
+  }
+
+  PostgresqlTls read(const std::string& keys) {
+    std::istringstream in("[storage]\n" + keys);
+    Poco::AutoPtr<Poco::Util::AbstractConfiguration> config(
+        new Poco::Util::IniFileConfiguration(in));
+    return readPostgresqlTls(ConfigSection(config, dir_.path() + "/host.conf", "storage"));
+  }
+
+  std::string errorOf(const std::string& keys) {
+    try {
+      read(keys);
+    } catch (const ConfigError& error) {
+      return error.what();
+    }
+    return "accepted";
+  }
+
+  std::string file() const { return dir_.path() + "/host.conf: [storage] "; }
+
+  busbar::testing::TempDir dir_;
+  std::string ca_;
+  std::string cert_;
+  std::string key_;
+};
+
+TEST_F(PostgresqlTlsSettingsTest, DefaultsToLibpqsPreferAndReadsEveryKey) {
+  PostgresqlTls tls = read("");
+  EXPECT_EQ(tls.mode, "prefer");
+  EXPECT_EQ(tlsConninfo(tls), " sslmode='prefer'");
+  // Relative paths resolve against the config file's folder.
+  tls = read("sslmode = verify-full\nsslrootcert = ca.crt\nsslcert = client.crt\nsslkey = " + key_ +
+             "\n");
+  EXPECT_EQ(tls.root_cert, ca_);
+  EXPECT_EQ(tls.cert, cert_);
+  EXPECT_EQ(tlsConninfo(tls), " sslmode='verify-full' sslrootcert='" + ca_ + "' sslcert='" + cert_ +
+                                  "' sslkey='" + key_ + "'");
+}
+
+TEST_F(PostgresqlTlsSettingsTest, RefusesWhatAnOperatorGetsWrongNamingKeyFileAndFix) {
+  EXPECT_EQ(errorOf("sslmode = verify\n"),
+            file() +
+                "sslmode must be one of disable, allow, prefer, require, verify-ca, "
+                "verify-full; found 'verify'");
+  EXPECT_EQ(errorOf("sslmode = verify-full\n"),
+            file() +
+                "sslrootcert is required with sslmode = verify-full: the file of the CA "
+                "that signed the server's certificate; found nothing");
+  EXPECT_EQ(errorOf("sslmode = verify-ca\nsslrootcert = missing.crt\n"),
+            file() + "sslrootcert must name a file this server can read; found '" + dir_.path() +
+                "/missing.crt': No such file or directory");
+  EXPECT_EQ(errorOf("sslmode = require\nsslrootcert = " + dir_.path() + "\n"),
+            file() + "sslrootcert must name a regular file; found '" + dir_.path() +
+                "', which is not one");
+  EXPECT_EQ(errorOf("sslcert = client.crt\n"),
+            file() +
+                "sslkey goes with sslcert: a client certificate needs its key, and a key "
+                "its certificate; found nothing");
+  EXPECT_EQ(errorOf("sslmode = disable\nsslrootcert = ca.crt\n"),
+            file() +
+                "sslmode disables TLS, yet sslrootcert or sslcert is set: remove them, or "
+                "choose verify-full; found 'disable'");
+  ::chmod(key_.c_str(), 0644);
+  EXPECT_EQ(errorOf("sslcert = client.crt\nsslkey = client.key\n"),
+            file() +
+                "sslkey must name a key file only its owner may read (libpq refuses "
+                "others); found '" +
+                key_ + "' with mode 644 (chmod 600 it)");
+  const std::string spaced = dir_.write("a b.crt", "x");
+  EXPECT_EQ(errorOf("sslmode = verify-full\nsslrootcert = " + spaced + "\n"),
+            file() +
+                "sslrootcert must be a path without spaces (Poco's PostgreSQL connection "
+                "string cannot carry them); found '" +
+                spaced + "'");
+}
+
+}  // namespace
+}  // namespace busbar::postgresql

@@ -11,6 +11,7 @@
 
 #include <vector>
 
+#include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 
 namespace busbar::amqp {
@@ -108,6 +109,54 @@ std::string loginFix(const ConnectionSettings& settings) {
          settings.vhost + " " + settings.user + " '.*' '.*' '.*')";
 }
 
+// Sets up `socket` (an SSL socket) as [amqp] tls says: the CA, the client's certificate and key,
+// peer verification always, host name verification unless turned off. Returns "" or why it
+// cannot be set up, naming the key and the file.
+std::string configureTls(amqp_socket_t* socket, const ConnectionSettings& settings) {
+  const TlsSettings& tls = settings.tls;
+  if (amqp_ssl_socket_set_cacert(socket, tls.ca_file.c_str()) != AMQP_STATUS_OK) {
+    return "[amqp] tls_ca_file" + inFile(settings) + ": '" + tls.ca_file +
+           "' holds no PEM certificate OpenSSL can load. Fix: name the CA's certificate file "
+           "(PEM)";
+  }
+  if (!tls.cert_file.empty() && amqp_ssl_socket_set_key(socket, tls.cert_file.c_str(),
+                                                        tls.key_file.c_str()) != AMQP_STATUS_OK) {
+    return "[amqp] tls_cert_file and tls_key_file" + inFile(settings) + ": '" + tls.cert_file +
+           "' and '" + tls.key_file +
+           "' are not a PEM certificate and its own private key. Fix: name the client's "
+           "certificate and the key it was issued for";
+  }
+  amqp_ssl_socket_set_verify_peer(socket, 1);
+  amqp_ssl_socket_set_verify_hostname(socket, tls.verify_hostname ? 1 : 0);
+  return "";
+}
+
+// Why a TLS connection to `broker` failed, and the fix; "" when `status` is no TLS failure.
+std::string tlsFailure(const ConnectionSettings& settings, const BrokerAddress& broker,
+                       int status) {
+  const std::string server = describe(broker);
+  switch (status) {
+    case AMQP_STATUS_SSL_PEER_VERIFY_FAILED:
+      return "TLS: the certificate of " + server +
+             " is not signed by the CA of [amqp] tls_ca_file" + inFile(settings) + " ('" +
+             settings.tls.ca_file + "'). Fix: name the CA that signed the broker's certificate";
+    case AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED:
+      return "TLS: the certificate of " + server + " does not name '" + broker.host +
+             "'. Fix: connect by a name the certificate holds (" +
+             (settings.brokers.size() > 1 ? "[amqp] hosts" : "[amqp] host") + inFile(settings) +
+             "), or issue the broker a certificate for this name";
+    case AMQP_STATUS_SSL_CONNECTION_FAILED:
+    case AMQP_STATUS_SSL_ERROR:
+      return "TLS: the handshake with " + server +
+             " failed: the broker may not speak TLS on this port, or refused busbar's client "
+             "certificate. Fix: check [amqp] port (RabbitMQ's amqps port is 5671) and "
+             "tls_cert_file" +
+             inFile(settings);
+    default:
+      return "";
+  }
+}
+
 }  // namespace
 
 AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::string& name,
@@ -145,11 +194,20 @@ void AmqpConnection::open(const ConnectionSettings& settings, const BrokerAddres
   const std::string where = describe(one);
   state_ = amqp_new_connection();
   if (state_ == nullptr) throw AmqpError("cannot allocate an AMQP connection");
-  amqp_socket_t* socket = amqp_tcp_socket_new(state_);
+  amqp_socket_t* socket =
+      settings.tls.enabled ? amqp_ssl_socket_new(state_) : amqp_tcp_socket_new(state_);
   if (socket == nullptr) {
     amqp_destroy_connection(state_);
     state_ = nullptr;
-    throw AmqpError("cannot create a TCP socket for " + where);
+    throw AmqpError("cannot create a socket for " + where);
+  }
+  if (settings.tls.enabled) {
+    const std::string problem = configureTls(socket, settings);
+    if (!problem.empty()) {
+      amqp_destroy_connection(state_);
+      state_ = nullptr;
+      throw AmqpSettingsRefused("cannot connect to " + where + ": " + problem);
+    }
   }
   timeval connect_timeout = toTimeval(settings.connect_timeout);
   errno = 0;
@@ -158,8 +216,14 @@ void AmqpConnection::open(const ConnectionSettings& settings, const BrokerAddres
     const int error = errno;
     amqp_destroy_connection(state_);
     state_ = nullptr;
+    const std::string tls = tlsFailure(settings, broker, status);
+    if (status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED ||
+        status == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED) {
+      throw AmqpSettingsRefused("cannot connect to " + where + ": " + tls);
+    }
     const std::string message =
-        "cannot connect to " + where + ": " + connectFailure(settings, broker, status, error);
+        "cannot connect to " + where + ": " +
+        (tls.empty() ? connectFailure(settings, broker, status, error) : tls);
     if (status == AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED) throw AmqpHostUnknown(message);
     throw AmqpError(message);
   }
@@ -177,6 +241,16 @@ void AmqpConnection::open(const ConnectionSettings& settings, const BrokerAddres
   amqp_rpc_reply_t reply = amqp_login_with_properties(
       state_, settings.vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE, settings.heartbeat_seconds,
       &properties, AMQP_SASL_METHOD_PLAIN, settings.user.c_str(), settings.password.c_str());
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+    // With TLS 1.3 a broker's refusal of the client's certificate arrives after the handshake,
+    // at the first read: the login.
+    const std::string tls = tlsFailure(settings, broker, reply.library_error);
+    if (!tls.empty()) {
+      amqp_destroy_connection(state_);
+      state_ = nullptr;
+      throw AmqpError("cannot connect to " + where + ": " + tls);
+    }
+  }
   if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
     std::string reason;
     // Only the broker's own "access refused" (403) or "not allowed" (530: no such vhost, or no

@@ -2,6 +2,8 @@
 
 #include <Poco/NumberParser.h>
 
+#include "config_files.h"
+
 namespace busbar::amqp {
 namespace {
 
@@ -42,8 +44,8 @@ BrokerAddress parseBrokerAddress(const ConfigSection& section, const std::string
   return broker;
 }
 
-std::vector<BrokerAddress> readBrokers(const ConfigSection& section) {
-  const int port = static_cast<int>(section.getInt("port", 5672, 1, 65535));
+std::vector<BrokerAddress> readBrokers(const ConfigSection& section, int default_port) {
+  const int port = static_cast<int>(section.getInt("port", default_port, 1, 65535));
   if (!section.has("hosts")) return {{section.getString("host", "127.0.0.1"), port}};
   if (section.has("host")) {
     section.fail("host",
@@ -67,15 +69,57 @@ std::vector<BrokerAddress> readBrokers(const ConfigSection& section) {
   return brokers;
 }
 
+TlsSettings readTls(const ConfigSection& section) {
+  TlsSettings tls;
+  tls.enabled = section.getBool("tls", false);
+  tls.ca_file = section.getPath("tls_ca_file", "");
+  tls.cert_file = section.getPath("tls_cert_file", "");
+  tls.key_file = section.getPath("tls_key_file", "");
+  tls.verify_hostname = section.getBool("tls_verify_hostname", true);
+  if (!tls.enabled) {
+    for (const char* key : {"tls_ca_file", "tls_cert_file", "tls_key_file"}) {
+      if (section.has(key)) {
+        section.fail(key, "takes effect with tls = true only: set it, or remove this key",
+                     "tls off");
+      }
+    }
+    return tls;
+  }
+  if (tls.ca_file.empty()) {
+    section.fail("tls_ca_file",
+                 "is required with tls = true: the file of the CA that signed the broker's "
+                 "certificate, which busbar always verifies",
+                 "nothing");
+  }
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    section.fail(tls.cert_file.empty() ? "tls_cert_file" : "tls_key_file",
+                 "goes with " +
+                     std::string(tls.cert_file.empty() ? "tls_key_file" : "tls_cert_file") +
+                     ": a client certificate needs its key, and a key its certificate",
+                 "nothing");
+  }
+  using plugins::FileSecrecy;
+  plugins::requireReadableFile(section, "tls_ca_file", tls.ca_file, FileSecrecy::kPublic);
+  if (!tls.cert_file.empty()) {
+    plugins::requireReadableFile(section, "tls_cert_file", tls.cert_file, FileSecrecy::kPublic);
+    plugins::requireReadableFile(section, "tls_key_file", tls.key_file, FileSecrecy::kPrivateKey);
+  }
+  return tls;
+}
+
 }  // namespace
 
 AmqpSettings readAmqpSettings(const ConfigSection& section) {
   section.rejectUnknownKeys({"host", "hosts", "port", "vhost", "user", "password", "heartbeat",
-                             "auto_setup", "retries", "queue_capacity", "queue_type"});
+                             "auto_setup", "retries", "queue_capacity", "queue_type", "tls",
+                             "tls_ca_file", "tls_cert_file", "tls_key_file",
+                             "tls_verify_hostname"});
   AmqpSettings settings;
   ConnectionSettings& connection = settings.connection;
   connection.config_file = section.file();
-  connection.brokers = readBrokers(section);
+  connection.tls = readTls(section);
+  // RabbitMQ's ports: 5671 for amqps, 5672 for plain AMQP.
+  connection.brokers = readBrokers(section, connection.tls.enabled ? 5671 : 5672);
   connection.vhost = section.getString("vhost", "/");
   connection.user = section.getString("user", "guest");
   connection.password = section.getSecret("password", "BUSBAR_AMQP_PASSWORD");

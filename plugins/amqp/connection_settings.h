@@ -15,6 +15,15 @@ struct BrokerAddress {
   int port = 5672;
 };
 
+// TLS to the broker (amqps): the broker's certificate is always verified against ca_file.
+struct TlsSettings {
+  bool enabled = false;
+  std::string ca_file;          // the CA that signed the broker's certificate
+  std::string cert_file;        // a client certificate, for a broker that asks for one; "" for none
+  std::string key_file;         // its private key
+  bool verify_hostname = true;  // the certificate must name the host connected to
+};
+
 struct ConnectionSettings {
   // Tried in order until one answers; more than one is a cluster. Never empty.
   std::vector<BrokerAddress> brokers{{"127.0.0.1", 5672}};
@@ -27,6 +36,7 @@ struct ConnectionSettings {
   // The durable queues busbar declares (named queues, dead letters) are quorum queues, which a
   // cluster replicates; otherwise classic queues, which live on one node.
   bool quorum_queues = false;
+  TlsSettings tls;
   std::string config_file;  // where these came from, for the fix an error names ("" in tests)
 };
 
@@ -42,7 +52,7 @@ inline std::string describe(const ConnectionSettings& settings) {
   std::string nodes;
   for (const auto& broker : settings.brokers)
     nodes += (nodes.empty() ? "" : ",") + describe(broker);
-  return "amqp://" + settings.user + "@" + nodes +
+  return std::string(settings.tls.enabled ? "amqps://" : "amqp://") + settings.user + "@" + nodes +
          (settings.vhost.empty() || settings.vhost[0] != '/' ? "/" : "") + settings.vhost;
 }
 

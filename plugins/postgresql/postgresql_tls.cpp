@@ -1,51 +1,9 @@
 #include "postgresql_tls.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
+#include "config_files.h"
 #include "conninfo.h"
 
 namespace busbar::postgresql {
-namespace {
-
-// A file libpq will open: it exists, is a regular file and this process can read it. Checked now,
-// so that the error names the key and the file instead of a failed connection later.
-void requireReadableFile(const ConfigSection& config, const std::string& key,
-                         const std::string& path, bool secret) {
-  if (path.find_first_of(" \t") != std::string::npos) {
-    config.fail(key,
-                "must be a path without spaces (Poco's PostgreSQL connection string cannot carry "
-                "them)",
-                "'" + path + "'");
-  }
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) {
-    config.fail(key, "must name a file this server can read",
-                "'" + path + "': " + std::strerror(errno));
-  }
-  if (!S_ISREG(info.st_mode)) {
-    config.fail(key, "must name a regular file", "'" + path + "', which is not one");
-  }
-  if (::access(path.c_str(), R_OK) != 0) {
-    config.fail(
-        key, "must name a file this server can read",
-        "'" + path + "': " + std::strerror(errno) + " (give busbar's user read access to it)");
-  }
-  // libpq refuses a private key the group or others may read (unless root owns it and the group
-  // may only read it); say so now, with the fix.
-  if (secret && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0 &&
-      !(info.st_uid == 0 && (info.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) == 0)) {
-    config.fail(key, "must name a key file only its owner may read (libpq refuses others)",
-                "'" + path + "' with mode " + std::to_string((info.st_mode >> 6) & 7) +
-                    std::to_string((info.st_mode >> 3) & 7) + std::to_string(info.st_mode & 7) +
-                    " (chmod 600 it)");
-  }
-}
-
-}  // namespace
 
 PostgresqlTls readPostgresqlTls(const ConfigSection& config) {
   PostgresqlTls tls;
@@ -73,9 +31,16 @@ PostgresqlTls readPostgresqlTls(const ConfigSection& config) {
                 "verify-full",
                 "'disable'");
   }
-  if (!tls.root_cert.empty()) requireReadableFile(config, "sslrootcert", tls.root_cert, false);
-  if (!tls.cert.empty()) requireReadableFile(config, "sslcert", tls.cert, false);
-  if (!tls.key.empty()) requireReadableFile(config, "sslkey", tls.key, true);
+  using plugins::FileSecrecy;
+  if (!tls.root_cert.empty()) {
+    plugins::requireReadableFile(config, "sslrootcert", tls.root_cert, FileSecrecy::kPublic, false);
+  }
+  if (!tls.cert.empty()) {
+    plugins::requireReadableFile(config, "sslcert", tls.cert, FileSecrecy::kPublic, false);
+  }
+  if (!tls.key.empty()) {
+    plugins::requireReadableFile(config, "sslkey", tls.key, FileSecrecy::kPrivateKey, false);
+  }
   return tls;
 }
 

@@ -5,9 +5,11 @@
 # without plugins, beside the broker scripts/services/rabbitmq.sh starts (which they never touch).
 # Needs root and rabbitmq-server (scripts/services/rabbitmq.sh start installs it).
 #
-#   scripts/services/rabbitmq-cluster.sh start DIR AMQP_PORT:DIST_PORT...
+#   scripts/services/rabbitmq-cluster.sh start DIR [--tls CA,CERT,KEY] AMQP_PORT:DIST_PORT[:TLS_PORT]...
 #       starts one node per pair (node name n<AMQP_PORT>@localhost), joins every node to the
 #       first one's cluster, and returns once all of them serve. DIR is made (owned by rabbitmq).
+#       A node with a TLS_PORT also serves amqps there with the certificate CERT and its KEY, and
+#       asks every client for a certificate the CA CA signed (the files are copied to its folder).
 #   scripts/services/rabbitmq-cluster.sh stop-node DIR AMQP_PORT
 #       stops that node as an operator does (`rabbitmqctl stop`); the others serve on
 #   scripts/services/rabbitmq-cluster.sh start-node DIR AMQP_PORT
@@ -24,7 +26,8 @@ export ERL_EPMD_ADDRESS="$HOST"
 
 log() { echo "rabbitmq-cluster.sh: $*" >&2; }
 usage() {
-  echo "usage: $0 start DIR AMQP_PORT:DIST_PORT... | stop-node DIR AMQP_PORT |" \
+  echo "usage: $0 start DIR [--tls CA,CERT,KEY] AMQP_PORT:DIST_PORT[:TLS_PORT]... |" \
+    "stop-node DIR AMQP_PORT |" \
     "start-node DIR AMQP_PORT | stop DIR | status DIR" >&2
   exit 2
 }
@@ -49,9 +52,10 @@ ctl() {
 
 serves() { ctl 15 "$1" -q status >/dev/null 2>&1 && ctl 15 "$1" -q eval 'rabbit:is_running().' 2>/dev/null | grep -q true; }
 
-# The pairs recorded by `start`, one "AMQP_PORT DIST_PORT" a line.
+# The ports recorded by `start`, one "AMQP_PORT DIST_PORT [TLS_PORT]" a line.
 ports_file() { echo "$1/ports"; }
 dist_port_of() { awk -v p="$2" '$1 == p { print $2 }' "$(ports_file "$1")"; }
+tls_port_of() { awk -v p="$2" '$1 == p { print $3 }' "$(ports_file "$1")"; }
 
 start_node() {
   local dir="$1" port="$2" dist
@@ -64,6 +68,18 @@ start_node() {
   as_broker mkdir -p "$node_dir/mnesia" "$node_dir/log"
   # An empty plugin list: the management plugin's fixed port would clash between nodes.
   [ -e "$node_dir/enabled_plugins" ] || as_broker sh -c "echo '[].' > $node_dir/enabled_plugins"
+  local tls
+  tls="$(tls_port_of "$dir" "$port")"
+  if [ -n "$tls" ] && [ ! -e "$node_dir/rabbitmq.conf" ]; then
+    install -o rabbitmq -m 644 "$dir/tls/ca.crt" "$node_dir/ca.crt"
+    install -o rabbitmq -m 644 "$dir/tls/server.crt" "$node_dir/server.crt"
+    install -o rabbitmq -m 600 "$dir/tls/server.key" "$node_dir/server.key"
+    printf '%s\n' "listeners.ssl.1 = $HOST:$tls" "ssl_options.cacertfile = $node_dir/ca.crt" \
+      "ssl_options.certfile = $node_dir/server.crt" "ssl_options.keyfile = $node_dir/server.key" \
+      "ssl_options.verify = verify_peer" "ssl_options.fail_if_no_peer_cert = true" \
+      >"$node_dir/rabbitmq.conf"
+    chown rabbitmq: "$node_dir/rabbitmq.conf"
+  fi
   as_broker env RABBITMQ_NODENAME="$(node_name "$port")" RABBITMQ_NODE_IP_ADDRESS="$HOST" \
     RABBITMQ_NODE_PORT="$port" RABBITMQ_DIST_PORT="$dist" \
     RABBITMQ_MNESIA_BASE="$node_dir/mnesia" RABBITMQ_LOG_BASE="$node_dir/log" \
@@ -105,17 +121,28 @@ case "$command" in
     }
     mkdir -p "$dir"
     chown rabbitmq: "$dir"
+    if [ "${1:-}" = --tls ]; then
+      IFS=, read -r ca cert key <<<"${2:-}"
+      [ -n "$key" ] || usage
+      mkdir -p "$dir/tls"
+      cp "$ca" "$dir/tls/ca.crt"
+      cp "$cert" "$dir/tls/server.crt"
+      install -m 600 "$key" "$dir/tls/server.key"
+      shift 2
+    fi
+    [ $# -ge 1 ] || usage
     : >"$(ports_file "$dir")"
     for pair in "$@"; do
-      [[ "$pair" =~ ^[0-9]+:[0-9]+$ ]] || usage
-      echo "${pair%%:*} ${pair##*:}" >>"$(ports_file "$dir")"
+      [[ "$pair" =~ ^[0-9]+:[0-9]+(:[0-9]+)?$ ]] || usage
+      [[ "$pair" =~ ^[0-9]+:[0-9]+$ ]] || [ -d "$dir/tls" ] || usage
+      echo "${pair//:/ }" >>"$(ports_file "$dir")"
     done
     first=""
     for pair in "$@"; do
       start_node "$dir" "${pair%%:*}"
     done
-    for pair in "$@"; do
-      port="${pair%%:*}"
+    set -- $(awk '{ print $1 }' "$(ports_file "$dir")")
+    for port in "$@"; do
       await_node "$dir" "$port"
       if [ -z "$first" ]; then
         first="$port"

@@ -85,15 +85,13 @@ TEST_F(PostgresqlTlsSettingsTest, RefusesWhatAnOperatorGetsWrongNamingKeyFileAnd
                 "choose verify-full; found 'disable'");
   ::chmod(key_.c_str(), 0644);
   EXPECT_EQ(errorOf("sslcert = client.crt\nsslkey = client.key\n"),
-            file() +
-                "sslkey must name a key file only its owner may read (libpq refuses "
-                "others); found '" +
-                key_ + "' with mode 644 (chmod 600 it)");
+            file() + "sslkey must name a key file only its owner may read; found '" + key_ +
+                "' with mode 644 (chmod 600 it)");
   const std::string spaced = dir_.write("a b.crt", "x");
   EXPECT_EQ(errorOf("sslmode = verify-full\nsslrootcert = " + spaced + "\n"),
             file() +
-                "sslrootcert must be a path without spaces (Poco's PostgreSQL connection "
-                "string cannot carry them); found '" +
+                "sslrootcert must be a path without spaces (the connection string cannot "
+                "carry them); found '" +
                 spaced + "'");
 }
 

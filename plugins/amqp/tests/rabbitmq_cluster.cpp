@@ -9,7 +9,9 @@
 
 namespace busbar::testing {
 
-RabbitCluster::RabbitCluster(int nodes) : folder_(dir_.path() + "/rabbitmq") {
+RabbitCluster::RabbitCluster(int nodes, const std::string& tls_ca,
+                             const IssuedCertificate& tls_server)
+    : folder_(dir_.path() + "/rabbitmq") {
   // The nodes run as the broker's user, who must reach their folders under the test's own.
   ::chmod(dir_.path().c_str(), 0755);
   std::string pairs;
@@ -22,8 +24,16 @@ RabbitCluster::RabbitCluster(int nodes) : folder_(dir_.path() + "/rabbitmq") {
     node.password = "guest";
     nodes_.push_back(node);
     pairs += " " + std::to_string(node.port) + ":" + std::to_string(freePort());
+    if (!tls_ca.empty()) {
+      node.port = freePort();
+      tls_nodes_.push_back(node);
+      pairs += ":" + std::to_string(node.port);
+    }
   }
-  script("start '" + folder_ + "'" + pairs);
+  const std::string tls =
+      tls_ca.empty() ? ""
+                     : " --tls '" + tls_ca + "," + tls_server.cert + "," + tls_server.key + "'";
+  script("start '" + folder_ + "'" + tls + pairs);
 }
 
 RabbitCluster::~RabbitCluster() {
@@ -42,15 +52,19 @@ void RabbitCluster::startNode(size_t index) {
   script("start-node '" + folder_ + "' " + std::to_string(nodes_.at(index).port));
 }
 
-std::map<std::string, std::string> RabbitCluster::queueTypes(size_t index) const {
+std::string RabbitCluster::rabbitmqctl(size_t index, const std::string& args) const {
   std::string output;
   const std::string command = "rabbitmqctl -n n" + std::to_string(nodes_.at(index).port) +
-                              "@localhost -q --no-table-headers list_queues name type </dev/null";
+                              "@localhost -q --no-table-headers " + args + " </dev/null";
   if (runShell(command + " 2>&1", output) != 0) {
     throw std::runtime_error(command + " failed:\n" + output);
   }
+  return output;
+}
+
+std::map<std::string, std::string> RabbitCluster::queueTypes(size_t index) const {
   std::map<std::string, std::string> types;
-  std::istringstream lines(output);
+  std::istringstream lines(rabbitmqctl(index, "list_queues name type"));
   for (std::string name, type; lines >> name >> type;) types[name] = type;
   return types;
 }

@@ -12,14 +12,18 @@
 
 #include "raw_amqp_client.h"
 #include "server_process.h"
+#include "test_certificates.h"
 
 namespace busbar::testing {
 
 class RabbitCluster {
  public:
-  // Starts `nodes` nodes and joins them into one cluster; returns once every node serves. Throws
-  // std::runtime_error with the script's output when it fails.
-  explicit RabbitCluster(int nodes = 3);
+  // Starts `nodes` nodes and joins them into one cluster; returns once every node serves. With a
+  // `tls_server` certificate, every node also serves amqps with it and asks each client for a
+  // certificate the CA `tls_ca` signed. Throws std::runtime_error with the script's output when
+  // it fails.
+  explicit RabbitCluster(int nodes = 3, const std::string& tls_ca = "",
+                         const IssuedCertificate& tls_server = {});
   // Stops every node; their folders go with the object.
   ~RabbitCluster();
   RabbitCluster(const RabbitCluster&) = delete;
@@ -27,6 +31,8 @@ class RabbitCluster {
 
   // Each node's AMQP address (vhost "/", user guest), in the order they were started.
   const std::vector<BrokerAddress>& nodes() const { return nodes_; }
+  // The same nodes' amqps addresses (empty without TLS).
+  const std::vector<BrokerAddress>& tlsNodes() const { return tls_nodes_; }
 
   // Stops node `index` as an operator does (`rabbitmqctl stop`); returns once it is gone.
   void stopNode(size_t index);
@@ -37,6 +43,9 @@ class RabbitCluster {
   // serve) lists them.
   std::map<std::string, std::string> queueTypes(size_t index) const;
 
+  // What `rabbitmqctl -q --no-table-headers ARGS` prints for node `index`; throws when it fails.
+  std::string rabbitmqctl(size_t index, const std::string& args) const;
+
  private:
   // Runs the script with `args`; throws with its output when it fails.
   void script(const std::string& args) const;
@@ -44,6 +53,7 @@ class RabbitCluster {
   TempDir dir_;
   std::string folder_;  // the nodes' folders, under dir_
   std::vector<BrokerAddress> nodes_;
+  std::vector<BrokerAddress> tls_nodes_;
 };
 
 }  // namespace busbar::testing

@@ -2,6 +2,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 #include <Poco/Util/IniFileConfiguration.h>
@@ -107,6 +111,44 @@ TEST(AmqpSettingsTest, HostsNameEveryNodeOfAClusterAndMakeItsQueuesQuorumQueues)
   EXPECT_TRUE(readAmqpSettings(sectionOf("[amqp]\nhost = a\nqueue_type = quorum\n"))
                   .connection.quorum_queues);
   EXPECT_FALSE(readAmqpSettings(sectionOf("[amqp]\nhosts = a\n")).connection.quorum_queues);
+}
+
+TEST(AmqpSettingsTest, TlsTakesACaAClientCertificateAndRabbitMqsAmqpsPort) {
+  ::unsetenv("BUSBAR_AMQP_PASSWORD");
+  char folder[] = "/tmp/busbar-amqp-tls-XXXXXX";
+  ASSERT_NE(::mkdtemp(folder), nullptr);
+  const std::string dir = folder;
+  for (const char* name : {"ca.crt", "client.crt", "client.key"}) {
+    std::ofstream(dir + "/" + name) << "PEM\n";
+  }
+  ::chmod((dir + "/client.key").c_str(), 0600);
+  AmqpSettings settings = readAmqpSettings(sectionOf(
+      "[amqp]\nhost = mq\ntls = true\ntls_ca_file = " + dir + "/ca.crt\ntls_cert_file = " + dir +
+      "/client.crt\ntls_key_file = " + dir + "/client.key\n"));
+  EXPECT_TRUE(settings.connection.tls.enabled);
+  EXPECT_TRUE(settings.connection.tls.verify_hostname);
+  EXPECT_EQ(settings.connection.tls.ca_file, dir + "/ca.crt");
+  EXPECT_EQ(settings.connection.brokers[0].port, 5671);
+  EXPECT_EQ(describe(settings.connection), "amqps://guest@mq:5671/");
+
+  EXPECT_EQ(errorOf("[amqp]\ntls = true\n"),
+            "/etc/busbar/host.conf: [amqp] tls_ca_file is required with tls = true: the file of "
+            "the CA that signed the broker's certificate, which busbar always verifies; found "
+            "nothing");
+  EXPECT_EQ(errorOf("[amqp]\ntls_ca_file = " + dir + "/ca.crt\n"),
+            "/etc/busbar/host.conf: [amqp] tls_ca_file takes effect with tls = true only: set it, "
+            "or remove this key; found tls off");
+  EXPECT_EQ(errorOf("[amqp]\ntls = true\ntls_ca_file = " + dir + "/ca.crt\ntls_cert_file = " + dir +
+                    "/client.crt\n"),
+            "/etc/busbar/host.conf: [amqp] tls_key_file goes with tls_cert_file: a client "
+            "certificate needs its key, and a key its certificate; found nothing");
+  ::chmod((dir + "/client.key").c_str(), 0644);
+  EXPECT_EQ(errorOf("[amqp]\ntls = true\ntls_ca_file = " + dir + "/ca.crt\ntls_cert_file = " + dir +
+                    "/client.crt\ntls_key_file = " + dir + "/client.key\n"),
+            "/etc/busbar/host.conf: [amqp] tls_key_file must name a key file only its owner may "
+            "read; found '" +
+                dir + "/client.key' with mode 644 (chmod 600 it)");
+  std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 TEST(AmqpSettingsTest, RejectsAHostsListAnOperatorGotWrong) {

@@ -579,8 +579,7 @@ double cpuSeconds() {
 int publisherAlone(const std::string& url, const std::string& exchange, long count, long ids) {
   AmqpUrl broker = parseUrl(url);
   busbar::amqp::PublisherOptions options;
-  options.connection.host = broker.host;
-  options.connection.port = broker.port;
+  options.connection.brokers = {{broker.host, broker.port}};
   options.connection.vhost = broker.vhost;
   options.connection.user = broker.user;
   options.connection.password = broker.password;

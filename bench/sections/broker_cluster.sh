@@ -18,8 +18,9 @@ cluster_conf() {
   for i in 0 1 2; do
     hosts+="${hosts:+, }127.0.0.1:${CLUSTER_NODE[$(((first + i) % 3))]}"
   done
-  sed -i -e "s|^host = 127.0.0.1$|hosts = $hosts|" -e '/^port = '"$BUSBAR_TEST_AMQP_PORT"'$/d' \
-    -e 's|^vhost = .*|vhost = /|' -e 's|^user = .*|user = guest|' "$file"
+  # Only within [amqp]: [storage] has host, port and user keys too.
+  sed -i -e '/^\[amqp\]$/,/^\[/{' -e "s|^host = .*|hosts = $hosts|" -e '/^port = /d' \
+    -e 's|^vhost = .*|vhost = /|' -e 's|^user = .*|user = guest|' -e '}' "$file"
   echo "$file"
 }
 

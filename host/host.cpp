@@ -15,6 +15,7 @@
 #include <Poco/Timestamp.h>
 
 #include "consistency/consistency_routes.h"
+#include "http/http_load_metrics.h"
 #include "ops/config_report.h"
 #include "ops/ops_routes.h"
 #include "ops/parked_event_routes.h"
@@ -240,7 +241,8 @@ void Host::load() {
   event_bus_.setTransport(transport);
   event_metrics_.setEventLog(event_log_.get());
   registerInfoMetrics();
-  registerHttpLoadMetrics();
+  exportHttpLoadMetrics(metrics_, http_, "public");
+  exportHttpLoadMetrics(metrics_, admin_http_, "admin");
   addReadinessChecks();
   registerOpsRoutes();
   // A loop per inherited socket at least (HttpServer::bind()).
@@ -287,63 +289,6 @@ void Host::registerInfoMetrics() {
   metrics_.gaugeReader("busbar_last_reload_timestamp_seconds",
                        "When the last reload that succeeded ended (Unix time); 0 before any", {},
                        [this] { return static_cast<double>(reloadHistory().last_unix_seconds); });
-}
-
-void Host::registerHttpLoadMetrics() {
-  using Load = HttpServer::Load;
-  auto reader = [](std::unique_ptr<HttpServer>& server, auto value) {
-    return [&server, value]() -> double { return server ? value(server->load()) : 0.0; };
-  };
-  auto seconds = [](std::chrono::nanoseconds ns) { return static_cast<double>(ns.count()) / 1e9; };
-  for (auto* listener : {&http_, &admin_http_}) {
-    const MetricLabels labels{{"listener", listener == &http_ ? "public" : "admin"}};
-    metrics_.gaugeReader(
-        "busbar_http_worker_queue_requests",
-        "blocking requests waiting for a worker now ([http] max_queued at most)", labels,
-        reader(*listener, [](const Load& load) { return static_cast<double>(load.queued); }));
-    metrics_.gaugeReader(
-        "busbar_http_worker_queue_oldest_wait_seconds",
-        "how long the oldest request waiting for a worker has waited", labels,
-        reader(*listener, [seconds](const Load& load) { return seconds(load.oldest_wait); }));
-    metrics_.counterReader(
-        "busbar_http_worker_jobs_started_total", "blocking requests a worker took from the queue",
-        labels,
-        reader(*listener, [](const Load& load) { return static_cast<double>(load.started); }));
-    metrics_.counterReader(
-        "busbar_http_worker_queue_wait_seconds_total",
-        "the time those requests waited in the queue, in total", labels,
-        reader(*listener, [seconds](const Load& load) { return seconds(load.waited); }));
-    for (const auto& [reason, count] :
-         {std::pair{"queue_full", &Load::shed_queue_full},
-          std::pair{"waited_too_long", &Load::shed_waited_too_long}}) {
-      MetricLabels shed = labels;
-      shed.emplace_back("reason", reason);
-      metrics_.counterReader("busbar_http_requests_shed_total",
-                             "blocking requests answered 503 unrun: the queue was full, or they "
-                             "waited [http] request_timeout_seconds",
-                             shed, reader(*listener, [count = count](const Load& load) {
-                               return static_cast<double>(load.*count);
-                             }));
-    }
-    metrics_.counterReader("busbar_http_connections_refused_total",
-                           "connections answered 503 (past 16 at once, closed unanswered) at "
-                           "the listener's connection limit ([http] max_connections, or the open "
-                           "file limit)",
-                           labels, reader(*listener, [](const Load& load) {
-                             return static_cast<double>(load.refused_connections);
-                           }));
-    metrics_.counterReader("busbar_http_accept_pauses_total",
-                           "times accepting paused for 100 ms: the process had no descriptor left",
-                           labels, reader(*listener, [](const Load& load) {
-                             return static_cast<double>(load.accept_pauses);
-                           }));
-    metrics_.counterReader("busbar_http_requests_timed_out_total",
-                           "blocking requests answered 504: still running at [http] "
-                           "request_timeout_seconds",
-                           labels, reader(*listener, [](const Load& load) {
-                             return static_cast<double>(load.timed_out);
-                           }));
-  }
 }
 
 void Host::addReadinessChecks() {

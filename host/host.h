@@ -132,8 +132,6 @@ class Host {
   void registerMetrics();
   // busbar_build_info and busbar_plugin_info, once the plugins are known.
   void registerInfoMetrics();
-  // The blocking requests of both listeners: worker queue, waits, shed and timed out.
-  void registerHttpLoadMetrics();
   void registerOpsRoutes();
   // Makes both listeners and binds their addresses, serving nothing yet; throws naming the fix
   // when one is taken.

@@ -132,8 +132,10 @@ struct LaunchSpec {
 // server a test started in a session of its own (setsid), once killed, would linger as a zombie
 // that kill -0 still finds. The launcher thread reaps those: zombie children in another session
 // that nobody tracks (a shell command's child, in this session, is left to its pclose).
-std::mutex tracked_mutex;
-std::set<pid_t> tracked_children;
+// Never destroyed, as the launcher: its detached thread may still read them while the process
+// exits and runs the static destructors.
+std::mutex& tracked_mutex = *new std::mutex;
+std::set<pid_t>& tracked_children = *new std::set<pid_t>;
 
 void track(pid_t pid) {
   std::lock_guard<std::mutex> lock(tracked_mutex);

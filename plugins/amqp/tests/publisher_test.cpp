@@ -2,6 +2,7 @@
 // does.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -114,7 +115,9 @@ TEST_F(AmqpPublisherTest, AFullQueueDropsAndAsksForAResyncOnceDrained) {
 // A queue that cannot take more (here a full one; in a cluster, a quorum queue without a majority
 // of its nodes) makes the broker nack every message routed to it, for as long as it lasts. The
 // publisher sends them again after a pause that doubles while the nacks go on, instead of at once
-// (hundreds of nacks a second), and delivers them in order once the queue takes them.
+// (hundreds of nacks a second), and delivers them in order once the queue takes them. The other
+// queues of the fanout took each nacked message already and take it again with each resend: they
+// hold repeats (at least once), and the first of each comes in order.
 TEST_F(AmqpPublisherTest, NackedMessagesAreSentAgainAfterAGrowingPauseAndDeliveredInOrder) {
   const std::string full = client_.declareQueueBoundTo(exchange_, 1);
   amqp::AmqpPublisher publisher(optionsFor(broker_, exchange_), logger_, [] {});
@@ -131,12 +134,15 @@ TEST_F(AmqpPublisherTest, NackedMessagesAreSentAgainAfterAGrowingPauseAndDeliver
   ASSERT_TRUE(client_.get(full).has_value());  // room for one more
   ASSERT_TRUE(eventually([&] { return client_.get(full).has_value(); }, std::chrono::seconds(10)));
   ASSERT_TRUE(eventually([&] { return publisher.confirmed() == 3; }, std::chrono::seconds(10)));
-  for (int version = 1; version <= 3; ++version) {
-    auto received = client_.get(queue_);
-    ASSERT_TRUE(received.has_value()) << version;
-    EXPECT_EQ(amqp::decodeEnvelope(received->body).event.version, version);
-  }
   publisher.stop();
+  std::vector<int> first_seen;
+  while (auto received = client_.get(queue_)) {
+    const int version = amqp::decodeEnvelope(received->body).event.version;
+    if (std::find(first_seen.begin(), first_seen.end(), version) == first_seen.end()) {
+      first_seen.push_back(version);
+    }
+  }
+  EXPECT_EQ(first_seen, (std::vector<int>{1, 2, 3}));
 }
 
 TEST_F(AmqpPublisherTest, StopPublishesWhatIsQueued) {

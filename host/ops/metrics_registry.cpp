@@ -84,7 +84,7 @@ std::vector<std::string> namesOf(const MetricLabels& labels) {
   return names;
 }
 
-std::string joined(const std::vector<std::string>& items) {
+std::string commaJoined(const std::vector<std::string>& items) {
   std::string text;
   for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
   return text.empty() ? "none" : text;
@@ -140,8 +140,8 @@ HostMetricsRegistry::Cell HostMetricsRegistry::series(const std::string& name,
   }
   if (family.help != help) refuse(name, "the family's help text is '" + family.help + "'");
   if (family.label_names != namesOf(sorted)) {
-    refuse(name, "the family's label names are " + joined(family.label_names) + ", not " +
-                     joined(namesOf(sorted)));
+    refuse(name, "the family's label names are " + commaJoined(family.label_names) + ", not " +
+                     commaJoined(namesOf(sorted)));
   }
   if (buckets != nullptr && family.buckets != *buckets) {
     refuse(name, "the family has other bucket bounds");
@@ -286,7 +286,7 @@ std::vector<std::string> HostMetricsRegistry::reset(const std::string& name) {
     chosen = {name};
   } else {
     throw std::invalid_argument(
-        "'" + name + "' is not a metric that can be reset; those are: " + joined(resettable));
+        "'" + name + "' is not a metric that can be reset; those are: " + commaJoined(resettable));
   }
   for (const auto& chosen_name : chosen) {
     auto collected = collected_.find(chosen_name);

@@ -42,7 +42,7 @@ std::string inFile(const ConnectionSettings& settings) {
   return settings.config_file.empty() ? "" : " in " + settings.config_file;
 }
 
-// The errno of a TCP connection to `settings`' host and port, tried once more within the connect
+// The errno of a TCP connection to `broker`, tried once more within the connect
 // timeout (0 when it connects). rabbitmq-c reports a failed connect as a socket error without the
 // reason, and the reason is what an operator needs: refused or not answering.
 int connectErrno(const ConnectionSettings& settings, const BrokerAddress& broker) {
@@ -138,8 +138,10 @@ std::string tlsFailure(const ConnectionSettings& settings, const BrokerAddress& 
   switch (status) {
     case AMQP_STATUS_SSL_PEER_VERIFY_FAILED:
       return "TLS: the certificate of " + server +
-             " is not signed by the CA of [amqp] tls_ca_file" + inFile(settings) + " ('" +
-             settings.tls.ca_file + "'). Fix: name the CA that signed the broker's certificate";
+             " fails verification against the CA of [amqp] tls_ca_file" + inFile(settings) + " ('" +
+             settings.tls.ca_file +
+             "'): another CA signed it, it expired or is not valid yet, or its chain is "
+             "incomplete. Fix: name the CA that signed the broker's certificate, or renew it";
     case AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED:
       return "TLS: the certificate of " + server + " does not name '" + broker.host +
              "'. Fix: connect by a name the certificate holds (" +
@@ -163,27 +165,27 @@ AmqpConnection::AmqpConnection(const ConnectionSettings& settings, const std::st
                                size_t first_broker) {
   const size_t count = settings.brokers.size();
   if (count == 0) throw AmqpError("no broker to connect to: [amqp] names none");
+  // A refusal may be one node's (an expired certificate, a vhost down on that node, a per-node
+  // auth backend): the others are tried, and only when every node refuses is it the config's.
   std::string failures;
-  bool every_host_unknown = true;
+  bool every_node_refused = true;
   for (size_t tried = 0; tried < count; ++tried) {
     const size_t index = (first_broker + tried) % count;
     try {
       open(settings, settings.brokers[index], name);
       broker_index_ = index;
       return;
-    } catch (const AmqpHostUnknown& unknown) {
+    } catch (const AmqpSettingsRefused& refused) {
       if (count == 1) throw;
-      failures += std::string(failures.empty() ? "" : "; ") + unknown.what();
-    } catch (const AmqpSettingsRefused&) {
-      throw;  // a login refused by one node is refused by all: users and vhosts are the cluster's
+      failures += std::string(failures.empty() ? "" : "; ") + refused.what();
     } catch (const AmqpError& error) {
       if (count == 1) throw;
-      every_host_unknown = false;
+      every_node_refused = false;
       failures += std::string(failures.empty() ? "" : "; ") + error.what();
     }
   }
   const std::string message = "no node of " + describe(settings) + " answers: " + failures;
-  if (every_host_unknown) throw AmqpSettingsRefused(message);
+  if (every_node_refused) throw AmqpSettingsRefused(message);
   throw AmqpError(message);
 }
 

@@ -1,5 +1,7 @@
 #include "amqp_settings.h"
 
+#include <fstream>
+
 #include <Poco/NumberParser.h>
 
 #include "config_files.h"
@@ -77,7 +79,8 @@ TlsSettings readTls(const ConfigSection& section) {
   tls.key_file = section.getPath("tls_key_file", "");
   tls.verify_hostname = section.getBool("tls_verify_hostname", true);
   if (!tls.enabled) {
-    for (const char* key : {"tls_ca_file", "tls_cert_file", "tls_key_file"}) {
+    for (const char* key :
+         {"tls_ca_file", "tls_cert_file", "tls_key_file", "tls_verify_hostname"}) {
       if (section.has(key)) {
         section.fail(key, "takes effect with tls = true only: set it, or remove this key",
                      "tls off");
@@ -103,6 +106,16 @@ TlsSettings readTls(const ConfigSection& section) {
   if (!tls.cert_file.empty()) {
     plugins::requireReadableFile(section, "tls_cert_file", tls.cert_file, FileSecrecy::kPublic);
     plugins::requireReadableFile(section, "tls_key_file", tls.key_file, FileSecrecy::kPrivateKey);
+    // OpenSSL would ask for the passphrase on the terminal (a start that hangs), or fail without
+    // saying why under systemd.
+    std::ifstream key(tls.key_file);
+    for (std::string line; std::getline(key, line);) {
+      if (line.find("ENCRYPTED") != std::string::npos) {
+        section.fail(
+            "tls_key_file", "must name a key without a passphrase (busbar cannot ask for one)",
+            "'" + tls.key_file + "', which is encrypted (openssl pkey -in KEY -out KEY.plain)");
+      }
+    }
   }
   return tls;
 }

@@ -43,6 +43,9 @@ std::unique_ptr<AmqpConnection> AmqpConsumer::connect() {
   auto connection = std::make_unique<AmqpConnection>(
       options_.connection, "busbar consumer " + options_.server_id, next_broker_);
   broker_index_.store(connection->brokerIndex());
+  // Whatever ends this connection (its setup failing on this node, the node lost), the next one
+  // tries the node after it first: in a cluster, the one least likely to answer now.
+  next_broker_ = connection->brokerIndex() + 1;
   connection->openChannel(kConsumeChannel);
   connection->setPrefetch(kConsumeChannel, options_.prefetch);
   exchange_by_consumer_tag_.clear();
@@ -138,9 +141,6 @@ void AmqpConsumer::run() {
       connected_at = std::chrono::steady_clock::now();
       consume(*connection_);
     } catch (const std::exception& error) {
-      // The next connection tries the node after this one first: in a cluster, the lost node is
-      // the one least likely to answer now.
-      next_broker_ = connection_->brokerIndex() + 1;
       connection_.reset();
       lost(error.what());
       missed_events_ = true;

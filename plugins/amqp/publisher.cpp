@@ -3,6 +3,8 @@
 #include <poll.h>
 #include <sys/time.h>
 
+#include <algorithm>
+
 #include "backoff.h"
 
 namespace busbar::amqp {
@@ -16,6 +18,8 @@ constexpr std::chrono::milliseconds kIdleWait{200};
 constexpr std::chrono::milliseconds kConfirmWait{20};
 // Nacks are logged at most once per interval, with how many came since the last line.
 constexpr std::chrono::seconds kNackLogInterval{1};
+// Nacks stopped for this long (past the longest pause): the pause after the next starts over.
+constexpr std::chrono::seconds kNackQuiet{5};
 
 }  // namespace
 
@@ -100,6 +104,9 @@ std::unique_ptr<AmqpConnection> AmqpPublisher::connect() {
   auto connection =
       std::make_unique<AmqpConnection>(options_.connection, options_.connection_name, next_broker_);
   broker_index_.store(connection->brokerIndex());
+  // Whatever ends this connection (its setup failing on this node, the node lost), the next one
+  // tries the node after it first: in a cluster, the one least likely to answer now.
+  next_broker_ = connection->brokerIndex() + 1;
   connection->openChannel(kPublishChannel);
   if (options_.declare_exchanges) {
     for (const auto& exchange : options_.exchanges) {
@@ -117,7 +124,7 @@ void AmqpPublisher::run() {
   while (!flushDeadlinePassed()) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_ && queue_.empty() && unconfirmed_.empty()) break;
+      if (stopping_ && queue_.empty() && unconfirmed_.empty() && nacked_messages_.empty()) break;
     }
     std::unique_ptr<AmqpConnection> connection;
     auto connected_at = std::chrono::steady_clock::now();
@@ -145,9 +152,6 @@ void AmqpPublisher::run() {
       if (connection && std::chrono::steady_clock::now() - connected_at > kStableLink) {
         backoff.reset();
       }
-      // The next connection tries the node after this one first: in a cluster, the lost node is
-      // the one least likely to answer now.
-      if (connection) next_broker_ = connection->brokerIndex() + 1;
       connection.reset();
       auto delay = backoff.next();
       size_t waiting;
@@ -195,13 +199,21 @@ void AmqpPublisher::pump(AmqpConnection& connection) {
     bool notify_lost = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_ && ((queue_.empty() && unconfirmed_.empty()) ||
+      if (stopping_ && ((queue_.empty() && unconfirmed_.empty() && nacked_messages_.empty()) ||
                         std::chrono::steady_clock::now() >= flush_deadline_)) {
         return;
       }
-      if (queue_.empty() && unconfirmed_.empty() && events_lost_) {
+      if (queue_.empty() && unconfirmed_.empty() && nacked_messages_.empty() && events_lost_) {
         events_lost_ = false;
         notify_lost = true;
+      }
+      // The pause over, what was nacked goes first again, in the order it was first sent.
+      if (!resendPaused() && !nacked_messages_.empty()) {
+        std::vector<OutgoingMessage> again;
+        for (auto& [tag, message] : nacked_messages_) again.push_back(std::move(message));
+        nacked_messages_.clear();
+        queue_.insert(queue_.begin(), std::make_move_iterator(again.begin()),
+                      std::make_move_iterator(again.end()));
       }
       while (!resendPaused() && !queue_.empty() &&
              unconfirmed_.size() + batch.size() < options_.confirm_window) {
@@ -232,7 +244,9 @@ void AmqpPublisher::pump(AmqpConnection& connection) {
     // Having sent, take the confirms that have arrived and go on; with nothing sent, wait for the
     // broker or for a new message, whichever comes first (a message never waits for confirms).
     std::chrono::milliseconds wait{0};
-    if (batch.empty()) wait = unconfirmed_.empty() && !resendPaused() ? kIdleWait : kConfirmWait;
+    if (batch.empty()) {
+      wait = unconfirmed_.empty() && nacked_messages_.empty() ? kIdleWait : kConfirmWait;
+    }
     readFrames(connection, wait);
   }
 }
@@ -274,9 +288,10 @@ bool AmqpPublisher::waitForBrokerOrWork(AmqpConnection& connection,
     const bool window_open = unconfirmed_.size() < options_.confirm_window && !resendPaused();
     if (window_open && !queue_.empty()) return false;  // something to send already
     if (resendPaused()) {
-      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                resend_after_ - std::chrono::steady_clock::now()) +
-                                std::chrono::milliseconds(1));
+      // Rounded up and never negative: poll() takes -1 as "no timeout".
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+          resend_after_ - std::chrono::steady_clock::now());
+      wait = std::clamp(left, std::chrono::milliseconds(0), wait);
     }
     // With the window full a new message could not be sent: only the broker's frames matter.
     wake_on_enqueue_ = window_open;
@@ -299,8 +314,12 @@ void AmqpPublisher::settle(uint64_t delivery_tag, bool multiple, bool acked) {
     if (end == unconfirmed_.end()) return;
     ++end;
   }
+  const auto now = std::chrono::steady_clock::now();
   if (acked) {
-    nack_backoff_.reset();
+    // The pause starts over once nacks have stopped for longer than its longest; acks of other
+    // exchanges between two nacked rounds do not reset it.
+    if (now - last_nack_at_ > kNackQuiet) nack_backoff_.reset();
+    if (nacks_not_logged_ > 0 && now - last_nack_logged_ >= kNackLogInterval) logNacks(now);
     confirmed_ += static_cast<uint64_t>(std::distance(begin, end));
     for (auto it = begin; it != end; ++it) {
       if (it->second.settled) it->second.settled(true);
@@ -312,29 +331,33 @@ void AmqpPublisher::settle(uint64_t delivery_tag, bool multiple, bool acked) {
   // the majority of its nodes, and will nack whatever comes until it has it back). They go back
   // first in the queue, and nothing is sent for a pause that grows while nacks go on, so that the
   // publisher neither spins on the broker nor floods the log.
+  // One step of the pause per round: the nacks of what was sent before the pause began do not
+  // lengthen it.
   const auto count = static_cast<uint64_t>(std::distance(begin, end));
   nacked_ += count;
   nacks_not_logged_ += count;
-  const auto now = std::chrono::steady_clock::now();
-  const auto pause = nack_backoff_.next();
-  resend_after_ = now + pause;
-  if (now - last_nack_logged_ >= kNackLogInterval) {
-    logger_.warning("amqp broker nacked " + std::to_string(nacks_not_logged_) +
-                    " messages (a queue bound to the exchange cannot take them, e.g. a quorum "
-                    "queue without a majority of its nodes); publishing them again in " +
-                    std::to_string(pause.count()) + " ms");
-    nacks_not_logged_ = 0;
-    last_nack_logged_ = now;
-  }
-  std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<OutgoingMessage> again;
-  for (auto it = begin; it != end; ++it) again.push_back(std::move(it->second));
+  last_nack_at_ = now;
+  if (!resendPaused()) resend_after_ = now + nack_backoff_.next();
+  if (now - last_nack_logged_ >= kNackLogInterval) logNacks(now);
+  // Kept by delivery tag until the pause ends: nacks may come one message at a time, and each
+  // put back at the head of the queue on its own would reverse their order.
+  for (auto it = begin; it != end; ++it) nacked_messages_.emplace(it->first, std::move(it->second));
   unconfirmed_.erase(begin, end);
-  queue_.insert(queue_.begin(), std::make_move_iterator(again.begin()),
-                std::make_move_iterator(again.end()));
+}
+
+void AmqpPublisher::logNacks(std::chrono::steady_clock::time_point now) {
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(resend_after_ - now);
+  logger_.warning("amqp broker nacked " + std::to_string(nacks_not_logged_) +
+                  " messages (a queue bound to the exchange cannot take them, e.g. a quorum "
+                  "queue without a majority of its nodes); publishing them again" +
+                  (left.count() > 0 ? " in " + std::to_string(left.count()) + " ms" : ""));
+  nacks_not_logged_ = 0;
+  last_nack_logged_ = now;
 }
 
 void AmqpPublisher::requeueUnconfirmed() {
+  unconfirmed_.merge(
+      nacked_messages_);  // one connection's delivery tags: the order they were sent in
   if (unconfirmed_.empty()) return;
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<OutgoingMessage> again;

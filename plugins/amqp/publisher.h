@@ -90,6 +90,8 @@ class AmqpPublisher {
   // is readable, false at once when a queued message can be sent.
   bool waitForBrokerOrWork(AmqpConnection& connection, std::chrono::milliseconds wait);
   void settle(uint64_t delivery_tag, bool multiple, bool acked);
+  // Logs the nacks counted since the last such line.
+  void logNacks(std::chrono::steady_clock::time_point now);
   // True while sending waits after a nack.
   bool resendPaused() const { return std::chrono::steady_clock::now() < resend_after_; }
   void requeueUnconfirmed();
@@ -121,10 +123,14 @@ class AmqpPublisher {
 
   // Worker thread only.
   std::map<uint64_t, OutgoingMessage> unconfirmed_;  // by delivery tag
+  std::map<uint64_t, OutgoingMessage>
+      nacked_messages_;  // by delivery tag, sent again after the pause
   uint64_t next_delivery_tag_ = 1;
-  // After a nack, nothing is sent before resend_after_; the pause doubles while nacks go on.
+  // After a nack, nothing is sent before resend_after_; the pause doubles with each round that is
+  // nacked again, and starts over once nacks have stopped for a while.
   Backoff nack_backoff_{std::chrono::milliseconds(50), std::chrono::milliseconds(2000)};
   std::chrono::steady_clock::time_point resend_after_;
+  std::chrono::steady_clock::time_point last_nack_at_;
   std::chrono::steady_clock::time_point last_nack_logged_;
   uint64_t nacks_not_logged_ = 0;
   size_t next_broker_ = 0;  // the node the next connection tries first

@@ -30,8 +30,9 @@ class PostgresqlPlugin : public Plugin {
     } catch (const StorageUnavailable& failure) {
       sql::throwConnectFailure("postgresql", settings_.server, context_->config().file(), failure);
     }
-    context_->logger().information("postgresql storage at " + settings_.server.describe() +
-                                   " (sslmode " + settings_.tls.mode + ")");
+    context_->logger().information(
+        "postgresql storage at " + settings_.server.describe() + " (sslmode " +
+        (settings_.tls.mode.empty() ? std::string("libpq's default") : settings_.tls.mode) + ")");
   }
 
  private:

@@ -7,8 +7,10 @@ namespace busbar::postgresql {
 
 PostgresqlTls readPostgresqlTls(const ConfigSection& config) {
   PostgresqlTls tls;
-  tls.mode = config.getChoice(
-      "sslmode", "prefer", {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"});
+  if (config.has("sslmode")) {
+    tls.mode = config.getChoice(
+        "sslmode", "", {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"});
+  }
   tls.root_cert = config.getPath("sslrootcert", "");
   tls.cert = config.getPath("sslcert", "");
   tls.key = config.getPath("sslkey", "");
@@ -45,7 +47,8 @@ PostgresqlTls readPostgresqlTls(const ConfigSection& config) {
 }
 
 std::string tlsConninfo(const PostgresqlTls& tls) {
-  std::string text = " sslmode=" + conninfoValue(tls.mode);
+  std::string text;
+  if (!tls.mode.empty()) text += " sslmode=" + conninfoValue(tls.mode);
   if (!tls.root_cert.empty()) text += " sslrootcert=" + conninfoValue(tls.root_cert);
   if (!tls.cert.empty()) text += " sslcert=" + conninfoValue(tls.cert);
   if (!tls.key.empty()) text += " sslkey=" + conninfoValue(tls.key);

@@ -11,7 +11,15 @@ bool has(const std::string& text, const char* part) { return text.find(part) != 
 
 ConnectCause classifyConnectFailure(const std::string& driver, const std::string& message) {
   const std::string text = Poco::toLower(message);
-  if (has(text, "ssl") || has(text, "tls") || has(text, "certificate")) return ConnectCause::kTls;
+  // Only what the TLS settings or certificates decide; a TLS session the server dropped (it
+  // restarted: "SSL SYSCALL error", "SSL connection has been closed unexpectedly") is transient.
+  for (const char* reason :
+       {"certificate verify failed", "does not match host name", "valid client certificate",
+        "server does not support ssl", "root certificate file", "private key file",
+        "certificate file", "certificate present, but not private key", "ssl is not enabled",
+        "tls/ssl connection has been closed"}) {
+    if (has(text, reason)) return ConnectCause::kTls;
+  }
   if (driver == "mysql") {
     if (has(text, "access denied") && has(text, "to database")) {
       return ConnectCause::kNoDatabaseRight;

@@ -67,7 +67,7 @@ start_node() {
   local node_dir="$dir/$port"
   as_broker mkdir -p "$node_dir/mnesia" "$node_dir/log"
   # An empty plugin list: the management plugin's fixed port would clash between nodes.
-  [ -e "$node_dir/enabled_plugins" ] || as_broker sh -c "echo '[].' > $node_dir/enabled_plugins"
+  [ -e "$node_dir/enabled_plugins" ] || as_broker sh -c "echo '[].' > '$node_dir/enabled_plugins'"
   local tls
   tls="$(tls_port_of "$dir" "$port")"
   if [ -n "$tls" ] && [ ! -e "$node_dir/rabbitmq.conf" ]; then
@@ -83,6 +83,7 @@ start_node() {
   as_broker env RABBITMQ_NODENAME="$(node_name "$port")" RABBITMQ_NODE_IP_ADDRESS="$HOST" \
     RABBITMQ_NODE_PORT="$port" RABBITMQ_DIST_PORT="$dist" \
     RABBITMQ_MNESIA_BASE="$node_dir/mnesia" RABBITMQ_LOG_BASE="$node_dir/log" \
+    RABBITMQ_PID_FILE="$node_dir/pid" \
     RABBITMQ_ENABLED_PLUGINS_FILE="$node_dir/enabled_plugins" \
     RABBITMQ_CONFIG_FILE="$node_dir/rabbitmq" \
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
@@ -101,10 +102,17 @@ await_node() {
   done
 }
 
+# stop_node DIR PORT: stops the node as an operator does and returns once its process is gone
+# (rabbitmqctl stop with the pid file waits for it); a node that does not stop is killed.
 stop_node() {
-  local port="$1"
+  local dir="$1" port="$2" pid=""
+  [ -f "$dir/$port/pid" ] && pid="$(cat "$dir/$port/pid")"
   if ctl 15 "$port" -q status >/dev/null 2>&1; then
-    ctl 60 "$port" -q stop >&2
+    ctl 60 "$port" -q stop "$dir/$port/pid" >&2 || true
+  fi
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    log "node $(node_name "$port") did not stop: killing it"
+    kill -KILL "$pid" 2>/dev/null || true
   fi
 }
 
@@ -157,7 +165,7 @@ case "$command" in
     ;;
   stop-node)
     [ -n "${3:-}" ] || usage
-    stop_node "$3"
+    stop_node "$dir" "$3"
     ;;
   start-node)
     [ -n "${3:-}" ] || usage
@@ -166,7 +174,7 @@ case "$command" in
     ;;
   stop)
     if [ -f "$(ports_file "$dir")" ]; then
-      while read -r port _; do stop_node "$port"; done <"$(ports_file "$dir")"
+      while read -r port _; do stop_node "$dir" "$port"; done <"$(ports_file "$dir")"
     fi
     rm -rf "$dir"
     ;;

@@ -47,10 +47,10 @@ class PostgresqlTlsSettingsTest : public ::testing::Test {
   std::string key_;
 };
 
-TEST_F(PostgresqlTlsSettingsTest, DefaultsToLibpqsPreferAndReadsEveryKey) {
+TEST_F(PostgresqlTlsSettingsTest, LeavesWhatIsNotSetToLibpqAndReadsEveryKey) {
   PostgresqlTls tls = read("");
-  EXPECT_EQ(tls.mode, "prefer");
-  EXPECT_EQ(tlsConninfo(tls), " sslmode='prefer'");
+  EXPECT_EQ(tls.mode, "");
+  EXPECT_EQ(tlsConninfo(tls), "");  // PGSSLMODE and PGSSLROOTCERT still apply
   // Relative paths resolve against the config file's folder.
   tls = read("sslmode = verify-full\nsslrootcert = ca.crt\nsslcert = client.crt\nsslkey = " + key_ +
              "\n");

@@ -3,10 +3,10 @@
 // consumes a named queue, a quorum queue the cluster replicates. The node of the first server is
 // stopped, then a second node (one of three left: the quorum queue refuses every event), each
 // while the writes go on, then both come back. No acknowledged write may be lost, every server
-// must equal the database within 2 s of each stop, each server's subscribers (the event recorder)
-// must get each logged event once and in order, and each server must have moved to the next node
-// of its list. The fixture (the servers, the event recorder, the audit module, the checks) is the
-// fault suites' (chaos_fixture.h).
+// must equal the database within 2 s once the writes after each stop end, each server's subscribers
+// (the event recorder) must get each logged event once and in order, and each server must have
+// moved to the next node of its list. The fixture (the servers, the event recorder, the audit
+// module, the checks) is the fault suites' (chaos_fixture.h).
 #include "chaos_fixture.h"
 #include "rabbitmq_cluster.h"
 

@@ -79,20 +79,26 @@ TEST(AmqpConnectionTest, NodesWhoseNamesNeverResolveAreAMistakeInTheConfig) {
   }
 }
 
-TEST(AmqpConnectionTest, ALoginOneNodeRefusesEndsTheSearch) {
+TEST(AmqpConnectionTest, ALoginOneNodeRefusesGoesOnToTheOthersAndEveryNodeRefusingIsTheConfigs) {
   BrokerAddress broker = brokerFromEnvironment();
-  broker.password = "not the password";
   const amqp::BrokerAddress live{broker.host, broker.port};
-  const auto settings = settingsFor(broker, {live, {"127.0.0.1", freePort()}});
+  broker.password = "not the password";
+  // Refused on one node, no answer from the other: the broker may be right elsewhere later.
   try {
-    amqp::AmqpConnection connection(settings, "connection test");
+    amqp::AmqpConnection connection(settingsFor(broker, {live, {"127.0.0.1", freePort()}}),
+                                    "connection test");
     FAIL() << "logged in with a wrong password";
   } catch (const amqp::AmqpSettingsRefused& refused) {
-    EXPECT_NE(std::string(refused.what())
+    FAIL() << "one node's refusal ended the search: " << refused.what();
+  } catch (const amqp::AmqpError& error) {
+    EXPECT_NE(std::string(error.what())
                   .find("cannot log in to amqp://" + broker.user + "@" + amqp::describe(live)),
               std::string::npos)
-        << refused.what();
+        << error.what();
   }
+  // Refused by every node: a mistake in [amqp].
+  EXPECT_THROW(amqp::AmqpConnection(settingsFor(broker, {live, live}), "connection test"),
+               amqp::AmqpSettingsRefused);
 }
 
 }  // namespace

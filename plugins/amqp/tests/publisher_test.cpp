@@ -131,13 +131,26 @@ TEST_F(AmqpPublisherTest, NackedMessagesAreSentAgainAfterAGrowingPauseAndDeliver
   // Pauses of 50, 100, 200, 400 and 800 ms fit in 2 s: a few nacks, not hundreds.
   EXPECT_LE(publisher.nacked(), 12u);
   EXPECT_EQ(publisher.confirmed(), 1u);
-  ASSERT_TRUE(client_.get(full).has_value());  // room for one more
-  ASSERT_TRUE(eventually([&] { return client_.get(full).has_value(); }, std::chrono::seconds(10)));
+  // The full queue takes them one at a time as it is drained: in order, the nacked ones resent.
+  std::vector<int> from_full;
+  auto take = [&](const std::string& queue, std::vector<int>& into) {
+    auto received = client_.get(queue);
+    if (received) into.push_back(amqp::decodeEnvelope(received->body).event.version);
+    return received.has_value();
+  };
+  ASSERT_TRUE(take(full, from_full));  // room for one more
+  ASSERT_TRUE(eventually([&] { return take(full, from_full); }, std::chrono::seconds(10)));
   ASSERT_TRUE(eventually([&] { return publisher.confirmed() == 3; }, std::chrono::seconds(10)));
   publisher.stop();
+  while (take(full, from_full)) {
+  }
+  EXPECT_EQ(from_full, (std::vector<int>{1, 2, 3}));
+  // The other queue took each nacked message with each round: repeats, first ones in order.
+  std::vector<int> all;
+  while (take(queue_, all)) {
+  }
   std::vector<int> first_seen;
-  while (auto received = client_.get(queue_)) {
-    const int version = amqp::decodeEnvelope(received->body).event.version;
+  for (int version : all) {
     if (std::find(first_seen.begin(), first_seen.end(), version) == first_seen.end()) {
       first_seen.push_back(version);
     }

@@ -33,7 +33,16 @@ RabbitCluster::RabbitCluster(int nodes, const std::string& tls_ca,
   const std::string tls =
       tls_ca.empty() ? ""
                      : " --tls '" + tls_ca + "," + tls_server.cert + "," + tls_server.key + "'";
-  script("start '" + folder_ + "'" + tls + pairs);
+  try {
+    script("start '" + folder_ + "'" + tls + pairs);
+  } catch (...) {
+    // The nodes that did start go before their folders do.
+    try {
+      script("stop '" + folder_ + "'");
+    } catch (const std::exception&) {
+    }
+    throw;
+  }
 }
 
 RabbitCluster::~RabbitCluster() {

@@ -142,6 +142,12 @@ TEST(AmqpSettingsTest, TlsTakesACaAClientCertificateAndRabbitMqsAmqpsPort) {
                     "/client.crt\n"),
             "/etc/busbar/host.conf: [amqp] tls_key_file goes with tls_cert_file: a client "
             "certificate needs its key, and a key its certificate; found nothing");
+  std::ofstream(dir + "/client.key") << "-----BEGIN ENCRYPTED PRIVATE KEY-----\n";
+  EXPECT_EQ(errorOf("[amqp]\ntls = true\ntls_ca_file = " + dir + "/ca.crt\ntls_cert_file = " + dir +
+                    "/client.crt\ntls_key_file = " + dir + "/client.key\n"),
+            "/etc/busbar/host.conf: [amqp] tls_key_file must name a key without a passphrase "
+            "(busbar cannot ask for one); found '" +
+                dir + "/client.key', which is encrypted (openssl pkey -in KEY -out KEY.plain)");
   ::chmod((dir + "/client.key").c_str(), 0644);
   EXPECT_EQ(errorOf("[amqp]\ntls = true\ntls_ca_file = " + dir + "/ca.crt\ntls_cert_file = " + dir +
                     "/client.crt\ntls_key_file = " + dir + "/client.key\n"),

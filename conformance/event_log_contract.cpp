@@ -422,9 +422,17 @@ TEST_P(EventLogContract, AWriterFrozenInsideItsTransactionStopsNoNumbering) {
   thaws.now();
   frozen.join();
   if (!returned) wrote.wait();
-  // Thawed at once, the writer commits: nothing held it back long enough to be ended.
-  ASSERT_EQ(frozen_failure, "") << "the frozen writer's commit failed";
-  EXPECT_EQ(log_->numberOldest().numbers, (EventLogStorage::Numbers{{id("frozen"), base_ + 2}}));
+  // Thawed, the writer commits, unless the database ended its transaction for idling meanwhile
+  // (idle_transaction_timeout, which a slow machine can reach): a failed COMMIT may still have
+  // committed, so the log, not the error, says which. Either way its event, if any, comes next.
+  const bool committed = frozen_failure.empty() || log_->contains(id("frozen"));
+  if (committed) {
+    EXPECT_EQ(log_->numberOldest().numbers, (EventLogStorage::Numbers{{id("frozen"), base_ + 2}}))
+        << frozen_failure;
+  } else {
+    EXPECT_TRUE(log_->numberOldest().numbers.empty()) << frozen_failure;
+    EXPECT_EQ(log_->head().seq, base_ + 1) << frozen_failure;
+  }
 }
 
 TEST_P(EventLogContract, TheHeadNamesTheLogTheSameForEveryServer) {

@@ -2,7 +2,9 @@
 // router, worker pool) over a loopback socket. The first byte chooses how the rest is split into
 // writes; the client then shuts its sending side and reads until the server closes. The answers
 // must be well-formed HTTP/1.x responses, one per request the codec finds in the same bytes (up to
-// a request that asks to close), then the codec's refusal if it refuses, and nothing after.
+// a request that asks to close), then the codec's refusal if it refuses, and nothing after. The
+// listener checks bearer tokens ([http] auth = bearer, reads open): a token's refusal is an answer
+// like any other, and a 401 carries its challenge.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -20,6 +22,8 @@
 
 #include <Poco/Logger.h>
 
+#include "http/access_policy.h"
+#include "http/bearer_tokens.h"
 #include "http/http_codec.h"
 #include "http/http_router.h"
 #include "http/http_server.h"
@@ -49,6 +53,10 @@ busbar::host::HttpSettings settings() {
 // run until the process exits); held here so that leak checks find it reachable.
 struct Server {
   busbar::host::HttpRouter router;
+  // The corpus's Authorization headers carry these secrets.
+  busbar::host::BearerTokens tokens{{{"writer", {"read", "write"}, "fuzz-writer-secret"},
+                                     {"reader", {"read"}, "fuzz-reader-secret"}}};
+  busbar::host::AccessPolicy access{&tokens, /*open_reads=*/true};
   std::unique_ptr<busbar::host::HttpServer> server;
 };
 Server* server = nullptr;
@@ -74,8 +82,18 @@ uint16_t serverPort() {
           response.body = request.body;
         },
         on_the_loop);
+    busbar::RouteAccess admin;
+    admin.scope = busbar::kScopeAdmin;
+    server->router.add(
+        "GET", "/whoami",
+        [](const busbar::HttpRequest&, const busbar::Caller& caller,
+           busbar::HttpResponse& response) {
+          response.body = "{\"principal\":\"" + caller.principal + "\"}";
+        },
+        busbar::RouteOptions{}, admin);
     busbar::host::HttpListenerOptions options;
     options.loops = 1;
+    options.access = &server->access;
     Poco::Logger& logger = Poco::Logger::get("http-connection-fuzz");
     logger.setLevel(Poco::Message::PRIO_FATAL);
     server->server =
@@ -194,6 +212,8 @@ std::vector<Answer> answersIn(const std::string& answers, const std::vector<bool
     answer.status = std::atoi(head.c_str() + 9);
     check(answer.status >= 100 && answer.status <= 599, "an answer's status is out of range");
     if (answer.status < 200) continue;
+    check(answer.status != 401 || head.find("\r\nWWW-Authenticate: Bearer") != std::string::npos,
+          "a 401 answer has no Bearer challenge");
     answer.closes = head.find("\r\nConnection: close\r\n") != std::string::npos;
     size_t length = 0;
     const size_t field = head.find("\r\nContent-Length: ");

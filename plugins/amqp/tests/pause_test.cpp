@@ -15,7 +15,6 @@
 #include <Poco/File.h>
 
 #include "chaos_fixture.h"
-#include "rabbitmq_cluster.h"
 
 namespace busbar::testing {
 namespace {
@@ -63,18 +62,8 @@ struct Service {
 
 class Pauses : public Chaos {
  protected:
-  // On a RabbitMQ node of the suite's own, which no other test stops or blocks, so that the
-  // suite runs beside the broker tests; the first server reaches the database through proxy_
-  // (mysql, postgresql).
-  static void SetUpTestSuite() {
-    rabbit_ = new RabbitCluster(1);
-    startCluster(true, rabbit_->nodes());
-  }
-  static void TearDownTestSuite() {
-    Chaos::TearDownTestSuite();  // the servers go first, then the broker's node
-    delete rabbit_;
-    rabbit_ = nullptr;
-  }
+  // The first server reaches the database through proxy_ (mysql, postgresql).
+  static void SetUpTestSuite() { startCluster(true); }
 
   // Writes a new user on `from` and waits for `to` to serve it; records how long it took.
   void probe(ServerProcess& from, ServerProcess& to, const std::string& id, Service& service,
@@ -231,8 +220,6 @@ class Pauses : public Chaos {
     expectKept(acknowledged);
     expectEachUsersVersionsInSeqOrder();
   }
-
-  static inline RabbitCluster* rabbit_ = nullptr;
 };
 
 TEST_F(Pauses, AWriterFrozenInTheMiddleOfItsNumberingStopsNoOne) {

@@ -2,8 +2,9 @@
 // "localhost" from a CA of the test's own and asks every client for a certificate that CA signed.
 // The right CA with a client certificate connects (the broker lists the connection as TLS) and
 // two busbar servers replicate a write through it; a wrong CA, a host name the certificate does
-// not name, and no client certificate are refused, naming the reason, the file and the fix; bad
-// files stop the host when host.conf is read.
+// not name, and no client certificate are refused, naming the reason, the file and the fix; a
+// server whose CA did not sign the broker's certificate stops with exit code 2; bad files stop
+// the host when host.conf is read.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -139,6 +140,32 @@ TEST_F(AmqpTlsTest, TwoServersReplicateAWriteOverAmqps) {
   const std::string listed = rabbit_->rabbitmqctl(0, "list_connections ssl");
   EXPECT_GE(std::count(listed.begin(), listed.end(), '\n'), 4) << listed;
   EXPECT_EQ(listed.find("false"), std::string::npos) << listed;
+}
+
+TEST_F(AmqpTlsTest, AServerTrustingAnotherCaStopsWithExitCode2NamingTheFile) {
+  // A refusal no retry can cure: the host stops as on a bad config key instead of retrying.
+  TempDir dir;
+  const std::string conf =
+      dir.write("host.conf",
+                "[host]\nplugins = amqp, sqlite, users\n[event_bus]\ntransport = amqp\n"
+                "exchanges.events = busbar.tls\nrouter._all = events\n[amqp]\nhost = localhost\n"
+                "port = " +
+                    std::to_string(rabbit_->tlsNodes().at(0).port) +
+                    "\ntls = true\ntls_ca_file = " + other_ca_->caFile() +
+                    "\ntls_cert_file = " + client_->cert + "\ntls_key_file = " + client_->key +
+                    "\n[storage]\ndriver = sqlite\nsqlite.path = " + dir.path() + "/busbar.db\n");
+  ServerProcess server(conf);
+  std::string failure = "started";
+  try {
+    server.start();
+  } catch (const std::exception& error) {
+    failure = error.what();
+  }
+  EXPECT_EQ(server.stop(), 2) << failure;
+  EXPECT_NE(failure.find("fails verification against the CA of [amqp] tls_ca_file in " + conf +
+                         " ('" + other_ca_->caFile() + "')"),
+            std::string::npos)
+      << failure;
 }
 
 TEST_F(AmqpTlsTest, BadTlsFilesStopTheHostNamingKeyAndFile) {

@@ -101,13 +101,6 @@ ServerProcess& AmqpCluster::startServerThrough(int port) {
 }
 
 ServerProcess& AmqpCluster::startServerThroughBroker(int port) {
-  if (!options_.broker_nodes.empty()) {
-    // broker() named in [amqp] hosts.
-    std::string text = config("");
-    const std::string node = broker_.host + ":" + std::to_string(broker_.port);
-    text.replace(text.find(node), node.size(), broker_.host + ":" + std::to_string(port));
-    return startServerWithConfig(dir_.write("broker-" + std::to_string(port) + ".conf", text));
-  }
   // [amqp] comes before [storage]: its port is the first.
   return startServerWithPort(broker_.port, port, true);
 }
@@ -117,10 +110,7 @@ ServerProcess& AmqpCluster::startServerWithPort(int from, int to, bool first) {
   const std::string line = "\nport = " + std::to_string(from) + "\n";
   const auto at = first ? text.find(line) : text.rfind(line);
   text.replace(at, line.size(), "\nport = " + std::to_string(to) + "\n");
-  return startServerWithConfig(dir_.write("port-" + std::to_string(to) + ".conf", text));
-}
-
-ServerProcess& AmqpCluster::startServerWithConfig(const std::string& file) {
+  std::string file = dir_.write("port-" + std::to_string(to) + ".conf", text);
   servers_.push_back(
       std::make_unique<ServerProcess>(file, std::vector<std::string>{"--exchange", "events"}));
   servers_.back()->start();

@@ -62,7 +62,7 @@ class AmqpCluster {
   ServerProcess& startServerThrough(int port);
 
   // Starts a server like startServer() whose broker connections go to `port` on 127.0.0.1 (a
-  // TcpProxy in front of RabbitMQ, or of broker() with broker_nodes).
+  // TcpProxy in front of RabbitMQ).
   ServerProcess& startServerThroughBroker(int port);
 
   // Copies the database to `file` while the servers run.
@@ -92,8 +92,6 @@ class AmqpCluster {
   // Starts a server whose config has port `to` where it had `from` (its first such line, or its
   // last).
   ServerProcess& startServerWithPort(int from, int to, bool first);
-  // Starts a server with the config `file`, consuming its own queue of the exchange "events".
-  ServerProcess& startServerWithConfig(const std::string& file);
   // The [storage] section and the storage plugin's name for BUSBAR_TEST_STORAGE.
   void chooseStorage(bool private_database);
 

@@ -62,6 +62,16 @@ class AmqpTlsTest : public ::testing::Test {
     return "connected";
   }
 
+  // A host.conf in `dir`: one server on SQLite whose [amqp] is host = localhost and `amqp`.
+  static std::string hostConf(const TempDir& dir, const std::string& amqp) {
+    return dir.write("host.conf",
+                     "[host]\nplugins = amqp, sqlite, users\n[event_bus]\ntransport = amqp\n"
+                     "exchanges.events = busbar.tls\nrouter._all = events\n[amqp]\n"
+                     "host = localhost\n" +
+                         amqp + "[storage]\ndriver = sqlite\nsqlite.path = " + dir.path() +
+                         "/busbar.db\n");
+  }
+
   static TestCertificates* certificates_;
   static TestCertificates* other_ca_;
   static IssuedCertificate* client_;
@@ -145,15 +155,10 @@ TEST_F(AmqpTlsTest, TwoServersReplicateAWriteOverAmqps) {
 TEST_F(AmqpTlsTest, AServerTrustingAnotherCaStopsWithExitCode2NamingTheFile) {
   // A refusal no retry can cure: the host stops as on a bad config key instead of retrying.
   TempDir dir;
-  const std::string conf =
-      dir.write("host.conf",
-                "[host]\nplugins = amqp, sqlite, users\n[event_bus]\ntransport = amqp\n"
-                "exchanges.events = busbar.tls\nrouter._all = events\n[amqp]\nhost = localhost\n"
-                "port = " +
-                    std::to_string(rabbit_->tlsNodes().at(0).port) +
-                    "\ntls = true\ntls_ca_file = " + other_ca_->caFile() +
-                    "\ntls_cert_file = " + client_->cert + "\ntls_key_file = " + client_->key +
-                    "\n[storage]\ndriver = sqlite\nsqlite.path = " + dir.path() + "/busbar.db\n");
+  const std::string conf = hostConf(
+      dir, "port = " + std::to_string(rabbit_->tlsNodes().at(0).port) +
+               "\ntls = true\ntls_ca_file = " + other_ca_->caFile() +
+               "\ntls_cert_file = " + client_->cert + "\ntls_key_file = " + client_->key + "\n");
   ServerProcess server(conf);
   std::string failure = "started";
   try {
@@ -170,12 +175,7 @@ TEST_F(AmqpTlsTest, AServerTrustingAnotherCaStopsWithExitCode2NamingTheFile) {
 
 TEST_F(AmqpTlsTest, BadTlsFilesStopTheHostNamingKeyAndFile) {
   TempDir dir;
-  const std::string conf = dir.write(
-      "host.conf",
-      "[host]\nplugins = amqp, sqlite, users\n[event_bus]\ntransport = amqp\n"
-      "exchanges.events = busbar.tls\nrouter._all = events\n[amqp]\nhost = localhost\n"
-      "tls = true\ntls_ca_file = missing-ca.crt\n[storage]\ndriver = sqlite\nsqlite.path = " +
-          dir.path() + "/busbar.db\n");
+  const std::string conf = hostConf(dir, "tls = true\ntls_ca_file = missing-ca.crt\n");
   std::string output;
   EXPECT_EQ(runBusbar({"--config", conf, "--check-config"}, output), 2) << output;
   EXPECT_NE(output.find("[amqp] tls_ca_file must name a file this server can read; found '" +

@@ -314,8 +314,6 @@ void HostConsistencyObserver::reportInconsistent(Table& table, const Suspect& su
                                                  const std::optional<CheckedRow>& cached_now,
                                                  const std::optional<CheckedRow>& stored_now,
                                                  bool repaired, const std::string& outcome) {
-  ++table.inconsistencies;
-  if (repaired) ++table.repairs;
   const double stale = secondsBetween(suspect.first_seen, Clock::now());
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.1f", stale);
@@ -324,6 +322,9 @@ void HostConsistencyObserver::reportInconsistent(Table& table, const Suspect& su
                   describe(stored_now) + "; stale for at least " + seconds +
                   " s (seen differing first then, with the cache at " +
                   describe(suspect.cached_first) + "); " + outcome);
+  // Counted after the line is written: whoever reads a figure finds its line in the log.
+  ++table.inconsistencies;
+  if (repaired) ++table.repairs;
 }
 
 void HostConsistencyObserver::noteError(const std::exception& error) {

@@ -646,38 +646,49 @@ void Host::stop(StopReason reason) noexcept {
     notifier_.notify("STOPPING=1\nSTATUS=draining");
     const int delay = settings_.http.shutdown_delay_seconds;
     if (delay > 0) {
+      stop_progress_->enter("the drain delay ([http] shutdown_delay_seconds)");
       logger_.information("draining: GET /readyz answers 503 for " + std::to_string(delay) +
                           " s ([http] shutdown_delay_seconds) before the listeners close");
       std::this_thread::sleep_for(std::chrono::seconds(delay));
     }
   }
+  stop_progress_->enter("the liveness monitor's stop");
   liveness_.stop();
   // The server object stays until the host goes: the consistency observer's readiness check and
   // the admin listener's metrics read its load() from their threads.
-  if (http_) drained = http_->stop(idle);
+  if (http_) drained = http_->stop(idle, stop_progress_.get());
   // Its routes read the plugins' metrics: it goes before they stop.
   if (admin_http_) {
-    admin_http_->stop(idle);
+    admin_http_->stop(idle, stop_progress_.get());
     admin_http_.reset();
   }
   if (served) {
+    stop_progress_->enter("the modules' stop handlers");
     try {
       inline_bus_.fire(Lifecycle::kStop);
     } catch (const std::exception& error) {
       logger_.error(std::string("a stop handler failed: ") + error.what());
     }
   }
+  stop_progress_->enter("the consistency observer's stop");
   consistency_.stop();
+  stop_progress_->enter("the storage probe's stop");
   if (storage_probe_) storage_probe_->stop();
+  stop_progress_->enter("the event log's stop (its numbering, relay and follower threads)");
   if (event_log_) event_log_->stop();
   inline_bus_.open();  // a transport waiting for preload to end must not block its shutdown
   for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {
     if (!it->started) continue;
     // The transport has settled what it published: mark it while the storage is open.
-    if (it->loaded.descriptor->kind == BUSBAR_KIND_STORAGE && event_log_) event_log_->finish();
+    if (it->loaded.descriptor->kind == BUSBAR_KIND_STORAGE && event_log_) {
+      stop_progress_->enter("the event log's last mark of what the transport settled");
+      event_log_->finish();
+    }
+    stop_progress_->enter("the stop of plugin " + it->loaded.name + " (" + it->loaded.path + ")");
     it->plugin->stop();
     it->started = false;
   }
+  stop_progress_->enter("the plugins' unloading and the process's exit");
   if (!served) return;
   // The last line: a clean stop, told apart from a hang or a crash.
   logger_.information(

@@ -56,6 +56,7 @@
 #include "ops/metrics_registry.h"
 #include "ops/process_metrics.h"
 #include "ops/readiness.h"
+#include "ops/stop_progress.h"
 #include "ops/storage_probe.h"
 #include "ops/systemd_notifier.h"
 #include "plugins/plugin_loader.h"
@@ -87,6 +88,8 @@ class Host {
     kHandedOver,  // a new process serves the same sockets already: no delay, nothing to systemd
   };
   void stop(StopReason reason = StopReason::kStopSignal) noexcept;
+  // What stop() is waiting for; outlives the host (the stop deadline's thread reads it).
+  std::shared_ptr<const StopProgress> stopProgress() const { return stop_progress_; }
 
   // For a reload, after start(): the listening sockets' descriptors by listener name.
   std::map<std::string, std::vector<int>> listeningDescriptors() const;
@@ -181,6 +184,7 @@ class Host {
   mutable std::mutex reloads_mutex_;
   ReloadHistory reloads_;
   bool stopped_ = false;
+  std::shared_ptr<StopProgress> stop_progress_ = std::make_shared<StopProgress>();
 };
 
 }  // namespace busbar::host

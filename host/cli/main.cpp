@@ -190,7 +190,7 @@ class BusbarApplication : public Poco::Util::ServerApplication {
       watcher.reset();
       logger().information(reason == Host::StopReason::kHandedOver ? "stopping: handed over"
                                                                    : "stopping");
-      signals_.armStopDeadline(stop_deadline);
+      signals_.armStopDeadline(stop_deadline, host.stopProgress());
       host.stop(reason);
       return kExitOk;
     } catch (const ConfigError& error) {

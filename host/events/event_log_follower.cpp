@@ -254,7 +254,12 @@ void EventLogFollower::catchUp() {
     applied = sequencer_->applied();
   }
   uint64_t offered = 0;
-  for (uint64_t after = applied.seq; after < head.seq;) {
+  // A stop ends a long catch-up between two batches.
+  auto stopping = [this] {
+    std::lock_guard<std::mutex> lock(worker_.mutex());
+    return worker_.stopping();
+  };
+  for (uint64_t after = applied.seq; after < head.seq && !stopping();) {
     auto events = log_->readAfter(after, options_.batch);
     if (events.empty()) break;
     if (events.front().seq != after + 1) {

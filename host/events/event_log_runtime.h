@@ -59,7 +59,7 @@ class EventLogRuntime {
   // Starts catching up and relaying.
   void start();
 
-  // Stops catching up and relaying; gives the relay lease up.
+  // Stops delivering, catching up and relaying; gives the relay lease up.
   void stop() noexcept;
 
   // Writes the last publication marks and parked events (after the transport stopped, before the

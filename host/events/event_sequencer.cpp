@@ -18,6 +18,7 @@ void EventSequencer::offer(uint64_t seq, Event event, EventSource source, std::s
   bool report_gap = false;
   {
     std::unique_lock<std::mutex> lock(mutex_);
+    if (closed_) return;
     if (seq <= applied_.seq || waiting_.count(seq) != 0) {
       ++counters_.duplicates;
       return;
@@ -40,6 +41,12 @@ void EventSequencer::offer(uint64_t seq, Event event, EventSource source, std::s
   if (report_gap) gap_found_();
 }
 
+void EventSequencer::close() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  closed_ = true;
+  waiting_.clear();
+}
+
 bool EventSequencer::hasGapLocked() const {
   return !waiting_.empty() && waiting_.begin()->first > applied_.seq + 1;
 }
@@ -56,7 +63,8 @@ bool EventSequencer::newGapLocked() {
 void EventSequencer::deliverReady(std::unique_lock<std::mutex>& lock) {
   if (state_ != State::kIdle) return;
   state_ = State::kDelivering;
-  while (!hold_wanted_ && !waiting_.empty() && waiting_.begin()->first == applied_.seq + 1) {
+  while (!hold_wanted_ && !closed_ && !waiting_.empty() &&
+         waiting_.begin()->first == applied_.seq + 1) {
     auto node = waiting_.extract(waiting_.begin());
     const uint64_t seq = node.key();
     Waiting next = std::move(node.mapped());

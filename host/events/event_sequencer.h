@@ -14,6 +14,10 @@
 // A delivery that throws (the deliverer has tried again as it sees fit) is set aside: logged with
 // its seq and id, counted and handed to `set_aside` (the ParkingLot), and the next ones flow.
 //
+// close() ends deliveries for good, for a stop: a thread delivering finishes the event in hand
+// and returns, though more wait behind it; later offers are dropped. Without it a stop could wait
+// forever on a thread that delivers events as fast as the transport brings them.
+//
 // resynchronize() holds deliveries, waits for the one in progress, runs a reload that tells the
 // position it reflects, drops every waiting event (the log has them) and resumes. Until the first
 // resynchronize() (the preload) offered events only wait. exclusive() runs something else that
@@ -80,6 +84,10 @@ class EventSequencer {
   // throws propagates after the deliveries resumed.
   void exclusive(const std::function<void()>& work);
 
+  // From now on nothing more is delivered: a delivery in progress ends after its event, without
+  // waiting here for it; what waits, and what is offered later, is dropped.
+  void close();
+
   LogPosition applied() const;
 
   // The missing sequence numbers before the first waiting event, when there is a gap.
@@ -128,6 +136,7 @@ class EventSequencer {
   std::condition_variable idle_;  // a delivery run ended
   State state_ = State::kHeld;
   bool hold_wanted_ = false;  // a resynchronize waits for the running delivery to end
+  bool closed_ = false;       // close() was called: no delivery starts or goes on
   LogPosition applied_;
   uint64_t reported_gap_ = 0;  // the first missing seq of the last gap reported
   struct Waiting {

@@ -256,5 +256,37 @@ TEST(EventSequencerTest, AResynchronizationWaitsForTheDeliveryInProgress) {
   EXPECT_EQ(sequencer.applied().seq, 10u);
 }
 
+TEST(EventSequencerTest, ACloseEndsTheDeliveryInProgressThoughMoreEventsArrive) {
+  // A stop must not wait for a thread that delivers as fast as the transport brings events: the
+  // thread delivering event 1 gets 2..50 meanwhile, and after close() it returns without them.
+  std::atomic<bool> delivering{false};
+  std::vector<std::string> delivered;
+  std::mutex gate;
+  gate.lock();
+  EventSequencer sequencer(
+      [&](const Event& event, EventSource) {
+        delivered.push_back(event.id);  // on the one delivering thread
+        delivering = true;
+        std::lock_guard<std::mutex> wait(gate);  // held until the test lets it go
+      },
+      [] {}, {}, Poco::Logger::get("test"));
+  sequencer.resynchronize([] { return LogPosition{}; });
+  std::thread first([&] { sequencer.offer(1, eventNumber(1), EventSource::kLog); });
+  while (!delivering) std::this_thread::yield();
+  for (uint64_t seq = 2; seq <= 50; ++seq) {
+    sequencer.offer(seq, eventNumber(seq), EventSource::kTransport);  // left to that thread
+  }
+  EXPECT_EQ(sequencer.counters().waiting, 49u);
+  sequencer.close();
+  gate.unlock();
+  first.join();
+  EXPECT_EQ(delivered, std::vector<std::string>{"id-1"});
+  // Later offers are dropped, the next one included.
+  sequencer.offer(51, eventNumber(51), EventSource::kTransport);
+  EXPECT_EQ(delivered, std::vector<std::string>{"id-1"});
+  EXPECT_EQ(sequencer.counters().waiting, 0u);
+  EXPECT_FALSE(sequencer.gap());
+}
+
 }  // namespace
 }  // namespace busbar::host

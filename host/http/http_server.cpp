@@ -174,11 +174,16 @@ std::chrono::milliseconds HttpServer::longestSilence() const {
   return longest;
 }
 
-HttpServer::StopReport HttpServer::stop(IdleConnections idle) {
+HttpServer::StopReport HttpServer::stop(IdleConnections idle, StopProgress* progress) {
   StopReport report;
   if (loops_.empty()) return report;
+  auto enter = [progress](std::string step) {
+    if (progress != nullptr) progress->enter(std::move(step));
+  };
   if (options_.metrics != nullptr) options_.metrics->detach();
   report.open_at_stop = openConnections();
+  enter("the end of the requests on " + std::to_string(report.open_at_stop) +
+        " open HTTP connections (up to [http] shutdown_grace_seconds)");
   const uint64_t answers_before = context_->answers.load();
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(settings_.shutdown_grace_seconds);
@@ -199,6 +204,8 @@ HttpServer::StopReport HttpServer::stop(IdleConnections idle) {
     for (auto& loop : loops_) loop->abort();
   }
   // Handlers still running finish; their answers reach loops that are still running.
+  enter("the end of the handlers still running on the HTTP workers (" +
+        std::to_string(workers_->running()) + " running)");
   workers_->stop();
   for (auto& loop : loops_) loop->quit();
   loops_.clear();

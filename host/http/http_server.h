@@ -21,6 +21,7 @@
 #include "http/http_router.h"
 #include "http/http_server_context.h"
 #include "http/worker_pool.h"
+#include "ops/stop_progress.h"
 
 namespace busbar::host {
 
@@ -121,7 +122,8 @@ class HttpServer {
 
   // Stops accepting and ends idle connections as `idle` says; lets the requests in progress finish,
   // up to [http] shutdown_grace_seconds, then closes what is left and waits for running handlers.
-  StopReport stop(IdleConnections idle = IdleConnections::kClose);
+  // Each wait is entered in `progress` when given.
+  StopReport stop(IdleConnections idle = IdleConnections::kClose, StopProgress* progress = nullptr);
 
  private:
   // One listening socket per loop, all bound to the same address with SO_REUSEPORT.

@@ -50,6 +50,8 @@ void WorkerPool::stop() {
   }
 }
 
+size_t WorkerPool::running() const { return running_.load(); }
+
 size_t WorkerPool::queued() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return jobs_.size();
@@ -82,10 +84,12 @@ void WorkerPool::work() {
       job = std::move(front.job);
       front.ticket->queued = false;
       ++started_;
+      ++running_;
       waited_ += std::chrono::steady_clock::now() - front.since;
       jobs_.pop_front();
     }
-    job(/*dropped=*/false);
+    job(/*dropped=*/false);  // a job catches what its work throws (http_exchange.cpp)
+    --running_;
   }
 }
 

@@ -11,6 +11,7 @@
 // once jobs may no longer come.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -51,6 +52,8 @@ class WorkerPool {
 
   // Jobs queued and not yet running.
   size_t queued() const;
+  // Jobs running on a worker now.
+  size_t running() const;
   // How long the oldest queued job has waited (0 when none waits).
   std::chrono::nanoseconds oldestWait() const;
   // Jobs that left the queue for a worker, and the time they waited there, in total.
@@ -72,6 +75,7 @@ class WorkerPool {
   std::list<Queued> jobs_;
   bool stopping_ = false;
   uint64_t started_ = 0;
+  std::atomic<size_t> running_{0};
   std::chrono::nanoseconds waited_{0};
   std::vector<std::thread> threads_;
 };

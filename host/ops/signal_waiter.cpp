@@ -103,14 +103,16 @@ bool SignalWaiter::takeReloadRequest() {
   return std::exchange(reload_, false);
 }
 
-void SignalWaiter::armStopDeadline(std::chrono::seconds deadline) {
+void SignalWaiter::armStopDeadline(std::chrono::seconds deadline,
+                                   std::shared_ptr<const StopProgress> progress) {
   Poco::Logger& logger = logger_;
   // Detached: a stop that ends in time ends the process, and this thread with it.
-  std::thread([&logger, deadline] {
+  std::thread([&logger, deadline, progress = std::move(progress)] {
     std::this_thread::sleep_for(deadline);
     logger.error("the stop did not end within " + std::to_string(deadline.count()) +
                  " s ([http] shutdown_delay_seconds and shutdown_grace_seconds, and 10 s more): "
-                 "a handler or a plugin's stop is stuck; the process ends now");
+                 "it still waits for " +
+                 progress->current() + "; the process ends now");
     ::_exit(1);
   }).detach();
 }

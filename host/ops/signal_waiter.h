@@ -17,10 +17,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include <Poco/Logger.h>
+
+#include "ops/stop_progress.h"
 
 namespace busbar::host {
 
@@ -56,10 +59,11 @@ class SignalWaiter {
   // one ran, which the new process is to do. Thread-safe.
   bool takeReloadRequest();
 
-  // The stop that follows must end within `deadline`: past it the error is logged and the
-  // process exits with status 1 from a thread of its own, whatever still runs (a handler stuck
-  // on a backend, a plugin's stop). Once, after next() returned kStop.
-  void armStopDeadline(std::chrono::seconds deadline);
+  // The stop that follows must end within `deadline`: past it the error, naming the step
+  // `progress` is in, is logged and the process exits with status 1 from a thread of its own,
+  // whatever still runs (a handler stuck on a backend, a plugin's stop). Once, after next()
+  // returned kStop.
+  void armStopDeadline(std::chrono::seconds deadline, std::shared_ptr<const StopProgress> progress);
 
  private:
   void run();

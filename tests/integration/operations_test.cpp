@@ -293,6 +293,10 @@ TEST_F(OperationsTest, AStopWithAStuckHandlerEndsAtItsDeadline) {
   EXPECT_EQ(server.stop(), 1) << server.output();
   EXPECT_NE(server.output().find("the stop did not end within 11 s"), std::string::npos)
       << server.output();
+  EXPECT_NE(server.output().find("it still waits for the end of the handlers still running on "
+                                 "the HTTP workers (1 running); the process ends now"),
+            std::string::npos)
+      << server.output();
 }
 
 TEST_F(OperationsTest, AReloadAppliesTheLogSectionAndRefusesABadOne) {

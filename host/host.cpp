@@ -78,6 +78,15 @@ Host::Host(HostSettings settings, Poco::Logger& logger, Logging* logging)
                  inline_bus_, Poco::Logger::get("busbar.event_bus")),
       event_metrics_(event_bus_, inbound_, inline_bus_),
       liveness_(notifier_, std::chrono::seconds(5), Poco::Logger::get("busbar.liveness")) {
+  // The certificates are loaded here, so that --check-config refuses a bad one too.
+  if (settings_.http.tls.enabled) {
+    public_tls_ =
+        std::make_unique<TlsServerContext>(settings_.http.tls, "http", settings_.config_file);
+  }
+  if (settings_.admin.tls.enabled) {
+    admin_tls_ =
+        std::make_unique<TlsServerContext>(settings_.admin.tls, "admin", settings_.config_file);
+  }
   const AuthSettings& auth = settings_.auth;
   if (!auth.public_listener && !auth.admin_listener) return;
   tokens_ = loadBearerTokens(auth, settings_.config_file);
@@ -468,7 +477,8 @@ void Host::start(const std::function<void()>& serving) {
   auto startAdmin = [this] {
     admin_http_->start(settings_.admin.bind_host, settings_.admin.bind_port);
     logger_.information("busbar " + settings_.server_id + " admin listening on " +
-                        settings_.admin.bind_host + ":" + std::to_string(admin_http_->port()));
+                        settings_.admin.bind_host + ":" + std::to_string(admin_http_->port()) +
+                        (admin_tls_ ? " (HTTPS)" : ""));
   };
   if (!taking_over) startAdmin();
 
@@ -513,7 +523,7 @@ void Host::start(const std::function<void()>& serving) {
       [this] { return admin_http_->longestSilence(); });
   liveness_.start();
   logger_.information("busbar " + settings_.server_id + " listening on " + settings_.bind_host +
-                      ":" + std::to_string(settings_.bind_port));
+                      ":" + std::to_string(settings_.bind_port) + (public_tls_ ? " (HTTPS)" : ""));
 }
 
 void Host::bindListeners() {
@@ -529,12 +539,14 @@ void Host::bindListeners() {
   admin_options.metrics = admin_metrics_;
   admin_options.access_log = logging_ != nullptr ? &logging_->accessLog() : nullptr;
   admin_options.access = admin_access_.get();
+  admin_options.tls = admin_tls_.get();
   admin_http_ = std::make_unique<HttpServer>(admin_router_, admin,
                                              Poco::Logger::get("busbar.admin"), admin_options);
   HttpListenerOptions options;
   options.metrics = public_metrics_;
   options.access_log = admin_options.access_log;
   options.access = public_access_.get();
+  options.tls = public_tls_.get();
   http_ = std::make_unique<HttpServer>(router_, settings_.http, logger_, options);
   auto bindOrExplain = [this](HttpServer& server, const std::string& name, const std::string& host,
                               uint16_t port, const std::string& option, const std::string& key) {

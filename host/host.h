@@ -168,6 +168,8 @@ class Host {
   std::unique_ptr<BearerTokens> tokens_;
   std::unique_ptr<AccessPolicy> public_access_;
   std::unique_ptr<AccessPolicy> admin_access_;
+  std::unique_ptr<TlsServerContext> public_tls_;  // null: plain HTTP
+  std::unique_ptr<TlsServerContext> admin_tls_;
   Migrator migrator_;
   std::vector<Instance> instances_;
   std::shared_ptr<Connection> storage_plugin_;   // the storage plugin's own, for the probe

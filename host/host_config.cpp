@@ -10,6 +10,8 @@
 #include <Poco/String.h>
 #include <Poco/Util/IniFileConfiguration.h>
 
+#include "config_files.h"
+
 namespace busbar::host {
 namespace {
 
@@ -118,6 +120,45 @@ EventBusSettings readEventBus(const ConfigSection& section) {
   return settings;
 }
 
+// tls, tls_cert_file and tls_key_file of a listener's section; the files must be readable and
+// the key private (OpenSSL loads them when the listener is made: tls_context.h).
+ListenerTlsSettings readListenerTls(const ConfigSection& section) {
+  ListenerTlsSettings tls;
+  tls.enabled = section.getBool("tls", false);
+  tls.cert_file = section.getPath("tls_cert_file", "");
+  tls.key_file = section.getPath("tls_key_file", "");
+  if (!tls.enabled) {
+    for (const char* key : {"tls_cert_file", "tls_key_file"}) {
+      if (section.has(key)) {
+        section.fail(key, "takes effect with tls = true only: set it, or remove this key",
+                     "tls off");
+      }
+    }
+    return tls;
+  }
+  for (const char* key : {"tls_cert_file", "tls_key_file"}) {
+    if (!section.has(key)) {
+      section.fail(key,
+                   "is required with tls = true: the PEM file of the listener's " +
+                       std::string(key == std::string("tls_cert_file")
+                                       ? "certificate (then its intermediates)"
+                                       : "private key"),
+                   "nothing");
+    }
+  }
+  plugins::requireReadableFile(section, "tls_cert_file", tls.cert_file,
+                               plugins::FileSecrecy::kPublic);
+  plugins::requireReadableFile(section, "tls_key_file", tls.key_file,
+                               plugins::FileSecrecy::kPrivateKey);
+  return tls;
+}
+
+// A listener section's keys, with those of its TLS.
+std::set<std::string> withTlsKeys(std::set<std::string> keys) {
+  keys.insert({"tls", "tls_cert_file", "tls_key_file"});
+  return keys;
+}
+
 HttpSettings readHttp(const ConfigSection& section) {
   // Keys of the thread-per-connection server, named so that an old config says what to change.
   if (section.has("threads")) {
@@ -126,11 +167,11 @@ HttpSettings readHttp(const ConfigSection& section) {
                  "block run on [http] workers; rename it to workers",
                  "it");
   }
-  section.rejectUnknownKeys({"max_body", "max_header_bytes", "max_headers", "workers",
-                             "max_connections", "keep_alive_seconds", "header_timeout_seconds",
-                             "body_timeout_seconds", "write_timeout_seconds",
-                             "shutdown_grace_seconds", "shutdown_delay_seconds",
-                             "request_timeout_seconds", "max_queued", "auth", "open_reads"});
+  section.rejectUnknownKeys(
+      withTlsKeys({"max_body", "max_header_bytes", "max_headers", "workers", "max_connections",
+                   "keep_alive_seconds", "header_timeout_seconds", "body_timeout_seconds",
+                   "write_timeout_seconds", "shutdown_grace_seconds", "shutdown_delay_seconds",
+                   "request_timeout_seconds", "max_queued", "auth", "open_reads"}));
   HttpSettings settings;
   auto integer = [&section](const char* key, auto fallback, int64_t min, int64_t max) {
     return static_cast<decltype(fallback)>(
@@ -155,6 +196,7 @@ HttpSettings readHttp(const ConfigSection& section) {
       integer("shutdown_grace_seconds", settings.shutdown_grace_seconds, 0, 3600);
   settings.shutdown_delay_seconds =
       integer("shutdown_delay_seconds", settings.shutdown_delay_seconds, 0, 3600);
+  settings.tls = readListenerTls(section);
   return settings;
 }
 
@@ -206,8 +248,9 @@ LogSettings readLog(const ConfigSection& section) {
 }
 
 AdminSettings readAdmin(const ConfigSection& section, const std::string& override_bind) {
-  section.rejectUnknownKeys({"bind", "auth"});
+  section.rejectUnknownKeys(withTlsKeys({"bind", "auth"}));
   AdminSettings settings;
+  settings.tls = readListenerTls(section);
   std::string bind = override_bind.empty() ? section.getString("bind") : override_bind;
   if (bind.empty()) return settings;
   auto colon = bind.rfind(':');

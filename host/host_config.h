@@ -48,6 +48,14 @@ struct EventLogSettings {
 
 // [http]: the server's limits and deadlines. Deadlines are whole: a head, a body or a response
 // write that takes longer in total ends the connection, however it trickles.
+// A listener's TLS (tls, tls_cert_file and tls_key_file of [http] or [admin]): HTTPS with this
+// certificate chain and key, read again by each process (a reload picks up renewed files).
+struct ListenerTlsSettings {
+  bool enabled = false;
+  std::string cert_file;  // PEM: the listener's certificate, then the intermediates it needs
+  std::string key_file;   // PEM: its private key, readable by its owner only
+};
+
 struct HttpSettings {
   size_t max_body = 1024 * 1024;
   size_t max_header_bytes = 16384;  // request line and header fields together
@@ -67,12 +75,15 @@ struct HttpSettings {
   // From SIGTERM to closing the listeners: /readyz answers 503 meanwhile, so that load balancers
   // take the server out before it stops accepting.
   int shutdown_delay_seconds = 0;
+  // The public listener's; the Host makes it a TlsServerContext for the listener.
+  ListenerTlsSettings tls;
 };
 
 // [admin]: the listener of the operators' routes (metrics resets, resync, plugins, config).
 struct AdminSettings {
   std::string bind_host = "127.0.0.1";
   uint16_t bind_port = 0;  // 0: a port the kernel picks, logged at start
+  ListenerTlsSettings tls;
 };
 
 // [consistency]: the observer that checks modules' caches against the database

@@ -1,5 +1,7 @@
 #include "host_config.h"
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include <Poco/File.h>
@@ -287,6 +289,42 @@ TEST_F(HostConfigTest, TheAdminListenerIsLoopbackOnAPortOfItsOwn) {
   EXPECT_NE(errorOf(kMinimal, overrides).find("--admin-bind must be HOST:PORT"), std::string::npos);
   EXPECT_NE(errorOf(std::string(kMinimal) + "[admin]\nbind = 127.0.0.1:8000\n")
                 .find("[admin] bind and [host] bind both use port 8000"),
+            std::string::npos);
+}
+
+TEST_F(HostConfigTest, AListenersTlsKeysAreCheckedWhenTheFileIsRead) {
+  EXPECT_FALSE(load(kMinimal).http.tls.enabled);
+  EXPECT_FALSE(load(kMinimal).admin.tls.enabled);
+  const std::string cert = Poco::Path(dir_).append("server.crt").toString();
+  const std::string key = Poco::Path(dir_).append("server.key").toString();
+  std::ofstream(cert) << "certificate\n";
+  std::ofstream(key) << "key\n";
+  ::chmod(key.c_str(), 0600);
+  // Relative paths are the config folder's; OpenSSL reads the files later (tls_context.h).
+  HostSettings https = load(std::string(kMinimal) +
+                            "[http]\ntls = true\ntls_cert_file = server.crt\ntls_key_file = "
+                            "server.key\n[admin]\ntls = yes\ntls_cert_file = " +
+                            cert + "\ntls_key_file = " + key + "\n");
+  EXPECT_TRUE(https.http.tls.enabled);
+  EXPECT_EQ(https.http.tls.cert_file, cert);
+  EXPECT_EQ(https.http.tls.key_file, key);
+  EXPECT_TRUE(https.admin.tls.enabled);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[http]\ntls_cert_file = " + cert + "\n")
+                .find("[http] tls_cert_file takes effect with tls = true only"),
+            std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[admin]\ntls = true\ntls_cert_file = " + cert + "\n")
+                .find("[admin] tls_key_file is required with tls = true: the PEM file of the "
+                      "listener's private key; found nothing"),
+            std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[http]\ntls = true\ntls_cert_file = absent.crt\n" +
+                    "tls_key_file = " + key + "\n")
+                .find("[http] tls_cert_file must name a file this server can read; found '" +
+                      Poco::Path(dir_).append("absent.crt").toString() + "'"),
+            std::string::npos);
+  ::chmod(key.c_str(), 0644);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "[http]\ntls = true\ntls_cert_file = " + cert +
+                    "\ntls_key_file = " + key + "\n")
+                .find("(chmod 600 it)"),
             std::string::npos);
 }
 

@@ -30,6 +30,7 @@ report_figures() {
   beyond=$(awk -v a="$per_user" -v s="$(v start "$BIG" string_bytes_per_user)" 'BEGIN{printf "%.0f", a - s}')
   # Connections: the worst count decides each target.
   conn_worst_ratio=$(for n in $CONN_COUNTS; do ratio "$(v connections "busbar-$n" rps)" "$(v connections "nginx-$n" rps)"; echo; done | sort -g | head -1)
+  https_worst_ratio=$(for n in $HTTPS_CONNECTIONS; do ratio "$(v https "busbar-$n" rps)" "$(v https "nginx-$n" rps)"; echo; done | sort -g | head -1)
   conn_worst_p99=$(for n in $CONN_COUNTS; do ratio "$(v connections "busbar-$n" p99)" "$(v connections "nginx-$n" p99)"; echo; done | sort -g | tail -1)
   conn_errors=$(for n in $CONN_COUNTS; do v connections "busbar-$n" socket_errors; done | awk '{t += $1} END {print t + 0}')
   idle_bytes=$(v connections idle-busbar bytes_per_connection)
@@ -88,6 +89,7 @@ figures are low; the ratios are what the targets are about.
 | Connections: >= 0.8x nginx req/s at $(echo $CONN_COUNTS | sed 's/ /, /g') (worst) | ${conn_worst_ratio}x | $(verdict "$conn_worst_ratio" ">=" 0.8) |
 | Connections: p99 <= 2x nginx's at every count (worst) | ${conn_worst_p99}x | $(verdict "$conn_worst_p99" "<=" 2) |
 | Connections: 0 socket errors at every count | $conn_errors | $(verdict "$conn_errors" "<=" 0) |
+| Cached reads over HTTPS >= 0.8x nginx over HTTPS at $(echo $HTTPS_CONNECTIONS | sed 's/ /, /g') connections (worst) | ${https_worst_ratio}x | $(verdict "$https_worst_ratio" ">=" 0.8) |
 | <= 16 KB of RSS per idle connection ($IDLE_CONNECTIONS idle) | ${idle_bytes} B | $(verdict "$idle_bytes" "<=" 16384) |
 | Cached read at 64 connections: instructions no more than before the event loops ($BEFORE_INSTRUCTIONS) | $instructions_now | $(verdict "$instructions_now" "<=" "$BEFORE_INSTRUCTIONS") |
 | Cached read: instructions with metrics and request ids within 5% of before them ($BEFORE_METRICS_INSTRUCTIONS at $BEFORE_METRICS_COMMIT) | $instructions_now ($(ratio "$instructions_now" "$BEFORE_METRICS_INSTRUCTIONS")x) | $(verdict "$instructions_now" "<=" "$(awk -v b="$BEFORE_METRICS_INSTRUCTIONS" 'BEGIN{printf "%.0f", b * 1.05}')") |

@@ -83,12 +83,17 @@ stop_pid() {
   while kill -0 "$1" 2>/dev/null; do sleep 0.05; done
 }
 
-# start_nginx NAME PORT: nginx serving $WORK/user.json for /users/*, one worker per core
+# start_nginx NAME PORT [TLS_DIR]: nginx serving $WORK/user.json for /users/*, one worker per core
 # (worker_processes auto) as busbar has one event loop per core, each with its own listening
-# socket (reuseport) and room for 20000 connections; sets NGINX_PID (the master).
+# socket (reuseport) and room for 20000 connections; over HTTPS with TLS_DIR/server.crt and
+# server.key when given. Sets NGINX_PID (the master).
 start_nginx() {
-  local dir="$WORK/$1"
+  local dir="$WORK/$1" ssl="" tls=""
   mkdir -p "$dir"
+  if [ -n "${3:-}" ]; then
+    ssl=" ssl"
+    tls="ssl_certificate $3/server.crt; ssl_certificate_key $3/server.key; ssl_protocols TLSv1.2 TLSv1.3;"
+  fi
   cat >"$dir/nginx.conf" <<NGINX
 worker_processes auto;
 worker_rlimit_nofile 30000;
@@ -105,7 +110,8 @@ http {
   client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir;
   uwsgi_temp_path $dir; scgi_temp_path $dir;
   server {
-    listen 127.0.0.1:$2 backlog=4096 reuseport;
+    listen 127.0.0.1:$2$ssl backlog=4096 reuseport;
+    $tls
     root $WORK;
     location /users/ { default_type "application/json; charset=utf-8"; try_files /user.json =404; }
   }
@@ -114,5 +120,6 @@ NGINX
   nginx -c "$dir/nginx.conf" &
   NGINX_PID=$!
   PIDS+=("$NGINX_PID")
+  [ -n "$ssl" ] && return 0  # the caller waits over HTTPS
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$2/users/u0000001" >/dev/null && break; sleep 0.05; done
 }

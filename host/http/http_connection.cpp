@@ -18,23 +18,23 @@ constexpr size_t kMaxDrained = 256 * 1024;
 }  // namespace
 
 HttpConnection::HttpConnection(EventLoop& loop, int fd, const HttpProblem* refuse)
-    : loop_(loop), context_(loop.context()), fd_(fd), parser_(context_.limits) {
+    : loop_(loop),
+      context_(loop.context()),
+      stream_(fd, context_.tls != nullptr ? context_.tls->get() : nullptr),
+      parser_(context_.limits) {
   beginRequest();
   if (refuse != nullptr) {
     slot_ = Slot::kRefusing;
     this->refuse(refuse->status, refuse->message);
-    enter(ConnectionState::kWriting);
+    enter(stream_.encrypted() ? ConnectionState::kHandshaking : ConnectionState::kWriting);
     return;
   }
   slot_ = Slot::kServed;
   readable_ = false;  // epoll reports what is already there when the socket is added
-  enter(ConnectionState::kIdle);
+  enter(stream_.encrypted() ? ConnectionState::kHandshaking : ConnectionState::kIdle);
 }
 
-HttpConnection::~HttpConnection() {
-  if (fd_ >= 0) ::close(fd_);
-  leaveSlot();
-}
+HttpConnection::~HttpConnection() { leaveSlot(); }
 
 void HttpConnection::leaveSlot() {
   if (slot_ == Slot::kServed) context_.open_connections.fetch_sub(1, std::memory_order_relaxed);
@@ -48,6 +48,8 @@ void HttpConnection::onEvents(uint32_t events) {
   if (state_ == ConnectionState::kClosed) return;
   if ((events & EPOLLRDHUP) != 0) peer_closed_ = true;
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) readable_ = true;
+  // A TLS read may have waited for room to send (a key update's answer).
+  if ((events & EPOLLOUT) != 0 && stream_.encrypted()) readable_ = true;
   if (waiting_turn_) return;  // served in its turn
   newTurn();
   advance();
@@ -72,6 +74,10 @@ bool HttpConnection::yieldTurn() {
 void HttpConnection::advance() {
   for (;;) {
     if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kHandling) return;
+    if (state_ == ConnectionState::kHandshaking) {
+      if (!handshake()) return;
+      continue;
+    }
     if (sent_ < output_.size()) {
       if (!flush()) return;
       if (close_after_answer_) {
@@ -147,15 +153,37 @@ size_t HttpConnection::parse(const char* data, size_t size) {
   return offset;
 }
 
+bool HttpConnection::handshake() {
+  switch (stream_.handshake()) {
+    case SocketStream::Status::kDone:
+      // The request may have come with the handshake's last flight.
+      readable_ = true;
+      enter(sent_ < output_.size() ? ConnectionState::kWriting : ConnectionState::kIdle);
+      return true;
+    case SocketStream::Status::kWouldBlock:
+      return false;
+    case SocketStream::Status::kEndOfStream:
+    case SocketStream::Status::kFailed:
+      break;
+  }
+  // A scanner, a client that does not trust the certificate, plain HTTP sent to the port: each
+  // is counted; the log would be theirs to fill.
+  context_.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+  close();
+  return false;
+}
+
 bool HttpConnection::readOnce() {
   char* buffer = loop_.scratch();
-  const ssize_t n = ::recv(fd_, buffer, EventLoop::kScratchSize, 0);
-  if (n > 0) {
-    const auto received = static_cast<size_t>(n);
+  const SocketStream::Result result = state_ == ConnectionState::kLingering
+                                          ? stream_.discard(buffer, EventLoop::kScratchSize)
+                                          : stream_.read(buffer, EventLoop::kScratchSize);
+  if (result.status == SocketStream::Status::kDone) {
+    const size_t received = result.bytes;
     turn_bytes_ += received;
-    // A short read emptied the socket: edge-triggered epoll reports the next bytes. After the
-    // peer's end of stream it reports nothing more, so then reads go on until they return 0.
-    if (received < EventLoop::kScratchSize && !peer_closed_) readable_ = false;
+    // The socket is empty: edge-triggered epoll reports the next bytes. After the peer's end of
+    // stream it reports nothing more, so then reads go on until they return the end.
+    if (result.drained && !peer_closed_) readable_ = false;
     if (state_ == ConnectionState::kLingering) {
       drained_ += received;
       if (drained_ > kMaxDrained) close();
@@ -169,18 +197,18 @@ bool HttpConnection::readOnce() {
     }
     return state_ != ConnectionState::kClosed;
   }
-  if (n == 0) {
-    readable_ = false;
-    onEndOfInput();
-    return state_ != ConnectionState::kClosed;
+  switch (result.status) {
+    case SocketStream::Status::kEndOfStream:
+      readable_ = false;
+      onEndOfInput();
+      return state_ != ConnectionState::kClosed;
+    case SocketStream::Status::kWouldBlock:
+      readable_ = false;
+      return false;
+    default:
+      close();  // reset by the peer, or a TLS error
+      return false;
   }
-  if (errno == EINTR) return true;
-  if (errno == EAGAIN || errno == EWOULDBLOCK) {
-    readable_ = false;
-    return false;
-  }
-  close();  // reset by the peer
-  return false;
 }
 
 void HttpConnection::onEndOfInput() {
@@ -240,8 +268,8 @@ void HttpConnection::sendContinue() {
   static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
   // The previous answer is sent, so the socket has room for these few bytes unless the
   // client stopped reading.
-  const ssize_t sent = ::send(fd_, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
-  if (sent != static_cast<ssize_t>(sizeof kContinue - 1)) close();
+  const SocketStream::Result sent = stream_.write(kContinue, sizeof kContinue - 1);
+  if (sent.status != SocketStream::Status::kDone || sent.bytes != sizeof kContinue - 1) close();
 }
 
 void HttpConnection::onRequest() {
@@ -350,7 +378,7 @@ void HttpConnection::account(int status, size_t body_bytes) {
   if (access) {
     AccessLog::Entry entry;
     entry.listener = context_.listener;
-    entry.fd = fd_;
+    entry.fd = stream_.fd();
     if (head_seen_) {
       entry.method = parser_.head().method;
       entry.target = parser_.head().target;
@@ -366,13 +394,14 @@ void HttpConnection::account(int status, size_t body_bytes) {
 
 bool HttpConnection::flush() {
   while (sent_ < output_.size()) {
-    const ssize_t n = ::send(fd_, output_.data() + sent_, output_.size() - sent_, MSG_NOSIGNAL);
-    if (n >= 0) {
-      sent_ += static_cast<size_t>(n);
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    const SocketStream::Result result =
+        stream_.write(output_.data() + sent_, output_.size() - sent_);
+    if (result.status == SocketStream::Status::kDone) {
+      sent_ += result.bytes;
+    } else if (result.status == SocketStream::Status::kWouldBlock) {
       if (state_ != ConnectionState::kWriting) enter(ConnectionState::kWriting);
       return false;
-    } else if (errno != EINTR) {
+    } else {
       close();  // the client went away
       return false;
     }
@@ -402,6 +431,10 @@ void HttpConnection::onDeadline() {
     case ConnectionState::kHandling:
       onRequestTimeout();
       break;
+    case ConnectionState::kHandshaking:
+      context_.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+      close();
+      return;
     case ConnectionState::kIdle:
     case ConnectionState::kWriting:
     case ConnectionState::kLingering:
@@ -416,6 +449,11 @@ void HttpConnection::onDeadline() {
 void HttpConnection::beginStop(bool close_idle) {
   stopping_ = true;
   close_when_idle_ = close_idle;
+  // A handshake carries no request yet: it goes as an idle connection goes.
+  if (state_ == ConnectionState::kHandshaking) {
+    if (close_idle) close();
+    return;
+  }
   if (state_ != ConnectionState::kIdle) return;  // closes after the answer in progress
   // A request may have arrived since the last wake-up: it is read and answered, not dropped.
   readable_ = true;
@@ -430,7 +468,7 @@ void HttpConnection::linger() {
   input_used_ = 0;
   // Shut for sending: the answer is complete, and the client sees the end of it; the bytes it
   // still sends are read and dropped until it closes, kMaxDrained, or kLingerTimeout.
-  ::shutdown(fd_, SHUT_WR);
+  stream_.shutdownWrite();
   drained_ = 0;
   enter(ConnectionState::kLingering);
 }
@@ -438,6 +476,9 @@ void HttpConnection::linger() {
 void HttpConnection::enter(ConnectionState state) {
   state_ = state;
   switch (state) {
+    case ConnectionState::kHandshaking:
+      loop_.arm(*this, EventLoop::Deadline::kHead);
+      break;
     case ConnectionState::kIdle:
       loop_.arm(*this, EventLoop::Deadline::kIdle);
       break;
@@ -464,8 +505,7 @@ void HttpConnection::enter(ConnectionState state) {
 
 void HttpConnection::close() {
   if (state_ == ConnectionState::kClosed) return;
-  ::close(fd_);
-  fd_ = -1;
+  stream_.close();
   leaveSlot();
   enter(ConnectionState::kClosed);
   std::string().swap(input_);

@@ -1,5 +1,6 @@
 // HttpConnection: one client connection on an event loop, as a state machine.
 //
+//   kHandshaking (TLS) ---handshake ended---> kIdle (or kWriting: a refusal waits)
 //   kIdle ---first byte---> kReadingHead ---head---> kReadingBody ---end---+
 //     ^                          |  (no body) ------------------------------+
 //     |                          v                                         v
@@ -8,9 +9,10 @@
 // Requests are answered one at a time in the order they came, so pipelined requests keep their
 // order; the next is parsed once the previous answer is sent. A handler that never blocks runs
 // on the loop thread; any other runs on a worker (kHandling), and the connection reads nothing
-// meanwhile. Each state has a whole deadline, armed on entry: kIdle keep_alive, kReadingHead
-// header_timeout, kReadingBody body_timeout (both answered 408, then closed), kHandling
-// request_timeout, kWriting write_timeout, kLingering a second.
+// meanwhile. Each state has a whole deadline, armed on entry: kHandshaking and kReadingHead
+// header_timeout (a handshake past it is closed: no answer can reach its client), kIdle keep_alive,
+// kReadingBody body_timeout (both answered 408, then closed), kHandling request_timeout, kWriting
+// write_timeout, kLingering a second.
 //
 // Load shedding: a blocking request finds the worker queue full ([http] max_queued) and is
 // answered 503 with Retry-After at once; one still queued at request_timeout is taken back
@@ -42,11 +44,13 @@
 #include "http/event_loop.h"
 #include "http/http_codec.h"
 #include "http/http_exchange.h"
+#include "http/socket_stream.h"
 #include "http/worker_pool.h"
 
 namespace busbar::host {
 
 enum class ConnectionState {
+  kHandshaking,  // TLS: the handshake runs; nothing of HTTP yet
   kIdle,         // waiting for the first byte of a request
   kReadingHead,  // a request's head is arriving
   kReadingBody,  // its body is arriving
@@ -65,14 +69,15 @@ class HttpConnection : public DeadlineEntry {
     kRefusing,  // context.refusing_connections: answered 503 over the connection limit
   };
 
-  // Serves `fd`, a connected non-blocking socket it owns. With `refuse`, answers that problem
-  // and closes instead (a connection over max_connections).
+  // Serves `fd`, a connected non-blocking socket it owns, over TLS when the loop's server has a
+  // TlsServerContext. With `refuse`, answers that problem and closes instead (a connection over
+  // max_connections).
   HttpConnection(EventLoop& loop, int fd, const HttpProblem* refuse = nullptr);
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
 
-  int fd() const { return fd_; }
+  int fd() const { return stream_.fd(); }
   ConnectionState state() const { return state_; }
 
   // Bytes read and requests answered per turn.
@@ -109,6 +114,8 @@ class HttpConnection : public DeadlineEntry {
   bool parseInput();
   // Parses `data`; returns the bytes used.
   size_t parse(const char* data, size_t size);
+  // Advances the TLS handshake; false when it waits for the socket (or the connection closed).
+  bool handshake();
   // Reads once; false when there is nothing more to read now (or the connection closed).
   bool readOnce();
   void onEndOfInput();
@@ -137,7 +144,7 @@ class HttpConnection : public DeadlineEntry {
 
   EventLoop& loop_;
   HttpServerContext& context_;
-  int fd_;
+  SocketStream stream_;
   ConnectionState state_ = ConnectionState::kIdle;
   RequestParser parser_;
   HttpExchange exchange_;

@@ -48,6 +48,14 @@ void exportHttpLoadMetrics(MetricsRegistry& metrics, const std::unique_ptr<HttpS
       "times accepting paused for 100 ms: the process had no descriptor left", labels,
       reader(server, [](const Load& load) { return static_cast<double>(load.accept_pauses); }));
   metrics.counterReader(
+      "busbar_http_tls_handshake_failures_total",
+      "TLS handshakes that failed (a client that does not trust the "
+      "certificate, plain HTTP sent to an HTTPS port), were cut, or passed [http] "
+      "header_timeout_seconds",
+      labels, reader(server, [](const Load& load) {
+        return static_cast<double>(load.tls_handshake_failures);
+      }));
+  metrics.counterReader(
       "busbar_http_requests_timed_out_total",
       "blocking requests answered 504: still running at [http] "
       "request_timeout_seconds",

@@ -132,6 +132,7 @@ void HttpServer::start(const std::string& host, uint16_t port) {
       connection_limit_ > 0 ? connection_limit_ : settings_.max_connections;
   context_->listener = options_.name;
   context_->access = options_.access;
+  context_->tls = options_.tls;
   for (auto& socket : sockets) {
     loops_.push_back(std::make_unique<EventLoop>(*context_, std::move(socket), loops_.size()));
   }
@@ -161,6 +162,7 @@ HttpServer::Load HttpServer::load() const {
   load.timed_out = context->timed_out.load();
   load.refused_connections = context->refused_connections.load();
   load.accept_pauses = context->accept_pauses.load();
+  load.tls_handshake_failures = context->tls_handshake_failures.load();
   return load;
 }
 

@@ -49,6 +49,7 @@ struct HttpListenerOptions {
   HttpMetrics::Listener* metrics = nullptr;  // where requests are counted (its loops() match)
   AccessLog* access_log = nullptr;           // null: no access log
   const AccessPolicy* access = nullptr;      // who may call which route; null: all open
+  const TlsServerContext* tls = nullptr;     // HTTPS with it; null: plain HTTP
 };
 
 class HttpServer {
@@ -96,6 +97,7 @@ class HttpServer {
     uint64_t timed_out = 0;                   // answered 504 at request_timeout, still running
     uint64_t refused_connections = 0;         // answered 503 at the connection limit
     uint64_t accept_pauses = 0;               // times accepting paused: no descriptor left
+    uint64_t tls_handshake_failures = 0;      // TLS handshakes failed, cut or timed out
   };
   Load load() const;
 

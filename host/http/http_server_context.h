@@ -15,6 +15,7 @@
 #include "http/http_codec.h"
 #include "http/http_metrics.h"
 #include "http/http_router.h"
+#include "http/tls_context.h"
 #include "http/worker_pool.h"
 
 namespace busbar::host {
@@ -39,11 +40,12 @@ struct HttpServerContext {
   const ParserLimits limits;
   Poco::Logger& logger;
   WorkerPool& workers;
-  HttpMetrics::Listener* const metrics;  // null: requests are not counted
-  AccessLog* const access_log;           // null: no access log
-  const AccessPolicy* access = nullptr;  // who may call which route; null: every route open.
-                                         // Set before the loops start
-  std::string listener = "public";       // the listener's name; set before the loops start
+  HttpMetrics::Listener* const metrics;   // null: requests are not counted
+  AccessLog* const access_log;            // null: no access log
+  const AccessPolicy* access = nullptr;   // who may call which route; null: every route open.
+                                          // Set before the loops start
+  const TlsServerContext* tls = nullptr;  // HTTPS; null: plain HTTP. Set before the loops start
+  std::string listener = "public";        // the listener's name; set before the loops start
   // Connections admitted and not closed yet, over every loop (those answered 503 not counted).
   std::atomic<int> open_connections{0};
   // Connections over connection_limit being answered 503 now: each holds a descriptor until its
@@ -64,6 +66,8 @@ struct HttpServerContext {
   // Connections answered 503 at connection_limit; times accepting paused without descriptors.
   std::atomic<uint64_t> refused_connections{0};
   std::atomic<uint64_t> accept_pauses{0};
+  // TLS handshakes that failed or were cut (timed out, closed, not TLS at all).
+  std::atomic<uint64_t> tls_handshake_failures{0};
   // The connections served at once: [http] max_connections, or fewer when the open file limit
   // leaves no room for the other descriptors (servedConnections()); set before the loops start.
   int connection_limit = 0;

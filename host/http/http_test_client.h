@@ -1,5 +1,6 @@
 // RawClient, for tests: writes raw bytes to a server and reads whole responses, so that the HTTP
-// rules are checked byte by byte over a real socket.
+// rules are checked byte by byte over a real socket. ResponseReader is the reading half, which
+// TlsClient (tls_test_client.h) shares.
 #pragma once
 
 #include <algorithm>
@@ -12,19 +13,10 @@
 
 namespace busbar::host::testing {
 
-class RawClient {
+// Reads HTTP/1.1 responses from what receive() gives.
+class ResponseReader {
  public:
-  explicit RawClient(uint16_t port, int timeout_seconds = 5)
-      : socket_(Poco::Net::SocketAddress("127.0.0.1", port)) {
-    socket_.setReceiveTimeout(Poco::Timespan(timeout_seconds, 0));
-  }
-
-  void write(const std::string& bytes) {
-    socket_.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
-  }
-
-  // No more bytes from this side; the server still may answer.
-  void shutdownSend() { socket_.shutdownSend(); }
+  virtual ~ResponseReader() = default;
 
   struct Response {
     std::string status_line;
@@ -69,26 +61,52 @@ class RawClient {
     return text;
   }
 
+ protected:
+  enum : int { kTimedOut = -1 };
+  // Receives up to `size` bytes: how many, 0 at the end of the stream or a reset, or kTimedOut.
+  virtual int receive(char* chunk, int size) = 0;
+
  private:
   bool fill() {
     char chunk[4096];
-    int n = 0;
-    try {
-      n = socket_.receiveBytes(chunk, sizeof chunk);
-    } catch (const Poco::TimeoutException&) {
-      timed_out_ = true;
-      return false;
-    } catch (const Poco::Exception&) {
-      return false;  // reset
-    }
+    const int n = receive(chunk, sizeof chunk);
+    if (n == kTimedOut) timed_out_ = true;
     if (n <= 0) return false;
     buffer_.append(chunk, static_cast<size_t>(n));
     return true;
   }
 
-  Poco::Net::StreamSocket socket_;
   std::string buffer_;
   bool timed_out_ = false;
+};
+
+class RawClient : public ResponseReader {
+ public:
+  explicit RawClient(uint16_t port, int timeout_seconds = 5)
+      : socket_(Poco::Net::SocketAddress("127.0.0.1", port)) {
+    socket_.setReceiveTimeout(Poco::Timespan(timeout_seconds, 0));
+  }
+
+  void write(const std::string& bytes) {
+    socket_.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+  }
+
+  // No more bytes from this side; the server still may answer.
+  void shutdownSend() { socket_.shutdownSend(); }
+
+ protected:
+  int receive(char* chunk, int size) override {
+    try {
+      return std::max(socket_.receiveBytes(chunk, size), 0);
+    } catch (const Poco::TimeoutException&) {
+      return kTimedOut;
+    } catch (const Poco::Exception&) {
+      return 0;  // reset
+    }
+  }
+
+ private:
+  Poco::Net::StreamSocket socket_;
 };
 
 }  // namespace busbar::host::testing

@@ -448,6 +448,7 @@ void ServerProcess::start(std::chrono::milliseconds deadline) {
     ready = eventually(
         [this] {
           if (!running()) return true;
+          if (readiness_probe_) return readiness_probe_(*this);
           try {
             // Briefly: whatever took the port may accept and never answer.
             return httpRequestWithin(Poco::Timespan(1, 0), port_, "GET", "/health", "",

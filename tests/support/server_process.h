@@ -86,7 +86,12 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
-  // Starts it and waits until GET /health answers 200. On failure (exit, timeout) throws with
+  // How start() sees that the server serves: by default GET /health answered 200 over plain HTTP
+  // on port(); a test of an HTTPS listener gives its own. Before start().
+  using ReadinessProbe = std::function<bool(const ServerProcess&)>;
+  void setReadinessProbe(ReadinessProbe probe) { readiness_probe_ = std::move(probe); }
+
+  // Starts it and waits until its readiness probe passes. On failure (exit, timeout) throws with
   // the process output. Throws std::logic_error while an earlier start's process still runs.
   // When another process took its port first, starts it again on fresh ports (port() and
   // adminPort() are those it listens on once start() returns).
@@ -134,6 +139,7 @@ class ServerProcess {
   pid_t pid_ = 0;
   mutable bool exited_ = false;  // pid_ has been waited for; exit_code_ holds its end
   mutable int exit_code_ = -1;
+  ReadinessProbe readiness_probe_;
 
   // Waits for pid_ (blocking or not) and records how it ended; false while it still runs.
   bool reap(bool block) const;

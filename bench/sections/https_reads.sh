@@ -17,10 +17,10 @@ make_bench_certificate() {
   chmod 600 "$WORK/tls/server.key"
 }
 
-# wait_https PORT: until GET /health over HTTPS answers (the admin port answers before it).
+# wait_https PORT: until a user is served over HTTPS (busbar's admin port answers before it).
 wait_https() {
   for _ in $(seq 400); do
-    curl -sf --cacert "$WORK/tls/server.crt" "https://127.0.0.1:$1/health" >/dev/null && return 0
+    curl -sf --cacert "$WORK/tls/server.crt" "https://127.0.0.1:$1/users/u0000042" >/dev/null && return 0
     sleep 0.05
   done
   log "14. nothing answered over HTTPS on port $1"

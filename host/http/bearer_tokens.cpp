@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include <openssl/sha.h>
+#include <memory>
+#include <stdexcept>
+
+#include <openssl/evp.h>
 
 namespace busbar::host {
 namespace {
@@ -49,11 +52,19 @@ BearerTokens::BearerTokens(const std::vector<BearerToken>& tokens) {
 }
 
 BearerTokens::Digest BearerTokens::digestOf(std::string_view secret) {
-  // OpenSSL's one-shot SHA-256: no context to allocate, and the CPU's SHA extensions when it has
-  // them (docs/BENCHMARKS.md, section 1: the token check per request).
-  static_assert(std::tuple_size<Digest>::value == SHA256_DIGEST_LENGTH);
+  // OpenSSL's SHA-256 (the CPU's SHA extensions when it has them), fetched once and run on a
+  // context of each thread's own: the one-shot SHA256() looks the algorithm up on every call.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(
+      EVP_MD_CTX_new(), EVP_MD_CTX_free);
   Digest digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), digest.data());
+  unsigned int size = 0;
+  if (sha256 == nullptr || context == nullptr ||
+      EVP_DigestInit_ex2(context.get(), sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), secret.data(), secret.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest.data(), &size) != 1 || size != digest.size()) {
+    throw std::runtime_error("OpenSSL's SHA-256 failed");
+  }
   return digest;
 }
 

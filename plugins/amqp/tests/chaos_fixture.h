@@ -155,6 +155,16 @@ inline void closeConnection(const std::string& name) {
 }
 
 // The end of a server's log: what it did last.
+// GET /health of a server that differs: where its event log's follower, sequencer and relay
+// stand (a follower stuck on the database says nothing in the log).
+inline std::string healthOf(const ServerProcess& server) {
+  try {
+    return server.request("GET", "/health").body;
+  } catch (const std::exception& error) {
+    return std::string("unanswered (") + error.what() + ")";
+  }
+}
+
 inline std::string tail(const std::string& log) {
   return log.size() > 20000 ? log.substr(log.size() - 20000) : log;
 }
@@ -282,7 +292,7 @@ class Chaos : public ::testing::Test {
       std::string held = allUsersOf(*server);
       EXPECT_EQ(held, expected) << fault << ": server " << server->port()
                                 << " differs from the database after " << within.count() << " ms\n"
-                                << tail(server->output());
+                                << tail(server->output()) << "\nits /health: " << healthOf(*server);
     }
     FAIL() << fault << ": not converged within " << within.count() << " ms";
   }

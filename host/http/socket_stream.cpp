@@ -105,7 +105,9 @@ SocketStream::Status SocketStream::handshake() {
 }
 
 SocketStream::Result SocketStream::read(char* buffer, size_t size) {
-  if (ssl_ == nullptr) return receive(buffer, size);
+  // A TLS stream whose set-up failed has no SSL object: it fails, never falls back to plain text.
+  if (!tls_) return receive(buffer, size);
+  if (ssl_ == nullptr) return {Status::kFailed};
   ERR_clear_error();
   errno = 0;
   const int returned = SSL_read(ssl_, buffer, clampedSize(size));
@@ -132,7 +134,7 @@ SocketStream::Result SocketStream::receive(char* buffer, size_t size) {
 }
 
 SocketStream::Result SocketStream::write(const char* data, size_t size) {
-  if (ssl_ == nullptr) {
+  if (!tls_) {
     for (;;) {
       const ssize_t sent = ::send(fd_, data, size, MSG_NOSIGNAL);
       if (sent >= 0) return {Status::kDone, static_cast<size_t>(sent)};
@@ -141,6 +143,7 @@ SocketStream::Result SocketStream::write(const char* data, size_t size) {
       return {Status::kFailed};
     }
   }
+  if (ssl_ == nullptr) return {Status::kFailed};
   ERR_clear_error();
   errno = 0;
   const int returned = SSL_write(ssl_, data, clampedSize(size));

@@ -32,6 +32,16 @@ namespace busbar::testing {
 
 using Clock = std::chrono::steady_clock;
 inline constexpr std::chrono::milliseconds kConvergeWithin{2000};
+// The sanitizer build runs two to three times slower: it checks memory and undefined behaviour
+// under the same faults, with twice the time; the default build holds the bound.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr int kSlowdown = 2;
+#else
+inline constexpr int kSlowdown = 1;
+#endif
+// A write on one live server is served by the other live servers within this while a member is
+// frozen or cut off (docs/events.md).
+inline constexpr std::chrono::milliseconds kServedWithin{2000 * kSlowdown};
 // The consistency observer's bound in the fault suites: the longest propagation bound of
 // docs/events.md (a write of a server cut off from the broker, 3 s), twice on the sanitizer build.
 #if defined(__SANITIZE_ADDRESS__)
@@ -185,6 +195,15 @@ struct ObserverFigures {
   uint64_t inconsistencies = 0;
 };
 
+// What the live servers did while one member was out.
+struct Service {
+  int probes = 0;
+  int late = 0;  // not served by the other live server within kServedWithin
+  std::chrono::milliseconds worst{0};
+  std::chrono::milliseconds worst_write{0};  // of the PUTs alone
+  std::string first_late;
+};
+
 struct Worst {
   int rounds = 0;
   std::chrono::milliseconds converge{0};
@@ -198,12 +217,14 @@ class Chaos : public ::testing::Test {
   // database through proxy_, which the test may partition or watch. With `broker_nodes` (a
   // RabbitCluster's), the servers use that cluster, the Nth server connecting to node N first,
   // and the observer queue lives on the last node.
+  // `amqp` adds keys to every server's [amqp] section.
   static void startCluster(bool first_through_proxy,
-                           const std::vector<BrokerAddress>& broker_nodes = {}) {
+                           const std::vector<BrokerAddress>& broker_nodes = {},
+                           const std::string& amqp = "") {
     ClusterOptions options;
     options.broker_nodes = broker_nodes;
     options.event_bus = "async_pass_through = true\ncatch_up_interval = 1s\n";
-    options.amqp = "queue_capacity = 20\n";  // small: a blocked broker overflows it at once
+    options.amqp = "queue_capacity = 20\n" + amqp;  // small: a blocked broker overflows it at once
     options.sections =
         "[event_log]\nrelay_delay = 2s\n[event_recorder]\n[audit]\n[consistency]\nbound = " +
         std::to_string(kObserverBoundSeconds) + "s\n";
@@ -264,6 +285,57 @@ class Chaos : public ::testing::Test {
     for (ServerProcess* server : servers_) {
       if (!server->running()) server->start();
     }
+  }
+
+  // Writes a new user on `from` and waits for `to` to serve it; records how long it took.
+  void probe(ServerProcess& from, ServerProcess& to, const std::string& id, Service& service,
+             std::chrono::milliseconds within = kServedWithin) {
+    const auto started = Clock::now();
+    bool served = false;
+    try {
+      const bool written = from.request("PUT", "/users/" + id, R"({"name":"probe"})").status == 201;
+      service.worst_write =
+          std::max(service.worst_write,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started));
+      if (written) {
+        served =
+            eventually([&] { return to.request("GET", "/users/" + id).status == 200; }, within);
+      }
+    } catch (const std::exception&) {
+    }
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    ++service.probes;
+    service.worst = std::max(service.worst, took);
+    if (!served || took > within) {
+      if (service.late++ == 0) {
+        service.first_late = id + " written on " + std::to_string(from.port()) + ", not on " +
+                             std::to_string(to.port()) + " after " + std::to_string(took.count()) +
+                             " ms";
+      }
+    }
+  }
+
+  // Probes between `a` and `b`, both ways in turn, for `length`.
+  Service probeFor(ServerProcess& a, ServerProcess& b, std::chrono::seconds length,
+                   const std::string& tag) {
+    Service service;
+    const auto until = Clock::now() + length;
+    for (int n = 0; Clock::now() < until; ++n) {
+      const bool forth = n % 2 == 0;
+      probe(forth ? a : b, forth ? b : a, tag + "-probe-" + std::to_string(n), service);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return service;
+  }
+
+  void expectServed(const Service& service, const std::string& fault,
+                    std::chrono::milliseconds within = kServedWithin) {
+    std::cout << "pause: " << fault << " on " << cluster_->storage() << ": " << service.probes
+              << " probes, worst " << service.worst.count() << " ms (the PUT alone "
+              << service.worst_write.count() << " ms)\n";
+    EXPECT_EQ(service.late, 0) << fault << ": " << service.late << " of " << service.probes
+                               << " probes were not served within " << within.count()
+                               << " ms; the first: " << service.first_late;
   }
 
   // Waits until every server's users equal the database's; fails after `within` (2 s). Records

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <csignal>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -47,6 +49,7 @@ RabbitCluster::RabbitCluster(int nodes, const std::string& tls_ca,
 
 RabbitCluster::~RabbitCluster() {
   try {
+    for (size_t index : std::set<size_t>(frozen_)) thawNode(index);
     script("stop '" + folder_ + "'");
   } catch (const std::exception&) {
     // The nodes carry the run's prefix in their environment: scripts/test ends what is left.
@@ -55,6 +58,26 @@ RabbitCluster::~RabbitCluster() {
 
 void RabbitCluster::stopNode(size_t index) {
   script("stop-node '" + folder_ + "' " + std::to_string(nodes_.at(index).port));
+}
+
+void RabbitCluster::freezeNode(size_t index) {
+  signalNode(index, SIGSTOP);
+  frozen_.insert(index);
+}
+
+void RabbitCluster::thawNode(size_t index) {
+  signalNode(index, SIGCONT);
+  frozen_.erase(index);
+}
+
+void RabbitCluster::signalNode(size_t index, int signal) const {
+  const std::string file = folder_ + "/" + std::to_string(nodes_.at(index).port) + "/pid";
+  std::ifstream in(file);
+  pid_t pid = 0;
+  if (!(in >> pid) || pid <= 0 || ::kill(pid, signal) != 0) {
+    throw std::runtime_error("node " + std::to_string(index) + " has no running process (" + file +
+                             ")");
+  }
 }
 
 void RabbitCluster::startNode(size_t index) {

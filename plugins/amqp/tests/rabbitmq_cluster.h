@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,11 @@ class RabbitCluster {
   void stopNode(size_t index);
   // Starts node `index` again (it rejoins the cluster); returns once it serves.
   void startNode(size_t index);
+  // Freezes node `index` as a paused VM or a stalled machine does (SIGSTOP to its Erlang VM): its
+  // connections stay open and say nothing, to clients and to the other nodes alike.
+  void freezeNode(size_t index);
+  // Lets a frozen node go on (SIGCONT).
+  void thawNode(size_t index);
 
   // The type ("classic", "quorum") of each queue of vhost "/" by name, as node `index` (which must
   // serve) lists them.
@@ -49,11 +55,14 @@ class RabbitCluster {
  private:
   // Runs the script with `args`; throws with its output when it fails.
   void script(const std::string& args) const;
+  // Sends `signal` to node `index`'s Erlang VM (its pid file); throws when it is not running.
+  void signalNode(size_t index, int signal) const;
 
   TempDir dir_;
   std::string folder_;  // the nodes' folders, under dir_
   std::vector<BrokerAddress> nodes_;
   std::vector<BrokerAddress> tls_nodes_;
+  std::set<size_t> frozen_;  // thawed before the nodes stop
 };
 
 }  // namespace busbar::testing

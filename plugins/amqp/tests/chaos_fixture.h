@@ -448,7 +448,10 @@ class Chaos : public ::testing::Test {
   // first one every later event of the log. The relay prunes the log's oldest events past
   // `[event_log] retention_events` (a long run writes more than that): the events a server got
   // before the oldest one the log keeps may be gone from it, and only those.
-  void expectSubscribersSawEachEventOnceInOrder() {
+  // `within`: how long a server may take to apply the log's head (a member that was frozen for
+  // a minute has a minute of events to apply after it goes on).
+  void expectSubscribersSawEachEventOnceInOrder(
+      std::chrono::milliseconds within = kConvergeWithin) {
     auto seq_of = logged();
     uint64_t head = 0;
     uint64_t oldest = std::numeric_limits<uint64_t>::max();
@@ -467,7 +470,7 @@ class Chaos : public ::testing::Test {
         return last != seq_of.end() && last->second == head;
       };
       // A refreshed cache may equal the database before the deliveries after it have run.
-      eventually(recorded, kConvergeWithin);
+      eventually(recorded, within);
       std::set<std::string> seen;
       uint64_t previous = 0;
       std::vector<uint64_t> seqs;

@@ -136,10 +136,13 @@ TEST_F(FollowerTest, AModuleTableMadeAgainLongAfterTheLogWasRestoredIsReloadedTw
   follow(std::chrono::milliseconds(20));
   waitPasses(3);
   EXPECT_EQ(reloads_, 0);
-  // The restore's last table, however late: made again empty, then filled.
-  storage_->execute("DROP TABLE module_rows");
-  storage_->execute("CREATE TABLE module_rows (id TEXT PRIMARY KEY)");
-  storage_->execute("INSERT INTO module_rows VALUES ('restored')");
+  // The restore's last table, however late: made again empty, then filled. In one transaction:
+  // a pass that saw the table dropped, then one that saw it made again, would reload for each.
+  storage_->transaction([](Connection& restore) {
+    restore.execute("DROP TABLE module_rows");
+    restore.execute("CREATE TABLE module_rows (id TEXT PRIMARY KEY)");
+    restore.execute("INSERT INTO module_rows VALUES ('restored')");
+  });
   EXPECT_TRUE(eventually([&] { return reloads_ == 2; }));
   waitPasses(3);
   EXPECT_EQ(reloads_, 2);  // once it was seen, and once more; then no more
@@ -155,8 +158,10 @@ TEST_F(FollowerTest, AReloadForATableMadeAgainIsTriedUntilItSucceeds) {
   follow(std::chrono::milliseconds(20));
   waitPasses(1);
   failing_reloads_ = 3;
-  storage_->execute("DROP TABLE module_rows");
-  storage_->execute("CREATE TABLE module_rows (id TEXT PRIMARY KEY)");
+  storage_->transaction([](Connection& restore) {
+    restore.execute("DROP TABLE module_rows");
+    restore.execute("CREATE TABLE module_rows (id TEXT PRIMARY KEY)");
+  });
   EXPECT_TRUE(eventually([&] { return reloads_ == 2; }));
   EXPECT_EQ(failing_reloads_, 0);
   EXPECT_GE(follower_->figures().failures, 3u);

@@ -56,6 +56,8 @@ SocketStream::SocketStream(int fd, SSL_CTX* tls) : fd_(fd), tls_(tls != nullptr)
     failure_ =
         "OpenSSL could not set the connection up (" + takeOpenSslErrors("out of memory?") + ")";
     broken_ = true;
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    ssl_ = nullptr;
     return;
   }
   BIO_set_fd(bio, fd, BIO_NOCLOSE);

@@ -286,7 +286,7 @@ TEST_F(OperationsTest, AStopWithAStuckHandlerEndsAtItsDeadline) {
   const auto signalled = std::chrono::steady_clock::now();
   server.signal(SIGTERM);
   // 0 s of drain, 1 s of grace, 10 s for the rest.
-  ASSERT_TRUE(eventually([&] { return !server.running(); }, std::chrono::seconds(30)))
+  ASSERT_TRUE(eventually([&] { return !server.running(); }, std::chrono::seconds(16)))
       << server.output();
   EXPECT_GE(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(11));
   stuck.join();

@@ -226,12 +226,11 @@ TEST_F(Pauses, AFollowerFrozenStopsNoOne) {
     for (int round = 0; round < pauseRounds(20); ++round) {
       const std::string tag =
           "followerpause" + std::to_string(seconds) + "-" + std::to_string(round);
-      // It writes nothing itself: it only consumes, while its queue fills at the broker. Two
-      // writing threads per live server, as beside a frozen writer: six, unthrottled, outrun
-      // what a server applies (each server's audit module writes a row per event, one at a
-      // time), and then the lag grows with the length of the round whether or not anyone is
-      // frozen (30 s of that load with nothing frozen: 7 of 39 probes past 2 s), which is
-      // overload, not this fault.
+      // It writes nothing itself: it only consumes, while its queue fills at the broker. One
+      // writing thread per live server, as beside a frozen writer: more outrun what a server
+      // applies (one event at a time, each with the audit module's row), and the lag then grows
+      // with the length of the round whatever is frozen: overload, not this fault (the limitation
+      // row of docs/events.md).
       freezeOneRound(*servers_[2], {servers_[0], servers_[1]}, *servers_[0], *servers_[1], seconds,
                      fault, tag, 2);
       if (HasFailure()) return;

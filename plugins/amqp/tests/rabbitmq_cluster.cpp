@@ -1,8 +1,9 @@
 #include "rabbitmq_cluster.h"
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
-#include <csignal>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -48,8 +49,14 @@ RabbitCluster::RabbitCluster(int nodes, const std::string& tls_ca,
 }
 
 RabbitCluster::~RabbitCluster() {
+  for (size_t index : std::set<size_t>(frozen_)) {
+    try {
+      thawNode(index);
+    } catch (const std::exception&) {
+      // Its process is gone: nothing to thaw.
+    }
+  }
   try {
-    for (size_t index : std::set<size_t>(frozen_)) thawNode(index);
     script("stop '" + folder_ + "'");
   } catch (const std::exception&) {
     // The nodes carry the run's prefix in their environment: scripts/test ends what is left.

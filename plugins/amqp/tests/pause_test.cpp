@@ -6,7 +6,8 @@
 // subscriber got each logged event once, in sequence order.
 //
 // BUSBAR_CHAOS_PAUSES lists the pause lengths in seconds (default "1"; the long label runs
-// "1,10,60"); BUSBAR_PAUSE_ROUNDS and BUSBAR_CHAOS_ROUNDS cap the rounds of each (CI runs 2).
+// "1,10,60"); BUSBAR_PAUSE_ROUNDS and BUSBAR_CHAOS_ROUNDS cap the rounds of each (scripts/test
+// runs 2, CI 1).
 // The cluster and the checks are the chaos suite's (chaos_fixture.h).
 #include <signal.h>
 

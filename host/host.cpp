@@ -437,10 +437,14 @@ void Host::stop(StopReason reason) noexcept {
   liveness_.stop();
   // The server object stays until the host goes: the consistency observer's readiness check and
   // the admin listener's metrics read its load() from their threads.
-  if (http_) drained = http_->stop(idle, stop_progress_.get());
+  // One grace period for both listeners: the admin one drains in what the public one left, so
+  // that the stop's deadline (the grace period and a margin) holds with idle connections on both.
+  const auto grace_end = std::chrono::steady_clock::now() +
+                         std::chrono::seconds(settings_.http.shutdown_grace_seconds);
+  if (http_) drained = http_->stop(idle, stop_progress_.get(), grace_end);
   // Its routes read the plugins' metrics: it goes before they stop.
   if (admin_http_) {
-    admin_http_->stop(idle, stop_progress_.get());
+    admin_http_->stop(idle, stop_progress_.get(), grace_end);
     admin_http_.reset();
   }
   if (served) {

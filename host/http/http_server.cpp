@@ -176,7 +176,9 @@ std::chrono::milliseconds HttpServer::longestSilence() const {
   return longest;
 }
 
-HttpServer::StopReport HttpServer::stop(IdleConnections idle, StopProgress* progress) {
+HttpServer::StopReport HttpServer::stop(
+    IdleConnections idle, StopProgress* progress,
+    std::optional<std::chrono::steady_clock::time_point> grace_end) {
   StopReport report;
   if (loops_.empty()) return report;
   auto enter = [progress](std::string step) {
@@ -187,8 +189,8 @@ HttpServer::StopReport HttpServer::stop(IdleConnections idle, StopProgress* prog
   enter("the end of the requests on " + std::to_string(report.open_at_stop) +
         " open HTTP connections (up to [http] shutdown_grace_seconds)");
   const uint64_t answers_before = context_->answers.load();
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(settings_.shutdown_grace_seconds);
+  const auto deadline = grace_end.value_or(std::chrono::steady_clock::now() +
+                                           std::chrono::seconds(settings_.shutdown_grace_seconds));
   // Every loop stops accepting before the open connections are counted: one it accepted after
   // the count would have its request dropped with the worker queue below (a reload's old
   // process, whose listeners stay busy, met this).

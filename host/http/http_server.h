@@ -8,7 +8,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -122,10 +124,12 @@ class HttpServer {
     int cut_at_deadline = 0;  // connections still open at the end of the grace period
   };
 
-  // Stops accepting and ends idle connections as `idle` says; lets the requests in progress finish,
-  // up to [http] shutdown_grace_seconds, then closes what is left and waits for running handlers.
-  // Each wait is entered in `progress` when given.
-  StopReport stop(IdleConnections idle = IdleConnections::kClose, StopProgress* progress = nullptr);
+  // Stops accepting and ends idle connections as `idle` says; lets the requests in progress finish
+  // until `grace_end` (by default [http] shutdown_grace_seconds from now), then closes what is
+  // left and waits for running handlers. Each wait is entered in `progress` when given.
+  // A host with two listeners passes both the same `grace_end`: one grace period for the server.
+  StopReport stop(IdleConnections idle = IdleConnections::kClose, StopProgress* progress = nullptr,
+                  std::optional<std::chrono::steady_clock::time_point> grace_end = std::nullopt);
 
  private:
   // One listening socket per loop, all bound to the same address with SO_REUSEPORT.

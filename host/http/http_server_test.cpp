@@ -492,6 +492,33 @@ TEST_F(HttpServerTest, StopFinishesTheRequestInFlightAndClosesIdleConnections) {
   EXPECT_TRUE(busy.closedByServer());
 }
 
+TEST_F(HttpServerTest, TwoListenersStoppedWithOneGraceEndDrainWithinOnePeriod) {
+  // A reload's old process keeps idle connections until their next request; a host with a public
+  // and an admin listener must not wait a grace period on each, or its stop outlives the deadline
+  // that ends the process (the grace period and a margin).
+  HttpSettings settings;
+  settings.shutdown_grace_seconds = 2;
+  settings.keep_alive_seconds = 60;
+  start(settings);
+  HttpServer admin(router_, settings, Poco::Logger::get("http-test"));
+  admin.start("127.0.0.1", 0);
+  RawClient idle_public(port());
+  RawClient idle_admin(admin.port());
+  for (RawClient* client : {&idle_public, &idle_admin}) {
+    client->write("GET /hello/a HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(client->read().status_line, "HTTP/1.1 200 OK");
+  }
+  const auto begin = std::chrono::steady_clock::now();
+  const auto grace_end = begin + std::chrono::seconds(settings.shutdown_grace_seconds);
+  const auto idle = HttpServer::IdleConnections::kCloseAfterNextAnswer;
+  EXPECT_EQ(server_->stop(idle, nullptr, grace_end).cut_at_deadline, 1);
+  EXPECT_EQ(admin.stop(idle, nullptr, grace_end).cut_at_deadline, 1);
+  // Two grace periods one after the other would take 4 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 3500ms);
+  EXPECT_TRUE(idle_public.closedByServer());
+  EXPECT_TRUE(idle_admin.closedByServer());
+}
+
 // Request ids, metrics and the access log, as the server keeps them for every answer.
 class HttpServerAccountingTest : public ::testing::Test {
  protected:

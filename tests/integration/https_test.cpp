@@ -126,7 +126,7 @@ TEST_F(HttpsTest, AReloadServesTheRenewedCertificate) {
   // Until the reload the certificate in force is the old one.
   EXPECT_EQ(curl(server.port(), "/health", certificates_.caFile()).exit_code, 0);
   server.signal(SIGHUP);
-  ASSERT_EQ(server.followHandover(), 0) << server.output();
+  ASSERT_EQ(server.followHandover(), 0) << server.failureReport();
   CurlResult renewed_ca = curl(server.port(), "/health", renewal.caFile());
   EXPECT_EQ(renewed_ca.exit_code, 0) << renewed_ca.output;
   CurlResult old_ca = curl(server.port(), "/health", certificates_.caFile());

@@ -310,7 +310,7 @@ TEST_F(OperationsTest, AReloadAppliesTheLogSectionAndRefusesABadOne) {
   // The new process reads the whole config, [log] with it.
   dir_.write("host.conf", base + "[log]\nlevel = debug\n");
   server.signal(SIGHUP);
-  ASSERT_EQ(server.followHandover(), 0) << server.output();
+  ASSERT_EQ(server.followHandover(), 0) << server.failureReport();
   ASSERT_EQ(withRequestId(server.port(), "PUT", "/users/carol", R"({"name":"C2"})", "after-reload")
                 .status,
             200);

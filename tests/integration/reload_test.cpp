@@ -227,7 +227,7 @@ void ReloadTest::handOverUnderLoad(bool watch, int handovers) {
     install(round % 2 == 1 ? "versioned_2" : "versioned_1");
     const uint64_t before = load.requests();
     if (!watch) server.signal(SIGHUP);
-    ASSERT_EQ(server.followHandover(), 0) << server.output();
+    ASSERT_EQ(server.followHandover(), 0) << server.failureReport();
     EXPECT_TRUE(pids.insert(server.pid()).second) << "round " << round << ": the same process";
     EXPECT_EQ(server.port(), port);
     EXPECT_EQ(versionOf(server), version) << "round " << round;
@@ -302,7 +302,7 @@ TEST_F(ReloadTest, WatchWaitsForAWholePluginFileAndRefusesABadSet) {
   EXPECT_EQ(server.output().find("reload: starting a new process"), std::string::npos);
   // Whole, it is checked, and the server reloads.
   Poco::File(buildDir() + "/test-modules/versioned_2.so").copyTo(other);
-  ASSERT_EQ(server.followHandover(), 0) << server.output();
+  ASSERT_EQ(server.followHandover(), 0) << server.failureReport();
   EXPECT_EQ(processOf(server)->getObject("reloads")->getValue<int>("ok"), 1);
 
   // A config the check refuses: the server serves on, and says why.
@@ -379,7 +379,7 @@ TEST_F(ReloadTest, ANewProcessThatCannotServeLeavesTheOldOneServing) {
   // Fixed, the next reload works.
   install("versioned_2");
   server.signal(SIGHUP);
-  ASSERT_EQ(server.followHandover(), 0) << server.output();
+  ASSERT_EQ(server.followHandover(), 0) << server.failureReport();
   EXPECT_EQ(versionOf(server), "2.0.0");
   const auto reloads = processOf(server)->getObject("reloads");
   EXPECT_EQ(reloads->getValue<int>("ok"), 1);
@@ -445,7 +445,7 @@ TEST_F(ReloadTest, SystemdFollowsTheNewMainProcessAndItsWatchdog) {
   const pid_t old_pid = server.pid();
   systemd.clear();
   server.signal(SIGHUP);
-  ASSERT_EQ(server.followHandover(), 0) << server.output();
+  ASSERT_EQ(server.followHandover(), 0) << server.failureReport();
   const pid_t new_pid = server.pid();
   // The watchdog is the new process's once it serves (systemd's WATCHDOG_PID names the old one).
   ASSERT_TRUE(eventually([&] {
@@ -497,7 +497,7 @@ TEST_F(ReloadTest, AModuleBuiltAgainstThePreviousMinorsSdkServesAndIsReplaced) {
         << plugins.body;
     install("versioned_2");
     server.signal(SIGHUP);
-    ASSERT_EQ(server.followHandover(), 0) << server.output();
+    ASSERT_EQ(server.followHandover(), 0) << server.failureReport();
     EXPECT_EQ(server.request("GET", "/versioned").body, R"({"version":"2.0.0"})");
     EXPECT_EQ(server.stop(), 0) << server.output();
   }
@@ -522,7 +522,7 @@ TEST_F(ReloadTest, BusbarPluginsTellsWhichVersionServesNow) {
   EXPECT_NE(listed.find("status ok, version 1.0.0 serves now\n"), std::string::npos) << listed;
 
   server.signal(SIGHUP);
-  ASSERT_EQ(server.followHandover(), 0) << server.output();
+  ASSERT_EQ(server.followHandover(), 0) << server.failureReport();
   ASSERT_EQ(runBusbar(plugins, listed), 0) << listed;
   EXPECT_NE(listed.find("PID " + std::to_string(server.pid()) + ", plugins "), std::string::npos)
       << listed;

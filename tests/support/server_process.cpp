@@ -529,6 +529,22 @@ void ServerProcess::signal(int signal) const {
 
 std::string ServerProcess::output() const { return readFile(log_file_); }
 
+std::string ServerProcess::failureReport() const {
+  const std::string all = output();
+  std::istringstream lines(all);
+  std::string errors;
+  for (std::string line; std::getline(lines, line);) {
+    for (const char* level : {" Error ", " Critical ", " Fatal "}) {
+      if (line.find(level) != std::string::npos) {
+        errors += line + "\n";
+        break;
+      }
+    }
+  }
+  return "its errors:\n" + (errors.empty() ? std::string("(none)\n") : errors) +
+         "its whole output:\n" + all;
+}
+
 ChildProcess::ChildProcess(std::string program, std::vector<std::string> args, std::string work_dir)
     : program_(std::move(program)),
       args_(std::move(args)),

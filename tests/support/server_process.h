@@ -118,6 +118,9 @@ class ServerProcess {
   pid_t pid() const { return pid_; }  // the process of the last start(); 0 before
   bool running() const;
   std::string output() const;  // everything the process wrote to stdout and stderr so far
+  // What a failed assertion prints: the Error, Critical and Fatal lines of output() first (a
+  // long output is cut in the middle by the tools that show it), then all of it.
+  std::string failureReport() const;
 
   HttpResult request(const std::string& method, const std::string& path,
                      const std::string& body = "") const {

@@ -40,13 +40,13 @@ TEST_F(Chaos, ReloadsUnderWritesFailNoWriteAndDeliverEachEventOnce) {
     writers.waitFor(30);
     const pid_t old_pid = reloaded.pid();
     reloaded.signal(SIGHUP);
-    ASSERT_EQ(reloaded.followHandover(), 0) << reloaded.output();
+    ASSERT_EQ(reloaded.followHandover(), 0) << reloaded.failureReport();
     EXPECT_NE(reloaded.pid(), old_pid);
     writers.waitFor(30);
     writers.stop();
     // A write the database refuses for a deadlock is answered 503 at any time, reload or not;
     // any other failure is the reload's.
-    EXPECT_EQ(writers.failures(), std::vector<std::string>{}) << reloaded.output();
+    EXPECT_EQ(writers.failures(), std::vector<std::string>{}) << reloaded.failureReport();
     if (writers.conflicts() > 0) {
       std::cout << "reload round " << round << ": " << writers.conflicts()
                 << " writes refused for a transaction conflict (503, nothing written)\n";

@@ -48,7 +48,7 @@ TEST(AmqpReloadTest, ANamedQueueCarriesOnWithTheNewProcess) {
   for (int round = 0; round < 3; ++round) {
     const int before = written;
     consumer.signal(SIGHUP);
-    ASSERT_EQ(consumer.followHandover(), 0) << consumer.output();
+    ASSERT_EQ(consumer.followHandover(), 0) << consumer.failureReport();
     ASSERT_TRUE(eventually([&] { return written > before + 20; }));
   }
   stop = true;

@@ -4,16 +4,10 @@
 // reaches into the host's code. Not thread-safe per object; separate objects are independent.
 //
 // No busbar process outlives the test process that started it, even when that process crashes
-// or is killed: every one is forked by a single launcher thread that lives as long as the test
-// process, and asks the kernel for SIGKILL when its parent goes (PR_SET_PDEATHSIG). The kernel
-// means the forking *thread* by "parent", so forking from the calling thread would kill a server
-// started from a short-lived std::thread as soon as that thread ends. A process made by fork()
-// without exec gets a launcher of its own on first use.
-//
-// A reload hands a server over to a new process that the old one started (busbar's handover).
-// The test process is a child subreaper (PR_SET_CHILD_SUBREAPER), so that the new process becomes
-// its child when the old one exits, and followHandover() makes the ServerProcess follow it. That
-// new process has no death signal: it outlives a test process killed before it stops it.
+// or is killed (child_launcher.h). A reload hands a server over to a new process that the old one
+// started (busbar's handover); the new process becomes the test process's child when the old one
+// exits, and followHandover() makes the ServerProcess follow it. That new process has no death
+// signal: it outlives a test process killed before it stops it.
 #pragma once
 
 #include <sys/types.h>
@@ -24,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "child_launcher.h"
 #include "free_port.h"
 
 namespace busbar::testing {
@@ -70,10 +65,6 @@ int runShell(const std::string& command, std::string& output);
 // Polls `condition` every 10 ms until it holds or `deadline` passes. Returns the last result.
 bool eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds deadline = std::chrono::seconds(10));
-
-// An environment value a started process receives as its own pid (WATCHDOG_PID, as systemd
-// sets it).
-inline constexpr char kOwnPid[] = "<own pid>";
 
 // A busbar process: build/bin/busbar --config FILE --bind 127.0.0.1:PORT
 // --admin-bind 127.0.0.1:ADMIN_PORT ARGS... (no --admin-bind of its own when ARGS has one).

@@ -254,7 +254,7 @@ class Chaos : public ::testing::Test {
 
   void expectServed(const Service& service, const std::string& fault,
                     std::chrono::milliseconds within = kServedWithin) {
-    std::cout << "pause: " << fault << " on " << cluster_->storage() << ": " << service.probes
+    std::cout << "probes: " << fault << " on " << cluster_->storage() << ": " << service.probes
               << " probes, worst " << service.worst.count() << " ms (the PUT alone "
               << service.worst_write.count() << " ms)\n";
     EXPECT_EQ(service.late, 0) << fault << ": " << service.late << " of " << service.probes

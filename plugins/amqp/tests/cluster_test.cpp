@@ -133,8 +133,8 @@ TEST_F(BrokerCluster, ANodeServersAreOnFrozenStopsNoOne) {
   // Where their publishers are now: usually on the next node, two heartbeats after the freeze;
   // not always (docs/events.md), so it is shown, not checked.
   for (size_t i : on_frozen) {
-    std::cout << "cluster: " << fault << ": server " << servers_[i]->port()
-              << "'s publisher before the node went on:\n"
+    std::cout << "cluster: " << fault << " (127.0.0.1:" << rabbit_->nodes().at(2).port
+              << "): server " << servers_[i]->port() << "'s publisher before the node went on:\n"
               << linesWith(servers_[i]->request("GET", "/metrics").body,
                            "busbar_amqp_connected_node{connection=\"publisher\"");
   }

@@ -28,7 +28,7 @@
 //                                       seconds, confirmed/s, CPU us per event of this process
 //   attack KIND PORT CONNECTIONS SECONDS
 //                                       a hostile load (hostile_clients.h: pipeline, trailer,
-//                                       slowloris) for SECONDS
+//                                       slowloris; spin, the control) for SECONDS
 //   apply AMQP_URL EXCHANGE COUNT IDS PORT TIMEOUT
 //                                       publishes COUNT events unpaced, waits until the server
 //                                       on PORT has delivered COUNT more; prints count, seconds,
@@ -50,7 +50,7 @@ int usage() {
                "       publish AMQP_URL EXCHANGE COUNT RATE IDS [WINDOW] |\n"
                "       publisher AMQP_URL EXCHANGE COUNT IDS |\n"
                "       apply AMQP_URL EXCHANGE COUNT IDS PORT TIMEOUT |\n"
-               "       attack pipeline|trailer|slowloris PORT CONNECTIONS SECONDS\n";
+               "       attack pipeline|trailer|slowloris|spin PORT CONNECTIONS SECONDS\n";
   return 2;
 }
 

@@ -103,6 +103,22 @@ int attack(const std::string& kind, int port, int connections, double seconds) {
                 static_cast<unsigned long long>(refused.load()));
     return 0;
   }
+  if (kind == "spin") {
+    // The control: threads that only take CPU, as the pipelining and trailer clients do beside
+    // their traffic, so that what the server's loops lose to sharing the cores is seen alone.
+    std::atomic<uint64_t> turns{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < connections; ++i) {
+      threads.emplace_back([&] {
+        uint64_t mine = 0;
+        while (Clock::now() < until) ++mine;
+        turns += mine;
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    std::printf("spun %llu\n", static_cast<unsigned long long>(turns.load()));
+    return 0;
+  }
   if (kind == "slowloris") {
     const std::string head = "GET /users/u0000001 HTTP/1.1\r\nX-Slow: " + std::string(15950, 's');
     std::vector<std::unique_ptr<Poco::Net::StreamSocket>> sockets;

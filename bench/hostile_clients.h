@@ -12,6 +12,7 @@ namespace busbar::bench {
 //   trailer    each client sends a chunked PUT whose trailer never ends, again once refused
 //   slowloris  each client sends 16,000 bytes of a head (under the 16 KiB limit), then a byte a
 //              second, holding its connection
+//   spin       the control: `connections` threads that only take CPU, sending nothing
 // Returns 0, or 2 for an unknown kind.
 int attack(const std::string& kind, int port, int connections, double seconds);
 

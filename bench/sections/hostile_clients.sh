@@ -11,9 +11,27 @@ HOSTILE_ATTACKS="spin pipeline trailer slowloris"
 declare -gA HOSTILE_CLIENTS=([spin]=4 [pipeline]=4 [trailer]=4 [slowloris]=1000)
 HOSTILE_HOLDERS=1000
 
-# busbar (composed, one loop per core) serving cached reads to a normal client beside each attack.
+# hostile_round PLACEMENT SERVER PORT [LAUNCHER...]: the normal client alone, then beside each
+# attack (started through LAUNCHER, e.g. taskset -c 1), its runs labelled
+# hostile-PLACEMENT<attack>.
+hostile_round() {
+  local placement="$1" server="$2" port="$3" attack holder
+  shift 3
+  wrk_run "hostile-${placement}none" "$port" "$WORK/get.lua" "$NORMAL_CONNECTIONS" "${PID_OF[$server]}"
+  for attack in $HOSTILE_ATTACKS; do
+    "$@" "$TOOL" attack "$attack" "$port" "${HOSTILE_CLIENTS[$attack]}" "$((DURATION + 3))" \
+      >>"$WORK/hostile-$placement$attack.out" &
+    holder=$!
+    sleep 2  # the attack is under way (slowloris: its clients connected)
+    wrk_run "hostile-$placement$attack" "$port" "$WORK/get.lua" "$NORMAL_CONNECTIONS" "${PID_OF[$server]}"
+    wait "$holder" 2>/dev/null || true
+  done
+}
+
+# busbar (composed, one loop per core) serving cached reads to a normal client beside each attack,
+# first with everything sharing the cores, then with the attackers on a core of their own.
 measure_hostile_clients() {
-  local conf port attack round before after holder
+  local conf port round before after holder
   ulimit -n "$(ulimit -Hn)"
   log "11. hostile clients: $HOSTILE_ATTACKS beside a normal client, ${DURATION}s x $ROUNDS rounds"
   if [ ! -f "$WORK/reads.db" ]; then  # bench/run --only hostile_clients: section 1 did not run
@@ -24,24 +42,30 @@ measure_hostile_clients() {
   new_port port
   start_server hostile "$conf" "$port"
   for round in $(seq "$ROUNDS"); do
-    wrk_run "hostile-none" "$port" "$WORK/get.lua" "$NORMAL_CONNECTIONS" "${PID_OF[hostile]}"
-    for attack in $HOSTILE_ATTACKS; do
-      "$TOOL" attack "$attack" "$port" "${HOSTILE_CLIENTS[$attack]}" "$((DURATION + 3))" \
-        >>"$WORK/hostile-$attack.out" &
-      holder=$!
-      sleep 2  # the attack is under way (slowloris: its clients connected)
-      wrk_run "hostile-$attack" "$port" "$WORK/get.lua" "$NORMAL_CONNECTIONS" "${PID_OF[hostile]}"
-      wait "$holder" 2>/dev/null || true
-    done
-  done
-  for attack in none $HOSTILE_ATTACKS; do
-    local runs="$WORK/hostile-$attack.runs"
-    record hostile "$attack" rps "$(awk '{print $1}' "$runs" | median | xargs printf '%.0f')" req/s
-    record hostile "$attack" p99 "$(awk '{print $2}' "$runs" | median)" us
-    record hostile "$attack" socket_errors "$(awk '{t += $6} END {print t + 0}' "$runs")" errors
-    record hostile "$attack" non_2xx "$(awk '{t += $7} END {print t + 0}' "$runs")" answers
+    hostile_round "" hostile "$port"
   done
   stop_server hostile
+  # Apart: a server started on core 0 (one loop: one per core it may use) and the normal client
+  # there too, the attackers on core 1, so that what the normal client loses is the server's
+  # doing, not the cores' sharing.
+  taskset -p -c 0 $$ >/dev/null  # the server and wrk inherit it
+  new_port port
+  start_server hostile-apart "$conf" "$port"
+  for round in $(seq "$ROUNDS"); do
+    hostile_round "apart-" hostile-apart "$port" taskset -c 1
+  done
+  stop_server hostile-apart
+  taskset -p -c "0-$(($(nproc) - 1))" $$ >/dev/null
+  local placement
+  for placement in "" "apart-"; do
+    for attack in none $HOSTILE_ATTACKS; do
+      local runs="$WORK/hostile-$placement$attack.runs"
+      record hostile "$placement$attack" rps "$(awk '{print $1}' "$runs" | median | xargs printf '%.0f')" req/s
+      record hostile "$placement$attack" p99 "$(awk '{print $2}' "$runs" | median)" us
+      record hostile "$placement$attack" socket_errors "$(awk '{t += $6} END {print t + 0}' "$runs")" errors
+      record hostile "$placement$attack" non_2xx "$(awk '{t += $7} END {print t + 0}' "$runs")" answers
+    done
+  done
 
   # Memory: a fresh server, then HOSTILE_HOLDERS clients each holding 15,990 bytes of a head (the
   # limit is 16 KiB) and adding a byte a second.
@@ -62,9 +86,30 @@ measure_hostile_clients() {
   record hostile memory rss_kb_after "$after" kB
 }
 
+# hostile_rows PLACEMENT: the table's rows of one placement ("" or "apart-").
+hostile_rows() {
+  local placement="$1" attack p99 ratio_p99 vs_spin goal none_p99 spin_p99
+  none_p99=$(v hostile "${placement}none" p99)
+  spin_p99=$(v hostile "${placement}spin" p99)
+  for attack in none $HOSTILE_ATTACKS; do
+    vs_spin="-"
+    goal="-"
+    p99=$(v hostile "$placement$attack" p99)
+    ratio_p99=$(ratio "$p99" "$none_p99")
+    case "$attack" in
+      pipeline | trailer) vs_spin="$(ratio "$p99" "$spin_p99")x" ;;
+    esac
+    case "$attack" in
+      none | spin) ;;
+      *) goal=$(verdict "$ratio_p99" "<=" 2) ;;
+    esac
+    echo "| $attack | $(v hostile "$placement$attack" rps) | $(ms "$p99") | ${ratio_p99}x | $goal | $vs_spin | $(v hostile "$placement$attack" socket_errors), $(v hostile "$placement$attack" non_2xx) |"
+  done
+}
+
 # Section 11 of docs/BENCHMARKS.md.
 write_hostile_clients_md() {
-  local attack none_p99 spin_p99
+  local none_p99 spin_p99
   none_p99=$(v hostile none p99)
   spin_p99=$(v hostile spin p99)
   cat <<MD
@@ -84,19 +129,7 @@ clients; the last column compares those two attacks with it.
 | Attack | normal req/s | normal p99 (ms) | p99 vs alone | goal | p99 vs spin | errors, non-2xx |
 | --- | ---: | ---: | ---: | --- | ---: | ---: |
 MD
-  for attack in none $HOSTILE_ATTACKS; do
-    local p99 ratio_p99 vs_spin="-" goal="-"
-    p99=$(v hostile "$attack" p99)
-    ratio_p99=$(ratio "$p99" "$none_p99")
-    case "$attack" in
-      pipeline | trailer) vs_spin="$(ratio "$p99" "$spin_p99")x" ;;
-    esac
-    case "$attack" in
-      none | spin) ;;
-      *) goal=$(verdict "$ratio_p99" "<=" 2) ;;
-    esac
-    echo "| $attack | $(v hostile "$attack" rps) | $(ms "$p99") | ${ratio_p99}x | $goal | $vs_spin | $(v hostile "$attack" socket_errors), $(v hostile "$attack" non_2xx) |"
-  done
+  hostile_rows ""
   cat <<MD
 
 The attackers run on the same 2 cores as the server and the normal client, and the pipelining
@@ -105,9 +138,19 @@ ${HOSTILE_CLIENTS[spin]} threads taking CPU and sending nothing put the normal c
 $(ms "$spin_p99") ms ($(ratio "$spin_p99" "$none_p99")x its p99 alone). An attack whose p99 vs spin
 is below 1 costs the normal client less than taking the same CPU would: on these cores the 2x goal
 is out of reach for any client that keeps a thread busy, whatever the server does, and judging
-the server against it needs the attackers on cores of their own. Slowloris' clients send their bytes in a burst each
+the server against it needs the attackers on cores of their own, as below. Slowloris' clients send their bytes in a burst each
 second; the loop handles a burst of ${HOSTILE_CLIENTS[slowloris]} one-byte reads before the
 normal client's requests of the same wake-up, which is what its p99 shows.
+
+Apart: a server started on core 0 (\`taskset\`; one event loop, as it runs one per core it may
+use) with the normal client there too, the attackers on core 1, the same rounds; "alone" is the
+normal client on core 0 with no attack.
+
+| Attack | normal req/s | normal p99 (ms) | p99 vs alone | goal | p99 vs spin | errors, non-2xx |
+| --- | ---: | ---: | ---: | --- | ---: | ---: |
+$(hostile_rows apart-)
+
+Here the attackers take none of the server's CPU: what a row misses is the server's doing.
 
 Memory: a fresh server's resident memory went from $(awk -v a="$(v hostile memory rss_kb_before)" 'BEGIN{printf "%.1f", a/1024}') MiB
 to $(awk -v a="$(v hostile memory rss_kb_after)" 'BEGIN{printf "%.1f", a/1024}') MiB with $(v hostile memory held) clients each

@@ -2,6 +2,8 @@
 // Each test injects the fault over real sockets; none asserts a time, only what is answered.
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -529,6 +531,25 @@ TEST(OpenFileLimitTest, DescriptorsStayForTheRestWhenTheLimitIsLow) {
   EXPECT_EQ(servedConnections(10000, 1024), 1024 - static_cast<int>(kSpareDescriptors));
   EXPECT_EQ(servedConnections(10000, 200), 100);  // a tiny limit: half of it
   EXPECT_EQ(servedConnections(10000, 1), 1);
+}
+
+TEST(LoopCountTest, OneLoopPerCoreTheProcessMayRunOn) {
+  // A thread of its own, pinned to one core as taskset or a container's cpuset would pin the
+  // process: the loops follow the cores it may use, not the machine's.
+  std::thread pinned([] {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    ASSERT_EQ(::pthread_setaffinity_np(::pthread_self(), sizeof one, &one), 0);
+    EXPECT_EQ(usableCores(), 1u);
+    EXPECT_EQ(httpLoopCount(0), 1u);
+    EXPECT_EQ(httpLoopCount(3), 3u);  // asked for: as many as asked
+  });
+  pinned.join();
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  ASSERT_EQ(::sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  EXPECT_EQ(httpLoopCount(0), std::min<size_t>(static_cast<size_t>(CPU_COUNT(&allowed)), 64));
 }
 
 TEST(OpenFileLimitTest, TheSoftLimitIsRaisedToTheHardOne) {

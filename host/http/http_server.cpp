@@ -1,5 +1,6 @@
 #include "http/http_server.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -19,8 +20,20 @@ int servedConnections(int max_connections, uint64_t open_files) {
 }
 
 size_t httpLoopCount(size_t requested) {
+  return std::clamp<size_t>(requested != 0 ? requested : usableCores(), 1, 64);
+}
+
+size_t usableCores() {
+  // The cores this process may run on (taskset, a container's cpuset), not all the machine has:
+  // a loop more than them only takes turns on a core with another.
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+    const int count = CPU_COUNT(&allowed);
+    if (count > 0) return static_cast<size_t>(count);
+  }
   const unsigned cores = std::thread::hardware_concurrency();
-  return std::clamp<size_t>(requested != 0 ? requested : cores == 0 ? 1 : cores, 1, 64);
+  return cores == 0 ? 1 : cores;
 }
 
 uint64_t raiseOpenFileLimit() {

@@ -41,8 +41,11 @@ inline constexpr uint64_t kSpareDescriptors = 128;
 // when it is that small).
 int servedConnections(int max_connections, uint64_t open_files);
 
-// The event loops a server runs when asked for `requested` (0: one per core); 1 to 64.
+// The event loops a server runs when asked for `requested` (0: one per usable core); 1 to 64.
 size_t httpLoopCount(size_t requested);
+
+// The cores this process may run on (its CPU affinity: taskset, a container's cpuset); at least 1.
+size_t usableCores();
 
 // What sets one listener apart from another (busbar runs the public one and the admin one).
 struct HttpListenerOptions {

@@ -121,6 +121,15 @@ MD
     any_missed=yes
     write_propagation_missed
   fi
+  local attack hostile_missed=no
+  for attack in pipeline trailer slowloris; do
+    missed "$(ratio "$(v hostile "apart-$attack" p99)" "$(v hostile apart-none p99)")" "<=" 2 &&
+      hostile_missed=yes
+  done
+  if [ "$hostile_missed" = yes ]; then
+    any_missed=yes
+    write_hostile_clients_missed
+  fi
   applied=$(v throughput applied-10k-incremental rate)
   if missed "$applied" ">=" 20000; then
     any_missed=yes

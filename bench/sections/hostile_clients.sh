@@ -159,3 +159,20 @@ connection, against the configured bound of \`max_header_bytes\` (16 KiB) a conn
 
 MD
 }
+
+# Section 11's paragraph of "Where a target is missed" (report.sh calls it when an attack misses).
+write_hostile_clients_missed() {
+  local attack apart=""
+  for attack in pipeline trailer slowloris; do
+    apart="$apart $attack $(ratio "$(v hostile "apart-$attack" p99)" "$(v hostile apart-none p99)")x,"
+  done
+  cat <<MD
+
+**Hostile clients (section 11).** Sharing the 2 cores, threads that only take CPU put the normal
+client's p99 at $(ratio "$(v hostile spin p99)" "$(v hostile none p99)")x its p99 alone: there any
+client that keeps a thread busy misses the 2x goal, whatever the server does. With the attackers on
+a core of their own (the server's doing alone) the normal client's p99 against alone was${apart%,}.
+A pipelining client has thousands of requests ready and each turn of the loop answers 16 of them,
+where the normal client has one; not traced further yet.
+MD
+}

@@ -150,7 +150,10 @@ normal client on core 0 with no attack.
 | --- | ---: | ---: | ---: | --- | ---: | ---: |
 $(hostile_rows apart-)
 
-Here the attackers take none of the server's CPU: what a row misses is the server's doing.
+Here the attackers take none of the server's CPU, but the normal client (wrk) still shares core 0
+with the server's loop: an attack that keeps the loop busy (pipelining) also keeps wrk waiting for
+the core, so a row's miss is not yet the server's unfairness alone. Telling them apart needs a
+third core for the normal client.
 
 Memory: a fresh server's resident memory went from $(awk -v a="$(v hostile memory rss_kb_before)" 'BEGIN{printf "%.1f", a/1024}') MiB
 to $(awk -v a="$(v hostile memory rss_kb_after)" 'BEGIN{printf "%.1f", a/1024}') MiB with $(v hostile memory held) clients each
@@ -171,8 +174,10 @@ write_hostile_clients_missed() {
 **Hostile clients (section 11).** Sharing the 2 cores, threads that only take CPU put the normal
 client's p99 at $(ratio "$(v hostile spin p99)" "$(v hostile none p99)")x its p99 alone: there any
 client that keeps a thread busy misses the 2x goal, whatever the server does. With the attackers on
-a core of their own (the server's doing alone) the normal client's p99 against alone was${apart%,}.
-A pipelining client has thousands of requests ready and each turn of the loop answers 16 of them,
-where the normal client has one; not traced further yet.
+a core of their own the normal client's p99 against alone was${apart%,}. There the normal client
+(wrk) still shares its core with the server's loop, which the pipelining clients keep busy (each
+turn answers 16 of their thousands of ready requests), so that miss mixes the loop's fairness
+with wrk waiting for the core; a machine with a third core for the normal client would tell them
+apart.
 MD
 }

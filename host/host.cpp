@@ -1,7 +1,9 @@
 #include "host.h"
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -437,14 +439,25 @@ void Host::stop(StopReason reason) noexcept {
   liveness_.stop();
   // The server object stays until the host goes: the consistency observer's readiness check and
   // the admin listener's metrics read its load() from their threads.
-  // One grace period for both listeners: the admin one drains in what the public one left, so
-  // that the stop's deadline (the grace period and a margin) holds with idle connections on both.
+  // Both listeners drain at once, within one grace period: each gets all of it, and the stop's
+  // deadline (the grace period and a margin) holds with idle connections on both.
   const auto grace_end = std::chrono::steady_clock::now() +
                          std::chrono::seconds(settings_.http.shutdown_grace_seconds);
+  std::future<void> admin_drained;
+  if (admin_http_) {
+    admin_drained = std::async(std::launch::async, [this, idle, grace_end] {
+      admin_http_->stop(idle, nullptr, grace_end);
+    });
+  }
   if (http_) drained = http_->stop(idle, stop_progress_.get(), grace_end);
   // Its routes read the plugins' metrics: it goes before they stop.
   if (admin_http_) {
-    admin_http_->stop(idle, stop_progress_.get(), grace_end);
+    stop_progress_->enter("the end of the requests on the admin listener");
+    try {
+      admin_drained.get();
+    } catch (const std::exception& error) {
+      logger_.error(std::string("the admin listener's stop failed: ") + error.what());
+    }
     admin_http_.reset();
   }
   if (served) {

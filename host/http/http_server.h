@@ -44,13 +44,14 @@ int servedConnections(int max_connections, uint64_t open_files);
 // The event loops a server runs when asked for `requested` (0: one per usable core); 1 to 64.
 size_t httpLoopCount(size_t requested);
 
-// The cores this process may run on (its CPU affinity: taskset, a container's cpuset); at least 1.
+// The cores the calling thread may run on (its CPU affinity, which the process's threads inherit:
+// taskset, a container's cpuset; not a CPU quota); at least 1.
 size_t usableCores();
 
 // What sets one listener apart from another (busbar runs the public one and the admin one).
 struct HttpListenerOptions {
   std::string name = "public";               // in metrics, the access log and messages
-  size_t loops = 0;                          // event loops; 0: one per core
+  size_t loops = 0;                          // event loops; 0: one per usable core
   HttpMetrics::Listener* metrics = nullptr;  // where requests are counted (its loops() match)
   AccessLog* access_log = nullptr;           // null: no access log
   const AccessPolicy* access = nullptr;      // who may call which route; null: all open

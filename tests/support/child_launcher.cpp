@@ -177,7 +177,7 @@ pid_t forkExec(const LaunchSpec& spec) {
   return pid;
 }
 
-// The thread that forks every busbar process of this test process (see child_launcher.h).
+// The thread that forks every child process of this test process (see child_launcher.h).
 class Launcher {
  public:
   // The launcher of the calling process, started on first use.

@@ -155,7 +155,11 @@ void PrivateDatabase::startMysql() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  throw std::runtime_error("mariadbd did not answer within 30 s:\n" + tail(path("log")));
+  // What is there to see: its log (empty when it never started), whether it runs, its files.
+  std::string seen;
+  runShell("pgrep -af -- '--datadir=" + path("data") + "'; ls -la '" + folder_.path() + "'", seen);
+  throw std::runtime_error("mariadbd did not answer within 30 s; its log:\n" + tail(path("log")) +
+                           "\nits processes and files:\n" + seen);
 }
 
 void PrivateDatabase::enableTls(const std::string& cert, const std::string& key,

@@ -2,7 +2,9 @@
 // plugin provides: sequence numbers a reader never skips while writers' commits interleave,
 // numberings that race give each event one number and one key's versions numbers in their order,
 // a writer frozen inside its transaction stops no numbering, ambiguous commits settled behind
-// the transaction that may still hold the event, and tables made again told from tables written.
+// the transaction that may still hold the event, tables made again told from tables written, and,
+// where the storage implements EventLogStorage2 (optional, SDK 1.6), who caused each event kept
+// with it; a storage without it is told so, and that check alone is skipped.
 //
 // The tests share the one database of the run's config: each starts where the log is (its head,
 // with everything waiting numbered first) and names its events with a prefix of its own.
@@ -15,6 +17,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -480,6 +483,69 @@ TEST_P(EventLogContract, AConfirmWinsAndTheRelayFindsWhatNoBrokerConfirmed) {
   EXPECT_EQ(orphans, (std::vector<std::string>{id("c"), id("d")})) << "in seq order";
   log_->mark({id("c"), id("d")}, EventLogStorage::Publication::kConfirmed);
   EXPECT_EQ(log_->countUnpublished(base_), 0u);
+}
+
+// What the log holds of an event for the principal's check: (seq, id, request id, principal).
+using Attribution = std::tuple<uint64_t, std::string, std::string, std::string>;
+
+std::vector<Attribution> attributionsOf(const std::vector<LoggedEvent2>& events) {
+  std::vector<Attribution> attributions;
+  for (const auto& logged : events) {
+    attributions.emplace_back(logged.seq, logged.event.id, logged.request_id, logged.principal);
+  }
+  return attributions;
+}
+
+TEST_P(EventLogContract, EveryEventKeepsWhoCausedItThroughTheLog) {
+  auto attributed = std::dynamic_pointer_cast<EventLogStorage2>(log_);
+  if (!attributed) {
+    GTEST_SKIP() << "the event log's storage does not implement busbar::EventLogStorage2 "
+                    "(optional, SDK 1.6), so it keeps no principal: the host logs events "
+                    "without one, and those that catch-up and the relay read back carry none "
+                    "(docs/plugins.md, section 4)";
+  }
+  // Through the 2 methods, in one transaction, as a writer of this backend logs them: caused by
+  // a token's holder, by nobody (""), and by another token without a request.
+  const std::vector<LoggedEvent2> events = {
+      LoggedEvent2{0, eventNamed(id("by-alice")), "request-1", "alice"},
+      LoggedEvent2{0, eventNamed(id("by-nobody")), "request-2", ""},
+      LoggedEvent2{0, eventNamed(id("by-billing")), "", "billing-service"}};
+  storage_->transaction([&](Connection& tx) {
+    if (log_->numbering() == Numbering::kByWriter) {
+      EXPECT_EQ(attributed->appendNumbered2(tx, events, nowMicros()),
+                (EventLogStorage::Numbers{{id("by-alice"), base_ + 1},
+                                          {id("by-nobody"), base_ + 2},
+                                          {id("by-billing"), base_ + 3}}));
+    } else {
+      attributed->append2(tx, events, nowMicros());
+    }
+  });
+  // Through append() or appendNumbered(), which know no principal: "" comes back.
+  write(LoggedEvent{0, eventNamed(id("unattributed")), "request-4"});
+  if (log_->numbering() == Numbering::kAfterCommit) {
+    while (log_->numberOldest().more) {
+    }
+  }
+  const std::vector<Attribution> expected = {{base_ + 1, id("by-alice"), "request-1", "alice"},
+                                             {base_ + 2, id("by-nobody"), "request-2", ""},
+                                             {base_ + 3, id("by-billing"), "", "billing-service"},
+                                             {base_ + 4, id("unattributed"), "request-4", ""}};
+  EXPECT_EQ(attributionsOf(attributed->readAfter2(base_, 10)), expected) << "readAfter2";
+  std::vector<std::string> read;
+  for (const auto& logged : log_->readAfter(base_, 10)) read.push_back(logged.event.id);
+  EXPECT_EQ(read, (std::vector<std::string>{id("by-alice"), id("by-nobody"), id("by-billing"),
+                                            id("unattributed")}))
+      << "readAfter reads the events readAfter2 reads";
+
+  // The relay's reads: what a publisher gave up at once, and what no broker confirmed in time.
+  log_->mark({id("by-billing")}, EventLogStorage::Publication::kGivenUp);
+  EXPECT_EQ(attributionsOf(attributed->unpublished2(base_, 0, 10)),
+            (std::vector<Attribution>{expected[2]}))
+      << "unpublished2, given up";
+  EXPECT_EQ(attributionsOf(attributed->unpublished2(base_, log_->clock() + 1000000, 10)), expected)
+      << "unpublished2, orphaned";
+  log_->mark({id("by-alice"), id("by-nobody"), id("by-billing"), id("unattributed")},
+             EventLogStorage::Publication::kConfirmed);
 }
 
 TEST_P(EventLogContract, TheRelayLeaseMovesOnlyByCompareAndSet) {

@@ -9,6 +9,7 @@
 
 #include <Poco/Timestamp.h>
 
+#include "events/principal_free_event_log.h"
 #include "http/http_load_metrics.h"
 #include "token_secrets.h"
 
@@ -248,9 +249,9 @@ void Host::load() {
 void Host::wrapStorage(const std::string& storage_plugin) {
   auto storage = registry_.find<Connection>("storage");
   storage_plugin_ = storage;
-  std::shared_ptr<EventLogStorage> log;
+  std::shared_ptr<EventLogStorage2> log;
   if (storage && settings_.event_log.enabled) {
-    log = registry_.find<EventLogStorage>(kEventLogStorageService);
+    log = withPrincipals(registry_.find<EventLogStorage>(kEventLogStorageService));
     if (!log) refuseOrWarnWithoutEventLog(storage_plugin);
   }
   event_log_ = std::make_unique<EventLogRuntime>(settings_, storage, std::move(log), event_bus_,

@@ -29,10 +29,16 @@ std::vector<busbar::Migration> AuditLog::migrations() {
     schema.primary_key = {"event_id"};
     connection.createTable(schema);
   };
-  return {create};
+  busbar::Migration principal;
+  principal.number = 2;
+  principal.description = "audit_log.principal: who caused the event";
+  principal.apply = [](busbar::Connection& connection) {
+    connection.execute(std::string("ALTER TABLE ") + kTable + " ADD COLUMN principal VARCHAR(255)");
+  };
+  return {create, principal};
 }
 
-void AuditLog::append(const busbar::Event& event) {
+void AuditLog::append(const busbar::Event& event, const std::string& principal) {
   std::ostringstream payload;
   event.payload->stringify(payload);
   busbar::Row row = {
@@ -42,6 +48,7 @@ void AuditLog::append(const busbar::Event& event) {
       {"version", event.version},
       {"occurred_on", static_cast<int64_t>(event.occurred_on.epochMicroseconds())},
       {"payload", payload.str()},
+      {"principal", principal.empty() ? busbar::Value(std::monostate{}) : busbar::Value(principal)},
   };
   try {
     connection_->insert(kTable, row);
@@ -50,14 +57,15 @@ void AuditLog::append(const busbar::Event& event) {
   }
 }
 
-std::vector<busbar::Event> AuditLog::list(int64_t limit, int64_t offset) {
+std::vector<AuditEntry> AuditLog::list(int64_t limit, int64_t offset) {
   busbar::FindOptions options;
   options.order_by = {"occurred_on", "event_id"};
   options.limit = limit;
   options.offset = offset;
-  std::vector<busbar::Event> events;
+  std::vector<AuditEntry> entries;
   for (const auto& row : connection_->findAll(kTable, {}, options)) {
-    busbar::Event event;
+    AuditEntry entry;
+    busbar::Event& event = entry.event;
     event.id = busbar::asText(row.at("event_id"));
     event.type = busbar::asText(row.at("type"));
     event.origin = busbar::asText(row.at("origin"));
@@ -66,9 +74,10 @@ std::vector<busbar::Event> AuditLog::list(int64_t limit, int64_t offset) {
     Poco::JSON::Parser parser;
     event.payload =
         parser.parse(busbar::asText(row.at("payload"))).extract<Poco::JSON::Object::Ptr>();
-    events.push_back(std::move(event));
+    entry.principal = busbar::asText(row.at("principal"));  // "" for NULL
+    entries.push_back(std::move(entry));
   }
-  return events;
+  return entries;
 }
 
 }  // namespace audit

@@ -1,8 +1,9 @@
 // audit: a domain module that keeps every event this server delivers.
 //
-// It subscribes to every event type ("_all") on the inline bus, appends each event to the table
-// audit_log through the storage Connection (AuditLog; the table comes from its migration), and
-// serves GET /audit?limit=&offset= to read the log back, oldest first. [audit] has no keys. It
+// It subscribes to every event type ("_all") on the inline bus, appends each event and who caused
+// it (SDK 1.6's EventContext) to the table audit_log through the storage Connection (AuditLog;
+// the table comes from its migrations), and serves GET /audit?limit=&offset= to read the log
+// back, oldest first. [audit] has no keys. It
 // counts what it audits in a metric of its own, which busbar exports beside its own at
 // GET /metrics (SDK 1.1).
 #include <memory>
@@ -34,7 +35,8 @@ int64_t queryNumber(const busbar::HttpRequest& request, const std::string& name,
   return value;
 }
 
-Poco::JSON::Object::Ptr toJson(const busbar::Event& event) {
+Poco::JSON::Object::Ptr toJson(const AuditEntry& entry) {
+  const busbar::Event& event = entry.event;
   Poco::JSON::Object::Ptr json = new Poco::JSON::Object;
   json->set("id", event.id);
   json->set("type", event.type);
@@ -43,6 +45,7 @@ Poco::JSON::Object::Ptr toJson(const busbar::Event& event) {
   json->set("occurred_on",
             Poco::DateTimeFormatter::format(event.occurred_on, "%Y-%m-%dT%H:%M:%S.%iZ"));
   json->set("payload", event.payload);
+  json->set("principal", entry.principal);
   return json;
 }
 
@@ -60,11 +63,12 @@ class AuditPlugin : public busbar::Plugin {
         "Events this server's audit module handled: written to audit_log, or found there");
 
     // Low priority: the domain's own subscribers of an event run before it is audited.
-    context.subscriptions().subscribe(busbar::kAllEvents, -1000,
-                                      [this, &audited](const busbar::Event& event) {
-                                        log_->append(event);
-                                        audited.increment();
-                                      });
+    context.subscriptions().subscribe(
+        busbar::kAllEvents, -1000,
+        [this, &audited](const busbar::Event& event, const busbar::EventContext& caused) {
+          log_->append(event, caused.principal);
+          audited.increment();
+        });
 
     context.routes().add(
         "GET", "/audit",
@@ -72,8 +76,8 @@ class AuditPlugin : public busbar::Plugin {
           int64_t limit = queryNumber(request, "limit", 100, 1, 1000);
           int64_t offset = queryNumber(request, "offset", 0, 0, INT64_MAX / 2);
           Poco::JSON::Array::Ptr events = new Poco::JSON::Array;
-          for (const auto& event : log_->list(limit, offset)) {
-            events->add(toJson(event));
+          for (const auto& entry : log_->list(limit, offset)) {
+            events->add(toJson(entry));
           }
           Poco::JSON::Object body;
           body.set("events", events);

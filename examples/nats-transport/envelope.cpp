@@ -47,9 +47,31 @@ int64_t integerField(const Poco::JSON::Object& envelope, const char* name, int64
   return number;
 }
 
+// "principal" is optional, and "" in it means none, as its absence does: otherwise 1 to 64
+// letters, digits, '_' or '-', the form of a token name in host.conf, as the amqp transport
+// requires, so that it can be logged and stored as it is.
+std::string principalField(const Poco::JSON::Object& envelope) {
+  if (!envelope.has("principal")) return "";
+  Poco::Dynamic::Var value = envelope.get("principal");
+  if (!value.isString()) throw EnvelopeError("envelope \"principal\" must be a string");
+  std::string principal = value.extract<std::string>();
+  bool token_name = principal.size() <= kMaxPrincipalLength;
+  for (char c : principal) {
+    token_name = token_name && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '_' || c == '-');
+  }
+  if (!token_name) {
+    throw EnvelopeError("envelope \"principal\" must be at most " +
+                        std::to_string(kMaxPrincipalLength) +
+                        " letters, digits, '_' or '-' (a token name)");
+  }
+  return principal;
+}
+
 }  // namespace
 
-std::string encodeEnvelope(const busbar::Event& event, const busbar::EventLogSeq& at) {
+std::string encodeEnvelope(const busbar::Event& event, const busbar::EventLogSeq& at,
+                           const std::string& principal) {
   Poco::JSON::Object body;
   body.set("type", event.type);
   body.set("id", event.id);
@@ -62,6 +84,7 @@ std::string encodeEnvelope(const busbar::Event& event, const busbar::EventLogSeq
     body.set("log", at.log_id);
     if (!at.request_id.empty()) body.set("request_id", at.request_id);
   }
+  if (!principal.empty()) body.set("principal", principal);
   std::ostringstream out;
   body.stringify(out);
   return out.str();
@@ -119,6 +142,7 @@ Envelope decodeEnvelope(const char* body, size_t size) {
       envelope.logged.request_id = stringField(*object, "request_id", 64);
     }
   }
+  envelope.principal = principalField(*object);
   return envelope;
 }
 

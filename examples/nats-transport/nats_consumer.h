@@ -8,12 +8,12 @@
 // idle_consumer_expiry of a dead server's silence): every server hears every event. Both start
 // at the events published after they were created.
 //
-// Each message is decoded and handed to the InboundSink; it is acknowledged only once the sink
-// returned, so a server that dies meanwhile leaves it to be delivered again. A body that is no
-// valid envelope, or one whose subscribers fail `retries` + 1 times, is set aside: terminated
-// (JetStream will not deliver it again), logged and counted; the rest flows. A consumer that
-// vanished (deleted, a server that lost its store) is created again, and the subscribers
-// resynchronize, since it missed what came meanwhile. Thread-safe.
+// Each message is decoded and handed to the InboundSink, with the principal of its body; it is
+// acknowledged only once the sink returned, so a server that dies meanwhile leaves it to be
+// delivered again. A body that is no valid envelope, or one whose subscribers fail `retries` + 1
+// times, is set aside: terminated (JetStream will not deliver it again), logged and counted; the
+// rest flows. A consumer that vanished (deleted, a server that lost its store) is created again,
+// and the subscribers resynchronize, since it missed what came meanwhile. Thread-safe.
 #pragma once
 
 #include <atomic>

@@ -40,26 +40,38 @@ NatsTransport::NatsTransport(const NatsSettings& settings, const busbar::HostInf
 NatsTransport::~NatsTransport() { stop(); }
 
 OutgoingMessage NatsTransport::messageFor(const std::string& exchange, const busbar::Event& event,
-                                          const busbar::EventLogSeq& at) const {
+                                          const busbar::EventLogSeq& at,
+                                          const std::string& principal) const {
   OutgoingMessage message;
   message.exchange = exchange;
   message.subject = subjectName(settings_, exchange);
   message.message_id = event.id;
   message.type = event.type;
-  message.body = encodeEnvelope(event, at);
+  message.body = encodeEnvelope(event, at, principal);
   return message;
 }
 
+void NatsTransport::publish(const std::string& exchange, const busbar::Event& event,
+                            const std::string& principal) {
+  publisher_.enqueue(messageFor(exchange, event, {}, principal));
+}
+
+void NatsTransport::publishSequenced(const std::string& exchange, const busbar::Event& event,
+                                     const busbar::EventLogSeq& at, const std::string& principal,
+                                     busbar::PublishSettled settled) {
+  OutgoingMessage message = messageFor(exchange, event, at, principal);
+  message.settled = std::move(settled);
+  publisher_.enqueue(std::move(message));
+}
+
 void NatsTransport::publish(const std::string& exchange, const busbar::Event& event) {
-  publisher_.enqueue(messageFor(exchange, event, {}));
+  publish(exchange, event, std::string());
 }
 
 void NatsTransport::publishSequenced(const std::string& exchange, const busbar::Event& event,
                                      const busbar::EventLogSeq& at,
                                      busbar::PublishSettled settled) {
-  OutgoingMessage message = messageFor(exchange, event, at);
-  message.settled = std::move(settled);
-  publisher_.enqueue(std::move(message));
+  publishSequenced(exchange, event, at, std::string(), std::move(settled));
 }
 
 std::string NatsTransport::unavailable() const {

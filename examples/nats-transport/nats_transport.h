@@ -3,9 +3,9 @@
 // One stream per exchange (its subject is the exchange's name, under [nats] subject_prefix);
 // publish() hands the event to a NatsPublisher, which waits for JetStream's publish ack; one
 // NatsConsumer per exchange this server consumes (--exchange) delivers into the inline bus. All
-// share one NatsLink. Logged events carry their place in the event log and report JetStream's
-// acks to the host (SequencedTransport); the host's /readyz sees the link's state
-// (TransportHealth). Thread-safe.
+// share one NatsLink. Every event carries who caused it (AttributedTransport). Logged events
+// carry their place in the event log and report JetStream's acks to the host
+// (SequencedTransport); the host's /readyz sees the link's state (TransportHealth). Thread-safe.
 #pragma once
 
 #include <memory>
@@ -26,6 +26,7 @@ namespace nats_transport {
 
 class NatsTransport : public busbar::Transport,
                       public busbar::SequencedTransport,
+                      public busbar::AttributedTransport,
                       public busbar::TransportHealth {
  public:
   // Configures; opens nothing until start(). Throws busbar::ConfigError for exchange names
@@ -34,12 +35,20 @@ class NatsTransport : public busbar::Transport,
                 busbar::InboundSink& sink, Poco::Logger& logger);
   ~NatsTransport() override;
 
-  // Queues `event` for `exchange`; never waits on the network. A full queue drops it (logged)
-  // and subscribers resynchronize.
-  void publish(const std::string& exchange, const busbar::Event& event) override;
+  // Queues `event` for `exchange`, caused by `principal` ("" for nobody, left out of the body);
+  // never waits on the network. A full queue drops it (logged) and subscribers resynchronize.
+  void publish(const std::string& exchange, const busbar::Event& event,
+               const std::string& principal) override;
 
   // The same for a logged event: its seq, log and request id travel in the body; `settled` is
   // told whether JetStream stored it.
+  void publishSequenced(const std::string& exchange, const busbar::Event& event,
+                        const busbar::EventLogSeq& at, const std::string& principal,
+                        busbar::PublishSettled settled) override;
+
+  // Transport's and SequencedTransport's own, for callers that know no principal: the two
+  // above, caused by nobody.
+  void publish(const std::string& exchange, const busbar::Event& event) override;
   void publishSequenced(const std::string& exchange, const busbar::Event& event,
                         const busbar::EventLogSeq& at, busbar::PublishSettled settled) override;
 
@@ -58,7 +67,7 @@ class NatsTransport : public busbar::Transport,
 
  private:
   OutgoingMessage messageFor(const std::string& exchange, const busbar::Event& event,
-                             const busbar::EventLogSeq& at) const;
+                             const busbar::EventLogSeq& at, const std::string& principal) const;
   void eventsLost();
 
   const NatsSettings settings_;

@@ -10,10 +10,11 @@ namespace {
 
 using busbar::Connection;
 using busbar::LoggedEvent;
+using busbar::LoggedEvent2;
 using busbar::Value;
 
 constexpr const char* kEventColumns =
-    "seq, event_id, event_type, occurred_on, origin, version, payload, request_id";
+    "seq, event_id, event_type, occurred_on, origin, version, payload, request_id, principal";
 // The database server's clock in us since the epoch. clock_timestamp(), not now(): the time of
 // the insert, not of the transaction's start, so that a later version of a row, committed after
 // the earlier one's event was inserted, is stamped later and numbered after it.
@@ -31,11 +32,36 @@ constexpr uint64_t kDeleteChunk = 10000;
 
 uint64_t asSeq(const Value& value) { return static_cast<uint64_t>(busbar::asInt(value)); }
 
-std::vector<LoggedEvent> toLoggedEvents(const std::vector<busbar::Row>& rows) {
-  std::vector<LoggedEvent> events;
+std::vector<LoggedEvent2> toLoggedEvents(const std::vector<busbar::Row>& rows) {
+  std::vector<LoggedEvent2> events;
   events.reserve(rows.size());
-  for (const auto& row : rows) events.push_back(busbar::event_row::fromRow(row));
+  for (const auto& row : rows) events.push_back(busbar::event_row::fromRow2(row));
   return events;
+}
+
+// `events` without their principals, for the callers of the methods without the 2.
+std::vector<LoggedEvent> withoutPrincipals(std::vector<LoggedEvent2>&& events) {
+  std::vector<LoggedEvent> plain;
+  plain.reserve(events.size());
+  for (auto& logged : events) {
+    plain.push_back(LoggedEvent{logged.seq, std::move(logged.event), std::move(logged.request_id)});
+  }
+  return plain;
+}
+
+// `events` caused by nobody (principal ""), for the writers through the methods without the 2.
+std::vector<LoggedEvent2> causedByNobody(const std::vector<LoggedEvent>& events) {
+  std::vector<LoggedEvent2> attributed;
+  attributed.reserve(events.size());
+  for (const auto& logged : events) {
+    attributed.push_back(LoggedEvent2{logged.seq, logged.event, logged.request_id, {}});
+  }
+  return attributed;
+}
+
+// NULL for "": the columns that may name nothing hold NULL then, as event_row::toRow writes them.
+Value textOrNull(const std::string& text) {
+  return text.empty() ? Value(std::monostate{}) : Value(text);
 }
 
 std::optional<uint64_t> firstSeq(const busbar::ExecuteResult& result) {
@@ -54,32 +80,43 @@ std::string inList(const std::vector<std::string>& ids, size_t from, size_t to,
   return sql + ")";
 }
 
-// Logs `logged` without a number, stamped by the server's clock plus `offset` us.
-void insertEvent(Connection& transaction, const LoggedEvent& logged, int64_t offset) {
+// Logs `logged` without a number, stamped by the server's clock plus `offset` us, its principal
+// with it: one more value of the one INSERT, not a statement of its own.
+void insertEvent(Connection& transaction, const LoggedEvent2& logged, int64_t offset) {
   const busbar::Event& event = logged.event;
   transaction.execute(
       std::string("INSERT INTO busbar_events (event_id, seq, event_type, occurred_on, origin, "
-                  "version, payload, logged_at, published, request_id) VALUES (?, NULL, ?, ?, ?, "
-                  "?, ?, ") +
-          kServerClock + " + ?, 0, ?)",
+                  "version, payload, logged_at, published, request_id, principal) VALUES (?, "
+                  "NULL, ?, ?, ?, ?, ?, ") +
+          kServerClock + " + ?, 0, ?, ?)",
       {event.id, event.type, event.occurred_on.epochMicroseconds(), event.origin, event.version,
-       busbar::event_row::payloadText(event), offset,
-       logged.request_id.empty() ? Value(std::monostate{}) : Value(logged.request_id)});
+       busbar::event_row::payloadText(event), offset, textOrNull(logged.request_id),
+       textOrNull(logged.principal)});
 }
 
 }  // namespace
 
 void OdbcEventLog::append(Connection& transaction, const std::vector<LoggedEvent>& events,
-                          int64_t) {
+                          int64_t logged_at) {
+  append2(transaction, causedByNobody(events), logged_at);
+}
+
+busbar::EventLogStorage::Numbers OdbcEventLog::appendNumbered(
+    Connection& transaction, const std::vector<LoggedEvent>& events, int64_t logged_at) {
+  return appendNumbered2(transaction, causedByNobody(events), logged_at);
+}
+
+void OdbcEventLog::append2(Connection& transaction, const std::vector<LoggedEvent2>& events,
+                           int64_t) {
   // One microsecond apart: numbering goes by logged_at, so a transaction's events keep the order
   // they were dispatched in.
   int64_t offset = 0;
   for (const auto& logged : events) insertEvent(transaction, logged, offset++);
 }
 
-busbar::EventLogStorage::Numbers OdbcEventLog::appendNumbered(Connection&,
-                                                              const std::vector<LoggedEvent>&,
-                                                              int64_t) {
+busbar::EventLogStorage::Numbers OdbcEventLog::appendNumbered2(Connection&,
+                                                               const std::vector<LoggedEvent2>&,
+                                                               int64_t) {
   throw busbar::StorageError(
       "the odbc plugin numbers events after their commit (numbering() is kAfterCommit), not "
       "inside the writer's transaction");
@@ -185,6 +222,10 @@ busbar::LogHead OdbcEventLog::head() {
 }
 
 std::vector<LoggedEvent> OdbcEventLog::readAfter(uint64_t after, size_t limit) {
+  return withoutPrincipals(readAfter2(after, limit));
+}
+
+std::vector<LoggedEvent2> OdbcEventLog::readAfter2(uint64_t after, size_t limit) {
   return toLoggedEvents(storage_
                             ->execute(std::string("SELECT ") + kEventColumns +
                                           " FROM busbar_events WHERE seq > ? ORDER BY seq LIMIT " +
@@ -219,7 +260,7 @@ bool OdbcEventLog::committedSettled(const std::string& event_id, int lock_wait_s
       tx.execute("SET LOCAL lock_timeout = '" + std::to_string(std::max(1, lock_wait_seconds)) +
                  "s'");
       try {
-        LoggedEvent probe;
+        LoggedEvent2 probe;
         probe.event.id = event_id;
         probe.event.type = "Probe";
         probe.event.origin = "probe";
@@ -256,6 +297,11 @@ void OdbcEventLog::mark(const std::vector<std::string>& event_ids, Publication s
 
 std::vector<LoggedEvent> OdbcEventLog::unpublished(uint64_t after, int64_t orphaned_before,
                                                    size_t limit) {
+  return withoutPrincipals(unpublished2(after, orphaned_before, limit));
+}
+
+std::vector<LoggedEvent2> OdbcEventLog::unpublished2(uint64_t after, int64_t orphaned_before,
+                                                     size_t limit) {
   // Those given up, and those never confirmed that were logged before `orphaned_before`: one
   // range of the partial index each, the lowest `limit` of both.
   const std::string select = std::string("SELECT ") + kEventColumns + " FROM busbar_events WHERE " +
@@ -271,7 +317,7 @@ std::vector<LoggedEvent> OdbcEventLog::unpublished(uint64_t after, int64_t orpha
   events.insert(events.end(), std::make_move_iterator(orphans.begin()),
                 std::make_move_iterator(orphans.end()));
   std::sort(events.begin(), events.end(),
-            [](const LoggedEvent& a, const LoggedEvent& b) { return a.seq < b.seq; });
+            [](const LoggedEvent2& a, const LoggedEvent2& b) { return a.seq < b.seq; });
   if (events.size() > limit) events.resize(limit);
   return events;
 }

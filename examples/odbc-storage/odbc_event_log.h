@@ -1,9 +1,12 @@
-// OdbcEventLog: busbar::EventLogStorage in PostgreSQL's SQL over the plugin's own Connection.
+// OdbcEventLog: busbar::EventLogStorage2 (SDK 1.6: the log keeps who caused each event) in
+// PostgreSQL's SQL over the plugin's own Connection. The methods without the 2 go through those
+// with it (principal "" in, dropped out), so that both kinds of caller meet the same statements.
 //
 //   busbar_events       one row per logged event, keyed by event_id: seq (NULL until numbered;
 //                       unique), event_type, occurred_on (us), origin, version, payload (JSON),
 //                       logged_at (us, by the database server's clock), published (0 while its
-//                       publisher has it, 1 confirmed, 2 given up to the relay), request_id
+//                       publisher has it, 1 confirmed, 2 given up to the relay), request_id,
+//                       principal (who caused it, NULL for nobody; since migration 2)
 //   busbar_event_head   one row: the last number given, and the log's identity (a UUID)
 //   busbar_event_relay  one row: the server that relays, and its heartbeat
 //
@@ -21,7 +24,7 @@
 
 namespace odbc_storage {
 
-class OdbcEventLog : public busbar::EventLogStorage {
+class OdbcEventLog : public busbar::EventLogStorage2 {
  public:
   // Events numbered by one numbering at most; more wait for the next.
   static constexpr size_t kNumberingBatch = 1000;
@@ -41,6 +44,11 @@ class OdbcEventLog : public busbar::EventLogStorage {
   Numbers appendNumbered(busbar::Connection& transaction,
                          const std::vector<busbar::LoggedEvent>& events,
                          int64_t logged_at) override;
+  void append2(busbar::Connection& transaction, const std::vector<busbar::LoggedEvent2>& events,
+               int64_t logged_at) override;
+  Numbers appendNumbered2(busbar::Connection& transaction,
+                          const std::vector<busbar::LoggedEvent2>& events,
+                          int64_t logged_at) override;
   NumberingResult numberOldest() override;
   Numbers numbersOf(const std::vector<std::string>& ids) override;
   bool hasUnnumbered(std::chrono::microseconds waited) override;
@@ -48,6 +56,7 @@ class OdbcEventLog : public busbar::EventLogStorage {
   std::map<std::string, std::string> tableIdentities() override;
   busbar::LogHead head() override;
   std::vector<busbar::LoggedEvent> readAfter(uint64_t after, size_t limit) override;
+  std::vector<busbar::LoggedEvent2> readAfter2(uint64_t after, size_t limit) override;
   std::optional<std::string> eventIdAt(uint64_t seq) override;
   bool contains(const std::string& event_id) override;
   bool committedSettled(const std::string& event_id, int lock_wait_seconds) override;
@@ -55,6 +64,8 @@ class OdbcEventLog : public busbar::EventLogStorage {
   void mark(const std::vector<std::string>& event_ids, Publication state) override;
   std::vector<busbar::LoggedEvent> unpublished(uint64_t after, int64_t orphaned_before,
                                                size_t limit) override;
+  std::vector<busbar::LoggedEvent2> unpublished2(uint64_t after, int64_t orphaned_before,
+                                                 size_t limit) override;
   uint64_t countUnpublished(uint64_t after) override;
   uint64_t prune(const busbar::LogRetention& retention, int64_t now) override;
   busbar::RelayLeaseState relayLease() override;

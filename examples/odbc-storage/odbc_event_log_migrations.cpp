@@ -42,8 +42,24 @@ busbar::Migration createTables() {
   return migration;
 }
 
+busbar::Migration addPrincipal() {
+  busbar::Migration migration;
+  migration.number = 2;
+  migration.description = "busbar_events.principal: who caused each event (SDK 1.6)";
+  migration.apply = [](busbar::Connection& connection) {
+    // Nullable, without a default: PostgreSQL adds it to the table's description alone, not to
+    // every row, so a long log migrates at once; rows logged before it are NULL (caused by
+    // nobody). A token's name is short.
+    connection.execute(
+        "ALTER TABLE busbar_events ADD COLUMN principal VARCHAR(255) COLLATE \"C\" NULL");
+  };
+  return migration;
+}
+
 }  // namespace
 
-std::vector<busbar::Migration> OdbcEventLog::migrations() { return {createTables()}; }
+std::vector<busbar::Migration> OdbcEventLog::migrations() {
+  return {createTables(), addPrincipal()};
+}
 
 }  // namespace odbc_storage

@@ -6,7 +6,7 @@ namespace busbar::host {
 
 using Clock = std::chrono::steady_clock;
 
-EventLogFollower::EventLogFollower(EventLogStorage* log, EventSequencer* sequencer,
+EventLogFollower::EventLogFollower(EventLogStorage2* log, EventSequencer* sequencer,
                                    LogIdentity* identity, Reload reload, FollowerOptions options,
                                    Poco::Logger& logger)
     : log_(log),
@@ -214,10 +214,10 @@ void EventLogFollower::fillGap() {
   // Everything after the gap as well, not the gap alone: when a server's events miss the broker
   // (its link is cut), every one of them leaves a gap of its own, and reading them one gap at a
   // time falls behind. What is waiting already is dropped as a duplicate.
-  auto events = log_->readAfter(gap->first - 1, options_.batch);
+  auto events = log_->readAfter2(gap->first - 1, options_.batch);
   for (auto& logged : events) {
     sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kLog,
-                      std::move(logged.request_id));
+                      std::move(logged.request_id), std::move(logged.principal));
   }
   std::lock_guard<std::mutex> lock(worker_.mutex());
   figures_.read += events.size();
@@ -260,7 +260,7 @@ void EventLogFollower::catchUp() {
     return worker_.stopping();
   };
   for (uint64_t after = applied.seq; after < head.seq && !stopping();) {
-    auto events = log_->readAfter(after, options_.batch);
+    auto events = log_->readAfter2(after, options_.batch);
     if (events.empty()) break;
     if (events.front().seq != after + 1) {
       restart("the event log was pruned past this server's position (seq " + std::to_string(after) +
@@ -272,7 +272,7 @@ void EventLogFollower::catchUp() {
     after = events.back().seq;
     for (auto& logged : events) {
       sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kLog,
-                        std::move(logged.request_id));
+                        std::move(logged.request_id), std::move(logged.principal));
       ++offered;
     }
     if (events.size() < options_.batch) break;

@@ -60,7 +60,7 @@ class EventLogFollower {
   // With a null `log` (the event log is off) only resynchronizations run; `sequencer` and
   // `identity` are then unused and may be null too. All must outlive the follower. `identity` is
   // set to the log's whenever the follower reads the head for a reload.
-  EventLogFollower(EventLogStorage* log, EventSequencer* sequencer, LogIdentity* identity,
+  EventLogFollower(EventLogStorage2* log, EventSequencer* sequencer, LogIdentity* identity,
                    Reload reload, FollowerOptions options, Poco::Logger& logger);
   ~EventLogFollower();  // stops
 
@@ -114,7 +114,7 @@ class EventLogFollower {
   // Why the subscribers must reload because tables were made again since the last reload, or "".
   std::string tablesReplaced();
 
-  EventLogStorage* const log_;
+  EventLogStorage2* const log_;
   EventSequencer* const sequencer_;
   LogIdentity* const identity_;
   const Reload reload_;

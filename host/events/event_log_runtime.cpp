@@ -10,7 +10,7 @@
 namespace busbar::host {
 
 EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<Connection> storage,
-                                 std::shared_ptr<EventLogStorage> log, HostEventBus& bus,
+                                 std::shared_ptr<EventLogStorage2> log, HostEventBus& bus,
                                  HostInbound& inbound, InlineBus& inline_bus,
                                  Migrations& migrations, Poco::Logger& logger)
     : inline_bus_(inline_bus),
@@ -22,14 +22,16 @@ EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<C
     for (auto& migration : log_->migrations()) {
       migrations.add(log_->migrationModule(), std::move(migration));
     }
-    migrations.add(ParkingLot::kMigrationModule, ParkingLot::migration());
+    for (auto& migration : ParkingLot::migrations()) {
+      migrations.add(ParkingLot::kMigrationModule, std::move(migration));
+    }
     parking_lot_ = std::make_unique<ParkingLot>(*storage, settings.server_id, logger);
     sequencer_ = std::make_unique<EventSequencer>(
         [&inbound](const Event& event, EventSource source) {
           inbound.deliverInOrder(event, source);
         },
         [this] { follower_->requestCatchUp(); }, SequencerOptions{}, logger,
-        [this](const LoggedEvent& logged, const std::string& error) {
+        [this](const LoggedEvent2& logged, const std::string& error) {
           parking_lot_->park(logged, error);
         });
   }
@@ -45,7 +47,7 @@ EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<C
     relay.retention.seconds = settings.event_log.retention_seconds;
     relay_ = std::make_unique<EventRelay>(
         *log_, tracker_,
-        [&bus](const LoggedEvent& logged, PublishSettled settled) {
+        [&bus](const LoggedEvent2& logged, PublishSettled settled) {
           bus.republish(logged, std::move(settled));
         },
         settings.server_id, relay, logger);
@@ -91,8 +93,8 @@ ParkingLot::ReplayOutcome EventLogRuntime::replayParked(const std::vector<std::s
   ParkingLot::ReplayOutcome outcome;
   if (!parking_lot_) return outcome;
   sequencer_->exclusive([&] {
-    outcome = parking_lot_->replay(event_ids, [this](const LoggedEvent& logged) {
-      RequestScope scope(logged.request_id);
+    outcome = parking_lot_->replay(event_ids, [this](const LoggedEvent2& logged) {
+      RequestScope scope(logged.request_id, logged.principal);
       inline_bus_.deliverLocally(logged.event);
     });
   });

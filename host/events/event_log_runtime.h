@@ -41,7 +41,7 @@ class EventLogRuntime {
   // there is none; the log is on when both are there and [event_log] enabled is true. Registers
   // the log's migrations and the parking lot's with `migrations` when the log is on.
   EventLogRuntime(const HostSettings& settings, std::shared_ptr<Connection> storage,
-                  std::shared_ptr<EventLogStorage> log, HostEventBus& bus, HostInbound& inbound,
+                  std::shared_ptr<EventLogStorage2> log, HostEventBus& bus, HostInbound& inbound,
                   InlineBus& inline_bus, Migrations& migrations, Poco::Logger& logger);
   ~EventLogRuntime();
 
@@ -116,7 +116,7 @@ class EventLogRuntime {
   const std::chrono::milliseconds stale_after_;
   std::optional<Poco::Timestamp> preloaded_at_;  // set once by preload(), before any reader
   bool started_ = false;                         // start() ran; the host's thread only
-  std::shared_ptr<EventLogStorage> log_;         // null when off
+  std::shared_ptr<EventLogStorage2> log_;        // null when off
   PublicationTracker tracker_;
   LogIdentity identity_;
   std::unique_ptr<ParkingLot> parking_lot_;  // before the sequencer, which parks in it

@@ -11,7 +11,7 @@ namespace {
 using EventLogTest = SqliteEventLogTest;
 
 TEST_F(EventLogTest, AppendTakesConsecutiveNumbersAndReadAfterReturnsThemInOrder) {
-  EventLogStorage& log = *log_;
+  EventLogStorage2& log = *log_;
   EXPECT_EQ(log.head().seq, 0u);
   EXPECT_EQ(log.head().log_id.size(), 36u);
   EXPECT_EQ(append({userEvent("a")}), 1u);
@@ -31,10 +31,10 @@ TEST_F(EventLogTest, AppendTakesConsecutiveNumbersAndReadAfterReturnsThemInOrder
 }
 
 TEST_F(EventLogTest, ARolledBackAppendLeavesNoNumberTaken) {
-  EventLogStorage& log = *log_;
+  EventLogStorage2& log = *log_;
   append({userEvent("a")});
   EXPECT_THROW(storage_->transaction([&](Connection& tx) {
-    log.append(tx, unnumbered({userEvent("lost")}), 0);
+    log.append2(tx, unnumbered({userEvent("lost")}), 0);
     sqlite::SqliteEventLog::numberPending(tx);
     throw std::runtime_error("the module's work failed after all");
   }),
@@ -43,26 +43,26 @@ TEST_F(EventLogTest, ARolledBackAppendLeavesNoNumberTaken) {
 }
 
 TEST_F(EventLogTest, PublishedMarksAndTheUnpublishedBacklog) {
-  EventLogStorage& log = *log_;
+  EventLogStorage2& log = *log_;
   append({userEvent("a"), userEvent("b"), userEvent("c")}, 1000);
   append({userEvent("young")}, 5000);
   log.mark({"a", "c"}, EventLogStorage::Publication::kConfirmed);
   EXPECT_EQ(log.countUnpublished(0), 2u);
-  auto old = log.unpublished(0, 2000, 10);
+  auto old = log.unpublished2(0, 2000, 10);
   ASSERT_EQ(old.size(), 1u);
   EXPECT_EQ(old[0].event.id, "b");
-  EXPECT_EQ(log.unpublished(0, 9000, 10).size(), 2u);
-  EXPECT_EQ(log.unpublished(2, 9000, 10).size(), 1u);
+  EXPECT_EQ(log.unpublished2(0, 9000, 10).size(), 2u);
+  EXPECT_EQ(log.unpublished2(2, 9000, 10).size(), 1u);
   // Given up by its publisher: the relay's at once, however young; a later confirm wins.
   log.mark({"young"}, EventLogStorage::Publication::kGivenUp);
-  EXPECT_EQ(log.unpublished(3, 2000, 10).size(), 1u);
+  EXPECT_EQ(log.unpublished2(3, 2000, 10).size(), 1u);
   log.mark({"young"}, EventLogStorage::Publication::kConfirmed);
   log.mark({"young"}, EventLogStorage::Publication::kGivenUp);
   EXPECT_EQ(log.countUnpublished(0), 1u);
 }
 
 TEST_F(EventLogTest, TheRelaysLookTakesTheLowestOfGivenUpAndOrphanedEventsUpToItsLimit) {
-  EventLogStorage& log = *log_;
+  EventLogStorage2& log = *log_;
   // seq 1..8, logged at 1000..1007: confirmed, given up and orphaned in turn, one still young.
   append({userEvent("confirmed-1"), userEvent("given-up-2"), userEvent("orphan-3"),
           userEvent("given-up-4"), userEvent("orphan-5"), userEvent("given-up-6"),
@@ -70,23 +70,23 @@ TEST_F(EventLogTest, TheRelaysLookTakesTheLowestOfGivenUpAndOrphanedEventsUpToIt
          1000);
   log.mark({"confirmed-1"}, EventLogStorage::Publication::kConfirmed);
   log.mark({"given-up-2", "given-up-4", "given-up-6"}, EventLogStorage::Publication::kGivenUp);
-  auto idsOf = [](const std::vector<LoggedEvent>& events) {
+  auto idsOf = [](const std::vector<LoggedEvent2>& events) {
     std::vector<std::string> ids;
     for (const auto& logged : events) ids.push_back(logged.event.id);
     return ids;
   };
   // Orphaned: logged before 1007 and not confirmed.
-  EXPECT_EQ(idsOf(log.unpublished(0, 1007, 4)),
+  EXPECT_EQ(idsOf(log.unpublished2(0, 1007, 4)),
             (std::vector<std::string>{"given-up-2", "orphan-3", "given-up-4", "orphan-5"}));
-  EXPECT_EQ(idsOf(log.unpublished(4, 1007, 10)),
+  EXPECT_EQ(idsOf(log.unpublished2(4, 1007, 10)),
             (std::vector<std::string>{"orphan-5", "given-up-6", "orphan-7"}));
-  EXPECT_EQ(log.unpublished(0, 1007, 10).size(), 6u);
+  EXPECT_EQ(log.unpublished2(0, 1007, 10).size(), 6u);
   EXPECT_EQ(log.countUnpublished(0), 7u);  // the young one too
   EXPECT_EQ(log.countUnpublished(5), 3u);
 }
 
 TEST_F(EventLogTest, PruneKeepsTheNewestByCountAndAgeButNeverAnUnconfirmedEventNorAHole) {
-  EventLogStorage& log = *log_;
+  EventLogStorage2& log = *log_;
   const int64_t now = 100LL * 24 * 3600 * 1000000;
   const int64_t day = 24LL * 3600 * 1000000;
   for (int i = 1; i <= 10; ++i) append({userEvent("e" + std::to_string(i))}, now - (11 - i) * day);
@@ -125,7 +125,7 @@ TEST_F(EventLogTest, TheLeaseHasOneHolderAndPassesOnWhenTheHolderFallsSilent) {
 }
 
 TEST_F(EventLogTest, AnAmbiguousCommitIsSettledFromTheLog) {
-  EventLogStorage& log = *log_;
+  EventLogStorage2& log = *log_;
   SettleOptions options;
   options.deadline = std::chrono::milliseconds(500);
   std::string detail;
@@ -137,13 +137,13 @@ TEST_F(EventLogTest, AnAmbiguousCommitIsSettledFromTheLog) {
 }
 
 TEST_F(EventLogTest, NumberingGivesTheOldestWaitingEventsTheirNumbersWhoeverLoggedThem) {
-  EventLogStorage& log = *log_;
+  EventLogStorage2& log = *log_;
   EXPECT_EQ(log.numbering(), EventLogStorage::Numbering::kByWriter);  // SQLite
   EXPECT_FALSE(log.hasUnnumbered(std::chrono::microseconds(0)));
   storage_->transaction([&](Connection& tx) {
-    log.append(tx, unnumbered({userEvent("p1"), userEvent("p2")}), 10);
+    log.append2(tx, unnumbered({userEvent("p1"), userEvent("p2")}), 10);
   });
-  storage_->transaction([&](Connection& tx) { log.append(tx, unnumbered({userEvent("p3")}), 5); });
+  storage_->transaction([&](Connection& tx) { log.append2(tx, unnumbered({userEvent("p3")}), 5); });
   EXPECT_TRUE(log.hasUnnumbered(std::chrono::microseconds(0)));
   EXPECT_TRUE(log.readAfter(0, 10).empty());  // readers see numbered events only
   // Every waiting event, in the order they were logged, whichever writer logged them.
@@ -153,7 +153,7 @@ TEST_F(EventLogTest, NumberingGivesTheOldestWaitingEventsTheirNumbersWhoeverLogg
   EXPECT_FALSE(log.hasUnnumbered(std::chrono::microseconds(0)));
   EXPECT_TRUE(log.numberOldest().numbers.empty());  // none is numbered twice
   storage_->transaction(
-      [&](Connection& tx) { log.append(tx, unnumbered({userEvent("left")}), 1); });
+      [&](Connection& tx) { log.append2(tx, unnumbered({userEvent("left")}), 1); });
   EXPECT_EQ(log.numberOldest().numbers, (EventLogStorage::Numbers{{"left", 4}}));
   EXPECT_EQ(log.head().seq, 4u);
   EXPECT_EQ(log.readAfter(0, 10).size(), 4u);
@@ -162,7 +162,7 @@ TEST_F(EventLogTest, NumberingGivesTheOldestWaitingEventsTheirNumbersWhoeverLogg
 }
 
 TEST_F(EventLogTest, ABacklogLargerThanABatchDrainsBatchByBatchOldestFirst) {
-  EventLogStorage& log = *log_;
+  EventLogStorage2& log = *log_;
   const size_t total = sqlite::SqliteEventLog::kNumberingBatch * 2 + 7;
   std::vector<Event> events;
   std::vector<std::string> ids;
@@ -170,7 +170,7 @@ TEST_F(EventLogTest, ABacklogLargerThanABatchDrainsBatchByBatchOldestFirst) {
     ids.push_back("b" + std::to_string(i));
     events.push_back(userEvent(ids.back()));
   }
-  storage_->transaction([&](Connection& tx) { log.append(tx, unnumbered(events), 1000); });
+  storage_->transaction([&](Connection& tx) { log.append2(tx, unnumbered(events), 1000); });
   std::vector<size_t> rounds;
   for (bool more = true; more;) {
     auto numbering = log.numberOldest();
@@ -187,7 +187,7 @@ TEST_F(EventLogTest, ABacklogLargerThanABatchDrainsBatchByBatchOldestFirst) {
 }
 
 TEST_F(EventLogTest, AnUnreachableLogLeavesTheOutcomeUnknown) {
-  EventLogStorage& log = *log_;
+  EventLogStorage2& log = *log_;
   storage_->execute("DROP TABLE busbar_events");  // every read of the log fails now
   SettleOptions options;
   options.deadline = std::chrono::milliseconds(200);

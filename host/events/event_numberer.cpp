@@ -23,7 +23,7 @@ void EventNumberer::start() {
 // run() numbers what is queued once more before it returns.
 void EventNumberer::stop() noexcept { worker_.stop(); }
 
-void EventNumberer::submit(std::vector<LoggedEvent> events) {
+void EventNumberer::submit(std::vector<LoggedEvent2> events) {
   {
     std::lock_guard<std::mutex> lock(worker_.mutex());
     if (queue_.size() + events.size() > capacity_) {
@@ -47,7 +47,7 @@ uint64_t EventNumberer::leftToTheLog() const {
 
 void EventNumberer::run() {
   auto pause = std::chrono::milliseconds(50);
-  std::vector<LoggedEvent> events;
+  std::vector<LoggedEvent2> events;
   bool more = false;  // the last round numbered a whole batch: the next one follows at once
   std::unique_lock<std::mutex> lock(worker_.mutex());
   for (;;) {
@@ -92,7 +92,7 @@ bool EventNumberer::logHasUnnumbered() {
   }
 }
 
-EventNumberer::RoundOutcome EventNumberer::round(std::vector<LoggedEvent>& events) {
+EventNumberer::RoundOutcome EventNumberer::round(std::vector<LoggedEvent2>& events) {
   EventLogStorage::NumberingResult numbering;
   try {
     numbering = log_.numberOldest();
@@ -101,8 +101,8 @@ EventNumberer::RoundOutcome EventNumberer::round(std::vector<LoggedEvent>& event
                     "); trying again");
     return RoundOutcome::kFailed;
   }
-  std::vector<LoggedEvent> numbered;
-  std::vector<LoggedEvent> waiting;
+  std::vector<LoggedEvent2> numbered;
+  std::vector<LoggedEvent2> waiting;
   for (auto& logged : events) {
     auto found = numbering.numbers.find(logged.event.id);
     if (found == numbering.numbers.end()) {
@@ -148,10 +148,10 @@ EventNumberer::RoundOutcome EventNumberer::round(std::vector<LoggedEvent>& event
   return numbering.more ? RoundOutcome::kMore : RoundOutcome::kDone;
 }
 
-void EventNumberer::publish(std::vector<LoggedEvent> numbered) {
+void EventNumberer::publish(std::vector<LoggedEvent2> numbered) {
   if (numbered.empty()) return;
   std::sort(numbered.begin(), numbered.end(),
-            [](const LoggedEvent& a, const LoggedEvent& b) { return a.seq < b.seq; });
+            [](const LoggedEvent2& a, const LoggedEvent2& b) { return a.seq < b.seq; });
   sink_.publishCommitted(std::move(numbered));
 }
 

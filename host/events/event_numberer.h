@@ -45,7 +45,7 @@ class EventNumberer {
   void stop() noexcept;
 
   // Queues committed events for numbering; never waits on the database.
-  void submit(std::vector<LoggedEvent> events);
+  void submit(std::vector<LoggedEvent2> events);
 
   // Rounds that numbered or handed on something, and events left to the log because the queue
   // was full.
@@ -61,11 +61,11 @@ class EventNumberer {
 
   void run();
   // One numbering round, then hands on what of `events` has a number now.
-  RoundOutcome round(std::vector<LoggedEvent>& events);
+  RoundOutcome round(std::vector<LoggedEvent2>& events);
   // True when the log holds events without a number; false when it cannot tell.
   bool logHasUnnumbered();
   // Hands `numbered` to the sink in seq order (nothing when empty).
-  void publish(std::vector<LoggedEvent> numbered);
+  void publish(std::vector<LoggedEvent2> numbered);
 
   EventLogStorage& log_;
   CommittedEvents& sink_;
@@ -74,7 +74,7 @@ class EventNumberer {
   const std::chrono::milliseconds sweep_interval_;
 
   // Under worker_.mutex().
-  std::vector<LoggedEvent> queue_;
+  std::vector<LoggedEvent2> queue_;
   uint64_t rounds_ = 0;
   uint64_t left_to_the_log_ = 0;
   BackgroundWorker worker_;

@@ -20,7 +20,7 @@ namespace {
 // inside publishCommitted, as it would behind a slow transport.
 class RecordingSink : public CommittedEvents {
  public:
-  void publishCommitted(std::vector<LoggedEvent> events) noexcept override {
+  void publishCommitted(std::vector<LoggedEvent2> events) noexcept override {
     std::unique_lock<std::mutex> lock(mutex_);
     batches_.push_back(std::move(events));
     changed_.notify_all();
@@ -40,15 +40,15 @@ class RecordingSink : public CommittedEvents {
   }
 
   // Waits up to 5 s for `count` batches; returns the batches so far.
-  std::vector<std::vector<LoggedEvent>> awaitBatches(size_t count) {
+  std::vector<std::vector<LoggedEvent2>> awaitBatches(size_t count) {
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.wait_for(lock, std::chrono::seconds(5), [&] { return batches_.size() >= count; });
     return batches_;
   }
 
-  std::vector<LoggedEvent> handed() {
+  std::vector<LoggedEvent2> handed() {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<LoggedEvent> all;
+    std::vector<LoggedEvent2> all;
     for (const auto& batch : batches_) all.insert(all.end(), batch.begin(), batch.end());
     return all;
   }
@@ -56,7 +56,7 @@ class RecordingSink : public CommittedEvents {
  private:
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::vector<std::vector<LoggedEvent>> batches_;
+  std::vector<std::vector<LoggedEvent2>> batches_;
   bool held_ = false;
 };
 
@@ -78,7 +78,7 @@ class EventNumbererTest : public SqliteEventLogTest {
     std::vector<Event> events;
     for (const auto& id : ids) events.push_back(userEvent(id));
     storage_->transaction([&](Connection& tx) {
-      log_->append(tx, unnumbered(events), Poco::Timestamp().epochMicroseconds());
+      log_->append2(tx, unnumbered(events), Poco::Timestamp().epochMicroseconds());
     });
   }
 
@@ -90,7 +90,7 @@ class EventNumbererTest : public SqliteEventLogTest {
     numberer.submit(unnumbered(events));
   }
 
-  static std::vector<std::string> idsOf(const std::vector<LoggedEvent>& events) {
+  static std::vector<std::string> idsOf(const std::vector<LoggedEvent2>& events) {
     std::vector<std::string> ids;
     for (const auto& logged : events) ids.push_back(logged.event.id);
     return ids;

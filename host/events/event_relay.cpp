@@ -9,7 +9,7 @@ using Clock = std::chrono::steady_clock;
 // How long a republished event may wait for its settlement before it counts as lost.
 constexpr std::chrono::seconds kSettlementOverdue{60};
 
-EventRelay::EventRelay(EventLogStorage& log, PublicationTracker& tracker, Republish republish,
+EventRelay::EventRelay(EventLogStorage2& log, PublicationTracker& tracker, Republish republish,
                        std::string server_id, RelayOptions options, Poco::Logger& logger)
     : log_(log),
       tracker_(tracker),
@@ -119,7 +119,7 @@ std::chrono::milliseconds EventRelay::relay(int64_t log_now) {
   // refilled a row at a time, are found wherever they are.
   const int64_t orphaned_before =
       log_now - std::chrono::duration_cast<std::chrono::microseconds>(options_.delay).count();
-  auto events = log_.unpublished(0, orphaned_before, options_.batch);
+  auto events = log_.unpublished2(0, orphaned_before, options_.batch);
   {
     // A transport owes a settlement for each; one that never came (a transport that lost the
     // event without telling) must not keep the event from being sent again for ever.

@@ -51,10 +51,10 @@ class EventRelay {
  public:
   // Hands `logged` to the transport for every exchange it is routed to, its confirmations
   // reported to the tracker, and then to `settled` (once: true when every broker confirmed it).
-  using Republish = std::function<void(const LoggedEvent& logged, PublishSettled settled)>;
+  using Republish = std::function<void(const LoggedEvent2& logged, PublishSettled settled)>;
 
   // `log` and `tracker` must outlive the relay.
-  EventRelay(EventLogStorage& log, PublicationTracker& tracker, Republish republish,
+  EventRelay(EventLogStorage2& log, PublicationTracker& tracker, Republish republish,
              std::string server_id, RelayOptions options, Poco::Logger& logger);
   ~EventRelay();  // stops
 
@@ -81,7 +81,7 @@ class EventRelay {
   std::chrono::milliseconds relay(int64_t log_now);
   void settled(uint64_t seq, bool confirmed);
 
-  EventLogStorage& log_;
+  EventLogStorage2& log_;
   PublicationTracker& tracker_;
   const Republish republish_;
   const RelayOptions options_;

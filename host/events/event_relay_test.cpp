@@ -25,7 +25,7 @@ class RelayTest : public SqliteEventLogTest {
     options.delay = delay;
     return std::make_unique<EventRelay>(
         *log_, tracker_,
-        [this, server, broker_confirms](const LoggedEvent& logged, PublishSettled settled) {
+        [this, server, broker_confirms](const LoggedEvent2& logged, PublishSettled settled) {
           {
             std::lock_guard<std::mutex> lock(mutex_);
             republished_.push_back(server + ":" + logged.event.id);

@@ -14,7 +14,8 @@ EventSequencer::EventSequencer(Deliver deliver, GapFound gap_found, SequencerOpt
       options_(options),
       logger_(logger) {}
 
-void EventSequencer::offer(uint64_t seq, Event event, EventSource source, std::string request_id) {
+void EventSequencer::offer(uint64_t seq, Event event, EventSource source, std::string request_id,
+                           std::string principal) {
   bool report_gap = false;
   {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -33,7 +34,8 @@ void EventSequencer::offer(uint64_t seq, Event event, EventSource source, std::s
         waiting_.erase(std::prev(waiting_.end()));
         ++counters_.overflowed;
       }
-      waiting_.emplace(seq, Waiting{std::move(event), source, std::move(request_id)});
+      waiting_.emplace(
+          seq, Waiting{std::move(event), source, std::move(request_id), std::move(principal)});
       deliverReady(lock);
       report_gap = newGapLocked();
     }
@@ -71,7 +73,7 @@ void EventSequencer::deliverReady(std::unique_lock<std::mutex>& lock) {
     // Applied as soon as it is taken: an offer of the same seq meanwhile is a duplicate.
     applied_ = LogPosition{seq, next.event.id};
     lock.unlock();
-    deliverOrSetAside(seq, next.event, next.source, next.request_id);
+    deliverOrSetAside(seq, next);
     lock.lock();
     ++counters_.delivered;
     if (next.source == EventSource::kLog) ++counters_.from_log;
@@ -80,11 +82,11 @@ void EventSequencer::deliverReady(std::unique_lock<std::mutex>& lock) {
   idle_.notify_all();
 }
 
-void EventSequencer::deliverOrSetAside(uint64_t seq, const Event& event, EventSource source,
-                                       const std::string& request_id) {
-  RequestScope scope(request_id);
+void EventSequencer::deliverOrSetAside(uint64_t seq, const Waiting& next) {
+  const Event& event = next.event;
+  RequestScope scope(next.request_id, next.principal);
   try {
-    deliver_(event, source);
+    deliver_(event, next.source);
   } catch (const std::exception& error) {
     logger_.error("event " + std::to_string(seq) + " (" + event.type + " " + event.id +
                   ") failed in its subscribers and is parked; GET /admin/events/parked lists "
@@ -94,7 +96,8 @@ void EventSequencer::deliverOrSetAside(uint64_t seq, const Event& event, EventSo
       std::lock_guard<std::mutex> lock(mutex_);
       ++counters_.set_aside;
     }
-    if (set_aside_) set_aside_(LoggedEvent{seq, event, request_id}, error.what());
+    if (set_aside_)
+      set_aside_(LoggedEvent2{seq, event, next.request_id, next.principal}, error.what());
   }
 }
 

@@ -62,16 +62,18 @@ class EventSequencer {
   using GapFound = std::function<void()>;
   // Told an event was set aside, with the error of its delivery; must not call back into the
   // sequencer.
-  using SetAside = std::function<void(const LoggedEvent&, const std::string& error)>;
+  using SetAside = std::function<void(const LoggedEvent2&, const std::string& error)>;
 
   EventSequencer(Deliver deliver, GapFound gap_found, SequencerOptions options,
                  Poco::Logger& logger, SetAside set_aside = {});
 
-  // Takes the event logged at `seq`, emitted by the request `request_id`. Delivers it (and what
+  // Takes the event logged at `seq`, emitted by the request `request_id` of `principal`
+  // (delivered inside their RequestScope, which subscribers see). Delivers it (and what
   // waited behind it) when it is next and no other thread is delivering; otherwise leaves it
   // waiting, or drops it when it was applied or is already waiting. Never throws for a
   // subscriber's failure.
-  void offer(uint64_t seq, Event event, EventSource source, std::string request_id = {});
+  void offer(uint64_t seq, Event event, EventSource source, std::string request_id = {},
+             std::string principal = {});
 
   // Holds deliveries, waits for the one in progress, runs `reload`, which reloads the
   // subscribers' state and returns the log position that state reflects, makes it the applied
@@ -112,11 +114,18 @@ class EventSequencer {
     kDelivering,  // one thread is delivering what is next
   };
 
+  // An offered event waiting for its turn, with the request (and its principal) that emitted it.
+  struct Waiting {
+    Event event;
+    EventSource source;
+    std::string request_id;
+    std::string principal;
+  };
+
   // Delivers what is next while there is some, unless held or another thread delivers.
   // Called with `lock` held; returns with it held.
   void deliverReady(std::unique_lock<std::mutex>& lock);
-  void deliverOrSetAside(uint64_t seq, const Event& event, EventSource source,
-                         const std::string& request_id);
+  void deliverOrSetAside(uint64_t seq, const Waiting& next);
   bool hasGapLocked() const;
   // True, once per gap, when there is one not reported yet (counted); not while held.
   bool newGapLocked();
@@ -139,11 +148,6 @@ class EventSequencer {
   bool closed_ = false;       // close() was called: no delivery starts or goes on
   LogPosition applied_;
   uint64_t reported_gap_ = 0;  // the first missing seq of the last gap reported
-  struct Waiting {
-    Event event;
-    EventSource source;
-    std::string request_id;
-  };
   std::map<uint64_t, Waiting> waiting_;
   Counters counters_;
 };

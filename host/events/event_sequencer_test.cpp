@@ -30,7 +30,7 @@ struct SequencerFixture {
               delivered.push_back(event.id);
             },
             [this] { ++gaps_reported; }, options, Poco::Logger::get("test"),
-            [this](const LoggedEvent& logged, const std::string& error) {
+            [this](const LoggedEvent2& logged, const std::string& error) {
               std::lock_guard<std::mutex> lock(mutex);
               set_aside.push_back(std::to_string(logged.seq) + " " + logged.event.id + ": " +
                                   error);
@@ -177,16 +177,36 @@ TEST(EventSequencerTest, TooManyWaitingEventsAreDroppedAndReportedAsAGap) {
 
 TEST(EventSequencerTest, EachEventIsDeliveredUnderTheRequestThatEmittedIt) {
   std::vector<std::string> request_ids;
+  std::vector<std::string> principals;
   EventSequencer sequencer(
-      [&](const Event&, EventSource) { request_ids.emplace_back(currentRequestId()); }, [] {}, {},
-      Poco::Logger::get("test"));
+      [&](const Event&, EventSource) {
+        request_ids.emplace_back(currentRequestId());
+        principals.emplace_back(currentPrincipal());
+      },
+      [] {}, {}, Poco::Logger::get("test"));
   sequencer.resynchronize([] { return LogPosition{}; });
-  sequencer.offer(2, eventNumber(2), EventSource::kTransport, "second");
-  RequestScope offering("the offering thread's own");
-  sequencer.offer(1, eventNumber(1), EventSource::kLog, "first");
+  sequencer.offer(2, eventNumber(2), EventSource::kTransport, "second", "bob");
+  RequestScope offering("the offering thread's own", "carol");
+  sequencer.offer(1, eventNumber(1), EventSource::kLog, "first", "alice");
   sequencer.offer(3, eventNumber(3), EventSource::kLog);
   EXPECT_EQ(request_ids, (std::vector<std::string>{"first", "second", ""}));
+  EXPECT_EQ(principals, (std::vector<std::string>{"alice", "bob", ""}));
   EXPECT_EQ(currentRequestId(), "the offering thread's own");
+  EXPECT_EQ(currentPrincipal(), "carol");
+}
+
+TEST(EventSequencerTest, AnEventSetAsideKeepsItsRequestAndPrincipal) {
+  std::vector<LoggedEvent2> set_aside;
+  EventSequencer sequencer(
+      [](const Event&, EventSource) { throw std::runtime_error("broke"); }, [] {}, {},
+      Poco::Logger::get("test"),
+      [&](const LoggedEvent2& logged, const std::string&) { set_aside.push_back(logged); });
+  sequencer.resynchronize([] { return LogPosition{}; });
+  sequencer.offer(1, eventNumber(1), EventSource::kTransport, "request-1", "alice");
+  ASSERT_EQ(set_aside.size(), 1u);
+  EXPECT_EQ(set_aside[0].seq, 1u);
+  EXPECT_EQ(set_aside[0].request_id, "request-1");
+  EXPECT_EQ(set_aside[0].principal, "alice");
 }
 
 TEST(EventSequencerTest, ManyThreadsOfferingInAnyOrderDeliverEachEventOnceInOrder) {

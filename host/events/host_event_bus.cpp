@@ -18,6 +18,7 @@ HostEventBus::HostEventBus(std::string server_id, bool async_pass_through, Event
 void HostEventBus::setTransport(std::shared_ptr<Transport> transport) {
   transport_ = std::move(transport);
   sequenced_ = dynamic_cast<SequencedTransport*>(transport_.get());
+  attributed_ = dynamic_cast<AttributedTransport*>(transport_.get());
 }
 
 void HostEventBus::addMiddleware(int priority, EventMiddleware middleware) {
@@ -47,16 +48,24 @@ void HostEventBus::runChain(size_t index, Event& event) {
 void HostEventBus::route(Event& event) {
   if (auto* pending = OutboxConnection::pendingOnThisThread()) {
     // Goes out after the commit, through publishCommitted, with the request that emitted it.
-    pending->push_back(LoggedEvent{0, event, std::string(currentRequestId())});
+    pending->push_back(
+        LoggedEvent2{0, event, std::string(currentRequestId()), std::string(currentPrincipal())});
     return;
   }
   dispatched_.fetch_add(1, std::memory_order_relaxed);
-  if (transport_) {
-    for (const auto& exchange : router_.exchangesFor(event.type)) {
+  publishUnlogged(event, std::string(currentPrincipal()));
+  if (async_pass_through_) deliverPassThrough(event);
+}
+
+void HostEventBus::publishUnlogged(const Event& event, const std::string& principal) {
+  if (!transport_) return;
+  for (const auto& exchange : router_.exchangesFor(event.type)) {
+    if (attributed_ != nullptr) {
+      attributed_->publish(exchange, event, principal);
+    } else {
       transport_->publish(exchange, event);
     }
   }
-  if (async_pass_through_) deliverPassThrough(event);
 }
 
 void HostEventBus::deliverPassThrough(const Event& event) {
@@ -68,14 +77,12 @@ void HostEventBus::deliverPassThrough(const Event& event) {
   }
 }
 
-void HostEventBus::publishLogged(const LoggedEvent& logged, PublishSettled then) {
+void HostEventBus::publishLogged(const LoggedEvent2& logged, PublishSettled then) {
   const auto& exchanges = router_.exchangesFor(logged.event.type);
   if (!transport_ || exchanges.empty() || sequenced_ == nullptr) {
     // Routed nowhere, nothing to confirm; or a transport without confirmations, where handing
     // the event over is all there is to know.
-    if (transport_) {
-      for (const auto& exchange : exchanges) transport_->publish(exchange, logged.event);
-    }
+    publishUnlogged(logged.event, logged.principal);
     tracker_->published(logged.event.id);
     if (then) then(true);
     return;
@@ -83,28 +90,31 @@ void HostEventBus::publishLogged(const LoggedEvent& logged, PublishSettled then)
   const EventLogSeq at{logged.seq, identity_->get(), logged.request_id};
   auto settled = tracker_->settledFor(logged.event.id, exchanges.size(), std::move(then));
   for (const auto& exchange : exchanges) {
-    sequenced_->publishSequenced(exchange, logged.event, at, settled);
+    if (attributed_ != nullptr) {
+      attributed_->publishSequenced(exchange, logged.event, at, logged.principal, settled);
+    } else {
+      sequenced_->publishSequenced(exchange, logged.event, at, settled);
+    }
   }
 }
 
-void HostEventBus::publishCommitted(std::vector<LoggedEvent> events) noexcept {
+void HostEventBus::publishCommitted(std::vector<LoggedEvent2> events) noexcept {
   for (auto& logged : events) {
     dispatched_.fetch_add(1, std::memory_order_relaxed);
     try {
       if (logged.seq == 0 || sequencer_ == nullptr) {
         // The log is off: out as an event dispatched outside a transaction.
-        if (transport_) {
-          for (const auto& exchange : router_.exchangesFor(logged.event.type)) {
-            transport_->publish(exchange, logged.event);
-          }
+        publishUnlogged(logged.event, logged.principal);
+        if (async_pass_through_) {
+          RequestScope scope(logged.request_id, logged.principal);
+          deliverPassThrough(logged.event);
         }
-        if (async_pass_through_) deliverPassThrough(logged.event);
         continue;
       }
       publishLogged(logged);
       if (async_pass_through_) {
         sequencer_->offer(logged.seq, std::move(logged.event), EventSource::kOwnCommit,
-                          std::move(logged.request_id));
+                          std::move(logged.request_id), std::move(logged.principal));
       }
     } catch (const std::exception& error) {
       // The event is in the log: the relay and the other servers' catch-up still carry it.
@@ -114,7 +124,7 @@ void HostEventBus::publishCommitted(std::vector<LoggedEvent> events) noexcept {
   }
 }
 
-void HostEventBus::republish(const LoggedEvent& logged, PublishSettled settled) noexcept {
+void HostEventBus::republish(const LoggedEvent2& logged, PublishSettled settled) noexcept {
   try {
     publishLogged(logged, std::move(settled));
   } catch (const std::exception& error) {

@@ -6,7 +6,9 @@
 // the inline bus right away. publishCommitted() is where a transaction's events go after the
 // commit: to the transport with their sequence numbers (confirmations are tracked so the relay
 // publishes again only what no broker took), and to this server's subscribers through the
-// sequencer. Middleware is added during init only; the rest is thread-safe.
+// sequencer. Each event carries the principal of the request the dispatching thread serves
+// (request_context.h): to a transport that is an AttributedTransport, into the log, and to local
+// subscribers. Middleware is added during init only; the rest is thread-safe.
 #pragma once
 
 #include <atomic>
@@ -46,18 +48,20 @@ class HostEventBus : public EventBus, public CommittedEvents {
   void dispatch(Event event) override;
   void addMiddleware(int priority, EventMiddleware middleware) override;
 
-  void publishCommitted(std::vector<LoggedEvent> events) noexcept override;
+  void publishCommitted(std::vector<LoggedEvent2> events) noexcept override;
 
   // Hands a logged event to the transport again (the relay); not to local subscribers.
   // `settled` learns once whether every broker it is routed to confirmed it.
-  void republish(const LoggedEvent& logged, PublishSettled settled) noexcept;
+  void republish(const LoggedEvent2& logged, PublishSettled settled) noexcept;
 
   uint64_t dispatched() const { return dispatched_.load(std::memory_order_relaxed); }
 
  private:
   void runChain(size_t index, Event& event);
   void route(Event& event);
-  void publishLogged(const LoggedEvent& logged, PublishSettled then = {});
+  // Hands an event that is not logged to the transport for each exchange it is routed to.
+  void publishUnlogged(const Event& event, const std::string& principal);
+  void publishLogged(const LoggedEvent2& logged, PublishSettled then = {});
   void deliverPassThrough(const Event& event);
 
   struct Entry {
@@ -71,7 +75,8 @@ class HostEventBus : public EventBus, public CommittedEvents {
   InlineBus& inline_bus_;
   Poco::Logger& logger_;
   std::shared_ptr<Transport> transport_;
-  SequencedTransport* sequenced_ = nullptr;  // transport_ as a SequencedTransport, when it is one
+  SequencedTransport* sequenced_ = nullptr;    // transport_ as a SequencedTransport, when it is one
+  AttributedTransport* attributed_ = nullptr;  // and as an AttributedTransport
   EventSequencer* sequencer_ = nullptr;
   PublicationTracker* tracker_ = nullptr;
   const LogIdentity* identity_ = nullptr;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ops/request_context.h"
+
 namespace busbar::host {
 namespace {
 
@@ -16,6 +18,31 @@ class RecordingTransport : public Transport {
   }
   std::mutex mutex;
   std::vector<std::pair<std::string, Event>> published;
+};
+
+// A transport that also carries principals (SDK 1.6), recording who caused what it is handed.
+class AttributingTransport : public RecordingTransport,
+                             public SequencedTransport,
+                             public AttributedTransport {
+ public:
+  using RecordingTransport::publish;
+  void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
+                        PublishSettled settled) override {
+    publishSequenced(exchange, event, at, "(none: the call without a principal)",
+                     std::move(settled));
+  }
+  void publish(const std::string& exchange, const Event& event,
+               const std::string& principal) override {
+    publish(exchange, event);
+    std::lock_guard<std::mutex> lock(mutex);
+    principals.push_back(principal);
+  }
+  void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
+                        const std::string& principal, PublishSettled settled) override {
+    publish(exchange, event, principal);
+    if (settled) settled(true);
+  }
+  std::vector<std::string> principals;
 };
 
 struct Fixture {
@@ -93,6 +120,24 @@ TEST(HostEventBusTest, MiddlewareRunsByPriorityAndMayDrop) {
   fixture.bus.dispatch(outgoingEvent("Dropped"));
   EXPECT_EQ(fixture.transport->published.size(), 1u);
   EXPECT_EQ(fixture.local.size(), 1u);
+}
+
+TEST(HostEventBusTest, AnAttributedTransportGetsThePrincipalOfTheDispatchingRequest) {
+  Fixture fixture(true);
+  auto transport = std::make_shared<AttributingTransport>();
+  fixture.bus.setTransport(transport);
+  std::vector<std::string> seen;
+  fixture.inline_bus.subscribe(kAllEvents, 0, [&](const Event&, const EventContext& context) {
+    seen.push_back(context.principal);
+  });
+  {
+    RequestScope scope("request-1", "alice");
+    fixture.bus.dispatch(outgoingEvent("A"));
+  }
+  fixture.bus.dispatch(outgoingEvent("B"));
+  EXPECT_EQ(transport->principals, (std::vector<std::string>{"alice", ""}));
+  // Pass-through: this server's subscribers see the same principal.
+  EXPECT_EQ(seen, (std::vector<std::string>{"alice", ""}));
 }
 
 TEST(EventRouterTest, TypeRoutesAllAndOthers) {

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "busbar/errors.h"
+#include "ops/request_context.h"
 
 namespace busbar::host {
 
@@ -28,11 +29,19 @@ const std::vector<double>& HostInbound::applyLagBuckets() {
   return buckets;
 }
 
-void HostInbound::deliver(const Event& event) {
+void HostInbound::deliver(const Event& event, const std::string& principal) {
+  deliverUnsequenced(event, {}, principal);
+}
+
+void HostInbound::deliverUnsequenced(const Event& event, std::string_view request_id,
+                                     std::string_view principal) {
   consumed_.fetch_add(1, std::memory_order_relaxed);
   inline_bus_.waitUntilOpen();
   if (async_pass_through_ && event.origin == server_id_) return;
-  inline_bus_.deliverLocally(event);
+  {
+    RequestScope scope(request_id, principal);
+    inline_bus_.deliverLocally(event);
+  }
   const int64_t lag = recordLag(event);
   if (applied_log_.debug()) {
     applied_log_.debug("applied " + event.type + " " + event.id + " from " + event.origin +
@@ -40,9 +49,10 @@ void HostInbound::deliver(const Event& event) {
   }
 }
 
-void HostInbound::deliverSequenced(const Event& event, const EventLogSeq& at) {
+void HostInbound::deliverSequenced(const Event& event, const EventLogSeq& at,
+                                   const std::string& principal) {
   if (sequencer_ == nullptr) {
-    deliver(event);
+    deliverUnsequenced(event, at.request_id, principal);
     return;
   }
   // Unknown until the preload read the head; what waits meanwhile is read again from the log.
@@ -54,11 +64,11 @@ void HostInbound::deliverSequenced(const Event& event, const EventLogSeq& at) {
                    ", not this server's (" + own +
                    "): servers sharing an exchange should share a database; applied by version");
     }
-    deliver(event);
+    deliverUnsequenced(event, at.request_id, principal);
     return;
   }
   consumed_.fetch_add(1, std::memory_order_relaxed);
-  sequencer_->offer(at.seq, event, EventSource::kTransport, at.request_id);
+  sequencer_->offer(at.seq, event, EventSource::kTransport, at.request_id, principal);
 }
 
 void HostInbound::deliverInOrder(const Event& event, EventSource source) {

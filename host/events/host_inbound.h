@@ -8,15 +8,17 @@
 // resynchronization, which it retries until it succeeds. Apply lag (occurred_on to the end of
 // the delivery) is measured for what transports deliver and what is read from the log.
 //
-// The sequencer delivers under the id of the request that emitted the event (request_context.h),
-// so what subscribers log carries it, and each application is logged at debug level (logger
-// busbar.events) with it: an operator follows one write across the cluster.
+// Every delivery runs under the id and principal of the request that emitted the event
+// (request_context.h), as far as the transport carried them: subscribers get them in their
+// EventContext, what they log carries the id, and each application is logged at debug level
+// (logger busbar.events) with it: an operator follows one write across the cluster.
 //
 // Thread-safe. setEventLog() is called once, before any transport starts.
 #pragma once
 
 #include <atomic>
 #include <string>
+#include <string_view>
 
 #include <Poco/Logger.h>
 
@@ -41,9 +43,14 @@ class HostInbound : public InboundSink {
     follower_ = follower;
   }
 
-  void deliver(const Event& event) override;
+  void deliver(const Event& event) override { deliver(event, std::string()); }
   void reconnected() override;
-  void deliverSequenced(const Event& event, const EventLogSeq& at) override;
+  void deliverSequenced(const Event& event, const EventLogSeq& at) override {
+    deliverSequenced(event, at, std::string());
+  }
+  void deliver(const Event& event, const std::string& principal) override;
+  void deliverSequenced(const Event& event, const EventLogSeq& at,
+                        const std::string& principal) override;
 
   // What the sequencer calls to deliver: runs the subscribers, and those that fail again with
   // growing pauses, so that none sees the event twice: up to `retries` more times, or, while the
@@ -72,6 +79,10 @@ class HostInbound : public InboundSink {
   uint64_t consumed() const { return consumed_.load(std::memory_order_relaxed); }
 
  private:
+  // An event without a usable sequence number: runs the subscribers now, under the request
+  // `request_id` of `principal`.
+  void deliverUnsequenced(const Event& event, std::string_view request_id,
+                          std::string_view principal);
   // Records the lag of `event`, delivered now; returns it in microseconds.
   int64_t recordLag(const Event& event);
 

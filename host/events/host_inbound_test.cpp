@@ -126,6 +126,29 @@ TEST(HostInboundTest, SequencedEventsGoThroughTheSequencerInOrder) {
   EXPECT_EQ(seen, (std::vector<std::string>{"A", "B", "C"}));
 }
 
+TEST(HostInboundTest, SubscribersGetThePrincipalAndRequestTheTransportCarried) {
+  InlineBus bus;
+  HostInbound inbound("me:1", true, bus);
+  std::vector<std::string> seen;
+  bus.subscribe(kAllEvents, 0, [&](const Event& event, const EventContext& context) {
+    seen.push_back(event.type + " " + context.principal + " " + context.request_id);
+  });
+  EventSequencer sequencer(
+      [&](const Event& event, EventSource source) { inbound.deliverInOrder(event, source); }, [] {},
+      {}, Poco::Logger::get("test"));
+  LogIdentity identity;
+  identity.set("log-1");
+  inbound.setEventLog(&sequencer, &identity, nullptr);
+  bus.open();
+  sequencer.resynchronize([] { return LogPosition{}; });
+  inbound.deliverSequenced(inboundEvent("A"), {1, "log-1", "request-1"}, "alice");
+  inbound.deliverSequenced(inboundEvent("B"), {2, "log-1", "request-2"});  // an older transport
+  inbound.deliverSequenced(inboundEvent("C"), {7, "log-2", "request-3"}, "bob");  // another log
+  inbound.deliver(inboundEvent("D"), "carol");                                    // not logged
+  EXPECT_EQ(seen, (std::vector<std::string>{"A alice request-1", "B  request-2", "C bob request-3",
+                                            "D carol "}));
+}
+
 TEST(HostInboundTest, ApplyLagKeepsItsLongestUntilReset) {
   InlineBus bus;
   bus.open();

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
+
+#include "ops/request_context.h"
 
 namespace busbar::host {
 namespace {
@@ -16,7 +19,14 @@ void insertByPriority(std::vector<T>& list, T item) {
 }  // namespace
 
 void InlineBus::subscribe(const std::string& event_type, int priority, EventHandler handler) {
-  insertByPriority(handlers_[event_type], Handler{priority, next_order_++, std::move(handler)});
+  insertByPriority(handlers_[event_type],
+                   Handler{priority, next_order_++, std::move(handler), nullptr});
+}
+
+void InlineBus::subscribe(const std::string& event_type, int priority,
+                          ContextEventHandler handler) {
+  insertByPriority(handlers_[event_type],
+                   Handler{priority, next_order_++, nullptr, std::move(handler)});
 }
 
 void InlineBus::onLifecycle(Lifecycle moment, int priority, std::function<void()> handler) {
@@ -29,9 +39,17 @@ void InlineBus::deliverLocally(const Event& event) { Delivery(*this, event).run(
 void InlineBus::Delivery::run() {
   std::exception_ptr error;
   std::vector<const Handler*> failing;
+  std::optional<EventContext> context;  // made for the first handler that takes it
   auto call = [&](const Handler& handler) {
     try {
-      handler.handler(event_);
+      if (handler.handler) {
+        handler.handler(event_);
+      } else {
+        if (!context) {
+          context = EventContext{std::string(currentPrincipal()), std::string(currentRequestId())};
+        }
+        handler.with_context(event_, *context);
+      }
     } catch (...) {
       if (!error) error = std::current_exception();
       failing.push_back(&handler);

@@ -3,7 +3,9 @@
 // Subscriptions are registered during init only; delivery is thread-safe and lock-free on the
 // subscriber lists. The bus starts closed: until open() is called (after preload), deliveries
 // from transports wait in waitUntilOpen(), so that no event is applied to a cache that is still
-// loading. What transports call is HostInbound; this class only runs subscribers.
+// loading. What transports call is HostInbound; this class only runs subscribers, each delivery
+// inside the RequestScope of the request that emitted the event (request_context.h), which is
+// the EventContext that subscribers taking one get.
 #pragma once
 
 #include <atomic>
@@ -21,12 +23,14 @@ class InlineBus : public Subscriptions {
   struct Handler {
     int priority;
     int order;
-    EventHandler handler;
+    EventHandler handler;  // one of these two
+    ContextEventHandler with_context;
   };
 
  public:
   // Subscriptions
   void subscribe(const std::string& event_type, int priority, EventHandler handler) override;
+  void subscribe(const std::string& event_type, int priority, ContextEventHandler handler) override;
   void onLifecycle(Lifecycle moment, int priority, std::function<void()> handler) override;
 
   // Runs every subscriber of the event (its type's and kAllEvents'), by priority. On failure

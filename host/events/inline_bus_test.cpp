@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ops/request_context.h"
+
 namespace busbar::host {
 namespace {
 
@@ -72,6 +74,37 @@ TEST(InlineBusTest, LifecycleHandlersRunByPriority) {
   EXPECT_EQ(calls, (std::vector<int>{9, 0}));
   bus.fire(Lifecycle::kStop);
   EXPECT_EQ(calls.size(), 2u);
+}
+
+// The context comes from the RequestScope the delivery runs in: the request (and its caller) that
+// emitted the event.
+TEST(InlineBusTest, ASubscriberTakingAContextGetsThePrincipalAndRequestOfTheDeliveryScope) {
+  InlineBus bus;
+  std::vector<std::string> calls;
+  std::vector<EventContext> contexts;
+  bus.subscribe("A", 10, [&](const Event&) { calls.push_back("plain10"); });
+  bus.subscribe("A", 5, ContextEventHandler([&](const Event&, const EventContext& context) {
+                  calls.push_back("context5");
+                  contexts.push_back(context);
+                }));
+  bus.subscribe(kAllEvents, 0, [&](const Event&, const EventContext& context) {
+    calls.push_back("context0");
+    contexts.push_back(context);
+  });
+  bus.open();
+  {
+    RequestScope scope("request-1", "alice");
+    bus.deliverLocally(inlineEvent("A"));
+  }
+  bus.deliverLocally(inlineEvent("A"));
+  EXPECT_EQ(calls, (std::vector<std::string>{"plain10", "context5", "context0", "plain10",
+                                             "context5", "context0"}));
+  ASSERT_EQ(contexts.size(), 4u);
+  EXPECT_EQ(contexts[0].principal, "alice");
+  EXPECT_EQ(contexts[0].request_id, "request-1");
+  EXPECT_EQ(contexts[1].principal, "alice");
+  EXPECT_EQ(contexts[2].principal, "");
+  EXPECT_EQ(contexts[3].request_id, "");
 }
 
 }  // namespace

@@ -10,8 +10,8 @@ namespace {
 // The transaction the current thread runs through an OutboxConnection.
 struct OpenTransaction {
   const OutboxConnection* owner = nullptr;
-  Connection* bound = nullptr;      // the plugin's Connection of this transaction
-  std::vector<LoggedEvent> events;  // dispatched inside it, in order
+  Connection* bound = nullptr;       // the plugin's Connection of this transaction
+  std::vector<LoggedEvent2> events;  // dispatched inside it, in order
 };
 
 thread_local OpenTransaction* open_transaction = nullptr;
@@ -31,7 +31,7 @@ class OpenScope {
 
 }  // namespace
 
-OutboxConnection::OutboxConnection(std::shared_ptr<Connection> storage, EventLogStorage* log,
+OutboxConnection::OutboxConnection(std::shared_ptr<Connection> storage, EventLogStorage2* log,
                                    CommittedEvents& sink, SettleOptions settle,
                                    Poco::Logger& logger)
     : storage_(std::move(storage)), log_(log), sink_(sink), settle_(settle), logger_(logger) {
@@ -40,7 +40,7 @@ OutboxConnection::OutboxConnection(std::shared_ptr<Connection> storage, EventLog
   }
 }
 
-std::vector<LoggedEvent>* OutboxConnection::pendingOnThisThread() {
+std::vector<LoggedEvent2>* OutboxConnection::pendingOnThisThread() {
   return open_transaction != nullptr ? &open_transaction->events : nullptr;
 }
 
@@ -93,9 +93,9 @@ void OutboxConnection::transaction(const std::function<void(Connection&)>& work)
       if (log_ != nullptr && !scope.events.empty()) {
         const int64_t now = Poco::Timestamp().epochMicroseconds();
         if (log_->numbering() == EventLogStorage::Numbering::kByWriter) {
-          numbers = log_->appendNumbered(bound, scope.events, now);
+          numbers = log_->appendNumbered2(bound, scope.events, now);
         } else {
-          log_->append(bound, scope.events, now);
+          log_->append2(bound, scope.events, now);
         }
       }
       committing = true;
@@ -114,7 +114,7 @@ void OutboxConnection::transaction(const std::function<void(Connection&)>& work)
   publishNumbered(scope.events, numbers);
 }
 
-void OutboxConnection::settleAmbiguousCommit(const std::vector<LoggedEvent>& events,
+void OutboxConnection::settleAmbiguousCommit(const std::vector<LoggedEvent2>& events,
                                              const StorageUnavailable& error) {
   if (log_ == nullptr || events.empty()) {
     throw OutcomeUnknown(std::string("the connection broke during COMMIT and whether it took "
@@ -140,13 +140,13 @@ void OutboxConnection::settleAmbiguousCommit(const std::vector<LoggedEvent>& eve
   logger_.information("a commit whose connection broke did take effect (" + detail + ")");
 }
 
-void OutboxConnection::publishNumbered(std::vector<LoggedEvent>& events,
+void OutboxConnection::publishNumbered(std::vector<LoggedEvent2>& events,
                                        const EventLogStorage::Numbers& numbers) {
   if (numbers.empty() && numberer_) {
     numberer_->submit(std::move(events));  // numbered after the commit, off this thread
     return;
   }
-  std::vector<LoggedEvent> committed;
+  std::vector<LoggedEvent2> committed;
   committed.reserve(events.size());
   for (auto& logged : events) {
     auto found = numbers.find(logged.event.id);

@@ -41,19 +41,19 @@ class CommittedEvents {
  public:
   virtual ~CommittedEvents() = default;
   // `events` committed; seq 0 when the log is off. Must not throw.
-  virtual void publishCommitted(std::vector<LoggedEvent> events) noexcept = 0;
+  virtual void publishCommitted(std::vector<LoggedEvent2> events) noexcept = 0;
 };
 
 class OutboxConnection : public Connection {
  public:
   // `storage` is the plugin's Connection; `log` may be null (the log is off). `log` and `sink`
   // must outlive this object.
-  OutboxConnection(std::shared_ptr<Connection> storage, EventLogStorage* log, CommittedEvents& sink,
-                   SettleOptions settle, Poco::Logger& logger);
+  OutboxConnection(std::shared_ptr<Connection> storage, EventLogStorage2* log,
+                   CommittedEvents& sink, SettleOptions settle, Poco::Logger& logger);
 
   // The events waiting in the transaction the calling thread runs (not numbered yet, with the id
   // of the request that emitted them), or null when it runs none.
-  static std::vector<LoggedEvent>* pendingOnThisThread();
+  static std::vector<LoggedEvent2>* pendingOnThisThread();
 
   std::string driver() const override { return storage_->driver(); }
   void insert(const std::string& table, const Row& values) override;
@@ -78,14 +78,14 @@ class OutboxConnection : public Connection {
 
  private:
   // Returns when the broken COMMIT committed; throws what the client is to learn otherwise.
-  void settleAmbiguousCommit(const std::vector<LoggedEvent>& events,
+  void settleAmbiguousCommit(const std::vector<LoggedEvent2>& events,
                              const StorageUnavailable& error);
   // Hands the events to the sink with their `numbers`, or to the numberer when they have none
   // yet.
-  void publishNumbered(std::vector<LoggedEvent>& events, const EventLogStorage::Numbers& numbers);
+  void publishNumbered(std::vector<LoggedEvent2>& events, const EventLogStorage::Numbers& numbers);
 
   const std::shared_ptr<Connection> storage_;
-  EventLogStorage* const log_;
+  EventLogStorage2* const log_;
   std::unique_ptr<EventNumberer> numberer_;  // with a log numbered after commits
   CommittedEvents& sink_;
   const SettleOptions settle_;

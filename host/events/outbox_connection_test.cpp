@@ -10,18 +10,28 @@
 namespace busbar::host {
 namespace {
 
-// A transport that records what it is handed, with the event log position when it is one.
-class OutboxTransport : public Transport, public SequencedTransport {
+// A transport that records what it is handed, with the event log position when it is one and who
+// caused it (an AttributedTransport, SDK 1.6).
+class OutboxTransport : public Transport, public SequencedTransport, public AttributedTransport {
  public:
   void publish(const std::string& exchange, const Event& event) override {
-    std::lock_guard<std::mutex> lock(mutex);
-    published.push_back({event.id, 0, "", ""});
+    publish(exchange, event, "(none: the call without a principal)");
   }
   void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
                         PublishSettled settled) override {
+    publishSequenced(exchange, event, at, "(none: the call without a principal)",
+                     std::move(settled));
+  }
+  void publish(const std::string& exchange, const Event& event,
+               const std::string& principal) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    published.push_back({event.id, 0, "", "", principal});
+  }
+  void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
+                        const std::string& principal, PublishSettled settled) override {
     {
       std::lock_guard<std::mutex> lock(mutex);
-      published.push_back({event.id, at.seq, at.log_id, at.request_id});
+      published.push_back({event.id, at.seq, at.log_id, at.request_id, principal});
     }
     settled(true);
   }
@@ -30,6 +40,7 @@ class OutboxTransport : public Transport, public SequencedTransport {
     uint64_t seq;
     std::string log_id;
     std::string request_id;
+    std::string principal;
   };
   std::mutex mutex;
   std::vector<Published> published;
@@ -45,9 +56,10 @@ class OutboxTest : public SqliteEventLogTest {
         inline_bus_, Poco::Logger::get("test"));
     bus_->setTransport(transport_);
     bus_->setEventLog(&sequencer_, &tracker_, &identity_);
-    inline_bus_.subscribe(kAllEvents, 0, [this](const Event& event) {
+    inline_bus_.subscribe(kAllEvents, 0, [this](const Event& event, const EventContext& context) {
       local_.push_back(event.id);
       local_request_ids_.emplace_back(currentRequestId());
+      local_principals_.push_back(context.principal);
     });
     inline_bus_.open();
     sequencer_.resynchronize([] { return LogPosition{}; });
@@ -66,6 +78,7 @@ class OutboxTest : public SqliteEventLogTest {
   PublicationTracker tracker_;
   std::vector<std::string> local_;
   std::vector<std::string> local_request_ids_;
+  std::vector<std::string> local_principals_;
   EventSequencer sequencer_{
       [this](const Event& event, EventSource) { inline_bus_.deliverLocally(event); },
       [] {},
@@ -96,19 +109,37 @@ TEST_F(OutboxTest, EventsDispatchedInATransactionAreLoggedWithItAndGoOutAfterThe
 
 TEST_F(OutboxTest, TheRequestThatEmittedAnEventTravelsWithIt) {
   {
-    RequestScope request("req-9");
+    RequestScope request("req-9", "alice");
     outbox_->transaction([&](Connection&) { bus_->dispatch(named("a")); });
   }
   outbox_->transaction([&](Connection&) { bus_->dispatch(named("b")); });
   ASSERT_EQ(transport_->published.size(), 2u);
   EXPECT_EQ(transport_->published[0].request_id, "req-9");
+  EXPECT_EQ(transport_->published[0].principal, "alice");
   EXPECT_EQ(transport_->published[1].request_id, "");
+  EXPECT_EQ(transport_->published[1].principal, "");
   // Subscribers here run under it too, after the commit and outside the request's own scope.
   EXPECT_EQ(local_request_ids_, (std::vector<std::string>{"req-9", ""}));
-  auto logged = log_->readAfter(0, 10);
+  EXPECT_EQ(local_principals_, (std::vector<std::string>{"alice", ""}));
+  // Other servers' catch-up and the relay read them from the log.
+  auto logged = log_->readAfter2(0, 10);
   ASSERT_EQ(logged.size(), 2u);
-  EXPECT_EQ(logged[0].request_id, "req-9");  // other servers' catch-up reads it from the log
+  EXPECT_EQ(logged[0].request_id, "req-9");
+  EXPECT_EQ(logged[0].principal, "alice");
   EXPECT_EQ(logged[1].request_id, "");
+  EXPECT_EQ(logged[1].principal, "");
+}
+
+TEST_F(OutboxTest, WithTheLogOffThePrincipalStillGoesOutAfterTheCommit) {
+  OutboxConnection unlogged(storage_, nullptr, *bus_, SettleOptions{}, Poco::Logger::get("test"));
+  {
+    RequestScope request("req-3", "bob");
+    unlogged.transaction([&](Connection&) { bus_->dispatch(named("a")); });
+  }
+  ASSERT_EQ(transport_->published.size(), 1u);
+  EXPECT_EQ(transport_->published[0].seq, 0u);
+  EXPECT_EQ(transport_->published[0].principal, "bob");
+  EXPECT_EQ(local_principals_, std::vector<std::string>{"bob"});
 }
 
 TEST_F(OutboxTest, ARolledBackTransactionPublishesAndLogsNothing) {

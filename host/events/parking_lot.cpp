@@ -28,7 +28,18 @@ std::vector<ParkingLot::Parked> bySeq(const std::map<std::string, ParkingLot::Pa
 ParkingLot::ParkingLot(Connection& storage, std::string server_id, Poco::Logger& logger)
     : storage_(storage), server_id_(std::move(server_id)), logger_(logger) {}
 
-Migration ParkingLot::migration() {
+std::vector<Migration> ParkingLot::migrations() {
+  Migration principal;
+  principal.number = 2;
+  principal.description = "busbar_parked_events.principal: who caused a parked event (SDK 1.6)";
+  principal.apply = [](Connection& connection) {
+    connection.execute(std::string("ALTER TABLE ") + kParked +
+                       " ADD COLUMN principal VARCHAR(255)");
+  };
+  return {tableMigration(), principal};
+}
+
+Migration ParkingLot::tableMigration() {
   Migration migration;
   migration.number = 1;
   migration.description =
@@ -65,7 +76,7 @@ void ParkingLot::loadLocked() {
   try {
     for (const Row& row : storage_.findAll(kParked, {{"server_id", server_id_}})) {
       Parked entry;
-      entry.logged = event_row::fromRow(row);
+      entry.logged = event_row::fromRow2(row);
       entry.error = asText(row.at("error"));
       entry.parked_at = asInt(row.at("parked_at"));
       entry.replays = asInt(row.at("replays"));
@@ -86,7 +97,7 @@ void ParkingLot::loadLocked() {
   }
 }
 
-void ParkingLot::park(const LoggedEvent& logged, const std::string& error) {
+void ParkingLot::park(const LoggedEvent2& logged, const std::string& error) {
   std::lock_guard<std::mutex> lock(mutex_);
   Parked& entry = parked_[logged.event.id];
   entry.logged = logged;

@@ -36,7 +36,7 @@ namespace busbar::host {
 class ParkingLot {
  public:
   struct Parked {
-    LoggedEvent logged;
+    LoggedEvent2 logged;
     std::string error;      // why its last delivery failed
     int64_t parked_at = 0;  // when it was last parked, us since the epoch (this server's clock)
     int64_t replays = 0;    // replays that failed
@@ -50,22 +50,23 @@ class ParkingLot {
   };
 
   // Delivers an event again to every subscriber of its type; throws when one failed.
-  using Redeliver = std::function<void(const LoggedEvent&)>;
+  using Redeliver = std::function<void(const LoggedEvent2&)>;
 
   // `storage` is the storage plugin's Connection; it must outlive the lot.
   ParkingLot(Connection& storage, std::string server_id, Poco::Logger& logger);
 
-  // The table, for the Migrator under kMigrationModule. It was the event log's migration 4 before
-  // SDK 1.3; on such a database it finds its table there and changes nothing.
+  // The table, then its principal column (SDK 1.6), for the Migrator under kMigrationModule.
+  // The first was the event log's migration 4 before SDK 1.3; on such a database it finds its
+  // table there and changes nothing.
   static constexpr const char* kMigrationModule = "busbar_parking_lot";
-  static Migration migration();
+  static std::vector<Migration> migrations();
 
   // Reads what this server parked before it started. On failure logs and tries again at the next
   // call.
   void load();
 
   // Parks `logged`, whose delivery failed with `error` (again, if it was parked already).
-  void park(const LoggedEvent& logged, const std::string& error);
+  void park(const LoggedEvent2& logged, const std::string& error);
 
   // Every parked event, oldest seq first.
   std::vector<Parked> list();
@@ -89,6 +90,7 @@ class ParkingLot {
   void flush();
 
  private:
+  static Migration tableMigration();
   void loadLocked();
   void flushLocked();
 

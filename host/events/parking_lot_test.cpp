@@ -14,8 +14,8 @@ class ParkingLotTest : public SqliteEventLogTest {
     return std::make_unique<ParkingLot>(*storage_, server_id, Poco::Logger::get("test"));
   }
 
-  static LoggedEvent logged(uint64_t seq, const std::string& id) {
-    return LoggedEvent{seq, userEvent(id), "request-" + id};
+  static LoggedEvent2 logged(uint64_t seq, const std::string& id) {
+    return LoggedEvent2{seq, userEvent(id), "request-" + id, "token-" + id};
   }
 
   static std::vector<std::string> idsOf(const std::vector<ParkingLot::Parked>& list) {
@@ -44,6 +44,7 @@ TEST_F(ParkingLotTest, WhatIsParkedSurvivesARestartOfItsServerOnly) {
   ASSERT_EQ(idsOf(list), (std::vector<std::string>{"early", "late"}));
   EXPECT_EQ(list[0].logged.seq, 3u);
   EXPECT_EQ(list[0].logged.request_id, "request-early");
+  EXPECT_EQ(list[0].logged.principal, "token-early");
   EXPECT_EQ(list[0].logged.event.payload->getValue<std::string>("id"), "u1");
   EXPECT_EQ(list[0].error, "the disk was full");
   EXPECT_TRUE(lotOf("b:1")->list().empty());
@@ -53,7 +54,7 @@ TEST_F(ParkingLotTest, AReplayTakesOutWhatItDeliveredAndKeepsTheRestWithTheirErr
   auto lot = lotOf("a:1");
   for (uint64_t seq : {1, 2, 3}) lot->park(logged(seq, "e" + std::to_string(seq)), "failed");
   std::vector<std::string> order;
-  auto outcome = lot->replay({}, [&](const LoggedEvent& event) {
+  auto outcome = lot->replay({}, [&](const LoggedEvent2& event) {
     order.push_back(event.event.id);
     if (event.event.id == "e2") throw std::runtime_error("still refused");
   });
@@ -71,7 +72,7 @@ TEST_F(ParkingLotTest, AReplayOfSomeLeavesTheOthersAndStopsWhereTheDatabaseIsAwa
   auto lot = lotOf("a:1");
   for (uint64_t seq : {1, 2, 3}) lot->park(logged(seq, "e" + std::to_string(seq)), "failed");
   int tried = 0;
-  auto outcome = lot->replay({"e1", "e2"}, [&](const LoggedEvent&) {
+  auto outcome = lot->replay({"e1", "e2"}, [&](const LoggedEvent2&) {
     ++tried;
     throw StorageUnavailable("the database is away");
   });

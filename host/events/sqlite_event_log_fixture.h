@@ -40,7 +40,7 @@ class SqliteEventLogTest : public ::testing::Test {
     sqlite::openSqliteDatabase(*storage_, settings);
     log_ = std::make_shared<sqlite::SqliteEventLog>(storage_);
     for (auto& migration : log_->migrations()) migration.apply(*storage_);
-    ParkingLot::migration().apply(*storage_);
+    for (auto& migration : ParkingLot::migrations()) migration.apply(*storage_);
   }
   void TearDown() override {
     log_.reset();
@@ -49,9 +49,9 @@ class SqliteEventLogTest : public ::testing::Test {
   }
 
   // `events` as a writer hands them to the log: not numbered yet, without a request id.
-  static std::vector<LoggedEvent> unnumbered(const std::vector<Event>& events) {
-    std::vector<LoggedEvent> logged;
-    for (const auto& event : events) logged.push_back(LoggedEvent{0, event, ""});
+  static std::vector<LoggedEvent2> unnumbered(const std::vector<Event>& events) {
+    std::vector<LoggedEvent2> logged;
+    for (const auto& event : events) logged.push_back(LoggedEvent2{0, event, "", ""});
     return logged;
   }
 
@@ -60,8 +60,9 @@ class SqliteEventLogTest : public ::testing::Test {
   uint64_t append(const std::vector<Event>& events,
                   int64_t logged_at = Poco::Timestamp().epochMicroseconds()) {
     EventLogStorage::Numbers numbers;
-    storage_->transaction(
-        [&](Connection& tx) { numbers = log_->appendNumbered(tx, unnumbered(events), logged_at); });
+    storage_->transaction([&](Connection& tx) {
+      numbers = log_->appendNumbered2(tx, unnumbered(events), logged_at);
+    });
     return numbers.at(events.front().id);
   }
 

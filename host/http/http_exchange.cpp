@@ -128,7 +128,7 @@ void HttpExchange::answer(int status, const std::string& message) {
 
 void HttpExchange::run(std::string body, Poco::Logger& logger, std::string_view request_id) {
   if (answered_) return;
-  RequestScope scope(request_id);
+  RequestScope scope(request_id, caller_->principal);
   try {
     if (!body.empty()) {
       if (!isJsonContentType(content_type_)) {

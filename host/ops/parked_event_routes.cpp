@@ -25,6 +25,7 @@ Poco::JSON::Object::Ptr describe(const ParkingLot::Parked& parked) {
   json->set("version", event.version);
   json->set("occurred_on", isoTime(event.occurred_on.epochMicroseconds()));
   json->set("request_id", parked.logged.request_id);
+  json->set("principal", parked.logged.principal);
   json->set("error", parked.error);
   json->set("parked_at", isoTime(parked.parked_at));
   json->set("replays", parked.replays);

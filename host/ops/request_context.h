@@ -1,11 +1,11 @@
-// RequestContext: the id of the request a thread works for now, so that log lines and the events
-// that work emits carry it (X-Request-Id).
+// RequestContext: the request a thread works for now (its X-Request-Id and the principal of its
+// bearer token), so that log lines and the events that work emits carry them.
 //
-// An HTTP handler runs inside a RequestScope holding its request's id, and so does the delivery
-// of an event to subscribers, with the id of the request that emitted it; the log formatters read
-// currentRequestId() on the thread that logs, and the event bus stamps it on what a handler
-// dispatches. Scopes nest and restore what was there before. A thread-local pointer: setting one
-// costs two stores, reading one a load.
+// An HTTP handler runs inside a RequestScope holding its request's id and caller, and so does the
+// delivery of an event to subscribers, with those of the request that emitted it; the log
+// formatters read currentRequestId() on the thread that logs, and the event bus stamps both on
+// what a handler (or a subscriber reacting to an event) dispatches. Scopes nest and restore what
+// was there before. Thread-local views: setting one costs four stores, reading one a load.
 //
 // Thread-safety: each thread sees only its own scopes.
 #pragma once
@@ -18,24 +18,37 @@ namespace busbar::host {
 namespace detail {
 // Inline, like the scope below: a handler's scope is set on every request.
 inline thread_local std::string_view current_request_id;
+inline thread_local std::string_view current_principal;
 }  // namespace detail
 
 // The request id the calling thread works for, or "" outside any scope. Valid until that scope
 // ends.
 inline std::string_view currentRequestId() { return detail::current_request_id; }
 
+// The principal (the bearer token's name) of the request the calling thread works for, or ""
+// outside any scope or for a request without a token. Valid until that scope ends.
+inline std::string_view currentPrincipal() { return detail::current_principal; }
+
 class RequestScope {
  public:
-  // Makes `request_id`, which must outlive the scope, the thread's current one ("" for none).
-  explicit RequestScope(std::string_view request_id) : previous_(detail::current_request_id) {
+  // Makes `request_id` and `principal`, which must outlive the scope, the thread's current ones
+  // ("" for none).
+  explicit RequestScope(std::string_view request_id, std::string_view principal = {})
+      : previous_request_id_(detail::current_request_id),
+        previous_principal_(detail::current_principal) {
     detail::current_request_id = request_id;
+    detail::current_principal = principal;
   }
-  ~RequestScope() { detail::current_request_id = previous_; }
+  ~RequestScope() {
+    detail::current_request_id = previous_request_id_;
+    detail::current_principal = previous_principal_;
+  }
   RequestScope(const RequestScope&) = delete;
   RequestScope& operator=(const RequestScope&) = delete;
 
  private:
-  std::string_view previous_;
+  std::string_view previous_request_id_;
+  std::string_view previous_principal_;
 };
 
 }  // namespace busbar::host

@@ -1,14 +1,14 @@
 // AmqpConsumer: consumes the exchanges this server listens to and delivers their events to the
 // inline bus, on its own thread and connection.
 //
-// Each delivery is decoded, handed to InboundSink::deliver and acknowledged once every local
-// subscriber ran. A delivery whose subscribers fail is retried `retries` times with backoff,
-// then published with the error in its headers to the dead-letter exchange <exchange>.dead and
-// acknowledged; a body that is not a valid envelope goes there at once. A lost link is
-// reconnected with capped exponential backoff (to the next node of a cluster first), the topology
-// declared again, and then InboundSink::reconnected() fires, because an exclusive queue misses
-// what was published while it did not exist. Thread-safe: start, stop and requestResync may be
-// called from any thread.
+// Each delivery is decoded, handed to InboundSink::deliver (deliverSequenced for a logged event),
+// with the principal of its envelope, and acknowledged once every local subscriber ran. A delivery
+// whose subscribers fail is retried `retries` times with backoff, then published with the error in
+// its headers to the dead-letter exchange <exchange>.dead and acknowledged; a body that is not a
+// valid envelope goes there at once. A lost link is reconnected with capped exponential backoff (to
+// the next node of a cluster first), the topology declared again, and then
+// InboundSink::reconnected() fires, because an exclusive queue misses what was published while it
+// did not exist. Thread-safe: start, stop and requestResync may be called from any thread.
 #pragma once
 
 #include <atomic>

@@ -98,6 +98,25 @@ std::string readRequestId(const Poco::JSON::Object& envelope) {
   return id;
 }
 
+// "principal" is optional, and "" in it means none, as its absence does: otherwise 1 to 64
+// letters, digits, '_' or '-', the form of a token name in host.conf, so that it can be logged
+// and stored as it is.
+std::string readPrincipal(const Poco::JSON::Object& envelope) {
+  if (!envelope.has("principal")) return "";
+  const std::string principal = requireString(envelope, "principal");
+  bool token_name = principal.size() <= kMaxPrincipalLength;
+  for (char c : principal) {
+    token_name = token_name && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '_' || c == '-');
+  }
+  if (!token_name) {
+    throw EnvelopeError("envelope \"principal\" must be at most " +
+                        std::to_string(kMaxPrincipalLength) +
+                        " letters, digits, '_' or '-' (a token name)");
+  }
+  return principal;
+}
+
 }  // namespace
 
 bool isCanonicalUuid(const std::string& text) {
@@ -110,7 +129,8 @@ bool isCanonicalUuid(const std::string& text) {
   return true;
 }
 
-std::string encodeEnvelope(const Event& event, const EventLogSeq& at) {
+std::string encodeEnvelope(const Event& event, const EventLogSeq& at,
+                           const std::string& principal) {
   Poco::JSON::Object envelope(Poco::JSON_PRESERVE_KEY_ORDER);
   envelope.set("type", event.type);
   envelope.set("id", event.id);
@@ -124,6 +144,7 @@ std::string encodeEnvelope(const Event& event, const EventLogSeq& at) {
     envelope.set("log", at.log_id);
   }
   if (!at.request_id.empty()) envelope.set("request_id", at.request_id);
+  if (!principal.empty()) envelope.set("principal", principal);
   std::ostringstream out;
   envelope.stringify(out);
   return out.str();
@@ -192,7 +213,8 @@ Envelope decodeEnvelope(const std::string& body, const EnvelopeLimits& limits) {
   event.payload = payload.extract<Poco::JSON::Object::Ptr>();
   EventLogSeq logged = readLogged(*envelope);
   logged.request_id = readRequestId(*envelope);
-  return Envelope{std::move(event), std::move(logged)};
+  std::string principal = readPrincipal(*envelope);
+  return Envelope{std::move(event), std::move(logged), std::move(principal)};
 }
 
 }  // namespace busbar::amqp

@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const busbar::amqp::EnvelopeError&) {
     return 0;
   }
-  const std::string again = busbar::amqp::encodeEnvelope(decoded.event, decoded.logged);
+  const std::string again =
+      busbar::amqp::encodeEnvelope(decoded.event, decoded.logged, decoded.principal);
   const busbar::amqp::Envelope round = busbar::amqp::decodeEnvelope(again);
   check(round.event.id == decoded.event.id);
   check(round.event.type == decoded.event.type);
@@ -44,6 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(round.logged.seq == decoded.logged.seq);
   check(round.logged.log_id == decoded.logged.log_id);
   check(round.logged.request_id == decoded.logged.request_id);
+  check(round.principal == decoded.principal);
   check(payloadText(round.event) == payloadText(decoded.event));
   return 0;
 }

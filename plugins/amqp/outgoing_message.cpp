@@ -5,10 +5,10 @@
 namespace busbar::amqp {
 
 OutgoingMessage messageForEvent(const std::string& exchange, const Event& event,
-                                const EventLogSeq& at) {
+                                const EventLogSeq& at, const std::string& principal) {
   OutgoingMessage message;
   message.exchange = exchange;
-  message.body = encodeEnvelope(event, at);
+  message.body = encodeEnvelope(event, at, principal);
   message.type = event.type;
   message.message_id = event.id;
   message.app_id = event.origin;

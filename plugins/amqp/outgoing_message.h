@@ -29,9 +29,9 @@ struct OutgoingMessage {
   PublishSettled settled;
 };
 
-// The persistent message that carries `event`, logged `at` when at.seq > 0, to `exchange`
-// (docs/events.md).
+// The persistent message that carries `event`, logged `at` when at.seq > 0 and caused by
+// `principal` ("" for nobody), to `exchange` (docs/events.md).
 OutgoingMessage messageForEvent(const std::string& exchange, const Event& event,
-                                const EventLogSeq& at = {});
+                                const EventLogSeq& at = {}, const std::string& principal = "");
 
 }  // namespace busbar::amqp

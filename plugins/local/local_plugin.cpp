@@ -6,24 +6,37 @@
 // pass-through on, the host drops those deliveries because this server already delivered them (by
 // origin, or by sequence number for logged events). A logged event is settled once delivered
 // (confirmed) or dropped; the host's relay hands a dropped one over again from the event log.
+// Each event reaches the inline bus with who caused it (AttributedTransport).
 #include "busbar/delivery_queue.h"
 #include "busbar/plugin.h"
 
 namespace busbar::local {
 namespace {
 
-class LocalTransport : public Transport, public SequencedTransport {
+class LocalTransport : public Transport, public SequencedTransport, public AttributedTransport {
  public:
   LocalTransport(InboundSink& sink, Poco::Logger& logger, size_t capacity)
       : queue_(sink, logger, "local", capacity) {}
 
+  void publish(const std::string& exchange, const Event& event,
+               const std::string& principal) override {
+    queue_.push({exchange, event, {}, {}, principal});
+  }
+
+  void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
+                        const std::string& principal, PublishSettled settled) override {
+    queue_.push({exchange, event, at, std::move(settled), principal});
+  }
+
+  // Transport's and SequencedTransport's own, for callers that know no principal: the two
+  // above, caused by nobody.
   void publish(const std::string& exchange, const Event& event) override {
-    queue_.push({exchange, event, {}, {}});
+    publish(exchange, event, std::string());
   }
 
   void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
                         PublishSettled settled) override {
-    queue_.push({exchange, event, at, std::move(settled)});
+    publishSequenced(exchange, event, at, std::string(), std::move(settled));
   }
 
   void start() { queue_.start(); }

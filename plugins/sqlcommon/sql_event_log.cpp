@@ -12,18 +12,43 @@ namespace busbar::sql {
 namespace {
 
 constexpr const char* kEventColumns =
-    "seq, event_id, event_type, occurred_on, origin, version, payload, request_id";
+    "seq, event_id, event_type, occurred_on, origin, version, payload, request_id, principal";
 // Rows per statement when a list of ids is sent as IN (...), and per DELETE.
 constexpr size_t kInChunk = 200;
 constexpr uint64_t kDeleteChunk = 10000;
 
 uint64_t asSeq(const Value& value) { return static_cast<uint64_t>(asInt(value)); }
 
-std::vector<LoggedEvent> toLoggedEvents(const std::vector<Row>& rows) {
-  std::vector<LoggedEvent> events;
+std::vector<LoggedEvent2> toLoggedEvents(const std::vector<Row>& rows) {
+  std::vector<LoggedEvent2> events;
   events.reserve(rows.size());
-  for (const auto& row : rows) events.push_back(event_row::fromRow(row));
+  for (const auto& row : rows) events.push_back(event_row::fromRow2(row));
   return events;
+}
+
+// `events` without their principals, for the callers of the methods without the 2.
+std::vector<LoggedEvent> withoutPrincipals(std::vector<LoggedEvent2>&& events) {
+  std::vector<LoggedEvent> plain;
+  plain.reserve(events.size());
+  for (auto& logged : events) {
+    plain.push_back(LoggedEvent{logged.seq, std::move(logged.event), std::move(logged.request_id)});
+  }
+  return plain;
+}
+
+// `events` caused by nobody (principal ""), for the writers through the methods without the 2.
+std::vector<LoggedEvent2> causedByNobody(const std::vector<LoggedEvent>& events) {
+  std::vector<LoggedEvent2> attributed;
+  attributed.reserve(events.size());
+  for (const auto& logged : events) {
+    attributed.push_back(LoggedEvent2{logged.seq, logged.event, logged.request_id, {}});
+  }
+  return attributed;
+}
+
+// NULL for "": the columns that may name nothing hold NULL then, as event_row::toRow writes them.
+Value textOrNull(const std::string& text) {
+  return text.empty() ? Value(std::monostate{}) : Value(text);
 }
 
 std::optional<uint64_t> firstSeq(const ExecuteResult& result) {
@@ -38,20 +63,21 @@ std::optional<std::string> eventIdIn(const ExecuteResult& result) {
 
 }  // namespace
 
-void SqlEventLog::insertEvent(Connection& transaction, const LoggedEvent& logged, Value seq,
+void SqlEventLog::insertEvent(Connection& transaction, const LoggedEvent2& logged, Value seq,
                               int64_t logged_at, const char* stamp) {
-  // One statement of constant text per backend, the last of every write's transaction.
+  // One statement of constant text per backend, the last of every write's transaction: the
+  // principal is one more value of it, not a statement of its own.
   const std::string sql =
       std::string(
           "INSERT INTO busbar_events (event_id, seq, event_type, occurred_on, origin, "
-          "version, payload, logged_at, published, request_id) VALUES (?, ?, ?, ?, ?, ?, "
-          "?, ") +
-      stamp + ", " + std::to_string(schema::kUnconfirmedMark) + ", ?)";
+          "version, payload, logged_at, published, request_id, principal) VALUES (?, ?, ?, ?, "
+          "?, ?, ?, ") +
+      stamp + ", " + std::to_string(schema::kUnconfirmedMark) + ", ?, ?)";
   const Event& event = logged.event;
-  transaction.execute(
-      sql, {event.id, std::move(seq), event.type, event.occurred_on.epochMicroseconds(),
-            event.origin, event.version, event_row::payloadText(event), logged_at,
-            logged.request_id.empty() ? Value(std::monostate{}) : Value(logged.request_id)});
+  transaction.execute(sql,
+                      {event.id, std::move(seq), event.type, event.occurred_on.epochMicroseconds(),
+                       event.origin, event.version, event_row::payloadText(event), logged_at,
+                       textOrNull(logged.request_id), textOrNull(logged.principal)});
 }
 
 size_t SqlEventLog::paddedLength(size_t count) {
@@ -89,6 +115,17 @@ std::string SqlEventLog::inList(const std::vector<std::string>& ids, size_t from
 
 void SqlEventLog::append(Connection& transaction, const std::vector<LoggedEvent>& events,
                          int64_t logged_at) {
+  append2(transaction, causedByNobody(events), logged_at);
+}
+
+EventLogStorage::Numbers SqlEventLog::appendNumbered(Connection& transaction,
+                                                     const std::vector<LoggedEvent>& events,
+                                                     int64_t logged_at) {
+  return appendNumbered2(transaction, causedByNobody(events), logged_at);
+}
+
+void SqlEventLog::append2(Connection& transaction, const std::vector<LoggedEvent2>& events,
+                          int64_t logged_at) {
   // One microsecond apart: numbering goes by logged_at, so a transaction's events keep the order
   // they were dispatched in. Where the database's clock stamps, the bound value is the offset.
   const char* stamp = stampSql();
@@ -98,8 +135,8 @@ void SqlEventLog::append(Connection& transaction, const std::vector<LoggedEvent>
   }
 }
 
-EventLogStorage::Numbers SqlEventLog::appendNumbered(Connection&, const std::vector<LoggedEvent>&,
-                                                     int64_t) {
+EventLogStorage::Numbers SqlEventLog::appendNumbered2(Connection&, const std::vector<LoggedEvent2>&,
+                                                      int64_t) {
   throw StorageError(
       "this backend numbers events after their commit, not inside the writer's "
       "transaction (numbering() is kAfterCommit)");
@@ -206,6 +243,10 @@ LogHead SqlEventLog::head() {
 }
 
 std::vector<LoggedEvent> SqlEventLog::readAfter(uint64_t after, size_t limit) {
+  return withoutPrincipals(readAfter2(after, limit));
+}
+
+std::vector<LoggedEvent2> SqlEventLog::readAfter2(uint64_t after, size_t limit) {
   return toLoggedEvents(storage_
                             ->execute(std::string("SELECT ") + kEventColumns +
                                           " FROM busbar_events WHERE seq > ? ORDER BY seq LIMIT " +
@@ -233,7 +274,7 @@ bool SqlEventLog::committedSettled(const std::string& event_id, int lock_wait_se
     storage_->transaction([&](Connection& tx) {
       boundLockWait(tx, std::max(1, lock_wait_seconds));
       try {
-        LoggedEvent probe;
+        LoggedEvent2 probe;
         probe.event.id = event_id;
         probe.event.type = "Probe";
         probe.event.origin = "probe";
@@ -275,6 +316,11 @@ void SqlEventLog::mark(const std::vector<std::string>& event_ids, Publication st
 
 std::vector<LoggedEvent> SqlEventLog::unpublished(uint64_t after, int64_t orphaned_before,
                                                   size_t limit) {
+  return withoutPrincipals(unpublished2(after, orphaned_before, limit));
+}
+
+std::vector<LoggedEvent2> SqlEventLog::unpublished2(uint64_t after, int64_t orphaned_before,
+                                                    size_t limit) {
   // One range of busbar_events_unpublished each, read in seq order up to the limit; the lowest
   // `limit` of both.
   const std::string select = std::string("SELECT ") + kEventColumns + " FROM busbar_events WHERE " +
@@ -290,7 +336,7 @@ std::vector<LoggedEvent> SqlEventLog::unpublished(uint64_t after, int64_t orphan
   events.insert(events.end(), std::make_move_iterator(orphans.begin()),
                 std::make_move_iterator(orphans.end()));
   std::sort(events.begin(), events.end(),
-            [](const LoggedEvent& a, const LoggedEvent& b) { return a.seq < b.seq; });
+            [](const LoggedEvent2& a, const LoggedEvent2& b) { return a.seq < b.seq; });
   if (events.size() > limit) events.resize(limit);
   return events;
 }

@@ -1,12 +1,15 @@
-// SqlEventLog: EventLogStorage in SQL over a storage plugin's own Connection, shared by the bundled
-// backends. Each backend derives from it and gives what its dialect does differently: how events
-// are stamped and numbered, how a wait for a lock is bounded, how a table's identity is read.
+// SqlEventLog: EventLogStorage2 in SQL over a storage plugin's own Connection, shared by the
+// bundled backends. Each backend derives from it and gives what its dialect does differently: how
+// events are stamped and numbered, how a wait for a lock is bounded, how a table's identity is
+// read. The methods without the 2 go through those with it (principal "" in, dropped out), so that
+// both kinds of caller meet the same statements.
 //
 //   busbar_events       one row per logged event, keyed by event_id: seq (its number, NULL until
 //                       numbered; unique), event_type, occurred_on (us), origin, version,
 //                       payload (JSON), logged_at (us, by clock()), published (0 while its
 //                       publisher still has it, 1 once a broker confirmed it, 2 once its
-//                       publisher gave it up to the relay), request_id (NULL without one)
+//                       publisher gave it up to the relay), request_id (NULL without one),
+//                       principal (who caused it, NULL for nobody; since migration 5)
 //   busbar_event_head   one row: the last number given, and the log's identity (a UUID)
 //   busbar_event_relay  one row: the server that relays, and its heartbeat
 //
@@ -28,7 +31,7 @@
 
 namespace busbar::sql {
 
-class SqlEventLog : public EventLogStorage {
+class SqlEventLog : public EventLogStorage2 {
  public:
   // Events numbered by one numbering at most; more wait for the next one.
   static constexpr size_t kNumberingBatch = 2000;
@@ -40,24 +43,31 @@ class SqlEventLog : public EventLogStorage {
 
   std::vector<Migration> migrations() override;
   std::string migrationModule() const override { return kEventLogMigrationModule; }
+  // The methods without the 2 are final: a backend overrides the 2 methods, which they call.
   void append(Connection& transaction, const std::vector<LoggedEvent>& events,
-              int64_t logged_at) override;
+              int64_t logged_at) final;
   Numbers appendNumbered(Connection& transaction, const std::vector<LoggedEvent>& events,
-                         int64_t logged_at) override;
+                         int64_t logged_at) final;
+  void append2(Connection& transaction, const std::vector<LoggedEvent2>& events,
+               int64_t logged_at) override;
+  Numbers appendNumbered2(Connection& transaction, const std::vector<LoggedEvent2>& events,
+                          int64_t logged_at) override;
   NumberingResult numberOldest() override;
   Numbers numbersOf(const std::vector<std::string>& ids) override;
   bool hasUnnumbered(std::chrono::microseconds waited) override;
   int64_t clock() override;
   std::map<std::string, std::string> tableIdentities() override;
   LogHead head() override;
-  std::vector<LoggedEvent> readAfter(uint64_t after, size_t limit) override;
+  std::vector<LoggedEvent> readAfter(uint64_t after, size_t limit) final;
+  std::vector<LoggedEvent2> readAfter2(uint64_t after, size_t limit) override;
   std::optional<std::string> eventIdAt(uint64_t seq) override;
   bool contains(const std::string& event_id) override;
   bool committedSettled(const std::string& event_id, int lock_wait_seconds) override;
   std::optional<uint64_t> oldest() override;
   void mark(const std::vector<std::string>& event_ids, Publication state) override;
-  std::vector<LoggedEvent> unpublished(uint64_t after, int64_t orphaned_before,
-                                       size_t limit) override;
+  std::vector<LoggedEvent> unpublished(uint64_t after, int64_t orphaned_before, size_t limit) final;
+  std::vector<LoggedEvent2> unpublished2(uint64_t after, int64_t orphaned_before,
+                                         size_t limit) override;
   uint64_t countUnpublished(uint64_t after) override;
   uint64_t prune(const LogRetention& retention, int64_t now) override;
   RelayLeaseState relayLease() override;
@@ -102,8 +112,9 @@ class SqlEventLog : public EventLogStorage {
   // The index that lets the relay find unconfirmed events without reading the whole log.
   virtual std::string unpublishedIndexSql() const = 0;
 
-  // Logs `logged` numbered `seq` (NULL: not yet), logged_at by `stamp` bound to `logged_at`.
-  static void insertEvent(Connection& transaction, const LoggedEvent& logged, Value seq,
+  // Logs `logged` numbered `seq` (NULL: not yet), logged_at by `stamp` bound to `logged_at`, its
+  // principal with it (NULL for "").
+  static void insertEvent(Connection& transaction, const LoggedEvent2& logged, Value seq,
                           int64_t logged_at, const char* stamp = "?");
 
   // " WHEN ? THEN CAST(? AS <integerType()>)" for each of `waiting`'s events (padded, see

@@ -90,11 +90,25 @@ Migration parkedEventsMovedToTheHost() {
   return migration;
 }
 
+Migration addPrincipal() {
+  Migration migration;
+  migration.number = 5;
+  migration.description = "busbar_events.principal: who caused each event (SDK 1.6)";
+  migration.apply = [](Connection& connection) {
+    // VARCHAR(255) is text on SQLite, MariaDB and PostgreSQL alike (a token's name is short).
+    // A nullable column without a default is added to the table's description alone on all
+    // three, not written into every row, so a long log migrates at once; rows logged before it
+    // are NULL: caused by nobody.
+    connection.execute("ALTER TABLE busbar_events ADD COLUMN principal VARCHAR(255)");
+  };
+  return migration;
+}
+
 }  // namespace
 
 std::vector<Migration> SqlEventLog::migrations() {
   return {createTables(), addRequestId(), indexUnpublished(unpublishedIndexSql()),
-          parkedEventsMovedToTheHost()};
+          parkedEventsMovedToTheHost(), addPrincipal()};
 }
 
 }  // namespace busbar::sql

@@ -5,9 +5,9 @@
 
 namespace busbar::sqlite {
 
-EventLogStorage::Numbers SqliteEventLog::appendNumbered(Connection& transaction,
-                                                        const std::vector<LoggedEvent>& events,
-                                                        int64_t logged_at) {
+EventLogStorage::Numbers SqliteEventLog::appendNumbered2(Connection& transaction,
+                                                         const std::vector<LoggedEvent2>& events,
+                                                         int64_t logged_at) {
   const auto count = static_cast<int64_t>(events.size());
   // One statement: the writer's commit path (SQLite 3.35 and later have RETURNING).
   auto head = transaction.execute(

@@ -12,8 +12,8 @@ class SqliteEventLog : public sql::SqlEventLog {
   using SqlEventLog::SqlEventLog;
 
   Numbering numbering() const override { return Numbering::kByWriter; }
-  Numbers appendNumbered(Connection& transaction, const std::vector<LoggedEvent>& events,
-                         int64_t logged_at) override;
+  Numbers appendNumbered2(Connection& transaction, const std::vector<LoggedEvent2>& events,
+                          int64_t logged_at) override;
   // In a transaction of its own, under the database's write lock, which one transaction holds
   // at a time anyway.
   NumberingResult numberOldest() override;

@@ -43,7 +43,7 @@ class AuthTest : public ::testing::Test {
     delete dir_;
   }
 
-  // local + sqlite + users + the caller module, with every token above.
+  // local + sqlite + users + the caller module + the audit example, with every token above.
   static std::string config(bool open_reads) {
     std::string text = sqliteConfig(
         dir_->path(),
@@ -57,7 +57,7 @@ class AuthTest : public ::testing::Test {
             "[token.ops]\nscopes = admin\nfile = ops.token\n");
     const std::string plugins = "plugins = local, sqlite, users\n";
     text.replace(text.find(plugins), plugins.size(),
-                 "plugins = local, sqlite, users, caller\nplugin_dir = " + buildDir() +
+                 "plugins = local, sqlite, users, caller, audit\nplugin_dir = " + buildDir() +
                      "/lib/busbar/plugins, " + buildDir() + "/test-modules\n");
     return text;
   }
@@ -119,6 +119,29 @@ TEST_F(AuthTest, ATokenWithoutTheScopeIs403AndOneWithItWrites) {
   EXPECT_EQ(call("GET", "/users/auth-2", kReader).status, 200);
   expectError(call("DELETE", "/users/auth-2", kReader), 403, "scope 'write'");
   EXPECT_EQ(call("DELETE", "/users/auth-2", kDeploy).status, 204);
+}
+
+// The events a write emits carry its token's name to the subscribers (SDK 1.6's EventContext):
+// the audit example keeps it beside each event.
+TEST_F(AuthTest, TheAuditTrailNamesTheTokenOfEachWrite) {
+  ASSERT_EQ(call("PUT", "/users/auth-audit", kDeploy, R"({"name":"Ada"})").status, 201);
+  ASSERT_EQ(call("DELETE", "/users/auth-audit", kDeploy).status, 204);
+  const std::vector<std::string> expected = {"UserWasCreated by deploy",
+                                             "UserWasDeleted by deploy"};
+  std::vector<std::string> seen;
+  // The audit subscriber runs after the commit, on the local transport's thread.
+  eventually([&] {
+    seen.clear();
+    auto audit = parseObject(call("GET", "/audit?limit=1000").body)->getArray("events");
+    for (size_t i = 0; i < audit->size(); ++i) {
+      auto entry = audit->getObject(i);
+      if (entry->getObject("payload")->optValue<std::string>("id", "") != "auth-audit") continue;
+      seen.push_back(entry->getValue<std::string>("type") + " by " +
+                     entry->getValue<std::string>("principal"));
+    }
+    return seen == expected;
+  });
+  EXPECT_EQ(seen, expected);
 }
 
 TEST_F(AuthTest, AThirdPartyModulesRoutesGetTheScopeTheyDeclareAndTheirCaller) {

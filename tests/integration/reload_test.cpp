@@ -479,13 +479,14 @@ TEST_F(ReloadTest, SystemdFollowsTheNewMainProcessAndItsWatchdog) {
 }
 
 // A module built against an earlier minor's SDK as released (tests/fixtures/sdk-1.2, the last
-// minor without a digest, to sdk-1.4, the previous minor) loads and serves in this host, and a
+// minor without a digest, to sdk-1.5, the previous minor) loads and serves in this host, and a
 // reload hands it over to this SDK's build of it.
 TEST_F(ReloadTest, AModuleBuiltAgainstThePreviousMinorsSdkServesAndIsReplaced) {
   for (const auto& [minor, module] :
        {std::pair<std::string, std::string>{"1.2", "versioned_sdk_1_2"},
         {"1.3", "versioned_sdk_1_3"},
-        {"1.4", "versioned_sdk_1_4"}}) {
+        {"1.4", "versioned_sdk_1_4"},
+        {"1.5", "versioned_sdk_1_5"}}) {
     SCOPED_TRACE("built against SDK " + minor);
     install(module);
     ServerProcess server(writeConfig());

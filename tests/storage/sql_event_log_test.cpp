@@ -59,5 +59,70 @@ INSTANTIATE_TEST_SUITE_P(Backends, SqlEventLogTest, ::testing::ValuesIn(serverSt
                            return info.param;
                          });
 
+// Migration 5 (busbar_events.principal) on a log that migrations 1 to 4 made and the release
+// before SDK 1.6 wrote: its ALTER TABLE in each dialect, on a table with rows.
+class SqlEventLogPrincipalMigrationTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  static constexpr int kPrincipalMigration = 5;
+
+  void SetUp() override {
+    storage_ = openStorageFrom(GetParam(), createServiceDatabase(GetParam()));
+    log_ = eventLogOf(GetParam(), storage_);
+  }
+
+  void migrate(int first, int last) {
+    for (auto& migration : log_->migrations()) {
+      if (migration.number < first || migration.number > last) continue;
+      storage_->transaction([&](Connection& tx) { migration.apply(tx); });
+    }
+  }
+
+  std::shared_ptr<sql::PocoDataConnection> storage_;
+  std::shared_ptr<sql::SqlEventLog> log_;
+};
+
+TEST_P(SqlEventLogPrincipalMigrationTest, OldRowsReadBackCausedByNobodyAndNewOnesKeepTheirs) {
+  migrate(1, kPrincipalMigration - 1);
+  // Rows as the release before SDK 1.6 logged and numbered them: its INSERT, without principal.
+  storage_->transaction([&](Connection& tx) {
+    for (int64_t seq : {1, 2}) {
+      tx.execute(
+          "INSERT INTO busbar_events (event_id, seq, event_type, occurred_on, origin, version, "
+          "payload, logged_at, published, request_id) VALUES (?, ?, 'Tested', 0, 'test', 1, "
+          "'{}', ?, 0, ?)",
+          {"old-" + std::to_string(seq), seq, seq,
+           seq == 1 ? Value(std::string("request-old")) : Value()});
+    }
+    tx.execute("UPDATE busbar_event_head SET seq = 2 WHERE id = 1");
+  });
+
+  migrate(kPrincipalMigration, kPrincipalMigration);
+
+  auto old = log_->readAfter2(0, 10);
+  ASSERT_EQ(old.size(), 2u);
+  EXPECT_EQ(old[0].event.id, "old-1");
+  EXPECT_EQ(old[0].request_id, "request-old");
+  EXPECT_EQ(old[0].principal, "");
+  EXPECT_EQ(old[1].principal, "");
+  Event event;
+  event.type = "Tested";
+  event.id = "new";
+  event.origin = "test";
+  storage_->transaction([&](Connection& tx) {
+    log_->append2(tx, {LoggedEvent2{0, event, "", "alice"}}, 0);
+  });
+  ASSERT_EQ(log_->numberOldest().numbers.size(), 1u);
+  auto added = log_->readAfter2(2, 10);
+  ASSERT_EQ(added.size(), 1u);
+  EXPECT_EQ(added[0].seq, 3u);
+  EXPECT_EQ(added[0].principal, "alice");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SqlEventLogPrincipalMigrationTest,
+                         ::testing::ValuesIn(serverStorageDrivers()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
 }  // namespace
 }  // namespace busbar::testing

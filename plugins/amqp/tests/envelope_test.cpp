@@ -110,6 +110,53 @@ TEST(EnvelopeTest, RejectsARequestIdThatCouldNotBeLoggedAsItIs) {
   EXPECT_EQ(decodeError(with(",\"request_id\":\"" + std::string(64, 'x') + "\"")), "accepted");
 }
 
+TEST(EnvelopeTest, CarriesThePrincipalThatCausedTheEvent) {
+  const std::string log = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+  std::string logged = encodeEnvelope(sampleEvent(), EventLogSeq{42, log, "req-7f3a"}, "deploy");
+  EXPECT_NE(logged.find(",\"request_id\":\"req-7f3a\",\"principal\":\"deploy\"}"),
+            std::string::npos)
+      << logged;
+  Envelope decoded = decodeEnvelope(logged);
+  EXPECT_EQ(decoded.principal, "deploy");
+  EXPECT_EQ(decoded.logged.request_id, "req-7f3a");
+  // An unlogged event carries it too.
+  std::string unlogged = encodeEnvelope(sampleEvent(), {}, "ci_runner-2");
+  EXPECT_NE(unlogged.find(",\"principal\":\"ci_runner-2\"}"), std::string::npos) << unlogged;
+  EXPECT_EQ(decodeEnvelope(unlogged).principal, "ci_runner-2");
+}
+
+TEST(EnvelopeTest, LeavesOutAnEmptyPrincipalAndReadsNoneAsEmpty) {
+  const std::string log = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+  // The bytes of an envelope without a principal are those of an SDK 1.5 busbar.
+  EXPECT_EQ(encodeEnvelope(sampleEvent(), {}, ""), encodeEnvelope(sampleEvent()));
+  EXPECT_EQ(encodeEnvelope(sampleEvent(), EventLogSeq{42, log, "r"}, ""),
+            encodeEnvelope(sampleEvent(), EventLogSeq{42, log, "r"}));
+  EXPECT_EQ(encodeEnvelope(sampleEvent(), {}, "").find("principal"), std::string::npos);
+  EXPECT_EQ(decodeEnvelope(encodeEnvelope(sampleEvent())).principal, "");
+  const std::string body = encodeEnvelope(sampleEvent());
+  EXPECT_EQ(decodeEnvelope(body.substr(0, body.size() - 1) + ",\"principal\":\"\"}").principal, "");
+}
+
+TEST(EnvelopeTest, RejectsAPrincipalThatIsNoTokenName) {
+  const std::string body = encodeEnvelope(sampleEvent());
+  auto with = [&](const std::string& fields) {
+    return body.substr(0, body.size() - 1) + fields + "}";
+  };
+  const std::string type_rule = "envelope \"principal\" must be a string";
+  EXPECT_EQ(decodeError(with(",\"principal\":7")), type_rule);
+  EXPECT_EQ(decodeError(with(",\"principal\":null")), type_rule);
+  EXPECT_EQ(decodeError(with(",\"principal\":true")), type_rule);
+  EXPECT_EQ(decodeError(with(",\"principal\":[\"deploy\"]")), type_rule);
+  EXPECT_EQ(decodeError(with(",\"principal\":{\"name\":\"deploy\"}")), type_rule);
+  const std::string form_rule =
+      "envelope \"principal\" must be at most 64 letters, digits, '_' or '-' (a token name)";
+  EXPECT_EQ(decodeError(with(",\"principal\":\"two words\"")), form_rule);
+  EXPECT_EQ(decodeError(with(",\"principal\":\"a\\nb\"")), form_rule);
+  EXPECT_EQ(decodeError(with(",\"principal\":\"caf\u00e9\"")), form_rule);
+  EXPECT_EQ(decodeError(with(",\"principal\":\"" + std::string(65, 'x') + "\"")), form_rule);
+  EXPECT_EQ(decodeError(with(",\"principal\":\"" + std::string(64, 'x') + "\"")), "accepted");
+}
+
 TEST(EnvelopeTest, RejectsAHalfOrWrongEventLogPosition) {
   const std::string body = encodeEnvelope(sampleEvent());
   auto with = [&](const std::string& fields) {

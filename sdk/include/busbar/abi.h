@@ -1,4 +1,4 @@
-// The plugin ABI, version 1.5.
+// The plugin ABI, version 1.6.
 //
 // A plugin is a shared object that exports exactly one C function, busbar_plugin_v1, returning a
 // pointer to a static descriptor. The host reads and checks the descriptor before it runs any
@@ -32,6 +32,10 @@
 //        in-process transport.
 //   1.5  Who may call a route: RouteAccess and Routes::add with a CallerRouteHandler, which gets
 //        the Caller (the token's name and scopes) that [http] auth = bearer authenticated.
+//   1.6  Who caused an event travels with it: EventContext (its principal and request id) for
+//        subscribers through Subscriptions::subscribe with a ContextEventHandler; the optional
+//        AttributedTransport and the InboundSink overloads that carry the principal; the optional
+//        EventLogStorage2 with LoggedEvent2, and the principal column of logged_event_row.h.
 //
 // Plugin authors never fill the descriptor by hand: use BUSBAR_PLUGIN from plugin.h.
 #pragma once
@@ -49,7 +53,7 @@
 #include "busbar/sdk_digest.h"
 
 #define BUSBAR_ABI_MAJOR 1
-#define BUSBAR_ABI_MINOR 5
+#define BUSBAR_ABI_MINOR 6
 #define BUSBAR_DESCRIPTOR_MAGIC 0x42555342u /* "BUSB" */
 
 // The exported symbol carries the ABI major, so a host of another major does not even find it.

@@ -33,12 +33,14 @@ namespace busbar {
 class DeliveryQueue {
  public:
   // What was published: to `exchange`, and for a logged event (at.seq > 0) where it sits in the
-  // log and whom to tell once it is delivered or dropped.
+  // log and whom to tell once it is delivered or dropped; since SDK 1.6 who caused it, which the
+  // sink gets with it.
   struct Published {
     std::string exchange;
     Event event;
     EventLogSeq at;
     PublishSettled settled;
+    std::string principal;
   };
 
   // Runs on the delivery thread before each event is delivered (a transport that also writes the
@@ -133,9 +135,9 @@ class DeliveryQueue {
       }
       guarded("a subscriber failed on", &next, [&] {
         if (next.at.seq > 0) {
-          sink_.deliverSequenced(next.event, next.at);
+          sink_.deliverSequenced(next.event, next.at, next.principal);
         } else {
-          sink_.deliver(next.event);
+          sink_.deliver(next.event, next.principal);
         }
       });
       if (next.settled) guarded("settling", &next, [&] { next.settled(true); });

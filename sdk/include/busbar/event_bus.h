@@ -19,6 +19,21 @@ namespace busbar {
 // it), after every other subscriber of the event has run.
 using EventHandler = std::function<void(const Event&)>;
 
+// What the host knows of a delivered event besides its own fields; since SDK 1.6. Its layout is
+// part of the ABI: a later minor adds a new struct rather than fields here.
+struct EventContext {
+  // Who caused the event: the name of the bearer token ([token.<name>] in host.conf) of the HTTP
+  // request that emitted it, on whichever server that was. "" when that request carried no valid
+  // token (auth = off, a route open to anyone), when no request emitted it (a background job,
+  // another program), or when a plugin on its way predates SDK 1.6 (docs/events.md).
+  std::string principal;
+  // The X-Request-Id of that request, "" for none.
+  std::string request_id;
+};
+
+// Called for each delivered event with its context; since SDK 1.6. Throws as EventHandler does.
+using ContextEventHandler = std::function<void(const Event&, const EventContext&)>;
+
 // Wraps the rest of the dispatch chain: call next(event) to continue, or do not to drop it.
 using EventMiddleware = std::function<void(Event& event, const std::function<void(Event&)>& next)>;
 
@@ -50,11 +65,12 @@ class BUSBAR_API EventBus {
  public:
   virtual ~EventBus() = default;
 
-  // Fills id (when empty) and origin, runs the middleware, then hands the event to the
-  // transport for every routed exchange and, with async_pass_through, delivers it locally; inside
-  // a transaction these last steps wait for the commit. On success returns once the transport
-  // accepted it (not when it reached the broker). Local subscriber failures are logged, not
-  // thrown: the change behind the event is done.
+  // Fills id (when empty) and origin, and takes the caller of the HTTP request the calling thread
+  // serves, if any, as the event's principal (EventContext); runs the middleware, then hands the
+  // event to the transport for every routed exchange and, with async_pass_through, delivers it
+  // locally; inside a transaction these last steps wait for the commit. On success returns once
+  // the transport accepted it (not when it reached the broker). Local subscriber failures are
+  // logged, not thrown: the change behind the event is done.
   virtual void dispatch(Event event) = 0;
 
   // Adds a middleware; higher priority runs first. Only during init.
@@ -72,6 +88,17 @@ class BUSBAR_API Subscriptions {
 
   // Calls `handler` at the lifecycle moment. A throwing kPreload handler stops the host.
   virtual void onLifecycle(Lifecycle moment, int priority, std::function<void()> handler) = 0;
+
+  // Since SDK 1.6 (a plugin using it needs a host of ABI 1.6 or later): as subscribe() above,
+  // with `handler` given the event's context. Handlers of both kinds share one order. The host
+  // overrides it; this default, for a plugin's own stand-in Subscriptions in its tests, gives
+  // the handler an empty context.
+  virtual void subscribe(const std::string& event_type, int priority, ContextEventHandler handler) {
+    subscribe(event_type, priority,
+              EventHandler([handler = std::move(handler)](const Event& event) {
+                handler(event, EventContext{});
+              }));
+  }
 };
 
 }  // namespace busbar

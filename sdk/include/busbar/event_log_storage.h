@@ -34,9 +34,9 @@
 // reported). DuplicateKey only where a method says so.
 //
 // How it grows: this interface never changes within ABI major 1. A later minor that needs more
-// of the log's storage adds an interface beside it (EventLogStorage2, deriving from this one,
-// under its own service name), which the host looks for first and does without when a plugin
-// built against an older SDK lacks it, as COM and Vulkan grow.
+// of the log's storage adds an interface deriving from it (EventLogStorage2, since SDK 1.6),
+// which the plugin's service also implements; the host looks for it with dynamic_cast and does
+// without it when a plugin built against an older SDK lacks it, as COM and Vulkan grow.
 #pragma once
 
 #include <chrono>
@@ -67,6 +67,15 @@ struct LoggedEvent {
   uint64_t seq = 0;
   Event event;
   std::string request_id;
+};
+
+// Since SDK 1.6: LoggedEvent's fields and who caused the event (EventContext::principal, ""
+// for nobody), which the log keeps with it so that catch-up and the relay carry it too.
+struct LoggedEvent2 {
+  uint64_t seq = 0;
+  Event event;
+  std::string request_id;
+  std::string principal;
 };
 
 // The log's head: the last number given, and the log's identity.
@@ -207,6 +216,23 @@ class BUSBAR_API EventLogStorage : public Service {
 
   // Empties the lease's holder if it is `holder`.
   virtual void releaseRelayLease(const std::string& holder) = 0;
+};
+
+// Since SDK 1.6, optional: an EventLogStorage that keeps who caused each event. A storage
+// plugin's kEventLogStorageService object implements it besides EventLogStorage; the host finds
+// it with dynamic_cast and then logs and reads events through these methods, which do what the
+// methods of the same name without the 2 do, principal included. Without it the log keeps no
+// principal, and events read back from it (catch-up, the relay) carry none. Thread-safe as
+// EventLogStorage.
+class BUSBAR_API EventLogStorage2 : public EventLogStorage {
+ public:
+  virtual void append2(Connection& transaction, const std::vector<LoggedEvent2>& events,
+                       int64_t logged_at) = 0;
+  virtual Numbers appendNumbered2(Connection& transaction, const std::vector<LoggedEvent2>& events,
+                                  int64_t logged_at) = 0;
+  virtual std::vector<LoggedEvent2> readAfter2(uint64_t after, size_t limit) = 0;
+  virtual std::vector<LoggedEvent2> unpublished2(uint64_t after, int64_t orphaned_before,
+                                                 size_t limit) = 0;
 };
 
 }  // namespace busbar

@@ -1,7 +1,8 @@
 // A logged event as a row of columns, for storage plugins that keep the event log in tables: the
 // columns busbar_events holds for an event (event_id, seq, event_type, occurred_on in us, origin,
-// version, payload as JSON text, request_id, NULL without one), which the host's own tables that
-// keep a copy of an event (busbar_parked_events) hold too.
+// version, payload as JSON text, request_id, NULL without one; since SDK 1.6 principal, NULL
+// without one), which the host's own tables that keep a copy of an event (busbar_parked_events)
+// hold too.
 //
 // Inline, so that it costs a plugin no library. Stateless; safe from any thread.
 #pragma once
@@ -39,6 +40,13 @@ inline Row toRow(const LoggedEvent& logged) {
            logged.request_id.empty() ? Value(std::monostate{}) : Value(logged.request_id)}};
 }
 
+// Since SDK 1.6: the event's columns, principal included.
+inline Row toRow(const LoggedEvent2& logged) {
+  Row row = toRow(LoggedEvent{logged.seq, logged.event, logged.request_id});
+  row["principal"] = logged.principal.empty() ? Value(std::monostate{}) : Value(logged.principal);
+  return row;
+}
+
 // The event in `row`, which holds the columns toRow() gives. On a payload that is not a JSON
 // object, or a column missing or of another type, throws StorageError: only busbar writes these
 // rows, so the row is damaged.
@@ -66,6 +74,18 @@ inline LoggedEvent fromRow(const Row& row) {
                        " has a payload that is not a JSON object: " + error.what());
   }
   return logged;
+}
+
+// Since SDK 1.6: the event in `row`, with its principal when the row has that column (a row
+// without it, or NULL there: none). Throws as fromRow() does.
+inline LoggedEvent2 fromRow2(const Row& row) {
+  LoggedEvent logged = fromRow(row);
+  LoggedEvent2 attributed{logged.seq, std::move(logged.event), std::move(logged.request_id), {}};
+  auto principal = row.find("principal");
+  if (principal != row.end() && !isNull(principal->second)) {
+    attributed.principal = asText(principal->second);
+  }
+  return attributed;
 }
 
 }  // namespace busbar::event_row

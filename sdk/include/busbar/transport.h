@@ -50,6 +50,20 @@ class BUSBAR_API InboundSink {
   // An event of another log than this server's (or any, while this server's log is off) is
   // delivered as deliver() does, and may throw as it does.
   virtual void deliverSequenced(const Event& event, const EventLogSeq& at) = 0;
+
+  // Since SDK 1.6 (a transport using them needs a host of ABI 1.6 or later): deliver() and
+  // deliverSequenced() of an event that carries who caused it (EventContext::principal, ""
+  // for nobody), which subscribers then get. The host overrides them; these defaults, for a
+  // transport's own stand-in sink in its tests, drop the principal.
+  virtual void deliver(const Event& event, const std::string& principal) {
+    static_cast<void>(principal);
+    deliver(event);
+  }
+  virtual void deliverSequenced(const Event& event, const EventLogSeq& at,
+                                const std::string& principal) {
+    static_cast<void>(principal);
+    deliverSequenced(event, at);
+  }
 };
 
 // Called once per event handed to SequencedTransport::publishSequenced, on any thread: true
@@ -78,6 +92,26 @@ class BUSBAR_API SequencedTransport {
   // network. Calls `settled` exactly once, from any thread, also when the transport stops first.
   virtual void publishSequenced(const std::string& exchange, const Event& event,
                                 const EventLogSeq& at, PublishSettled settled) = 0;
+};
+
+// Since SDK 1.6, optional: a transport whose "transport" service also implements this carries who
+// caused each event (EventContext::principal) with it, in its envelope, and consumers pass it to
+// the InboundSink overloads that take it. The host then calls these instead of
+// Transport::publish and SequencedTransport::publishSequenced, with the same duties. Without it
+// the other servers' subscribers get no principal. Thread-safe.
+class BUSBAR_API AttributedTransport {
+ public:
+  virtual ~AttributedTransport() = default;
+
+  // Transport::publish of `event`, caused by `principal` ("" for nobody).
+  virtual void publish(const std::string& exchange, const Event& event,
+                       const std::string& principal) = 0;
+
+  // SequencedTransport::publishSequenced of `event`, caused by `principal` ("" for nobody). The
+  // host calls it only on a transport that also implements SequencedTransport.
+  virtual void publishSequenced(const std::string& exchange, const Event& event,
+                                const EventLogSeq& at, const std::string& principal,
+                                PublishSettled settled) = 0;
 };
 
 // Since SDK 1.1, optional: a transport whose "transport" service also implements this tells the

@@ -76,13 +76,21 @@ class RecordingSink : public InboundSink {
     Event event;
     EventLogSeq at;
     bool sequenced = false;
+    std::string principal;  // what the transport handed over with it (SDK 1.6), "" for none
   };
 
   explicit RecordingSink(std::string server) : server_(std::move(server)) {}
 
-  void deliver(const Event& event) override { take(event, EventLogSeq{}, false); }
+  void deliver(const Event& event) override { take(event, EventLogSeq{}, false, ""); }
   void deliverSequenced(const Event& event, const EventLogSeq& at) override {
-    take(event, at, true);
+    take(event, at, true, "");
+  }
+  void deliver(const Event& event, const std::string& principal) override {
+    take(event, EventLogSeq{}, false, principal);
+  }
+  void deliverSequenced(const Event& event, const EventLogSeq& at,
+                        const std::string& principal) override {
+    take(event, at, true, principal);
   }
   void reconnected() override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -144,7 +152,8 @@ class RecordingSink : public InboundSink {
     changed_.notify_all();
   }
 
-  void take(const Event& event, const EventLogSeq& at, bool sequenced) {
+  void take(const Event& event, const EventLogSeq& at, bool sequenced,
+            const std::string& principal) {
     std::unique_lock<std::mutex> lock(mutex_);
     if (closed_) {
       ADD_FAILURE() << "the transport delivered " << event.type << " " << event.origin << "#"
@@ -152,12 +161,12 @@ class RecordingSink : public InboundSink {
                     << " after that server's stop() returned";
       return;
     }
-    taken_.push_back({event, at, sequenced});
+    taken_.push_back({event, at, sequenced, principal});
     ++waiting_;
     changed_.wait(lock, [this] { return mode_ != Mode::kHold; });
     --waiting_;
     if (mode_ == Mode::kFail) throw std::runtime_error(why_);
-    heard_.push_back({event, at, sequenced});
+    heard_.push_back({event, at, sequenced, principal});
   }
 
   const std::string server_;
@@ -245,10 +254,11 @@ class TransportContract : public ::testing::TestWithParam<std::string> {
   }
 
   // What the plugin's transport implements, asked once per run of a probe instance: whether it
-  // has a link the host can see (TransportHealth), and SequencedTransport.
+  // has a link the host can see (TransportHealth), SequencedTransport and AttributedTransport.
   void askThePlugin() {
     static int between_servers = -1;
     static int sequenced = -1;
+    static int attributed = -1;
     if (between_servers < 0) {
       auto probe = pluginUnderTest().start(
           {}, InstanceHost{hostFor("probe", Consume::kNothing, nullptr), nullptr});
@@ -256,10 +266,12 @@ class TransportContract : public ::testing::TestWithParam<std::string> {
       ASSERT_NE(transport, nullptr) << "the plugin provides no \"transport\" (a busbar::Transport)";
       between_servers = std::dynamic_pointer_cast<TransportHealth>(transport) ? 1 : 0;
       sequenced = std::dynamic_pointer_cast<SequencedTransport>(transport) ? 1 : 0;
+      attributed = std::dynamic_pointer_cast<AttributedTransport>(transport) ? 1 : 0;
       stopWithin(probe, "the probe instance");
     }
     between_servers_ = between_servers == 1;
     sequenced_ = sequenced == 1;
+    attributed_ = attributed == 1;
   }
 
   // True for an in-process transport (see kInProcess): the test is skipped with that reason.
@@ -365,6 +377,7 @@ class TransportContract : public ::testing::TestWithParam<std::string> {
   std::map<std::string, std::string> through_proxy_;
   bool between_servers_ = false;
   bool sequenced_ = false;
+  bool attributed_ = false;
   std::vector<std::unique_ptr<Server>> servers_;
 };
 
@@ -645,6 +658,46 @@ TEST_P(TransportContract, PublishSequencedSettlesTrueOnceConfirmedAndCarriesItsP
     EXPECT_EQ(heard.at.seq, static_cast<uint64_t>(1000 + n)) << "event #" << n;
     EXPECT_EQ(heard.at.log_id, log_id) << "event #" << n;
     EXPECT_EQ(heard.at.request_id, "req-" + std::to_string(n)) << "event #" << n;
+  }
+}
+
+TEST_P(TransportContract, AnAttributedTransportCarriesWhoCausedEachEvent) {
+  if (!attributed_) {
+    GTEST_SKIP() << "the transport does not implement busbar::AttributedTransport (optional, "
+                    "SDK 1.6): other servers' subscribers get no principal";
+  }
+  Server& consumer = startServer("consumer", Consume::kOwn);
+  Server& producer = between_servers_ ? startServer("producer", Consume::kNothing) : consumer;
+  auto attributed = std::dynamic_pointer_cast<AttributedTransport>(producer.transport);
+  auto sequenced = std::dynamic_pointer_cast<SequencedTransport>(producer.transport);
+  ASSERT_NE(attributed, nullptr);
+  // Odd events are caused by a token, even ones by nobody; with SequencedTransport the second
+  // half is logged.
+  constexpr int kEvents = 8;
+  auto principalOf = [](int64_t n) { return n % 2 == 1 ? "deploy-" + std::to_string(n) : ""; };
+  const std::string log_id = newUuid();
+  for (int64_t n = 1; n <= kEvents; ++n) {
+    if (sequenced_ && n > kEvents / 2) {
+      attributed->publishSequenced(exchange_, eventOf(producer, n),
+                                   EventLogSeq{static_cast<uint64_t>(n), log_id, ""},
+                                   principalOf(n), [](bool) {});
+    } else {
+      attributed->publish(exchange_, eventOf(producer, n), principalOf(n));
+    }
+  }
+  const auto all = keysOf(producer, 1, kEvents);
+  ASSERT_TRUE(within(kHang, [&] { return consumer.sink->heardFrom({producer.id}) == all; }))
+      << "the consumer heard " << consumer.sink->heardFrom({producer.id}).size() << " of "
+      << kEvents << " events; missing:" << missing(all, consumer.sink->heardFrom({producer.id}));
+  for (const auto& heard : consumer.sink->heard()) {
+    if (heard.event.origin != producer.id) continue;
+    const auto n = heard.event.version;
+    EXPECT_EQ(heard.principal, principalOf(n))
+        << "event #" << n << " was published by "
+        << (heard.sequenced ? "publishSequenced" : "publish") << " with principal '"
+        << principalOf(n)
+        << "'; the consumer must hand it to InboundSink::deliver or deliverSequenced with that "
+           "principal (\"\" for none)";
   }
 }
 

@@ -241,7 +241,7 @@ void Host::load() {
   registerOpsRoutes();
   // A loop per inherited socket at least (HttpServer::bind()).
   public_metrics_ = &http_metrics_.addListener(
-      "public", router_, std::max(httpLoopCount(0), inherited_.count("public")));
+      "public", router_, std::max(httpLoopCount(settings_.http.loops), inherited_.count("public")));
   admin_metrics_ = &http_metrics_.addListener(
       "admin", admin_router_, std::max(httpLoopCount(1), inherited_.count("admin")));
 }
@@ -354,7 +354,8 @@ void Host::start(const std::function<void()>& serving) {
       [this] { return admin_http_->longestSilence(); });
   liveness_.start();
   logger_.information("busbar " + settings_.server_id + " listening on " + settings_.bind_host +
-                      ":" + std::to_string(settings_.bind_port) + (public_tls_ ? " (HTTPS)" : ""));
+                      ":" + std::to_string(settings_.bind_port) + (public_tls_ ? " (HTTPS)" : "") +
+                      ", " + std::to_string(http_->loopCount()) + " event loops");
 }
 
 void Host::bindListeners() {
@@ -374,6 +375,7 @@ void Host::bindListeners() {
   admin_http_ = std::make_unique<HttpServer>(admin_router_, admin,
                                              Poco::Logger::get("busbar.admin"), admin_options);
   HttpListenerOptions options;
+  options.loops = settings_.http.loops;
   options.metrics = public_metrics_;
   options.access_log = admin_options.access_log;
   options.access = public_access_.get();

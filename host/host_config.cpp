@@ -171,7 +171,7 @@ HttpSettings readHttp(const ConfigSection& section) {
       withTlsKeys({"max_body", "max_header_bytes", "max_headers", "workers", "max_connections",
                    "keep_alive_seconds", "header_timeout_seconds", "body_timeout_seconds",
                    "write_timeout_seconds", "shutdown_grace_seconds", "shutdown_delay_seconds",
-                   "request_timeout_seconds", "max_queued", "auth", "open_reads"}));
+                   "request_timeout_seconds", "max_queued", "auth", "open_reads", "loops"}));
   HttpSettings settings;
   auto integer = [&section](const char* key, auto fallback, int64_t min, int64_t max) {
     return static_cast<decltype(fallback)>(
@@ -181,6 +181,7 @@ HttpSettings readHttp(const ConfigSection& section) {
   settings.max_header_bytes = integer("max_header_bytes", settings.max_header_bytes, 256, 1 << 20);
   settings.max_headers = integer("max_headers", settings.max_headers, 1, 10000);
   settings.workers = integer("workers", settings.workers, 1, 4096);
+  settings.loops = integer("loops", settings.loops, 0, 64);
   settings.max_connections = integer("max_connections", settings.max_connections, 1, 1000000);
   settings.keep_alive_seconds = integer("keep_alive_seconds", settings.keep_alive_seconds, 1, 3600);
   settings.header_timeout_seconds =

@@ -61,6 +61,9 @@ struct HttpSettings {
   size_t max_header_bytes = 16384;  // request line and header fields together
   int max_headers = 100;
   int workers = 64;  // threads for handlers that may block
+  // Event loops of the public listener; 0: one per core the process can keep busy
+  // (usable_cores.h: its CPU affinity, lowered by its cgroup's CPU quota).
+  size_t loops = 0;
   int max_connections = 10000;
   int keep_alive_seconds = 15;      // idle between requests
   int header_timeout_seconds = 10;  // from a request's first byte to the end of its head

@@ -147,6 +147,7 @@ TEST_F(HostConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
 TEST_F(HostConfigTest, HttpKeysAreReadAndChecked) {
   HostSettings defaults = load(kMinimal);
   EXPECT_EQ(defaults.http.workers, 64);
+  EXPECT_EQ(defaults.http.loops, 0u);  // one per usable core
   EXPECT_EQ(defaults.http.max_connections, 10000);
   EXPECT_EQ(defaults.http.max_header_bytes, 16384u);
   EXPECT_EQ(defaults.http.max_headers, 100);
@@ -159,8 +160,9 @@ TEST_F(HostConfigTest, HttpKeysAreReadAndChecked) {
   HostSettings set = load(std::string(kMinimal) +
                           "[http]\nworkers = 8\nmax_connections = 20000\nmax_header_bytes = 8192\n"
                           "max_headers = 50\nkeep_alive_seconds = 5\nheader_timeout_seconds = 3\n"
-                          "body_timeout_seconds = 4\nwrite_timeout_seconds = 6\n");
+                          "body_timeout_seconds = 4\nwrite_timeout_seconds = 6\nloops = 3\n");
   EXPECT_EQ(set.http.workers, 8);
+  EXPECT_EQ(set.http.loops, 3u);
   EXPECT_EQ(set.http.max_connections, 20000);
   EXPECT_EQ(set.http.max_header_bytes, 8192u);
   EXPECT_EQ(set.http.max_headers, 50);
@@ -171,6 +173,10 @@ TEST_F(HostConfigTest, HttpKeysAreReadAndChecked) {
 
   std::string error = errorOf(std::string(kMinimal) + "[http]\nworkers = 0\n");
   EXPECT_NE(error.find("host.conf: [http] workers must be an integer from 1 to 4096; found '0'"),
+            std::string::npos)
+      << error;
+  error = errorOf(std::string(kMinimal) + "[http]\nloops = 65\n");
+  EXPECT_NE(error.find("host.conf: [http] loops must be an integer from 0 to 64; found '65'"),
             std::string::npos)
       << error;
   error = errorOf(std::string(kMinimal) + "[http]\nmax_connections = lots\n");

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <pthread.h>
-#include <sched.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -532,29 +531,6 @@ TEST(OpenFileLimitTest, DescriptorsStayForTheRestWhenTheLimitIsLow) {
   EXPECT_EQ(servedConnections(10000, 1024), 1024 - static_cast<int>(kSpareDescriptors));
   EXPECT_EQ(servedConnections(10000, 200), 100);  // a tiny limit: half of it
   EXPECT_EQ(servedConnections(10000, 1), 1);
-}
-
-TEST(LoopCountTest, OneLoopPerCoreTheProcessMayRunOn) {
-  // A thread of its own, pinned to one core as taskset or a container's cpuset would pin the
-  // process: the loops follow the cores it may use, not the machine's.
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
-  ASSERT_EQ(::sched_getaffinity(0, sizeof allowed, &allowed), 0);
-  int first = 0;
-  while (!CPU_ISSET(first, &allowed)) ++first;  // the first core this test may use
-  std::thread pinned([first] {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(first, &one);
-    ASSERT_EQ(::pthread_setaffinity_np(::pthread_self(), sizeof one, &one), 0);
-    EXPECT_EQ(usableCores(), 1u);
-    EXPECT_EQ(httpLoopCount(0), 1u);
-    EXPECT_EQ(httpLoopCount(3), 3u);  // asked for: as many as asked
-  });
-  pinned.join();
-  if (CPU_COUNT(&allowed) > 1) {
-    EXPECT_GT(httpLoopCount(0), 1u);  // this thread is not pinned
-  }
 }
 
 TEST(OpenFileLimitTest, TheSoftLimitIsRaisedToTheHardOne) {

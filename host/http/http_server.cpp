@@ -1,5 +1,7 @@
 #include "http/http_server.h"
 
+#include "http/usable_cores.h"
+
 #include <sched.h>
 #include <sys/resource.h>
 
@@ -23,27 +25,6 @@ int servedConnections(int max_connections, uint64_t open_files) {
 
 size_t httpLoopCount(size_t requested) {
   return std::clamp<size_t>(requested != 0 ? requested : usableCores(), 1, 64);
-}
-
-size_t usableCores() {
-  // The cores the calling thread may run on, which start-up threads share with the process
-  // (taskset, a container's cpuset), not all the machine has: a loop more than them only takes
-  // turns on a core with another. A CPU quota (cgroup cpu.max) is not a core count and is not
-  // read: [http] loops is not a setting, so a quota of 2 on a 64-core machine gets 64 loops.
-  for (size_t cpus = 1024; cpus <= 65536; cpus *= 2) {
-    cpu_set_t* allowed = CPU_ALLOC(cpus);
-    if (allowed == nullptr) break;
-    const size_t size = CPU_ALLOC_SIZE(cpus);
-    CPU_ZERO_S(size, allowed);
-    const int result = ::sched_getaffinity(0, size, allowed);
-    const int error = errno;
-    const int count = result == 0 ? CPU_COUNT_S(size, allowed) : 0;
-    CPU_FREE(allowed);
-    if (count > 0) return static_cast<size_t>(count);
-    if (result != 0 && error != EINVAL) break;  // EINVAL: a set too small for this machine
-  }
-  const unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 1 : cores;
 }
 
 uint64_t raiseOpenFileLimit() {

@@ -41,12 +41,9 @@ inline constexpr uint64_t kSpareDescriptors = 128;
 // when it is that small).
 int servedConnections(int max_connections, uint64_t open_files);
 
-// The event loops a server runs when asked for `requested` (0: one per usable core); 1 to 64.
+// The event loops a server runs when asked for `requested` (0: one per usable core,
+// usable_cores.h); 1 to 64.
 size_t httpLoopCount(size_t requested);
-
-// The cores the calling thread may run on (its CPU affinity, which the process's threads inherit:
-// taskset, a container's cpuset; not a CPU quota); at least 1.
-size_t usableCores();
 
 // What sets one listener apart from another (busbar runs the public one and the admin one).
 struct HttpListenerOptions {
@@ -87,6 +84,8 @@ class HttpServer {
 
   // True once start() returned, until stop().
   bool serving() const { return !loops_.empty(); }
+  // The event loops serving; 0 before start().
+  size_t loopCount() const { return loops_.size(); }
 
   // Connections open now (those being answered 503 over max_connections not counted). Thread-safe.
   int openConnections() const;

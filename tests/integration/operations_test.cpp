@@ -61,6 +61,18 @@ class OperationsTest : public ::testing::Test {
   TempDir dir_;
 };
 
+// The start line says how many event loops serve: [http] loops when set, else one per core the
+// process can keep busy.
+TEST_F(OperationsTest, TheEventLoopsAreAsManyAsHttpLoopsSays) {
+  auto server = startServer("[http]\nloops = 3\n");
+  // The line comes once the listener serves, which start() waits for: it may follow shortly.
+  EXPECT_TRUE(eventually([&] {
+    return server->output().find(", 3 event loops") != std::string::npos;
+  })) << server->output();
+  EXPECT_EQ(server->request("GET", "/users").status, 200);
+  EXPECT_EQ(server->stop(), 0) << server->failureReport();
+}
+
 TEST_F(OperationsTest, MetricsPassPromtoolAndCountRequestsByRouteTemplate) {
   auto server = startServer();
   ASSERT_EQ(server->request("PUT", "/users/alice", R"({"name":"A"})").status, 201);

@@ -85,11 +85,11 @@ class RecordingSink : public InboundSink {
   void deliverSequenced(const Event& event, const EventLogSeq& at) override {
     take(event, at, true, "");
   }
-  void deliver(const Event& event, const std::string& principal) override {
+  void deliverAttributed(const Event& event, const std::string& principal) override {
     take(event, EventLogSeq{}, false, principal);
   }
-  void deliverSequenced(const Event& event, const EventLogSeq& at,
-                        const std::string& principal) override {
+  void deliverSequencedAttributed(const Event& event, const EventLogSeq& at,
+                                  const std::string& principal) override {
     take(event, at, true, principal);
   }
   void reconnected() override {
@@ -678,11 +678,11 @@ TEST_P(TransportContract, AnAttributedTransportCarriesWhoCausedEachEvent) {
   const std::string log_id = newUuid();
   for (int64_t n = 1; n <= kEvents; ++n) {
     if (sequenced_ && n > kEvents / 2) {
-      attributed->publishSequenced(exchange_, eventOf(producer, n),
-                                   EventLogSeq{static_cast<uint64_t>(n), log_id, ""},
-                                   principalOf(n), [](bool) {});
+      attributed->publishSequencedAttributed(exchange_, eventOf(producer, n),
+                                             EventLogSeq{static_cast<uint64_t>(n), log_id, ""},
+                                             principalOf(n), [](bool) {});
     } else {
-      attributed->publish(exchange_, eventOf(producer, n), principalOf(n));
+      attributed->publishAttributed(exchange_, eventOf(producer, n), principalOf(n));
     }
   }
   const auto all = keysOf(producer, 1, kEvents);

@@ -25,6 +25,14 @@ class RecordingSink : public InboundSink {
   void deliverSequenced(const Event& event, const EventLogSeq& at) override {
     record("sequenced " + event.id + " at " + std::to_string(at.seq), event);
   }
+  // What the queue calls since SDK 1.6: the same, with " by <principal>" when there is one.
+  void deliverAttributed(const Event& event, const std::string& principal) override {
+    record("deliver " + event.id + by(principal), event);
+  }
+  void deliverSequencedAttributed(const Event& event, const EventLogSeq& at,
+                                  const std::string& principal) override {
+    record("sequenced " + event.id + " at " + std::to_string(at.seq) + by(principal), event);
+  }
   void reconnected() override {
     std::lock_guard<std::mutex> lock(mutex_);
     calls_.push_back("reconnected");
@@ -61,6 +69,9 @@ class RecordingSink : public InboundSink {
   }
 
  private:
+  static std::string by(const std::string& principal) {
+    return principal.empty() ? "" : " by " + principal;
+  }
   void record(const std::string& call, const Event& event) {
     std::unique_lock<std::mutex> lock(mutex_);
     holding_ = held_;
@@ -144,6 +155,18 @@ TEST_F(DeliveryQueueTest, DeliversInOrderAndSettlesEachLoggedEventOnceDelivered)
   EXPECT_EQ(sink_.calls(),
             (std::vector<std::string>{"deliver a", "sequenced b at 7", "deliver c"}));
   EXPECT_EQ(outcomesOf(outcomes), std::vector<bool>{true});
+}
+
+TEST_F(DeliveryQueueTest, EachEventReachesTheSinkWithWhoCausedIt) {
+  std::vector<bool> outcomes;
+  DeliveryQueue queue(sink_, logger_, "test", 16);
+  queue.start();
+  queue.push({"events", eventOf("a"), {}, {}}, "alice");
+  queue.push({"events", eventOf("b"), EventLogSeq{7, "log", ""}, settleInto(outcomes)}, "bob");
+  ASSERT_TRUE(sink_.waitFor(2));
+  queue.stop();
+  EXPECT_EQ(sink_.calls(),
+            (std::vector<std::string>{"deliver a by alice", "sequenced b at 7 by bob"}));
 }
 
 TEST_F(DeliveryQueueTest, AFullQueueDropsCountsSettlesUnconfirmedAndAsksForAResync) {

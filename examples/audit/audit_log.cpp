@@ -33,7 +33,7 @@ std::vector<busbar::Migration> AuditLog::migrations() {
   principal.number = 2;
   principal.description = "audit_log.principal: who caused the event";
   principal.apply = [](busbar::Connection& connection) {
-    connection.execute(std::string("ALTER TABLE ") + kTable + " ADD COLUMN principal VARCHAR(255)");
+    connection.execute(std::string("ALTER TABLE ") + kTable + " ADD principal VARCHAR(255)");
   };
   return {create, principal};
 }

@@ -63,7 +63,7 @@ class AuditPlugin : public busbar::Plugin {
         "Events this server's audit module handled: written to audit_log, or found there");
 
     // Low priority: the domain's own subscribers of an event run before it is audited.
-    context.subscriptions().subscribe(
+    context.subscriptions().subscribeWithContext(
         busbar::kAllEvents, -1000,
         [this, &audited](const busbar::Event& event, const busbar::EventContext& caused) {
           log_->append(event, caused.principal);

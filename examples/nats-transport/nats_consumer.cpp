@@ -263,9 +263,9 @@ bool NatsConsumer::deliver(const Envelope& envelope, std::string& error) {
   for (int attempt = 1;; ++attempt) {
     try {
       if (envelope.logged.seq > 0) {
-        sink_.deliverSequenced(event, envelope.logged, envelope.principal);
+        sink_.deliverSequencedAttributed(event, envelope.logged, envelope.principal);
       } else {
-        sink_.deliver(event, envelope.principal);
+        sink_.deliverAttributed(event, envelope.principal);
       }
       return true;
     } catch (const std::exception& failure) {

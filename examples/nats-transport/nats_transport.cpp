@@ -51,27 +51,29 @@ OutgoingMessage NatsTransport::messageFor(const std::string& exchange, const bus
   return message;
 }
 
-void NatsTransport::publish(const std::string& exchange, const busbar::Event& event,
-                            const std::string& principal) {
+void NatsTransport::publishAttributed(const std::string& exchange, const busbar::Event& event,
+                                      const std::string& principal) {
   publisher_.enqueue(messageFor(exchange, event, {}, principal));
 }
 
-void NatsTransport::publishSequenced(const std::string& exchange, const busbar::Event& event,
-                                     const busbar::EventLogSeq& at, const std::string& principal,
-                                     busbar::PublishSettled settled) {
+void NatsTransport::publishSequencedAttributed(const std::string& exchange,
+                                               const busbar::Event& event,
+                                               const busbar::EventLogSeq& at,
+                                               const std::string& principal,
+                                               busbar::PublishSettled settled) {
   OutgoingMessage message = messageFor(exchange, event, at, principal);
   message.settled = std::move(settled);
   publisher_.enqueue(std::move(message));
 }
 
 void NatsTransport::publish(const std::string& exchange, const busbar::Event& event) {
-  publish(exchange, event, std::string());
+  publishAttributed(exchange, event, std::string());
 }
 
 void NatsTransport::publishSequenced(const std::string& exchange, const busbar::Event& event,
                                      const busbar::EventLogSeq& at,
                                      busbar::PublishSettled settled) {
-  publishSequenced(exchange, event, at, std::string(), std::move(settled));
+  publishSequencedAttributed(exchange, event, at, std::string(), std::move(settled));
 }
 
 std::string NatsTransport::unavailable() const {

@@ -37,14 +37,14 @@ class NatsTransport : public busbar::Transport,
 
   // Queues `event` for `exchange`, caused by `principal` ("" for nobody, left out of the body);
   // never waits on the network. A full queue drops it (logged) and subscribers resynchronize.
-  void publish(const std::string& exchange, const busbar::Event& event,
-               const std::string& principal) override;
+  void publishAttributed(const std::string& exchange, const busbar::Event& event,
+                         const std::string& principal) override;
 
   // The same for a logged event: its seq, log and request id travel in the body; `settled` is
   // told whether JetStream stored it.
-  void publishSequenced(const std::string& exchange, const busbar::Event& event,
-                        const busbar::EventLogSeq& at, const std::string& principal,
-                        busbar::PublishSettled settled) override;
+  void publishSequencedAttributed(const std::string& exchange, const busbar::Event& event,
+                                  const busbar::EventLogSeq& at, const std::string& principal,
+                                  busbar::PublishSettled settled) override;
 
   // Transport's and SequencedTransport's own, for callers that know no principal: the two
   // above, caused by nobody.

@@ -5,6 +5,7 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 
+#include "events/principal_free_event_log.h"
 #include "ops/request_context.h"
 
 namespace busbar::host {
@@ -22,10 +23,13 @@ EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<C
     for (auto& migration : log_->migrations()) {
       migrations.add(log_->migrationModule(), std::move(migration));
     }
-    for (auto& migration : ParkingLot::migrations()) {
+    // A storage plugin of SDK 1.6 or later keeps principals in the log, and in the lot too.
+    const bool keeps_principals = dynamic_cast<PrincipalFreeEventLog*>(log_.get()) == nullptr;
+    for (auto& migration : ParkingLot::migrations(keeps_principals)) {
       migrations.add(ParkingLot::kMigrationModule, std::move(migration));
     }
-    parking_lot_ = std::make_unique<ParkingLot>(*storage, settings.server_id, logger);
+    parking_lot_ =
+        std::make_unique<ParkingLot>(*storage, settings.server_id, logger, keeps_principals);
     sequencer_ = std::make_unique<EventSequencer>(
         [&inbound](const Event& event, EventSource source) {
           inbound.deliverInOrder(event, source);

@@ -28,7 +28,8 @@ class RelayTest : public SqliteEventLogTest {
         [this, server, broker_confirms](const LoggedEvent2& logged, PublishSettled settled) {
           {
             std::lock_guard<std::mutex> lock(mutex_);
-            republished_.push_back(server + ":" + logged.event.id);
+            republished_.push_back(server + ":" + logged.event.id +
+                                   (logged.principal.empty() ? "" : " by " + logged.principal));
           }
           if (broker_confirms) tracker_.published(logged.event.id);
           settled(broker_confirms);
@@ -54,6 +55,17 @@ TEST_F(RelayTest, WhatNoBrokerConfirmedIsPublishedAgainOnceAndMarked) {
   EXPECT_TRUE(eventually([&] { return log_->countUnpublished(0) == 0; }));
   EXPECT_EQ(republished(), std::vector<std::string>{"a:lost"});
   EXPECT_TRUE(a->figures().holds_lease);
+}
+
+TEST_F(RelayTest, AnEventPublishedAgainKeepsWhoCausedIt) {
+  storage_->transaction([&](Connection& tx) {
+    log_->appendNumbered2(tx, {LoggedEvent2{0, userEvent("lost"), "req-1", "alice"}},
+                          Poco::Timestamp().epochMicroseconds());
+  });
+  auto a = relay("a", true);
+  a->start();
+  EXPECT_TRUE(eventually([&] { return log_->countUnpublished(0) == 0; }));
+  EXPECT_EQ(republished(), std::vector<std::string>{"a:lost by alice"});
 }
 
 TEST_F(RelayTest, OnlyTheLeaseHolderRelaysAndADeadHoldersWorkIsTakenOver) {

@@ -61,7 +61,7 @@ void HostEventBus::publishUnlogged(const Event& event, const std::string& princi
   if (!transport_) return;
   for (const auto& exchange : router_.exchangesFor(event.type)) {
     if (attributed_ != nullptr) {
-      attributed_->publish(exchange, event, principal);
+      attributed_->publishAttributed(exchange, event, principal);
     } else {
       transport_->publish(exchange, event);
     }
@@ -91,7 +91,8 @@ void HostEventBus::publishLogged(const LoggedEvent2& logged, PublishSettled then
   auto settled = tracker_->settledFor(logged.event.id, exchanges.size(), std::move(then));
   for (const auto& exchange : exchanges) {
     if (attributed_ != nullptr) {
-      attributed_->publishSequenced(exchange, logged.event, at, logged.principal, settled);
+      attributed_->publishSequencedAttributed(exchange, logged.event, at, logged.principal,
+                                              settled);
     } else {
       sequenced_->publishSequenced(exchange, logged.event, at, settled);
     }

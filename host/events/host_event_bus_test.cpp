@@ -25,21 +25,21 @@ class AttributingTransport : public RecordingTransport,
                              public SequencedTransport,
                              public AttributedTransport {
  public:
-  using RecordingTransport::publish;
   void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
                         PublishSettled settled) override {
-    publishSequenced(exchange, event, at, "(none: the call without a principal)",
-                     std::move(settled));
+    publishSequencedAttributed(exchange, event, at, "(none: the call without a principal)",
+                               std::move(settled));
   }
-  void publish(const std::string& exchange, const Event& event,
-               const std::string& principal) override {
+  void publishAttributed(const std::string& exchange, const Event& event,
+                         const std::string& principal) override {
     publish(exchange, event);
     std::lock_guard<std::mutex> lock(mutex);
     principals.push_back(principal);
   }
-  void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
-                        const std::string& principal, PublishSettled settled) override {
-    publish(exchange, event, principal);
+  void publishSequencedAttributed(const std::string& exchange, const Event& event,
+                                  const EventLogSeq& at, const std::string& principal,
+                                  PublishSettled settled) override {
+    publishAttributed(exchange, event, principal);
     if (settled) settled(true);
   }
   std::vector<std::string> principals;
@@ -127,9 +127,9 @@ TEST(HostEventBusTest, AnAttributedTransportGetsThePrincipalOfTheDispatchingRequ
   auto transport = std::make_shared<AttributingTransport>();
   fixture.bus.setTransport(transport);
   std::vector<std::string> seen;
-  fixture.inline_bus.subscribe(kAllEvents, 0, [&](const Event&, const EventContext& context) {
-    seen.push_back(context.principal);
-  });
+  fixture.inline_bus.subscribeWithContext(
+      kAllEvents, 0,
+      [&](const Event&, const EventContext& context) { seen.push_back(context.principal); });
   {
     RequestScope scope("request-1", "alice");
     fixture.bus.dispatch(outgoingEvent("A"));

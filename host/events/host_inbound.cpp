@@ -29,7 +29,7 @@ const std::vector<double>& HostInbound::applyLagBuckets() {
   return buckets;
 }
 
-void HostInbound::deliver(const Event& event, const std::string& principal) {
+void HostInbound::deliverAttributed(const Event& event, const std::string& principal) {
   deliverUnsequenced(event, {}, principal);
 }
 
@@ -49,8 +49,8 @@ void HostInbound::deliverUnsequenced(const Event& event, std::string_view reques
   }
 }
 
-void HostInbound::deliverSequenced(const Event& event, const EventLogSeq& at,
-                                   const std::string& principal) {
+void HostInbound::deliverSequencedAttributed(const Event& event, const EventLogSeq& at,
+                                             const std::string& principal) {
   if (sequencer_ == nullptr) {
     deliverUnsequenced(event, at.request_id, principal);
     return;

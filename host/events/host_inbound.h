@@ -43,14 +43,14 @@ class HostInbound : public InboundSink {
     follower_ = follower;
   }
 
-  void deliver(const Event& event) override { deliver(event, std::string()); }
+  void deliver(const Event& event) override { deliverAttributed(event, std::string()); }
   void reconnected() override;
   void deliverSequenced(const Event& event, const EventLogSeq& at) override {
-    deliverSequenced(event, at, std::string());
+    deliverSequencedAttributed(event, at, std::string());
   }
-  void deliver(const Event& event, const std::string& principal) override;
-  void deliverSequenced(const Event& event, const EventLogSeq& at,
-                        const std::string& principal) override;
+  void deliverAttributed(const Event& event, const std::string& principal) override;
+  void deliverSequencedAttributed(const Event& event, const EventLogSeq& at,
+                                  const std::string& principal) override;
 
   // What the sequencer calls to deliver: runs the subscribers, and those that fail again with
   // growing pauses, so that none sees the event twice: up to `retries` more times, or, while the

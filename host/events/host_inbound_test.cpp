@@ -130,7 +130,7 @@ TEST(HostInboundTest, SubscribersGetThePrincipalAndRequestTheTransportCarried) {
   InlineBus bus;
   HostInbound inbound("me:1", true, bus);
   std::vector<std::string> seen;
-  bus.subscribe(kAllEvents, 0, [&](const Event& event, const EventContext& context) {
+  bus.subscribeWithContext(kAllEvents, 0, [&](const Event& event, const EventContext& context) {
     seen.push_back(event.type + " " + context.principal + " " + context.request_id);
   });
   EventSequencer sequencer(
@@ -141,10 +141,10 @@ TEST(HostInboundTest, SubscribersGetThePrincipalAndRequestTheTransportCarried) {
   inbound.setEventLog(&sequencer, &identity, nullptr);
   bus.open();
   sequencer.resynchronize([] { return LogPosition{}; });
-  inbound.deliverSequenced(inboundEvent("A"), {1, "log-1", "request-1"}, "alice");
+  inbound.deliverSequencedAttributed(inboundEvent("A"), {1, "log-1", "request-1"}, "alice");
   inbound.deliverSequenced(inboundEvent("B"), {2, "log-1", "request-2"});  // an older transport
-  inbound.deliverSequenced(inboundEvent("C"), {7, "log-2", "request-3"}, "bob");  // another log
-  inbound.deliver(inboundEvent("D"), "carol");                                    // not logged
+  inbound.deliverSequencedAttributed(inboundEvent("C"), {7, "log-2", "request-3"}, "bob");
+  inbound.deliverAttributed(inboundEvent("D"), "carol");  // not logged: no request id travels
   EXPECT_EQ(seen, (std::vector<std::string>{"A alice request-1", "B  request-2", "C bob request-3",
                                             "D carol "}));
 }

@@ -23,8 +23,8 @@ void InlineBus::subscribe(const std::string& event_type, int priority, EventHand
                    Handler{priority, next_order_++, std::move(handler), nullptr});
 }
 
-void InlineBus::subscribe(const std::string& event_type, int priority,
-                          ContextEventHandler handler) {
+void InlineBus::subscribeWithContext(const std::string& event_type, int priority,
+                                     ContextEventHandler handler) {
   insertByPriority(handlers_[event_type],
                    Handler{priority, next_order_++, nullptr, std::move(handler)});
 }

@@ -30,7 +30,8 @@ class InlineBus : public Subscriptions {
  public:
   // Subscriptions
   void subscribe(const std::string& event_type, int priority, EventHandler handler) override;
-  void subscribe(const std::string& event_type, int priority, ContextEventHandler handler) override;
+  void subscribeWithContext(const std::string& event_type, int priority,
+                            ContextEventHandler handler) override;
   void onLifecycle(Lifecycle moment, int priority, std::function<void()> handler) override;
 
   // Runs every subscriber of the event (its type's and kAllEvents'), by priority. On failure

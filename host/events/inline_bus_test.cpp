@@ -83,11 +83,12 @@ TEST(InlineBusTest, ASubscriberTakingAContextGetsThePrincipalAndRequestOfTheDeli
   std::vector<std::string> calls;
   std::vector<EventContext> contexts;
   bus.subscribe("A", 10, [&](const Event&) { calls.push_back("plain10"); });
-  bus.subscribe("A", 5, ContextEventHandler([&](const Event&, const EventContext& context) {
-                  calls.push_back("context5");
-                  contexts.push_back(context);
-                }));
-  bus.subscribe(kAllEvents, 0, [&](const Event&, const EventContext& context) {
+  bus.subscribeWithContext("A", 5,
+                           ContextEventHandler([&](const Event&, const EventContext& context) {
+                             calls.push_back("context5");
+                             contexts.push_back(context);
+                           }));
+  bus.subscribeWithContext(kAllEvents, 0, [&](const Event&, const EventContext& context) {
     calls.push_back("context0");
     contexts.push_back(context);
   });

@@ -15,20 +15,21 @@ namespace {
 class OutboxTransport : public Transport, public SequencedTransport, public AttributedTransport {
  public:
   void publish(const std::string& exchange, const Event& event) override {
-    publish(exchange, event, "(none: the call without a principal)");
+    publishAttributed(exchange, event, "(none: the call without a principal)");
   }
   void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
                         PublishSettled settled) override {
-    publishSequenced(exchange, event, at, "(none: the call without a principal)",
-                     std::move(settled));
+    publishSequencedAttributed(exchange, event, at, "(none: the call without a principal)",
+                               std::move(settled));
   }
-  void publish(const std::string& exchange, const Event& event,
-               const std::string& principal) override {
+  void publishAttributed(const std::string& exchange, const Event& event,
+                         const std::string& principal) override {
     std::lock_guard<std::mutex> lock(mutex);
     published.push_back({event.id, 0, "", "", principal});
   }
-  void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
-                        const std::string& principal, PublishSettled settled) override {
+  void publishSequencedAttributed(const std::string& exchange, const Event& event,
+                                  const EventLogSeq& at, const std::string& principal,
+                                  PublishSettled settled) override {
     {
       std::lock_guard<std::mutex> lock(mutex);
       published.push_back({event.id, at.seq, at.log_id, at.request_id, principal});
@@ -56,11 +57,12 @@ class OutboxTest : public SqliteEventLogTest {
         inline_bus_, Poco::Logger::get("test"));
     bus_->setTransport(transport_);
     bus_->setEventLog(&sequencer_, &tracker_, &identity_);
-    inline_bus_.subscribe(kAllEvents, 0, [this](const Event& event, const EventContext& context) {
-      local_.push_back(event.id);
-      local_request_ids_.emplace_back(currentRequestId());
-      local_principals_.push_back(context.principal);
-    });
+    inline_bus_.subscribeWithContext(kAllEvents, 0,
+                                     [this](const Event& event, const EventContext& context) {
+                                       local_.push_back(event.id);
+                                       local_request_ids_.emplace_back(currentRequestId());
+                                       local_principals_.push_back(context.principal);
+                                     });
     inline_bus_.open();
     sequencer_.resynchronize([] { return LogPosition{}; });
     outbox_ = std::make_shared<OutboxConnection>(storage_, log_.get(), *bus_, SettleOptions{},

@@ -25,16 +25,21 @@ std::vector<ParkingLot::Parked> bySeq(const std::map<std::string, ParkingLot::Pa
 
 }  // namespace
 
-ParkingLot::ParkingLot(Connection& storage, std::string server_id, Poco::Logger& logger)
-    : storage_(storage), server_id_(std::move(server_id)), logger_(logger) {}
+ParkingLot::ParkingLot(Connection& storage, std::string server_id, Poco::Logger& logger,
+                       bool keeps_principals)
+    : storage_(storage),
+      server_id_(std::move(server_id)),
+      logger_(logger),
+      keeps_principals_(keeps_principals) {}
 
-std::vector<Migration> ParkingLot::migrations() {
+std::vector<Migration> ParkingLot::migrations(bool keeps_principals) {
+  if (!keeps_principals) return {tableMigration()};
   Migration principal;
   principal.number = 2;
   principal.description = "busbar_parked_events.principal: who caused a parked event (SDK 1.6)";
   principal.apply = [](Connection& connection) {
-    connection.execute(std::string("ALTER TABLE ") + kParked +
-                       " ADD COLUMN principal VARCHAR(255)");
+    // ADD without COLUMN: the form SQLite, MariaDB, PostgreSQL, SQL Server and Oracle all take.
+    connection.execute(std::string("ALTER TABLE ") + kParked + " ADD principal VARCHAR(255)");
   };
   return {tableMigration(), principal};
 }
@@ -210,7 +215,10 @@ void ParkingLot::flushLocked() {
   try {
     while (!unsaved_.empty()) {
       const Parked& entry = parked_.at(*unsaved_.begin());
-      Row row = event_row::toRow(entry.logged);
+      const LoggedEvent2& logged = entry.logged;
+      Row row = keeps_principals_
+                    ? event_row::toRow2(logged)
+                    : event_row::toRow(LoggedEvent{logged.seq, logged.event, logged.request_id});
       row["server_id"] = server_id_;
       row["error"] = entry.error;
       row["parked_at"] = entry.parked_at;

@@ -53,13 +53,17 @@ class ParkingLot {
   using Redeliver = std::function<void(const LoggedEvent2&)>;
 
   // `storage` is the storage plugin's Connection; it must outlive the lot.
-  ParkingLot(Connection& storage, std::string server_id, Poco::Logger& logger);
+  // `keeps_principals`: the table has the principal column (migrations(true)).
+  ParkingLot(Connection& storage, std::string server_id, Poco::Logger& logger,
+             bool keeps_principals = true);
 
-  // The table, then its principal column (SDK 1.6), for the Migrator under kMigrationModule.
-  // The first was the event log's migration 4 before SDK 1.3; on such a database it finds its
-  // table there and changes nothing.
+  // The table, then, with `keeps_principals`, its principal column (SDK 1.6), for the Migrator
+  // under kMigrationModule. The column is added by raw SQL, which only a storage plugin of SDK
+  // 1.6 or later is asked to run (one whose event log keeps principals: the host speaks no SQL
+  // to older ones). The first was the event log's migration 4 before SDK 1.3; on such a
+  // database it finds its table there and changes nothing.
   static constexpr const char* kMigrationModule = "busbar_parking_lot";
-  static std::vector<Migration> migrations();
+  static std::vector<Migration> migrations(bool keeps_principals = true);
 
   // Reads what this server parked before it started. On failure logs and tries again at the next
   // call.
@@ -97,6 +101,7 @@ class ParkingLot {
   Connection& storage_;
   const std::string server_id_;
   Poco::Logger& logger_;
+  const bool keeps_principals_;
 
   std::mutex replaying_;  // one replay at a time; taken before mutex_
   mutable std::mutex mutex_;

@@ -50,6 +50,25 @@ TEST_F(ParkingLotTest, WhatIsParkedSurvivesARestartOfItsServerOnly) {
   EXPECT_TRUE(lotOf("b:1")->list().empty());
 }
 
+// Over a storage plugin older than SDK 1.6 the host adds no column by SQL of its own, and the lot
+// keeps no principal.
+TEST_F(ParkingLotTest, OverAStoragePluginWithoutPrincipalsItKeepsNone) {
+  EXPECT_EQ(ParkingLot::migrations(false).size(), 1u);
+  EXPECT_EQ(ParkingLot::migrations(true).size(), 2u);
+  auto lot = std::make_unique<ParkingLot>(*storage_, "a:1", Poco::Logger::get("test"), false);
+  lot->park(logged(3, "early"), "the disk was full");
+  lot.reset();
+  EXPECT_EQ(asText(storage_->execute("SELECT principal FROM busbar_parked_events", {})
+                       .rows.front()
+                       .at("principal")),
+            "");
+  auto restarted = lotOf("a:1");
+  restarted->load();
+  ASSERT_EQ(restarted->list().size(), 1u);
+  EXPECT_EQ(restarted->list()[0].logged.principal, "");
+  EXPECT_EQ(restarted->list()[0].logged.request_id, "request-early");
+}
+
 TEST_F(ParkingLotTest, AReplayTakesOutWhatItDeliveredAndKeepsTheRestWithTheirErrors) {
   auto lot = lotOf("a:1");
   for (uint64_t seq : {1, 2, 3}) lot->park(logged(seq, "e" + std::to_string(seq)), "failed");

@@ -33,7 +33,7 @@ TEST(LogFormattersTest, AJsonLineHoldsTheFieldsAndTheRequestIdWhenThereIsOne) {
 
   std::string inside;
   {
-    RequestScope scope("req-42");
+    RequestScope scope("req-42", "");
     formatter.format(message, inside);
   }
   EXPECT_EQ(parse(inside)->getValue<std::string>("request_id"), "req-42");
@@ -61,7 +61,7 @@ TEST(LogFormattersTest, TheTextLineEndsWithTheRequestIdWhenThereIsOne) {
   formatter.format(message, outside);
   EXPECT_NE(outside.find("Information busbar.users: hello"), std::string::npos) << outside;
   EXPECT_EQ(outside.find("request_id"), std::string::npos);
-  RequestScope scope("abc");
+  RequestScope scope("abc", "");
   std::string inside;
   formatter.format(message, inside);
   EXPECT_NE(inside.find("hello request_id=abc"), std::string::npos) << inside;

@@ -33,7 +33,7 @@ class RequestScope {
  public:
   // Makes `request_id` and `principal`, which must outlive the scope, the thread's current ones
   // ("" for none).
-  explicit RequestScope(std::string_view request_id, std::string_view principal = {})
+  RequestScope(std::string_view request_id, std::string_view principal)
       : previous_request_id_(detail::current_request_id),
         previous_principal_(detail::current_principal) {
     detail::current_request_id = request_id;

@@ -32,26 +32,26 @@ AmqpTransport::AmqpTransport(const AmqpSettings& settings, const HostInfo& host,
       std::make_unique<AmqpPublisher>(std::move(publisher), logger, [this] { eventsLost(); });
 }
 
-void AmqpTransport::publish(const std::string& exchange, const Event& event,
-                            const std::string& principal) {
+void AmqpTransport::publishAttributed(const std::string& exchange, const Event& event,
+                                      const std::string& principal) {
   publisher_->enqueue(messageForEvent(exchange, event, {}, principal));
 }
 
-void AmqpTransport::publishSequenced(const std::string& exchange, const Event& event,
-                                     const EventLogSeq& at, const std::string& principal,
-                                     PublishSettled settled) {
+void AmqpTransport::publishSequencedAttributed(const std::string& exchange, const Event& event,
+                                               const EventLogSeq& at, const std::string& principal,
+                                               PublishSettled settled) {
   OutgoingMessage message = messageForEvent(exchange, event, at, principal);
   message.settled = std::move(settled);
   publisher_->enqueue(std::move(message));
 }
 
 void AmqpTransport::publish(const std::string& exchange, const Event& event) {
-  publish(exchange, event, std::string());
+  publishAttributed(exchange, event, std::string());
 }
 
 void AmqpTransport::publishSequenced(const std::string& exchange, const Event& event,
                                      const EventLogSeq& at, PublishSettled settled) {
-  publishSequenced(exchange, event, at, std::string(), std::move(settled));
+  publishSequencedAttributed(exchange, event, at, std::string(), std::move(settled));
 }
 
 std::string AmqpTransport::unavailable() const {

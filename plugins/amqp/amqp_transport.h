@@ -35,14 +35,15 @@ class AmqpTransport : public Transport,
 
   // Queues `event` for `exchange`, caused by `principal` ("" for nobody, left out of the
   // envelope); never waits on the network. A full queue drops it (logged).
-  void publish(const std::string& exchange, const Event& event,
-               const std::string& principal) override;
+  void publishAttributed(const std::string& exchange, const Event& event,
+                         const std::string& principal) override;
 
   // The same for a logged event: its seq and log travel in the envelope, `settled` is told
   // whether the broker confirmed it (false also when the queue was full or the transport
   // stopped first).
-  void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
-                        const std::string& principal, PublishSettled settled) override;
+  void publishSequencedAttributed(const std::string& exchange, const Event& event,
+                                  const EventLogSeq& at, const std::string& principal,
+                                  PublishSettled settled) override;
 
   // Transport's and SequencedTransport's own, for callers that know no principal: the two
   // above, caused by nobody.

@@ -215,9 +215,9 @@ void AmqpConsumer::handle(AmqpConnection& connection, const amqp_envelope_t& env
     ++attempts;
     try {
       if (decoded.logged.seq > 0) {
-        sink_.deliverSequenced(event, decoded.logged, decoded.principal);
+        sink_.deliverSequencedAttributed(event, decoded.logged, decoded.principal);
       } else {
-        sink_.deliver(event, decoded.principal);
+        sink_.deliverAttributed(event, decoded.principal);
       }
       connection.ack(kConsumeChannel, envelope.delivery_tag);
       return;

@@ -18,25 +18,26 @@ class LocalTransport : public Transport, public SequencedTransport, public Attri
   LocalTransport(InboundSink& sink, Poco::Logger& logger, size_t capacity)
       : queue_(sink, logger, "local", capacity) {}
 
-  void publish(const std::string& exchange, const Event& event,
-               const std::string& principal) override {
-    queue_.push({exchange, event, {}, {}, principal});
+  void publishAttributed(const std::string& exchange, const Event& event,
+                         const std::string& principal) override {
+    queue_.push({exchange, event, {}, {}}, principal);
   }
 
-  void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
-                        const std::string& principal, PublishSettled settled) override {
-    queue_.push({exchange, event, at, std::move(settled), principal});
+  void publishSequencedAttributed(const std::string& exchange, const Event& event,
+                                  const EventLogSeq& at, const std::string& principal,
+                                  PublishSettled settled) override {
+    queue_.push({exchange, event, at, std::move(settled)}, principal);
   }
 
   // Transport's and SequencedTransport's own, for callers that know no principal: the two
   // above, caused by nobody.
   void publish(const std::string& exchange, const Event& event) override {
-    publish(exchange, event, std::string());
+    publishAttributed(exchange, event, std::string());
   }
 
   void publishSequenced(const std::string& exchange, const Event& event, const EventLogSeq& at,
                         PublishSettled settled) override {
-    publishSequenced(exchange, event, at, std::string(), std::move(settled));
+    publishSequencedAttributed(exchange, event, at, std::string(), std::move(settled));
   }
 
   void start() { queue_.start(); }

@@ -35,11 +35,11 @@ class PrincipalRecordingSink : public InboundSink {
   void deliverSequenced(const Event& event, const EventLogSeq& at) override {
     record(event.id, at.seq, kNoPrincipalPassed);
   }
-  void deliver(const Event& event, const std::string& principal) override {
+  void deliverAttributed(const Event& event, const std::string& principal) override {
     record(event.id, 0, principal);
   }
-  void deliverSequenced(const Event& event, const EventLogSeq& at,
-                        const std::string& principal) override {
+  void deliverSequencedAttributed(const Event& event, const EventLogSeq& at,
+                                  const std::string& principal) override {
     record(event.id, at.seq, principal);
   }
   void reconnected() override {}
@@ -106,14 +106,14 @@ TEST_F(AmqpTransportTest, CarriesThePrincipalOfEachEventToTheConsumingSink) {
   AttributedTransport& attributed = transport;
 
   const Event unlogged = attributedTestEvent();
-  attributed.publish(exchange_, unlogged, "deploy");
+  attributed.publishAttributed(exchange_, unlogged, "deploy");
 
   const Event logged = attributedTestEvent();
   std::promise<bool> confirmed;
   std::future<bool> confirmation = confirmed.get_future();
-  attributed.publishSequenced(exchange_, logged,
-                              EventLogSeq{7, "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "req-1"},
-                              "ci_runner-2", [&](bool ok) { confirmed.set_value(ok); });
+  attributed.publishSequencedAttributed(
+      exchange_, logged, EventLogSeq{7, "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "req-1"},
+      "ci_runner-2", [&](bool ok) { confirmed.set_value(ok); });
 
   // The interfaces of SDK 1.5 publish as caused by nobody.
   const Event anonymous = attributedTestEvent();

@@ -33,9 +33,10 @@
 //   1.5  Who may call a route: RouteAccess and Routes::add with a CallerRouteHandler, which gets
 //        the Caller (the token's name and scopes) that [http] auth = bearer authenticated.
 //   1.6  Who caused an event travels with it: EventContext (its principal and request id) for
-//        subscribers through Subscriptions::subscribe with a ContextEventHandler; the optional
-//        AttributedTransport and the InboundSink overloads that carry the principal; the optional
-//        EventLogStorage2 with LoggedEvent2, and the principal column of logged_event_row.h.
+//        subscribers through Subscriptions::subscribeWithContext; the optional
+//        AttributedTransport and InboundSink::deliverAttributed and deliverSequencedAttributed;
+//        the optional EventLogStorage2 with LoggedEvent2, and logged_event_row.h's toRow2 and
+//        fromRow2 with the principal column.
 //
 // Plugin authors never fill the descriptor by hand: use BUSBAR_PLUGIN from plugin.h.
 #pragma once

@@ -33,14 +33,12 @@ namespace busbar {
 class DeliveryQueue {
  public:
   // What was published: to `exchange`, and for a logged event (at.seq > 0) where it sits in the
-  // log and whom to tell once it is delivered or dropped; since SDK 1.6 who caused it, which the
-  // sink gets with it.
+  // log and whom to tell once it is delivered or dropped.
   struct Published {
     std::string exchange;
     Event event;
     EventLogSeq at;
     PublishSettled settled;
-    std::string principal;
   };
 
   // Runs on the delivery thread before each event is delivered (a transport that also writes the
@@ -62,13 +60,14 @@ class DeliveryQueue {
 
   // On success the event waits for the delivery thread. When the queue is full it is dropped as
   // the class comment says; after stop() it is dropped and settled unconfirmed. Never blocks on
-  // delivery, never throws.
-  void push(Published published) {
+  // delivery, never throws. Since SDK 1.6, `principal` (who caused the event, "" for nobody)
+  // reaches the sink with it (InboundSink::deliverAttributed and deliverSequencedAttributed).
+  void push(Published published, std::string principal = {}) {
     std::string dropped;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!stopping_ && queue_.size() < capacity_) {
-        queue_.push_back(std::move(published));
+        queue_.push_back(Queued{std::move(published), std::move(principal)});
         ready_.notify_one();
         return;
       }
@@ -127,17 +126,18 @@ class DeliveryQueue {
         continue;
       }
       if (queue_.empty()) return;  // stopping and drained
-      Published next = std::move(queue_.front());
+      Queued queued = std::move(queue_.front());
       queue_.pop_front();
+      Published& next = queued.published;
       lock.unlock();
       if (before_delivery_) {
         guarded("writing", &next, [&] { before_delivery_(next); });
       }
       guarded("a subscriber failed on", &next, [&] {
         if (next.at.seq > 0) {
-          sink_.deliverSequenced(next.event, next.at, next.principal);
+          sink_.deliverSequencedAttributed(next.event, next.at, queued.principal);
         } else {
-          sink_.deliver(next.event, next.principal);
+          sink_.deliverAttributed(next.event, queued.principal);
         }
       });
       if (next.settled) guarded("settling", &next, [&] { next.settled(true); });
@@ -173,7 +173,11 @@ class DeliveryQueue {
   const BeforeDelivery before_delivery_;
   mutable std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<Published> queue_;
+  struct Queued {
+    Published published;
+    std::string principal;
+  };
+  std::deque<Queued> queue_;
   bool stopping_ = false;
   bool resync_ = false;
   uint64_t dropped_ = 0;

@@ -27,11 +27,14 @@ struct EventContext {
   // token (auth = off, a route open to anyone), when no request emitted it (a background job,
   // another program), or when a plugin on its way predates SDK 1.6 (docs/events.md).
   std::string principal;
-  // The X-Request-Id of that request, "" for none.
+  // The X-Request-Id of that request, where it travelled with the event: on the server that
+  // emitted it, and on every server for an event of the event log. "" otherwise (an event
+  // published outside a transaction, as it reaches another server).
   std::string request_id;
 };
 
-// Called for each delivered event with its context; since SDK 1.6. Throws as EventHandler does.
+// Called for each delivered event with its context; since SDK 1.6
+// (Subscriptions::subscribeWithContext). Throws as EventHandler does.
 using ContextEventHandler = std::function<void(const Event&, const EventContext&)>;
 
 // Wraps the rest of the dispatch chain: call next(event) to continue, or do not to drop it.
@@ -90,10 +93,12 @@ class BUSBAR_API Subscriptions {
   virtual void onLifecycle(Lifecycle moment, int priority, std::function<void()> handler) = 0;
 
   // Since SDK 1.6 (a plugin using it needs a host of ABI 1.6 or later): as subscribe() above,
-  // with `handler` given the event's context. Handlers of both kinds share one order. The host
-  // overrides it; this default, for a plugin's own stand-in Subscriptions in its tests, gives
-  // the handler an empty context.
-  virtual void subscribe(const std::string& event_type, int priority, ContextEventHandler handler) {
+  // with `handler` given the event's context. Handlers of both kinds share one order. A name of
+  // its own, not an overload: a callable that takes either form (std::bind, a variadic lambda)
+  // stays unambiguous. The host overrides it; this default, for a plugin's own stand-in
+  // Subscriptions in its tests, gives the handler an empty context.
+  virtual void subscribeWithContext(const std::string& event_type, int priority,
+                                    ContextEventHandler handler) {
     subscribe(event_type, priority,
               EventHandler([handler = std::move(handler)](const Event& event) {
                 handler(event, EventContext{});

@@ -1,8 +1,8 @@
 // A logged event as a row of columns, for storage plugins that keep the event log in tables: the
 // columns busbar_events holds for an event (event_id, seq, event_type, occurred_on in us, origin,
-// version, payload as JSON text, request_id, NULL without one; since SDK 1.6 principal, NULL
-// without one), which the host's own tables that keep a copy of an event (busbar_parked_events)
-// hold too.
+// version, payload as JSON text, request_id, NULL without one; since SDK 1.6 (toRow2) principal,
+// NULL without one), which the host's own tables that keep a copy of an event
+// (busbar_parked_events) hold too.
 //
 // Inline, so that it costs a plugin no library. Stateless; safe from any thread.
 #pragma once
@@ -40,8 +40,9 @@ inline Row toRow(const LoggedEvent& logged) {
            logged.request_id.empty() ? Value(std::monostate{}) : Value(logged.request_id)}};
 }
 
-// Since SDK 1.6: the event's columns, principal included.
-inline Row toRow(const LoggedEvent2& logged) {
+// Since SDK 1.6: the event's columns, principal included (a name of its own: toRow({...}) of
+// plugins of SDK 1.3 to 1.5 stays unambiguous).
+inline Row toRow2(const LoggedEvent2& logged) {
   Row row = toRow(LoggedEvent{logged.seq, logged.event, logged.request_id});
   row["principal"] = logged.principal.empty() ? Value(std::monostate{}) : Value(logged.principal);
   return row;

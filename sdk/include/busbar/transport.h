@@ -53,14 +53,15 @@ class BUSBAR_API InboundSink {
 
   // Since SDK 1.6 (a transport using them needs a host of ABI 1.6 or later): deliver() and
   // deliverSequenced() of an event that carries who caused it (EventContext::principal, ""
-  // for nobody), which subscribers then get. The host overrides them; these defaults, for a
-  // transport's own stand-in sink in its tests, drop the principal.
-  virtual void deliver(const Event& event, const std::string& principal) {
+  // for nobody), which subscribers then get. Names of their own, not overloads, so that a
+  // sink deriving from this one and overriding deliver() hides nothing. The host overrides
+  // them; these defaults, for a transport's own stand-in sink in its tests, drop the principal.
+  virtual void deliverAttributed(const Event& event, const std::string& principal) {
     static_cast<void>(principal);
     deliver(event);
   }
-  virtual void deliverSequenced(const Event& event, const EventLogSeq& at,
-                                const std::string& principal) {
+  virtual void deliverSequencedAttributed(const Event& event, const EventLogSeq& at,
+                                          const std::string& principal) {
     static_cast<void>(principal);
     deliverSequenced(event, at);
   }
@@ -96,22 +97,22 @@ class BUSBAR_API SequencedTransport {
 
 // Since SDK 1.6, optional: a transport whose "transport" service also implements this carries who
 // caused each event (EventContext::principal) with it, in its envelope, and consumers pass it to
-// the InboundSink overloads that take it. The host then calls these instead of
-// Transport::publish and SequencedTransport::publishSequenced, with the same duties. Without it
+// InboundSink::deliverAttributed and deliverSequencedAttributed. The host then calls these instead
+// of Transport::publish and SequencedTransport::publishSequenced, with the same duties. Without it
 // the other servers' subscribers get no principal. Thread-safe.
 class BUSBAR_API AttributedTransport {
  public:
   virtual ~AttributedTransport() = default;
 
   // Transport::publish of `event`, caused by `principal` ("" for nobody).
-  virtual void publish(const std::string& exchange, const Event& event,
-                       const std::string& principal) = 0;
+  virtual void publishAttributed(const std::string& exchange, const Event& event,
+                                 const std::string& principal) = 0;
 
   // SequencedTransport::publishSequenced of `event`, caused by `principal` ("" for nobody). The
   // host calls it only on a transport that also implements SequencedTransport.
-  virtual void publishSequenced(const std::string& exchange, const Event& event,
-                                const EventLogSeq& at, const std::string& principal,
-                                PublishSettled settled) = 0;
+  virtual void publishSequencedAttributed(const std::string& exchange, const Event& event,
+                                          const EventLogSeq& at, const std::string& principal,
+                                          PublishSettled settled) = 0;
 };
 
 // Since SDK 1.1, optional: a transport whose "transport" service also implements this tells the

@@ -53,19 +53,19 @@ void HostEventBus::route(Event& event) {
     return;
   }
   dispatched_.fetch_add(1, std::memory_order_relaxed);
-  publishUnlogged(event, std::string(currentPrincipal()));
+  publishUnlogged(event, currentPrincipal());
   if (async_pass_through_) deliverPassThrough(event);
 }
 
-void HostEventBus::publishUnlogged(const Event& event, const std::string& principal) {
+void HostEventBus::publishUnlogged(const Event& event, std::string_view principal) {
   if (!transport_) return;
-  for (const auto& exchange : router_.exchangesFor(event.type)) {
-    if (attributed_ != nullptr) {
-      attributed_->publishAttributed(exchange, event, principal);
-    } else {
-      transport_->publish(exchange, event);
-    }
+  const auto& exchanges = router_.exchangesFor(event.type);
+  if (attributed_ == nullptr) {
+    for (const auto& exchange : exchanges) transport_->publish(exchange, event);
+    return;
   }
+  const std::string caused_by(principal);
+  for (const auto& exchange : exchanges) attributed_->publishAttributed(exchange, event, caused_by);
 }
 
 void HostEventBus::deliverPassThrough(const Event& event) {

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include <Poco/Logger.h>
@@ -60,7 +61,7 @@ class HostEventBus : public EventBus, public CommittedEvents {
   void runChain(size_t index, Event& event);
   void route(Event& event);
   // Hands an event that is not logged to the transport for each exchange it is routed to.
-  void publishUnlogged(const Event& event, const std::string& principal);
+  void publishUnlogged(const Event& event, std::string_view principal);
   void publishLogged(const LoggedEvent2& logged, PublishSettled then = {});
   void deliverPassThrough(const Event& event);
 

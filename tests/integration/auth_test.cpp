@@ -129,7 +129,7 @@ TEST_F(AuthTest, TheAuditTrailNamesTheTokenOfEachWrite) {
   const std::vector<std::string> expected = {"UserWasCreated by deploy",
                                              "UserWasDeleted by deploy"};
   std::vector<std::string> seen;
-  // The audit subscriber runs after the commit, on the local transport's thread.
+  // The audit subscriber may run after the PUT was answered.
   eventually([&] {
     seen.clear();
     auto audit = parseObject(call("GET", "/audit?limit=1000").body)->getArray("events");

@@ -13,14 +13,14 @@ namespace {
 class ParkedEventsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    config_ = dir_.write(
-        "host.conf", "[host]\nplugins = local, sqlite, users, audit\nplugin_dir = " + buildDir() +
-                         "/lib/busbar/plugins, " + buildDir() +
-                         "/test-modules\n"
-                         "[event_bus]\ntransport = local\nexchanges.events = busbar.events\n"
-                         "router._all = events\nasync_pass_through = true\n"
-                         "[storage]\ndriver = sqlite\nsqlite.path = " +
-                         dir_.path() + "/busbar.db\n");
+    config_text_ = "[host]\nplugins = local, sqlite, users, audit\nplugin_dir = " + buildDir() +
+                   "/lib/busbar/plugins, " + buildDir() +
+                   "/test-modules\n"
+                   "[event_bus]\ntransport = local\nexchanges.events = busbar.events\n"
+                   "router._all = events\nasync_pass_through = true\n"
+                   "[storage]\ndriver = sqlite\nsqlite.path = " +
+                   dir_.path() + "/busbar.db\n";
+    config_ = dir_.write("host.conf", config_text_);
   }
 
   std::string sql(const std::string& statement) {
@@ -43,8 +43,44 @@ class ParkedEventsTest : public ::testing::Test {
   std::string audited() { return sql("SELECT COUNT(*) FROM audit_log"); }
 
   TempDir dir_;
+  std::string config_text_;
   std::string config_;
 };
+
+// Who caused a parked event (SDK 1.6) is kept with it, across a crash, and its replay hands it to
+// the subscriber again: the audit row written by the replay names the token of the write.
+TEST_F(ParkedEventsTest, AParkedEventKeepsWhoCausedItAcrossACrashAndItsReplay) {
+  const std::string secret = "deploy-8e1b7c3d9a2f4e6b";
+  ServerProcess server(
+      dir_.write("host.conf", config_text_ + "[http]\nauth = bearer\n[admin]\nauth = off\n"
+                                             "[token.deploy]\nscopes = write, read\n"
+                                             "env = BUSBAR_TEST_DEPLOY_TOKEN\n"),
+      {}, {{"BUSBAR_TEST_DEPLOY_TOKEN", secret}});
+  server.start();
+  auto put = [&](const std::string& id) {
+    return httpRequest(server.port(), "PUT", "/users/" + id, R"({"name":"a"})", "application/json",
+                       {{"Authorization", "Bearer " + secret}})
+        .status;
+  };
+  sql("ALTER TABLE audit_log RENAME TO audit_log_away");
+  ASSERT_EQ(put("parked-by-deploy"), 201);
+  ASSERT_TRUE(eventually([&] { return parked(server)->getValue<size_t>("count") == 1; }))
+      << server.output();
+  auto entry = parked(server)->getArray("parked")->getObject(0);
+  EXPECT_EQ(entry->getValue<std::string>("principal"), "deploy");
+  const std::string id = entry->getValue<std::string>("event_id");
+
+  server.kill();
+  server.start();
+  EXPECT_EQ(parked(server)->getArray("parked")->getObject(0)->getValue<std::string>("principal"),
+            "deploy");
+
+  sql("ALTER TABLE audit_log_away RENAME TO audit_log");
+  auto replay = server.adminRequest("POST", "/admin/events/parked/" + id + "/replay");
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(sql("SELECT principal FROM audit_log WHERE event_id = '" + id + "'"), "deploy\n");
+  EXPECT_EQ(server.stop(), 0) << server.failureReport();
+}
 
 TEST_F(ParkedEventsTest, AFailingSubscribersEventIsParkedKeptAcrossACrashAndReplayedOnceFixed) {
   ServerProcess server(config_);

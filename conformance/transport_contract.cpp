@@ -8,7 +8,8 @@
 // InboundSink::reconnected() and events flowing again; stop() returns while a delivery waits in
 // the sink and while the broker holds what was published, and nothing is delivered after it
 // returned; SequencedTransport, when implemented, settles each event once, true once the broker
-// confirmed it, and carries its place in the event log to the consumers.
+// confirmed it, and carries its place in the event log to the consumers; AttributedTransport
+// (SDK 1.6), when implemented, carries each event's principal to the consumers.
 //
 // Which tests apply: a transport that implements TransportHealth has a link to something outside
 // the process (a broker): every test applies. One without it has no link the host can see, as the

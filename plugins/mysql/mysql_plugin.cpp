@@ -28,14 +28,15 @@ class MysqlPlugin : public Plugin {
     try {
       connection_->warmUp();
     } catch (const StorageUnavailable& failure) {
-      sql::throwConnectFailure("mysql", settings_, context_->config().file(), failure);
+      sql::throwConnectFailure("mysql", settings_.server, context_->config().file(), failure);
     }
-    context_->logger().information("mysql storage at " + settings_.describe());
+    context_->logger().information("mysql storage at " + settings_.server.describe() +
+                                   " (ssl_mode " + tlsModeName(settings_.tls.mode) + ")");
   }
 
  private:
   PluginContext* context_ = nullptr;
-  sql::ServerSettings settings_;
+  MysqlSettings settings_;
   std::shared_ptr<sql::PocoDataConnection> connection_;
 };
 

@@ -1,25 +1,30 @@
 #include "mysql_storage.h"
 
+#include <iterator>
 #include <mutex>
+#include <set>
 
 #include <Poco/Data/MySQL/Connector.h>
 
 #include "mysql_dialect.h"
+#include "tls_connection_handler.h"
 
 namespace busbar::mysql {
 namespace {
 
 // The connection string of Poco's MySQL connector: key=value pairs split at ';'.
-std::string connectionString(const sql::ServerSettings& settings) {
-  return "host=" + settings.host + ";port=" + std::to_string(settings.port) +
+std::string connectionString(const sql::ServerSettings& settings, const MysqlTls& tls) {
+  return "host=" + tlsConnectHost(settings.host, tls) + ";port=" + std::to_string(settings.port) +
          ";db=" + settings.database + ";user=" + settings.user + ";password=" + settings.password +
          ";compress=false;auto-reconnect=false;secure-auth=true;character-set=utf8mb4";
 }
 
 }  // namespace
 
-sql::ServerSettings readMysqlSettings(const ConfigSection& config) {
-  sql::ServerSettings settings = sql::readServerSettings(config, 3306, {"statement_cache"});
+MysqlSettings readMysqlSettings(const ConfigSection& config) {
+  std::set<std::string> plugin_keys(std::begin(kMysqlTlsKeys), std::end(kMysqlTlsKeys));
+  plugin_keys.insert("statement_cache");
+  sql::ServerSettings settings = sql::readServerSettings(config, 3306, plugin_keys);
   // Each one is a prepared statement on the server, which counts them all against
   // max_prepared_stmt_count (16382 by default): sessions x statement_cache must stay below it.
   settings.statement_cache = static_cast<int>(config.getInt("statement_cache", 16, 0, 1024));
@@ -35,19 +40,23 @@ sql::ServerSettings readMysqlSettings(const ConfigSection& config) {
     config.fail("password", "must not contain ';' (Poco's MySQL connection string cannot carry it)",
                 "a password with ';' (from the file or BUSBAR_STORAGE_PASSWORD)");
   }
-  return settings;
+  return {settings, readMysqlTls(config)};
 }
 
 void registerMysqlConnector() {
   static std::once_flag once;
-  std::call_once(once, [] { Poco::Data::MySQL::Connector::registerConnector(); });
+  std::call_once(once, [] {
+    Poco::Data::MySQL::Connector::registerConnector();
+    registerTlsConnectionHandler();
+  });
 }
 
-std::shared_ptr<sql::PocoDataConnection> makeMysqlConnection(const sql::ServerSettings& settings) {
+std::shared_ptr<sql::PocoDataConnection> makeMysqlConnection(const MysqlSettings& mysql) {
+  const sql::ServerSettings& settings = mysql.server;
   registerMysqlConnector();
   sql::PoolSettings pool;
   pool.connector = "mysql";
-  pool.connection_string = connectionString(settings);
+  pool.connection_string = connectionString(settings, mysql.tls);
   pool.min_sessions = settings.pool_min;
   pool.max_sessions = settings.pool_max;
   pool.connect_timeout_seconds = settings.connect_timeout_seconds;

@@ -17,7 +17,7 @@ ConnectCause classifyConnectFailure(const std::string& driver, const std::string
        {"certificate verify failed", "does not match host name", "valid client certificate",
         "server does not support ssl", "root certificate file", "private key file",
         "certificate file", "certificate present, but not private key", "ssl is not enabled",
-        "tls/ssl connection has been closed"}) {
+        "tls/ssl connection has been closed", "tls/ssl error"}) {
     if (has(text, reason)) return ConnectCause::kTls;
   }
   if (driver == "mysql") {
@@ -76,6 +76,12 @@ void throwConnectFailure(const std::string& driver, const ServerSettings& settin
       cause = "wrong password or unknown user '" + settings.user + "'";
       fix = "check [storage] user, and " + password_fix +
             "; the user needs the right to connect to " + settings.database;
+      // MariaDB says no more when the user must present a client certificate (REQUIRE X509).
+      if (driver == "mysql") {
+        fix +=
+            " (from this host, and with ssl_cert and ssl_key when the server requires a client "
+            "certificate)";
+      }
       break;
     case ConnectCause::kNoPassword:
       cause = "no password: the server asks for one and none was given";
@@ -99,7 +105,9 @@ void throwConnectFailure(const std::string& driver, const ServerSettings& settin
                 ? "check [storage] sslmode and sslrootcert (the file of the CA that signed the "
                   "server's certificate; with verify-full the certificate must also name [storage] "
                   "host), sslcert and sslkey, and the server's ssl settings"
-                : "check the server's TLS settings and certificates";
+                : "check [storage] ssl_mode and ssl_ca (the file of the CA that signed the "
+                  "server's certificate; with verify_identity the certificate must also name "
+                  "[storage] host), ssl_cert and ssl_key, and the server's ssl settings";
       break;
     case ConnectCause::kOther:
       cause = "failed";

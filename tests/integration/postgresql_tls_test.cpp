@@ -49,18 +49,6 @@ class PostgresqlTlsTest : public ::testing::Test {
            "\nsslkey = " + client_->key + "\n";
   }
 
-  // Runs `busbar --check-config` then a start on `file`, expecting the start to stop with exit 2;
-  // returns what it printed.
-  static std::string refusedStart(const std::string& file) {
-    std::string checked;
-    EXPECT_EQ(runBusbar({"--config", file, "--check-config"}, checked), 0) << checked;
-    ServerProcess server(file);
-    EXPECT_THROW(server.start(), std::exception) << "it served";
-    EXPECT_FALSE(server.running());
-    EXPECT_EQ(server.stop(), 2) << server.output();
-    return server.output();
-  }
-
   static PrivateDatabase* database_;
   static TestCertificates* certificates_;
   static TestCertificates* other_ca_;
@@ -90,7 +78,8 @@ TEST_F(PostgresqlTlsTest, VerifyFullWithTheRightCaServesAndEverySessionIsEncrypt
 }
 
 TEST_F(PostgresqlTlsTest, AWrongCaIsRefusedNamingTheReasonAndTheFix) {
-  const std::string output = refusedStart(config("wrong-ca", verifyFull(other_ca_->caFile())));
+  const std::string output =
+      startStoppedByConfigError(config("wrong-ca", verifyFull(other_ca_->caFile())));
   EXPECT_NE(output.find("[storage] cannot connect to postgresql"), std::string::npos) << output;
   EXPECT_NE(output.find("TLS failed"), std::string::npos) << output;
   EXPECT_NE(output.find("certificate verify failed"), std::string::npos) << output;
@@ -99,15 +88,15 @@ TEST_F(PostgresqlTlsTest, AWrongCaIsRefusedNamingTheReasonAndTheFix) {
 }
 
 TEST_F(PostgresqlTlsTest, AHostNameTheCertificateDoesNotNameIsRefused) {
-  const std::string output =
-      refusedStart(config("wrong-host", verifyFull(certificates_->caFile()), "localhost"));
+  const std::string output = startStoppedByConfigError(
+      config("wrong-host", verifyFull(certificates_->caFile()), "localhost"));
   EXPECT_NE(output.find("does not match host name \"localhost\""), std::string::npos) << output;
   EXPECT_NE(output.find("the certificate must also name [storage] host"), std::string::npos)
       << output;
 }
 
 TEST_F(PostgresqlTlsTest, WithoutTheClientCertificateTheServerAskedForTheHostStops) {
-  const std::string output = refusedStart(config(
+  const std::string output = startStoppedByConfigError(config(
       "no-client-cert", "sslmode = verify-full\nsslrootcert = " + certificates_->caFile() + "\n"));
   EXPECT_NE(output.find("connection requires a valid client certificate"), std::string::npos)
       << output;

@@ -5,47 +5,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <sstream>
-
-#include <Poco/Util/IniFileConfiguration.h>
-
-#include "server_process.h"
+#include "tls_settings_fixture.h"
 
 namespace busbar::postgresql {
 namespace {
 
-class PostgresqlTlsSettingsTest : public ::testing::Test {
- protected:
-  PostgresqlTlsSettingsTest() {
-    ca_ = dir_.write("ca.crt", "-----BEGIN CERTIFICATE-----\n");
-    cert_ = dir_.write("client.crt", "-----BEGIN CERTIFICATE-----\n");
-    key_ = dir_.write("client.key", "-----BEGIN PRIVATE KEY-----\n");
-    ::chmod(key_.c_str(), 0600);
-  }
-
-  PostgresqlTls read(const std::string& keys) {
-    std::istringstream in("[storage]\n" + keys);
-    Poco::AutoPtr<Poco::Util::AbstractConfiguration> config(
-        new Poco::Util::IniFileConfiguration(in));
-    return readPostgresqlTls(ConfigSection(config, dir_.path() + "/host.conf", "storage"));
-  }
-
-  std::string errorOf(const std::string& keys) {
-    try {
-      read(keys);
-    } catch (const ConfigError& error) {
-      return error.what();
-    }
-    return "accepted";
-  }
-
-  std::string file() const { return dir_.path() + "/host.conf: [storage] "; }
-
-  busbar::testing::TempDir dir_;
-  std::string ca_;
-  std::string cert_;
-  std::string key_;
-};
+class PostgresqlTlsSettingsTest
+    : public busbar::testing::TlsSettingsFixture<PostgresqlTls, readPostgresqlTls> {};
 
 TEST_F(PostgresqlTlsSettingsTest, LeavesWhatIsNotSetToLibpqAndReadsEveryKey) {
   PostgresqlTls tls = read("");

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -145,7 +146,8 @@ void PrivateDatabase::startMysql() {
   run("setsid mariadbd --no-defaults --user=mysql --datadir='" + path("data") +
       "' --port=" + std::to_string(port_) + " --bind-address=127.0.0.1 --socket='" + path("sock") +
       "' --pid-file='" + path("pid") + "' --log-error='" + path("log") +
-      "' --skip-name-resolve --innodb-flush-log-at-trx-commit=2 </dev/null >/dev/null 2>&1 &");
+      "' --skip-name-resolve --innodb-flush-log-at-trx-commit=2" + mysql_tls_options_ +
+      " </dev/null >/dev/null 2>&1 &");
   for (int i = 0; i < 300; ++i) {
     if (std::system(
             ("mysqladmin --no-defaults --socket='" + path("sock") + "' -uroot ping >/dev/null 2>&1")
@@ -164,7 +166,20 @@ void PrivateDatabase::startMysql() {
 
 void PrivateDatabase::enableTls(const std::string& cert, const std::string& key,
                                 const std::string& client_ca) {
-  if (driver_ != "postgresql") throw std::runtime_error("enableTls: PostgreSQL only");
+  if (driver_ == "mysql") {
+    run("install -o mysql -m 600 '" + cert + "' '" + path("tls.crt") + "' && install -o mysql -m " +
+        "600 '" + key + "' '" + path("tls.key") + "'");
+    mysql_tls_options_ = " --ssl-cert='" + path("tls.crt") + "' --ssl-key='" + path("tls.key") +
+                         "' --require-secure-transport=ON";
+    if (!client_ca.empty()) {
+      run("install -o mysql -m 600 '" + client_ca + "' '" + path("client-ca.crt") + "'");
+      mysql_tls_options_ += " --ssl-ca='" + path("client-ca.crt") + "'";
+      sql(std::string("ALTER USER '") + kUser + "'@'127.0.0.1' REQUIRE X509");
+    }
+    stop();
+    start();
+    return;
+  }
   const std::string data = path("data");
   run("install -o postgres -m 600 '" + cert + "' '" + data +
       "/tls.crt' && install -o postgres -m "
@@ -194,11 +209,15 @@ void PrivateDatabase::enableTls(const std::string& cert, const std::string& key,
 
 std::string PrivateDatabase::sql(const std::string& statement) const {
   std::string output;
-  const std::string command = "runuser -u postgres -- psql -At -h '" + folder_.path() + "' -p " +
-                              std::to_string(port_) + " -d postgres -c \"" + statement + "\"";
+  const std::string command =
+      driver_ == "mysql" ? "mysql --no-defaults --batch --skip-column-names --socket='" +
+                               path("sock") + "' -uroot -e \"" + statement + "\""
+                         : "runuser -u postgres -- psql -At -h '" + folder_.path() + "' -p " +
+                               std::to_string(port_) + " -d postgres -c \"" + statement + "\"";
   if (runShell(command + " 2>&1", output) != 0) {
     throw std::runtime_error("failed: " + command + "\n" + output);
   }
+  std::replace(output.begin(), output.end(), '\t', '|');  // mysql --batch separates with tabs
   return output;
 }
 

@@ -36,14 +36,15 @@ class PrivateDatabase {
   // on the next start(). Returns once every process is gone.
   void crash();
 
-  // PostgreSQL: serves TLS with `cert` and `key` (copied to the server's folder) and refuses
-  // connections over 127.0.0.1 without it; with `client_ca`, also asks each client for a
-  // certificate that CA signed. Returns once the server has reloaded its settings.
+  // Serves TLS with `cert` and `key` (copied to the server's folder) and refuses connections
+  // over 127.0.0.1 without it; with `client_ca`, also asks the database's user for a certificate
+  // that CA signed. Returns once the server serves with these settings (MariaDB: restarted,
+  // PostgreSQL: reloaded).
   void enableTls(const std::string& cert, const std::string& key,
                  const std::string& client_ca = "");
 
-  // PostgreSQL: runs `statement` as the server's superuser over its local socket and returns
-  // what psql printed (-At: one row a line, columns separated by '|').
+  // Runs `statement` as the server's superuser over its local socket and returns what the client
+  // printed: one row a line, columns separated by '|' (psql -At, mysql --batch).
   std::string sql(const std::string& statement) const;
 
   // Starts it again on the same port and data; returns once it answers.
@@ -69,6 +70,7 @@ class PrivateDatabase {
   TempDir folder_;
   int port_;
   bool running_ = false;
+  std::string mysql_tls_options_;  // mariadbd's TLS options, once enableTls has run
 };
 
 }  // namespace busbar::testing

@@ -1,5 +1,6 @@
 #include "server_process.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -314,6 +315,16 @@ int runShell(const std::string& command, std::string& output) {
   while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, got);
   const int status = ::pclose(pipe);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string startStoppedByConfigError(const std::string& config_file) {
+  std::string checked;
+  EXPECT_EQ(runBusbar({"--config", config_file, "--check-config"}, checked), 0) << checked;
+  ServerProcess server(config_file);
+  EXPECT_THROW(server.start(), std::exception) << "it served";
+  EXPECT_FALSE(server.running());
+  EXPECT_EQ(server.stop(), 2) << server.output();
+  return server.output();
 }
 
 }  // namespace busbar::testing

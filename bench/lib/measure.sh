@@ -89,14 +89,17 @@ rss_total() {
 
 # wrk_run LABEL PORT SCRIPT CONNECTIONS [PID...]: appends "rps p99_us cpu_us_per_request
 # wrk_cpu_us_per_request switches_per_request socket_errors non_2xx" to $WORK/LABEL.runs; the CPU
-# is that of the server processes PID... (not the databases'). WRK_SCHEME=https loads over TLS.
+# is that of the server processes PID... (not the databases'). WRK_SCHEME=https loads over TLS;
+# WRK_PRIORITY=realtime runs wrk under SCHED_FIFO, so that it takes its core whenever it is ready.
 wrk_run() {
   local out label="$1" port="$2" script="$3" connections="$4" c0 c1
   shift 4
   c0=$(cpu_ticks "$@")
   x0=$(context_switches "$@")
   w0=$(awk '{print $16 + $17}' /proc/$$/stat)  # this shell's waited children: wrk, once it ends
-  out="$(BENCH_IDS=$READ_USERS wrk -t2 -c"$connections" -d"${DURATION}s" --latency -s "$script" \
+  local launcher=()
+  [ "${WRK_PRIORITY:-}" = realtime ] && launcher=(chrt --fifo 1)
+  out="$(BENCH_IDS=$READ_USERS "${launcher[@]}" wrk -t2 -c"$connections" -d"${DURATION}s" --latency -s "$script" \
     "${WRK_SCHEME:-http}://127.0.0.1:$port" 2>&1)"
   c1=$(cpu_ticks "$@")
   x1=$(context_switches "$@")

@@ -56,10 +56,15 @@ measure_hostile_clients() {
   for round in $(seq "$ROUNDS"); do
     hostile_round "apart-" hostile-apart "$port" taskset -c 1
   done
+  # Apart, the normal client first: the same, wrk under SCHED_FIFO, so that it takes core 0 the
+  # moment it has something to do and waits for the server's answers only, not for the core.
+  for round in $(seq "$ROUNDS"); do
+    WRK_PRIORITY=realtime hostile_round "first-" hostile-apart "$port" taskset -c 1
+  done
   stop_server hostile-apart
   taskset -p -c "$cores" $$ >/dev/null
   local placement
-  for placement in "" "apart-"; do
+  for placement in "" "apart-" "first-"; do
     for attack in none $HOSTILE_ATTACKS; do
       local runs="$WORK/hostile-$placement$attack.runs"
       record hostile "$placement$attack" rps "$(awk '{print $1}' "$runs" | median | xargs printf '%.0f')" req/s
@@ -88,7 +93,7 @@ measure_hostile_clients() {
   record hostile memory rss_kb_after "$after" kB
 }
 
-# hostile_rows PLACEMENT: the table's rows of one placement ("" or "apart-").
+# hostile_rows PLACEMENT: the table's rows of one placement ("", "apart-" or "first-").
 hostile_rows() {
   local placement="$1" attack p99 ratio_p99 vs_spin goal none_p99 spin_p99
   none_p99=$(v hostile "${placement}none" p99)
@@ -155,8 +160,15 @@ $(hostile_rows apart-)
 
 Here the attackers take none of the server's CPU, but the normal client (wrk) still shares core 0
 with the server's loop: an attack that keeps the loop busy (pipelining) also keeps wrk waiting for
-the core, so a row's miss is not yet the server's unfairness alone. Telling them apart needs a
-third core for the normal client.
+the core, so a row's miss is not yet the server's unfairness alone.
+
+Apart, the normal client first: the same placement with wrk under \`SCHED_FIFO\` (\`chrt --fifo 1\`),
+so that it takes core 0 from the server's loop the moment an answer wakes it: its p99 is then the
+time the loop takes to come to its requests, the loop's fairness, without the wait for the core.
+
+| Attack | normal req/s | normal p99 (ms) | p99 vs alone | goal | p99 vs spin | errors, non-2xx |
+| --- | ---: | ---: | ---: | --- | ---: | ---: |
+$(hostile_rows first-)
 
 Memory: a fresh server's resident memory went from $(awk -v a="$(v hostile memory rss_kb_before)" 'BEGIN{printf "%.1f", a/1024}') MiB
 to $(awk -v a="$(v hostile memory rss_kb_after)" 'BEGIN{printf "%.1f", a/1024}') MiB with $(v hostile memory held) clients each

@@ -32,6 +32,14 @@ class MysqlPlugin : public Plugin {
     }
     context_->logger().information("mysql storage at " + settings_.server.describe() +
                                    " (ssl_mode " + tlsModeName(settings_.tls.mode) + ")");
+    if (settings_.tls.mode == MysqlTlsMode::kRequired ||
+        settings_.tls.mode == MysqlTlsMode::kVerifyCa) {
+      context_->logger().warning(
+          std::string("[storage] ssl_mode = ") + tlsModeName(settings_.tls.mode) +
+          " does not check that the server's certificate names " + settings_.server.host +
+          ": a machine in between can answer in the server's place and see the login (never the "
+          "password itself). Fix: ssl_mode = verify_identity (docs/security.md).");
+    }
   }
 
  private:

@@ -12,10 +12,13 @@
 namespace busbar::mysql {
 namespace {
 
-// The connection string of Poco's MySQL connector: key=value pairs split at ';'.
+// The connection string of Poco's MySQL connector: key=value pairs split at ';'. With TLS its host
+// names a TLS profile (registered here, tls_connection_handler.h). auto-reconnect stays false: a
+// session that reconnected would skip the handler's checks, and the pool opens a new one instead.
 std::string connectionString(const sql::ServerSettings& settings, const MysqlTls& tls) {
-  return "host=" + tlsConnectHost(settings.host, tls) + ";port=" + std::to_string(settings.port) +
-         ";db=" + settings.database + ";user=" + settings.user + ";password=" + settings.password +
+  return "host=" + hostWithTlsProfile(settings.host, tls) +
+         ";port=" + std::to_string(settings.port) + ";db=" + settings.database +
+         ";user=" + settings.user + ";password=" + settings.password +
          ";compress=false;auto-reconnect=false;secure-auth=true;character-set=utf8mb4";
 }
 
@@ -35,6 +38,12 @@ MysqlSettings readMysqlSettings(const ConfigSection& config) {
     if (value->find(';') != std::string::npos) {
       config.fail(key, "must not contain ';'", "'" + *value + "'");
     }
+  }
+  // libmariadb reads "scheme://" as a connection handler to load and ',' as a list of hosts.
+  if (settings.host.find("://") != std::string::npos ||
+      settings.host.find(',') != std::string::npos) {
+    config.fail("host", "must be one host name or address, without '://' or ','",
+                "'" + settings.host + "'");
   }
   if (settings.password.find(';') != std::string::npos) {
     config.fail("password", "must not contain ';' (Poco's MySQL connection string cannot carry it)",

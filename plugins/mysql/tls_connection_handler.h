@@ -4,10 +4,11 @@
 // constructor, so nothing can set libmariadb's TLS options on the handle between mysql_init and
 // mysql_real_connect. libmariadb offers a hook at exactly that point: a connection handler plugin,
 // chosen by the scheme of the host ("busbar_tls://..."), gets the handle instead of the connect.
-// This handler looks up the TLS profile the host names, sets its options on the handle and
-// connects as libmariadb would. After the connect it passes every command through untouched.
+// This handler looks up the TLS profile the host names, sets its options on the handle, connects
+// as libmariadb would and refuses a session that ended up without TLS. After the connect it
+// passes every command through untouched; a reconnect is refused (busbar opens a new session).
 //
-// Thread-safe: profiles are added under a lock and never removed (one per Connection made);
+// Thread-safe: profiles are added under a lock and never removed (one per distinct TLS setting);
 // libmariadb calls the handler from whichever thread opens a session.
 #pragma once
 
@@ -23,7 +24,8 @@ namespace busbar::mysql {
 void registerTlsConnectionHandler();
 
 // The host to give Poco's connector so that its sessions reach `host` with `tls`: `host` itself
-// when TLS is disabled, else "busbar_tls://N@host", N naming a profile kept for the process.
-std::string tlsConnectHost(const std::string& host, const MysqlTls& tls);
+// when TLS is disabled, else "busbar_tls://N@host", N naming a profile equal to `tls` that the
+// process keeps from then on (added by this call when there is none yet).
+std::string hostWithTlsProfile(const std::string& host, const MysqlTls& tls);
 
 }  // namespace busbar::mysql

@@ -21,6 +21,7 @@ ConnectCause classifyConnectFailure(const std::string& driver, const std::string
     if (has(text, reason)) return ConnectCause::kTls;
   }
   if (driver == "mysql") {
+    if (has(text, "restricted_auth")) return ConnectCause::kLoginMethod;
     if (has(text, "access denied") && has(text, "to database")) {
       return ConnectCause::kNoDatabaseRight;
     }
@@ -108,6 +109,15 @@ void throwConnectFailure(const std::string& driver, const ServerSettings& settin
                 : "check [storage] ssl_mode and ssl_ca (the file of the CA that signed the "
                   "server's certificate; with verify_identity the certificate must also name "
                   "[storage] host), ssl_cert and ssl_key, and the server's ssl settings";
+      break;
+    case ConnectCause::kLoginMethod:
+      cause =
+          "the server asked for a login method that may send the password itself, which "
+          "ssl_mode required and verify_ca refuse (it may not be the server: those modes do not "
+          "check who answers)";
+      fix =
+          "set [storage] ssl_mode = verify_identity, or have the database's user log in with "
+          "mysql_native_password or ed25519";
       break;
     case ConnectCause::kOther:
       cause = "failed";

@@ -23,6 +23,8 @@ enum class ConnectCause {
   kNoDatabaseRight,  // the database does not exist or the user may not use it (MariaDB tells
                      // no more)
   kTls,              // the TLS handshake or its certificates failed
+  kLoginMethod,      // the server asked for a login method the TLS settings do not allow (mysql:
+                     // one that may send the password itself, with ssl_mode required, verify_ca)
   kOther,
 };
 

@@ -1,9 +1,11 @@
 // MariaDB over TLS (label tls): a MariaDB server of the test's own that refuses connections
 // without TLS (require_secure_transport) and asks busbar's user for a client certificate
-// (REQUIRE X509), a CA of the test's own that signed the server's certificate (for 127.0.0.1) and
-// the client's, and the real busbar binary with [storage] ssl_mode = verify_identity. The right CA
-// serves; a wrong CA, a certificate that does not name the host, a missing client certificate and
-// a server that offers no TLS each stop the host (exit 2) with the reason and the fix.
+// (REQUIRE X509), a CA of the test's own that signed the server's certificate (127.0.0.1 in its
+// subject alternative names only) and the client's, and the real busbar binary with [storage]
+// ssl_mode = verify_identity. The right CA serves; a wrong CA, a certificate that does not name
+// the host, a missing client certificate and a server that offers no TLS each stop the host
+// (exit 2) with the reason and the fix, and a server without TLS that asks for the password
+// itself gets none.
 #include <gtest/gtest.h>
 
 #include "private_database.h"
@@ -18,7 +20,7 @@ class MysqlTlsTest : public ::testing::Test {
     database_ = new PrivateDatabase("mysql");
     certificates_ = new TestCertificates;
     other_ca_ = new TestCertificates;
-    server_ = new IssuedCertificate(certificates_->issue("server", "127.0.0.1", "IP:127.0.0.1"));
+    server_ = new IssuedCertificate(certificates_->issue("server", "server", "IP:127.0.0.1"));
     client_ = new IssuedCertificate(certificates_->issue("client", "busbar", ""));
     database_->enableTls(server_->cert, server_->key, certificates_->caFile());
     dir_ = new TempDir;
@@ -80,14 +82,9 @@ TEST_F(MysqlTlsTest, VerifyIdentityWithTheRightCaServesOverTlsOnly) {
   EXPECT_EQ(server.stop(), 0) << server.output();
 }
 
-TEST_F(MysqlTlsTest, WithoutTlsTheServerAdmitsNoSession) {
-  const std::string output = startStoppedByConfigError(config("plain", ""));
-  EXPECT_NE(output.find("[storage] cannot connect to mysql"), std::string::npos) << output;
-}
-
 TEST_F(MysqlTlsTest, AWrongCaIsRefusedNamingTheReasonAndTheFix) {
-  for (const char* mode : {"verify_ca", "verify_identity"}) {
-    const std::string output = startStoppedByConfigError(
+  for (const char* mode : {"required", "verify_ca", "verify_identity"}) {
+    const std::string output = refusedStart(
         config(std::string("wrong-ca-") + mode, withClientCertificate(mode, other_ca_->caFile())));
     EXPECT_NE(output.find("[storage] cannot connect to mysql"), std::string::npos) << output;
     EXPECT_NE(output.find("TLS failed"), std::string::npos) << output;
@@ -99,7 +96,12 @@ TEST_F(MysqlTlsTest, ACertificateThatDoesNotNameTheHostIsRefusedByVerifyIdentity
   const IssuedCertificate misnamed =
       certificates_->issue("misnamed", "db.busbar.test", "DNS:db.busbar.test");
   database_->enableTls(misnamed.cert, misnamed.key, certificates_->caFile());
-  const std::string output = startStoppedByConfigError(
+  struct RestoreCertificate {
+    ~RestoreCertificate() {
+      database_->enableTls(server_->cert, server_->key, certificates_->caFile());
+    }
+  } restore;
+  const std::string output = refusedStart(
       config("misnamed", withClientCertificate("verify_identity", certificates_->caFile())));
   EXPECT_NE(output.find("Validation of SSL server certificate failed"), std::string::npos)
       << output;
@@ -111,11 +113,10 @@ TEST_F(MysqlTlsTest, ACertificateThatDoesNotNameTheHostIsRefusedByVerifyIdentity
   server.start();
   EXPECT_EQ(server.request("PUT", "/users/ca", R"({"name":"Chain only"})").status, 201);
   EXPECT_EQ(server.stop(), 0) << server.output();
-  database_->enableTls(server_->cert, server_->key, certificates_->caFile());
 }
 
 TEST_F(MysqlTlsTest, WithoutTheClientCertificateTheUserRequiresTheHostStops) {
-  const std::string output = startStoppedByConfigError(config(
+  const std::string output = refusedStart(config(
       "no-client-cert", "ssl_mode = verify_identity\nssl_ca = " + certificates_->caFile() + "\n"));
   EXPECT_NE(output.find("Access denied"), std::string::npos) << output;
   EXPECT_NE(output.find("with ssl_cert and ssl_key when the server requires a client certificate"),
@@ -132,13 +133,32 @@ TEST_F(MysqlTlsTest, RequiredEncryptsWithoutACaAndRefusesAServerThatOffersNoTls)
   // login; with the other modes it logs in in the clear, and busbar refuses the session.
   PrivateDatabase plain("mysql");
   for (const char* mode : {"required", "verify_ca", "verify_identity"}) {
-    const std::string output = startStoppedByConfigError(config(
+    const std::string output = refusedStart(config(
         std::string("no-tls-") + mode,
         withClientCertificate(mode, std::string(mode) == "required" ? "" : certificates_->caFile()),
         plain));
     EXPECT_NE(output.find("SSL is required, but the server does not support it"), std::string::npos)
         << output;
     EXPECT_NE(output.find("TLS failed"), std::string::npos) << output;
+  }
+}
+
+TEST_F(MysqlTlsTest, AServerWithoutTlsThatAsksForThePasswordItselfGetsNone) {
+  // Whoever answers in the server's place without TLS may ask for the password in clear (PAM's
+  // dialog, mysql_clear_password): required and verify_ca log in only by methods that never send
+  // it, and refuse the switch.
+  PrivateDatabase plain("mysql");
+  plain.sql(
+      "INSTALL SONAME 'auth_pam'; ALTER USER 'busbar_private'@'127.0.0.1' IDENTIFIED VIA pam");
+  for (const char* mode : {"required", "verify_ca"}) {
+    const std::string output = refusedStart(config(
+        std::string("pam-") + mode,
+        withClientCertificate(mode, std::string(mode) == "required" ? "" : certificates_->caFile()),
+        plain));
+    EXPECT_NE(output.find("couldn't be found in restricted_auth plugin list"), std::string::npos)
+        << output;
+    EXPECT_NE(output.find("Fix: set [storage] ssl_mode = verify_identity"), std::string::npos)
+        << output;
   }
 }
 

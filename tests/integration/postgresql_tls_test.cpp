@@ -79,7 +79,7 @@ TEST_F(PostgresqlTlsTest, VerifyFullWithTheRightCaServesAndEverySessionIsEncrypt
 
 TEST_F(PostgresqlTlsTest, AWrongCaIsRefusedNamingTheReasonAndTheFix) {
   const std::string output =
-      startStoppedByConfigError(config("wrong-ca", verifyFull(other_ca_->caFile())));
+      refusedStart(config("wrong-ca", verifyFull(other_ca_->caFile())));
   EXPECT_NE(output.find("[storage] cannot connect to postgresql"), std::string::npos) << output;
   EXPECT_NE(output.find("TLS failed"), std::string::npos) << output;
   EXPECT_NE(output.find("certificate verify failed"), std::string::npos) << output;
@@ -88,7 +88,7 @@ TEST_F(PostgresqlTlsTest, AWrongCaIsRefusedNamingTheReasonAndTheFix) {
 }
 
 TEST_F(PostgresqlTlsTest, AHostNameTheCertificateDoesNotNameIsRefused) {
-  const std::string output = startStoppedByConfigError(
+  const std::string output = refusedStart(
       config("wrong-host", verifyFull(certificates_->caFile()), "localhost"));
   EXPECT_NE(output.find("does not match host name \"localhost\""), std::string::npos) << output;
   EXPECT_NE(output.find("the certificate must also name [storage] host"), std::string::npos)
@@ -96,7 +96,7 @@ TEST_F(PostgresqlTlsTest, AHostNameTheCertificateDoesNotNameIsRefused) {
 }
 
 TEST_F(PostgresqlTlsTest, WithoutTheClientCertificateTheServerAskedForTheHostStops) {
-  const std::string output = startStoppedByConfigError(config(
+  const std::string output = refusedStart(config(
       "no-client-cert", "sslmode = verify-full\nsslrootcert = " + certificates_->caFile() + "\n"));
   EXPECT_NE(output.find("connection requires a valid client certificate"), std::string::npos)
       << output;

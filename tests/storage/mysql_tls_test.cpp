@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "mysql_storage.h"
 #include "tls_connection_handler.h"
 #include "tls_settings_fixture.h"
 
@@ -16,7 +17,7 @@ class MysqlTlsSettingsTest : public busbar::testing::TlsSettingsFixture<MysqlTls
 TEST_F(MysqlTlsSettingsTest, IsOffUnlessSetAndReadsEveryKey) {
   MysqlTls tls = read("");
   EXPECT_EQ(tls.mode, MysqlTlsMode::kDisabled);
-  EXPECT_EQ(tlsConnectHost("db.example", tls), "db.example");
+  EXPECT_EQ(hostWithTlsProfile("db.example", tls), "db.example");
   // Relative paths resolve against the config file's folder; a space is no trouble here.
   const std::string spaced = dir_.write("a b.crt", "x");
   tls = read("ssl_mode = verify_identity\nssl_ca = " + spaced +
@@ -26,12 +27,15 @@ TEST_F(MysqlTlsSettingsTest, IsOffUnlessSetAndReadsEveryKey) {
   EXPECT_EQ(tls.cert, cert_);
   EXPECT_EQ(tls.key, key_);
   EXPECT_STREQ(tlsModeName(tls.mode), "verify_identity");
-  // Each Connection gets a profile of its own that the connection handler finds by the host.
-  const std::string first = tlsConnectHost("db.example", tls);
-  const std::string second = tlsConnectHost("db.example", tls);
+  // The connection handler finds the profile by the host: one per distinct TLS setting.
+  const std::string first = hostWithTlsProfile("db.example", tls);
   EXPECT_EQ(first.rfind("busbar_tls://", 0), 0u) << first;
-  EXPECT_NE(first, second);
   EXPECT_EQ(first.substr(first.size() - 11), "@db.example");
+  EXPECT_EQ(hostWithTlsProfile("other.example", tls),
+            first.substr(0, first.size() - 10) + "other.example");
+  MysqlTls other = tls;
+  other.mode = MysqlTlsMode::kVerifyCa;
+  EXPECT_NE(hostWithTlsProfile("db.example", other), first);
   EXPECT_EQ(read("ssl_mode = required\n").mode, MysqlTlsMode::kRequired);
   EXPECT_EQ(read("ssl_mode = verify_ca\nssl_ca = ca.crt\n").mode, MysqlTlsMode::kVerifyCa);
 }
@@ -60,6 +64,23 @@ TEST_F(MysqlTlsSettingsTest, RefusesWhatAnOperatorGetsWrongNamingKeyFileAndFix) 
   EXPECT_EQ(errorOf("ssl_mode = required\nssl_cert = client.crt\nssl_key = client.key\n"),
             file() + "ssl_key must name a key file only its owner may read; found '" + key_ +
                 "' with mode 644 (chmod 600 it)");
+}
+
+// readMysqlSettings, for what libmariadb would read as something else than one host.
+class MysqlSettingsTest
+    : public busbar::testing::TlsSettingsFixture<MysqlSettings, readMysqlSettings> {};
+
+TEST_F(MysqlSettingsTest, RefusesAHostThatLibmariadbWouldReadAsAHandlerOrAList) {
+  const std::string server = "database = busbar\nuser = busbar\n";
+  EXPECT_EQ(read(server + "host = db.example\n").server.host, "db.example");
+  EXPECT_EQ(errorOf(server + "host = busbar_tls://0@db.example\n"),
+            file() +
+                "host must be one host name or address, without '://' or ','; found "
+                "'busbar_tls://0@db.example'");
+  EXPECT_EQ(errorOf(server + "host = a.example,b.example\n"),
+            file() +
+                "host must be one host name or address, without '://' or ','; found "
+                "'a.example,b.example'");
 }
 
 }  // namespace

@@ -317,7 +317,7 @@ int runShell(const std::string& command, std::string& output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-std::string startStoppedByConfigError(const std::string& config_file) {
+std::string refusedStart(const std::string& config_file) {
   std::string checked;
   EXPECT_EQ(runBusbar({"--config", config_file, "--check-config"}, checked), 0) << checked;
   ServerProcess server(config_file);

@@ -178,9 +178,9 @@ int runBusbar(const std::vector<std::string>& args, std::string& output,
               const std::map<std::string, std::string>& env = {});
 
 // Runs `busbar --check-config` on `config_file`, which must pass (the file is well formed), then
-// starts a server on it, which must stop with exit 2 without serving (what only a connection
-// finds wrong: a certificate, a login). Records a test failure otherwise; returns what the server
-// printed.
-std::string startStoppedByConfigError(const std::string& config_file);
+// starts a server on it, which must stop with exit 2 without serving: a start refused for what
+// only connecting finds (a certificate, a login). Records a test failure otherwise; returns what
+// the server printed.
+std::string refusedStart(const std::string& config_file);
 
 }  // namespace busbar::testing

@@ -60,7 +60,11 @@ bool setTlsOptions(MYSQL* mysql, const MysqlTls& tls) {
   bool ok = mysql_optionsv(mysql, MYSQL_OPT_SSL_ENFORCE, &on) == 0 &&
             mysql_optionsv(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify_identity) == 0;
   if (!verify_identity) {
-    ok = ok && mysql_optionsv(mysql, MARIADB_OPT_RESTRICTED_AUTH, kLoginsWithoutThePassword) == 0;
+    // The restriction covers the first method too: start with the one MariaDB greets with, so
+    // that a server greeting with another (MySQL 8: caching_sha2_password) can still switch a
+    // mysql_native_password user to it.
+    ok = ok && mysql_optionsv(mysql, MARIADB_OPT_RESTRICTED_AUTH, kLoginsWithoutThePassword) == 0 &&
+         mysql_optionsv(mysql, MYSQL_DEFAULT_AUTH, "mysql_native_password") == 0;
   }
   if (!tls.ca.empty()) ok = ok && mysql_optionsv(mysql, MYSQL_OPT_SSL_CA, tls.ca.c_str()) == 0;
   if (!tls.cert.empty()) {

@@ -114,7 +114,7 @@ void throwConnectFailure(const std::string& driver, const ServerSettings& settin
       cause =
           "the server asked for a login method that may send the password itself, which "
           "ssl_mode required and verify_ca refuse (it may not be the server: those modes do not "
-          "check who answers)";
+          "check who answers; libmariadb's message may not name the method asked for)";
       fix =
           "set [storage] ssl_mode = verify_identity, or have the database's user log in with "
           "mysql_native_password or ed25519";

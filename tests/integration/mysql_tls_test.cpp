@@ -162,5 +162,30 @@ TEST_F(MysqlTlsTest, AServerWithoutTlsThatAsksForThePasswordItselfGetsNone) {
   }
 }
 
+TEST_F(MysqlTlsTest, RequiredAndVerifyCaLogInAUserOnEd25519) {
+  // The methods required and verify_ca allow are real ones: a user on ed25519 logs in over TLS.
+  const std::string password = database_->storageKeys().at("password");
+  database_->sql(
+      "INSTALL SONAME 'auth_ed25519'; ALTER USER 'busbar_private'@'127.0.0.1' "
+      "IDENTIFIED VIA ed25519 USING PASSWORD('" +
+      password + "')");
+  struct RestoreLogin {
+    const std::string& password;
+    ~RestoreLogin() {
+      database_->sql("ALTER USER 'busbar_private'@'127.0.0.1' IDENTIFIED BY '" + password + "'");
+    }
+  } restore{password};
+  ASSERT_EQ(database_->sql("SELECT plugin, ssl_type FROM mysql.user WHERE user = 'busbar_private'"),
+            "ed25519|X509\n");
+  for (const char* mode : {"required", "verify_ca"}) {
+    ServerProcess server(config(std::string("ed25519-") + mode,
+                                withClientCertificate(mode, certificates_->caFile())));
+    server.start();
+    EXPECT_EQ(server.request("PUT", std::string("/users/ed-") + mode, R"({"name":"Ed"})").status,
+              201);
+    EXPECT_EQ(server.stop(), 0) << server.output();
+  }
+}
+
 }  // namespace
 }  // namespace busbar::testing

@@ -6,9 +6,11 @@
 // submit() queues them and returns at once; the worker takes everything queued and runs a
 // numbering round: one numbering transaction numbers the oldest waiting events of the log,
 // whoever wrote them (one serves every write that committed while the previous ran, so numbering
-// costs one flush to disk per round, not per write). It then hands this server's events to the
-// CommittedEvents sink, in order, with the numbers this round or another server's gave them;
-// another server's events go out with their own server, or reach every server from the log. A
+// costs one flush to disk per round, not per write). It then hands this server's submitted events
+// to the CommittedEvents sink, each batch in number order, with the numbers this round or another
+// server's gave them; an event numbered between its writer's commit and submit goes out in a
+// later batch, after higher numbers (the sequencers deliver in number order); another server's
+// events go out with their own server, or reach every server from the log. A
 // round that fails (the database went away) is tried again with growing pauses. While the log
 // holds more than a batch of waiting events the rounds follow each other at once. Every
 // `sweep_interval` without a round it looks for events left without a number for

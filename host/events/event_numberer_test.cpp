@@ -5,6 +5,7 @@
 // queued.
 #include "events/event_numberer.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -118,11 +119,20 @@ TEST_F(EventNumbererTest, WritersAtOnceGetEveryEventHandedOnOnceInNumberOrder) {
   ASSERT_EQ(handed.size(), static_cast<size_t>(kWriters * kEach));
   auto in_log = log_->numbersOf(idsOf(handed));
   std::set<std::string> seen;
-  for (size_t i = 0; i < handed.size(); ++i) {
-    // 1..200 in the order handed on: no number twice, none skipped, none out of order.
-    EXPECT_EQ(handed[i].seq, i + 1) << handed[i].event.id;
-    EXPECT_EQ(in_log.at(handed[i].event.id), handed[i].seq) << "the log holds another number";
-    EXPECT_TRUE(seen.insert(handed[i].event.id).second) << handed[i].event.id << " twice";
+  std::set<uint64_t> numbers;
+  for (const auto& logged : handed) {
+    EXPECT_EQ(in_log.at(logged.event.id), logged.seq) << "the log holds another number";
+    EXPECT_TRUE(seen.insert(logged.event.id).second) << logged.event.id << " twice";
+    EXPECT_TRUE(numbers.insert(logged.seq).second) << logged.seq << " given twice";
+  }
+  // 1..200: none skipped. A batch is in number order; a writer's event that a round numbered
+  // between its commit and its submit goes out in a later batch (the sequencers order them).
+  EXPECT_EQ(*numbers.begin(), 1u);
+  EXPECT_EQ(*numbers.rbegin(), static_cast<uint64_t>(kWriters * kEach));
+  for (const auto& batch : sink_.awaitBatches(0)) {
+    EXPECT_TRUE(
+        std::is_sorted(batch.begin(), batch.end(),
+                       [](const LoggedEvent2& a, const LoggedEvent2& b) { return a.seq < b.seq; }));
   }
   EXPECT_EQ(log_->head().seq, static_cast<uint64_t>(kWriters * kEach));
   EXPECT_LE(numbering->rounds(), static_cast<uint64_t>(kWriters * kEach));
@@ -187,6 +197,25 @@ TEST_F(EventNumbererTest, ARoundNumbersOlderEventsOfOtherWritersBeforeItsOwn) {
   EXPECT_EQ(log_->numbersOf({"other-v1", "mine-v2"}),
             (EventLogStorage::Numbers{{"other-v1", 1}, {"mine-v2", 2}}));
   EXPECT_EQ(sink_.handed()[0].seq, 2u);
+}
+
+TEST_F(EventNumbererTest, AnEventNumberedBeforeItsWriterSubmittedItGoesOutInALaterBatch) {
+  // A writer between its commit and its submit: this server's round numbers its event with the
+  // rest, but only the writer's submit hands it on, after the higher number of a later write.
+  commit({"committed-first"});
+  auto numbering = numberer();
+  commitAndSubmit(*numbering, {"submitted-first"});
+  ASSERT_EQ(sink_.awaitBatches(1).size(), 1u);
+  std::vector<Event> late{userEvent("committed-first")};
+  numbering->submit(unnumbered(late));
+
+  auto batches = sink_.awaitBatches(2);
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(idsOf(batches[0]), (std::vector<std::string>{"submitted-first"}));
+  EXPECT_EQ(batches[0][0].seq, 2u);
+  EXPECT_EQ(idsOf(batches[1]), (std::vector<std::string>{"committed-first"}));
+  EXPECT_EQ(batches[1][0].seq, 1u);  // the number the earlier round gave it, not a new one
+  EXPECT_EQ(log_->head().seq, 2u);
 }
 
 TEST_F(EventNumbererTest, ABacklogOfManyBatchesDrainsAndItsOwnEventsGoOutAfterIt) {

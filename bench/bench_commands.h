@@ -14,7 +14,7 @@ int serveReactor(int port, const std::string& file);
 // http_load.cpp
 int idle(int port, int count, double seconds);
 int start(int port, const std::string& log, char** argv);
-int put(int port, double rate, double seconds, long ids, int watch_port);
+int put(int port, double rate, double seconds, long ids, int watch_port, long watch_every);
 
 // amqp_load.cpp
 int publish(const std::string& url, const std::string& exchange, long count, double rate, long ids,

@@ -11,12 +11,12 @@
 //                                       "ready <open> <errors>", holds them SECONDS
 //   start PORT LOG -- CMD ARGS...       execs CMD (output to LOG), prints "<ms> <pid>" once
 //                                       GET /health on PORT answers 200, leaves it running
-//   put PORT RATE SECONDS IDS [WATCH_PORT]
+//   put PORT RATE SECONDS IDS [WATCH_PORT [WATCH_EVERY]]
 //                                       paced PUT /users/u<n> at RATE/s over 16 keep-alive
 //                                       connections; prints sent, achieved rate, p50/p99 us;
 //                                       with WATCH_PORT, also how long after its answer every
-//                                       50th write is served by that server (p50/p99/max us,
-//                                       samples, missed after 5 s)
+//                                       WATCH_EVERY-th write (default 50) is served by that
+//                                       server (p50/p99/max us, samples, missed after 5 s)
 //   publish AMQP_URL EXCHANGE COUNT RATE IDS [WINDOW]
 //                                       publishes COUNT UserWasUpdated envelopes (RATE 0 = as
 //                                       fast as possible; WINDOW > 0 = publisher confirms, at
@@ -46,7 +46,7 @@ namespace {
 int usage() {
   std::cerr << "usage: busbar-bench serve PORT FILE | serve-reactor PORT FILE |\n"
                "       idle PORT COUNT SECONDS | start PORT LOG -- CMD ARGS... |\n"
-               "       put PORT RATE SECONDS IDS [WATCH_PORT] |\n"
+               "       put PORT RATE SECONDS IDS [WATCH_PORT [WATCH_EVERY]] |\n"
                "       publish AMQP_URL EXCHANGE COUNT RATE IDS [WINDOW] |\n"
                "       publisher AMQP_URL EXCHANGE COUNT IDS |\n"
                "       apply AMQP_URL EXCHANGE COUNT IDS PORT TIMEOUT |\n"
@@ -69,9 +69,9 @@ int main(int argc, char** argv) {
     if (command == "start" && argc >= 6 && std::string(argv[4]) == "--") {
       return start(std::stoi(argv[2]), argv[3], argv + 5);
     }
-    if (command == "put" && (argc == 6 || argc == 7)) {
+    if (command == "put" && argc >= 6 && argc <= 8) {
       return put(std::stoi(argv[2]), std::stod(argv[3]), std::stod(argv[4]), std::stol(argv[5]),
-                 argc == 7 ? std::stoi(argv[6]) : 0);
+                 argc >= 7 ? std::stoi(argv[6]) : 0, argc == 8 ? std::stol(argv[7]) : 50);
     }
     if (command == "publish" && (argc == 7 || argc == 8)) {
       return publish(argv[2], argv[3], std::stol(argv[4]), std::stod(argv[5]), std::stol(argv[6]),

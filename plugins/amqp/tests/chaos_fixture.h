@@ -368,8 +368,9 @@ class Chaos : public ::testing::Test {
     return seq_of;
   }
 
-  // Each server's subscribers got each logged event once, in sequence order, and since its
-  // first one every later event of the log. The relay prunes the log's oldest events past
+  // Each server's subscribers got each logged event once, in sequence order, each key's versions
+  // in their order, and since its first one every later event of the log. The relay prunes the
+  // log's oldest events past
   // `[event_log] retention_events` (a long run writes more than that): the events a server got
   // before the oldest one the log keeps may be gone from it, and only those.
   // `within`: how long a server may take to apply the log's head (a member that was frozen for
@@ -385,9 +386,11 @@ class Chaos : public ::testing::Test {
     }
     const bool pruned = !seq_of.empty() && oldest > 1;
     for (ServerProcess* server : servers_) {
+      Poco::JSON::Object::Ptr body;
       Poco::JSON::Array::Ptr ids;
       auto recorded = [&] {
-        ids = parseJson(server->request("GET", "/recorded").body)->getArray("ids");
+        body = parseJson(server->request("GET", "/recorded").body);
+        ids = body->getArray("ids");
         if (ids->size() == 0) return true;
         auto last =
             seq_of.find(ids->getElement<std::string>(static_cast<unsigned>(ids->size() - 1)));
@@ -399,10 +402,28 @@ class Chaos : public ::testing::Test {
       uint64_t previous = 0;
       std::vector<uint64_t> seqs;
       size_t pruned_before_first = 0;
+      // Each key's versions rise in the order this subscriber got them (docs/events.md's ordering
+      // guarantee), checked on what was delivered, not on the log.
+      auto keys = body->getArray("keys");
+      auto versions = body->getArray("versions");
+      ASSERT_EQ(keys->size(), ids->size());
+      ASSERT_EQ(versions->size(), ids->size());
+      std::map<std::string, int64_t> last_version;
+      size_t out_of_version_order = 0;
       for (size_t i = 0; i < ids->size(); ++i) {
         std::string id = ids->getElement<std::string>(static_cast<unsigned>(i));
         EXPECT_TRUE(seen.insert(id).second)
             << "server " << server->port() << " saw " << id << " twice";
+        const auto key = keys->getElement<std::string>(static_cast<unsigned>(i));
+        const auto version = versions->getElement<int64_t>(static_cast<unsigned>(i));
+        if (!key.empty()) {
+          auto [last, first] = last_version.emplace(key, version);
+          if (!first && version <= last->second && ++out_of_version_order <= 10) {
+            ADD_FAILURE() << "server " << server->port() << "'s subscriber got version " << version
+                          << " of " << key << " after version " << last->second;
+          }
+          last->second = version;
+        }
         auto found = seq_of.find(id);
         if (found == seq_of.end() && pruned && seqs.empty()) {
           ++pruned_before_first;
@@ -421,6 +442,8 @@ class Chaos : public ::testing::Test {
         std::cout << "server " << server->port() << ": its first " << pruned_before_first
                   << " events are pruned from the log (it keeps seq " << oldest << " on)\n";
       }
+      EXPECT_EQ(out_of_version_order, 0u)
+          << "server " << server->port() << "'s subscriber got versions out of their order";
       if (seqs.empty()) continue;
       // Nothing skipped since the first: from there on the log's events, every one.
       EXPECT_EQ(seqs.back(), head) << "server " << server->port() << " is behind the log";

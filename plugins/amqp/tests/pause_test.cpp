@@ -156,15 +156,16 @@ class Pauses : public Chaos {
     victim.signal(SIGCONT);
     writers.stop();
     expectServed(service, fault);
-    expectHealed(fault, writers.acknowledged(), std::chrono::seconds(seconds));
+    expectHealed(fault, writers.acknowledged(), std::chrono::seconds(seconds), &victim);
   }
 
-  // Each round's last checks: every server equals the database (the one that was out catches up
-  // what it missed, at its pace: within 2 s plus as long as it was out), no acknowledged write is
-  // missing, each user's versions in order.
+  // Each round's last checks: every server equals the database (`member`, the one that was out,
+  // catches up what it missed, at its pace: within 2 s plus as long as it was out), no
+  // acknowledged write is missing, each user's versions in order.
   void expectHealed(const std::string& fault, const std::vector<std::string>& acknowledged,
-                    std::chrono::seconds out = std::chrono::seconds(0)) {
-    expectConverged(fault, kConvergeWithin + out);
+                    std::chrono::seconds out = std::chrono::seconds(0),
+                    const ServerProcess* member = nullptr) {
+    expectConverged(fault, kConvergeWithin + out, OutMember{member, out});
     expectKept(acknowledged);
     expectEachUsersVersionsInSeqOrder();
   }
@@ -201,7 +202,7 @@ TEST_F(Pauses, AWriterFrozenInTheMiddleOfItsNumberingStopsNoOne) {
       expectServed(service, fault);
       auto acknowledged = writers.acknowledged();
       for (const auto& id : live_writers.acknowledged()) acknowledged.push_back(id);
-      expectHealed(fault, acknowledged, std::chrono::seconds(seconds));
+      expectHealed(fault, acknowledged, std::chrono::seconds(seconds), &victim);
       if (HasFailure()) return;
     }
   }
@@ -288,7 +289,8 @@ TEST_F(Pauses, AServerCutOffFromTheDatabaseHalfOpenStopsNoOne) {
         proxy_->partition(Partition::kNone);
         writers.stop();
         expectServed(service, fault);
-        expectHealed(fault, writers.acknowledged(), std::chrono::seconds(seconds));
+        // servers_[0] was cut off.
+        expectHealed(fault, writers.acknowledged(), std::chrono::seconds(seconds), servers_[0]);
         if (HasFailure()) return;
       }
     }
@@ -328,7 +330,7 @@ TEST_F(Pauses, AServerCutOffFromTheBrokerHalfOpenStopsNoOne) {
         expectServed(service, fault);
         expectServed(cut_off, fault + ", a write of the cut-off server",
                      kServedFromTheCutOffWithin);
-        expectHealed(fault, writers.acknowledged(), std::chrono::seconds(seconds));
+        expectHealed(fault, writers.acknowledged(), std::chrono::seconds(seconds), &victim);
         if (HasFailure()) break;
       }
       if (HasFailure()) break;

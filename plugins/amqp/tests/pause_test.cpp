@@ -166,8 +166,34 @@ class Pauses : public Chaos {
                     std::chrono::seconds out = std::chrono::seconds(0),
                     const ServerProcess* member = nullptr) {
     expectConverged(fault, kConvergeWithin + out, OutMember{member, out});
+    expectCaughtUp(fault, kConvergeWithin * kSlowdown + out);
     expectKept(acknowledged);
     expectEachUsersVersionsInSeqOrder();
+  }
+
+  // Every server's subscribers applied the log's head within `within` (the writes have stopped):
+  // equal caches are not the whole of it, the audit module's rows follow at their pace. The next
+  // round then begins with no server still working through what a fault left it.
+  void expectCaughtUp(const std::string& fault, std::chrono::milliseconds within) {
+    const uint64_t head =
+        std::stoull(cluster_->query("SELECT seq FROM busbar_event_head WHERE id = 1"));
+    std::string behind;
+    const bool caught_up = eventually(
+        [&] {
+          behind.clear();
+          for (ServerProcess* server : servers_) {
+            auto log = parseJson(server->request("GET", "/health").body)->getObject("event_log");
+            const auto applied = log->getValue<uint64_t>("applied_seq");
+            if (applied < head) {
+              behind += " server " + std::to_string(server->port()) + " at seq " +
+                        std::to_string(applied) + ";";
+            }
+          }
+          return behind.empty();
+        },
+        within);
+    EXPECT_TRUE(caught_up) << fault << ": not every server applied the log's head (seq " << head
+                           << ") within " << within.count() << " ms:" << behind;
   }
 };
 

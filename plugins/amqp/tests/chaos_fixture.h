@@ -387,9 +387,9 @@ class Chaos : public ::testing::Test {
 
   // Each server's subscribers got each logged event once, in sequence order, each key's versions
   // in their order, and since its first one every later event of the log. The relay prunes the
-  // log's oldest events past
-  // `[event_log] retention_events` (a long run writes more than that): the events a server got
-  // before the oldest one the log keeps may be gone from it, and only those.
+  // log's oldest events past `[event_log] retention_events` (a long run writes more than that):
+  // the events a server got before the oldest one the log keeps may be gone from it, and only
+  // those.
   // `within`: how long a server may take to apply the log's head (a member that was frozen for
   // a minute has a minute of events to apply after it goes on).
   void expectSubscribersSawEachEventOnceInOrder(

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -144,6 +145,16 @@ TEST(ServerProcessTest, FreePortsLieBelowTheKernelsEphemeralRange) {
     if (ephemeral_start >= 17000) {
       EXPECT_LT(port, ephemeral_start);
     }
+  }
+}
+
+// A server's public and admin ports are picked one after the other, before either is bound: the
+// same port twice makes busbar refuse its config.
+TEST(ServerProcessTest, NoPortIsHandedOutTwice) {
+  std::set<int> ports;
+  for (int i = 0; i < 2000; ++i) {
+    const int port = freePort();
+    EXPECT_TRUE(ports.insert(port).second) << "port " << port << " handed out again at pick " << i;
   }
 }
 

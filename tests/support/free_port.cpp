@@ -1,7 +1,9 @@
 #include "free_port.h"
 
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 
 #include <Poco/Net/ServerSocket.h>
 
@@ -37,6 +39,10 @@ int freePort() {
   // server then fails with "Address already in use". Ports below the ephemeral range are handed
   // out by nobody but a bind that names them.
   constexpr int kLowest = 16000;
+  // A port handed out is not bound until its user starts, so a second pick could return it again
+  // (a server's public and admin ports, picked one after the other): each is handed out once.
+  static std::mutex handed_out_mutex;
+  static std::set<int> handed_out;
   const int end = ephemeralPortsStart();
   if (end - kLowest >= 1000) {
     thread_local std::mt19937 random{std::random_device{}()};
@@ -46,7 +52,11 @@ int freePort() {
       // RabbitMQ's management and distribution ports (5672 + 10000, + 20000): a broker that a
       // test restarts must find them free.
       if (port == 15672 || port == 25672) continue;
-      if (portBindable(port)) return port;
+      std::lock_guard<std::mutex> lock(handed_out_mutex);
+      if (handed_out.count(port) == 0 && portBindable(port)) {
+        handed_out.insert(port);
+        return port;
+      }
     }
   }
   Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));

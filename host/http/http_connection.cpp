@@ -14,6 +14,8 @@ namespace {
 constexpr size_t kKeptOutputCapacity = 4096;
 // What a lingering close drops at most before it closes anyway.
 constexpr size_t kMaxDrained = 256 * 1024;
+// Answers queued at most before the next pipelined request waits for them to be sent.
+constexpr size_t kMaxQueuedOutput = 64 * 1024;
 
 }  // namespace
 
@@ -73,7 +75,12 @@ bool HttpConnection::yieldTurn() {
 
 void HttpConnection::advance() {
   for (;;) {
-    if (state_ == ConnectionState::kClosed || state_ == ConnectionState::kHandling) return;
+    if (state_ == ConnectionState::kClosed) return;
+    if (state_ == ConnectionState::kHandling) {
+      // Answers to the requests pipelined before this one go while its worker runs.
+      if (sent_ < output_.size()) flush();
+      return;
+    }
     if (state_ == ConnectionState::kHandshaking) {
       if (!handshake()) return;
       continue;
@@ -84,7 +91,7 @@ void HttpConnection::advance() {
         linger();
         continue;
       }
-      enter(ConnectionState::kIdle);
+      if (state_ == ConnectionState::kWriting) enter(ConnectionState::kIdle);
     }
     const bool more = !input_.empty() || readable_;
     if (more && yieldTurn()) return;
@@ -120,12 +127,18 @@ bool HttpConnection::isReading() const {
          state_ == ConnectionState::kReadingBody;
 }
 
+bool HttpConnection::mayQueueAnotherAnswer() const {
+  return output_.empty() ||
+         (turn_requests_ < kRequestsPerTurn && output_.size() - sent_ < kMaxQueuedOutput);
+}
+
 size_t HttpConnection::parse(const char* data, size_t size) {
   size_t offset = 0;
-  // One request at a time: the next is parsed once this one's answer is sent.
-  while (isReading() && output_.empty()) {
+  while (isReading() && !close_after_answer_) {
     if (offset == size && !parser_.paused()) break;
     if (state_ == ConnectionState::kIdle) {
+      // Nothing of a next request yet, or it waits for the queued answers to go.
+      if (offset == size || !mayQueueAnotherAnswer()) break;
       beginRequest();
       enter(ConnectionState::kReadingHead);
     }
@@ -140,6 +153,8 @@ size_t HttpConnection::parse(const char* data, size_t size) {
         break;
       case RequestParser::Event::kComplete:
         onRequest();
+        // Answered on the loop: the answer waits in output_ while the next request is read.
+        if (isReading() && !close_after_answer_) enter(ConnectionState::kIdle);
         break;
       case RequestParser::Event::kError:
         if (parser_.problem().status == 413 && exchange_.answered()) {
@@ -266,8 +281,13 @@ void HttpConnection::onHead() {
 
 void HttpConnection::sendContinue() {
   static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-  // The previous answer is sent, so the socket has room for these few bytes unless the
-  // client stopped reading.
+  // Behind answers still queued, it goes after them.
+  if (sent_ < output_.size()) {
+    output_.append(kContinue, sizeof kContinue - 1);
+    return;
+  }
+  // Nothing is queued, so the socket has room for these few bytes unless the client stopped
+  // reading.
   const SocketStream::Result sent = stream_.write(kContinue, sizeof kContinue - 1);
   if (sent.status != SocketStream::Status::kDone || sent.bytes != sizeof kContinue - 1) close();
 }
@@ -399,7 +419,15 @@ bool HttpConnection::flush() {
     if (result.status == SocketStream::Status::kDone) {
       sent_ += result.bytes;
     } else if (result.status == SocketStream::Status::kWouldBlock) {
-      if (state_ != ConnectionState::kWriting) enter(ConnectionState::kWriting);
+      // A request in progress keeps its state and deadline (the next pipelined one being read,
+      // or a worker's); otherwise the connection waits for the socket alone.
+      const bool request_in_progress =
+          !close_after_answer_ &&
+          (state_ == ConnectionState::kReadingHead || state_ == ConnectionState::kReadingBody ||
+           state_ == ConnectionState::kHandling);
+      if (!request_in_progress && state_ != ConnectionState::kWriting) {
+        enter(ConnectionState::kWriting);
+      }
       return false;
     } else {
       close();  // the client went away

@@ -7,12 +7,14 @@
 //     +--- response sent --- kWriting <--- socket full --- answer <--- handler (loop or kHandling)
 //
 // Requests are answered one at a time in the order they came, so pipelined requests keep their
-// order; the next is parsed once the previous answer is sent. A handler that never blocks runs
-// on the loop thread; any other runs on a worker (kHandling), and the connection reads nothing
-// meanwhile. Each state has a whole deadline, armed on entry: kHandshaking and kReadingHead
-// header_timeout (a handshake past it is closed: no answer can reach its client), kIdle keep_alive,
-// kReadingBody body_timeout (both answered 408, then closed), kHandling request_timeout, kWriting
-// write_timeout, kLingering a second.
+// order. A handler that never blocks runs on the loop thread and its answer is queued while the
+// next pipelined request is read, so a batch goes out in one write per turn; any other handler
+// runs on a worker (kHandling), the connection reads nothing meanwhile, and the answers queued
+// before it are sent. A full socket stops the reading (kWriting, or the request in progress
+// keeps its state) until the client takes its answers. Each state has a whole deadline, armed on
+// entry: kHandshaking and kReadingHead header_timeout (a handshake past it is closed: no answer can
+// reach its client), kIdle keep_alive, kReadingBody body_timeout (both answered 408, then closed),
+// kHandling request_timeout, kWriting write_timeout, kLingering a second.
 //
 // Load shedding: a blocking request finds the worker queue full ([http] max_queued) and is
 // answered 503 with Retry-After at once; one still queued at request_timeout is taken back
@@ -132,10 +134,14 @@ class HttpConnection : public DeadlineEntry {
   void respond(const HttpResponse& response, bool close);
   // Answers a refusal (status and message) and closes after it.
   void refuse(int status, const std::string& message);
-  // Sends queued output. False when some is left (then kWriting) or the connection closed.
+  // Sends queued output. False when some is left (then kWriting, unless a request is in
+  // progress) or the connection closed.
   bool flush();
   void enter(ConnectionState state);
   bool isReading() const;
+  // True when another pipelined request may be read before the queued answers are sent: this
+  // turn's budget and kMaxQueuedOutput allow it.
+  bool mayQueueAnotherAnswer() const;
   void sendContinue();
   void linger();
   void close();

@@ -5,19 +5,24 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
 
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include <Poco/Channel.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Message.h>
+#include <Poco/Net/StreamSocket.h>
 
 #include "busbar/errors.h"
 #include "http/http_test_client.h"
+#include "http/tcp_segment_count.h"
 #include "ops/request_context.h"
 
 namespace busbar::host {
@@ -472,6 +477,93 @@ TEST_F(HttpServerTest, PipelinedRequestsKeepTheirOrderAcrossWorkersAndTheLoop) {
   EXPECT_EQ(client.read().body, R"({"slow":true})");
   EXPECT_EQ(client.read().body, R"({"fast":true})");
   EXPECT_EQ(client.read().body, R"({"hello":"last"})");
+}
+
+// Answers made on the loop wait while the next pipelined request is read: a batch that came in one
+// read goes out in one write, one TCP segment.
+TEST_F(HttpServerTest, APipelinedBatchIsAnsweredInOneWrite) {
+  RouteOptions never_blocks;
+  never_blocks.never_blocks = true;
+  router_.add(
+      "GET", "/fast",
+      [](const HttpRequest&, HttpResponse& response) { response.body = R"({"fast":true})"; },
+      never_blocks);
+  start();
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port()));
+  socket.setReceiveTimeout(Poco::Timespan(5, 0));
+  std::string batch;
+  for (int i = 0; i < 8; ++i) batch += "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int round = 0; round < 5; ++round) {
+    const uint32_t segments_before = testing::dataSegmentsReceived(socket.impl()->sockfd());
+    socket.sendBytes(batch.data(), static_cast<int>(batch.size()));
+    std::string answers;
+    char buffer[65536];
+    while (std::count(answers.begin(), answers.end(), '}') < 8) {
+      const int received = socket.receiveBytes(buffer, sizeof buffer);
+      ASSERT_GT(received, 0) << "round " << round << ", got:\n" << answers;
+      answers.append(buffer, static_cast<size_t>(received));
+    }
+    EXPECT_EQ(testing::dataSegmentsReceived(socket.impl()->sockfd()) - segments_before, 1u)
+        << "round " << round;
+  }
+}
+
+// Answers that fill the socket wait for the client while a pipelined request runs on a worker;
+// the client that reads again gets every answer, in order.
+TEST_F(HttpServerTest, AnswersWaitingForAFullSocketKeepTheirOrderAcrossAWorker) {
+  RouteOptions never_blocks;
+  never_blocks.never_blocks = true;
+  const std::string big(200 * 1024, 'x');
+  router_.add(
+      "GET", "/big",
+      [&big](const HttpRequest&, HttpResponse& response) { response.body = "\"" + big + "\""; },
+      never_blocks);
+  start();
+  RawClient client(port(), 30);
+  std::string batch;
+  for (int i = 0; i < 100; ++i) batch += "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  batch += "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+  batch += "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  batch += "GET /hello/last HTTP/1.1\r\nHost: x\r\n\r\n";
+  client.write(batch);
+  std::this_thread::sleep_for(500ms);  // the socket fills: 20 MiB of answers are not read
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(client.read().body.size(), big.size() + 2) << i;
+  EXPECT_EQ(client.read().body, R"({"slow":true})");
+  EXPECT_EQ(client.read().body.size(), big.size() + 2);
+  EXPECT_EQ(client.read().body, R"({"hello":"last"})");
+}
+
+// A 100 Continue and a refusal wait behind the answers queued before them.
+TEST_F(HttpServerTest, AnInterimAnswerAndARefusalKeepTheirPlaceInAPipelinedBatch) {
+  RouteOptions never_blocks;
+  never_blocks.never_blocks = true;
+  router_.add(
+      "GET", "/fast",
+      [](const HttpRequest&, HttpResponse& response) { response.body = R"({"fast":true})"; },
+      never_blocks);
+  start();
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port()));
+  socket.setReceiveTimeout(Poco::Timespan(5, 0));
+  const std::string batch =
+      "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
+      "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Expect: 100-continue\r\nContent-Length: 7\r\n\r\n{\"b\":1}"
+      "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /fast HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"
+      "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n";
+  socket.sendBytes(batch.data(), static_cast<int>(batch.size()));
+  std::string answers;
+  char buffer[65536];
+  for (int received; (received = socket.receiveBytes(buffer, sizeof buffer)) > 0;) {
+    answers.append(buffer, static_cast<size_t>(received));
+  }
+  std::vector<std::string> statuses;
+  for (size_t at = answers.find("HTTP/1.1 "); at != std::string::npos;
+       at = answers.find("HTTP/1.1 ", at + 1)) {
+    statuses.push_back(answers.substr(at + 9, 3));
+  }
+  EXPECT_EQ(statuses, (std::vector<std::string>{"200", "100", "200", "200", "400"})) << answers;
+  EXPECT_NE(answers.find(R"({"b":1})"), std::string::npos) << answers;
 }
 
 TEST_F(HttpServerTest, StopFinishesTheRequestInFlightAndClosesIdleConnections) {

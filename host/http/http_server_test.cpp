@@ -47,6 +47,7 @@ class HttpServerTest : public ::testing::Test {
       slow_started_.set_value();
       std::this_thread::sleep_for(300ms);
       response.body = R"({"slow":true})";
+      slow_finished_ = true;
     });
     router_.add("GET", "/fail",
                 [](const HttpRequest&, HttpResponse&) { throw std::runtime_error("boom"); });
@@ -62,6 +63,10 @@ class HttpServerTest : public ::testing::Test {
     router_.add(
         "GET", "/throws-an-int-on-the-loop", [](const HttpRequest&, HttpResponse&) { throw 42; },
         on_the_loop);
+    router_.add(
+        "GET", "/fast",
+        [](const HttpRequest&, HttpResponse& response) { response.body = R"({"fast":true})"; },
+        on_the_loop);
   }
 
   void start(HttpSettings settings = {}) {
@@ -75,6 +80,7 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
   std::atomic<int> echoes_{0};
   std::promise<void> slow_started_;
+  std::atomic<bool> slow_finished_{false};
 };
 
 TEST_F(HttpServerTest, ServesManyRequestsOnOneConnection) {
@@ -437,13 +443,12 @@ TEST_F(HttpServerTest, IdleConnectionsHoldNoThread) {
 }
 
 TEST_F(HttpServerTest, ANeverBlockingRouteIsServedWhileEveryWorkerIsBusy) {
-  std::atomic<bool> slow_done{false};
   RouteOptions never_blocks;
   never_blocks.never_blocks = true;
   router_.add(
-      "GET", "/fast",
-      [&slow_done](const HttpRequest&, HttpResponse& response) {
-        response.body = slow_done ? R"({"slow_done":true})" : R"({"slow_done":false})";
+      "GET", "/slow-finished",
+      [this](const HttpRequest&, HttpResponse& response) {
+        response.body = slow_finished_ ? R"({"slow_finished":true})" : R"({"slow_finished":false})";
       },
       never_blocks);
   HttpSettings settings;
@@ -452,21 +457,14 @@ TEST_F(HttpServerTest, ANeverBlockingRouteIsServedWhileEveryWorkerIsBusy) {
   RawClient busy(port());
   busy.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
   slow_started_.get_future().wait();
-  // The only worker sleeps in /slow; /fast runs on the event loop and answers meanwhile.
+  // The only worker sleeps in /slow; /slow-finished runs on the event loop and answers meanwhile.
   RawClient fast(port());
-  fast.write("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_EQ(fast.read().body, R"({"slow_done":false})");
+  fast.write("GET /slow-finished HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(fast.read().body, R"({"slow_finished":false})");
   EXPECT_EQ(busy.read().body, R"({"slow":true})");
-  slow_done = true;
 }
 
 TEST_F(HttpServerTest, PipelinedRequestsKeepTheirOrderAcrossWorkersAndTheLoop) {
-  RouteOptions never_blocks;
-  never_blocks.never_blocks = true;
-  router_.add(
-      "GET", "/fast",
-      [](const HttpRequest&, HttpResponse& response) { response.body = R"({"fast":true})"; },
-      never_blocks);
   start();
   RawClient client(port());
   // /slow runs on a worker for 300 ms; /fast would be ready at once, but is answered after it.
@@ -482,12 +480,6 @@ TEST_F(HttpServerTest, PipelinedRequestsKeepTheirOrderAcrossWorkersAndTheLoop) {
 // Answers made on the loop wait while the next pipelined request is read: a batch that came in one
 // read goes out in one write, one TCP segment.
 TEST_F(HttpServerTest, APipelinedBatchIsAnsweredInOneWrite) {
-  RouteOptions never_blocks;
-  never_blocks.never_blocks = true;
-  router_.add(
-      "GET", "/fast",
-      [](const HttpRequest&, HttpResponse& response) { response.body = R"({"fast":true})"; },
-      never_blocks);
   start();
   Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port()));
   socket.setReceiveTimeout(Poco::Timespan(5, 0));
@@ -535,12 +527,6 @@ TEST_F(HttpServerTest, AnswersWaitingForAFullSocketKeepTheirOrderAcrossAWorker) 
 
 // A 100 Continue and a refusal wait behind the answers queued before them.
 TEST_F(HttpServerTest, AnInterimAnswerAndARefusalKeepTheirPlaceInAPipelinedBatch) {
-  RouteOptions never_blocks;
-  never_blocks.never_blocks = true;
-  router_.add(
-      "GET", "/fast",
-      [](const HttpRequest&, HttpResponse& response) { response.body = R"({"fast":true})"; },
-      never_blocks);
   start();
   Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port()));
   socket.setReceiveTimeout(Poco::Timespan(5, 0));

@@ -118,12 +118,13 @@ SocketStream::Result SocketStream::read(char* buffer, size_t size) {
 }
 
 SocketStream::Result SocketStream::discard(char* buffer, size_t size) {
-  return receive(buffer, size);
+  // On TCP, MSG_TRUNC drops the bytes in the kernel instead of copying them out.
+  return receive(buffer, size, MSG_TRUNC);
 }
 
-SocketStream::Result SocketStream::receive(char* buffer, size_t size) {
+SocketStream::Result SocketStream::receive(char* buffer, size_t size, int flags) {
   for (;;) {
-    const ssize_t received = ::recv(fd_, buffer, size, 0);
+    const ssize_t received = ::recv(fd_, buffer, size, flags);
     if (received > 0) {
       const auto bytes = static_cast<size_t>(received);
       return {Status::kDone, bytes, bytes < size};

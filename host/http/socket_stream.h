@@ -61,7 +61,7 @@ class SocketStream {
 
  private:
   // Reads from the socket itself.
-  Result receive(char* buffer, size_t size);
+  Result receive(char* buffer, size_t size, int flags = 0);
   // What an SSL call that returned `returned` (not a success) means.
   Status tlsStatus(int returned);
 

@@ -91,7 +91,7 @@ void HttpConnection::advance() {
         linger();
         continue;
       }
-      if (state_ == ConnectionState::kWriting) enter(ConnectionState::kIdle);
+      if (state_ == ConnectionState::kWriting) enter(after_writing_);
     }
     const bool more = !input_.empty() || readable_;
     if (more && yieldTurn()) return;
@@ -419,13 +419,14 @@ bool HttpConnection::flush() {
     if (result.status == SocketStream::Status::kDone) {
       sent_ += result.bytes;
     } else if (result.status == SocketStream::Status::kWouldBlock) {
-      // A request in progress keeps its state and deadline (the next pipelined one being read,
-      // or a worker's); otherwise the connection waits for the socket alone.
-      const bool request_in_progress =
-          !close_after_answer_ &&
-          (state_ == ConnectionState::kReadingHead || state_ == ConnectionState::kReadingBody ||
-           state_ == ConnectionState::kHandling);
-      if (!request_in_progress && state_ != ConnectionState::kWriting) {
+      // A worker's request keeps its state and deadline while the answers before it wait.
+      // Otherwise the connection waits for the socket under the write deadline, then resumes
+      // the next pipelined request it had begun to read, if any (its deadline armed anew).
+      if (state_ != ConnectionState::kHandling && state_ != ConnectionState::kWriting) {
+        const bool reading_next =
+            !close_after_answer_ &&
+            (state_ == ConnectionState::kReadingHead || state_ == ConnectionState::kReadingBody);
+        after_writing_ = reading_next ? state_ : ConnectionState::kIdle;
         enter(ConnectionState::kWriting);
       }
       return false;

@@ -10,11 +10,12 @@
 // order. A handler that never blocks runs on the loop thread and its answer is queued while the
 // next pipelined request is read, so a batch goes out in one write per turn; any other handler
 // runs on a worker (kHandling), the connection reads nothing meanwhile, and the answers queued
-// before it are sent. A full socket stops the reading (kWriting, or the request in progress
-// keeps its state) until the client takes its answers. Each state has a whole deadline, armed on
-// entry: kHandshaking and kReadingHead header_timeout (a handshake past it is closed: no answer can
-// reach its client), kIdle keep_alive, kReadingBody body_timeout (both answered 408, then closed),
-// kHandling request_timeout, kWriting write_timeout, kLingering a second.
+// before it are sent. A full socket stops the reading (kWriting, under the write deadline) until
+// the client takes its answers; a pipelined request begun meanwhile is then read on. Each state has
+// a whole deadline, armed on entry: kHandshaking and kReadingHead header_timeout (a handshake past
+// it is closed: no answer can reach its client), kIdle keep_alive, kReadingBody body_timeout (both
+// answered 408, then closed), kHandling request_timeout, kWriting write_timeout, kLingering a
+// second.
 //
 // Load shedding: a blocking request finds the worker queue full ([http] max_queued) and is
 // answered 503 with Retry-After at once; one still queued at request_timeout is taken back
@@ -134,8 +135,8 @@ class HttpConnection : public DeadlineEntry {
   void respond(const HttpResponse& response, bool close);
   // Answers a refusal (status and message) and closes after it.
   void refuse(int status, const std::string& message);
-  // Sends queued output. False when some is left (then kWriting, unless a request is in
-  // progress) or the connection closed.
+  // Sends queued output. False when some is left (then kWriting, unless a worker's request is
+  // in progress) or the connection closed.
   bool flush();
   void enter(ConnectionState state);
   bool isReading() const;
@@ -152,6 +153,9 @@ class HttpConnection : public DeadlineEntry {
   HttpServerContext& context_;
   SocketStream stream_;
   ConnectionState state_ = ConnectionState::kIdle;
+  // Where kWriting goes once the output is sent: kIdle, or the state of the next pipelined
+  // request whose reading began before the socket filled.
+  ConnectionState after_writing_ = ConnectionState::kIdle;
   RequestParser parser_;
   HttpExchange exchange_;
   std::string input_;      // bytes read; those from input_used_ on are not parsed yet

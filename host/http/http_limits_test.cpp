@@ -2,6 +2,8 @@
 // Each test injects the fault over real sockets; none asserts a time, only what is answered.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sys/resource.h>
 
@@ -119,6 +121,46 @@ TEST_F(HttpLimitsTest, AClientThatDoesNotTakeItsAnswerIsClosedAfterTheWriteDeadl
   // 64 MiB cannot fit in the socket buffers; the client reads nothing, so the server gives up.
   ASSERT_TRUE(waitForOpenConnections(1));
   EXPECT_TRUE(waitForOpenConnections(0));
+}
+
+// Answers queued ahead of a pipelined request whose head is still arriving wait for a client slow
+// to read them under the write deadline; the head's deadline runs once they are sent.
+TEST_F(HttpLimitsTest, AClientSlowToTakeItsAnswersIsNotTimedAsASlowHead) {
+  RouteOptions never_blocks;
+  never_blocks.never_blocks = true;
+  router_.add(
+      "GET", "/twenty-kib",
+      [](const HttpRequest&, HttpResponse& response) {
+        response.body = "\"" + std::string(20 * 1024, 'x') + "\"";
+      },
+      never_blocks);
+  HttpSettings settings;
+  settings.header_timeout_seconds = 1;
+  start(settings);
+  // A small receive buffer and segments announce little room: the 60 KiB of answers below do
+  // not fit in the two ends' buffers, so the server waits for the client to read.
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress::IPv4);
+  socket.setReceiveBufferSize(2048);
+  socket.setOption(IPPROTO_TCP, TCP_MAXSEG, 536);
+  socket.connect(Poco::Net::SocketAddress("127.0.0.1", port()));
+  socket.setReceiveTimeout(Poco::Timespan(10, 0));
+  std::string batch;
+  for (int i = 0; i < 3; ++i) batch += "GET /twenty-kib HTTP/1.1\r\nHost: x\r\n\r\n";
+  batch += "GET /hello/last HTTP/1.1\r\nHo";
+  socket.sendBytes(batch.data(), static_cast<int>(batch.size()));
+  std::this_thread::sleep_for(2500ms);  // past the head's deadline, within the write deadline
+  const std::string rest = "st: x\r\n\r\n";
+  socket.sendBytes(rest.data(), static_cast<int>(rest.size()));
+  std::string answers;
+  char buffer[65536];
+  while (answers.find(R"({"hello")") == std::string::npos) {
+    const int received = socket.receiveBytes(buffer, sizeof buffer);
+    if (received <= 0) break;
+    answers.append(buffer, static_cast<size_t>(received));
+  }
+  EXPECT_EQ(answers.find("HTTP/1.1 408"), std::string::npos)
+      << answers.substr(answers.rfind("HTTP/1.1"));
+  EXPECT_NE(answers.find(R"({"hello":"last"})"), std::string::npos);
 }
 
 TEST_F(HttpLimitsTest, HeadsOverTheLimitsGet431) {

@@ -5,6 +5,7 @@
 //     ^                          |  (no body) ------------------------------+
 //     |                          v                                         v
 //     +--- response sent --- kWriting <--- socket full --- answer <--- handler (loop or kHandling)
+//   (kWriting goes back to kReadingHead or kReadingBody when a pipelined request was begun.)
 //
 // Requests are answered one at a time in the order they came, so pipelined requests keep their
 // order. A handler that never blocks runs on the loop thread and its answer is queued while the

@@ -34,6 +34,9 @@ report_figures() {
   conn_worst_p99=$(for n in $CONN_COUNTS; do ratio "$(v connections "busbar-$n" p99)" "$(v connections "nginx-$n" p99)"; echo; done | sort -g | tail -1)
   conn_errors=$(for n in $CONN_COUNTS; do v connections "busbar-$n" socket_errors; done | awk '{t += $1} END {print t + 0}')
   idle_bytes=$(v connections idle-busbar bytes_per_connection)
+  # Hostile clients: judged where the normal client comes first (wrk under SCHED_FIFO, the
+  # attackers on the other core), where what is left is the server's doing; the worst attack.
+  hostile_worst=$(for a in pipeline trailer slowloris; do ratio "$(v hostile "first-$a" p99)" "$(v hostile first-none p99)"; echo; done | sort -g | tail -1)
   # The targets below were set before the consistency observer: its own thread's work, which
   # callgrind spreads over the requests, is left out by measuring the server with it off; the
   # read path itself is compared on and off in its own row.
@@ -90,6 +93,7 @@ figures are low; the ratios are what the targets are about.
 | Connections: p99 <= 2x nginx's at every count (worst) | ${conn_worst_p99}x | $(verdict "$conn_worst_p99" "<=" 2) |
 | Connections: 0 socket errors at every count | $conn_errors | $(verdict "$conn_errors" "<=" 0) |
 | Cached reads over HTTPS >= 0.8x nginx over HTTPS at $(echo $HTTPS_CONNECTIONS | sed 's/ /, /g') connections (worst) | ${https_worst_ratio}x | $(verdict "$https_worst_ratio" ">=" 0.8) |
+| Hostile clients: the normal client's p99 <= 2x its p99 alone, where it comes first (worst of pipeline, trailer, slowloris; section 11) | ${hostile_worst}x | $(verdict "$hostile_worst" "<=" 2) |
 | <= 16 KB of RSS per idle connection ($IDLE_CONNECTIONS idle) | ${idle_bytes} B | $(verdict "$idle_bytes" "<=" 16384) |
 | Cached read at 64 connections: instructions no more than before the event loops ($BEFORE_INSTRUCTIONS) | $instructions_now | $(verdict "$instructions_now" "<=" "$BEFORE_INSTRUCTIONS") |
 | Cached read: instructions with metrics and request ids within 5% of before them ($BEFORE_METRICS_INSTRUCTIONS at $BEFORE_METRICS_COMMIT) | $instructions_now ($(ratio "$instructions_now" "$BEFORE_METRICS_INSTRUCTIONS")x) | $(verdict "$instructions_now" "<=" "$(awk -v b="$BEFORE_METRICS_INSTRUCTIONS" 'BEGIN{printf "%.0f", b * 1.05}')") |
@@ -107,14 +111,8 @@ write_missed_targets() {
 
 ## Where a target is missed, and why
 MD
-  # Section 11 first: its goal is not in the Summary. Judged where the normal client comes first
-  # (wrk under SCHED_FIFO, the attackers on the other core): what is left is the server's doing.
-  local attack hostile_missed=no
-  for attack in pipeline trailer slowloris; do
-    missed "$(ratio "$(v hostile "first-$attack" p99)" "$(v hostile first-none p99)")" "<=" 2 &&
-      hostile_missed=yes
-  done
-  if [ "$hostile_missed" = yes ]; then
+  # Section 11 first, as report_figures judges it (hostile_worst).
+  if missed "$hostile_worst" "<=" 2; then
     any_missed=yes
     write_hostile_clients_missed
   fi

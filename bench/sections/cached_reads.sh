@@ -69,7 +69,7 @@ measure_reads_under_load() {
 }
 
 # System calls per request under strace -c: the kernel's share, which callgrind does not see.
-# syscall_case NAME PORT PID...
+# syscall_case NAME PORT PID...: the load is wrk with WRK_SCRIPT (get.lua when unset).
 syscall_case() {
   local name="$1" port="$2" strace_pid requests
   shift 2
@@ -78,8 +78,8 @@ syscall_case() {
   strace -f -c -o "$WORK/st-$name.txt" "${attach[@]}" 2>/dev/null &
   strace_pid=$!
   sleep 1
-  requests="$(BENCH_IDS=$READ_USERS wrk -t1 -c4 -d"${CG_SECONDS}s" -s "$WORK/get.lua" "http://127.0.0.1:$port" |
-    awk '/requests in/{print $1}')"
+  requests="$(BENCH_IDS=$READ_USERS wrk -t1 -c4 -d"${CG_SECONDS}s" -s "${WRK_SCRIPT:-$WORK/get.lua}" \
+    "http://127.0.0.1:$port" | awk '/requests in/{print $1}')"
   kill -INT "$strace_pid"
   wait "$strace_pid" || true
   record syscalls "$name" per_request "$(awk -v n="$requests" '$NF=="total"{printf "%.1f", $4 / n}' "$WORK/st-$name.txt")" calls/request
@@ -90,7 +90,8 @@ syscall_case() {
 # Instructions per request under callgrind: a count the machine's noise cannot move, and the
 # profile of where busbar's share goes. Light load (4 connections), after a warm-up.
 # callgrind_case NAME PORT PARTS CMD...: PARTS is a file of "COST_PATTERN|LABEL" lines; the
-# requests carry the header CG_HEADER when it is set.
+# requests carry the header CG_HEADER when it is set; the load is wrk with WRK_SCRIPT (get.lua
+# when unset).
 callgrind_case() {
   local name="$1" port="$2" parts="$3"
   shift 3
@@ -101,9 +102,10 @@ callgrind_case() {
     --callgrind-out-file="$WORK/cg-$name.out" "$@")"
   vpid="${line#* }"
   PIDS+=("$vpid")
-  BENCH_IDS=$READ_USERS wrk -t1 -c4 -d"${CG_SECONDS}s" "${header[@]}" -s "$WORK/get.lua" "http://127.0.0.1:$port" >/dev/null
+  local script="${WRK_SCRIPT:-$WORK/get.lua}"
+  BENCH_IDS=$READ_USERS wrk -t1 -c4 -d"${CG_SECONDS}s" "${header[@]}" -s "$script" "http://127.0.0.1:$port" >/dev/null
   callgrind_control -z "$vpid" >/dev/null
-  requests="$(BENCH_IDS=$READ_USERS wrk -t1 -c4 -d"${CG_SECONDS}s" "${header[@]}" -s "$WORK/get.lua" "http://127.0.0.1:$port" |
+  requests="$(BENCH_IDS=$READ_USERS wrk -t1 -c4 -d"${CG_SECONDS}s" "${header[@]}" -s "$script" "http://127.0.0.1:$port" |
     awk '/requests in/{print $1}')"
   callgrind_control -d "$vpid" >/dev/null
   stop_pid "$vpid"

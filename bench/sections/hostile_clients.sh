@@ -91,6 +91,49 @@ measure_hostile_clients() {
   record hostile memory held "$(awk '$1=="holding"{print $2}' "$WORK/hostile-memory.out")" connections
   record hostile memory rss_kb_before "$before" kB
   record hostile memory rss_kb_after "$after" kB
+  measure_pipelined_cost "$conf"
+}
+
+# What a pipelined request costs the server against one sent alone: system calls (strace) and
+# instructions (callgrind) per request, 4 connections each sending PIPELINE_DEPTH cached reads at
+# a time, then one at a time. measure_pipelined_cost CONF
+PIPELINE_DEPTH=16
+measure_pipelined_cost() {
+  local conf="$1" port mode
+  log "11c. system calls and instructions per request, pipelined $PIPELINE_DEPTH deep and not"
+  cat >"$WORK/pipelined.lua" <<LUA
+-- $PIPELINE_DEPTH cached reads of random users in one write, as one request of wrk's.
+local n = tonumber(os.getenv("BENCH_IDS") or "10000")
+init = function()
+  local batch = {}
+  for i = 1, $PIPELINE_DEPTH do
+    batch[i] = wrk.format("GET", string.format("/users/u%07d", math.random(0, n - 1)))
+  end
+  pipelined = table.concat(batch)
+end
+request = function() return pipelined end
+LUA
+  : >"$WORK/parts-none"
+  new_port port
+  start_server hostile-cost "$conf" "$port"
+  syscall_case one-at-a-time "$port" "${PID_OF[hostile-cost]}"
+  WRK_SCRIPT="$WORK/pipelined.lua" syscall_case pipelined "$port" "${PID_OF[hostile-cost]}"
+  stop_server hostile-cost
+  for mode in one-at-a-time pipelined; do
+    local script="$WORK/get.lua"
+    [ "$mode" = pipelined ] && script="$WORK/pipelined.lua"
+    new_port port
+    WRK_SCRIPT="$script" callgrind_case "$mode" "$port" "$WORK/parts-none" \
+      "$BUSBAR" --config "$conf" --bind "127.0.0.1:$port"
+  done
+}
+
+# pipelined_cost_rows: section 11's table of what a pipelined request costs.
+pipelined_cost_rows() {
+  local mode
+  for mode in one-at-a-time pipelined; do
+    echo "| $mode | $(v syscalls "$mode" per_request) | $(v syscalls "$mode" breakdown) | $(v reads "$mode" instructions) |"
+  done
 }
 
 # hostile_rows PLACEMENT: the table's rows of one placement ("", "apart-" or "first-").
@@ -174,6 +217,14 @@ Memory: a fresh server's resident memory went from $(awk -v a="$(v hostile memor
 to $(awk -v a="$(v hostile memory rss_kb_after)" 'BEGIN{printf "%.1f", a/1024}') MiB with $(v hostile memory held) clients each
 holding a head of 15,990 bytes: $(awk -v a="$(v hostile memory rss_kb_after)" -v b="$(v hostile memory rss_kb_before)" -v n="$(v hostile memory held)" 'BEGIN{ if (n > 0) printf "%.1f", (a - b) / n; else print "-" }') KiB per
 connection, against the configured bound of \`max_header_bytes\` (16 KiB) a connection.
+
+What a pipelined request costs the server: 4 connections each sending $PIPELINE_DEPTH cached reads in
+one write, against one at a time; system calls under strace and user-space instructions under
+callgrind, per request. A turn's answers (up to 16 requests) go out in one write.
+
+| Requests | system calls | of which (>= 0.05) | instructions |
+| --- | ---: | --- | ---: |
+$(pipelined_cost_rows)
 
 MD
 }

@@ -242,7 +242,7 @@ write_hostile_clients_missed() {
 **Hostile clients (section 11).** Judged where the normal client comes first (wrk under
 \`SCHED_FIFO\` on the server's core, the attackers on the other core), its p99 against alone was${first%,}:
 what is left past 2x is the loop's own turn, in which each pipelining connection is answered up
-to 16 requests (and 256 KiB read) before the normal client's next request. Without that priority (the attackers on their core, wrk sharing the server's) the ratios
+to 16 requests (and 64 KiB read) before the normal client's next request. Without that priority (the attackers on their core, wrk sharing the server's) the ratios
 were${apart%,}: most of the pipelining miss there is wrk waiting for the core the loop keeps busy.
 Sharing both cores, threads that only take CPU put the normal client's p99 at
 $(ratio "$(v hostile spin p99)" "$(v hostile none p99)")x its p99 alone, far past the goal by the

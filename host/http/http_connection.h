@@ -85,7 +85,7 @@ class HttpConnection : public DeadlineEntry {
   ConnectionState state() const { return state_; }
 
   // Bytes read and requests answered per turn.
-  static constexpr size_t kBytesPerTurn = 256 * 1024;
+  static constexpr size_t kBytesPerTurn = 64 * 1024;
   static constexpr int kRequestsPerTurn = 16;
 
   // Begins serving, once the socket is in the loop's epoll set.

@@ -24,6 +24,10 @@ LogPosition EventLogFollower::reloadAt(const Reload& reload) {
   LogPosition position{head.seq, head.seq > 0 ? log_->eventIdAt(head.seq).value_or("") : ""};
   reloadNoting(reload);
   identity_->set(head.log_id);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
+  // The subscribers hold the database as it is now, the position becomes this head: nothing to
+  // recover.
+  freshness_ = Freshness{Clock::now(), std::nullopt};
   return position;
 }
 
@@ -95,6 +99,15 @@ void EventLogFollower::requestResync(const std::string& why) {
     if (resync_reason_.empty()) resync_reason_ = why;
   }
   worker_.wake();
+}
+
+EventLogFollower::Freshness EventLogFollower::freshness() {
+  std::lock_guard<std::mutex> lock(worker_.mutex());
+  // The sequencer's mutex after the worker's, never the other way round (it calls out of neither).
+  if (freshness_.recovering_to && sequencer_->applied().seq >= *freshness_.recovering_to) {
+    freshness_.recovering_to.reset();
+  }
+  return freshness_;
 }
 
 EventLogFollower::Figures EventLogFollower::figures() const {
@@ -247,6 +260,7 @@ void EventLogFollower::catchUp() {
   // Applied first: events delivered meanwhile are committed, so the head read after it is at
   // least as far (read the other way round, a delivery in between looks like a log gone back).
   LogPosition applied = sequencer_->applied();
+  const auto read_at = Clock::now();
   LogHead head = log_->head();
   if (std::string why = checkHistory(applied, head); !why.empty()) {
     restart(why);
@@ -282,6 +296,11 @@ void EventLogFollower::catchUp() {
   figures_.read += offered;
   ++figures_.catch_ups;
   figures_.last_catch_up = Poco::Timestamp();
+  const auto& last = freshness_.caught_up_at;
+  if (last && read_at - *last > options_.stale_after) {
+    freshness_.recovering_to = std::max(freshness_.recovering_to.value_or(0), head.seq);
+  }
+  freshness_.caught_up_at = std::max(last.value_or(read_at), read_at);
 }
 
 }  // namespace busbar::host

@@ -18,13 +18,20 @@
 // the one before, and any restart, is followed by one more on the next pass, so that rows loaded
 // into a table after it was created are read too, however late the restore comes.
 //
+// A server that went `stale_after` without a catch-up (a paused process, a VM back from migration,
+// a database away) resumes with a backlog: the first catch-up after it only offers the events, and
+// the sequencer applies them at the subscribers' pace, behind what the broker queued meanwhile. It
+// recovers until the sequencer took the head that catch-up read: freshness() says so. A server that
+// keeps catching up but applies slower than the cluster writes does not recover: its lag is not
+// this kind of staleness (docs/events.md, the limitation row).
+//
 // requestResync() (the transport may have lost events that are not logged, or the log is off)
 // refreshes instead: the subscribers reload, and the applied position stays where it was, so
 // that they still get every logged event after it once. Failed catch-ups and
 // resynchronizations are logged and tried again with capped exponential backoff until they
 // succeed.
 //
-// Thread-safe: request*, figures and stop may be called from any thread.
+// Thread-safe: request*, figures, freshness and stop may be called from any thread.
 #pragma once
 
 #include <atomic>
@@ -50,6 +57,8 @@ struct FollowerOptions {
   size_t batch = 1000;
   std::chrono::milliseconds retry_initial{100};
   std::chrono::milliseconds retry_cap{5000};
+  // Longer than this without a catch-up, the server recovers once catch-ups resume (above).
+  std::chrono::milliseconds stale_after{5000};
 };
 
 class EventLogFollower {
@@ -91,6 +100,17 @@ class EventLogFollower {
   };
   Figures figures() const;
 
+  // What GET /readyz's cache_fresh reads.
+  struct Freshness {
+    // When the last catch-up that succeeded read the log's head, or when the preload or a restart
+    // loaded the subscribers (steady clock); nullopt before the preload.
+    std::optional<std::chrono::steady_clock::time_point> caught_up_at;
+    // While the server recovers: the head the first catch-up after `stale_after` without one
+    // read, which the sequencer has not taken yet; else nullopt.
+    std::optional<uint64_t> recovering_to;
+  };
+  Freshness freshness();
+
  private:
   void run();
   // One pass: a resynchronization if one is wanted, then a catch-up. Throws on failure.
@@ -130,7 +150,8 @@ class EventLogFollower {
   // made again.
   std::map<std::string, std::string> tables_at_reload_;
   bool reload_once_more_ = false;
-  Figures figures_;  // under worker_.mutex()
+  Figures figures_;      // under worker_.mutex()
+  Freshness freshness_;  // under worker_.mutex()
   BackgroundWorker worker_;
 };
 

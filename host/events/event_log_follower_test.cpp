@@ -3,6 +3,7 @@
 #include "events/event_log_follower.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -16,14 +17,17 @@ class FollowerTest : public SqliteEventLogTest {
  protected:
   void SetUp() override { SqliteEventLogTest::SetUp(); }
   void TearDown() override {
+    openGate();
     if (follower_) follower_->stop();
     SqliteEventLogTest::TearDown();
   }
 
   // Starts a follower whose reloads are counted, after a preload at the log's head.
-  void follow(std::chrono::milliseconds interval) {
+  void follow(std::chrono::milliseconds interval,
+              std::chrono::milliseconds stale_after = std::chrono::seconds(5)) {
     FollowerOptions options;
     options.interval = interval;
+    options.stale_after = stale_after;
     options.retry_initial = std::chrono::milliseconds(10);
     follower_ = std::make_unique<EventLogFollower>(
         log_.get(), &sequencer_, &identity_,
@@ -50,13 +54,37 @@ class FollowerTest : public SqliteEventLogTest {
     return delivered_;
   }
 
+  // While the gate is closed, the subscriber holds the next delivery (a slow subscriber, a
+  // backlog being applied).
+  void closeGate() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    gate_open_ = false;
+  }
+  void openGate() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      gate_open_ = true;
+    }
+    gate_.notify_all();
+  }
+  bool deliveryHeld() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return held_;
+  }
+
   std::mutex mutex_;
   std::vector<std::string> delivered_;
+  std::condition_variable gate_;
+  bool gate_open_ = true;
+  bool held_ = false;                    // a delivery waits at the closed gate
   std::atomic<int> reloads_{0};          // that succeeded
   std::atomic<int> failing_reloads_{0};  // the next ones fail
   LogIdentity identity_;
   EventSequencer sequencer_{[this](const Event& event, EventSource) {
-                              std::lock_guard<std::mutex> lock(mutex_);
+                              std::unique_lock<std::mutex> lock(mutex_);
+                              held_ = !gate_open_;
+                              gate_.wait(lock, [this] { return gate_open_; });
+                              held_ = false;
                               delivered_.push_back(event.id);
                             },
                             [this] { follower_->requestCatchUp(); },
@@ -74,6 +102,42 @@ TEST_F(FollowerTest, APreloadStartsAtTheHeadAndCatchUpFindsALostLastEvent) {
       eventually([&] { return delivered() == std::vector<std::string>{"lost-on-the-way"}; }));
   EXPECT_EQ(follower_->figures().head_seq, 2u);
   EXPECT_EQ(sequencer_.counters().from_log, 1u);
+}
+
+TEST_F(FollowerTest, AfterTooLongWithoutACatchUpItRecoversUntilTheSequencerTookTheHead) {
+  append({userEvent("one")});
+  follow(std::chrono::milliseconds(20), std::chrono::milliseconds(500));
+  EXPECT_TRUE(follower_->freshness().caught_up_at);  // the preload loaded the subscribers
+  // Paused: no catch-up for longer than stale_after while the log moves on. Resumed, the broker's
+  // backlog is being applied (its first event held by a slow subscriber) when the catch-ups read
+  // the log past it.
+  follower_->stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  closeGate();
+  append({userEvent("two"), userEvent("three")});
+  std::thread broker([this] { sequencer_.offer(2, userEvent("two"), EventSource::kTransport); });
+  EXPECT_TRUE(eventually([&] { return deliveryHeld(); }));
+  follower_->start();
+  waitPasses(3);  // each read the head (3) and offered three, which waits behind two
+  EXPECT_EQ(follower_->freshness().recovering_to, std::optional<uint64_t>(3));
+  openGate();
+  broker.join();
+  EXPECT_EQ(delivered(), (std::vector<std::string>{"two", "three"}));
+  EXPECT_EQ(follower_->freshness().recovering_to, std::nullopt);
+}
+
+TEST_F(FollowerTest, ASlowSubscriberWhileCatchUpsGoOnIsNotRecovering) {
+  // Applying slower than the cluster writes is not a pause: the catch-ups never stopped.
+  append({userEvent("one")});
+  follow(std::chrono::milliseconds(20), std::chrono::milliseconds(500));
+  closeGate();
+  append({userEvent("two"), userEvent("three")});
+  std::thread broker([this] { sequencer_.offer(2, userEvent("two"), EventSource::kTransport); });
+  EXPECT_TRUE(eventually([&] { return deliveryHeld(); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // longer than stale_after
+  EXPECT_EQ(follower_->freshness().recovering_to, std::nullopt);
+  openGate();
+  broker.join();
 }
 
 TEST_F(FollowerTest, AGapIsFilledFromTheLogWithoutWaitingForTheInterval) {

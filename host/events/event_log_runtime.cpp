@@ -41,6 +41,7 @@ EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<C
   }
   FollowerOptions follow;
   follow.interval = settings.event_log.catch_up_interval;
+  follow.stale_after = stale_after_;
   follower_ = std::make_unique<EventLogFollower>(
       log_.get(), sequencer_.get(), &identity_,
       [&inline_bus] { inline_bus.fire(Lifecycle::kReconnected); }, follow, logger);
@@ -67,7 +68,6 @@ EventLogRuntime::~EventLogRuntime() { stop(); }
 
 void EventLogRuntime::preload() {
   follower_->preload([this] { inline_bus_.fire(Lifecycle::kPreload); });
-  preloaded_at_ = Poco::Timestamp();
   if (log_) {
     logger_.information("event log: subscribers loaded at seq " +
                         std::to_string(sequencer_->applied().seq));
@@ -154,16 +154,20 @@ std::string EventLogRuntime::staleness() const {
            (followed.last_error.empty() ? "" : ": " + followed.last_error);
   }
   if (!log_) return "";
-  // The preload loaded the caches at the log's head: as fresh as a catch-up then.
-  std::optional<Poco::Timestamp> fresh_at = followed.last_catch_up;
-  if (preloaded_at_ && (!fresh_at || *fresh_at < *preloaded_at_)) fresh_at = preloaded_at_;
-  const std::string error =
-      followed.last_error.empty() ? std::string() : ": " + followed.last_error;
-  if (!fresh_at) return "the caches have not been loaded yet";
-  const auto since_ms = fresh_at->elapsed() / 1000;
+  const auto fresh = follower_->freshness();
+  if (!fresh.caught_up_at) return "the caches have not been loaded yet";
+  const auto since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - *fresh.caught_up_at)
+                            .count();
   if (since_ms > stale_after_.count()) {
     return "no catch-up with the event log has succeeded for " + std::to_string(since_ms) +
-           " ms (more than " + std::to_string(stale_after_.count()) + " ms)" + error;
+           " ms (more than " + std::to_string(stale_after_.count()) + " ms)" +
+           (followed.last_error.empty() ? "" : ": " + followed.last_error);
+  }
+  if (fresh.recovering_to) {
+    return "the subscribers apply what this server missed while no catch-up succeeded: seq " +
+           std::to_string(sequencer_->applied().seq) + " of " +
+           std::to_string(*fresh.recovering_to) + ", the log's head when catch-ups resumed";
   }
   return "";
 }

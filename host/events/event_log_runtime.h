@@ -96,8 +96,9 @@ class EventLogRuntime {
 
   // Why this server's subscribers may be behind the database ("" when they are not): a
   // resynchronization has not succeeded yet, or, with the log on, neither the preload nor a
-  // catch-up succeeded within three catch-up intervals (at least 5 s). What GET /readyz calls
-  // "cache fresh".
+  // catch-up succeeded within three catch-up intervals (at least 5 s), or after such a time the
+  // sequencer has not yet taken the head the first catch-up read (EventLogFollower). What
+  // GET /readyz calls "cache fresh".
   std::string staleness() const;
 
   // Reloads the subscribers in the background, as a transport reconnect does; logs `why`.
@@ -114,9 +115,8 @@ class EventLogRuntime {
   InlineBus& inline_bus_;
   Poco::Logger& logger_;
   const std::chrono::milliseconds stale_after_;
-  std::optional<Poco::Timestamp> preloaded_at_;  // set once by preload(), before any reader
-  bool started_ = false;                         // start() ran; the host's thread only
-  std::shared_ptr<EventLogStorage2> log_;        // null when off
+  bool started_ = false;                   // start() ran; the host's thread only
+  std::shared_ptr<EventLogStorage2> log_;  // null when off
   PublicationTracker tracker_;
   LogIdentity identity_;
   std::unique_ptr<ParkingLot> parking_lot_;  // before the sequencer, which parks in it

@@ -274,6 +274,45 @@ TEST_F(Pauses, AFollowerFrozenStopsNoOne) {
   expectSubscribersSawEachEventOnceInOrder(afterTheLongestPause());
 }
 
+TEST_F(Pauses, AResumedFollowerIsNotReadyUntilItHoldsWhatItMissed) {
+  // Frozen past what `cache_fresh` allows (three 1 s catch-up intervals, at least 5 s), a member
+  // resumes with its broker queue and the log full of what it missed, and serves old rows until
+  // its subscribers applied them. Its first catch-up reads the log's head at once, but only offers
+  // the events: the sequencer applies them behind the broker's backlog, at the subscribers' pace.
+  ServerProcess& member = *servers_[2];
+  const auto paused = std::chrono::seconds(8);
+  const std::string fault = "follower frozen 8 s, then resumed";
+  Writers writers({servers_[0], servers_[1]}, 2, "resumed", 50);
+  writers.waitFor(60);
+  member.signal(SIGSTOP);
+  std::this_thread::sleep_for(paused - std::chrono::milliseconds(500));
+  writers.stop();
+  // The live servers number the last writes meanwhile: the head then stays where it is.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const uint64_t head =
+      std::stoull(cluster_->query("SELECT seq FROM busbar_event_head WHERE id = 1"));
+  member.signal(SIGCONT);
+  // Readiness and the applied position in one answer, readiness first: a member that says it is
+  // ready holds every event up to the head it missed.
+  int not_ready = 0;
+  const bool became_ready = eventually(
+      [&] {
+        auto health = parseJson(member.request("GET", "/health").body);
+        if (health->getValue<std::string>("status") != "ok") {
+          ++not_ready;
+          return false;
+        }
+        const auto applied = health->getObject("event_log")->getValue<uint64_t>("applied_seq");
+        EXPECT_GE(applied, head) << fault << ": ready at seq " << applied << " after " << not_ready
+                                 << " answers not ready, the head it missed " << head;
+        return true;
+      },
+      kConvergeWithin * kSlowdown + paused);
+  EXPECT_TRUE(became_ready) << fault << ": not ready again within "
+                            << (kConvergeWithin * kSlowdown + paused).count() << " ms";
+  expectHealed(fault, writers.acknowledged(), paused, &member);
+}
+
 TEST_F(Pauses, ADatabaseCrashUnderWritesLosesNoWriteAndGivesNoNumberTwice) {
   PrivateDatabase* database = cluster_->privateDatabase();
   ASSERT_NE(database, nullptr) << "needs a database server (mysql or postgresql)";

@@ -45,9 +45,11 @@ PrivateDatabase::PrivateDatabase(const std::string& driver) : driver_(driver), p
     throw std::runtime_error("PrivateDatabase runs the server as its system user and needs root");
   }
   if (driver_ == "mysql") {
-    run("chown mysql '" + folder_.path() + "'");
+    // Each server has its own tmpdir: a mariadbd that starts deletes every #sql* file of its
+    // tmpdir, and so would delete the temporary tables of another one bootstrapping beside it.
+    run("chown mysql '" + folder_.path() + "' && install -d -o mysql '" + path("tmp") + "'");
     run("mariadb-install-db --no-defaults --user=mysql --datadir='" + path("data") +
-        "' --auth-root-authentication-method=socket --skip-test-db");
+        "' --tmpdir='" + path("tmp") + "' --auth-root-authentication-method=socket --skip-test-db");
     startMysql();
     run("mysql --no-defaults --socket='" + path("sock") + "' -uroot -e \"CREATE DATABASE " +
         kDatabase + " CHARACTER SET utf8mb4; CREATE USER '" + kUser +
@@ -143,9 +145,9 @@ void PrivateDatabase::restore(const std::string& file) const {
 
 void PrivateDatabase::startMysql() {
   // Detached; its output goes to the log, so that nothing holds our descriptors.
-  run("setsid mariadbd --no-defaults --user=mysql --datadir='" + path("data") +
-      "' --port=" + std::to_string(port_) + " --bind-address=127.0.0.1 --socket='" + path("sock") +
-      "' --pid-file='" + path("pid") + "' --log-error='" + path("log") +
+  run("setsid mariadbd --no-defaults --user=mysql --datadir='" + path("data") + "' --tmpdir='" +
+      path("tmp") + "' --port=" + std::to_string(port_) + " --bind-address=127.0.0.1 --socket='" +
+      path("sock") + "' --pid-file='" + path("pid") + "' --log-error='" + path("log") +
       "' --skip-name-resolve --innodb-flush-log-at-trx-commit=2" + mysql_tls_options_ +
       " </dev/null >/dev/null 2>&1 &");
   for (int i = 0; i < 300; ++i) {

@@ -499,6 +499,19 @@ TEST_F(Pauses, ABacklogOfUnnumberedEventsDrains) {
   Service service;
   probe(*servers_[1], *servers_[2], "backlog-probe", service);
   expectServed(service, "a backlog of unnumbered events");
+  // The probe's user is the only row the consistency observers have to compare: wait until they
+  // compared it, so that the suite's check that they compare rows holds when this test runs alone.
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto consistency =
+            parseJson(servers_[2]->request("GET", "/health").body)->getObject("consistency");
+        auto tables = consistency ? consistency->getObject("tables") : nullptr;
+        auto users = tables ? tables->getObject("users") : nullptr;
+        return users && users->getValue<uint64_t>("samples") > 0;
+      },
+      std::chrono::seconds(10)))
+      << "the consistency observer of server " << servers_[2]->port()
+      << " compared no row within 10 s of the probe";
   expectConverged("a backlog of unnumbered events");
   expectSubscribersSawEachEventOnceInOrder();
 }

@@ -157,6 +157,8 @@ void HttpExchange::run(std::string body, Poco::Logger& logger, std::string_view 
   } catch (const StorageUnavailable& error) {
     logger.warning(std::string("storage unavailable: ") + error.what());
     answer(503, std::string("storage unavailable: ") + error.what());
+    // Each request tries the database afresh: a client may come back in a second.
+    response_.headers["Retry-After"] = "1";
   } catch (const TransactionConflict& error) {
     logger.warning(std::string("transaction conflict: ") + error.what());
     answer(503, std::string("the database refused the write because another one worked on the same "

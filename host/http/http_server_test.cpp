@@ -220,6 +220,7 @@ TEST_F(HttpServerTest, ErrorsAreJsonWithTheReason) {
   auto down = client.read();
   EXPECT_EQ(down.status_line, "HTTP/1.1 503 Service Unavailable");
   EXPECT_NE(down.body.find("database gone"), std::string::npos);
+  EXPECT_NE(down.headers.find("Retry-After: 1\r\n"), std::string::npos) << down.headers;
   client.write("GET /conflict HTTP/1.1\r\nHost: x\r\n\r\n");
   auto conflict = client.read();
   EXPECT_EQ(conflict.status_line, "HTTP/1.1 503 Service Unavailable");

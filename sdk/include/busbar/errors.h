@@ -1,7 +1,7 @@
 // Exceptions that cross the host/plugin boundary.
 //
 // The host maps them to outcomes: ConfigError stops the host with exit code 2,
-// StorageUnavailable and TransactionConflict become HTTP 503 (the latter with Retry-After),
+// StorageUnavailable and TransactionConflict become HTTP 503 with Retry-After,
 // BadRequest becomes HTTP 400. Anything else thrown by a route handler becomes HTTP 500 and is
 // logged.
 #pragma once

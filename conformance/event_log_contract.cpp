@@ -4,7 +4,8 @@
 // a writer frozen inside its transaction stops no numbering, ambiguous commits settled behind
 // the transaction that may still hold the event, tables made again told from tables written, and,
 // where the storage implements EventLogStorage2 (optional, SDK 1.6), who caused each event kept
-// with it; a storage without it is told so, and that check alone is skipped.
+// with it and a prune that deletes nothing once the relay lease moved on; a storage without it
+// is told so, and those checks alone are skipped.
 //
 // The tests share the one database of the run's config: each starts where the log is (its head,
 // with everything waiting numbered first) and names its events with a prefix of its own.
@@ -95,6 +96,19 @@ class EventLogContract : public ::testing::TestWithParam<std::string> {
         log_->append(tx, {logged}, nowMicros());
       }
     });
+  }
+
+  // Marks every numbered event confirmed: what earlier tests left unconfirmed would hold pruning
+  // back.
+  void confirmWholeLog() {
+    for (uint64_t after = 0;;) {
+      const auto page = log_->readAfter(after, 500);
+      if (page.empty()) break;
+      std::vector<std::string> ids;
+      for (const auto& logged : page) ids.push_back(logged.event.id);
+      log_->mark(ids, EventLogStorage::Publication::kConfirmed);
+      after = page.back().seq;
+    }
   }
 
   static int64_t nowMicros() {
@@ -563,15 +577,7 @@ TEST_P(EventLogContract, TheRelayLeaseMovesOnlyByCompareAndSet) {
 }
 
 TEST_P(EventLogContract, PruningKeepsWhatNoBrokerConfirmedAndCutsBelowOneNumber) {
-  // What earlier tests left unconfirmed would hold pruning back: confirm the whole log first.
-  for (uint64_t after = 0;;) {
-    const auto page = log_->readAfter(after, 500);
-    if (page.empty()) break;
-    std::vector<std::string> ids;
-    for (const auto& logged : page) ids.push_back(logged.event.id);
-    log_->mark(ids, EventLogStorage::Publication::kConfirmed);
-    after = page.back().seq;
-  }
+  confirmWholeLog();
   for (int i = 1; i <= 5; ++i) write(LoggedEvent{0, eventNamed(id("p" + std::to_string(i))), ""});
   if (log_->numbering() == Numbering::kAfterCommit) log_->numberOldest();
   log_->mark({id("p1"), id("p2"), id("p4"), id("p5")}, EventLogStorage::Publication::kConfirmed);
@@ -584,6 +590,49 @@ TEST_P(EventLogContract, PruningKeepsWhatNoBrokerConfirmedAndCutsBelowOneNumber)
   log_->prune(newest_only, log_->clock());
   EXPECT_EQ(log_->oldest(), std::optional<uint64_t>(base_ + 5));
   EXPECT_EQ(log_->head().seq, base_ + 5) << "pruning never moves the head";
+}
+
+TEST_P(EventLogContract, APruneOfARelayWhoseLeaseMovedOnDeletesNothing) {
+  // A relay that froze between its reads and its deletes resumes after another server took the
+  // lease over, or after a restore put the lease row of an earlier moment back: its limits may be
+  // of a log that is no more, so it must delete nothing.
+  auto fenced = std::dynamic_pointer_cast<EventLogStorage2>(log_);
+  if (!fenced) {
+    GTEST_SKIP() << "the event log's storage does not implement busbar::EventLogStorage2 "
+                    "(optional, SDK 1.6), so its prune is not fenced by the relay lease "
+                    "(docs/plugins.md, section 4)";
+  }
+  confirmWholeLog();  // so that nothing but the fence holds pruning back
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 3; ++i) {
+    ids.push_back(id("f" + std::to_string(i)));
+    write(LoggedEvent{0, eventNamed(ids.back()), ""});
+  }
+  if (log_->numbering() == Numbering::kAfterCommit) log_->numberOldest();
+  log_->mark(ids, EventLogStorage::Publication::kConfirmed);
+  LogRetention newest_only;
+  newest_only.events = 1;
+  const std::string me = id("relay");
+  ASSERT_TRUE(log_->moveRelayLease(me, log_->relayLease()));
+  const RelayLeaseState held = log_->relayLease();
+  const auto oldest = log_->oldest();
+
+  // Taken over by another server.
+  ASSERT_TRUE(log_->moveRelayLease(id("other"), held));
+  EXPECT_EQ(fenced->prune2(newest_only, log_->clock(), held), 0u);
+  EXPECT_EQ(log_->oldest(), oldest) << "a relay that lost its lease pruned";
+
+  // The same holder, another beat (a restore's lease row differs as little): still another row.
+  log_->releaseRelayLease(id("other"));
+  ASSERT_TRUE(log_->moveRelayLease(me, log_->relayLease()));
+  EXPECT_EQ(fenced->prune2(newest_only, log_->clock(), held), 0u);
+  EXPECT_EQ(log_->oldest(), oldest) << "a prune fenced by the holder alone, not by its beat";
+
+  // Held, it prunes as prune() does.
+  ASSERT_TRUE(log_->moveRelayLease(me, log_->relayLease()));
+  EXPECT_GT(fenced->prune2(newest_only, log_->clock(), log_->relayLease()), 0u);
+  EXPECT_EQ(log_->oldest(), std::optional<uint64_t>(base_ + 3));
+  log_->releaseRelayLease(me);
 }
 
 INSTANTIATE_TEST_SUITE_P(Plugin, EventLogContract, ::testing::ValuesIn(pluginUnderTestName()),

@@ -333,6 +333,15 @@ uint64_t OdbcEventLog::countUnpublished(uint64_t after) {
 }
 
 uint64_t OdbcEventLog::prune(const busbar::LogRetention& retention, int64_t now) {
+  return deleteBelow(keepFrom(retention, now), std::nullopt);
+}
+
+uint64_t OdbcEventLog::prune2(const busbar::LogRetention& retention, int64_t now,
+                              const busbar::RelayLeaseState& held) {
+  return deleteBelow(keepFrom(retention, now), held);
+}
+
+uint64_t OdbcEventLog::keepFrom(const busbar::LogRetention& retention, int64_t now) {
   const uint64_t last = head().seq;
   // Keep seq >= keep_from: the newest `events`, ...
   uint64_t keep_from = last >= retention.events ? last - retention.events + 1 : 0;
@@ -349,13 +358,28 @@ uint64_t OdbcEventLog::prune(const busbar::LogRetention& retention, int64_t now)
                           {mark}));
     if (unconfirmed) keep_from = std::min(keep_from, *unconfirmed);
   }
-  // Cut below one number, in chunks, so that no hole opens and no statement runs long.
+  return keep_from;
+}
+
+uint64_t OdbcEventLog::deleteBelow(uint64_t keep_from,
+                                   const std::optional<busbar::RelayLeaseState>& fence) {
+  // Below one number, in chunks, so that no hole opens and no statement runs long; with a fence,
+  // each delete only while the relay lease is still the row the relay held.
+  std::string sql = "DELETE FROM busbar_events WHERE seq < ?";
+  std::vector<busbar::Value> params{int64_t{0}};
+  if (fence) {
+    sql +=
+        " AND EXISTS (SELECT 1 FROM busbar_event_relay WHERE id = 1 AND holder = ? AND beat = ?)";
+    params.push_back(fence->holder);
+    params.push_back(fence->beat);
+  }
   uint64_t deleted = 0;
   for (auto from = oldest(); from && *from < keep_from;) {
     const uint64_t below = std::min(keep_from, *from + kDeleteChunk);
-    deleted +=
-        storage_->execute("DELETE FROM busbar_events WHERE seq < ?", {static_cast<int64_t>(below)})
-            .affected;
+    params[0] = static_cast<int64_t>(below);
+    const uint64_t affected = storage_->execute(sql, params).affected;
+    if (fence && affected == 0) break;  // the lease moved on: the rest is the next holder's
+    deleted += affected;
     from = below < keep_from ? std::optional<uint64_t>(below) : std::nullopt;
   }
   return deleted;

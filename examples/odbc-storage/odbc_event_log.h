@@ -19,6 +19,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include <busbar/event_log_storage.h>
 
@@ -68,11 +69,19 @@ class OdbcEventLog : public busbar::EventLogStorage2 {
                                                  size_t limit) override;
   uint64_t countUnpublished(uint64_t after) override;
   uint64_t prune(const busbar::LogRetention& retention, int64_t now) override;
+  uint64_t prune2(const busbar::LogRetention& retention, int64_t now,
+                  const busbar::RelayLeaseState& held) override;
   busbar::RelayLeaseState relayLease() override;
   bool moveRelayLease(const std::string& holder, const busbar::RelayLeaseState& expected) override;
   void releaseRelayLease(const std::string& holder) override;
 
  private:
+  // The lowest seq a prune by `retention` at `now` keeps.
+  uint64_t keepFrom(const busbar::LogRetention& retention, int64_t now);
+  // Deletes the events below `keep_from`, in chunks; with a `fence`, each chunk only while the
+  // relay lease is still that row. Returns the events deleted.
+  uint64_t deleteBelow(uint64_t keep_from, const std::optional<busbar::RelayLeaseState>& fence);
+
   std::shared_ptr<busbar::Connection> storage_;
 };
 

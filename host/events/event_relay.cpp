@@ -99,9 +99,11 @@ std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
   // Ages in the log are by the database's clock (logged_at), whatever this server's says.
   const int64_t log_now = log_.clock();
   const auto wait = relay(log_now);
-  if (now - last_prune_ >= options_.prune_interval) {
+  if (now - last_prune_ >= options_.prune_interval && lease_.held()) {
     last_prune_ = now;
-    uint64_t pruned = log_.prune(options_.retention, log_now);
+    // Fenced by the lease: a round that froze after the hold above and resumes after another
+    // server took the lease, or after a restore, deletes nothing.
+    uint64_t pruned = log_.prune2(options_.retention, log_now, *lease_.held());
     if (pruned > 0) {
       logger_.information("event relay: pruned " + std::to_string(pruned) +
                           " events from the event log");

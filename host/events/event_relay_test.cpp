@@ -1,9 +1,11 @@
 // The relay over a real SQLite database: what is unconfirmed after the delay is published again,
-// by the lease holder only, and marked once a broker confirms it.
+// by the lease holder only, and marked once a broker confirms it; the holder prunes, and a prune
+// that resumes after the lease moved on deletes nothing.
 #include "events/event_relay.h"
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -122,6 +124,81 @@ TEST_F(RelayTest, UnconfirmedRowsOfATableBeingRefilledArePublishedAgain) {
   auto sent = republished();
   EXPECT_EQ(std::count(sent.begin(), sent.end(), "a:e3"), 2);
   EXPECT_EQ(std::count(sent.begin(), sent.end(), "a:e4"), 2);
+}
+
+// The database as a relay that froze between its prune's reads and its deletes finds it when it
+// resumes: another server took the lease over meanwhile (before each delete of busbar_events).
+class TakenOverBeforeEachDelete : public Connection {
+ public:
+  explicit TakenOverBeforeEachDelete(std::shared_ptr<Connection> database)
+      : database_(std::move(database)) {}
+
+  ExecuteResult execute(const std::string& sql, const std::vector<Value>& params) override {
+    if (sql.rfind("DELETE FROM busbar_events", 0) == 0) {
+      database_->execute("UPDATE busbar_event_relay SET holder = 'b', beat = beat + 1");
+    }
+    return database_->execute(sql, params);
+  }
+  std::string driver() const override { return database_->driver(); }
+  void insert(const std::string& table, const Row& values) override {
+    database_->insert(table, values);
+  }
+  uint64_t update(const std::string& table, const Row& values, const Row& where) override {
+    return database_->update(table, values, where);
+  }
+  void upsert(const std::string& table, const Row& values,
+              const std::vector<std::string>& key_columns) override {
+    database_->upsert(table, values, key_columns);
+  }
+  uint64_t remove(const std::string& table, const Row& where) override {
+    return database_->remove(table, where);
+  }
+  std::optional<Row> findOne(const std::string& table, const Row& where) override {
+    return database_->findOne(table, where);
+  }
+  std::vector<Row> findAll(const std::string& table, const Row& where,
+                           const FindOptions& options) override {
+    return database_->findAll(table, where, options);
+  }
+  void createTable(const TableSchema& schema) override { database_->createTable(schema); }
+  void transaction(const std::function<void(Connection&)>& work) override {
+    database_->transaction(work);
+  }
+
+ private:
+  std::shared_ptr<Connection> database_;
+};
+
+class RelayPruneTest : public RelayTest {
+ protected:
+  // Three confirmed events and a relay "a" over `log` that prunes every round down to the newest
+  // one, run until `done` and then for ten rounds more; returns the events it pruned.
+  uint64_t pruneUntil(EventLogStorage2& log, const std::function<bool()>& done) {
+    append({userEvent("e1"), userEvent("e2"), userEvent("e3")});
+    for (const char* id : {"e1", "e2", "e3"}) tracker_.published(id);
+    RelayOptions options;
+    options.interval = std::chrono::milliseconds(20);
+    options.prune_interval = std::chrono::milliseconds(0);
+    options.retention.events = 1;
+    EventRelay a(
+        log, tracker_, [](const LoggedEvent2&, PublishSettled settled) { settled(true); }, "a",
+        options, Poco::Logger::get("test"));
+    a.start();
+    EXPECT_TRUE(eventually(done));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    a.stop();
+    return a.figures().pruned;
+  }
+};
+
+TEST_F(RelayPruneTest, TheLeaseHolderPrunesWhatTheRetentionDoesNotKeep) {
+  EXPECT_EQ(pruneUntil(*log_, [&] { return log_->oldest() == std::optional<uint64_t>(3); }), 2u);
+}
+
+TEST_F(RelayPruneTest, APruneResumedAfterAnotherServerTookTheLeaseDeletesNothing) {
+  sqlite::SqliteEventLog log(std::make_shared<TakenOverBeforeEachDelete>(storage_));
+  EXPECT_EQ(pruneUntil(log, [&] { return log_->relayLease().holder == "b"; }), 0u);
+  EXPECT_EQ(log_->oldest(), std::optional<uint64_t>(1));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // PrincipalFreeEventLog: the EventLogStorage2 the host works with over a storage plugin's
 // EventLogStorage of SDK 1.3 to 1.5, which keeps no principal: events are logged without theirs,
-// and read back with "" (docs/events.md says so for such a plugin).
+// and read back with "" (docs/events.md says so for such a plugin); and which prunes without the
+// relay lease's fence.
 //
 // withPrincipals() gives the plugin's own object when it implements EventLogStorage2, so that
 // the adapter only stands in where it has to. Thread-safe as the wrapped storage.
@@ -24,6 +25,10 @@ class PrincipalFreeEventLog : public EventLogStorage2 {
   std::vector<LoggedEvent2> readAfter2(uint64_t after, size_t limit) override;
   std::vector<LoggedEvent2> unpublished2(uint64_t after, int64_t orphaned_before,
                                          size_t limit) override;
+  // The plugin's prune, without the lease's fence, which SDK 1.3 to 1.5 did not have.
+  uint64_t prune2(const LogRetention& retention, int64_t now, const RelayLeaseState&) override {
+    return log_->prune(retention, now);
+  }
 
   // EventLogStorage: forwarded as they are.
   std::vector<Migration> migrations() override { return log_->migrations(); }

@@ -3,6 +3,7 @@
 namespace busbar::host {
 
 bool RelayLease::hold(Clock::time_point now) {
+  held_.reset();
   const RelayLeaseState seen = log_.relayLease();
   if (seen.holder != seen_holder_ || seen.beat != seen_beat_) {
     seen_holder_ = seen.holder;
@@ -15,10 +16,12 @@ bool RelayLease::hold(Clock::time_point now) {
   seen_holder_ = server_id_;
   seen_beat_ = seen.beat + 1;
   seen_since_ = now;
+  held_ = RelayLeaseState{seen_holder_, seen_beat_};
   return true;
 }
 
 void RelayLease::release() noexcept {
+  held_.reset();
   try {
     log_.releaseRelayLease(server_id_);
   } catch (...) {

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "busbar/event_log_storage.h"
@@ -38,6 +39,10 @@ class RelayLease {
   // The holder named by the row at the last hold() ("" when none).
   const std::string& lastSeenHolder() const { return seen_holder_; }
 
+  // The lease row as the last hold() left it when it returned true, what the relay's prune is
+  // fenced by (EventLogStorage2::prune2); nothing after a hold() that did not, or a release().
+  const std::optional<RelayLeaseState>& held() const { return held_; }
+
  private:
   EventLogStorage& log_;
   const std::string server_id_;
@@ -45,6 +50,7 @@ class RelayLease {
   std::string seen_holder_;
   int64_t seen_beat_ = -1;
   Clock::time_point seen_since_{};
+  std::optional<RelayLeaseState> held_;
 };
 
 }  // namespace busbar::host

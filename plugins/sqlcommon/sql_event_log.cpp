@@ -350,8 +350,17 @@ uint64_t SqlEventLog::countUnpublished(uint64_t after) {
 }
 
 uint64_t SqlEventLog::prune(const LogRetention& retention, int64_t now) {
+  return deleteBelow(keepFrom(retention, now), std::nullopt);
+}
+
+uint64_t SqlEventLog::prune2(const LogRetention& retention, int64_t now,
+                             const RelayLeaseState& held) {
+  return deleteBelow(keepFrom(retention, now), held);
+}
+
+uint64_t SqlEventLog::keepFrom(const LogRetention& retention, int64_t now) {
   const uint64_t last = head().seq;
-  // Keep seq >= keep_from: the newest `events`, ...
+  // The newest `events`, ...
   uint64_t keep_from = last >= retention.events ? last - retention.events + 1 : 0;
   // ... none logged before the age limit (the scan stops at the first young row), ...
   auto young = firstSeq(storage_->execute(
@@ -366,13 +375,30 @@ uint64_t SqlEventLog::prune(const LogRetention& retention, int64_t now) {
         {mark}));
     if (unconfirmed) keep_from = std::min(keep_from, *unconfirmed);
   }
+  return keep_from;
+}
 
+uint64_t SqlEventLog::deleteBelow(uint64_t keep_from, const std::optional<RelayLeaseState>& fence) {
+  // keep_from holds for the log as it was read. With a fence, each delete checks in its own
+  // statement that the lease is still the row the relay held: once another server took it over,
+  // or a restore put back the lease row of another moment, it deletes nothing.
+  std::string sql = "DELETE FROM busbar_events WHERE seq < ?";
+  std::vector<Value> params{int64_t{0}};
+  if (fence) {
+    sql +=
+        " AND EXISTS (SELECT 1 FROM busbar_event_relay WHERE id = 1 AND holder = ? AND beat = ?)";
+    params.push_back(fence->holder);
+    params.push_back(fence->beat);
+  }
   uint64_t deleted = 0;
   for (auto from = oldest(); from && *from < keep_from;) {
     const uint64_t below = std::min(keep_from, *from + kDeleteChunk);
-    deleted +=
-        storage_->execute("DELETE FROM busbar_events WHERE seq < ?", {static_cast<int64_t>(below)})
-            .affected;
+    params[0] = static_cast<int64_t>(below);
+    const uint64_t affected = storage_->execute(sql, params).affected;
+    // Numbers have no holes, so a chunk below keep_from is empty only when the lease moved on
+    // (the fence refused) or another prune took it: either way the rest is the next holder's.
+    if (fence && affected == 0) break;
+    deleted += affected;
     from = below < keep_from ? std::optional<uint64_t>(below) : std::nullopt;
   }
   return deleted;

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,7 @@ class SqlEventLog : public EventLogStorage2 {
                                          size_t limit) override;
   uint64_t countUnpublished(uint64_t after) override;
   uint64_t prune(const LogRetention& retention, int64_t now) override;
+  uint64_t prune2(const LogRetention& retention, int64_t now, const RelayLeaseState& held) override;
   RelayLeaseState relayLease() override;
   bool moveRelayLease(const std::string& holder, const RelayLeaseState& expected) override;
   void releaseRelayLease(const std::string& holder) override;
@@ -134,6 +136,14 @@ class SqlEventLog : public EventLogStorage2 {
                             std::vector<Value>& params);
 
  private:
+  // The lowest seq a prune by `retention` at `now` keeps: the newest `retention.events`, none
+  // logged before the age limit, and every one from the first that no broker confirmed.
+  uint64_t keepFrom(const LogRetention& retention, int64_t now);
+
+  // Deletes the events below `keep_from`, in chunks; with a `fence`, each chunk only while the
+  // relay lease is still that row. Returns the events deleted.
+  uint64_t deleteBelow(uint64_t keep_from, const std::optional<RelayLeaseState>& fence);
+
   std::shared_ptr<Connection> storage_;
 };
 

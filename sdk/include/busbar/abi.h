@@ -35,8 +35,9 @@
 //   1.6  Who caused an event travels with it: EventContext (its principal and request id) for
 //        subscribers through Subscriptions::subscribeWithContext; the optional
 //        AttributedTransport and InboundSink::deliverAttributed and deliverSequencedAttributed;
-//        the optional EventLogStorage2 with LoggedEvent2, and logged_event_row.h's toRow2 and
-//        fromRow2 with the principal column.
+//        the optional EventLogStorage2 with LoggedEvent2 (and prune2, which deletes only while
+//        the relay lease is held), and logged_event_row.h's toRow2 and fromRow2 with the
+//        principal column.
 //
 // Plugin authors never fill the descriptor by hand: use BUSBAR_PLUGIN from plugin.h.
 #pragma once

@@ -218,12 +218,13 @@ class BUSBAR_API EventLogStorage : public Service {
   virtual void releaseRelayLease(const std::string& holder) = 0;
 };
 
-// Since SDK 1.6, optional: an EventLogStorage that keeps who caused each event. A storage
-// plugin's kEventLogStorageService object implements it besides EventLogStorage; the host finds
-// it with dynamic_cast and then logs and reads events through these methods, which do what the
-// methods of the same name without the 2 do, principal included. Without it the log keeps no
-// principal, and events read back from it (catch-up, the relay) carry none. Thread-safe as
-// EventLogStorage.
+// Since SDK 1.6, optional: an EventLogStorage that keeps who caused each event, and prunes only
+// while the relay lease is held. A storage plugin's kEventLogStorageService object implements it
+// besides EventLogStorage; the host finds it with dynamic_cast and then logs and reads events
+// through these methods, which do what the methods of the same name without the 2 do, principal
+// included. Without it the log keeps no principal, events read back from it (catch-up, the relay)
+// carry none, and a relay frozen in a prune may delete by limits a restore made stale.
+// Thread-safe as EventLogStorage.
 class BUSBAR_API EventLogStorage2 : public EventLogStorage {
  public:
   virtual void append2(Connection& transaction, const std::vector<LoggedEvent2>& events,
@@ -233,6 +234,15 @@ class BUSBAR_API EventLogStorage2 : public EventLogStorage {
   virtual std::vector<LoggedEvent2> readAfter2(uint64_t after, size_t limit) = 0;
   virtual std::vector<LoggedEvent2> unpublished2(uint64_t after, int64_t orphaned_before,
                                                  size_t limit) = 0;
+
+  // Deletes what `retention` does not keep, at `now`, as prune() does, while the relay lease is
+  // still `held` (what the caller's last moveRelayLease() made it): every delete is one statement
+  // that deletes nothing once the lease row is another. A relay that froze between its reads and
+  // its deletes thus deletes nothing after another server took the lease over, or after a
+  // restore put back the lease row of an earlier moment (and the log's rows with it, so that its
+  // limits no longer hold). On success returns the events deleted (none after the lease moved).
+  virtual uint64_t prune2(const LogRetention& retention, int64_t now,
+                          const RelayLeaseState& held) = 0;
 };
 
 }  // namespace busbar

@@ -6,6 +6,8 @@
 // worst time to converge are printed, and appended to the CSV file BUSBAR_CHAOS_REPORT when set.
 #pragma once
 
+#include <signal.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -55,6 +57,14 @@ inline int rounds(int full) {
   const char* cap = std::getenv("BUSBAR_CHAOS_ROUNDS");
   int most = cap != nullptr ? std::atoi(cap) : 0;
   return most > 0 ? std::min(full, most) : full;
+}
+
+// The rounds of a pause fault (pause_test.cpp): `full`, capped by BUSBAR_PAUSE_ROUNDS and
+// BUSBAR_CHAOS_ROUNDS.
+inline int pauseRounds(int full) {
+  const char* cap = std::getenv("BUSBAR_PAUSE_ROUNDS");
+  const int most = cap != nullptr ? std::atoi(cap) : 0;
+  return rounds(most > 0 ? std::min(full, most) : full);
 }
 
 inline std::string serverId(const ServerProcess& server) {
@@ -148,17 +158,17 @@ class Chaos : public ::testing::Test {
   // database through proxy_, which the test may partition or watch. With `broker_nodes` (a
   // RabbitCluster's), the servers use that cluster, the Nth server connecting to node N first,
   // and the observer queue lives on the last node.
-  // `amqp` adds keys to every server's [amqp] section.
+  // `amqp` adds keys to every server's [amqp] section, `event_log` to its [event_log] section.
   static void startCluster(bool first_through_proxy,
                            const std::vector<BrokerAddress>& broker_nodes = {},
-                           const std::string& amqp = "") {
+                           const std::string& amqp = "", const std::string& event_log = "") {
     ClusterOptions options;
     options.broker_nodes = broker_nodes;
     options.event_bus = "async_pass_through = true\ncatch_up_interval = 1s\n";
     options.amqp = "queue_capacity = 20\n" + amqp;  // small: a blocked broker overflows it at once
-    options.sections =
-        "[event_log]\nrelay_delay = 2s\n[event_recorder]\n[audit]\n[consistency]\nbound = " +
-        std::to_string(kObserverBoundSeconds) + "s\n";
+    options.sections = "[event_log]\nrelay_delay = 2s\n" + event_log +
+                       "[event_recorder]\n[audit]\n[consistency]\nbound = " +
+                       std::to_string(kObserverBoundSeconds) + "s\n";
     options.modules = {"event_recorder", "audit"};
     options.private_database = true;
     cluster_ = new AmqpCluster(options);
@@ -218,6 +228,35 @@ class Chaos : public ::testing::Test {
     for (ServerProcess* server : servers_) {
       if (!server->running()) server->start();
     }
+  }
+
+  // Freezes `victim` (SIGSTOP), which reaches the database through proxy_, the moment it has sent
+  // a prepared statement whose SQL holds `statement`; fails when it sends none within `within`.
+  void freezeOnStatement(ServerProcess& victim, const std::string& statement,
+                         std::chrono::seconds within) {
+    ASSERT_TRUE(proxy_) << "needs the victim behind the proxy (mysql or postgresql)";
+    const pid_t pid = victim.pid();
+    auto frozen = std::make_shared<std::atomic<bool>>(false);
+    proxy_->afterStatement(
+        [statement](const std::string& sql) { return sql.find(statement) != std::string::npos; },
+        [frozen, pid] {
+          ::kill(pid, SIGSTOP);
+          *frozen = true;
+        });
+    const bool done = eventually([&] { return frozen->load(); }, within);
+    proxy_->afterStatement(nullptr, nullptr);
+    ASSERT_TRUE(done) << "the victim sent no statement with \"" << statement << "\" in "
+                      << within.count() << " s";
+  }
+
+  // The server that holds the relay lease, as its /health says.
+  ServerProcess* leaseHolder() {
+    for (ServerProcess* server : servers_) {
+      auto health = parseJson(server->request("GET", "/health").body);
+      auto relay = health->getObject("event_log")->getObject("relay");
+      if (relay && relay->getValue<bool>("holds_lease")) return server;
+    }
+    return nullptr;
   }
 
   // Writes a new user on `from` and waits for `to` to serve it; records how long it took.

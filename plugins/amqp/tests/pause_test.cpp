@@ -29,13 +29,6 @@ namespace {
 // catch-up each second finds it when no later event shows the gap first.
 constexpr std::chrono::milliseconds kServedFromTheCutOffWithin{3000 * kSlowdown};
 
-// The rounds of each fault: `full`, capped by BUSBAR_PAUSE_ROUNDS and BUSBAR_CHAOS_ROUNDS.
-int pauseRounds(int full) {
-  const char* cap = std::getenv("BUSBAR_PAUSE_ROUNDS");
-  const int most = cap != nullptr ? std::atoi(cap) : 0;
-  return rounds(most > 0 ? std::min(full, most) : full);
-}
-
 std::vector<int> pauseSeconds() {
   const char* listed = std::getenv("BUSBAR_CHAOS_PAUSES");
   std::vector<int> seconds;
@@ -95,31 +88,10 @@ class Pauses : public Chaos {
   // Freezes `victim` (SIGSTOP), which reaches the database through proxy_, the moment its
   // numbering has sent `step`'s statement.
   void freezeInItsNumbering(ServerProcess& victim, NumberingStep step) {
-    ASSERT_TRUE(proxy_) << "needs the victim behind the proxy (mysql or postgresql)";
-    const pid_t pid = victim.pid();
-    const std::string statement = step == NumberingStep::kRead
-                                      ? "FROM busbar_event_head h LEFT JOIN"
-                                      : "UPDATE busbar_event_head";
-    auto frozen = std::make_shared<std::atomic<bool>>(false);
-    proxy_->afterStatement(
-        [statement](const std::string& sql) { return sql.find(statement) != std::string::npos; },
-        [frozen, pid] {
-          ::kill(pid, SIGSTOP);
-          *frozen = true;
-        });
-    const bool done = eventually([&] { return frozen->load(); }, std::chrono::seconds(20));
-    proxy_->afterStatement(nullptr, nullptr);
-    ASSERT_TRUE(done) << "the victim sent no numbering statement in 20 s";
-  }
-
-  // The server that holds the relay lease, as its /health says.
-  ServerProcess* leaseHolder() {
-    for (ServerProcess* server : servers_) {
-      auto health = parseJson(server->request("GET", "/health").body);
-      auto relay = health->getObject("event_log")->getObject("relay");
-      if (relay && relay->getValue<bool>("holds_lease")) return server;
-    }
-    return nullptr;
+    freezeOnStatement(victim,
+                      step == NumberingStep::kRead ? "FROM busbar_event_head h LEFT JOIN"
+                                                   : "UPDATE busbar_event_head",
+                      std::chrono::seconds(20));
   }
 
   // Each server's relay figures from /health, for a failure message.

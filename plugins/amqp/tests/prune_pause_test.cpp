@@ -1,0 +1,159 @@
+// The relay lease holder frozen inside its prune, between the reads that set what the log keeps
+// and the deletes, while the database is restored from a dump and writes go on: once it resumes,
+// its deletes, fenced by the lease row it held (EventLogStorage2::prune2, docs/events.md), delete
+// nothing. Unfenced, its limit, read from the log before the restore, would delete every event
+// the live servers logged after it.
+//
+// MariaDB and PostgreSQL only: the holder reaches the database through the proxy, which freezes
+// it on its prune's statement. The cluster keeps the fewest events the host allows
+// (retention_events = 1000), so that a prune has something to delete; it is a cluster of its own,
+// as the pause suite's faults run with the default retention.
+#include <string>
+
+#include "chaos_fixture.h"
+
+namespace busbar::testing {
+namespace {
+
+constexpr uint64_t kRetention = 1000;  // [event_log] retention_events, the least allowed
+// Events logged between the dump and the restore: the frozen prune keeps only the newest
+// kRetention of them, so its limit lies past the restored head by this less kRetention.
+constexpr uint64_t kLoggedAfterTheDump = 2500;
+// Events logged after the restore, each under the frozen prune's limit. Fewer than kRetention,
+// so that the prune of the server that takes the lease over keeps every one of them.
+constexpr uint64_t kLoggedAfterTheRestore = 300;
+static_assert(kLoggedAfterTheRestore < kLoggedAfterTheDump - kRetention);
+static_assert(kLoggedAfterTheRestore < kRetention);
+// The relay prunes once a minute (RelayOptions::prune_interval); the freeze waits for one.
+constexpr std::chrono::seconds kPruneWithin{75};
+
+class FrozenPrunes : public Chaos {
+ protected:
+  static void SetUpTestSuite() {
+    startCluster(true, {}, "", "retention_events = " + std::to_string(kRetention) + "\n");
+  }
+
+  static uint64_t head() {
+    return std::stoull(cluster_->query("SELECT seq FROM busbar_event_head WHERE id = 1"));
+  }
+
+  static std::string leaseRowHolder() {
+    std::string holder = cluster_->query("SELECT holder FROM busbar_event_relay WHERE id = 1");
+    while (!holder.empty() && holder.back() == '\n') holder.pop_back();
+    return holder;
+  }
+
+  static std::string serverIdOf(ServerProcess& server) {
+    return parseJson(server.request("GET", "/health").body)->getValue<std::string>("server_id");
+  }
+
+  // Waits until no event of the log waits for a broker's confirmation: a prune keeps every event
+  // from the first unconfirmed one, which would keep what this test needs deletable.
+  void waitUntilEveryEventIsConfirmed(const std::string& when) {
+    std::string left;
+    const bool confirmed = eventually(
+        [&] {
+          left = cluster_->query("SELECT COUNT(*) FROM busbar_events WHERE published <> 1");
+          return std::stoull(left) == 0;
+        },
+        std::chrono::seconds(20));
+    ASSERT_TRUE(confirmed) << when << ": " << left << " events still unconfirmed after 20 s";
+  }
+
+  // Makes `server` the relay lease holder: the others are frozen until it has taken the lease
+  // (after the lease timeout), then go on.
+  void makeLeaseHolder(ServerProcess& server) {
+    const std::string id = serverIdOf(server);
+    if (leaseRowHolder() == id) return;
+    for (ServerProcess* other : servers_) {
+      if (other != &server) other->signal(SIGSTOP);
+    }
+    const bool took = eventually([&] { return leaseRowHolder() == id; }, std::chrono::seconds(20));
+    for (ServerProcess* other : servers_) {
+      if (other != &server) other->signal(SIGCONT);
+    }
+    ASSERT_TRUE(took) << id << " did not take the relay lease within 20 s; the lease row says "
+                      << leaseRowHolder();
+  }
+
+  // Writes new users on `on` until the log's head passes `seq`.
+  void logUntil(std::vector<ServerProcess*> on, uint64_t seq, const std::string& tag,
+                std::vector<std::string>& acknowledged) {
+    Writers writers(std::move(on), 6, tag);
+    const bool logged = eventually([&] { return head() >= seq; }, std::chrono::seconds(60));
+    writers.stop();
+    for (const auto& id : writers.acknowledged()) acknowledged.push_back(id);
+    ASSERT_TRUE(logged) << tag << ": the log's head reached " << head() << ", not " << seq
+                        << ", in 60 s";
+  }
+};
+
+TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAfterIt) {
+  ASSERT_NE(cluster_->storage(), "sqlite") << "the proxy is in front of a database server only";
+  ServerProcess& victim = *servers_[0];
+  const std::string victim_id = serverIdOf(victim);
+  const std::string dump = cluster_->folder() + "/dump";
+  const std::string fault = "relay lease holder frozen in its prune across a restore";
+  for (int round = 0; round < pauseRounds(20); ++round) {
+    const std::string tag = "prunefence" + std::to_string(round);
+    std::vector<std::string> lost_to_the_restore;
+    std::vector<std::string> acknowledged;
+    makeLeaseHolder(victim);
+    if (HasFailure()) return;
+    // What the restore puts back: every event confirmed, the lease row of this moment.
+    waitUntilEveryEventIsConfirmed("before the dump");
+    if (HasFailure()) return;
+    const uint64_t restored_head = head();
+    cluster_->dumpDatabase(dump);
+    logUntil(servers_, restored_head + kLoggedAfterTheDump, tag, lost_to_the_restore);
+    waitUntilEveryEventIsConfirmed("before the prune");
+    if (HasFailure()) return;
+
+    // The young-events read is the prune's second of four; the holder's limit is set from the
+    // log's head by then.
+    freezeOnStatement(victim, "AND logged_at >=", kPruneWithin);
+    if (HasFailure()) return;
+    const auto frozen_at = Clock::now();
+    cluster_->restoreDatabase(dump);
+    const bool taken_over =
+        eventually([&] { return leaseRowHolder() != victim_id; }, std::chrono::seconds(20));
+    if (!taken_over) victim.signal(SIGCONT);
+    ASSERT_TRUE(taken_over) << fault << ": no server took the relay lease over within 20 s";
+    logUntil({servers_[1], servers_[2]}, restored_head + kLoggedAfterTheRestore, tag + "-after",
+             acknowledged);
+    waitUntilEveryEventIsConfirmed("after the restore");
+    const uint64_t head_before_resuming = head();
+    victim.signal(SIGCONT);
+    if (HasFailure()) return;
+    const auto out = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - frozen_at);
+
+    // Its prune goes on and returns; the relay's next round finds the lease gone.
+    const bool pruned = eventually(
+        [&] {
+          auto relay = parseJson(victim.request("GET", "/health").body)
+                           ->getObject("event_log")
+                           ->getObject("relay");
+          return !relay->getValue<bool>("holds_lease") &&
+                 relay->getValue<std::string>("lease_holder") != victim_id;
+        },
+        std::chrono::seconds(10));
+    ASSERT_TRUE(pruned) << fault
+                        << ": the resumed holder's relay did not go on: " << healthOf(victim);
+    const uint64_t kept = std::stoull(cluster_->query(
+        "SELECT COUNT(*) FROM busbar_events WHERE seq > " + std::to_string(restored_head)));
+    EXPECT_EQ(kept, head_before_resuming - restored_head)
+        << fault << ": events numbered after the restore (seq " << restored_head + 1 << " to "
+        << head_before_resuming << ") were deleted by the late prune";
+    std::cout << "prune fence: " << fault << " on " << cluster_->storage() << ": round " << round
+              << ", restored at seq " << restored_head << ", " << kept
+              << " events logged after the restore kept, frozen " << out.count() << " s\n";
+
+    expectConverged(fault, kConvergeWithin + out, OutMember{&victim, out});
+    expectKept(acknowledged);
+    expectEachUsersVersionsInSeqOrder();
+    if (HasFailure()) return;
+  }
+}
+
+}  // namespace
+}  // namespace busbar::testing

@@ -59,8 +59,8 @@ inline int rounds(int full) {
   return most > 0 ? std::min(full, most) : full;
 }
 
-// The rounds of a pause fault (pause_test.cpp): `full`, capped by BUSBAR_PAUSE_ROUNDS and
-// BUSBAR_CHAOS_ROUNDS.
+// The rounds of a pause fault (pause_test.cpp, prune_pause_test.cpp): `full`, capped by
+// BUSBAR_PAUSE_ROUNDS and BUSBAR_CHAOS_ROUNDS.
 inline int pauseRounds(int full) {
   const char* cap = std::getenv("BUSBAR_PAUSE_ROUNDS");
   const int most = cap != nullptr ? std::atoi(cap) : 0;
@@ -215,6 +215,8 @@ class Chaos : public ::testing::Test {
       std::ofstream(file, std::ios::app) << cluster_->storage() << "," << observed.samples << ","
                                          << observed.inconsistencies << "\n";
     }
+    // A process may run suites of both fixtures (pause.<backend>): each reports its own faults.
+    worst_.clear();
     observed_.clear();
     observed_before_restarts_ = {};
     excused_inconsistencies_ = 0;

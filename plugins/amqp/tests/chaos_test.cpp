@@ -127,6 +127,23 @@ TEST_F(Chaos, ADatabaseRestartUnderWrites) {
     Writers writers({servers_[0], servers_[1]}, 4, "dbrestart" + std::to_string(round));
     writers.waitFor(30);
     database->stop();
+    // A write while it is away is refused with what is wrong and when to send it again.
+    HttpResult away;
+    EXPECT_TRUE(eventually(
+        [&] {
+          try {
+            away = servers_[2]->request("PUT", "/users/dbaway" + std::to_string(round),
+                                        R"({"name":"the database is away"})");
+          } catch (const std::exception& error) {
+            away.body = error.what();
+          }
+          return away.status == 503;
+        },
+        std::chrono::seconds(10)))
+        << away.status << " " << away.body;
+    EXPECT_NE(away.body.find("\"error\":\"storage unavailable: "), std::string::npos) << away.body;
+    EXPECT_EQ(away.headers.count("Retry-After") == 1 ? away.headers.at("Retry-After") : "(none)",
+              "1");
     writers.waitFor(30);  // these fail with 503: the database is away
     database->start();
     writers.waitFor(30);

@@ -368,10 +368,17 @@ class Chaos : public ::testing::Test {
         excused_inconsistencies_ += counted;
         continue;
       }
+      // Which member lagged, and where its event log stood: the relay lease, the follower.
+      const auto index = std::find(servers_.begin(), servers_.end(), server) - servers_.begin();
       EXPECT_EQ(counted, 0u) << fault << ": the consistency observer of server " << server->port()
-                             << " counted rows stale for more than " << kObserverBoundSeconds
+                             << " (servers_[" << index << "]"
+                             << (index == 0 && proxy_ ? ", behind the database proxy" : "")
+                             << ") counted rows stale for more than " << kObserverBoundSeconds
                              << " s:\n"
-                             << linesWith(server->output(), "cache inconsistent");
+                             << linesWith(server->output(), "cache inconsistent")
+                             << "its event log lines:\n"
+                             << linesWith(server->output(), "event ")
+                             << "its /health now: " << healthOf(*server);
     }
   }
 

@@ -368,7 +368,7 @@ class Chaos : public ::testing::Test {
         excused_inconsistencies_ += counted;
         continue;
       }
-      // Which member lagged, and where its event log stood: the relay lease, the follower.
+      // Which member lagged, and where its event log and its broker consumer stood.
       const auto index = std::find(servers_.begin(), servers_.end(), server) - servers_.begin();
       EXPECT_EQ(counted, 0u) << fault << ": the consistency observer of server " << server->port()
                              << " (servers_[" << index << "]"
@@ -378,6 +378,8 @@ class Chaos : public ::testing::Test {
                              << linesWith(server->output(), "cache inconsistent")
                              << "its event log lines:\n"
                              << linesWith(server->output(), "event ")
+                             << "its broker consumer's lines:\n"
+                             << linesWith(server->output(), "consumer")
                              << "its /health now: " << healthOf(*server);
     }
   }

@@ -6,6 +6,13 @@ namespace busbar::host {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// How often a catch-up that waits for the deliveries to go on looks whether it is stopping.
+constexpr std::chrono::milliseconds kPaceCheck{100};
+
+}  // namespace
+
 EventLogFollower::EventLogFollower(EventLogStorage2* log, EventSequencer* sequencer,
                                    LogIdentity* identity, Reload reload, FollowerOptions options,
                                    Poco::Logger& logger)
@@ -273,7 +280,16 @@ void EventLogFollower::catchUp() {
     std::lock_guard<std::mutex> lock(worker_.mutex());
     return worker_.stopping();
   };
-  for (uint64_t after = applied.seq; after < head.seq && !stopping();) {
+  // A backlog is read at the pace it is applied: no more than a batch ahead of the deliveries,
+  // so that it waits in the log, not in memory.
+  auto paced = [&](uint64_t after) {
+    if (after <= options_.batch) return true;
+    while (!sequencer_->waitForProgress(after - options_.batch, kPaceCheck)) {
+      if (stopping()) return false;
+    }
+    return true;
+  };
+  for (uint64_t after = applied.seq; after < head.seq && !stopping() && paced(after);) {
     auto events = log_->readAfter2(after, options_.batch);
     if (events.empty()) break;
     if (events.front().seq != after + 1) {

@@ -18,15 +18,19 @@ class FollowerTest : public SqliteEventLogTest {
   void SetUp() override { SqliteEventLogTest::SetUp(); }
   void TearDown() override {
     openGate();
+    // Before the follower goes: the sequencer's thread reports gaps to it.
+    sequencer_.close();
     if (follower_) follower_->stop();
     SqliteEventLogTest::TearDown();
   }
 
   // Starts a follower whose reloads are counted, after a preload at the log's head.
   void follow(std::chrono::milliseconds interval,
-              std::chrono::milliseconds stale_after = std::chrono::seconds(5)) {
+              std::chrono::milliseconds stale_after = std::chrono::seconds(5),
+              size_t batch = 1000) {
     FollowerOptions options;
     options.interval = interval;
+    options.batch = batch;
     options.stale_after = stale_after;
     options.retry_initial = std::chrono::milliseconds(10);
     follower_ = std::make_unique<EventLogFollower>(
@@ -122,6 +126,7 @@ TEST_F(FollowerTest, AfterTooLongWithoutACatchUpItRecoversUntilTheSequencerTookT
   EXPECT_EQ(follower_->freshness().recovering_to, std::optional<uint64_t>(3));
   openGate();
   broker.join();
+  sequencer_.waitUntilSettled();
   EXPECT_EQ(delivered(), (std::vector<std::string>{"two", "three"}));
   EXPECT_EQ(follower_->freshness().recovering_to, std::nullopt);
 }
@@ -138,6 +143,24 @@ TEST_F(FollowerTest, ASlowSubscriberWhileCatchUpsGoOnIsNotRecovering) {
   EXPECT_EQ(follower_->freshness().recovering_to, std::nullopt);
   openGate();
   broker.join();
+}
+
+TEST_F(FollowerTest, ABacklogIsReadAtThePaceItIsAppliedNotIntoMemory) {
+  // A server back from a long pause, or a subscriber slower than the writes: the catch-up reads
+  // no more than a batch ahead of what the subscribers took.
+  constexpr size_t kBatch = 5;
+  follow(std::chrono::hours(1), std::chrono::seconds(5), kBatch);
+  follower_->stop();
+  for (int i = 1; i <= 60; ++i) append({userEvent("e" + std::to_string(i))});
+  closeGate();
+  follower_->start();  // its first pass reads the log
+  EXPECT_TRUE(eventually([&] { return deliveryHeld(); }));
+  EXPECT_TRUE(eventually([&] { return sequencer_.counters().waiting >= kBatch; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // time to run ahead, if it would
+  EXPECT_LE(sequencer_.counters().waiting, 2 * kBatch);
+  openGate();
+  EXPECT_TRUE(eventually([&] { return delivered().size() == 60; }));
+  EXPECT_EQ(delivered().back(), "e60");
 }
 
 TEST_F(FollowerTest, AGapIsFilledFromTheLogWithoutWaitingForTheInterval) {

@@ -12,13 +12,17 @@ EventSequencer::EventSequencer(Deliver deliver, GapFound gap_found, SequencerOpt
       gap_found_(std::move(gap_found)),
       set_aside_(std::move(set_aside)),
       options_(options),
-      logger_(logger) {}
+      logger_(logger) {
+  worker_.start("bb-sequencer", [this] { run(); });
+}
+
+EventSequencer::~EventSequencer() { close(); }
 
 void EventSequencer::offer(uint64_t seq, Event event, EventSource source, std::string request_id,
                            std::string principal) {
   bool report_gap = false;
   {
-    std::unique_lock<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     if (closed_) return;
     if (seq <= applied_.seq || waiting_.count(seq) != 0) {
       ++counters_.duplicates;
@@ -36,7 +40,7 @@ void EventSequencer::offer(uint64_t seq, Event event, EventSource source, std::s
       }
       waiting_.emplace(
           seq, Waiting{std::move(event), source, std::move(request_id), std::move(principal)});
-      deliverReady(lock);
+      if (readyLocked()) worker_.wake();
       report_gap = newGapLocked();
     }
   }
@@ -44,9 +48,39 @@ void EventSequencer::offer(uint64_t seq, Event event, EventSource source, std::s
 }
 
 void EventSequencer::close() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  closed_ = true;
-  waiting_.clear();
+  {
+    std::lock_guard<std::mutex> lock(worker_.mutex());
+    closed_ = true;
+    waiting_.clear();
+  }
+  worker_.stop();
+  // A hold or a waitForProgress() waiting for the delivery that ended there.
+  idle_.notify_all();
+}
+
+void EventSequencer::run() {
+  std::unique_lock<std::mutex> lock(worker_.mutex());
+  while (!worker_.stopping() && !closed_) {
+    worker_.waitUntil(lock, BackgroundWorker::Clock::time_point::max(),
+                      [this] { return readyLocked(); });
+    if (worker_.stopping() || closed_) break;
+    state_ = State::kDelivering;
+    deliverReady(lock);
+    // Still delivering while the gap it stopped at is reported, so that waitUntilSettled()
+    // returns with the report made.
+    if (newGapLocked()) {
+      lock.unlock();
+      gap_found_();
+      lock.lock();
+    }
+    state_ = State::kIdle;
+    idle_.notify_all();
+  }
+}
+
+bool EventSequencer::readyLocked() const {
+  return state_ == State::kIdle && !hold_wanted_ && !closed_ && !waiting_.empty() &&
+         waiting_.begin()->first == applied_.seq + 1;
 }
 
 bool EventSequencer::hasGapLocked() const {
@@ -63,8 +97,6 @@ bool EventSequencer::newGapLocked() {
 }
 
 void EventSequencer::deliverReady(std::unique_lock<std::mutex>& lock) {
-  if (state_ != State::kIdle) return;
-  state_ = State::kDelivering;
   while (!hold_wanted_ && !closed_ && !waiting_.empty() &&
          waiting_.begin()->first == applied_.seq + 1) {
     auto node = waiting_.extract(waiting_.begin());
@@ -72,14 +104,13 @@ void EventSequencer::deliverReady(std::unique_lock<std::mutex>& lock) {
     Waiting next = std::move(node.mapped());
     // Applied as soon as it is taken: an offer of the same seq meanwhile is a duplicate.
     applied_ = LogPosition{seq, next.event.id};
+    idle_.notify_all();  // a waitForProgress() for this seq
     lock.unlock();
     deliverOrSetAside(seq, next);
     lock.lock();
     ++counters_.delivered;
     if (next.source == EventSource::kLog) ++counters_.from_log;
   }
-  state_ = State::kIdle;
-  idle_.notify_all();
 }
 
 void EventSequencer::deliverOrSetAside(uint64_t seq, const Waiting& next) {
@@ -93,7 +124,7 @@ void EventSequencer::deliverOrSetAside(uint64_t seq, const Waiting& next) {
                   "it, POST /admin/events/parked/replay delivers it again: " +
                   error.what());
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<std::mutex> lock(worker_.mutex());
       ++counters_.set_aside;
     }
     if (set_aside_)
@@ -102,7 +133,7 @@ void EventSequencer::deliverOrSetAside(uint64_t seq, const Waiting& next) {
 }
 
 EventSequencer::State EventSequencer::hold() {
-  std::unique_lock<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(worker_.mutex());
   hold_wanted_ = true;
   idle_.wait(lock, [this] { return state_ != State::kDelivering; });
   const State before = state_;
@@ -114,9 +145,9 @@ EventSequencer::State EventSequencer::hold() {
 void EventSequencer::resume(State state) {
   bool report_gap;
   {
-    std::unique_lock<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     state_ = state;
-    deliverReady(lock);
+    if (readyLocked()) worker_.wake();
     report_gap = newGapLocked();
   }
   if (report_gap) gap_found_();
@@ -146,7 +177,7 @@ void EventSequencer::resynchronize(const std::function<LogPosition()>& reload) {
   }
   bool report_gap;
   {
-    std::unique_lock<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     applied_ = reflected;
     // All of them: after a restored database some may come from the log's old history. Those
     // the log holds are read again by the next catch-up.
@@ -154,25 +185,36 @@ void EventSequencer::resynchronize(const std::function<LogPosition()>& reload) {
     // The position may have gone back (a restored database): a gap there is a new one.
     reported_gap_ = 0;
     state_ = State::kIdle;
-    deliverReady(lock);
     report_gap = newGapLocked();
   }
   if (report_gap) gap_found_();
 }
 
+bool EventSequencer::waitForProgress(uint64_t seq, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(worker_.mutex());
+  return idle_.wait_for(lock, timeout, [this, seq] {
+    return applied_.seq >= seq || closed_ || (state_ != State::kDelivering && !readyLocked());
+  });
+}
+
+void EventSequencer::waitUntilSettled() {
+  std::unique_lock<std::mutex> lock(worker_.mutex());
+  idle_.wait(lock, [this] { return closed_ || (state_ != State::kDelivering && !readyLocked()); });
+}
+
 LogPosition EventSequencer::applied() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   return applied_;
 }
 
 std::optional<SeqRange> EventSequencer::gap() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   if (!hasGapLocked()) return std::nullopt;
   return SeqRange{applied_.seq + 1, waiting_.begin()->first - 1};
 }
 
 EventSequencer::Counters EventSequencer::counters() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   Counters counters = counters_;
   counters.waiting = waiting_.size();
   return counters;

@@ -4,26 +4,32 @@
 //
 // It holds the applied position: the last seq handed to the subscribers (with its event's id, so
 // that the log's history can be checked against it). An offered event at or below it, or already
-// waiting, is dropped before any subscriber sees it; the next one is delivered at once, on the
-// offering thread; a later one waits (up to `max_waiting` of them; beyond that the highest are
-// dropped, the log still has them) and the gap is reported, so that the follower reads what is
-// missing: each gap once, whether events arrived beyond it or the delivery of what filled the gap
-// before it stopped there. One thread delivers at a time: a thread that offers while another
-// delivers leaves its event to that thread and returns.
+// waiting, is dropped before any subscriber sees it; any other waits (up to `max_waiting` of them;
+// beyond that the highest are dropped, the log still has them) and the gap before it is reported,
+// so that the follower reads what is missing: each gap once, whether events arrived beyond it or
+// the delivery of what filled the gap before it stopped there.
+//
+// The subscribers run on the sequencer's own thread ("bb-sequencer"), never on the thread that
+// offers: offer() only queues. The offering threads have work of their own that must not wait for
+// the subscribers' pace: the transport's consumer acknowledges deliveries and keeps its broker
+// connection alive (a consumer thread that delivered whatever queued behind its event stayed away
+// from the broker past its heartbeat timeout while the others kept the run going), the numberer
+// numbers this server's commits, the follower reads the log. The follower paces its reads with
+// waitForProgress(), so that a backlog is read as fast as it is applied, not into memory.
 //
 // A delivery that throws (the deliverer has tried again as it sees fit) is set aside: logged with
 // its seq and id, counted and handed to `set_aside` (the ParkingLot), and the next ones flow.
 //
-// close() ends deliveries for good, for a stop: a thread delivering finishes the event in hand
-// and returns, though more wait behind it; later offers are dropped. Without it a stop could wait
-// forever on a thread that delivers events as fast as the transport brings them.
+// close() ends deliveries for good, for a stop: the thread finishes the event in hand, though more
+// wait behind it, and ends; later offers are dropped.
 //
 // resynchronize() holds deliveries, waits for the one in progress, runs a reload that tells the
 // position it reflects, drops every waiting event (the log has them) and resumes. Until the first
 // resynchronize() (the preload) offered events only wait. exclusive() runs something else that
 // must not overlap a delivery (a replay of parked events) the same way, the position untouched.
 //
-// Thread-safe.
+// Thread-safe. `deliver`, `gap_found` and `set_aside` run on the sequencer's thread (gap_found
+// also on an offering one) and must not call back into the sequencer.
 #pragma once
 
 #include <chrono>
@@ -36,6 +42,7 @@
 
 #include <Poco/Logger.h>
 
+#include "background_worker.h"
 #include "events/event_log.h"
 
 namespace busbar::host {
@@ -64,14 +71,18 @@ class EventSequencer {
   // sequencer.
   using SetAside = std::function<void(const LoggedEvent2&, const std::string& error)>;
 
+  // Starts the delivering thread, held until the first resynchronize().
   EventSequencer(Deliver deliver, GapFound gap_found, SequencerOptions options,
                  Poco::Logger& logger, SetAside set_aside = {});
+  // Closes, and waits for the delivery in hand.
+  ~EventSequencer();
+  EventSequencer(const EventSequencer&) = delete;
+  EventSequencer& operator=(const EventSequencer&) = delete;
 
   // Takes the event logged at `seq`, emitted by the request `request_id` of `principal`
-  // (delivered inside their RequestScope, which subscribers see). Delivers it (and what
-  // waited behind it) when it is next and no other thread is delivering; otherwise leaves it
-  // waiting, or drops it when it was applied or is already waiting. Never throws for a
-  // subscriber's failure.
+  // (delivered inside their RequestScope, which subscribers see), for the sequencer's thread to
+  // deliver in its turn; drops it when it was applied or is already waiting. Returns without
+  // running any subscriber.
   void offer(uint64_t seq, Event event, EventSource source, std::string request_id = {},
              std::string principal = {});
 
@@ -86,9 +97,18 @@ class EventSequencer {
   // throws propagates after the deliveries resumed.
   void exclusive(const std::function<void()>& work);
 
-  // From now on nothing more is delivered: a delivery in progress ends after its event, without
-  // waiting here for it; what waits, and what is offered later, is dropped.
+  // From now on nothing more is delivered: returns once the delivery in progress ended after its
+  // event; what waits, and what is offered later, is dropped. Idempotent.
   void close();
+
+  // Waits, at most `timeout`, while deliveries still progress toward `seq`: returns true once the
+  // event at `seq` was taken, or when nothing can be delivered now (what waits is behind a gap,
+  // or deliveries are held or closed); false when the time ran out first.
+  bool waitForProgress(uint64_t seq, std::chrono::milliseconds timeout);
+
+  // Waits until no delivery runs and nothing waiting can be delivered now, gaps found on the way
+  // reported. For tests and for a stop that wants what is ready delivered first.
+  void waitUntilSettled();
 
   LogPosition applied() const;
 
@@ -122,16 +142,21 @@ class EventSequencer {
     std::string principal;
   };
 
-  // Delivers what is next while there is some, unless held or another thread delivers.
-  // Called with `lock` held; returns with it held.
+  // The delivering thread's loop.
+  void run();
+  // Delivers what is next while there is some and nothing holds deliveries. Called with `lock`
+  // held; returns with it held.
   void deliverReady(std::unique_lock<std::mutex>& lock);
   void deliverOrSetAside(uint64_t seq, const Waiting& next);
+  // Whether the next event waits and deliveries may run.
+  bool readyLocked() const;
   bool hasGapLocked() const;
   // True, once per gap, when there is one not reported yet (counted); not while held.
   bool newGapLocked();
   // Waits for the delivery in progress and holds the next ones; returns the state before.
   State hold();
-  // Ends a hold: back to `state`, delivers what is next and reports a gap found there.
+  // Ends a hold: back to `state`; the thread delivers what is next, or a gap found there is
+  // reported.
   void resume(State state);
 
   const Deliver deliver_;
@@ -140,9 +165,10 @@ class EventSequencer {
   const SequencerOptions options_;
   Poco::Logger& logger_;
 
-  std::mutex holder_;  // one resynchronize() or exclusive() at a time; taken before mutex_
-  mutable std::mutex mutex_;
-  std::condition_variable idle_;  // a delivery run ended
+  std::mutex holder_;  // one resynchronize() or exclusive() at a time; taken before the worker's
+  // The delivering thread; its mutex() guards everything below.
+  BackgroundWorker worker_;
+  std::condition_variable idle_;  // a delivery run ended, or an event was taken
   State state_ = State::kHeld;
   bool hold_wanted_ = false;  // a resynchronize waits for the running delivery to end
   bool closed_ = false;       // close() was called: no delivery starts or goes on

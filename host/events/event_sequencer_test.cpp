@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -36,8 +38,10 @@ struct SequencerFixture {
                                   error);
             }) {}
 
+  // Offers, and returns once the sequencer's thread delivered what it could.
   void offer(uint64_t seq, EventSource source = EventSource::kTransport) {
     sequencer.offer(seq, eventNumber(seq), source);
+    sequencer.waitUntilSettled();
   }
   void preloadAt(uint64_t seq) {
     sequencer.resynchronize([seq] {
@@ -140,6 +144,7 @@ TEST(EventSequencerTest, NothingIsDeliveredWhileSomethingRunsExclusivelyAndAllFl
     fixture.offer(3);
     seen_inside = fixture.delivered;
   });
+  fixture.sequencer.waitUntilSettled();
   EXPECT_EQ(seen_inside, fixture.ids(1, 1));
   EXPECT_EQ(fixture.delivered, fixture.ids(1, 3));
   // A failure inside propagates, and deliveries resume all the same.
@@ -148,6 +153,7 @@ TEST(EventSequencerTest, NothingIsDeliveredWhileSomethingRunsExclusivelyAndAllFl
     throw std::runtime_error("replay failed");
   }),
                std::runtime_error);
+  fixture.sequencer.waitUntilSettled();
   EXPECT_EQ(fixture.delivered, fixture.ids(1, 4));
 }
 
@@ -189,6 +195,7 @@ TEST(EventSequencerTest, EachEventIsDeliveredUnderTheRequestThatEmittedIt) {
   RequestScope offering("the offering thread's own", "carol");
   sequencer.offer(1, eventNumber(1), EventSource::kLog, "first", "alice");
   sequencer.offer(3, eventNumber(3), EventSource::kLog);
+  sequencer.waitUntilSettled();
   EXPECT_EQ(request_ids, (std::vector<std::string>{"first", "second", ""}));
   EXPECT_EQ(principals, (std::vector<std::string>{"alice", "bob", ""}));
   EXPECT_EQ(currentRequestId(), "the offering thread's own");
@@ -203,6 +210,7 @@ TEST(EventSequencerTest, AnEventSetAsideKeepsItsRequestAndPrincipal) {
       [&](const LoggedEvent2& logged, const std::string&) { set_aside.push_back(logged); });
   sequencer.resynchronize([] { return LogPosition{}; });
   sequencer.offer(1, eventNumber(1), EventSource::kTransport, "request-1", "alice");
+  sequencer.waitUntilSettled();
   ASSERT_EQ(set_aside.size(), 1u);
   EXPECT_EQ(set_aside[0].seq, 1u);
   EXPECT_EQ(set_aside[0].request_id, "request-1");
@@ -242,6 +250,7 @@ TEST(EventSequencerTest, ManyThreadsOfferingInAnyOrderDeliverEachEventOnceInOrde
     });
   }
   for (auto& thread : offerers) thread.join();
+  sequencer.waitUntilSettled();
   EXPECT_FALSE(overlapped);
   EXPECT_EQ(fixture.delivered, fixture.ids(1, kEvents));
   EXPECT_EQ(sequencer.counters().duplicates, 3 * kEvents);
@@ -277,28 +286,37 @@ TEST(EventSequencerTest, AResynchronizationWaitsForTheDeliveryInProgress) {
 }
 
 TEST(EventSequencerTest, ACloseEndsTheDeliveryInProgressThoughMoreEventsArrive) {
-  // A stop must not wait for a thread that delivers as fast as the transport brings events: the
-  // thread delivering event 1 gets 2..50 meanwhile, and after close() it returns without them.
+  // A stop must not wait for deliveries that go on as fast as the transport brings events: the
+  // thread delivering event 1 gets 2..50 meanwhile, and after close() it ends without them. close()
+  // returns once the event in hand is delivered, so that no subscriber runs after it.
   std::atomic<bool> delivering{false};
   std::vector<std::string> delivered;
   std::mutex gate;
   gate.lock();
   EventSequencer sequencer(
       [&](const Event& event, EventSource) {
-        delivered.push_back(event.id);  // on the one delivering thread
+        delivered.push_back(event.id);  // on the sequencer's one thread
         delivering = true;
         std::lock_guard<std::mutex> wait(gate);  // held until the test lets it go
       },
       [] {}, {}, Poco::Logger::get("test"));
   sequencer.resynchronize([] { return LogPosition{}; });
+  // From a thread of its own: were subscribers to run on the offering thread, it would wait here.
   std::thread first([&] { sequencer.offer(1, eventNumber(1), EventSource::kLog); });
   while (!delivering) std::this_thread::yield();
   for (uint64_t seq = 2; seq <= 50; ++seq) {
-    sequencer.offer(seq, eventNumber(seq), EventSource::kTransport);  // left to that thread
+    sequencer.offer(seq, eventNumber(seq), EventSource::kTransport);
   }
   EXPECT_EQ(sequencer.counters().waiting, 49u);
-  sequencer.close();
+  std::atomic<bool> closed{false};
+  std::thread closing([&] {
+    sequencer.close();
+    closed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(closed) << "close() returned while a subscriber still ran";
   gate.unlock();
+  closing.join();
   first.join();
   EXPECT_EQ(delivered, std::vector<std::string>{"id-1"});
   // Later offers are dropped, the next one included.
@@ -306,6 +324,63 @@ TEST(EventSequencerTest, ACloseEndsTheDeliveryInProgressThoughMoreEventsArrive) 
   EXPECT_EQ(delivered, std::vector<std::string>{"id-1"});
   EXPECT_EQ(sequencer.counters().waiting, 0u);
   EXPECT_FALSE(sequencer.gap());
+}
+
+TEST(EventSequencerTest, AnOfferReturnsAtOnceWhileTheSubscribersAreBusy) {
+  // The transport's consumer offers and then acknowledges; it must not stay in the subscribers
+  // for as long as other threads keep events coming behind its own (its broker connection would
+  // miss its heartbeats). Every offer returns with the subscribers held up, and no subscriber
+  // ever runs on an offering thread.
+  std::mutex gate;
+  gate.lock();
+  std::mutex mutex;
+  std::set<std::thread::id> delivering_threads;
+  int delivered = 0;
+  EventSequencer sequencer(
+      [&](const Event&, EventSource) {
+        std::lock_guard<std::mutex> wait(gate);
+        std::lock_guard<std::mutex> lock(mutex);
+        delivering_threads.insert(std::this_thread::get_id());
+        ++delivered;
+      },
+      [] {}, {}, Poco::Logger::get("test"));
+  sequencer.resynchronize([] { return LogPosition{}; });
+  auto offers = std::async(std::launch::async, [&] {
+    for (uint64_t seq = 1; seq <= 20; ++seq) {
+      sequencer.offer(seq, eventNumber(seq), EventSource::kTransport);
+    }
+    return std::this_thread::get_id();
+  });
+  EXPECT_EQ(offers.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "an offer waited for the subscribers";
+  gate.unlock();
+  const std::thread::id offering = offers.get();
+  sequencer.waitUntilSettled();
+  std::lock_guard<std::mutex> lock(mutex);
+  EXPECT_EQ(delivered, 20);
+  EXPECT_EQ(delivering_threads.count(offering), 0u) << "a subscriber ran on the offering thread";
+  EXPECT_EQ(delivering_threads.count(std::this_thread::get_id()), 0u);
+}
+
+TEST(EventSequencerTest, WaitForProgressWaitsWhileDeliveriesGoOnTowardTheSeq) {
+  std::mutex gate;
+  gate.lock();
+  EventSequencer sequencer(
+      [&](const Event&, EventSource) { std::lock_guard<std::mutex> wait(gate); }, [] {}, {},
+      Poco::Logger::get("test"));
+  sequencer.resynchronize([] { return LogPosition{}; });
+  for (uint64_t seq = 1; seq <= 10; ++seq) {
+    sequencer.offer(seq, eventNumber(seq), EventSource::kLog);
+  }
+  // Event 1 is in the subscribers, 2..10 wait behind it: 5 is not taken yet.
+  EXPECT_FALSE(sequencer.waitForProgress(5, std::chrono::milliseconds(20)));
+  gate.unlock();
+  EXPECT_TRUE(sequencer.waitForProgress(5, std::chrono::seconds(10)));
+  sequencer.waitUntilSettled();
+  // Behind a gap nothing goes on: the wait ends at once, so that the reader goes on and fills it.
+  sequencer.offer(12, eventNumber(12), EventSource::kTransport);
+  EXPECT_TRUE(sequencer.waitForProgress(12, std::chrono::milliseconds(0)));
+  EXPECT_EQ(sequencer.applied().seq, 10u);
 }
 
 }  // namespace

@@ -118,6 +118,7 @@ TEST(HostInboundTest, SequencedEventsGoThroughTheSequencerInOrder) {
   EXPECT_EQ(gaps, 1);
   inbound.deliverSequenced(inboundEvent("A"), {1, "log-1", ""});
   inbound.deliverSequenced(inboundEvent("A"), {1, "log-1", ""});
+  sequencer.waitUntilSettled();  // the sequencer's thread runs the subscribers
   EXPECT_EQ(seen, (std::vector<std::string>{"A", "B"}));
   EXPECT_EQ(inbound.applyLag().snapshot().count(), 2u);
   EXPECT_EQ(inbound.consumed(), 3u);  // the duplicate too
@@ -143,6 +144,7 @@ TEST(HostInboundTest, SubscribersGetThePrincipalAndRequestTheTransportCarried) {
   sequencer.resynchronize([] { return LogPosition{}; });
   inbound.deliverSequencedAttributed(inboundEvent("A"), {1, "log-1", "request-1"}, "alice");
   inbound.deliverSequenced(inboundEvent("B"), {2, "log-1", "request-2"});  // an older transport
+  sequencer.waitUntilSettled();  // the sequencer's thread runs the subscribers
   inbound.deliverSequencedAttributed(inboundEvent("C"), {7, "log-2", "request-3"}, "bob");
   inbound.deliverAttributed(inboundEvent("D"), "carol");  // not logged: no request id travels
   EXPECT_EQ(seen, (std::vector<std::string>{"A alice request-1", "B  request-2", "C bob request-3",

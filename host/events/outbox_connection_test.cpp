@@ -103,6 +103,7 @@ TEST_F(OutboxTest, EventsDispatchedInATransactionAreLoggedWithItAndGoOutAfterThe
   EXPECT_EQ(transport_->published[0].seq, 1u);
   EXPECT_EQ(transport_->published[1].seq, 2u);
   EXPECT_EQ(transport_->published[1].log_id, identity_.get());
+  sequencer_.waitUntilSettled();
   EXPECT_EQ(local_, (std::vector<std::string>{"a", "b"}));  // pass-through, in seq order
   EXPECT_EQ(log_->readAfter(0, 10).size(), 2u);
   tracker_.flush(*log_);
@@ -121,6 +122,7 @@ TEST_F(OutboxTest, TheRequestThatEmittedAnEventTravelsWithIt) {
   EXPECT_EQ(transport_->published[1].request_id, "");
   EXPECT_EQ(transport_->published[1].principal, "");
   // Subscribers here run under it too, after the commit and outside the request's own scope.
+  sequencer_.waitUntilSettled();
   EXPECT_EQ(local_request_ids_, (std::vector<std::string>{"req-9", ""}));
   EXPECT_EQ(local_principals_, (std::vector<std::string>{"alice", ""}));
   // Other servers' catch-up and the relay read them from the log.

@@ -241,6 +241,18 @@ std::string shell(const std::string& command) {
   return text;
 }
 
+std::string consumerLink(const ServerProcess& server) {
+  const std::string metrics = server.request("GET", "/metrics").body;
+  auto value = [&](const std::string& series) {
+    const auto at = metrics.find(series + " ");
+    if (at == std::string::npos) return std::string("absent");
+    const auto start = at + series.size() + 1;
+    return metrics.substr(start, metrics.find('\n', start) - start);
+  };
+  return "connected " + value("busbar_amqp_connected{connection=\"consumer\"}") + ", reconnects " +
+         value("busbar_amqp_reconnects_total{connection=\"consumer\"}");
+}
+
 std::string usersOf(const ServerProcess& server) {
   HttpResult result = server.request("GET", "/users");
   if (result.status != 200) {

@@ -110,6 +110,10 @@ class AmqpCluster {
 // The body of GET /users from `server`; throws when the status is not 200.
 std::string usersOf(const ServerProcess& server);
 
+// The state of a server's consumer connection to the broker, as its /metrics tell it:
+// "connected 1, reconnects N".
+std::string consumerLink(const ServerProcess& server);
+
 // Every user `server` holds, page after page of GET /users, as one JSON array.
 std::string allUsersOf(const ServerProcess& server);
 

@@ -356,7 +356,13 @@ TEST_F(Pauses, AServerCutOffFromTheBrokerHalfOpenStopsNoOne) {
                                 std::to_string(seconds) + "-" + std::to_string(round);
         Writers writers(servers_, 6, tag, 50);
         writers.waitFor(60);
+        const std::vector<ServerProcess*> live(servers_.begin(), servers_.end() - 1);
+        std::vector<std::string> links_before;
+        for (ServerProcess* server : live) links_before.push_back(consumerLink(*server));
         broker.partition(way);
+        // Probed between two of them: the third, whose every statement crosses the database
+        // proxy, applies slower than this load on PostgreSQL even with no fault (docs/events.md,
+        // the limitation row); its consistency observer and its consumer link still count.
         Service service = probeFor(*servers_[1], *servers_[2], std::chrono::seconds(seconds), tag);
         // The cut-off server's writes too: served by a live one through the log, the next time
         // it reads it (the gap the next event shows, or the catch-up each second).
@@ -368,6 +374,13 @@ TEST_F(Pauses, AServerCutOffFromTheBrokerHalfOpenStopsNoOne) {
         expectServed(cut_off, fault + ", a write of the cut-off server",
                      kServedFromTheCutOffWithin);
         expectHealed(fault, writers.acknowledged(), std::chrono::seconds(seconds), &victim);
+        // Nothing between them and the broker was cut: their consumers kept their connections
+        // (one that stays in the subscribers past its heartbeat timeout loses it).
+        for (size_t i = 0; i < live.size(); ++i) {
+          EXPECT_EQ(consumerLink(*live[i]), links_before[i])
+              << fault << ": the consumer of servers_[" << i << "] (port " << live[i]->port()
+              << ") lost the broker, which it reaches directly";
+        }
         if (HasFailure()) break;
       }
       if (HasFailure()) break;

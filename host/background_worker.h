@@ -1,8 +1,8 @@
 // BackgroundWorker: the thread of a component that works in the background, with the wake-up and
 // the stop every such component needs (EventNumberer, EventLogFollower, EventRelay,
-// StorageProbe, LivenessMonitor). The component keeps its own state and its own reasons to wake;
-// it guards that state with mutex(), so that one lock covers both, and its loop waits through
-// waitFor() or waitUntil(), which also return as soon as stop() is called.
+// StorageProbe, LivenessMonitor, EventSequencer). The component keeps its own state and its own
+// reasons to wake; it guards that state with mutex(), so that one lock covers both, and its loop
+// waits through waitFor() or waitUntil(), which also return as soon as stop() is called.
 //
 // The thread carries a name ("bb-numberer"), so that top -H, gdb and perf tell the threads apart.
 //

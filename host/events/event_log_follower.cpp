@@ -280,12 +280,27 @@ void EventLogFollower::catchUp() {
     std::lock_guard<std::mutex> lock(worker_.mutex());
     return worker_.stopping();
   };
+  {
+    // Back after longer than stale_after without a catch-up (a pause): recovering until the
+    // sequencer takes this head. Decided before the reads, which wait for the subscribers.
+    std::lock_guard<std::mutex> lock(worker_.mutex());
+    const auto& last = freshness_.caught_up_at;
+    if (last && read_at - *last > options_.stale_after) {
+      freshness_.recovering_to = std::max(freshness_.recovering_to.value_or(0), head.seq);
+    }
+  }
   // A backlog is read at the pace it is applied: no more than a batch ahead of the deliveries,
-  // so that it waits in the log, not in memory.
+  // so that it waits in the log, not in memory. A resync wanted meanwhile ends the pass.
   auto paced = [&](uint64_t after) {
     if (after <= options_.batch) return true;
+    uint64_t seen = sequencer_->applied().seq;
     while (!sequencer_->waitForProgress(after - options_.batch, kPaceCheck)) {
-      if (stopping()) return false;
+      const uint64_t taken = sequencer_->applied().seq;
+      std::lock_guard<std::mutex> lock(worker_.mutex());
+      if (worker_.stopping() || !resync_reason_.empty()) return false;
+      // The subscribers go on taking events: this server applies slowly, it is not stale.
+      if (taken > seen) freshness_.caught_up_at = Clock::now();
+      seen = taken;
     }
     return true;
   };
@@ -313,9 +328,6 @@ void EventLogFollower::catchUp() {
   ++figures_.catch_ups;
   figures_.last_catch_up = Poco::Timestamp();
   const auto& last = freshness_.caught_up_at;
-  if (last && read_at - *last > options_.stale_after) {
-    freshness_.recovering_to = std::max(freshness_.recovering_to.value_or(0), head.seq);
-  }
   freshness_.caught_up_at = std::max(last.value_or(read_at), read_at);
 }
 

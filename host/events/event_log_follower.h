@@ -18,12 +18,16 @@
 // the one before, and any restart, is followed by one more on the next pass, so that rows loaded
 // into a table after it was created are read too, however late the restore comes.
 //
+// A catch-up reads no more than a batch ahead of what the sequencer took, so that a backlog waits
+// in the log rather than in memory; while it waits for the subscribers and they go on taking
+// events, it counts as catching up.
+//
 // A server that went `stale_after` without a catch-up (a paused process, a VM back from migration,
-// a database away) resumes with a backlog: the first catch-up after it only offers the events, and
-// the sequencer applies them at the subscribers' pace, behind what the broker queued meanwhile. It
-// recovers until the sequencer took the head that catch-up read: freshness() says so. A server that
-// keeps catching up but applies slower than the cluster writes does not recover: its lag is not
-// this kind of staleness (docs/events.md, the limitation row).
+// a database away) resumes with a backlog: the sequencer applies it at the subscribers' pace,
+// behind what the broker queued meanwhile. It recovers until the sequencer took the head that the
+// first catch-up after it read: freshness() says so. A server that keeps catching up but applies
+// slower than the cluster writes does not recover: its lag is not this kind of staleness
+// (docs/events.md, the limitation row).
 //
 // requestResync() (the transport may have lost events that are not logged, or the log is off)
 // refreshes instead: the subscribers reload, and the applied position stays where it was, so

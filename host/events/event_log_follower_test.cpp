@@ -83,8 +83,10 @@ class FollowerTest : public SqliteEventLogTest {
   bool held_ = false;                    // a delivery waits at the closed gate
   std::atomic<int> reloads_{0};          // that succeeded
   std::atomic<int> failing_reloads_{0};  // the next ones fail
+  std::atomic<std::chrono::milliseconds> delivery_time_{std::chrono::milliseconds(0)};
   LogIdentity identity_;
   EventSequencer sequencer_{[this](const Event& event, EventSource) {
+                              std::this_thread::sleep_for(delivery_time_.load());
                               std::unique_lock<std::mutex> lock(mutex_);
                               held_ = !gate_open_;
                               gate_.wait(lock, [this] { return gate_open_; });
@@ -161,6 +163,27 @@ TEST_F(FollowerTest, ABacklogIsReadAtThePaceItIsAppliedNotIntoMemory) {
   openGate();
   EXPECT_TRUE(eventually([&] { return delivered().size() == 60; }));
   EXPECT_EQ(delivered().back(), "e60");
+}
+
+TEST_F(FollowerTest, ASlowServerMoreThanABatchBehindStaysFreshWhileItApplies) {
+  // Each event takes 20 ms; 60 are behind, 12 batches: the catch-up waits for the subscribers
+  // more than stale_after, and they go on taking events all along. Neither stale nor recovering.
+  constexpr auto kStaleAfter = std::chrono::milliseconds(300);
+  follow(std::chrono::milliseconds(20), kStaleAfter, 5);
+  delivery_time_ = std::chrono::milliseconds(20);
+  for (int i = 1; i <= 60; ++i) append({userEvent("e" + std::to_string(i))});
+  int samples = 0;
+  while (delivered().size() < 55 && samples < 400) {
+    auto freshness = follower_->freshness();
+    ASSERT_TRUE(freshness.caught_up_at);
+    EXPECT_LT(std::chrono::steady_clock::now() - *freshness.caught_up_at, kStaleAfter)
+        << "after " << delivered().size() << " of 60 applied";
+    EXPECT_EQ(freshness.recovering_to, std::nullopt);
+    ++samples;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GT(samples, 10);
+  EXPECT_TRUE(eventually([&] { return delivered().size() == 60; }));
 }
 
 TEST_F(FollowerTest, AGapIsFilledFromTheLogWithoutWaitingForTheInterval) {

@@ -86,8 +86,8 @@ void EventLogRuntime::stop() noexcept {
   // Committed events go out first; the transport is still open.
   if (outbox_) outbox_->stop();
   // A stopping server's subscribers take no more events (their state goes with the process, as
-  // with the events still on the broker); the follower, which may be the thread delivering what
-  // the transport keeps bringing, returns after the event in hand.
+  // with the events still on the broker): the sequencer's thread ends after the event in hand,
+  // before the follower it reports gaps to.
   if (sequencer_) sequencer_->close();
   follower_->stop();
   if (relay_) relay_->stop();

@@ -116,20 +116,25 @@ void EventSequencer::deliverReady(std::unique_lock<std::mutex>& lock) {
 void EventSequencer::deliverOrSetAside(uint64_t seq, const Waiting& next) {
   const Event& event = next.event;
   RequestScope scope(next.request_id, next.principal);
+  std::string error;
   try {
     deliver_(event, next.source);
-  } catch (const std::exception& error) {
-    logger_.error("event " + std::to_string(seq) + " (" + event.type + " " + event.id +
-                  ") failed in its subscribers and is parked; GET /admin/events/parked lists "
-                  "it, POST /admin/events/parked/replay delivers it again: " +
-                  error.what());
-    {
-      std::lock_guard<std::mutex> lock(worker_.mutex());
-      ++counters_.set_aside;
-    }
-    if (set_aside_)
-      set_aside_(LoggedEvent2{seq, event, next.request_id, next.principal}, error.what());
+    return;
+  } catch (const std::exception& failure) {
+    error = failure.what();
+  } catch (...) {
+    // A plugin may throw anything; on this thread it must not end the process.
+    error = "an exception that is not a std::exception";
   }
+  logger_.error("event " + std::to_string(seq) + " (" + event.type + " " + event.id +
+                ") failed in its subscribers and is parked; GET /admin/events/parked lists "
+                "it, POST /admin/events/parked/replay delivers it again: " +
+                error);
+  {
+    std::lock_guard<std::mutex> lock(worker_.mutex());
+    ++counters_.set_aside;
+  }
+  if (set_aside_) set_aside_(LoggedEvent2{seq, event, next.request_id, next.principal}, error);
 }
 
 EventSequencer::State EventSequencer::hold() {
@@ -139,6 +144,7 @@ EventSequencer::State EventSequencer::hold() {
   const State before = state_;
   state_ = State::kHeld;
   hold_wanted_ = false;
+  idle_.notify_all();  // nothing can be delivered now: a waitUntilSettled() returns
   return before;
 }
 
@@ -149,6 +155,7 @@ void EventSequencer::resume(State state) {
     state_ = state;
     if (readyLocked()) worker_.wake();
     report_gap = newGapLocked();
+    idle_.notify_all();
   }
   if (report_gap) gap_found_();
 }
@@ -186,6 +193,7 @@ void EventSequencer::resynchronize(const std::function<LogPosition()>& reload) {
     reported_gap_ = 0;
     state_ = State::kIdle;
     report_gap = newGapLocked();
+    idle_.notify_all();
   }
   if (report_gap) gap_found_();
 }

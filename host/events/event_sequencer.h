@@ -29,7 +29,8 @@
 // must not overlap a delivery (a replay of parked events) the same way, the position untouched.
 //
 // Thread-safe. `deliver`, `gap_found` and `set_aside` run on the sequencer's thread (gap_found
-// also on an offering one) and must not call back into the sequencer.
+// also on the threads that offer, resynchronize or run something exclusively) and must not call
+// back into the sequencer.
 #pragma once
 
 #include <chrono>
@@ -57,7 +58,9 @@ struct SeqRange {
 };
 
 struct SequencerOptions {
-  size_t max_waiting = 100000;
+  // Bounds the memory of a server that applies slower than the cluster writes: the transport's
+  // consumer queues what it receives here and goes on; what is dropped is read from the log.
+  size_t max_waiting = 10000;
 };
 
 class EventSequencer {
@@ -106,8 +109,8 @@ class EventSequencer {
   // or deliveries are held or closed); false when the time ran out first.
   bool waitForProgress(uint64_t seq, std::chrono::milliseconds timeout);
 
-  // Waits until no delivery runs and nothing waiting can be delivered now, gaps found on the way
-  // reported. For tests and for a stop that wants what is ready delivered first.
+  // Waits until no delivery runs and nothing waiting can be delivered now (what waits is behind a
+  // gap, or deliveries are held or closed), gaps found on the way reported. For tests.
   void waitUntilSettled();
 
   LogPosition applied() const;
@@ -130,8 +133,8 @@ class EventSequencer {
  private:
   enum class State {
     kHeld,        // nothing is delivered: before the preload, or during a resynchronize
-    kIdle,        // nobody delivers; the next offer of the next event delivers
-    kDelivering,  // one thread is delivering what is next
+    kIdle,        // the thread waits for the next event
+    kDelivering,  // the thread delivers what is next, or reports the gap it stopped at
   };
 
   // An offered event waiting for its turn, with the request (and its principal) that emitted it.
@@ -170,7 +173,7 @@ class EventSequencer {
   BackgroundWorker worker_;
   std::condition_variable idle_;  // a delivery run ended, or an event was taken
   State state_ = State::kHeld;
-  bool hold_wanted_ = false;  // a resynchronize waits for the running delivery to end
+  bool hold_wanted_ = false;  // a hold() waits for the running delivery to end
   bool closed_ = false;       // close() was called: no delivery starts or goes on
   LogPosition applied_;
   uint64_t reported_gap_ = 0;  // the first missing seq of the last gap reported

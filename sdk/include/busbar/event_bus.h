@@ -2,7 +2,8 @@
 //
 // EventBus is where a module dispatches the events it produces: a middleware chain, then the
 // router picks the exchanges and hands the event to the transport; with async_pass_through the
-// event is also delivered to local subscribers before dispatch returns.
+// event is also delivered to local subscribers: before dispatch returns for an event outside a
+// transaction, soon after the commit (in sequence order, on the host's own thread) for one inside.
 // Subscriptions is how a module asks the inline bus, which delivers consumed events, to call it.
 // Events delivered by the inline bus are never handed to the transport again, so none loops.
 #pragma once
@@ -71,9 +72,10 @@ class BUSBAR_API EventBus {
   // Fills id (when empty) and origin, and takes the caller of the HTTP request the calling thread
   // serves, if any, as the event's principal (EventContext); runs the middleware, then hands the
   // event to the transport for every routed exchange and, with async_pass_through, delivers it
-  // locally; inside a transaction these last steps wait for the commit. On success returns once
-  // the transport accepted it (not when it reached the broker). Local subscriber failures are
-  // logged, not thrown: the change behind the event is done.
+  // locally; inside a transaction these last steps wait for the commit, and local subscribers get
+  // the event after it, on the host's delivery thread (not before transaction() returns). On
+  // success returns once the transport accepted it (not when it reached the broker). Local
+  // subscriber failures are logged, not thrown: the change behind the event is done.
   virtual void dispatch(Event event) = 0;
 
   // Adds a middleware; higher priority runs first. Only during init.

@@ -294,15 +294,16 @@ void EventLogFollower::catchUp() {
   auto paced = [&](uint64_t after) {
     if (after <= options_.batch) return true;
     uint64_t seen = sequencer_->applied().seq;
-    while (!sequencer_->waitForProgress(after - options_.batch, kPaceCheck)) {
+    for (;;) {
+      const bool reached = sequencer_->waitForProgress(after - options_.batch, kPaceCheck);
       const uint64_t taken = sequencer_->applied().seq;
       std::lock_guard<std::mutex> lock(worker_.mutex());
-      if (worker_.stopping() || !resync_reason_.empty()) return false;
       // The subscribers go on taking events: this server applies slowly, it is not stale.
       if (taken > seen) freshness_.caught_up_at = Clock::now();
+      if (reached) return true;
+      if (worker_.stopping() || !resync_reason_.empty()) return false;
       seen = taken;
     }
-    return true;
   };
   for (uint64_t after = applied.seq; after < head.seq && !stopping() && paced(after);) {
     auto events = log_->readAfter2(after, options_.batch);

@@ -8,7 +8,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// How often a catch-up that waits for the deliveries to go on looks whether it is stopping.
+// How often a catch-up that waits for the deliveries looks at their progress, a stop and a resync.
 constexpr std::chrono::milliseconds kPaceCheck{100};
 
 }  // namespace

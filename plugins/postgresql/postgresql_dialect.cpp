@@ -11,6 +11,7 @@
 #include <Poco/Data/PostgreSQL/PostgreSQLException.h>
 #include <Poco/Data/PostgreSQL/SessionImpl.h>
 
+#include "postgresql_statement_cache.h"
 #include "upsert_sql.h"
 
 namespace busbar::postgresql {
@@ -76,6 +77,12 @@ std::string PostgresqlDialect::quote(const std::string& identifier) const {
 }
 
 std::string PostgresqlDialect::rewritePlaceholders(const std::string& sql) const {
+  std::size_t count = 0;
+  return numberPlaceholders(sql, count);
+}
+
+std::string numberPlaceholders(const std::string& sql, std::size_t& count) {
+  count = 0;
   std::string out;
   out.reserve(sql.size() + 16);
   int next = 1;
@@ -123,6 +130,7 @@ std::string PostgresqlDialect::rewritePlaceholders(const std::string& sql) const
     } else if (c == '?') {
       out += "$" + std::to_string(next++);
       ++i;
+      ++count;
     } else {
       out += c;
       ++i;
@@ -173,6 +181,18 @@ bool PostgresqlDialect::isUnavailable(const Poco::Exception& error) const {
   const std::string& text = error.message();
   return std::any_of(std::begin(kLinkLost), std::end(kLinkLost),
                      [&](const char* part) { return contains(text, part); });
+}
+
+bool PostgresqlDialect::isResultChanged(const Poco::Exception& error) const {
+  // feature_not_supported, as "cached plan must not change result type": the table of a kept
+  // statement has other columns than when it was prepared.
+  return postgresqlState(error) == "0A000" &&
+         error.message().find("cached plan must not change result type") != std::string::npos;
+}
+
+std::unique_ptr<sql::StatementCache> PostgresqlDialect::makeStatementCache(
+    std::size_t capacity) const {
+  return std::make_unique<PostgresqlStatementCache>(capacity);
 }
 
 bool PostgresqlDialect::isRetryable(const Poco::Exception& error) const {

@@ -27,6 +27,9 @@ class PostgresqlDialect : public sql::Dialect {
   bool isDuplicateKey(const Poco::Exception& error) const override;
   bool isUnavailable(const Poco::Exception& error) const override;
   bool isRetryable(const Poco::Exception& error) const override;
+  bool isResultChanged(const Poco::Exception& error) const override;
+  // Statements kept through libpq (PostgresqlStatementCache), not Poco's.
+  std::unique_ptr<sql::StatementCache> makeStatementCache(std::size_t capacity) const override;
   bool failedStatementAbortsTransaction() const override { return true; }
   // Connects with libpq first and hangs up: Poco 1.11 leaks the libpq connection of every
   // failed connect (about 17 KiB each), which a database outage would multiply by the requests
@@ -42,6 +45,10 @@ class PostgresqlDialect : public sql::Dialect {
  private:
   const int idle_transaction_timeout_seconds_;
 };
+
+// `sql` with each `?` outside literals, quoted identifiers, comments and dollar quotes numbered
+// `$1`, `$2`, ... in order; `count` is set to how many there were.
+std::string numberPlaceholders(const std::string& sql, std::size_t& count);
 
 // The SQLSTATE in a Poco PostgreSQL error ("... State: 23505 ..."), or "" when it names none.
 std::string postgresqlState(const Poco::Exception& error);

@@ -1,6 +1,7 @@
 #include "postgresql_storage.h"
 
 #include <mutex>
+#include <set>
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 
@@ -25,8 +26,11 @@ std::string connectionString(const sql::ServerSettings& settings, const Postgres
 }  // namespace
 
 PostgresqlSettings readPostgresqlSettings(const ConfigSection& config) {
-  sql::ServerSettings settings = sql::readServerSettings(
-      config, 5432, {std::begin(kPostgresqlTlsKeys), std::end(kPostgresqlTlsKeys)});
+  std::set<std::string> plugin_keys(std::begin(kPostgresqlTlsKeys), std::end(kPostgresqlTlsKeys));
+  plugin_keys.insert("statement_cache");
+  sql::ServerSettings settings = sql::readServerSettings(config, 5432, plugin_keys);
+  // Each is a prepared statement held by its session on the server, which sets no limit on them.
+  settings.statement_cache = static_cast<int>(config.getInt("statement_cache", 64, 0, 1024));
   for (const auto& [key, value] :
        {std::pair<const char*, const std::string*>{"host", &settings.host},
         {"database", &settings.database},
@@ -54,6 +58,7 @@ std::shared_ptr<sql::PocoDataConnection> makePostgresqlConnection(
   pool.min_sessions = settings.pool_min;
   pool.max_sessions = settings.pool_max;
   pool.connect_timeout_seconds = settings.connect_timeout_seconds;
+  pool.statement_cache = static_cast<std::size_t>(settings.statement_cache);
   return std::make_shared<sql::PocoDataConnection>(
       "postgresql",
 

@@ -7,9 +7,10 @@
 // is closed at once (it may hold a result the session must discard before its next statement):
 // Poco cannot run a statement again after a failure.
 //
-// MySQL sessions keep statements in it. PostgreSQL sessions get one of capacity 0, which runs
-// each statement anew: Poco 1.11's PostgreSQL connector frees a kept statement's last result
-// twice when a later run fails. SQLite has its own (SqliteStatementCache).
+// MySQL sessions keep statements in it. SQLite and PostgreSQL have their own
+// (SqliteStatementCache, PostgresqlStatementCache): Poco 1.11's SQLite connector parses again on
+// every run, and its PostgreSQL connector frees a kept statement's last result twice when a later
+// run fails.
 #pragma once
 
 #include <cstddef>

@@ -26,7 +26,7 @@ struct ServerSettings {
   // paused VM or a half-open link would otherwise hold its locks for as long as it lasts, and
   // every server waiting on them (the event log's head row among them) with it.
   int idle_transaction_timeout_seconds = 1;
-  int statement_cache = 0;  // prepared statements kept per session (mysql's statement_cache)
+  int statement_cache = 0;  // prepared statements kept per session (the statement_cache key)
 
   // "user@host:port/database", without the password.
   std::string describe() const;

@@ -4,7 +4,8 @@
 // round trips of its own: two on MySQL (prepare, execute), four on PostgreSQL (parse, describe,
 // execute, deallocate). A cache keeps the statements its session used most recently, up to a
 // capacity, and runs them again with new values. Each backend's Dialect makes its sessions'
-// caches (Dialect::makeStatementCache): Poco's statements for MySQL, SQLite's own for SQLite.
+// caches (Dialect::makeStatementCache): Poco's statements for MySQL, SQLite's own for SQLite,
+// libpq's for PostgreSQL.
 //
 // A failed run leaves the cache usable: the next run of the same SQL works as a first one would.
 // clear() drops every statement, and must run before the session closes. Not thread-safe: used

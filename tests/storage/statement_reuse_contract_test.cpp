@@ -1,4 +1,4 @@
-// Statements kept prepared on a session (SQLite's and MariaDB's sessions keep them) behave as
+// Statements kept prepared on a session (every backend's sessions keep them) behave as
 // statements made anew: each run sees its own values, a table changed through the connection or by
 // another one is read with its new columns, and a statement is prepared once per session.
 #include <gtest/gtest.h>
@@ -100,14 +100,95 @@ TEST_P(MysqlStatements, AStatementCacheThatIsNoCountIsRefusedByName) {
           << error.what();
     }
   }
-#ifdef BUSBAR_TEST_WITH_POSTGRESQL
-  // Only MariaDB's sessions take the key; PostgreSQL's refuse it as unknown.
-  EXPECT_THROW(openStorage("postgresql", {{"statement_cache", "16"}}), ConfigError);
-#endif
 }
 
 INSTANTIATE_TEST_SUITE_P(Mysql, MysqlStatements, ::testing::Values(std::string("mysql")),
                          driverName);
+#endif
+
+#ifdef BUSBAR_TEST_WITH_POSTGRESQL
+// PostgreSQL lists a session's named prepared statements, with how often each ran
+// (pg_prepared_statements), which shows the cache at work from the server's side.
+using PostgresqlStatements = StorageContract;
+
+TEST_P(PostgresqlStatements, AStatementIsPreparedOncePerSessionAndRunsAgain) {
+  auto one = openStorage(driver(), {{"pool.min", "1"}, {"pool.max", "1"}});
+  for (int i = 0; i < 20; ++i) one->findOne(items_, {{"id", "k" + std::to_string(i)}});
+  auto kept = one->execute(
+      "SELECT generic_plans + custom_plans AS runs FROM pg_prepared_statements "
+      "WHERE statement LIKE ? AND statement LIKE '%LIMIT 1'",
+      {"SELECT * FROM %" + items_ + "%"});
+  ASSERT_EQ(kept.rows.size(), 1u) << "the read was not kept, or kept twice";
+  EXPECT_EQ(asInt(kept.rows.front().at("runs")), 20);
+}
+
+TEST_P(PostgresqlStatements, ASessionHoldsNoMoreStatementsThanItsCache) {
+  auto two =
+      openStorage(driver(), {{"pool.min", "1"}, {"pool.max", "1"}, {"statement_cache", "2"}});
+  FindOptions options;
+  for (int limit = 1; limit <= 5; ++limit) {
+    options.limit = static_cast<size_t>(limit);
+    two->findAll(items_, {}, options);  // a statement of its own for each limit
+  }
+  const std::string count = "SELECT COUNT(*) AS kept FROM pg_prepared_statements";
+  EXPECT_EQ(asInt(two->execute(count).rows.front().at("kept")), 2);
+  two->transaction([&](Connection& tx) {
+    // The transaction fails: what it evicts is deallocated after its end.
+    EXPECT_THROW(tx.execute("SELECT 1 FROM no_such_table"), StorageError);
+    options.limit = 6;
+    tx.findAll(items_, {}, options);
+  });
+  EXPECT_EQ(asInt(two->execute(count).rows.front().at("kept")), 2);
+  // Without a cache, nothing is kept on the server.
+  auto none =
+      openStorage(driver(), {{"pool.min", "1"}, {"pool.max", "1"}, {"statement_cache", "0"}});
+  none->findOne(items_, {{"id", std::string("k")}});
+  EXPECT_EQ(asInt(none->execute(count).rows.front().at("kept")), 0);
+}
+
+TEST_P(PostgresqlStatements, ValuesComeBackInTheTypesPocosConnectorGave) {
+  for (const char* cache : {"16", "0"}) {
+    auto one = openStorage(driver(), {{"statement_cache", cache}});
+    auto row = one->execute(
+                      "SELECT TRUE AS yes, CAST(? AS SMALLINT) AS small, "
+                      "CAST(2.5 AS NUMERIC) AS exact, CAST(? AS DOUBLE PRECISION) AS real, "
+                      "CAST(NULL AS TEXT) AS nothing, CAST(? AS TEXT) AS text",
+                      {int64_t{7}, 1.0 / 3, std::string("it's")})
+                   .rows.front();
+    EXPECT_EQ(std::get<int64_t>(row.at("yes")), 1) << cache;
+    EXPECT_EQ(std::get<int64_t>(row.at("small")), 7) << cache;
+    EXPECT_EQ(std::get<double>(row.at("exact")), 2.5) << cache;
+    EXPECT_EQ(std::get<double>(row.at("real")), 1.0 / 3)
+        << cache << ": a double that did not round-trip";
+    EXPECT_TRUE(isNull(row.at("nothing"))) << cache;
+    EXPECT_EQ(std::get<std::string>(row.at("text")), "it's") << cache;
+  }
+}
+
+TEST_P(PostgresqlStatements, TooFewValuesAreTheStatementsFaultNotAnOutage) {
+  auto one = openStorage(driver(), {{"pool.min", "1"}, {"pool.max", "1"}});
+  try {
+    one->execute("SELECT CAST(? AS TEXT) AS a, CAST(? AS TEXT) AS b", {std::string("x")});
+    ADD_FAILURE() << "one value for two placeholders ran";
+  } catch (const StorageUnavailable& error) {
+    ADD_FAILURE() << "taken for an outage: " << error.what();
+  } catch (const StorageError& error) {
+    EXPECT_NE(std::string(error.what()).find("1 values for 2 parameters"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(
+      asText(one->execute("SELECT CAST(? AS TEXT) AS a", {std::string("x")}).rows.front().at("a")),
+      "x");
+}
+
+TEST_P(PostgresqlStatements, AStatementCacheThatIsNoCountIsRefusedByName) {
+  for (const char* bad : {"-1", "1025", "many"}) {
+    EXPECT_THROW(openStorage(driver(), {{"statement_cache", bad}}), ConfigError) << bad;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgresql, PostgresqlStatements,
+                         ::testing::Values(std::string("postgresql")), driverName);
 #endif
 
 }  // namespace

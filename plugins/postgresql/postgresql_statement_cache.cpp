@@ -1,0 +1,256 @@
+#include "postgresql_statement_cache.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include <libpq-fe.h>
+
+#include <Poco/Data/DataException.h>
+#include <Poco/Data/PostgreSQL/PostgreSQLException.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
+
+#include "postgresql_dialect.h"
+
+namespace busbar::postgresql {
+namespace {
+
+using Poco::Data::PostgreSQL::SessionHandle;
+using Poco::Data::PostgreSQL::StatementException;
+
+// Type OIDs of PostgreSQL's catalog (pg_type), for the values read back.
+constexpr Oid kBool = 16;
+constexpr Oid kInt8 = 20;
+constexpr Oid kInt2 = 21;
+constexpr Oid kInt4 = 23;
+constexpr Oid kOid = 26;
+constexpr Oid kFloat4 = 700;
+constexpr Oid kFloat8 = 701;
+constexpr Oid kNumeric = 1700;
+
+// SQLSTATEs after which a kept statement must be prepared anew: the server no longer holds it
+// (invalid_sql_statement_name), or its plan's result changed shape (feature_not_supported:
+// "cached plan must not change result type").
+constexpr const char* kStatementGone = "26000";
+constexpr const char* kResultChanged = "0A000";
+
+// Frees a PGresult when it goes out of scope.
+struct ResultScope {
+  PGresult* result;
+  ~ResultScope() { PQclear(result); }
+};
+
+SessionHandle& handleOf(Poco::Data::Session& session) {
+  auto* impl = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(session.impl());
+  if (impl == nullptr) throw Poco::Data::NotConnectedException("not a PostgreSQL session");
+  return impl->handle();
+}
+
+// The error of a failed `result` (or of the connection, when there is no result), worded as
+// Poco's connector words it, so that the dialect finds the SQLSTATE after "State: ".
+[[noreturn]] void fail(PGconn* connection, const PGresult* result, const char* step,
+                       const std::string& sql) {
+  auto field = [&](int code) {
+    const char* value = result != nullptr ? PQresultErrorField(result, code) : nullptr;
+    return std::string(value != nullptr ? value : "N/A");
+  };
+  const char* message =
+      result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection);
+  throw StatementException(
+      std::string("postgresql_stmt_") + step + " error: " + message +
+      " Severity: " + field(PG_DIAG_SEVERITY) + " State: " + field(PG_DIAG_SQLSTATE) +
+      " Detail: " + field(PG_DIAG_MESSAGE_DETAIL) + " Hint: " + field(PG_DIAG_MESSAGE_HINT) +
+      " Constraint: " + field(PG_DIAG_CONSTRAINT_NAME) + " SQL: " + sql);
+}
+
+bool succeeded(const PGresult* result) {
+  const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+bool stateIs(const PGresult* result, const char* state) {
+  const char* found = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  return found != nullptr && std::string(found) == state;
+}
+
+// The values of one run as libpq takes them: text, or a null pointer for NULL.
+class TextParams {
+ public:
+  explicit TextParams(const std::vector<Value>& params) {
+    texts_.reserve(params.size());
+    pointers_.reserve(params.size());
+    for (const auto& value : params) {
+      if (const auto* integer = std::get_if<int64_t>(&value)) {
+        texts_.push_back(std::to_string(*integer));
+      } else if (const auto* real = std::get_if<double>(&value)) {
+        texts_.push_back(realText(*real));
+      } else if (const auto* text = std::get_if<std::string>(&value)) {
+        texts_.push_back(*text);
+      } else {
+        texts_.emplace_back();
+      }
+    }
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      pointers_.push_back(std::holds_alternative<std::monostate>(params[i]) ? nullptr
+                                                                            : texts_[i].c_str());
+    }
+  }
+
+  int count() const { return static_cast<int>(pointers_.size()); }
+  const char* const* values() const { return pointers_.empty() ? nullptr : pointers_.data(); }
+
+ private:
+  // The shortest decimal that reads back as the same double, in PostgreSQL's words for the
+  // values that have no digits.
+  static std::string realText(double real) {
+    if (std::isnan(real)) return "NaN";
+    if (std::isinf(real)) return real > 0 ? "Infinity" : "-Infinity";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", real);
+    return text;
+  }
+
+  std::vector<std::string> texts_;
+  std::vector<const char*> pointers_;
+};
+
+Value columnValue(const PGresult* result, int row, int column) {
+  if (PQgetisnull(result, row, column) != 0) return std::monostate{};
+  const char* text = PQgetvalue(result, row, column);
+  switch (PQftype(result, column)) {
+    case kBool:
+      return static_cast<int64_t>(text[0] == 't' ? 1 : 0);
+    case kInt2:
+    case kInt4:
+    case kInt8:
+    case kOid:
+      return static_cast<int64_t>(std::strtoll(text, nullptr, 10));
+    case kFloat4:
+    case kFloat8:
+    case kNumeric:
+      return std::strtod(text, nullptr);  // reads NaN and Infinity as PostgreSQL writes them
+    default:
+      return std::string(text, static_cast<std::size_t>(PQgetlength(result, row, column)));
+  }
+}
+
+// The rows of a successful `result`, or the rows it changed.
+ExecuteResult resultOf(const PGresult* result) {
+  ExecuteResult out;
+  if (PQresultStatus(result) != PGRES_TUPLES_OK) {
+    const char* changed = PQcmdTuples(const_cast<PGresult*>(result));  // libpq 15 is not const
+    out.affected = changed != nullptr && *changed != '\0' ? std::strtoull(changed, nullptr, 10) : 0;
+    return out;
+  }
+  const int columns = PQnfields(result);
+  std::vector<std::string> names;
+  names.reserve(static_cast<std::size_t>(columns));
+  for (int column = 0; column < columns; ++column) names.emplace_back(PQfname(result, column));
+  const int rows = PQntuples(result);
+  out.rows.reserve(static_cast<std::size_t>(rows));
+  for (int row = 0; row < rows; ++row) {
+    Row values;
+    for (int column = 0; column < columns; ++column) {
+      values.emplace(names[static_cast<std::size_t>(column)], columnValue(result, row, column));
+    }
+    out.rows.push_back(std::move(values));
+  }
+  return out;
+}
+
+}  // namespace
+
+ExecuteResult PostgresqlStatementCache::execute(Poco::Data::Session& session, const sql::Dialect&,
+                                                const std::string& sql,
+                                                const std::vector<Value>& params) {
+  SessionHandle& handle = handleOf(session);
+  Poco::FastMutex::ScopedLock locked(handle.mutex());
+  PGconn* connection = handle;
+  if (connection == nullptr || PQstatus(connection) != CONNECTION_OK) {
+    throw Poco::Data::NotConnectedException("the PostgreSQL session is not connected");
+  }
+  if (deallocate_all_ || !to_deallocate_.empty()) deallocateDropped(connection);
+  const TextParams values(params);
+  auto checkArity = [&](std::size_t arity) {
+    if (params.size() != arity) {
+      throw StatementException(std::to_string(params.size()) + " values for " +
+                               std::to_string(arity) + " parameters: " + sql);
+    }
+  };
+  auto found = capacity_ == 0 ? by_sql_.end() : by_sql_.find(sql);
+  Entries::iterator entry;
+  if (found != by_sql_.end()) {
+    entry = found->second;
+    entries_.splice(entries_.begin(), entries_, entry);  // most recently used
+    checkArity(entry->arity);
+  } else {
+    std::size_t arity = 0;
+    const std::string numbered = numberPlaceholders(sql, arity);
+    checkArity(arity);
+    if (capacity_ == 0) {
+      ResultScope run{PQexecParams(connection, numbered.c_str(), values.count(), nullptr,
+                                   values.values(), nullptr, nullptr, 0)};
+      if (!succeeded(run.result)) fail(connection, run.result, "execute", sql);
+      return resultOf(run.result);
+    }
+    if (entries_.size() >= capacity_) drop(std::prev(entries_.end()));
+    deallocateDropped(connection);
+    const std::string name = "busbar_" + std::to_string(++next_name_);
+    {
+      ResultScope prepare{
+          PQprepare(connection, name.c_str(), numbered.c_str(), values.count(), nullptr)};
+      if (!succeeded(prepare.result)) fail(connection, prepare.result, "prepare", sql);
+    }
+    ++prepared_;
+    try {
+      entries_.push_front(Entry{sql, name, arity});
+      by_sql_.emplace(sql, entries_.begin());
+    } catch (...) {
+      // Out of memory: the statement stays on the server until the session ends.
+      if (!entries_.empty() && entries_.front().name == name) entries_.pop_front();
+      throw;
+    }
+    entry = entries_.begin();
+  }
+  ResultScope run{PQexecPrepared(connection, entry->name.c_str(), values.count(), values.values(),
+                                 nullptr, nullptr, 0)};
+  if (!succeeded(run.result)) {
+    if (stateIs(run.result, kStatementGone) || stateIs(run.result, kResultChanged)) drop(entry);
+    fail(connection, run.result, "execute", sql);
+  }
+  return resultOf(run.result);
+}
+
+void PostgresqlStatementCache::deallocateDropped(PGconn* connection) noexcept {
+  // Only outside a transaction, where a failure aborts nothing; one at a time, so that a name the
+  // server no longer holds (a DEALLOCATE ALL sent by a module) stops no other.
+  if (PQtransactionStatus(connection) != PQTRANS_IDLE) return;
+  if (deallocate_all_) {
+    PQclear(PQexec(connection, "DEALLOCATE ALL"));
+  } else {
+    for (const auto& name : to_deallocate_) {
+      PQclear(PQexec(connection, ("DEALLOCATE " + name).c_str()));
+    }
+  }
+  deallocate_all_ = false;
+  to_deallocate_.clear();
+}
+
+void PostgresqlStatementCache::drop(Entries::iterator entry) noexcept {
+  try {
+    to_deallocate_.push_back(entry->name);
+  } catch (...) {
+    deallocate_all_ = true;  // out of memory: every name goes at once
+  }
+  by_sql_.erase(entry->sql);
+  entries_.erase(entry);
+}
+
+void PostgresqlStatementCache::clear() noexcept {
+  deallocate_all_ = deallocate_all_ || !entries_.empty() || !to_deallocate_.empty();
+  to_deallocate_.clear();
+  by_sql_.clear();
+  entries_.clear();
+}
+
+}  // namespace busbar::postgresql

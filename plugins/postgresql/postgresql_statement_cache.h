@@ -1,0 +1,73 @@
+// PostgresqlStatementCache: a StatementCache of a PostgreSQL session's own prepared statements,
+// run through libpq on the connection under the Poco session.
+//
+// Poco 1.11's connector prepares, describes, executes and deallocates every statement it runs:
+// four round trips, and a statement it keeps cannot run again after a failure (it frees its last
+// result twice). This cache speaks libpq directly: a kept statement is prepared once per session
+// (PQprepare, under a name of its own) and each run is one round trip (PQexecPrepared); with
+// capacity 0 each statement is one unnamed round trip (PQexecParams), kept nowhere. A run that
+// fails leaves its statement prepared, as PostgreSQL does, except when the server no longer holds
+// it or its result changed shape (another session altered the table): then it is dropped and the
+// next run prepares it anew.
+//
+// Values go out as text, their types inferred by the server from the statement, as Poco's do: a
+// NULL binds any type. Results come back as Poco's connector gave them: integers and booleans as
+// int64, float, double precision and numeric as double, NULL as monostate, anything else as the
+// text PostgreSQL writes for it. A statement that returns no rows reports the rows it changed.
+// Failures throw Poco::Data::PostgreSQL::StatementException with the message Poco's connector
+// writes ("... State: <SQLSTATE> ..."), which PostgresqlDialect classifies.
+//
+// A dropped statement is deallocated before the next run, outside a transaction (where a failed
+// DEALLOCATE would abort it): between transactions a session holds no more statements than the
+// capacity. Thread-safety and clear() as
+// StatementCache says.
+#pragma once
+
+#include <list>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "statement_cache.h"
+
+struct pg_conn;
+
+namespace busbar::postgresql {
+
+class PostgresqlStatementCache : public sql::StatementCache {
+ public:
+  explicit PostgresqlStatementCache(std::size_t capacity) : capacity_(capacity) {}
+  PostgresqlStatementCache(const PostgresqlStatementCache&) = delete;
+  PostgresqlStatementCache& operator=(const PostgresqlStatementCache&) = delete;
+
+  ExecuteResult execute(Poco::Data::Session& session, const sql::Dialect& dialect,
+                        const std::string& sql, const std::vector<Value>& params) override;
+  // Forgets every statement; the server's copies are deallocated on the session's next run, or
+  // go with the session.
+  void clear() noexcept override;
+  std::size_t size() const override { return entries_.size(); }
+  uint64_t prepared() const override { return prepared_; }
+
+ private:
+  struct Entry {
+    std::string sql;
+    std::string name;       // the server's name for it
+    std::size_t arity = 0;  // the placeholders it has
+  };
+  using Entries = std::list<Entry>;
+
+  // Forgets `entry`; its server copy is deallocated by the next deallocateDropped().
+  void drop(Entries::iterator entry) noexcept;
+  // Deallocates the statements dropped, unless a transaction is open on `connection`.
+  void deallocateDropped(pg_conn* connection) noexcept;
+
+  const std::size_t capacity_;
+  Entries entries_;  // most recently used first
+  std::unordered_map<std::string, Entries::iterator> by_sql_;
+  std::vector<std::string> to_deallocate_;  // names dropped and still held by the server
+  bool deallocate_all_ = false;             // clear() ran: every name of this cache goes
+  uint64_t prepared_ = 0;
+  uint64_t next_name_ = 0;
+};
+
+}  // namespace busbar::postgresql

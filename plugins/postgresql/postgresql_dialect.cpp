@@ -130,7 +130,20 @@ std::string numberPlaceholders(const std::string& sql, std::size_t& count) {
     } else if (c == '?') {
       out += "$" + std::to_string(next++);
       ++i;
-      ++count;
+      count = std::max(count, static_cast<std::size_t>(next - 1));
+    } else if (c == '$' && i + 1 < sql.size() &&
+               std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
+      // A `$n` written as it is: the statement's placeholders go up to it.
+      std::size_t end = i + 1;
+      std::size_t number = 0;
+      while (end < sql.size() && std::isdigit(static_cast<unsigned char>(sql[end])) &&
+             number < 65536) {
+        number = number * 10 + static_cast<std::size_t>(sql[end] - '0');
+        ++end;
+      }
+      count = std::max(count, number);
+      out.append(sql, i, end - i);
+      i = end;
     } else {
       out += c;
       ++i;
@@ -184,10 +197,10 @@ bool PostgresqlDialect::isUnavailable(const Poco::Exception& error) const {
 }
 
 bool PostgresqlDialect::isResultChanged(const Poco::Exception& error) const {
-  // feature_not_supported, as "cached plan must not change result type": the table of a kept
-  // statement has other columns than when it was prepared.
-  return postgresqlState(error) == "0A000" &&
-         error.message().find("cached plan must not change result type") != std::string::npos;
+  // feature_not_supported, which a kept statement meets as "cached plan must not change result
+  // type" (in the server's language) when its table has other columns than when it was
+  // prepared; the cache then drops it, and another failure of that class fails the read again.
+  return postgresqlState(error) == "0A000";
 }
 
 std::unique_ptr<sql::StatementCache> PostgresqlDialect::makeStatementCache(

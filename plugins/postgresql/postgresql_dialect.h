@@ -47,7 +47,8 @@ class PostgresqlDialect : public sql::Dialect {
 };
 
 // `sql` with each `?` outside literals, quoted identifiers, comments and dollar quotes numbered
-// `$1`, `$2`, ... in order; `count` is set to how many there were.
+// `$1`, `$2`, ... in order; `count` is set to the placeholders the statement has: the highest
+// number given, or written as `$n`.
 std::string numberPlaceholders(const std::string& sql, std::size_t& count);
 
 // The SQLSTATE in a Poco PostgreSQL error ("... State: 23505 ..."), or "" when it names none.

@@ -1,8 +1,10 @@
 #include "postgresql_statement_cache.h"
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <new>
 
 #include <libpq-fe.h>
 
@@ -23,7 +25,7 @@ constexpr Oid kBool = 16;
 constexpr Oid kInt8 = 20;
 constexpr Oid kInt2 = 21;
 constexpr Oid kInt4 = 23;
-constexpr Oid kOid = 26;
+constexpr Oid kBytea = 17;
 constexpr Oid kFloat4 = 700;
 constexpr Oid kFloat8 = 701;
 constexpr Oid kNumeric = 1700;
@@ -33,6 +35,11 @@ constexpr Oid kNumeric = 1700;
 // "cached plan must not change result type").
 constexpr const char* kStatementGone = "26000";
 constexpr const char* kResultChanged = "0A000";
+
+// A statement with more placeholders than this runs unnamed, never kept: the event log's
+// numbering of a large batch, whose size varies from run to run, would hold a plan of its own
+// in the server's memory for each size and churn the cache.
+constexpr std::size_t kMaxKeptParameters = 100;
 
 // Frees a PGresult when it goes out of scope.
 struct ResultScope {
@@ -46,8 +53,9 @@ SessionHandle& handleOf(Poco::Data::Session& session) {
   return impl->handle();
 }
 
-// The error of a failed `result` (or of the connection, when there is no result), worded as
-// Poco's connector words it, so that the dialect finds the SQLSTATE after "State: ".
+// The error of a failed `result` (or of the connection, when there is no result), with the fields
+// Poco's connector gives, the SQLSTATE first after "State: ", where the dialect finds it: the
+// message and its detail may quote a value that looks like one.
 [[noreturn]] void fail(PGconn* connection, const PGresult* result, const char* step,
                        const std::string& sql) {
   auto field = [&](int code) {
@@ -57,8 +65,8 @@ SessionHandle& handleOf(Poco::Data::Session& session) {
   const char* message =
       result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection);
   throw StatementException(
-      std::string("postgresql_stmt_") + step + " error: " + message +
-      " Severity: " + field(PG_DIAG_SEVERITY) + " State: " + field(PG_DIAG_SQLSTATE) +
+      std::string("postgresql_stmt_") + step + " error: State: " + field(PG_DIAG_SQLSTATE) + " " +
+      message + " Severity: " + field(PG_DIAG_SEVERITY) +
       " Detail: " + field(PG_DIAG_MESSAGE_DETAIL) + " Hint: " + field(PG_DIAG_MESSAGE_HINT) +
       " Constraint: " + field(PG_DIAG_CONSTRAINT_NAME) + " SQL: " + sql);
 }
@@ -71,6 +79,15 @@ bool succeeded(const PGresult* result) {
 bool stateIs(const PGresult* result, const char* state) {
   const char* found = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   return found != nullptr && std::string(found) == state;
+}
+
+// Throws unless `params` has one value for each of the statement's `arity` placeholders: the
+// server would call a mismatch a protocol violation, which reads as a broken connection.
+void checkArity(const std::string& sql, const std::vector<Value>& params, std::size_t arity) {
+  if (params.size() != arity) {
+    throw StatementException("State: 07001 " + std::to_string(params.size()) + " values for " +
+                             std::to_string(arity) + " parameters: " + sql);
+  }
 }
 
 // The values of one run as libpq takes them: text, or a null pointer for NULL.
@@ -100,19 +117,28 @@ class TextParams {
   const char* const* values() const { return pointers_.empty() ? nullptr : pointers_.data(); }
 
  private:
-  // The shortest decimal that reads back as the same double, in PostgreSQL's words for the
-  // values that have no digits.
+  // The shortest decimal that reads back as the same double, whatever the C locale, in
+  // PostgreSQL's words for the values that have no digits.
   static std::string realText(double real) {
     if (std::isnan(real)) return "NaN";
     if (std::isinf(real)) return real > 0 ? "Infinity" : "-Infinity";
     char text[32];
-    std::snprintf(text, sizeof text, "%.17g", real);
-    return text;
+    const auto written = std::to_chars(std::begin(text), std::end(text), real);
+    return std::string(text, written.ptr);
   }
 
   std::vector<std::string> texts_;
   std::vector<const char*> pointers_;
 };
+
+// A double as PostgreSQL writes one (digits, "NaN", "Infinity", "-Infinity"), whatever the C
+// locale.
+double realOf(const char* text) {
+  double real = 0;
+  const char* start = *text == '+' ? text + 1 : text;
+  std::from_chars(start, start + std::strlen(start), real);
+  return real;
+}
 
 Value columnValue(const PGresult* result, int row, int column) {
   if (PQgetisnull(result, row, column) != 0) return std::monostate{};
@@ -123,12 +149,20 @@ Value columnValue(const PGresult* result, int row, int column) {
     case kInt2:
     case kInt4:
     case kInt8:
-    case kOid:
       return static_cast<int64_t>(std::strtoll(text, nullptr, 10));
     case kFloat4:
     case kFloat8:
     case kNumeric:
-      return std::strtod(text, nullptr);  // reads NaN and Infinity as PostgreSQL writes them
+      return realOf(text);
+    case kBytea: {
+      // Sent as text ("\\x" and hex digits): the bytes themselves, as Poco's connector gave.
+      std::size_t size = 0;
+      unsigned char* bytes = PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &size);
+      if (bytes == nullptr) throw std::bad_alloc();
+      std::string out(reinterpret_cast<const char*>(bytes), size);
+      PQfreemem(bytes);
+      return out;
+    }
     default:
       return std::string(text, static_cast<std::size_t>(PQgetlength(result, row, column)));
   }
@@ -138,7 +172,7 @@ Value columnValue(const PGresult* result, int row, int column) {
 ExecuteResult resultOf(const PGresult* result) {
   ExecuteResult out;
   if (PQresultStatus(result) != PGRES_TUPLES_OK) {
-    const char* changed = PQcmdTuples(const_cast<PGresult*>(result));  // libpq 15 is not const
+    const char* changed = PQcmdTuples(const_cast<PGresult*>(result));  // takes no const
     out.affected = changed != nullptr && *changed != '\0' ? std::strtoull(changed, nullptr, 10) : 0;
     return out;
   }
@@ -170,66 +204,84 @@ ExecuteResult PostgresqlStatementCache::execute(Poco::Data::Session& session, co
     throw Poco::Data::NotConnectedException("the PostgreSQL session is not connected");
   }
   if (deallocate_all_ || !to_deallocate_.empty()) deallocateDropped(connection);
+  // 26000 and 0A000 come from binding, before the statement ran: outside a transaction nothing
+  // was undone by them, so the statement runs once more, prepared anew.
+  const bool outside_transaction = PQtransactionStatus(connection) == PQTRANS_IDLE;
   const TextParams values(params);
-  auto checkArity = [&](std::size_t arity) {
-    if (params.size() != arity) {
-      throw StatementException(std::to_string(params.size()) + " values for " +
-                               std::to_string(arity) + " parameters: " + sql);
+  for (int attempt = 1;; ++attempt) {
+    auto found = capacity_ == 0 ? by_sql_.end() : by_sql_.find(sql);
+    Entries::iterator entry;
+    if (found != by_sql_.end()) {
+      entry = found->second;
+      entries_.splice(entries_.begin(), entries_, entry);  // most recently used
+      checkArity(sql, params, entry->arity);
+    } else {
+      std::size_t arity = 0;
+      const std::string numbered = numberPlaceholders(sql, arity);
+      checkArity(sql, params, arity);
+      if (capacity_ == 0 || arity > kMaxKeptParameters) {
+        ResultScope run{PQexecParams(connection, numbered.c_str(), values.count(), nullptr,
+                                     values.values(), nullptr, nullptr, 0)};
+        if (!succeeded(run.result)) fail(connection, run.result, "execute", sql);
+        return resultOf(run.result);
+      }
+      entry = prepare(connection, sql, numbered, arity);
     }
-  };
-  auto found = capacity_ == 0 ? by_sql_.end() : by_sql_.find(sql);
-  Entries::iterator entry;
-  if (found != by_sql_.end()) {
-    entry = found->second;
-    entries_.splice(entries_.begin(), entries_, entry);  // most recently used
-    checkArity(entry->arity);
-  } else {
-    std::size_t arity = 0;
-    const std::string numbered = numberPlaceholders(sql, arity);
-    checkArity(arity);
-    if (capacity_ == 0) {
-      ResultScope run{PQexecParams(connection, numbered.c_str(), values.count(), nullptr,
-                                   values.values(), nullptr, nullptr, 0)};
-      if (!succeeded(run.result)) fail(connection, run.result, "execute", sql);
-      return resultOf(run.result);
+    ResultScope run{PQexecPrepared(connection, entry->name.c_str(), values.count(), values.values(),
+                                   nullptr, nullptr, 0)};
+    if (succeeded(run.result)) return resultOf(run.result);
+    if (stateIs(run.result, kStatementGone) || stateIs(run.result, kResultChanged)) {
+      drop(entry);
+      if (outside_transaction && attempt == 1) continue;
     }
-    if (entries_.size() >= capacity_) drop(std::prev(entries_.end()));
-    deallocateDropped(connection);
-    const std::string name = "busbar_" + std::to_string(++next_name_);
-    {
-      ResultScope prepare{
-          PQprepare(connection, name.c_str(), numbered.c_str(), values.count(), nullptr)};
-      if (!succeeded(prepare.result)) fail(connection, prepare.result, "prepare", sql);
-    }
-    ++prepared_;
-    try {
-      entries_.push_front(Entry{sql, name, arity});
-      by_sql_.emplace(sql, entries_.begin());
-    } catch (...) {
-      // Out of memory: the statement stays on the server until the session ends.
-      if (!entries_.empty() && entries_.front().name == name) entries_.pop_front();
-      throw;
-    }
-    entry = entries_.begin();
-  }
-  ResultScope run{PQexecPrepared(connection, entry->name.c_str(), values.count(), values.values(),
-                                 nullptr, nullptr, 0)};
-  if (!succeeded(run.result)) {
-    if (stateIs(run.result, kStatementGone) || stateIs(run.result, kResultChanged)) drop(entry);
     fail(connection, run.result, "execute", sql);
   }
-  return resultOf(run.result);
+}
+
+PostgresqlStatementCache::Entries::iterator PostgresqlStatementCache::prepare(
+    PGconn* connection, const std::string& sql, const std::string& numbered, std::size_t arity) {
+  if (entries_.size() >= capacity_) drop(std::prev(entries_.end()));
+  deallocateDropped(connection);
+  const std::string name = "busbar_" + std::to_string(++next_name_);
+  {
+    ResultScope prepared{
+        PQprepare(connection, name.c_str(), numbered.c_str(), static_cast<int>(arity), nullptr)};
+    if (!succeeded(prepared.result)) fail(connection, prepared.result, "prepare", sql);
+  }
+  ++prepared_;
+  try {
+    entries_.push_front(Entry{sql, name, arity});
+    by_sql_.emplace(sql, entries_.begin());
+  } catch (...) {
+    // Out of memory: the statement stays on the server until the session ends.
+    if (!entries_.empty() && entries_.front().name == name) entries_.pop_front();
+    throw;
+  }
+  return entries_.begin();
 }
 
 void PostgresqlStatementCache::deallocateDropped(PGconn* connection) noexcept {
-  // Only outside a transaction, where a failure aborts nothing; one at a time, so that a name the
-  // server no longer holds (a DEALLOCATE ALL sent by a module) stops no other.
+  // Only outside a transaction, where a failure aborts nothing.
   if (PQtransactionStatus(connection) != PQTRANS_IDLE) return;
   if (deallocate_all_) {
+    // Every statement of the session goes, those prepared since clear() too: forgotten with it.
     PQclear(PQexec(connection, "DEALLOCATE ALL"));
-  } else {
-    for (const auto& name : to_deallocate_) {
-      PQclear(PQexec(connection, ("DEALLOCATE " + name).c_str()));
+    entries_.clear();
+    by_sql_.clear();
+  } else if (!to_deallocate_.empty()) {
+    std::string batch;
+    try {
+      for (const auto& name : to_deallocate_) batch += "DEALLOCATE " + name + ";";
+    } catch (...) {
+      batch.clear();  // out of memory: one at a time below
+    }
+    ResultScope all{batch.empty() ? nullptr : PQexec(connection, batch.c_str())};
+    if (!succeeded(all.result)) {
+      // A name the server no longer holds (a DEALLOCATE ALL a module sent) ends the batch there:
+      // one at a time, each failure alone.
+      for (const auto& name : to_deallocate_) {
+        PQclear(PQexec(connection, ("DEALLOCATE " + name).c_str()));
+      }
     }
   }
   deallocate_all_ = false;

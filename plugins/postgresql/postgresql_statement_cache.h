@@ -3,24 +3,29 @@
 //
 // Poco 1.11's connector prepares, describes, executes and deallocates every statement it runs:
 // four round trips, and a statement it keeps cannot run again after a failure (it frees its last
-// result twice). This cache speaks libpq directly: a kept statement is prepared once per session
-// (PQprepare, under a name of its own) and each run is one round trip (PQexecPrepared); with
-// capacity 0 each statement is one unnamed round trip (PQexecParams), kept nowhere. A run that
-// fails leaves its statement prepared, as PostgreSQL does, except when the server no longer holds
-// it or its result changed shape (another session altered the table): then it is dropped and the
-// next run prepares it anew.
+// result twice). This cache speaks libpq directly. A kept statement is prepared once per session
+// (PQprepare, under a name of its own: one round trip, plus one to deallocate the statement it
+// evicts) and each run is one round trip (PQexecPrepared), parsed once; PostgreSQL plans it for
+// its values on the first runs and may then keep a generic plan. With capacity 0, or for a
+// statement of more than 100 placeholders (whose SQL varies with the size of its batch), each
+// run is one unnamed round trip (PQexecParams), kept nowhere. A run that fails leaves its
+// statement prepared, as PostgreSQL does, except when the server no longer holds it or its
+// result changed shape (another session altered the table): then it is dropped, and outside a
+// transaction it runs once more, prepared anew (the error came before it ran).
 //
 // Values go out as text, their types inferred by the server from the statement, as Poco's do: a
-// NULL binds any type. Results come back as Poco's connector gave them: integers and booleans as
-// int64, float, double precision and numeric as double, NULL as monostate, anything else as the
-// text PostgreSQL writes for it. A statement that returns no rows reports the rows it changed.
-// Failures throw Poco::Data::PostgreSQL::StatementException with the message Poco's connector
-// writes ("... State: <SQLSTATE> ..."), which PostgresqlDialect classifies.
+// NULL binds any type. Results come back as int64 for integers and booleans, double for float,
+// double precision and numeric, the bytes for bytea, monostate for NULL (as Poco's connector
+// gave them), and PostgreSQL's own text for any other type (Poco made dates, times and uuids
+// values of its own). A statement that returns no result set reports the rows it changed.
+// Failures throw Poco::Data::PostgreSQL::StatementException, worded as Poco's connector words
+// them but with the SQLSTATE first ("... State: <SQLSTATE> ..."), which PostgresqlDialect
+// classifies.
 //
-// A dropped statement is deallocated before the next run, outside a transaction (where a failed
-// DEALLOCATE would abort it): between transactions a session holds no more statements than the
-// capacity. Thread-safety and clear() as
-// StatementCache says.
+// A dropped statement is deallocated at the next run outside a transaction (where a failed
+// DEALLOCATE would abort it). Each kept statement holds its parse tree, and its plan once it has
+// one, in the server's memory for the session: pool.max x capacity per server. Thread-safety and
+// clear() as StatementCache says.
 #pragma once
 
 #include <list>
@@ -42,8 +47,8 @@ class PostgresqlStatementCache : public sql::StatementCache {
 
   ExecuteResult execute(Poco::Data::Session& session, const sql::Dialect& dialect,
                         const std::string& sql, const std::vector<Value>& params) override;
-  // Forgets every statement; the server's copies are deallocated on the session's next run, or
-  // go with the session.
+  // Forgets every statement; the server's copies are deallocated at the session's next run outside
+  // a transaction, or go with the session.
   void clear() noexcept override;
   std::size_t size() const override { return entries_.size(); }
   uint64_t prepared() const override { return prepared_; }
@@ -56,9 +61,14 @@ class PostgresqlStatementCache : public sql::StatementCache {
   };
   using Entries = std::list<Entry>;
 
+  // Prepares `numbered` (`sql` with its `arity` placeholders numbered) under a new name, evicting
+  // the least recently used statement when full. On failure throws, and nothing is kept.
+  Entries::iterator prepare(pg_conn* connection, const std::string& sql,
+                            const std::string& numbered, std::size_t arity);
   // Forgets `entry`; its server copy is deallocated by the next deallocateDropped().
   void drop(Entries::iterator entry) noexcept;
-  // Deallocates the statements dropped, unless a transaction is open on `connection`.
+  // Deallocates the statements dropped, unless a transaction is open on `connection`; after a
+  // clear(), every statement of the session, and forgets those kept since.
   void deallocateDropped(pg_conn* connection) noexcept;
 
   const std::size_t capacity_;

@@ -10,16 +10,18 @@ namespace {
 constexpr int kStatementAttempts = 3;
 
 // Runs one statement on the lease's session, through the statements it keeps; a statement that
-// changes tables runs on its own, and every session of the pool then drops what it kept.
+// changes tables runs on its own, and every session of the pool then drops what it kept. A read
+// that found its table's columns changed runs again once, prepared anew, unless
+// `failure_aborts_transaction` (the caller undoes the failure first).
 ExecuteResult runOnLease(SessionPool& pool, SessionPool::Lease& lease, const Dialect& dialect,
-                         const std::string& sql, const std::vector<Value>& params) {
+                         const std::string& sql, const std::vector<Value>& params,
+                         bool failure_aborts_transaction = false) {
   if (!changesSchema(sql)) {
     try {
       return lease.statements().execute(lease.session(), dialect, sql, params);
     } catch (const Poco::Exception& error) {
-      // A read that found its table's columns changed runs again once, prepared anew; nothing
-      // else runs twice.
-      if (!isRead(sql) || !dialect.isResultChanged(error)) throw;
+      // Nothing else runs twice.
+      if (failure_aborts_transaction || !isRead(sql) || !dialect.isResultChanged(error)) throw;
     }
     return lease.statements().execute(lease.session(), dialect, sql, params);
   }
@@ -77,12 +79,24 @@ class TransactionConnection : public StatementConnection {
     try {
       if (savepoint) runOnLease(pool_, lease_, dialect(), "SAVEPOINT busbar_statement", {});
       if (changesSchema(sql)) changed_schema_ = true;
-      ExecuteResult result = runOnLease(pool_, lease_, dialect(), sql, params);
+      ExecuteResult result = runOnLease(pool_, lease_, dialect(), sql, params, savepoint);
       if (savepoint) runOnLease(pool_, lease_, dialect(), "RELEASE SAVEPOINT busbar_statement", {});
       begun_ = true;
       return result;
     } catch (const Poco::Exception& error) {
       Failure failure = classify(dialect(), lease_.session(), error);
+      if (savepoint && failure == Failure::kOther && !reading_again_ && isRead(sql) &&
+          dialect().isResultChanged(error)) {
+        // A read that found its table's columns changed: once the transaction is back to before
+        // it, again, prepared anew.
+        if (!undoStatement()) throwFailure(failure, error.displayText());
+        reading_again_ = true;
+        struct Done {
+          bool& flag;
+          ~Done() { flag = false; }
+        } done{reading_again_};
+        return run(sql, params);
+      }
       if (failure == Failure::kUnavailable) {
         lease_.markBroken();
         // The first statement on a session that waited in the pool, whose server may have gone
@@ -103,11 +117,14 @@ class TransactionConnection : public StatementConnection {
 
  private:
   // Rolls back to the savepoint before the failed statement; a session that cannot is broken.
-  void undoStatement() {
+  // Returns whether it could.
+  bool undoStatement() {
     try {
       executeStatement(lease_.session(), dialect(), "ROLLBACK TO SAVEPOINT busbar_statement", {});
+      return true;
     } catch (...) {
       lease_.markBroken();
+      return false;
     }
   }
 
@@ -117,6 +134,7 @@ class TransactionConnection : public StatementConnection {
   bool begun_;
   std::function<SessionPool::Lease()> begin_again_;
   bool changed_schema_ = false;
+  bool reading_again_ = false;  // run() runs a read again after its table changed
 };
 
 }  // namespace

@@ -1,8 +1,8 @@
 // StatementCache: the prepared statements of one database session, kept to run again.
 //
-// A statement made anew for each call is parsed and planned each time, and on a server costs
-// round trips of its own: two on MySQL (prepare, execute), four on PostgreSQL (parse, describe,
-// execute, deallocate). A cache keeps the statements its session used most recently, up to a
+// A statement made anew for each call is parsed and planned each time, and on a server may cost
+// round trips of its own: two on MySQL (prepare, execute), four on PostgreSQL through Poco
+// (parse, describe, execute, deallocate). A cache keeps the statements its session used most recently, up to a
 // capacity, and runs them again with new values. Each backend's Dialect makes its sessions'
 // caches (Dialect::makeStatementCache): Poco's statements for MySQL, SQLite's own for SQLite,
 // libpq's for PostgreSQL.

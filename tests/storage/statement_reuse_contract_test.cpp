@@ -133,7 +133,7 @@ TEST_P(PostgresqlStatements, ASessionHoldsNoMoreStatementsThanItsCache) {
   const std::string count = "SELECT COUNT(*) AS kept FROM pg_prepared_statements";
   EXPECT_EQ(asInt(two->execute(count).rows.front().at("kept")), 2);
   two->transaction([&](Connection& tx) {
-    // The transaction fails: what it evicts is deallocated after its end.
+    // A statement of the transaction fails: what it evicts is deallocated after its end.
     EXPECT_THROW(tx.execute("SELECT 1 FROM no_such_table"), StorageError);
     options.limit = 6;
     tx.findAll(items_, {}, options);
@@ -165,20 +165,76 @@ TEST_P(PostgresqlStatements, ValuesComeBackInTheTypesPocosConnectorGave) {
   }
 }
 
-TEST_P(PostgresqlStatements, TooFewValuesAreTheStatementsFaultNotAnOutage) {
-  auto one = openStorage(driver(), {{"pool.min", "1"}, {"pool.max", "1"}});
-  try {
-    one->execute("SELECT CAST(? AS TEXT) AS a, CAST(? AS TEXT) AS b", {std::string("x")});
-    ADD_FAILURE() << "one value for two placeholders ran";
-  } catch (const StorageUnavailable& error) {
-    ADD_FAILURE() << "taken for an outage: " << error.what();
-  } catch (const StorageError& error) {
-    EXPECT_NE(std::string(error.what()).find("1 values for 2 parameters"), std::string::npos)
-        << error.what();
+TEST_P(PostgresqlStatements, AValueCountThatDoesNotMatchIsTheStatementsFaultNotAnOutage) {
+  for (const char* cache : {"16", "0"}) {
+    auto one =
+        openStorage(driver(), {{"pool.min", "1"}, {"pool.max", "1"}, {"statement_cache", cache}});
+    for (const auto& [values, expected] : std::vector<std::pair<std::vector<Value>, std::string>>{
+             {{std::string("x")}, "1 values for 2 parameters"},
+             {{std::string("x"), std::string("y"), std::string("z")},
+              "3 values for 2 parameters"}}) {
+      try {
+        one->execute("SELECT CAST(? AS TEXT) AS a, CAST(? AS TEXT) AS b", values);
+        ADD_FAILURE() << cache << ": " << expected << " ran";
+      } catch (const StorageUnavailable& error) {
+        ADD_FAILURE() << cache << ": taken for an outage: " << error.what();
+      } catch (const StorageError& error) {
+        EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+      }
+    }
+    // Placeholders written as PostgreSQL numbers them count as well.
+    EXPECT_EQ(
+        asText(
+            one->execute("SELECT CAST($1 AS TEXT) AS a", {std::string("x")}).rows.front().at("a")),
+        "x")
+        << cache;
   }
-  EXPECT_EQ(
-      asText(one->execute("SELECT CAST(? AS TEXT) AS a", {std::string("x")}).rows.front().at("a")),
-      "x");
+}
+
+TEST_P(PostgresqlStatements, StatementsKeptWhileAnotherSessionChangedTablesStillRun) {
+  auto two = openStorage(driver(), {{"pool.min", "1"}, {"pool.max", "2"}});
+  const std::string more = items_ + "_more";
+  two->transaction([&](Connection& tx) {
+    tx.findAll(items_, {});
+    // Another session of the pool changes tables: this one forgets its statements at its next
+    // one, and keeps those it prepares for the rest of the transaction.
+    two->execute("CREATE TABLE " + more + " (id INTEGER)");
+    tx.insert(items_, item("a", "first", 1));
+    tx.findAll(items_, {});
+  });
+  for (int i = 0; i < 3; ++i) {
+    two->transaction([&](Connection& tx) {
+      tx.insert(items_, item("b" + std::to_string(i), "next", i));
+      tx.findAll(items_, {});
+    });
+  }
+  EXPECT_EQ(two->findAll(items_, {}).size(), 4u);
+  two->execute("DROP TABLE " + more);
+}
+
+TEST_P(PostgresqlStatements, AReadInATransactionSeesTheColumnsAnotherServerAdded) {
+  auto one = openStorage(driver(), {{"pool.min", "1"}, {"pool.max", "1"}});
+  one->insert(items_, item("a", "first", 1));
+  one->findAll(items_, {});  // kept, with the columns of now
+  openStorageFrom(driver(), keys_)->execute("ALTER TABLE " + items_ + " ADD COLUMN extra INTEGER");
+  one->transaction([&](Connection& tx) {
+    auto rows = tx.findAll(items_, {});
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows.front().count("extra"), 1u);
+    tx.insert(items_, item("b", "second", 2));  // the transaction goes on
+  });
+  EXPECT_EQ(one->findAll(items_, {}).size(), 2u);
+}
+
+TEST_P(PostgresqlStatements, StatementsTheServerDroppedArePreparedAgain) {
+  auto one = openStorage(driver(), {{"pool.min", "1"}, {"pool.max", "1"}});
+  one->insert(items_, item("a", "first", 1));
+  one->findAll(items_, {});
+  one->execute("DEALLOCATE ALL");  // as a module may; the session's statements are gone
+  EXPECT_EQ(one->findAll(items_, {}).size(), 1u);
+  one->insert(items_, item("b", "second", 2));
+  one->transaction([&](Connection& tx) { tx.insert(items_, item("c", "third", 3)); });
+  EXPECT_EQ(one->findAll(items_, {}).size(), 3u);
 }
 
 TEST_P(PostgresqlStatements, AStatementCacheThatIsNoCountIsRefusedByName) {

@@ -204,8 +204,8 @@ ExecuteResult PostgresqlStatementCache::execute(Poco::Data::Session& session, co
     throw Poco::Data::NotConnectedException("the PostgreSQL session is not connected");
   }
   if (deallocate_all_ || !to_deallocate_.empty()) deallocateDropped(connection);
-  // 26000 and 0A000 come from binding, before the statement ran: outside a transaction nothing
-  // was undone by them, so the statement runs once more, prepared anew.
+  // 26000 and 0A000 come from binding, before the statement ran: outside a transaction they abort
+  // nothing, so the statement runs once more, prepared anew.
   const bool outside_transaction = PQtransactionStatus(connection) == PQTRANS_IDLE;
   const TextParams values(params);
   for (int attempt = 1;; ++attempt) {

@@ -20,7 +20,7 @@ ExecuteResult runOnLease(SessionPool& pool, SessionPool::Lease& lease, const Dia
     try {
       return lease.statements().execute(lease.session(), dialect, sql, params);
     } catch (const Poco::Exception& error) {
-      // Nothing else runs twice.
+      // Only such a read runs twice, and not where its failure aborted the transaction.
       if (failure_aborts_transaction || !isRead(sql) || !dialect.isResultChanged(error)) throw;
     }
     return lease.statements().execute(lease.session(), dialect, sql, params);

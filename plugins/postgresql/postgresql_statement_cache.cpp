@@ -209,12 +209,9 @@ ExecuteResult PostgresqlStatementCache::execute(Poco::Data::Session& session, co
   const bool outside_transaction = PQtransactionStatus(connection) == PQTRANS_IDLE;
   const TextParams values(params);
   for (int attempt = 1;; ++attempt) {
-    auto found = capacity_ == 0 ? by_sql_.end() : by_sql_.find(sql);
-    Entries::iterator entry;
-    if (found != by_sql_.end()) {
-      entry = found->second;
-      entries_.splice(entries_.begin(), entries_, entry);  // most recently used
-      checkArity(sql, params, entry->arity);
+    const Statement* statement = capacity_ == 0 ? nullptr : statements_.use(sql);
+    if (statement != nullptr) {
+      checkArity(sql, params, statement->arity);
     } else {
       std::size_t arity = 0;
       const std::string numbered = numberPlaceholders(sql, arity);
@@ -225,24 +222,28 @@ ExecuteResult PostgresqlStatementCache::execute(Poco::Data::Session& session, co
         if (!succeeded(run.result)) fail(connection, run.result, "execute", sql);
         return resultOf(run.result);
       }
-      entry = prepare(connection, sql, numbered, arity);
+      statement = &prepare(connection, sql, numbered, arity);
     }
-    ResultScope run{PQexecPrepared(connection, entry->name.c_str(), values.count(), values.values(),
-                                   nullptr, nullptr, 0)};
+    ResultScope run{PQexecPrepared(connection, statement->name.c_str(), values.count(),
+                                   values.values(), nullptr, nullptr, 0)};
     if (succeeded(run.result)) return resultOf(run.result);
     if (stateIs(run.result, kStatementGone) || stateIs(run.result, kResultChanged)) {
-      drop(entry);
+      if (auto gone = statements_.remove(sql)) deallocateLater(std::move(gone->name));
       if (outside_transaction && attempt == 1) continue;
     }
     fail(connection, run.result, "execute", sql);
   }
 }
 
-PostgresqlStatementCache::Entries::iterator PostgresqlStatementCache::prepare(
+const PostgresqlStatementCache::Statement& PostgresqlStatementCache::prepare(
     PGconn* connection, const std::string& sql, const std::string& numbered, std::size_t arity) {
-  if (entries_.size() >= capacity_) drop(std::prev(entries_.end()));
+  if (statements_.size() >= capacity_) {
+    if (auto evicted = statements_.removeLeastRecentlyUsed()) {
+      deallocateLater(std::move(evicted->name));
+    }
+  }
   deallocateDropped(connection);
-  const std::string name = "busbar_" + std::to_string(++next_name_);
+  std::string name = "busbar_" + std::to_string(++next_name_);
   {
     ResultScope prepared{
         PQprepare(connection, name.c_str(), numbered.c_str(), static_cast<int>(arity), nullptr)};
@@ -250,14 +251,11 @@ PostgresqlStatementCache::Entries::iterator PostgresqlStatementCache::prepare(
   }
   ++prepared_;
   try {
-    entries_.push_front(Entry{sql, name, arity});
-    by_sql_.emplace(sql, entries_.begin());
+    return statements_.add(sql, Statement{name, arity});
   } catch (...) {
-    // Out of memory: the statement stays on the server until the session ends.
-    if (!entries_.empty() && entries_.front().name == name) entries_.pop_front();
+    deallocateLater(std::move(name));  // out of memory: the server's copy goes all the same
     throw;
   }
-  return entries_.begin();
 }
 
 void PostgresqlStatementCache::deallocateDropped(PGconn* connection) noexcept {
@@ -266,8 +264,7 @@ void PostgresqlStatementCache::deallocateDropped(PGconn* connection) noexcept {
   if (deallocate_all_) {
     // Every statement of the session goes, those prepared since clear() too: forgotten with it.
     PQclear(PQexec(connection, "DEALLOCATE ALL"));
-    entries_.clear();
-    by_sql_.clear();
+    statements_.clear();
   } else if (!to_deallocate_.empty()) {
     std::string batch;
     try {
@@ -288,21 +285,18 @@ void PostgresqlStatementCache::deallocateDropped(PGconn* connection) noexcept {
   to_deallocate_.clear();
 }
 
-void PostgresqlStatementCache::drop(Entries::iterator entry) noexcept {
+void PostgresqlStatementCache::deallocateLater(std::string&& name) noexcept {
   try {
-    to_deallocate_.push_back(entry->name);
+    to_deallocate_.push_back(std::move(name));
   } catch (...) {
     deallocate_all_ = true;  // out of memory: every name goes at once
   }
-  by_sql_.erase(entry->sql);
-  entries_.erase(entry);
 }
 
 void PostgresqlStatementCache::clear() noexcept {
-  deallocate_all_ = deallocate_all_ || !entries_.empty() || !to_deallocate_.empty();
+  deallocate_all_ = deallocate_all_ || !statements_.empty() || !to_deallocate_.empty();
   to_deallocate_.clear();
-  by_sql_.clear();
-  entries_.clear();
+  statements_.clear();
 }
 
 }  // namespace busbar::postgresql

@@ -28,11 +28,10 @@
 // clear() as StatementCache says.
 #pragma once
 
-#include <list>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "recently_used.h"
 #include "statement_cache.h"
 
 struct pg_conn;
@@ -50,32 +49,31 @@ class PostgresqlStatementCache : public sql::StatementCache {
   // Forgets every statement; the server's copies are deallocated at the session's next run outside
   // a transaction, or go with the session.
   void clear() noexcept override;
-  std::size_t size() const override { return entries_.size(); }
+  std::size_t size() const override { return statements_.size(); }
   uint64_t prepared() const override { return prepared_; }
 
  private:
-  struct Entry {
-    std::string sql;
+  // A statement the server holds for this session.
+  struct Statement {
     std::string name;       // the server's name for it
     std::size_t arity = 0;  // the placeholders it has
   };
-  using Entries = std::list<Entry>;
 
   // Prepares `numbered` (`sql` with its `arity` placeholders numbered) under a new name, evicting
   // the least recently used statement when full. On failure throws, and nothing is kept.
-  Entries::iterator prepare(pg_conn* connection, const std::string& sql,
-                            const std::string& numbered, std::size_t arity);
-  // Forgets `entry`; its server copy is deallocated by the next deallocateDropped().
-  void drop(Entries::iterator entry) noexcept;
+  const Statement& prepare(pg_conn* connection, const std::string& sql, const std::string& numbered,
+                           std::size_t arity);
+  // Has the next deallocateDropped() deallocate the statement `name`, which this cache no longer
+  // keeps.
+  void deallocateLater(std::string&& name) noexcept;
   // Deallocates the statements dropped, unless a transaction is open on `connection`; after a
   // clear(), every statement of the session, and forgets those kept since.
   void deallocateDropped(pg_conn* connection) noexcept;
 
   const std::size_t capacity_;
-  Entries entries_;  // most recently used first
-  std::unordered_map<std::string, Entries::iterator> by_sql_;
-  std::vector<std::string> to_deallocate_;  // names dropped and still held by the server
-  bool deallocate_all_ = false;             // clear() ran: every name of this cache goes
+  sql::RecentlyUsed<Statement> statements_;  // keyed by SQL
+  std::vector<std::string> to_deallocate_;   // names dropped and still held by the server
+  bool deallocate_all_ = false;              // clear() ran: every name of this cache goes
   uint64_t prepared_ = 0;
   uint64_t next_name_ = 0;
 };

@@ -24,7 +24,6 @@ std::string cacheKey(const std::string& sql, const std::vector<Value>& params) {
 // A kept statement and the slots its parameters are bound to by reference. The slot vectors are
 // sized when the statement is made and never grow, so the references stay valid.
 struct PocoStatementCache::Entry {
-  std::string key;
   std::vector<Poco::Int64> integers;
   std::vector<double> reals;
   std::vector<std::string> texts;
@@ -49,45 +48,35 @@ struct PocoStatementCache::Entry {
 
 PocoStatementCache::PocoStatementCache(std::size_t capacity) : capacity_(capacity) {}
 
-PocoStatementCache::~PocoStatementCache() { clear(); }
+PocoStatementCache::~PocoStatementCache() = default;
 
 ExecuteResult PocoStatementCache::execute(Poco::Data::Session& session, const Dialect& dialect,
                                           const std::string& sql,
                                           const std::vector<Value>& params) {
-  std::string key = cacheKey(sql, params);
-  auto found = by_key_.find(key);
-  Entries::iterator entry;
-  if (found != by_key_.end()) {
-    entry = found->second;
-    entries_.splice(entries_.begin(), entries_, entry);  // most recently used
-    (*entry)->fill(params);
+  const std::string key = cacheKey(sql, params);
+  Entry* entry = nullptr;
+  if (std::unique_ptr<Entry>* kept = statements_.use(key)) {
+    entry = kept->get();
+    entry->fill(params);
   } else {
     if (capacity_ == 0) return executeStatement(session, dialect, sql, params);
-    if (entries_.size() >= capacity_) drop(std::prev(entries_.end()));
-    entries_.push_front(prepare(session, dialect, key, sql, params));
-    entry = entries_.begin();
-    try {
-      by_key_.emplace(std::move(key), entry);
-    } catch (...) {
-      entries_.pop_front();
-      throw;
-    }
+    if (statements_.size() >= capacity_) statements_.removeLeastRecentlyUsed();
+    entry = statements_.add(key, prepare(session, dialect, sql, params)).get();
   }
   try {
-    return runStatement(*(*entry)->statement, session, dialect);
+    return runStatement(*entry->statement, session, dialect);
   } catch (...) {
-    drop(entry);
+    statements_.remove(key);  // closes it, and with it any result it left unread
     throw;
   }
 }
 
 std::unique_ptr<PocoStatementCache::Entry> PocoStatementCache::prepare(
-    Poco::Data::Session& session, const Dialect& dialect, const std::string& key,
-    const std::string& sql, const std::vector<Value>& params) {
+    Poco::Data::Session& session, const Dialect& dialect, const std::string& sql,
+    const std::vector<Value>& params) {
   using Poco::Data::Keywords::bind;
   using Poco::Data::Keywords::use;
   auto entry = std::make_unique<Entry>();
-  entry->key = key;
   std::size_t integers = 0;
   std::size_t reals = 0;
   std::size_t texts = 0;
@@ -121,14 +110,6 @@ std::unique_ptr<PocoStatementCache::Entry> PocoStatementCache::prepare(
   return entry;
 }
 
-void PocoStatementCache::drop(Entries::iterator entry) noexcept {
-  by_key_.erase((*entry)->key);
-  entries_.erase(entry);  // closes it, and with it any result it left unread
-}
-
-void PocoStatementCache::clear() noexcept {
-  by_key_.clear();
-  entries_.clear();
-}
+void PocoStatementCache::clear() noexcept { statements_.clear(); }
 
 }  // namespace busbar::sql

@@ -14,16 +14,15 @@
 #pragma once
 
 #include <cstddef>
-#include <list>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <Poco/Data/Session.h>
 
 #include "busbar/storage.h"
 #include "dialect.h"
+#include "recently_used.h"
 #include "statement_cache.h"
 
 namespace busbar::sql {
@@ -38,22 +37,19 @@ class PocoStatementCache : public StatementCache {
   ExecuteResult execute(Poco::Data::Session& session, const Dialect& dialect,
                         const std::string& sql, const std::vector<Value>& params) override;
   void clear() noexcept override;
-  std::size_t size() const override { return entries_.size(); }
+  std::size_t size() const override { return statements_.size(); }
   uint64_t prepared() const override { return prepared_; }
 
  private:
   struct Entry;
-  using Entries = std::list<std::unique_ptr<Entry>>;
 
   // A new statement for `sql`, bound to slots for params' types; not yet run.
   std::unique_ptr<Entry> prepare(Poco::Data::Session& session, const Dialect& dialect,
-                                 const std::string& key, const std::string& sql,
-                                 const std::vector<Value>& params);
-  void drop(Entries::iterator entry) noexcept;
+                                 const std::string& sql, const std::vector<Value>& params);
 
   const std::size_t capacity_;
-  Entries entries_;  // most recently used first
-  std::unordered_map<std::string, Entries::iterator> by_key_;
+  // Keyed by the parameters' types and the SQL (cacheKey in the .cpp).
+  RecentlyUsed<std::unique_ptr<Entry>> statements_;
   uint64_t prepared_ = 0;
 };
 

@@ -117,71 +117,43 @@ class RunScope {
 
 }  // namespace
 
-SqliteStatementCache::~SqliteStatementCache() { clear(); }
+void SqliteStatementCache::FinalizeStatement::operator()(sqlite3_stmt* statement) const noexcept {
+  sqlite3_finalize(statement);
+}
 
 ExecuteResult SqliteStatementCache::execute(Poco::Data::Session& session,
                                             const sql::Dialect& dialect, const std::string& sql,
                                             const std::vector<Value>& params) {
   sqlite3* db = Utility::dbHandle(session);
   sqlite3_stmt* statement = nullptr;
-  auto found = by_sql_.find(sql);
-  if (found != by_sql_.end()) {
-    entries_.splice(entries_.begin(), entries_, found->second);  // most recently used
-    statement = found->second->statement;
+  if (Statement* kept = statements_.use(sql)) {
+    statement = kept->get();
   } else {
     const char* tail = nullptr;
     const int rc =
         sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()) + 1,
                            capacity_ > 0 ? SQLITE_PREPARE_PERSISTENT : 0, &statement, &tail);
-    if (rc != SQLITE_OK) {
-      sqlite3_finalize(statement);
-      fail(db, rc, sql);
-    }
+    Statement prepared(statement);
+    if (rc != SQLITE_OK) fail(db, rc, sql);
     if (statement == nullptr || !onlySpaceIn(tail)) {
       // No statement (only comments) or several: Poco runs them one after the other.
-      sqlite3_finalize(statement);
+      prepared.reset();
       return sql::executeStatement(session, dialect, sql, params);
     }
     ++prepared_;
     if (capacity_ == 0) {
-      struct Finalize {
-        sqlite3_stmt* statement;
-        ~Finalize() { sqlite3_finalize(statement); }
-      } finalize{statement};
       RunScope run(statement);
       bindAll(db, statement, params, sql);
       return runToEnd(db, statement, sql);
     }
-    if (entries_.size() >= capacity_) drop(std::prev(entries_.end()));
-    try {
-      entries_.push_front(Entry{sql, statement});
-    } catch (...) {
-      sqlite3_finalize(statement);
-      throw;
-    }
-    try {
-      by_sql_.emplace(sql, entries_.begin());
-    } catch (...) {
-      sqlite3_finalize(statement);
-      entries_.pop_front();
-      throw;
-    }
+    if (statements_.size() >= capacity_) statements_.removeLeastRecentlyUsed();
+    statements_.add(sql, std::move(prepared));
   }
   RunScope run(statement);
   bindAll(db, statement, params, sql);
   return runToEnd(db, statement, sql);
 }
 
-void SqliteStatementCache::drop(Entries::iterator entry) noexcept {
-  sqlite3_finalize(entry->statement);
-  by_sql_.erase(entry->sql);
-  entries_.erase(entry);
-}
-
-void SqliteStatementCache::clear() noexcept {
-  for (auto& entry : entries_) sqlite3_finalize(entry.statement);
-  entries_.clear();
-  by_sql_.clear();
-}
+void SqliteStatementCache::clear() noexcept { statements_.clear(); }
 
 }  // namespace busbar::sqlite

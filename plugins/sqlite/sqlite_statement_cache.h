@@ -14,10 +14,10 @@
 // Thread-safety and clear() as StatementCache says.
 #pragma once
 
-#include <list>
+#include <memory>
 #include <string>
-#include <unordered_map>
 
+#include "recently_used.h"
 #include "statement_cache.h"
 
 struct sqlite3_stmt;
@@ -27,28 +27,23 @@ namespace busbar::sqlite {
 class SqliteStatementCache : public sql::StatementCache {
  public:
   explicit SqliteStatementCache(std::size_t capacity) : capacity_(capacity) {}
-  ~SqliteStatementCache() override;
   SqliteStatementCache(const SqliteStatementCache&) = delete;
   SqliteStatementCache& operator=(const SqliteStatementCache&) = delete;
 
   ExecuteResult execute(Poco::Data::Session& session, const sql::Dialect& dialect,
                         const std::string& sql, const std::vector<Value>& params) override;
   void clear() noexcept override;
-  std::size_t size() const override { return entries_.size(); }
+  std::size_t size() const override { return statements_.size(); }
   uint64_t prepared() const override { return prepared_; }
 
  private:
-  struct Entry {
-    std::string sql;
-    sqlite3_stmt* statement;
+  struct FinalizeStatement {
+    void operator()(sqlite3_stmt* statement) const noexcept;
   };
-  using Entries = std::list<Entry>;
-
-  void drop(Entries::iterator entry) noexcept;
+  using Statement = std::unique_ptr<sqlite3_stmt, FinalizeStatement>;
 
   const std::size_t capacity_;
-  Entries entries_;  // most recently used first
-  std::unordered_map<std::string, Entries::iterator> by_sql_;
+  sql::RecentlyUsed<Statement> statements_;  // keyed by SQL
   uint64_t prepared_ = 0;
 };
 

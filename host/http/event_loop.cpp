@@ -142,6 +142,8 @@ void EventLoop::quit() {
   thread_.join();
 }
 
+void EventLoop::unwatch(int fd) { ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr); }
+
 void EventLoop::retire(HttpConnection* connection) { retired_.push_back(connection); }
 
 void EventLoop::run() {

@@ -95,6 +95,11 @@ class EventLoop {
   // A buffer to read into; its bytes are only valid until the connection returns to the loop.
   char* scratch() { return scratch_.get(); }
   static constexpr size_t kScratchSize = 64 * 1024;
+  // Stops reporting `fd`'s events; called before the connection closes it. Closing alone would not
+  // do: epoll watches the open socket, not the number, and the socket outlives the number while
+  // another descriptor refers to it (a child forked meanwhile holds a copy until it execs), so
+  // events would keep coming for a connection that was deleted.
+  void unwatch(int fd);
   // The connection closed and may be deleted once the current events are handled.
   void retire(HttpConnection* connection);
   // The connection spent its budget for this wake-up with work left: it resumes after the

@@ -534,6 +534,7 @@ void HttpConnection::enter(ConnectionState state) {
 
 void HttpConnection::close() {
   if (state_ == ConnectionState::kClosed) return;
+  if (stream_.fd() >= 0) loop_.unwatch(stream_.fd());
   stream_.close();
   leaveSlot();
   enter(ConnectionState::kClosed);

@@ -160,7 +160,8 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
                                 << (deleted->load() ? "sent its prune's delete but no relay round "
                                                       "followed"
                                                     : "sent no delete of its prune")
-                                << " within 10 s: " << healthOf(victim);
+                                << " within 10 s: " << healthOf(victim) << "\nits relay's lines:\n"
+                                << linesWith(victim.output(), "event relay");
     // The new holder's own prune keeps the newest kRetention events: all of these.
     ASSERT_LT(head_before_resuming - restored_head, kRetention);
     const uint64_t kept = std::stoull(cluster_->query(

@@ -115,6 +115,9 @@ TEST(AmqpBrokerRestartTest, EventsWrittenWhileTheBrokerIsDownArePublishedWhenItR
   options.sections = "[event_log]\nrelay_delay = 600s\n";
   AmqpCluster cluster(options);
   ServerProcess& server = cluster.startServer("");  // publishes only
+  // Ready once its publisher connected, which declares the exchange this test binds to.
+  ASSERT_TRUE(eventually([&] { return server.request("GET", "/readyz").status == 200; }))
+      << server.request("GET", "/readyz").body << server.output();
   const std::string queue = cluster.exchange() + ".observer";
   RawAmqpClient(cluster.broker()).declareDurableQueueBoundTo(queue, cluster.exchange());
   {

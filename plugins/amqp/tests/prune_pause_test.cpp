@@ -10,6 +10,7 @@
 // as the pause suite's faults run with the default retention. A round takes about a minute (the
 // relay prunes once a minute) and freezes the holder for about 10 s, whatever BUSBAR_CHAOS_PAUSES
 // says; BUSBAR_PAUSE_ROUNDS caps its 20 rounds.
+#include <mutex>
 #include <string>
 
 #include "chaos_fixture.h"
@@ -28,6 +29,23 @@ static_assert(kLoggedAfterTheRestore < kLoggedAfterTheDump - kRetention);
 static_assert(kLoggedAfterTheRestore < kRetention);
 // The relay prunes once a minute (RelayOptions::prune_interval); the freeze waits for one.
 constexpr std::chrono::seconds kPruneWithin{75};
+
+// The statements a proxied server runs, as the proxy's thread sees them; thread-safe.
+class StatementsSeen {
+ public:
+  void add(const std::string& sql) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    text_ += sql + "\n";
+  }
+  std::string text() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return text_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string text_;
+};
 
 class FrozenPrunes : public Chaos {
  protected:
@@ -136,9 +154,12 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
     // only once the prune returned (the delete ran or was refused).
     auto deleted = std::make_shared<std::atomic<bool>>(false);
     auto returned = std::make_shared<std::atomic<bool>>(false);
+    // What the holder runs until its delete, for a failure to show where its prune went.
+    auto ran = std::make_shared<StatementsSeen>();
     TcpProxy& proxy = *proxy_;
     proxy.afterStatement(
-        [](const std::string& sql) {
+        [ran](const std::string& sql) {
+          ran->add(sql);
           return sql.rfind("DELETE FROM busbar_events WHERE seq <", 0) == 0;
         },
         [deleted, returned, &proxy] {
@@ -161,7 +182,9 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
                                                       "followed"
                                                     : "sent no delete of its prune")
                                 << " within 10 s: " << healthOf(victim) << "\nits relay's lines:\n"
-                                << linesWith(victim.output(), "event relay");
+                                << linesWith(victim.output(), "event relay")
+                                << "the statements it ran since it resumed:\n"
+                                << ran->text();
     // The new holder's own prune keeps the newest kRetention events: all of these.
     ASSERT_LT(head_before_resuming - restored_head, kRetention);
     const uint64_t kept = std::stoull(cluster_->query(

@@ -24,7 +24,9 @@ class FollowerTest : public SqliteEventLogTest {
     SqliteEventLogTest::TearDown();
   }
 
-  // Starts a follower whose reloads are counted, after a preload at the log's head.
+  // Starts a follower whose reloads are counted, after a preload at the log's head, and waits for
+  // its first pass (which reads what the log holds past the preload: a test's events appended
+  // before that pass would come from the log, not from the transport).
   void follow(std::chrono::milliseconds interval,
               std::chrono::milliseconds stale_after = std::chrono::seconds(5),
               size_t batch = 1000) {
@@ -45,6 +47,7 @@ class FollowerTest : public SqliteEventLogTest {
         options, Poco::Logger::get("test"));
     follower_->preload([] {});
     follower_->start();
+    EXPECT_TRUE(eventually([&] { return follower_->figures().catch_ups >= 1; }));
   }
 
   // Waits for `passes` more whole passes of the follower.

@@ -1,6 +1,7 @@
 // The DbalUserRepository contract on every backend: versions, tombstones, and versions that
 // stay distinct and gapless under concurrent writers of one user.
 #include <algorithm>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -16,6 +17,33 @@ namespace busbar::testing {
 namespace {
 
 using users::DbalUserRepository;
+
+// Lets `parties` threads go on together, round after round. Waiting threads sleep: spinning ones
+// would take the cores from the database server that the others wait on.
+class StartLine {
+ public:
+  explicit StartLine(int parties) : parties_(parties) {}
+
+  // Returns once every party reached this round's line.
+  void arriveAndWait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const int round = round_;
+    if (++arrived_ == parties_) {
+      arrived_ = 0;
+      ++round_;
+      all_arrived_.notify_all();
+      return;
+    }
+    all_arrived_.wait(lock, [&] { return round_ != round; });
+  }
+
+ private:
+  const int parties_;
+  std::mutex mutex_;
+  std::condition_variable all_arrived_;
+  int arrived_ = 0;
+  int round_ = 0;
+};
 
 // The users table is shared by every test on a server database, so each test uses ids of its
 // own, and never drops it.
@@ -119,7 +147,7 @@ TEST_P(UserRepositoryContract, WritersCreatingTheSameNewUsersAtOnceAllLand) {
   // runs it again, so no writer sees an error.
   constexpr int kThreads = 8;
   constexpr int kIds = 40;
-  std::atomic<int> arrived{0};
+  StartLine start_line(kThreads);
   std::atomic<int> failures{0};
   std::mutex mutex;
   std::map<std::string, std::vector<int64_t>> versions;
@@ -127,9 +155,7 @@ TEST_P(UserRepositoryContract, WritersCreatingTheSameNewUsersAtOnceAllLand) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int k = 0; k < kIds; ++k) {
-        // All threads start id k together.
-        ++arrived;
-        while (arrived.load() < kThreads * (k + 1)) std::this_thread::yield();
+        start_line.arriveAndWait();  // all threads start id k together
         const std::string user = id("new" + std::to_string(k));
         try {
           auto saved = repository_->save(user, "writer " + std::to_string(t), std::nullopt);

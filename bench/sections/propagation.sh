@@ -65,11 +65,15 @@ measure_propagation() {
 }
 
 # A server's log in its steady state holds up to the retention's count (1,000,000 by default):
-# PROP_LOG confirmed events after the head, written before the servers start (the section 2
-# servers created the tables on this database), one per millisecond up to now, with the ids the
-# host gives them (UUID version 7: the time, then random bits).
+# PROP_LOG confirmed events after the head, written before the servers start, one per
+# millisecond up to now, with the ids the host gives them (UUID version 7: the time, then random
+# bits). A server started and stopped first makes the tables (section 2's servers have made them
+# already, but not in `bench/run --only propagation`).
 prefill_event_log() {
-  local dirty
+  local dirty port
+  new_port port
+  start_server prop-schema "$(conf prop-schema amqp mysql composed incremental)" "$port"
+  stop_server prop-schema
   MYSQL_PWD="$BUSBAR_TEST_MYSQL_PASSWORD" mysql -h127.0.0.1 -P"$BUSBAR_TEST_MYSQL_PORT" \
     -u"$BUSBAR_TEST_MYSQL_USER" "$BUSBAR_TEST_MYSQL_DATABASE" <<SQL
 INSERT INTO busbar_events (event_id, seq, event_type, occurred_on, origin, version, payload,

@@ -177,7 +177,9 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
     const bool prune_returned =
         eventually([&] { return returned->load(); }, std::chrono::seconds(10));
     proxy.afterStatement(nullptr, nullptr);
-    ASSERT_TRUE(prune_returned) << fault << ": the resumed holder "
+    // Checked before the guarantee, not instead of it: a holder whose prune went unseen may still
+    // have deleted what it must not.
+    EXPECT_TRUE(prune_returned) << fault << ": the resumed holder "
                                 << (deleted->load() ? "sent its prune's delete but no relay round "
                                                       "followed"
                                                     : "sent no delete of its prune")
@@ -192,6 +194,7 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
     EXPECT_EQ(kept, head_before_resuming - restored_head)
         << fault << ": events numbered after the restore (seq " << restored_head + 1 << " to "
         << head_before_resuming << ") were deleted by the late prune";
+    if (!prune_returned) return;
     std::cout << "prune fence: " << fault << " on " << cluster_->storage() << ": round " << round
               << ", restored at seq " << restored_head << ", " << kept
               << " events logged after the restore kept, frozen " << out.count()

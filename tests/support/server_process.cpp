@@ -21,6 +21,7 @@
 #include <Poco/TemporaryFile.h>
 
 #include "child_launcher.h"
+#include "process_stop.h"
 
 namespace busbar::testing {
 
@@ -233,7 +234,12 @@ int ServerProcess::followHandover(std::chrono::milliseconds deadline) {
 }
 
 void ServerProcess::signal(int signal) const {
-  if (pid_ != 0 && !exited_) ::kill(pid_, signal);
+  if (pid_ == 0 || exited_) return;
+  if (signal == SIGSTOP) {
+    stopProcess(pid_);
+  } else {
+    ::kill(pid_, signal);
+  }
 }
 
 std::string ServerProcess::output() const { return readFile(log_file_); }
@@ -288,7 +294,12 @@ int ChildProcess::stop() {
 }
 
 void ChildProcess::signal(int signal) const {
-  if (pid_ != 0 && !exited_) ::kill(pid_, signal);
+  if (pid_ == 0 || exited_) return;
+  if (signal == SIGSTOP) {
+    stopProcess(pid_);
+  } else {
+    ::kill(pid_, signal);
+  }
 }
 
 bool ChildProcess::running() const { return !reap(false); }

@@ -101,7 +101,8 @@ class ServerProcess {
   // serves by `deadline`.
   int followHandover(std::chrono::milliseconds deadline = std::chrono::seconds(60));
 
-  // Sends `signal` (SIGHUP: reload) and returns at once.
+  // Sends `signal` (SIGHUP: reload) and returns at once; SIGSTOP returns once every thread of
+  // the process has stopped (stopProcess).
   void signal(int signal) const;
 
   int port() const { return port_; }
@@ -154,7 +155,8 @@ class ChildProcess {
   void start();
   // Sends SIGTERM and waits; returns the exit code as ServerProcess::stop() does.
   int stop();
-  // Sends `signal` (SIGSTOP, SIGKILL) and returns at once.
+  // Sends `signal` (SIGKILL) and returns at once; SIGSTOP returns once every thread of the
+  // process has stopped (stopProcess).
   void signal(int signal) const;
   pid_t pid() const { return pid_; }  // the process of the last start(); 0 before
   bool running() const;

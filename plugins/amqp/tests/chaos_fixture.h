@@ -28,6 +28,7 @@
 #include <Poco/JSON/Array.h>
 
 #include "amqp_cluster.h"
+#include "process_stop.h"
 #include "tcp_proxy.h"
 #include "writers.h"
 
@@ -233,22 +234,26 @@ class Chaos : public ::testing::Test {
   }
 
   // Freezes `victim` (SIGSTOP), which reaches the database through proxy_, the moment it has sent
-  // a prepared statement whose SQL holds `statement`; fails when it sends none within `within`.
+  // a prepared statement whose SQL holds `statement`: every thread of it is stopped before the
+  // proxy forwards the answer, so the statement's thread goes no further. Fails when it sends
+  // none within `within`, or when its threads did not all stop.
   void freezeOnStatement(ServerProcess& victim, const std::string& statement,
                          std::chrono::seconds within) {
     ASSERT_TRUE(proxy_) << "needs the victim behind the proxy (mysql or postgresql)";
     const pid_t pid = victim.pid();
     auto frozen = std::make_shared<std::atomic<bool>>(false);
+    auto stopped = std::make_shared<std::atomic<bool>>(false);
     proxy_->afterStatement(
         [statement](const std::string& sql) { return sql.find(statement) != std::string::npos; },
-        [frozen, pid] {
-          ::kill(pid, SIGSTOP);
+        [frozen, stopped, pid] {
+          *stopped = stopProcess(pid);  // on the proxy's thread: the answer waits
           *frozen = true;
         });
     const bool done = eventually([&] { return frozen->load(); }, within);
     proxy_->afterStatement(nullptr, nullptr);
     ASSERT_TRUE(done) << "the victim sent no statement with \"" << statement << "\" in "
                       << within.count() << " s";
+    ASSERT_TRUE(stopped->load()) << "the victim's threads did not all stop within 5 s of SIGSTOP";
   }
 
   // The server that holds the relay lease, as its /health says.

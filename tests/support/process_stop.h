@@ -1,0 +1,22 @@
+// Stopping a process (SIGSTOP) at a known point: once stopProcess() returns, none of its threads
+// runs another instruction until SIGCONT.
+//
+// kill(SIGSTOP) alone does not give that. The kernel wakes one thread of the process, and that
+// thread, once it gets a core, asks the others to stop; until then a thread blocked in a read
+// that gets its data returns to the program and goes on. On a busy machine that is long enough
+// for several database round trips: a test that froze a server "on" a statement saw it run the
+// statements after it first. Thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+
+namespace busbar::testing {
+
+// Sends SIGSTOP to `pid` and waits until every thread of it is stopped (/proc/PID/task/*/stat
+// says T), or gone. On success returns true. On failure (not all stopped within `within`, e.g. a
+// thread in an uninterruptible disk wait) returns false; the signal is sent all the same.
+bool stopProcess(pid_t pid, std::chrono::milliseconds within = std::chrono::seconds(5));
+
+}  // namespace busbar::testing

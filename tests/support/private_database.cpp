@@ -223,6 +223,38 @@ std::string PrivateDatabase::sql(const std::string& statement) const {
   return output;
 }
 
+void PrivateDatabase::logStatements(bool on) {
+  const std::string file = driver_ == "mysql" ? path("general.log") : path("log");
+  if (on) {
+    std::ifstream in(file, std::ios::ate);
+    statements_from_ = in ? static_cast<std::streamoff>(in.tellg()) : 0;
+  }
+  if (driver_ == "mysql") {
+    sql("SET GLOBAL general_log_file = '" + file + "'");
+    sql(std::string("SET GLOBAL general_log = ") + (on ? "ON" : "OFF"));
+  } else {
+    // One statement a call: ALTER SYSTEM does not run inside psql's implicit transaction.
+    sql(std::string("ALTER SYSTEM SET log_statement = '") + (on ? "mod" : "none") + "'");
+    sql("SELECT pg_reload_conf()");
+  }
+}
+
+std::string PrivateDatabase::loggedStatements(const std::vector<std::string>& needles) const {
+  std::ifstream in(driver_ == "mysql" ? path("general.log") : path("log"));
+  in.seekg(statements_from_);
+  std::string lines;
+  bool matched = false;
+  for (std::string line; std::getline(in, line);) {
+    // PostgreSQL gives a prepared statement's values on a DETAIL line of their own.
+    const bool values = matched && line.find("DETAIL:  parameters:") != std::string::npos;
+    matched = std::any_of(needles.begin(), needles.end(), [&](const std::string& needle) {
+      return line.find(needle) != std::string::npos;
+    });
+    if (matched || values) lines += line + "\n";
+  }
+  return lines;
+}
+
 void PrivateDatabase::startPostgresql() {
   run("runuser -u postgres -- " + postgresqlBin() + "/pg_ctl -D '" + path("data") + "' -l '" +
       path("log") + "' -w -t 30 -o \"-p " + std::to_string(port_) +

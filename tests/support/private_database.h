@@ -58,6 +58,15 @@ class PrivateDatabase {
   // dump), as an operator restoring a backup does while clients stay connected.
   void restore(const std::string& file) const;
 
+  // Has the server log, with when and which session, every statement that changes data
+  // (PostgreSQL: log_statement = 'mod', DDL included) or every statement (MariaDB: the general
+  // log) from now on; `on` false stops it. For a test that must know when a statement reached the
+  // server, beside other sessions' statements; heavy under load: keep the window short.
+  void logStatements(bool on);
+
+  // The lines of that log, since the last logStatements(true), that hold any of `needles`.
+  std::string loggedStatements(const std::vector<std::string>& needles) const;
+
  private:
   // Runs a shell command with its output appended to the folder's log; throws with the log's
   // end when it fails.
@@ -70,7 +79,8 @@ class PrivateDatabase {
   TempDir folder_;
   int port_;
   bool running_ = false;
-  std::string mysql_tls_options_;  // mariadbd's TLS options, once enableTls has run
+  std::string mysql_tls_options_;       // mariadbd's TLS options, once enableTls has run
+  std::streamoff statements_from_ = 0;  // where the statement log's window starts
 };
 
 }  // namespace busbar::testing

@@ -10,6 +10,7 @@
 // as the pause suite's faults run with the default retention. A round takes about a minute (the
 // relay prunes once a minute) and freezes the holder for about 10 s, whatever BUSBAR_CHAOS_PAUSES
 // says; BUSBAR_PAUSE_ROUNDS caps its 20 rounds.
+#include <atomic>
 #include <mutex>
 #include <string>
 
@@ -30,19 +31,31 @@ static_assert(kLoggedAfterTheRestore < kRetention);
 // The relay prunes once a minute (RelayOptions::prune_interval); the freeze waits for one.
 constexpr std::chrono::seconds kPruneWithin{75};
 
-// The statements a proxied server runs, as the proxy's thread sees them; thread-safe.
+// The statements a proxied server runs, as the proxy's thread sees them, each with the
+// milliseconds since the list began; thread-safe.
 class StatementsSeen {
  public:
   void add(const std::string& sql) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    text_ += sql + "\n";
+    line(sql);
+    ++statements_;
   }
+  // A line of the test's own, between the statements.
+  void mark(const std::string& what) { line("-- " + what); }
+  std::size_t statements() const { return statements_; }
   std::string text() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return text_;
   }
 
  private:
+  void line(const std::string& text) {
+    const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - begun_);
+    std::lock_guard<std::mutex> lock(mutex_);
+    text_ += std::to_string(since.count()) + " ms: " + text + "\n";
+  }
+
+  const Clock::time_point begun_ = Clock::now();
+  std::atomic<std::size_t> statements_{0};
   mutable std::mutex mutex_;
   std::string text_;
 };
@@ -96,6 +109,13 @@ class FrozenPrunes : public Chaos {
                       << leaseRowHolder();
   }
 
+  // The deletes of the event log, the restore's drop of it and the lease's moves that reached
+  // `database` since it began to log statements, each with its time and session.
+  static std::string changesLogged(const PrivateDatabase& database) {
+    return database.loggedStatements({"DELETE FROM busbar_events", "public.busbar_events;",
+                                      "`busbar_events`;", "UPDATE busbar_event_relay"});
+  }
+
   // Writes new users on `on` until the log's head passes `seq`.
   void logUntil(std::vector<ServerProcess*> on, uint64_t seq, const std::string& tag,
                 std::vector<std::string>& acknowledged) {
@@ -129,12 +149,29 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
     waitUntilEveryEventIsConfirmed("before the prune");
     if (HasFailure()) return;
 
+    // When each statement that changes data reached the database, for a failure to show
+    // whether the holder's delete came before or after the restore.
+    PrivateDatabase& database = *cluster_->privateDatabase();
+    database.logStatements(true);
     // The young-events read is the prune's second of four; the holder's limit is set from the
     // log's head by then.
     freezeOnStatement(victim, "AND logged_at >=", kPruneWithin);
     if (HasFailure()) return;
     const auto frozen_at = Clock::now();
+    // What the holder runs from now on, for a failure to show where its prune went: nothing
+    // while it is frozen.
+    auto ran = std::make_shared<StatementsSeen>();
+    ran->mark("frozen");
+    TcpProxy& proxy = *proxy_;
+    proxy.afterStatement(
+        [ran](const std::string& sql) {
+          ran->add(sql);
+          return false;
+        },
+        nullptr);
+    ran->mark("restoring");
     cluster_->restoreDatabase(dump);
+    ran->mark("restored");
     // Even rounds resume the holder once another server took the lease over (the fence's holder
     // decides); odd rounds as soon as the live servers' events are confirmed, mostly before the
     // lease timeout, when the restored lease row still names the holder with an earlier beat
@@ -154,9 +191,9 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
     // only once the prune returned (the delete ran or was refused).
     auto deleted = std::make_shared<std::atomic<bool>>(false);
     auto returned = std::make_shared<std::atomic<bool>>(false);
-    // What the holder runs until its delete, for a failure to show where its prune went.
-    auto ran = std::make_shared<StatementsSeen>();
-    TcpProxy& proxy = *proxy_;
+    EXPECT_EQ(ran->statements(), 0u) << fault << ": the holder ran statements while frozen:\n"
+                                     << ran->text();
+    ran->mark("logged after the restore; resuming the holder");
     proxy.afterStatement(
         [ran](const std::string& sql) {
           ran->add(sql);
@@ -185,15 +222,18 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
                                                     : "sent no delete of its prune")
                                 << " within 10 s: " << healthOf(victim) << "\nits relay's lines:\n"
                                 << linesWith(victim.output(), "event relay")
-                                << "the statements it ran since it resumed:\n"
-                                << ran->text();
+                                << "the statements it ran since it was frozen:\n"
+                                << ran->text() << "what reached the database:\n"
+                                << changesLogged(database);
     // The new holder's own prune keeps the newest kRetention events: all of these.
     ASSERT_LT(head_before_resuming - restored_head, kRetention);
     const uint64_t kept = std::stoull(cluster_->query(
         "SELECT COUNT(*) FROM busbar_events WHERE seq > " + std::to_string(restored_head)));
     EXPECT_EQ(kept, head_before_resuming - restored_head)
         << fault << ": events numbered after the restore (seq " << restored_head + 1 << " to "
-        << head_before_resuming << ") were deleted by the late prune";
+        << head_before_resuming << ") were deleted by the late prune; what reached the database:\n"
+        << changesLogged(database);
+    database.logStatements(false);
     if (!prune_returned) return;
     std::cout << "prune fence: " << fault << " on " << cluster_->storage() << ": round " << round
               << ", restored at seq " << restored_head << ", " << kept

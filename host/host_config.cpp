@@ -66,7 +66,8 @@ std::chrono::milliseconds getDuration(const ConfigSection& section, const std::s
 }
 
 EventLogSettings readEventLog(const ConfigSection& section, const ConfigSection& event_bus) {
-  section.rejectUnknownKeys({"enabled", "retention_events", "retention_seconds", "relay_delay"});
+  section.rejectUnknownKeys(
+      {"enabled", "retention_events", "retention_seconds", "relay_delay", "prune_interval"});
   EventLogSettings settings;
   settings.enabled = section.getBool("enabled", settings.enabled);
   settings.requested = settings.enabled && section.has("enabled");
@@ -77,6 +78,9 @@ EventLogSettings readEventLog(const ConfigSection& section, const ConfigSection&
   settings.relay_delay =
       getDuration(section, "relay_delay", settings.relay_delay, std::chrono::milliseconds(100),
                   std::chrono::milliseconds(3600 * 1000));
+  settings.prune_interval =
+      getDuration(section, "prune_interval", settings.prune_interval,
+                  std::chrono::milliseconds(1000), std::chrono::milliseconds(24 * 3600 * 1000));
   settings.catch_up_interval =
       getDuration(event_bus, "catch_up_interval", settings.catch_up_interval,
                   std::chrono::milliseconds(10), std::chrono::milliseconds(3600 * 1000));

@@ -44,6 +44,7 @@ struct EventLogSettings {
   uint64_t retention_events = 1000000;
   int64_t retention_seconds = 7 * 24 * 3600;
   std::chrono::milliseconds relay_delay{10000};
+  std::chrono::milliseconds prune_interval{60000};  // how often the relay lease holder prunes
 };
 
 // [http]: the server's limits and deadlines. Deadlines are whole: a head, a body or a response

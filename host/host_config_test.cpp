@@ -213,14 +213,17 @@ TEST_F(HostConfigTest, TheEventLogHasDefaultsAndChecksItsKeys) {
   EXPECT_TRUE(defaults.event_log.enabled);
   EXPECT_EQ(defaults.event_log.catch_up_interval, std::chrono::milliseconds(1000));
   EXPECT_EQ(defaults.event_log.relay_delay, std::chrono::milliseconds(10000));
+  EXPECT_EQ(defaults.event_log.prune_interval, std::chrono::milliseconds(60000));
   HostSettings set = load(base +
                           "[event_bus]\ncatch_up_interval = 250ms\n[event_log]\nenabled = false\n"
-                          "retention_events = 5000\nretention_seconds = 3600\nrelay_delay = 3\n");
+                          "retention_events = 5000\nretention_seconds = 3600\nrelay_delay = 3\n"
+                          "prune_interval = 5s\n");
   EXPECT_FALSE(set.event_log.enabled);
   EXPECT_EQ(set.event_log.catch_up_interval, std::chrono::milliseconds(250));
   EXPECT_EQ(set.event_log.retention_events, 5000u);
   EXPECT_EQ(set.event_log.retention_seconds, 3600);
   EXPECT_EQ(set.event_log.relay_delay, std::chrono::milliseconds(3000));
+  EXPECT_EQ(set.event_log.prune_interval, std::chrono::milliseconds(5000));
   std::string error = errorOf(base + "[event_bus]\ncatch_up_interval = soon\n");
   EXPECT_NE(error.find("[event_bus] catch_up_interval"), std::string::npos) << error;
   EXPECT_NE(error.find("written like 250ms or 2s"), std::string::npos) << error;
@@ -229,6 +232,12 @@ TEST_F(HostConfigTest, TheEventLogHasDefaultsAndChecksItsKeys) {
   EXPECT_NE(error.find("from 10ms"), std::string::npos) << error;
   error = errorOf(base + "[event_log]\nretention_events = 10\n");
   EXPECT_NE(error.find("[event_log] retention_events"), std::string::npos) << error;
+  error = errorOf(base + "[event_log]\nprune_interval = 500ms\n");
+  EXPECT_NE(error.find("[event_log] prune_interval"), std::string::npos) << error;
+  EXPECT_NE(error.find("from 1000ms"), std::string::npos) << error;
+  error = errorOf(base + "[event_log]\nprune_interval = 86401s\n");
+  EXPECT_NE(error.find("[event_log] prune_interval"), std::string::npos) << error;
+  EXPECT_NE(error.find("'86401s'"), std::string::npos) << error;
   error = errorOf(base + "[event_log]\nenable = true\n");
   EXPECT_NE(error.find("enable"), std::string::npos) << error;
 }

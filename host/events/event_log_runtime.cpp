@@ -48,6 +48,7 @@ EventLogRuntime::EventLogRuntime(const HostSettings& settings, std::shared_ptr<C
   if (log_) {
     RelayOptions relay;
     relay.delay = settings.event_log.relay_delay;
+    relay.prune_interval = settings.event_log.prune_interval;
     relay.retention.events = settings.event_log.retention_events;
     relay.retention.seconds = settings.event_log.retention_seconds;
     relay_ = std::make_unique<EventRelay>(

@@ -43,7 +43,6 @@ EventRelay::Figures EventRelay::figures() const {
 }
 
 void EventRelay::run() {
-  last_prune_ = Clock::now();
   std::unique_lock<std::mutex> lock(worker_.mutex());
   while (!worker_.stopping()) {
     lock.unlock();
@@ -99,7 +98,7 @@ std::chrono::milliseconds EventRelay::round(Clock::time_point now) {
   // Ages in the log are by the database's clock (logged_at), whatever this server's says.
   const int64_t log_now = log_.clock();
   const auto wait = relay(log_now);
-  if (now - last_prune_ >= options_.prune_interval && lease_.held()) {
+  if ((!last_prune_ || now - *last_prune_ >= options_.prune_interval) && lease_.held()) {
     last_prune_ = now;
     // Fenced by the lease: a round that froze after the hold above and resumes after another
     // server took the lease, or after a restore, deletes nothing.

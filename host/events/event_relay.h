@@ -6,8 +6,9 @@
 // then, if it holds the relay lease (one server at a time; a dead holder's work is taken over,
 // see RelayLease), it republishes, oldest first, the events their publisher gave up (its queue
 // was full, it stopped) and those still unconfirmed `delay` after they were logged by the
-// database's clock (their server may have died), and every `prune_interval` it prunes the log
-// per the retention. (Events a writer left without a number are numbered by every server's
+// database's clock (their server may have died), and it prunes the log per the retention in its
+// first round holding the lease, then every `prune_interval` (a process that lives shorter than
+// the interval still prunes). (Events a writer left without a number are numbered by every server's
 // EventNumberer, not by the lease holder alone.) At
 // most `in_flight` republished events wait for their broker's answer at a time; one the
 // transport drops (its queue is full) ends the round and is tried again on the next, after
@@ -22,6 +23,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -98,7 +100,7 @@ class EventRelay {
 
   // Worker thread only.
   std::chrono::milliseconds full_queue_wait_{0};  // grows while the transport takes nothing
-  std::chrono::steady_clock::time_point last_prune_{};
+  std::optional<std::chrono::steady_clock::time_point> last_prune_;  // none since start
 
   BackgroundWorker worker_;
 };

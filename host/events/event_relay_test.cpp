@@ -173,18 +173,21 @@ class RelayPruneTest : public RelayTest {
  protected:
   // Three confirmed events and a relay "a" over `log` that prunes every round down to the newest
   // one, run until `done` and then for ten rounds more; returns the events it pruned.
-  uint64_t pruneUntil(EventLogStorage2& log, const std::function<bool()>& done) {
+  uint64_t pruneUntil(EventLogStorage2& log, const std::function<bool()>& done,
+                      std::chrono::milliseconds prune_interval = std::chrono::milliseconds(0),
+                      const std::function<void()>& then = nullptr) {
     append({userEvent("e1"), userEvent("e2"), userEvent("e3")});
     for (const char* id : {"e1", "e2", "e3"}) tracker_.published(id);
     RelayOptions options;
     options.interval = std::chrono::milliseconds(20);
-    options.prune_interval = std::chrono::milliseconds(0);
+    options.prune_interval = prune_interval;
     options.retention.events = 1;
     EventRelay a(
         log, tracker_, [](const LoggedEvent2&, PublishSettled settled) { settled(true); }, "a",
         options, Poco::Logger::get("test"));
     a.start();
     EXPECT_TRUE(eventually(done));
+    if (then) then();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     a.stop();
     return a.figures().pruned;
@@ -193,6 +196,18 @@ class RelayPruneTest : public RelayTest {
 
 TEST_F(RelayPruneTest, TheLeaseHolderPrunesWhatTheRetentionDoesNotKeep) {
   EXPECT_EQ(pruneUntil(*log_, [&] { return log_->oldest() == std::optional<uint64_t>(3); }), 2u);
+}
+
+TEST_F(RelayPruneTest, TheFirstRoundHoldingTheLeasePrunesThenOnlyEachInterval) {
+  // A process that lives shorter than the interval still prunes; the next prune waits for it.
+  const auto pruned = pruneUntil(
+      *log_, [&] { return log_->oldest() == std::optional<uint64_t>(3); }, std::chrono::hours(1),
+      [&] {
+        append({userEvent("e4"), userEvent("e5")});
+        for (const char* id : {"e4", "e5"}) tracker_.published(id);
+      });
+  EXPECT_EQ(pruned, 2u);
+  EXPECT_EQ(log_->oldest(), std::optional<uint64_t>(3)) << "pruned again within the interval";
 }
 
 TEST_F(RelayPruneTest, APruneResumedAfterAnotherServerTookTheLeaseDeletesNothing) {

@@ -59,12 +59,16 @@ class PrivateDatabase {
   void restore(const std::string& file) const;
 
   // Has the server log, with when and which session, every statement that changes data
-  // (PostgreSQL: log_statement = 'mod', DDL included) or every statement (MariaDB: the general
-  // log) from now on; `on` false stops it. For a test that must know when a statement reached the
-  // server, beside other sessions' statements; heavy under load: keep the window short.
+  // (PostgreSQL: log_statement = 'mod', DDL included, to its log file) or every statement
+  // (MariaDB: the general log, to the table mysql.general_log, emptied first) from now on; `on`
+  // false stops it. For a test that must know when a statement reached the server, beside other
+  // sessions' statements; heavy under load: keep the window short. A PostgreSQL session applies
+  // it once it is idle after the reload, so turn it on a little before the statements to see.
   void logStatements(bool on);
 
-  // The lines of that log, since the last logStatements(true), that hold any of `needles`.
+  // The statements of that log, since the last logStatements(true), that hold any of `needles`
+  // (no quote in them), with their time and session: PostgreSQL's log lines (and the DETAIL
+  // lines with a prepared statement's values), MariaDB's rows.
   std::string loggedStatements(const std::vector<std::string>& needles) const;
 
  private:

@@ -1,39 +1,56 @@
 #include "process_stop.h"
 
+#include <dirent.h>
 #include <signal.h>
 
+#include <cerrno>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
-
-#include <Poco/DirectoryIterator.h>
-#include <Poco/Exception.h>
 
 namespace busbar::testing {
 namespace {
 
-// Whether the thread whose stat file is `stat` has stopped or ended: its state is the first
-// field after the command's closing parenthesis (the command may hold spaces and parentheses).
-bool stoppedOrGone(const std::string& stat) {
+enum class ThreadState { kRunning, kStopped, kGone };
+
+// The state of the thread whose stat file is `stat`: the first field after the command's closing
+// parenthesis (the command may hold spaces, parentheses and newlines).
+ThreadState stateOf(const std::string& stat) {
   std::ifstream in(stat);
-  std::string line;
-  if (!std::getline(in, line)) return true;  // the thread ended
-  const auto close = line.rfind(')');
-  if (close == std::string::npos || close + 2 >= line.size()) return false;
-  const char state = line[close + 2];
-  return state == 'T' || state == 't' || state == 'Z' || state == 'X';
+  if (!in) return errno == ENOENT || errno == ESRCH ? ThreadState::kGone : ThreadState::kRunning;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.empty()) return ThreadState::kGone;  // ended while read
+  const auto close = text.rfind(')');
+  if (close == std::string::npos || close + 2 >= text.size()) return ThreadState::kRunning;
+  switch (text[close + 2]) {
+    case 'T':  // stopped
+    case 't':  // stopped by a tracer
+      return ThreadState::kStopped;
+    case 'Z':  // ended, not yet reaped
+    case 'X':
+      return ThreadState::kGone;
+    default:
+      return ThreadState::kRunning;
+  }
 }
 
-bool everyThreadStopped(pid_t pid) {
+// Whether no thread of `pid` runs. A folder that cannot be read for another reason than the
+// process's end (a /proc mounted hidepid) counts as running: stopProcess then times out.
+bool noThreadRuns(pid_t pid) {
   const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  try {
-    for (Poco::DirectoryIterator it(tasks), end; it != end; ++it) {
-      if (!stoppedOrGone(it->path() + "/stat")) return false;
+  DIR* folder = ::opendir(tasks.c_str());
+  if (folder == nullptr) return errno == ENOENT || errno == ESRCH;
+  bool none = true;
+  while (const dirent* entry = ::readdir(folder)) {
+    if (entry->d_name[0] == '.') continue;
+    if (stateOf(tasks + "/" + entry->d_name + "/stat") == ThreadState::kRunning) {
+      none = false;
+      break;
     }
-  } catch (const Poco::Exception&) {
-    return true;  // the process ended
   }
-  return true;
+  ::closedir(folder);
+  return none;
 }
 
 }  // namespace
@@ -41,7 +58,7 @@ bool everyThreadStopped(pid_t pid) {
 bool stopProcess(pid_t pid, std::chrono::milliseconds within) {
   if (::kill(pid, SIGSTOP) != 0) return false;
   const auto until = std::chrono::steady_clock::now() + within;
-  while (!everyThreadStopped(pid)) {
+  while (!noThreadRuns(pid)) {
     if (std::chrono::steady_clock::now() >= until) return false;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }

@@ -15,8 +15,10 @@
 namespace busbar::testing {
 
 // Sends SIGSTOP to `pid` and waits until every thread of it is stopped (/proc/PID/task/*/stat
-// says T), or gone. On success returns true. On failure (not all stopped within `within`, e.g. a
-// thread in an uninterruptible disk wait) returns false; the signal is sent all the same.
+// says T) or has ended (a process that ended but is not reaped yet counts as stopped). On success
+// returns true. On failure returns false: no such process (reaped), or not every thread stopped
+// within `within` (a thread in an uninterruptible disk wait; /proc unreadable), in which case the
+// signal is sent all the same.
 bool stopProcess(pid_t pid, std::chrono::milliseconds within = std::chrono::seconds(5));
 
 }  // namespace busbar::testing

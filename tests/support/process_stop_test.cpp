@@ -8,13 +8,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <new>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
 namespace busbar::testing {
 namespace {
 
-constexpr int kThreads = 6;  // more than the cores: some wait for one when the signal comes
+// Threads that count: more than the cores of most machines, so that some wait for one when the
+// signal comes (the case where kill() returns long before they stop).
+constexpr int kThreads = 8;
 
 // A child process whose threads each count in memory shared with the test, as fast as they can.
 class CountingChild {
@@ -67,7 +72,12 @@ class CountingChild {
 TEST(StopProcessTest, NoThreadRunsOnceItReturns) {
   for (int round = 0; round < 20; ++round) {
     CountingChild child;
-    while (!child.everyThreadCounted()) std::this_thread::yield();
+    const auto started = std::chrono::steady_clock::now();
+    while (!child.everyThreadCounted()) {
+      ASSERT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10))
+          << "the child's threads did not all start counting";
+      std::this_thread::yield();
+    }
     ASSERT_TRUE(stopProcess(child.pid()));
     const auto at_return = child.counts();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -189,7 +189,10 @@ bool ServerProcess::running() const { return !reap(false); }
 
 int ServerProcess::stop() {
   if (pid_ == 0) return -1;
-  if (!exited_) ::kill(pid_, SIGTERM);
+  if (!exited_) {
+    ::kill(pid_, SIGTERM);
+    ::kill(pid_, SIGCONT);  // a process a failed test left frozen would hold SIGTERM for ever
+  }
   reap(true);
   return exit_code_;
 }
@@ -235,10 +238,11 @@ int ServerProcess::followHandover(std::chrono::milliseconds deadline) {
 
 void ServerProcess::signal(int signal) const {
   if (pid_ == 0 || exited_) return;
-  if (signal == SIGSTOP) {
-    stopProcess(pid_);
-  } else {
+  if (signal != SIGSTOP) {
     ::kill(pid_, signal);
+  } else if (!stopProcess(pid_)) {
+    throw std::runtime_error("pid " + std::to_string(pid_) +
+                             ": not every thread stopped within 5 s of SIGSTOP");
   }
 }
 
@@ -288,17 +292,21 @@ void ChildProcess::start() {
 
 int ChildProcess::stop() {
   if (pid_ == 0) return -1;
-  if (!exited_) ::kill(pid_, SIGTERM);
+  if (!exited_) {
+    ::kill(pid_, SIGTERM);
+    ::kill(pid_, SIGCONT);  // a process a failed test left frozen would hold SIGTERM for ever
+  }
   reap(true);
   return exit_code_;
 }
 
 void ChildProcess::signal(int signal) const {
   if (pid_ == 0 || exited_) return;
-  if (signal == SIGSTOP) {
-    stopProcess(pid_);
-  } else {
+  if (signal != SIGSTOP) {
     ::kill(pid_, signal);
+  } else if (!stopProcess(pid_)) {
+    throw std::runtime_error("pid " + std::to_string(pid_) +
+                             ": not every thread stopped within 5 s of SIGSTOP");
   }
 }
 

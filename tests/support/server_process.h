@@ -88,8 +88,8 @@ class ServerProcess {
   // adminPort() are those it listens on once start() returns).
   void start(std::chrono::milliseconds deadline = std::chrono::seconds(20));
 
-  // Sends SIGTERM and waits; returns the exit code (256 + the signal when a signal ended it), or
-  // -1 when it was never started.
+  // Sends SIGTERM (and SIGCONT, should it be frozen) and waits; returns the exit code (256 + the
+  // signal when a signal ended it), or -1 when it was never started.
   int stop();
 
   // Sends SIGKILL and waits.
@@ -102,7 +102,7 @@ class ServerProcess {
   int followHandover(std::chrono::milliseconds deadline = std::chrono::seconds(60));
 
   // Sends `signal` (SIGHUP: reload) and returns at once; SIGSTOP returns once every thread of
-  // the process has stopped (stopProcess).
+  // the process has stopped (stopProcess), and throws std::runtime_error when they did not.
   void signal(int signal) const;
 
   int port() const { return port_; }
@@ -156,7 +156,7 @@ class ChildProcess {
   // Sends SIGTERM and waits; returns the exit code as ServerProcess::stop() does.
   int stop();
   // Sends `signal` (SIGKILL) and returns at once; SIGSTOP returns once every thread of the
-  // process has stopped (stopProcess).
+  // process has stopped (stopProcess), and throws std::runtime_error when they did not.
   void signal(int signal) const;
   pid_t pid() const { return pid_; }  // the process of the last start(); 0 before
   bool running() const;

@@ -235,22 +235,32 @@ class Chaos : public ::testing::Test {
 
   // Freezes `victim` (SIGSTOP), which reaches the database through proxy_, the moment it has sent
   // a prepared statement whose SQL holds `statement`: every thread of it is stopped before the
-  // proxy forwards the answer, so the statement's thread goes no further. Fails when it sends
-  // none within `within`, or when its threads did not all stop.
+  // proxy forwards the answer, so the statement's thread goes no further. From then on, `watch`
+  // (when given) sees every prepared statement the proxy forwards, those the other threads sent
+  // before they stopped included. Fails, with the victim let go, when it sends no such statement
+  // within `within` or its threads did not all stop.
   void freezeOnStatement(ServerProcess& victim, const std::string& statement,
-                         std::chrono::seconds within) {
+                         std::chrono::seconds within, CommitFinder::Matcher watch = nullptr) {
     ASSERT_TRUE(proxy_) << "needs the victim behind the proxy (mysql or postgresql)";
     const pid_t pid = victim.pid();
     auto frozen = std::make_shared<std::atomic<bool>>(false);
     auto stopped = std::make_shared<std::atomic<bool>>(false);
-    proxy_->afterStatement(
+    TcpProxy& proxy = *proxy_;
+    proxy.afterStatement(
         [statement](const std::string& sql) { return sql.find(statement) != std::string::npos; },
-        [frozen, stopped, pid] {
-          *stopped = stopProcess(pid);  // on the proxy's thread: the answer waits
+        [frozen, stopped, pid, watch, &proxy] {
+          // On the proxy's thread: the answer, and whatever the victim sends meanwhile, waits.
+          *stopped = stopProcess(pid);
+          proxy.afterStatement(watch, nullptr);
           *frozen = true;
         });
     const bool done = eventually([&] { return frozen->load(); }, within);
-    proxy_->afterStatement(nullptr, nullptr);
+    if (!done) proxy.afterStatement(nullptr, nullptr);
+    if (!done || !stopped->load()) {
+      // The hook may have fired after the wait ended: let the victim go either way.
+      eventually([&] { return frozen->load(); }, std::chrono::seconds(1));
+      victim.signal(SIGCONT);
+    }
     ASSERT_TRUE(done) << "the victim sent no statement with \"" << statement << "\" in "
                       << within.count() << " s";
     ASSERT_TRUE(stopped->load()) << "the victim's threads did not all stop within 5 s of SIGSTOP";

@@ -6,13 +6,16 @@
 //
 // MariaDB and PostgreSQL only: the holder reaches the database through the proxy, which freezes
 // it on its prune's statement. The cluster keeps the fewest events the host allows
-// (retention_events = 1000), so that a prune has something to delete; it is a cluster of its own,
-// as the pause suite's faults run with the default retention. A round takes about a minute (the
-// relay prunes once a minute) and freezes the holder for about 10 s, whatever BUSBAR_CHAOS_PAUSES
-// says; BUSBAR_PAUSE_ROUNDS caps its 20 rounds.
+// (retention_events = 1000) and prunes every 5 s (prune_interval), so that a prune has something
+// to delete and comes soon; it is a cluster of its own, as the pause suite's faults run with the
+// default retention. A round freezes the holder for up to about 10 s, whatever
+// BUSBAR_CHAOS_PAUSES says; BUSBAR_PAUSE_ROUNDS caps its 20 rounds.
 #include <atomic>
 #include <mutex>
 #include <string>
+
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Timestamp.h>
 
 #include "chaos_fixture.h"
 
@@ -28,20 +31,17 @@ constexpr uint64_t kLoggedAfterTheDump = 2500;
 constexpr uint64_t kLoggedAfterTheRestore = 300;
 static_assert(kLoggedAfterTheRestore < kLoggedAfterTheDump - kRetention);
 static_assert(kLoggedAfterTheRestore < kRetention);
-// The relay prunes once a minute (RelayOptions::prune_interval); the freeze waits for one.
-constexpr std::chrono::seconds kPruneWithin{75};
+// The relay prunes every kPruneInterval; the freeze waits for one.
+constexpr std::chrono::seconds kPruneInterval{5};
+constexpr std::chrono::seconds kPruneWithin = 3 * kPruneInterval;
 
-// The statements a proxied server runs, as the proxy's thread sees them, each with the
-// milliseconds since the list began; thread-safe.
+// The prepared statements a proxied server runs, as the proxy's thread sees them (CommitFinder),
+// between lines of the test's own, each with the wall clock's time (to compare with the
+// database's log); thread-safe.
 class StatementsSeen {
  public:
-  void add(const std::string& sql) {
-    line(sql);
-    ++statements_;
-  }
-  // A line of the test's own, between the statements.
+  void add(const std::string& sql) { line(sql); }
   void mark(const std::string& what) { line("-- " + what); }
-  std::size_t statements() const { return statements_; }
   std::string text() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return text_;
@@ -49,21 +49,47 @@ class StatementsSeen {
 
  private:
   void line(const std::string& text) {
-    const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - begun_);
+    const std::string now = Poco::DateTimeFormatter::format(Poco::Timestamp(), "%H:%M:%S.%i");
     std::lock_guard<std::mutex> lock(mutex_);
-    text_ += std::to_string(since.count()) + " ms: " + text + "\n";
+    text_ += now + " " + text + "\n";
   }
 
-  const Clock::time_point begun_ = Clock::now();
-  std::atomic<std::size_t> statements_{0};
   mutable std::mutex mutex_;
   std::string text_;
+};
+
+bool isPrunesDelete(const std::string& sql) {
+  return sql.rfind("DELETE FROM busbar_events WHERE seq <", 0) == 0;
+}
+
+// What a round leaves as it found it, however it ends: the victim let go (a process left frozen
+// would stop the next round and the teardown), the database's statement log off.
+class RoundScope {
+ public:
+  RoundScope(ServerProcess& victim, PrivateDatabase& database)
+      : victim_(victim), database_(database) {
+    database_.logStatements(true);
+  }
+  ~RoundScope() {
+    victim_.signal(SIGCONT);
+    try {
+      database_.logStatements(false);
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "the database's statement log stays on: " << error.what();
+    }
+  }
+
+ private:
+  ServerProcess& victim_;
+  PrivateDatabase& database_;
 };
 
 class FrozenPrunes : public Chaos {
  protected:
   static void SetUpTestSuite() {
-    startCluster(true, {}, "", "retention_events = " + std::to_string(kRetention) + "\n");
+    startCluster(true, {}, "",
+                 "retention_events = " + std::to_string(kRetention) +
+                     "\nprune_interval = " + std::to_string(kPruneInterval.count()) + "s\n");
   }
 
   static uint64_t head() {
@@ -109,11 +135,11 @@ class FrozenPrunes : public Chaos {
                       << leaseRowHolder();
   }
 
-  // The deletes of the event log, the restore's drop of it and the lease's moves that reached
-  // `database` since it began to log statements, each with its time and session.
+  // The deletes of the event log, the restore's drops of tables and the lease's writes (every
+  // holder's beats) that reached `database` in this round, each with its time and session.
   static std::string changesLogged(const PrivateDatabase& database) {
-    return database.loggedStatements({"DELETE FROM busbar_events", "public.busbar_events;",
-                                      "`busbar_events`;", "UPDATE busbar_event_relay"});
+    return database.loggedStatements(
+        {"DELETE FROM busbar_events", "DROP TABLE IF EXISTS", "UPDATE busbar_event_relay"});
   }
 
   // Writes new users on `on` until the log's head passes `seq`.
@@ -140,6 +166,11 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
     std::vector<std::string> acknowledged;
     makeLeaseHolder(victim);
     if (HasFailure()) return;
+    // When each statement that changes data reached the database, for a failure to show whether
+    // the holder's delete came before or after the restore. On from here: a session applies the
+    // new setting only once it is idle again after the reload.
+    PrivateDatabase& database = *cluster_->privateDatabase();
+    RoundScope scope(victim, database);
     // What the restore puts back: every event confirmed, the lease row of this moment.
     waitUntilEveryEventIsConfirmed("before the dump");
     if (HasFailure()) return;
@@ -149,27 +180,21 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
     waitUntilEveryEventIsConfirmed("before the prune");
     if (HasFailure()) return;
 
-    // When each statement that changes data reached the database, for a failure to show
-    // whether the holder's delete came before or after the restore.
-    PrivateDatabase& database = *cluster_->privateDatabase();
-    database.logStatements(true);
     // The young-events read is the prune's second of four; the holder's limit is set from the
-    // log's head by then.
-    freezeOnStatement(victim, "AND logged_at >=", kPruneWithin);
+    // log's head by then. What the holder runs from then on, for a failure to show where its
+    // prune went: while it is frozen, only what its other threads sent before they stopped.
+    auto ran = std::make_shared<StatementsSeen>();
+    auto deleted_while_frozen = std::make_shared<std::atomic<bool>>(false);
+    freezeOnStatement(victim, "AND logged_at >=", kPruneWithin,
+                      [ran, deleted_while_frozen](const std::string& sql) {
+                        ran->add(sql);
+                        if (isPrunesDelete(sql)) *deleted_while_frozen = true;
+                        return false;
+                      });
     if (HasFailure()) return;
     const auto frozen_at = Clock::now();
-    // What the holder runs from now on, for a failure to show where its prune went: nothing
-    // while it is frozen.
-    auto ran = std::make_shared<StatementsSeen>();
-    ran->mark("frozen");
     TcpProxy& proxy = *proxy_;
-    proxy.afterStatement(
-        [ran](const std::string& sql) {
-          ran->add(sql);
-          return false;
-        },
-        nullptr);
-    ran->mark("restoring");
+    ran->mark("frozen; restoring");
     cluster_->restoreDatabase(dump);
     ran->mark("restored");
     // Even rounds resume the holder once another server took the lease over (the fence's holder
@@ -179,7 +204,6 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
     if (round % 2 == 0) {
       const bool taken_over =
           eventually([&] { return leaseRowHolder() != victim_id; }, std::chrono::seconds(20));
-      if (!taken_over) victim.signal(SIGCONT);
       ASSERT_TRUE(taken_over) << fault << ": no server took the relay lease over within 20 s";
     }
     logUntil({servers_[1], servers_[2]}, restored_head + kLoggedAfterTheRestore, tag + "-after",
@@ -191,13 +215,14 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
     // only once the prune returned (the delete ran or was refused).
     auto deleted = std::make_shared<std::atomic<bool>>(false);
     auto returned = std::make_shared<std::atomic<bool>>(false);
-    EXPECT_EQ(ran->statements(), 0u) << fault << ": the holder ran statements while frozen:\n"
-                                     << ran->text();
+    EXPECT_FALSE(deleted_while_frozen->load())
+        << fault << ": the holder's prune deleted while it was frozen (the freeze came late):\n"
+        << ran->text();
     ran->mark("logged after the restore; resuming the holder");
     proxy.afterStatement(
         [ran](const std::string& sql) {
           ran->add(sql);
-          return sql.rfind("DELETE FROM busbar_events WHERE seq <", 0) == 0;
+          return isPrunesDelete(sql);
         },
         [deleted, returned, &proxy] {
           *deleted = true;
@@ -233,7 +258,6 @@ TEST_F(FrozenPrunes, AHolderFrozenInItsPruneAcrossARestoreDeletesNothingLoggedAf
         << fault << ": events numbered after the restore (seq " << restored_head + 1 << " to "
         << head_before_resuming << ") were deleted by the late prune; what reached the database:\n"
         << changesLogged(database);
-    database.logStatements(false);
     if (!prune_returned) return;
     std::cout << "prune fence: " << fault << " on " << cluster_->storage() << ": round " << round
               << ", restored at seq " << restored_head << ", " << kept

@@ -112,6 +112,22 @@ pid_t launch(const std::vector<std::string>& args, const std::string& log_file,
   return launchProgram(buildDir() + "/bin/busbar", args, log_file, env, buildDir());
 }
 
+// SIGTERM, and SIGCONT: a process a failed test left frozen would hold SIGTERM for ever.
+void askToEnd(pid_t pid) {
+  ::kill(pid, SIGTERM);
+  ::kill(pid, SIGCONT);
+}
+
+// Sends `signal`; SIGSTOP returns once every thread stopped, and throws when they did not.
+void sendSignal(pid_t pid, int signal) {
+  if (signal != SIGSTOP) {
+    ::kill(pid, signal);
+  } else if (!stopProcess(pid)) {
+    throw std::runtime_error("pid " + std::to_string(pid) +
+                             ": not every thread stopped within 5 s of SIGSTOP");
+  }
+}
+
 }  // namespace
 
 ServerProcess::ServerProcess(std::string config_file, std::vector<std::string> extra_args,
@@ -189,10 +205,7 @@ bool ServerProcess::running() const { return !reap(false); }
 
 int ServerProcess::stop() {
   if (pid_ == 0) return -1;
-  if (!exited_) {
-    ::kill(pid_, SIGTERM);
-    ::kill(pid_, SIGCONT);  // a process a failed test left frozen would hold SIGTERM for ever
-  }
+  if (!exited_) askToEnd(pid_);
   reap(true);
   return exit_code_;
 }
@@ -237,13 +250,7 @@ int ServerProcess::followHandover(std::chrono::milliseconds deadline) {
 }
 
 void ServerProcess::signal(int signal) const {
-  if (pid_ == 0 || exited_) return;
-  if (signal != SIGSTOP) {
-    ::kill(pid_, signal);
-  } else if (!stopProcess(pid_)) {
-    throw std::runtime_error("pid " + std::to_string(pid_) +
-                             ": not every thread stopped within 5 s of SIGSTOP");
-  }
+  if (pid_ != 0 && !exited_) sendSignal(pid_, signal);
 }
 
 std::string ServerProcess::output() const { return readFile(log_file_); }
@@ -292,22 +299,13 @@ void ChildProcess::start() {
 
 int ChildProcess::stop() {
   if (pid_ == 0) return -1;
-  if (!exited_) {
-    ::kill(pid_, SIGTERM);
-    ::kill(pid_, SIGCONT);  // a process a failed test left frozen would hold SIGTERM for ever
-  }
+  if (!exited_) askToEnd(pid_);
   reap(true);
   return exit_code_;
 }
 
 void ChildProcess::signal(int signal) const {
-  if (pid_ == 0 || exited_) return;
-  if (signal != SIGSTOP) {
-    ::kill(pid_, signal);
-  } else if (!stopProcess(pid_)) {
-    throw std::runtime_error("pid " + std::to_string(pid_) +
-                             ": not every thread stopped within 5 s of SIGSTOP");
-  }
+  if (pid_ != 0 && !exited_) sendSignal(pid_, signal);
 }
 
 bool ChildProcess::running() const { return !reap(false); }

@@ -1,6 +1,8 @@
 #include "contract_fixture.h"
 
+#include <chrono>
 #include <random>
+#include <thread>
 
 namespace busbar::conformance {
 namespace {
@@ -82,6 +84,18 @@ std::string pluginParamName(const ::testing::TestParamInfo<std::string>& info) {
     if (c == '-') c = '_';
   }
   return name;
+}
+
+void waitKeepingBusy(Connection& tx, const std::function<bool()>& done) {
+  using Clock = std::chrono::steady_clock;
+  auto last_statement = Clock::now();
+  while (!done()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (Clock::now() - last_statement >= std::chrono::milliseconds(100)) {
+      tx.execute("SELECT 1 AS one");
+      last_statement = Clock::now();
+    }
+  }
 }
 
 }  // namespace busbar::conformance

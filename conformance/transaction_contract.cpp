@@ -96,7 +96,7 @@ TEST_P(TransactionContract, UncommittedWritesAreInvisibleToOthers) {
     connection_->transaction([&](Connection& tx) {
       tx.insert(items_, item("pending", "x", 1));
       written = true;
-      while (!checked) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      waitKeepingBusy(tx, [&] { return checked.load(); });
     });
   }));
   while (!written) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -176,11 +176,15 @@ TEST_P(TransactionContract, ADeadlockIsATransactionConflictAndLosesNothingOfTheO
   std::atomic<int> committed{0};
   auto run = [&](const std::string& first, const std::string& second, std::promise<void>& locked,
                  std::shared_future<void> other_locked) {
+    bool told = false;
     try {
       connection_->transaction([&](Connection& tx) {
         tx.update(items_, {{"count", int64_t{1}}}, {{"id", first}});
         locked.set_value();
-        other_locked.wait();
+        told = true;
+        waitKeepingBusy(tx, [&] {
+          return other_locked.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+        });
         tx.update(items_, {{"count", int64_t{2}}}, {{"id", second}});
       });
       ++committed;
@@ -189,6 +193,7 @@ TEST_P(TransactionContract, ADeadlockIsATransactionConflictAndLosesNothingOfTheO
     } catch (const std::exception& error) {
       ADD_FAILURE() << "not a TransactionConflict: " << error.what();
     }
+    if (!told) locked.set_value();  // a failure before it: the other must not wait for ever
   };
   std::thread one(failsTheTestOnThrow([&] { run("a", "b", a_locked, b_locked_seen); }));
   std::thread two(failsTheTestOnThrow([&] { run("b", "a", b_locked, a_locked_seen); }));

@@ -2,6 +2,7 @@
 // suite passes; and what it tells when the plugin cannot be proven.
 #include <cstdlib>
 #include <regex>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -58,6 +59,20 @@ int testsSkipped(const std::string& output) {
   return std::regex_search(output, match, summary) ? std::stoi(match[1]) : 0;
 }
 
+// `output` with what failed first (each failure with the lines that follow it, and GoogleTest's
+// list of failed tests): a CI log keeps the start and the end of a long report.
+std::string failuresFirst(const std::string& output) {
+  std::string failures;
+  std::istringstream lines(output);
+  int following = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(": Failure") != std::string::npos) following = 6;
+    if (following > 0 || line.rfind("[  FAILED  ]", 0) == 0) failures += line + "\n";
+    if (following > 0) --following;
+  }
+  return "what failed:\n" + failures + "the whole output:\n" + output;
+}
+
 class ConformanceRun : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(ConformanceRun, TheBundledPluginPassesTheSuite) {
@@ -68,9 +83,9 @@ TEST_P(ConformanceRun, TheBundledPluginPassesTheSuite) {
                             " --plugin-dir " + buildDir() + "/lib/busbar/plugins",
                         output),
             0)
-      << output;
+      << failuresFirst(output);
   EXPECT_GT(testsPassed(output), 0) << output;
-  EXPECT_EQ(output.find("[  FAILED  ]"), std::string::npos) << output;
+  EXPECT_EQ(output.find("[  FAILED  ]"), std::string::npos) << failuresFirst(output);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -143,9 +158,9 @@ TEST_P(TransportConformanceRun, TheBundledTransportPassesTheSuite) {
                             buildDir() + "/lib/busbar/plugins",
                         output),
             0)
-      << output;
+      << failuresFirst(output);
   EXPECT_GT(testsPassed(output), 0) << output;
-  EXPECT_EQ(output.find("[  FAILED  ]"), std::string::npos) << output;
+  EXPECT_EQ(output.find("[  FAILED  ]"), std::string::npos) << failuresFirst(output);
   if (plugin == "local") {
     // In-process: the contracts between servers and about the link do not apply, and the run
     // says why.

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -63,6 +64,19 @@ bool stopProcess(pid_t pid, std::chrono::milliseconds within) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   return true;
+}
+
+FrozenProcess::FrozenProcess(pid_t pid, std::string what) : pid_(pid) {
+  if (!stopProcess(pid_)) {
+    thaw();
+    throw std::runtime_error(what + " (pid " + std::to_string(pid) +
+                             "): not every thread stopped within 5 s of SIGSTOP");
+  }
+}
+
+void FrozenProcess::thaw() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+  pid_ = 0;
 }
 
 }  // namespace busbar::testing

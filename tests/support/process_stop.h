@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <string>
 
 namespace busbar::testing {
 
@@ -20,5 +21,23 @@ namespace busbar::testing {
 // within `within` (a thread in an uninterruptible disk wait; /proc unreadable), in which case the
 // signal is sent all the same.
 bool stopProcess(pid_t pid, std::chrono::milliseconds within = std::chrono::seconds(5));
+
+// A process stopped (stopProcess) from construction until thaw() or the end of the object, which
+// send SIGCONT: however a test's round ends (a failed check, a request that throws), the process
+// it froze goes on, and no later round or teardown meets it frozen. Not thread-safe.
+class FrozenProcess {
+ public:
+  // Stops `pid`. On failure lets it go again and throws std::runtime_error naming `what`.
+  FrozenProcess(pid_t pid, std::string what);
+  ~FrozenProcess() { thaw(); }
+  FrozenProcess(const FrozenProcess&) = delete;
+  FrozenProcess& operator=(const FrozenProcess&) = delete;
+
+  // Sends SIGCONT the first time; does nothing after.
+  void thaw();
+
+ private:
+  pid_t pid_;
+};
 
 }  // namespace busbar::testing

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -98,6 +99,47 @@ TEST(StopProcessTest, AProcessThatIsGoneIsNotStopped) {
   if (pid == 0) ::_exit(0);
   ::waitpid(pid, nullptr, 0);
   EXPECT_FALSE(stopProcess(pid));
+}
+
+// Returns once `child` counts on (within 5 s), or fails the test.
+void expectCountsOn(const CountingChild& child, const std::string& when) {
+  const auto before = child.counts();
+  const auto since = std::chrono::steady_clock::now();
+  while (child.counts() == before &&
+         std::chrono::steady_clock::now() - since < std::chrono::seconds(5)) {
+    std::this_thread::yield();
+  }
+  EXPECT_NE(child.counts(), before) << when << ": nothing ran";
+}
+
+TEST(FrozenProcessTest, HoldsTheProcessUntilThawedOrGone) {
+  CountingChild child;
+  expectCountsOn(child, "before the freeze");
+  {
+    FrozenProcess frozen(child.pid(), "the counting child");
+    const auto frozen_at = child.counts();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(child.counts(), frozen_at) << "a thread counted while frozen";
+  }
+  expectCountsOn(child, "once the FrozenProcess went");
+  FrozenProcess frozen(child.pid(), "the counting child");
+  frozen.thaw();
+  expectCountsOn(child, "after thaw()");
+  frozen.thaw();  // once only: nothing more to send
+}
+
+TEST(FrozenProcessTest, AProcessThatIsGoneThrowsNamingIt) {
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) ::_exit(0);
+  ::waitpid(pid, nullptr, 0);
+  try {
+    FrozenProcess frozen(pid, "the vanished child");
+    ADD_FAILURE() << "no exception";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("the vanished child"), std::string::npos)
+        << error.what();
+  }
 }
 
 }  // namespace

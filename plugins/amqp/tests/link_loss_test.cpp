@@ -6,26 +6,15 @@
 #include <Poco/String.h>
 
 #include "amqp_cluster.h"
+#include "process_stop.h"
 
 namespace busbar::testing {
 namespace {
 
-// Freezes the broker's process with SIGSTOP, and thaws it with SIGCONT when it goes.
-class FrozenBroker {
- public:
-  FrozenBroker()
-      : pid_(std::stoi(Poco::trim(rabbitmqctl({"eval", "list_to_integer(os:getpid())."})))) {
-    if (::kill(pid_, SIGSTOP) != 0) throw std::runtime_error("cannot freeze the broker");
-  }
-  ~FrozenBroker() { thaw(); }
-  void thaw() {
-    if (pid_ > 0) ::kill(pid_, SIGCONT);
-    pid_ = 0;
-  }
-
- private:
-  int pid_;
-};
+// The broker's process (its Erlang VM), as rabbitmqctl tells it.
+pid_t brokerPid() {
+  return std::stoi(Poco::trim(rabbitmqctl({"eval", "list_to_integer(os:getpid())."})));
+}
 
 bool noticedTheLoss(const ServerProcess& server) {
   return server.output().find("amqp consumer lost the broker") != std::string::npos;
@@ -38,7 +27,7 @@ TEST(AmqpLinkLossTest, ASilentBrokerIsNoticedWithinTwoHeartbeats) {
   ASSERT_EQ(a.request("PUT", "/users/before", R"({"name":"Before"})").status, 201);
   ASSERT_TRUE(eventually([&] { return b.request("GET", "/users/before").status == 200; }));
   {
-    FrozenBroker frozen;
+    FrozenProcess frozen(brokerPid(), "the broker");
     // Two heartbeats of one second, with a margin for a loaded machine.
     EXPECT_TRUE(
         eventually([&] { return noticedTheLoss(a) && noticedTheLoss(b); }, std::chrono::seconds(5)))

@@ -123,9 +123,9 @@ class Pauses : public Chaos {
                       const std::string& tag, int threads = 6) {
     Writers writers(std::move(writing), threads, tag, 50);
     writers.waitFor(60);
-    victim.signal(SIGSTOP);
+    FrozenProcess frozen(victim.pid(), "the frozen member");
     Service service = probeFor(a, b, std::chrono::seconds(seconds), tag);
-    victim.signal(SIGCONT);
+    frozen.thaw();
     writers.stop();
     expectServed(service, fault);
     expectHealed(fault, writers.acknowledged(), std::chrono::seconds(seconds), &victim);
@@ -256,14 +256,14 @@ TEST_F(Pauses, AResumedFollowerIsNotReadyUntilItHoldsWhatItMissed) {
   const std::string fault = "follower frozen 8 s, then resumed";
   Writers writers({servers_[0], servers_[1]}, 2, "resumed", 50);
   writers.waitFor(60);
-  member.signal(SIGSTOP);
+  FrozenProcess frozen(member.pid(), "the follower");
   std::this_thread::sleep_for(paused - std::chrono::milliseconds(500));
   writers.stop();
   // The live servers number the last writes meanwhile: the head then stays where it is.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const uint64_t head =
       std::stoull(cluster_->query("SELECT seq FROM busbar_event_head WHERE id = 1"));
-  member.signal(SIGCONT);
+  frozen.thaw();
   // Readiness and the applied position in one answer, readiness first: a member that says it is
   // ready holds every event up to the head it missed.
   int not_ready = 0;

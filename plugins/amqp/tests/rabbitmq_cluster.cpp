@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "free_port.h"
+#include "process_stop.h"
 
 namespace busbar::testing {
 
@@ -68,8 +69,8 @@ void RabbitCluster::stopNode(size_t index) {
 }
 
 void RabbitCluster::freezeNode(size_t index) {
+  frozen_.insert(index);  // first: a node whose threads did not all stop is let go all the same
   signalNode(index, SIGSTOP);
-  frozen_.insert(index);
 }
 
 void RabbitCluster::thawNode(size_t index) {
@@ -81,9 +82,15 @@ void RabbitCluster::signalNode(size_t index, int signal) const {
   const std::string file = folder_ + "/" + std::to_string(nodes_.at(index).port) + "/pid";
   std::ifstream in(file);
   pid_t pid = 0;
-  if (!(in >> pid) || pid <= 0 || ::kill(pid, signal) != 0) {
+  if (!(in >> pid) || pid <= 0 || ::kill(pid, 0) != 0) {
     throw std::runtime_error("node " + std::to_string(index) + " has no running process (" + file +
                              ")");
+  }
+  if (signal != SIGSTOP) {
+    ::kill(pid, signal);
+  } else if (!stopProcess(pid)) {
+    throw std::runtime_error("node " + std::to_string(index) +
+                             ": not every thread stopped within 5 s of SIGSTOP");
   }
 }
 

@@ -55,7 +55,8 @@ class RabbitCluster {
  private:
   // Runs the script with `args`; throws with its output when it fails.
   void script(const std::string& args) const;
-  // Sends `signal` to node `index`'s Erlang VM (its pid file); throws when it is not running.
+  // Sends `signal` to node `index`'s Erlang VM (its pid file); SIGSTOP returns once every thread
+  // of it stopped (stopProcess). Throws when it is not running or its threads did not stop.
   void signalNode(size_t index, int signal) const;
 
   TempDir dir_;

@@ -5,6 +5,9 @@
 if(NOT DEFINED CMAKE_CXX_COMPILER_LAUNCHER)
   find_program(BUSBAR_CCACHE ccache)
   if(BUSBAR_CCACHE)
-    set(CMAKE_CXX_COMPILER_LAUNCHER "${BUSBAR_CCACHE}")
+    # The tests and fixtures compile with a precompiled header (cmake/BusbarTestPch.cmake),
+    # which ccache caches only when told to look past its defines and time macros.
+    set(CMAKE_CXX_COMPILER_LAUNCHER env CCACHE_SLOPPINESS=pch_defines,time_macros
+        "${BUSBAR_CCACHE}")
   endif()
 endif()

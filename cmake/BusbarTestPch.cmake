@@ -1,4 +1,5 @@
-# A precompiled header for the test executables: each spends about a sixth of its compilation
+# A precompiled header for the test executables (and busbar-conformance, the installed
+# conformance kit, which is built on GoogleTest too): each spends about a sixth of its compilation
 # parsing the same standard, GoogleTest and Poco headers, which one precompiled header made once
 # a build saves them (about 2.5 of 17 CPU-seconds for a unity file of the host's tests).
 #
@@ -7,6 +8,8 @@
 # defined alike, so it is made with no macro of any test's own; a test may define more. Where GCC
 # refuses it anyway, -Winvalid-pch says so and the headers are parsed as usual.
 add_executable(busbar_test_pch ${PROJECT_SOURCE_DIR}/tests/pch/test_pch_main.cpp)
+set_target_properties(busbar_test_pch PROPERTIES
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/CMakeFiles/busbar_test_pch.dir)
 target_link_libraries(busbar_test_pch PRIVATE GTest::gtest Poco::JSON Poco::Foundation)
 target_precompile_headers(busbar_test_pch PRIVATE
   <algorithm> <atomic> <cerrno> <chrono> <condition_variable> <cstddef> <cstdint> <cstdio>
@@ -18,7 +21,8 @@ target_precompile_headers(busbar_test_pch PRIVATE
   <Poco/JSON/Object.h> <Poco/JSON/Parser.h> <Poco/Logger.h>
   <Poco/Path.h> <Poco/TemporaryFile.h> <Poco/Timestamp.h>)
 
-# Every executable of the directories under `dir` that links GoogleTest reuses it.
+# Every executable of the directories under `dir` that links GoogleTest reuses it, but for a
+# target with DISABLE_PRECOMPILE_HEADERS (one that sets a macro those headers read).
 function(busbar_tests_reuse_pch dir)
   get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
   foreach(target ${targets})

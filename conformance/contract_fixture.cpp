@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <random>
+#include <stdexcept>
 #include <thread>
 
 namespace busbar::conformance {
@@ -86,14 +87,18 @@ std::string pluginParamName(const ::testing::TestParamInfo<std::string>& info) {
   return name;
 }
 
-void waitKeepingBusy(Connection& tx, const std::function<bool()>& done) {
+void waitKeepingBusy(Connection& tx, const std::string& table, const std::function<bool()>& done) {
   using Clock = std::chrono::steady_clock;
-  auto last_statement = Clock::now();
+  const auto given_up_at = Clock::now() + std::chrono::seconds(60);
+  auto last_read = Clock::now();
   while (!done()) {
+    if (Clock::now() >= given_up_at) {
+      throw std::runtime_error("waited 60 s inside a transaction for another thread's step");
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    if (Clock::now() - last_statement >= std::chrono::milliseconds(100)) {
-      tx.execute("SELECT 1 AS one");
-      last_statement = Clock::now();
+    if (Clock::now() - last_read >= std::chrono::milliseconds(100)) {
+      tx.findAll(table, {});
+      last_read = Clock::now();
     }
   }
 }

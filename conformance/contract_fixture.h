@@ -61,11 +61,12 @@ auto failsTheTestOnThrow(Body body) {
   };
 }
 
-// Returns once `done()` holds, running a statement on the open transaction `tx` every 100 ms
+// Returns once `done()` holds, reading `table` through the open transaction `tx` every 100 ms
 // meanwhile: a database ends a transaction that waits on its client longer than
 // [storage] idle_transaction_timeout (1 s by default), and what a test waits for inside one
-// (another thread's step) can take longer than that on a loaded machine.
-void waitKeepingBusy(Connection& tx, const std::function<bool()>& done);
+// (another thread's step) can take longer than that on a loaded machine. Throws
+// std::runtime_error when `done()` does not hold within 60 s (a test thread that failed).
+void waitKeepingBusy(Connection& tx, const std::string& table, const std::function<bool()>& done);
 
 // "t_<prefix>_<random hex>", lower case: a table name no other test uses.
 std::string uniqueTableName(const std::string& prefix);

@@ -96,7 +96,7 @@ TEST_P(TransactionContract, UncommittedWritesAreInvisibleToOthers) {
     connection_->transaction([&](Connection& tx) {
       tx.insert(items_, item("pending", "x", 1));
       written = true;
-      waitKeepingBusy(tx, [&] { return checked.load(); });
+      waitKeepingBusy(tx, items_, [&] { return checked.load(); });
     });
   }));
   while (!written) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -182,7 +182,7 @@ TEST_P(TransactionContract, ADeadlockIsATransactionConflictAndLosesNothingOfTheO
         tx.update(items_, {{"count", int64_t{1}}}, {{"id", first}});
         locked.set_value();
         told = true;
-        waitKeepingBusy(tx, [&] {
+        waitKeepingBusy(tx, items_, [&] {
           return other_locked.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
         });
         tx.update(items_, {{"count", int64_t{2}}}, {{"id", second}});

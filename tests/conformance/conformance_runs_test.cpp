@@ -59,9 +59,16 @@ int testsSkipped(const std::string& output) {
   return std::regex_search(output, match, summary) ? std::stoi(match[1]) : 0;
 }
 
-// `output` with what failed first (each failure with the lines that follow it, and GoogleTest's
-// list of failed tests): a CI log keeps the start and the end of a long report.
-std::string failuresFirst(const std::string& output) {
+// Whether a run that ended with `code` and printed `output` passed: exit status 0, at least one
+// test passed, none failed.
+bool passedTheSuite(int code, const std::string& output) {
+  return code == 0 && testsPassed(output) > 0 && output.find("[  FAILED  ]") == std::string::npos;
+}
+
+// The exit status, then what failed (each failure with the lines that follow it, and
+// GoogleTest's list of failed tests), then the whole `output`: a CI log keeps the start and the
+// end of a long report.
+std::string failuresFirst(int code, const std::string& output) {
   std::string failures;
   std::istringstream lines(output);
   int following = 0;
@@ -70,7 +77,8 @@ std::string failuresFirst(const std::string& output) {
     if (following > 0 || line.rfind("[  FAILED  ]", 0) == 0) failures += line + "\n";
     if (following > 0) --following;
   }
-  return "what failed:\n" + failures + "the whole output:\n" + output;
+  return "exit status " + std::to_string(code) + "; what failed:\n" + failures +
+         "the whole output:\n" + output;
 }
 
 class ConformanceRun : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
@@ -79,13 +87,11 @@ TEST_P(ConformanceRun, TheBundledPluginPassesTheSuite) {
   const auto& [suite, plugin] = GetParam();
   TempDir dir;
   std::string output;
-  EXPECT_EQ(conformance(suite + " --plugin " + plugin + " --config " + storageConfig(dir, plugin) +
-                            " --plugin-dir " + buildDir() + "/lib/busbar/plugins",
-                        output),
-            0)
-      << failuresFirst(output);
-  EXPECT_GT(testsPassed(output), 0) << output;
-  EXPECT_EQ(output.find("[  FAILED  ]"), std::string::npos) << failuresFirst(output);
+  const int code =
+      conformance(suite + " --plugin " + plugin + " --config " + storageConfig(dir, plugin) +
+                      " --plugin-dir " + buildDir() + "/lib/busbar/plugins",
+                  output);
+  EXPECT_TRUE(passedTheSuite(code, output)) << failuresFirst(code, output);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -154,13 +160,10 @@ TEST_P(TransportConformanceRun, TheBundledTransportPassesTheSuite) {
   if (!skip_.empty()) GTEST_SKIP() << skip_;
   ASSERT_FALSE(config.empty());
   std::string output;
-  EXPECT_EQ(conformance("transport --plugin " + plugin + " --config " + config + " --plugin-dir " +
-                            buildDir() + "/lib/busbar/plugins",
-                        output),
-            0)
-      << failuresFirst(output);
-  EXPECT_GT(testsPassed(output), 0) << output;
-  EXPECT_EQ(output.find("[  FAILED  ]"), std::string::npos) << failuresFirst(output);
+  const int code = conformance("transport --plugin " + plugin + " --config " + config +
+                                   " --plugin-dir " + buildDir() + "/lib/busbar/plugins",
+                               output);
+  EXPECT_TRUE(passedTheSuite(code, output)) << failuresFirst(code, output);
   if (plugin == "local") {
     // In-process: the contracts between servers and about the link do not apply, and the run
     // says why.

@@ -57,7 +57,7 @@ bool noThreadRuns(pid_t pid) {
 }  // namespace
 
 bool stopProcess(pid_t pid, std::chrono::milliseconds within) {
-  if (::kill(pid, SIGSTOP) != 0) return false;
+  if (pid <= 0 || ::kill(pid, SIGSTOP) != 0) return false;  // 0 and -1 would be a group
   const auto until = std::chrono::steady_clock::now() + within;
   while (!noThreadRuns(pid)) {
     if (std::chrono::steady_clock::now() >= until) return false;
@@ -67,6 +67,10 @@ bool stopProcess(pid_t pid, std::chrono::milliseconds within) {
 }
 
 FrozenProcess::FrozenProcess(pid_t pid, std::string what) : pid_(pid) {
+  if (pid <= 0 || ::kill(pid, 0) != 0) {
+    pid_ = 0;
+    throw std::runtime_error(what + " (pid " + std::to_string(pid) + "): no such process");
+  }
   if (!stopProcess(pid_)) {
     thaw();
     throw std::runtime_error(what + " (pid " + std::to_string(pid) +

@@ -15,11 +15,11 @@
 
 namespace busbar::testing {
 
-// Sends SIGSTOP to `pid` and waits until every thread of it is stopped (/proc/PID/task/*/stat
-// says T) or has ended (a process that ended but is not reaped yet counts as stopped). On success
-// returns true. On failure returns false: no such process (reaped), or not every thread stopped
-// within `within` (a thread in an uninterruptible disk wait; /proc unreadable), in which case the
-// signal is sent all the same.
+// Sends SIGSTOP to `pid` (a process: never 0 or a negative group) and waits until every thread of
+// it is stopped (/proc/PID/task/*/stat says T) or has ended (a process that ended but is not reaped
+// yet counts as stopped). On success returns true. On failure returns false: no such process
+// (reaped, or pid <= 0), or not every thread stopped within `within` (a thread in an
+// uninterruptible disk wait; /proc unreadable), in which case the signal is sent all the same.
 bool stopProcess(pid_t pid, std::chrono::milliseconds within = std::chrono::seconds(5));
 
 // A process stopped (stopProcess) from construction until thaw() or the end of the object, which
@@ -27,7 +27,8 @@ bool stopProcess(pid_t pid, std::chrono::milliseconds within = std::chrono::seco
 // it froze goes on, and no later round or teardown meets it frozen. Not thread-safe.
 class FrozenProcess {
  public:
-  // Stops `pid`. On failure lets it go again and throws std::runtime_error naming `what`.
+  // Stops `pid`. On failure (no such process, pid <= 0, or threads that did not stop) lets it go
+  // again and throws std::runtime_error naming `what` and the reason.
   FrozenProcess(pid_t pid, std::string what);
   ~FrozenProcess() { thaw(); }
   FrozenProcess(const FrozenProcess&) = delete;

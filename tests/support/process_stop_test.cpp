@@ -133,12 +133,17 @@ TEST(FrozenProcessTest, AProcessThatIsGoneThrowsNamingIt) {
   ASSERT_GE(pid, 0);
   if (pid == 0) ::_exit(0);
   ::waitpid(pid, nullptr, 0);
-  try {
-    FrozenProcess frozen(pid, "the vanished child");
-    ADD_FAILURE() << "no exception";
-  } catch (const std::runtime_error& error) {
-    EXPECT_NE(std::string(error.what()).find("the vanished child"), std::string::npos)
-        << error.what();
+  for (pid_t refused : {pid, pid_t{0}, pid_t{-1}}) {  // 0 and -1 would stop a group
+    try {
+      FrozenProcess frozen(refused, "the vanished child");
+      ADD_FAILURE() << "no exception for pid " << refused;
+    } catch (const std::runtime_error& error) {
+      EXPECT_NE(
+          std::string(error.what())
+              .find("the vanished child (pid " + std::to_string(refused) + "): no such process"),
+          std::string::npos)
+          << error.what();
+    }
   }
 }
 

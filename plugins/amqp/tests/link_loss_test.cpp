@@ -1,7 +1,6 @@
 // A broker that stops answering (frozen, not closed) is noticed within two heartbeats; after it
 // answers again the servers reconnect, and what was written meanwhile reaches everyone.
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include <Poco/String.h>
 

@@ -175,8 +175,8 @@ void HostConsistencyObserver::loop() {
     }
     lock.unlock();
     const auto now = Clock::now();
-    // A server that was not serving had no reason to be current: each row that differed gets
-    // the whole bound again from now.
+    // A server that was not serving had no reason to be current, and its caches may have been
+    // reloaded since: each row that differed is looked at again as if for the first time.
     if (was_paused) rearmAll(now);
     was_paused = false;
     last_start = now;
@@ -248,6 +248,10 @@ bool HostConsistencyObserver::recheckFirst(Clock::time_point now) {
   const bool late = now - due_.begin()->first > initial_.bound;
   Suspect suspect = std::move(due_.begin()->second);
   due_.erase(due_.begin());
+  if (suspect.look_afresh) {
+    lookAfresh(std::move(suspect));
+    return true;
+  }
   if (late && !suspect.put_off) {
     // This thread did not run for a bound (the process was frozen, or starved): neither did the
     // ones that apply events. Give them the bound from now before judging.
@@ -261,28 +265,52 @@ bool HostConsistencyObserver::recheckFirst(Clock::time_point now) {
 
 void HostConsistencyObserver::rearmAll(Clock::time_point now) {
   std::multimap<Clock::time_point, Suspect> rearmed;
-  for (auto& [due, suspect] : due_) rearmed.emplace(now + initial_.bound, std::move(suspect));
+  for (auto& [due, suspect] : due_) {
+    suspect.look_afresh = true;
+    rearmed.emplace(now, std::move(suspect));
+  }
   due_.swap(rearmed);
 }
 
-void HostConsistencyObserver::judge(Suspect suspect) {
-  Table& table = *tables_[suspect.table];
-  std::optional<CheckedRow> cached_now;
-  std::optional<CheckedRow> stored_now;
+HostConsistencyObserver::Rows HostConsistencyObserver::readRows(Suspect& suspect) {
+  const Table& table = *tables_[suspect.table];
   try {
-    cached_now = table.cache->cachedRow(suspect.key);
-    stored_now = table.cache->storedRow(suspect.key);
+    // The cache first, as in comparePage().
+    auto cached = table.cache->cachedRow(suspect.key);
+    return Rows{std::move(cached), table.cache->storedRow(suspect.key)};
   } catch (const std::exception&) {
     due_.emplace(Clock::now() + kRetryAfterError, std::move(suspect));
     throw;
   }
-  auto forget = [&] {
-    table.suspects.erase(suspect.key);
-    table.suspect_count = table.suspects.size();
-  };
+}
+
+void HostConsistencyObserver::lookAfresh(Suspect suspect) {
+  Table& table = *tables_[suspect.table];
+  auto [cached_now, stored_now] = readRows(suspect);
+  if (cached_now == stored_now) {
+    forget(table, suspect.key);
+    return;
+  }
+  Suspect seen;
+  seen.table = suspect.table;
+  seen.key = std::move(suspect.key);
+  seen.stored_then = std::move(stored_now);
+  seen.cached_first = std::move(cached_now);
+  seen.first_seen = Clock::now();
+  due_.emplace(seen.first_seen + initial_.bound, std::move(seen));
+}
+
+void HostConsistencyObserver::forget(Table& table, const std::string& key) {
+  table.suspects.erase(key);
+  table.suspect_count = table.suspects.size();
+}
+
+void HostConsistencyObserver::judge(Suspect suspect) {
+  Table& table = *tables_[suspect.table];
+  auto [cached_now, stored_now] = readRows(suspect);
   switch (recheck(suspect.stored_then, cached_now, stored_now, suspect.moving_looks)) {
     case RecheckVerdict::kConsistent:
-      forget();
+      forget(table, suspect.key);
       return;
     case RecheckVerdict::kStillMoving:
       suspect.stored_then = std::move(stored_now);
@@ -306,7 +334,7 @@ void HostConsistencyObserver::judge(Suspect suspect) {
     due_.emplace(Clock::now() + initial_.bound, std::move(suspect));
     return;
   }
-  forget();
+  forget(table, suspect.key);
   reportInconsistent(table, suspect, cached_now, stored_now, repaired, outcome);
 }
 

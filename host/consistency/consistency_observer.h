@@ -12,9 +12,10 @@
 // refuses (it changed since, or reloads) puts the row off by a bound, up to three times. At most
 // kMaxSuspects rows per table wait for a second look; more wait for a later pass. While
 // `paused()` says why (the server is not ready: its caches are known to be stale, its database or
-// broker is away, it drains) it compares nothing, and each row that differed gets the whole bound
-// again once it resumes; so does a row whose second look comes a bound late because the process
-// was frozen.
+// broker is away, it drains) it compares nothing, and once it resumes each row that differed is
+// looked at afresh, as if first seen then: what a look before the pause saw says nothing of the
+// cache after it (a reload may have fixed the row, or lost it again). A row whose second look
+// comes a bound late because the process was frozen gets the whole bound again.
 //
 // Metrics, per table: busbar_cache_samples_total (rows compared),
 // busbar_cache_inconsistencies_total, busbar_cache_repairs_total, busbar_cache_suspect_rows,
@@ -83,9 +84,10 @@ class HostConsistencyObserver final : public ConsistencyObserver {
     std::optional<CheckedRow> stored_then;   // the database's row at the last look
     std::optional<CheckedRow> cached_first;  // the cache's row at the first look
     Clock::time_point first_seen;
-    bool put_off = false;     // its look came late once and was put off
-    int moving_looks = 0;     // looks in a row that found the database moved
-    int refused_repairs = 0;  // repairs the cache refused
+    bool put_off = false;      // its look came late once and was put off
+    bool look_afresh = false;  // the server paused since the first look
+    int moving_looks = 0;      // looks in a row that found the database moved
+    int refused_repairs = 0;   // repairs the cache refused
   };
 
   void loop();
@@ -94,8 +96,20 @@ class HostConsistencyObserver final : public ConsistencyObserver {
   // The first due suspect: judged, or put off by a bound once when its look comes more than a
   // bound late. Returns whether it read anything.
   bool recheckFirst(Clock::time_point now);
-  // Puts every suspect's look a bound after `now`.
+  struct Rows {
+    std::optional<CheckedRow> cached;
+    std::optional<CheckedRow> stored;
+  };
+  // The suspect's row in the cache, then in the database. On failure the suspect is moved into
+  // due_ for a retry after kRetryAfterError, and the error is rethrown.
+  Rows readRows(Suspect& suspect);
+  // Makes every suspect due at `now` for a fresh first look.
   void rearmAll(Clock::time_point now);
+  // A first look again at a suspect seen before a pause: forgotten when the cache now equals the
+  // database, else seen differing from now on and due a bound later.
+  void lookAfresh(Suspect suspect);
+  // Makes `key` no suspect of `table` any more.
+  void forget(Table& table, const std::string& key);
   // The second look: done, looked at again later, or counted, logged and repaired.
   void judge(Suspect suspect);
   void reportInconsistent(Table& table, const Suspect& suspect,

@@ -30,6 +30,10 @@ class FrozenProcess {
   // Stops `pid`. On failure (no such process, pid <= 0, or threads that did not stop) lets it go
   // again and throws std::runtime_error naming `what` and the reason.
   FrozenProcess(pid_t pid, std::string what);
+  // Takes over a process already stopped with stopProcess() (on another thread, at a moment
+  // only that thread sees): from then on it goes on at thaw() or the end of the object.
+  struct AlreadyStopped {};
+  FrozenProcess(pid_t pid, AlreadyStopped) : pid_(pid) {}
   ~FrozenProcess() { thaw(); }
   FrozenProcess(const FrozenProcess&) = delete;
   FrozenProcess& operator=(const FrozenProcess&) = delete;

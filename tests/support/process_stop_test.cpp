@@ -128,6 +128,19 @@ TEST(FrozenProcessTest, HoldsTheProcessUntilThawedOrGone) {
   frozen.thaw();  // once only: nothing more to send
 }
 
+TEST(FrozenProcessTest, AProcessStoppedElsewhereGoesOnWhenTheObjectEnds) {
+  CountingChild child;
+  expectCountsOn(child, "before the freeze");
+  ASSERT_TRUE(stopProcess(child.pid()));
+  {
+    FrozenProcess frozen(child.pid(), FrozenProcess::AlreadyStopped{});
+    const auto frozen_at = child.counts();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(child.counts(), frozen_at) << "a thread counted while frozen";
+  }
+  expectCountsOn(child, "once the FrozenProcess went");
+}
+
 TEST(FrozenProcessTest, AProcessThatIsGoneThrowsNamingIt) {
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);

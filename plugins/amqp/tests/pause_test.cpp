@@ -187,6 +187,7 @@ TEST_F(Pauses, AWriterFrozenInTheMiddleOfItsNumberingStopsNoOne) {
       writers.waitFor(20);
       freezeInItsNumbering(victim, step);
       if (HasFailure()) return;
+      FrozenProcess frozen(victim.pid(), FrozenProcess::AlreadyStopped{});
       // No lock outlives the statement the victim sent (a numbering that held the head's lock
       // across statements would hold it for idle_transaction_timeout).
       EXPECT_FALSE(headStaysLocked()) << fault << ": the frozen victim holds the event log's head";
@@ -194,7 +195,7 @@ TEST_F(Pauses, AWriterFrozenInTheMiddleOfItsNumberingStopsNoOne) {
       Service service = probeFor(*servers_[1], *servers_[2], std::chrono::seconds(seconds), tag);
       // Resumed, a stale compare-and-set changes nothing: every check below would see an event
       // numbered twice or a number given twice.
-      victim.signal(SIGCONT);
+      frozen.thaw();
       writers.stop();
       live_writers.stop();
       expectServed(service, fault);

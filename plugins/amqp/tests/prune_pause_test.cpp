@@ -124,13 +124,13 @@ class FrozenPrunes : public Chaos {
   void makeLeaseHolder(ServerProcess& server) {
     const std::string id = serverIdOf(server);
     if (leaseRowHolder() == id) return;
+    std::vector<std::unique_ptr<FrozenProcess>> others;
     for (ServerProcess* other : servers_) {
-      if (other != &server) other->signal(SIGSTOP);
+      if (other != &server)
+        others.push_back(std::make_unique<FrozenProcess>(other->pid(), "a server"));
     }
     const bool took = eventually([&] { return leaseRowHolder() == id; }, std::chrono::seconds(20));
-    for (ServerProcess* other : servers_) {
-      if (other != &server) other->signal(SIGCONT);
-    }
+    others.clear();
     ASSERT_TRUE(took) << id << " did not take the relay lease within 20 s; the lease row says "
                       << leaseRowHolder();
   }

@@ -318,13 +318,16 @@ void Host::start(const std::function<void()>& serving) {
   inline_bus_.fire(Lifecycle::kStart);
   event_log_->start();
   // A server that is not ready is known not to serve fresh rows (and load balancers send it
-  // nothing): the observer counts what a serving server serves.
-  consistency_.start([this] {
-    for (const auto& check : readiness_.evaluate()) {
-      if (!check.problem.empty()) return "not ready (" + check.name + "): " + check.problem;
-    }
-    return std::string();
-  });
+  // nothing): the observer counts what a serving server serves. A resynchronization reloads the
+  // caches: what the observer saw before it says nothing of them after.
+  consistency_.start(
+      [this] {
+        for (const auto& check : readiness_.evaluate()) {
+          if (!check.problem.empty()) return "not ready (" + check.name + "): " + check.problem;
+        }
+        return std::string();
+      },
+      [this] { return event_log_->resyncs(); });
   // Ready before the public listener serves: the clients that connected while it was bound but
   // not serving are answered the moment it starts, and their first GET /readyz must say ready.
   readiness_.markPreloaded();

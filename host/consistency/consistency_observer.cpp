@@ -112,9 +112,10 @@ void HostConsistencyObserver::watch(std::shared_ptr<CheckedCache> cache) {
   tables_.push_back(std::move(table));
 }
 
-void HostConsistencyObserver::start(PauseReason paused) {
+void HostConsistencyObserver::start(PauseReason paused, ReloadCount reloads) {
   if (!initial_.enabled || tables_.empty() || worker_.running()) return;
   paused_ = std::move(paused);
+  reloads_ = std::move(reloads);
   for (auto& table : tables_) table->pass_started = Clock::now();
   worker_.start("bb-consistency", [this] { loop(); });
 }
@@ -158,6 +159,7 @@ void HostConsistencyObserver::loop() {
   double last_cost = 0;
   bool last_failed = false;
   bool was_paused = false;
+  uint64_t reloads_seen = reloads_ ? reloads_() : 0;
   while (!worker_.stopping()) {
     const uint64_t adjustments = adjustments_;
     const Clock::time_point next =
@@ -175,9 +177,11 @@ void HostConsistencyObserver::loop() {
     }
     lock.unlock();
     const auto now = Clock::now();
-    // A server that was not serving had no reason to be current, and its caches may have been
-    // reloaded since: each row that differed is looked at again as if for the first time.
-    if (was_paused) rearmAll(now);
+    // A server that was not serving had no reason to be current, and a reload replaced what the
+    // caches held: each row that differed is looked at again as if for the first time.
+    const uint64_t reloads = reloads_ ? reloads_() : 0;
+    if (was_paused || reloads != reloads_seen) lookAgainAtEverySuspect(now);
+    reloads_seen = reloads;
     was_paused = false;
     last_start = now;
     last_failed = false;
@@ -248,7 +252,7 @@ bool HostConsistencyObserver::recheckFirst(Clock::time_point now) {
   const bool late = now - due_.begin()->first > initial_.bound;
   Suspect suspect = std::move(due_.begin()->second);
   due_.erase(due_.begin());
-  if (suspect.look_afresh) {
+  if (suspect.needs_fresh_look) {
     lookAfresh(std::move(suspect));
     return true;
   }
@@ -263,16 +267,16 @@ bool HostConsistencyObserver::recheckFirst(Clock::time_point now) {
   return true;
 }
 
-void HostConsistencyObserver::rearmAll(Clock::time_point now) {
-  std::multimap<Clock::time_point, Suspect> rearmed;
+void HostConsistencyObserver::lookAgainAtEverySuspect(Clock::time_point now) {
+  std::multimap<Clock::time_point, Suspect> now_due;
   for (auto& [due, suspect] : due_) {
-    suspect.look_afresh = true;
-    rearmed.emplace(now, std::move(suspect));
+    suspect.needs_fresh_look = true;
+    now_due.emplace_hint(now_due.end(), now, std::move(suspect));
   }
-  due_.swap(rearmed);
+  due_.swap(now_due);
 }
 
-HostConsistencyObserver::Rows HostConsistencyObserver::readRows(Suspect& suspect) {
+HostConsistencyObserver::Rows HostConsistencyObserver::readRowsOrRetryLater(Suspect& suspect) {
   const Table& table = *tables_[suspect.table];
   try {
     // The cache first, as in comparePage().
@@ -286,18 +290,19 @@ HostConsistencyObserver::Rows HostConsistencyObserver::readRows(Suspect& suspect
 
 void HostConsistencyObserver::lookAfresh(Suspect suspect) {
   Table& table = *tables_[suspect.table];
-  auto [cached_now, stored_now] = readRows(suspect);
+  auto [cached_now, stored_now] = readRowsOrRetryLater(suspect);
   if (cached_now == stored_now) {
     forget(table, suspect.key);
     return;
   }
-  Suspect seen;
-  seen.table = suspect.table;
-  seen.key = std::move(suspect.key);
-  seen.stored_then = std::move(stored_now);
-  seen.cached_first = std::move(cached_now);
-  seen.first_seen = Clock::now();
-  due_.emplace(seen.first_seen + initial_.bound, std::move(seen));
+  suspect.stored_then = std::move(stored_now);
+  suspect.cached_first = std::move(cached_now);
+  suspect.first_seen = Clock::now();
+  suspect.needs_fresh_look = false;
+  suspect.put_off = false;
+  suspect.refused_repairs = 0;
+  const auto due = suspect.first_seen + initial_.bound;
+  due_.emplace(due, std::move(suspect));
 }
 
 void HostConsistencyObserver::forget(Table& table, const std::string& key) {
@@ -307,7 +312,7 @@ void HostConsistencyObserver::forget(Table& table, const std::string& key) {
 
 void HostConsistencyObserver::judge(Suspect suspect) {
   Table& table = *tables_[suspect.table];
-  auto [cached_now, stored_now] = readRows(suspect);
+  auto [cached_now, stored_now] = readRowsOrRetryLater(suspect);
   switch (recheck(suspect.stored_then, cached_now, stored_now, suspect.moving_looks)) {
     case RecheckVerdict::kConsistent:
       forget(table, suspect.key);

@@ -12,10 +12,12 @@
 // refuses (it changed since, or reloads) puts the row off by a bound, up to three times. At most
 // kMaxSuspects rows per table wait for a second look; more wait for a later pass. While
 // `paused()` says why (the server is not ready: its caches are known to be stale, its database or
-// broker is away, it drains) it compares nothing, and once it resumes each row that differed is
-// looked at afresh, as if first seen then: what a look before the pause saw says nothing of the
-// cache after it (a reload may have fixed the row, or lost it again). A row whose second look
-// comes a bound late because the process was frozen gets the whole bound again.
+// broker is away, it drains) it compares nothing. Once it resumes, and whenever `reloads()` says
+// the caches were reloaded since its last piece of work (a reload too short for a look at
+// `paused()` to see), each row that differed is looked at afresh, as if first seen then: what a
+// look before saw says nothing of the cache after it (a reload may have fixed the row, or lost it
+// again until the next). A row whose second look comes a bound late because the process was
+// frozen gets the whole bound again, once.
 //
 // Metrics, per table: busbar_cache_samples_total (rows compared),
 // busbar_cache_inconsistencies_total, busbar_cache_repairs_total, busbar_cache_suspect_rows,
@@ -50,6 +52,9 @@ class HostConsistencyObserver final : public ConsistencyObserver {
   using Clock = BackgroundWorker::Clock;
   // "" to compare, or why not now. Must return at once.
   using PauseReason = std::function<std::string()>;
+  // How many times the caches were reloaded since the start (the host's resynchronizations); only
+  // its changes count. Must return at once.
+  using ReloadCount = std::function<uint64_t()>;
 
   // Rows per page, read from the cache and from the database at once.
   static constexpr size_t kPageRows = 500;
@@ -63,7 +68,7 @@ class HostConsistencyObserver final : public ConsistencyObserver {
   void watch(std::shared_ptr<CheckedCache> cache) override;
 
   // Starts the thread when the observer is enabled and a cache is watched.
-  void start(PauseReason paused);
+  void start(PauseReason paused, ReloadCount reloads = {});
   void stop() noexcept;
 
   // Changes the pace at run time (the admin listener). Throws std::invalid_argument naming the
@@ -84,29 +89,30 @@ class HostConsistencyObserver final : public ConsistencyObserver {
     std::optional<CheckedRow> stored_then;   // the database's row at the last look
     std::optional<CheckedRow> cached_first;  // the cache's row at the first look
     Clock::time_point first_seen;
-    bool put_off = false;      // its look came late once and was put off
-    bool look_afresh = false;  // the server paused since the first look
-    int moving_looks = 0;      // looks in a row that found the database moved
-    int refused_repairs = 0;   // repairs the cache refused
+    bool put_off = false;           // its look came late once and was put off
+    bool needs_fresh_look = false;  // paused or reloaded since the first look
+    int moving_looks = 0;           // looks in a row that found the database moved
+    int refused_repairs = 0;        // repairs the cache refused
   };
 
   void loop();
   // One page of the current table; returns the rows compared.
   size_t comparePage(Table& table);
-  // The first due suspect: judged, or put off by a bound once when its look comes more than a
-  // bound late. Returns whether it read anything.
+  // The first due suspect: looked at afresh (lookAfresh), judged, or put off by a bound once when
+  // its look comes more than a bound late. Returns whether it read anything.
   bool recheckFirst(Clock::time_point now);
   struct Rows {
     std::optional<CheckedRow> cached;
     std::optional<CheckedRow> stored;
   };
-  // The suspect's row in the cache, then in the database. On failure the suspect is moved into
-  // due_ for a retry after kRetryAfterError, and the error is rethrown.
-  Rows readRows(Suspect& suspect);
+  // The suspect's row in the cache, then in the database. On failure moves the suspect back into
+  // due_, for a retry after kRetryAfterError, and rethrows.
+  Rows readRowsOrRetryLater(Suspect& suspect);
   // Makes every suspect due at `now` for a fresh first look.
-  void rearmAll(Clock::time_point now);
-  // A first look again at a suspect seen before a pause: forgotten when the cache now equals the
-  // database, else seen differing from now on and due a bound later.
+  void lookAgainAtEverySuspect(Clock::time_point now);
+  // A first look again at a suspect seen before a pause or a reload: forgotten when the cache now
+  // equals the database, else seen differing from now on (its first look and repair refusals
+  // start again; its moving looks stay) and due a bound later.
   void lookAfresh(Suspect suspect);
   // Makes `key` no suspect of `table` any more.
   void forget(Table& table, const std::string& key);
@@ -125,6 +131,7 @@ class HostConsistencyObserver final : public ConsistencyObserver {
   Poco::Logger& logger_;
   std::vector<std::unique_ptr<Table>> tables_;
   PauseReason paused_;
+  ReloadCount reloads_;
   BackgroundWorker worker_;
   // Under worker_.mutex():
   double rows_per_second_;

@@ -117,6 +117,8 @@ void EventLogRuntime::finish() noexcept {
   }
 }
 
+uint64_t EventLogRuntime::resyncs() const { return follower_->figures().resyncs; }
+
 EventLogRuntime::Snapshot EventLogRuntime::snapshot() const {
   Snapshot snapshot;
   snapshot.enabled = log_ != nullptr;

@@ -101,6 +101,9 @@ class EventLogRuntime {
   // GET /readyz calls "cache fresh".
   std::string staleness() const;
 
+  // Resynchronizations that succeeded since the start (the subscribers reloaded).
+  uint64_t resyncs() const;
+
   // Reloads the subscribers in the background, as a transport reconnect does; logs `why`.
   void requestResync(const std::string& why) { follower_->requestResync(why); }
 

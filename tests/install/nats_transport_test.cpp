@@ -189,8 +189,6 @@ TEST_F(NatsTransportTest, AWriteOnOneOfThreeServersIsReadOnTheOthers) {
   EXPECT_EQ(two.stop(), 0) << two.output();
 }
 
-// The names in user `id`'s events, in the order server `server`'s subscribers heard them: the
-// event recorder's order of event ids, each looked up in the audit log (which lists by time).
 // The ids of the events the server's event_recorder module heard, each once.
 std::set<std::string> recordedIds(const Server& server) {
   HttpResult recorded = server.request("GET", "/recorded");
@@ -203,6 +201,8 @@ std::set<std::string> recordedIds(const Server& server) {
   return ids;
 }
 
+// The names in user `id`'s events, in the order server `server`'s subscribers heard them: the
+// event recorder's order of event ids, each looked up in the audit log (which lists by time).
 std::vector<std::string> heardNames(const Server& server, const std::string& id) {
   HttpResult audit = server.request("GET", "/audit?limit=1000");
   HttpResult recorded = server.request("GET", "/recorded");

@@ -186,8 +186,10 @@ TEST_F(Pauses, AWriterFrozenInTheMiddleOfItsNumberingStopsNoOne) {
       Writers writers({&victim}, 2, tag, 50);
       writers.waitFor(20);
       freezeInItsNumbering(victim, step);
-      if (HasFailure()) return;
+      // Taken over before anything may return: a failure seen here may be another thread's, with
+      // the victim frozen (a freeze that failed let it go already; once more does no harm).
       FrozenProcess frozen(victim.pid(), FrozenProcess::AlreadyStopped{});
+      if (HasFailure()) return;
       // No lock outlives the statement the victim sent (a numbering that held the head's lock
       // across statements would hold it for idle_transaction_timeout).
       EXPECT_FALSE(headStaysLocked()) << fault << ": the frozen victim holds the event log's head";

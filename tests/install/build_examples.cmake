@@ -1,8 +1,10 @@
 # cmake -DPREFIX=<busbar prefix> -DEXAMPLES=<examples folder> -DWORK=<folder> -DGENERATOR=<gen>
-#       -DCXX=<compiler> [-DLAUNCHER=<ccache>] -P build_examples.cmake
+#       -DCXX=<compiler> [-DLAUNCHER=<ccache>] [-DRELWITHDEBINFO_FLAGS=<flags>]
+#       -P build_examples.cmake
 # Copies each example out of the source tree into WORK/src, configures it with
-# CMAKE_PREFIX_PATH=PREFIX as its only way to busbar, builds it (-j2) and collects the .so files
-# into WORK/plugins. Fails when find_package(Busbar) found a package outside PREFIX.
+# CMAKE_PREFIX_PATH=PREFIX as its only way to busbar, builds it (-j2, RelWithDebInfo, with the
+# build's own flags for it when given) and collects the .so files into WORK/plugins. Fails when
+# find_package(Busbar) found a package outside PREFIX.
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}/src" "${WORK}/plugins")
 file(GLOB examples LIST_DIRECTORIES true "${EXAMPLES}/*")
@@ -18,6 +20,9 @@ foreach(example ${examples})
               -DCMAKE_BUILD_TYPE=RelWithDebInfo)
   if(LAUNCHER)
     list(APPEND options "-DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER}")
+  endif()
+  if(RELWITHDEBINFO_FLAGS)
+    list(APPEND options "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=${RELWITHDEBINFO_FLAGS}")
   endif()
   execute_process(COMMAND "${CMAKE_COMMAND}" -S "${source}" -B "${build}" ${options}
                   RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)

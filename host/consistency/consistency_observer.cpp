@@ -23,6 +23,12 @@ constexpr double kRecheckRows = 50;
 // A repair the cache refused (a change applied since the look, a reload loading) is looked at
 // again a bound later, this many times before the row counts anyway.
 constexpr int kRepairRefusals = 3;
+// After a pause or a reload, the suspects per table looked at afresh one by one: as many as cost
+// the pace one page. The others are forgotten and left to the pass, which finds those still
+// differing within a full pass, a page of rows for the cost of these few looks; looked at one by
+// one, thousands of suspects would hold every page off for minutes.
+constexpr size_t kFreshLooks =
+    static_cast<size_t>(HostConsistencyObserver::kPageRows / kRecheckRows);
 
 std::string describe(const std::optional<CheckedRow>& row) {
   if (!row) return "no row";
@@ -269,11 +275,26 @@ bool HostConsistencyObserver::recheckFirst(Clock::time_point now) {
 
 void HostConsistencyObserver::lookAgainAtEverySuspect(Clock::time_point now) {
   std::multimap<Clock::time_point, Suspect> now_due;
+  std::vector<size_t> kept(tables_.size(), 0);
+  std::vector<size_t> left(tables_.size(), 0);
   for (auto& [due, suspect] : due_) {
+    if (kept[suspect.table] == kFreshLooks) {
+      forget(*tables_[suspect.table], suspect.key);
+      ++left[suspect.table];
+      continue;
+    }
+    ++kept[suspect.table];
     suspect.needs_fresh_look = true;
     now_due.emplace_hint(now_due.end(), now, std::move(suspect));
   }
   due_.swap(now_due);
+  for (size_t i = 0; i < tables_.size(); ++i) {
+    if (left[i] == 0) continue;
+    logger_.information("consistency observer: " + std::to_string(kept[i] + left[i]) +
+                        " rows of table " + tables_[i]->name +
+                        " differed before the pause or reload; " + std::to_string(kept[i]) +
+                        " are looked at again now, the others when the pass comes to them");
+  }
 }
 
 HostConsistencyObserver::Rows HostConsistencyObserver::readRowsOrRetryLater(Suspect& suspect) {

@@ -16,8 +16,9 @@
 // the caches were reloaded since its last piece of work (a reload too short for a look at
 // `paused()` to see), each row that differed is looked at afresh, as if first seen then: what a
 // look before saw says nothing of the cache after it (a reload may have fixed the row, or lost it
-// again until the next). A row whose second look comes a bound late because the process was
-// frozen gets the whole bound again, once.
+// again until the next). Ten such rows per table at most, a page's worth of pace; the others are
+// forgotten until the pass comes to them again. A row whose second look comes a bound late
+// because the process was frozen gets the whole bound again, once.
 //
 // Metrics, per table: busbar_cache_samples_total (rows compared),
 // busbar_cache_inconsistencies_total, busbar_cache_repairs_total, busbar_cache_suspect_rows,
@@ -108,7 +109,8 @@ class HostConsistencyObserver final : public ConsistencyObserver {
   // The suspect's row in the cache, then in the database. On failure moves the suspect back into
   // due_, for a retry after kRetryAfterError, and rethrows.
   Rows readRowsOrRetryLater(Suspect& suspect);
-  // Makes every suspect due at `now` for a fresh first look.
+  // Makes the first suspects of each table (kFreshLooks) due at `now` for a fresh first look,
+  // and forgets the others, which the pass finds again.
   void lookAgainAtEverySuspect(Clock::time_point now);
   // A first look again at a suspect seen before a pause or a reload: forgotten when the cache now
   // equals the database, else seen differing from now on (its first look and repair refusals

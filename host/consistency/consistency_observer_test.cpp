@@ -63,6 +63,7 @@ class TwoMaps : public CheckedCache {
   std::optional<CheckedRow> storedRow(const std::string& key) override {
     std::lock_guard<std::mutex> lock(mutex_);
     if (database_down_) throw StorageUnavailable("the database is away");
+    ++stored_row_reads_;
     return find(database_, key);
   }
   bool repair(const std::string& key, const std::optional<CheckedRow>& seen) override {
@@ -109,6 +110,10 @@ class TwoMaps : public CheckedCache {
     std::lock_guard<std::mutex> lock(mutex_);
     return stored_reads_;
   }
+  int storedRowReads() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stored_row_reads_;
+  }
 
  private:
   using Map = std::map<std::string, CheckedRow>;
@@ -135,7 +140,8 @@ class TwoMaps : public CheckedCache {
   Map database_;
   bool database_down_ = false;
   bool reloading_ = false;
-  int stored_reads_ = 0;
+  int stored_reads_ = 0;      // pages
+  int stored_row_reads_ = 0;  // single rows
 };
 
 class ConsistencyObserverTest : public ::testing::Test {
@@ -389,6 +395,35 @@ TEST_F(ConsistencyObserverTest, AFreshLookThatFailsIsTriedAgainAndTheRowStillCou
                std::string::npos;
       },
       5s));
+}
+
+TEST_F(ConsistencyObserverTest, AfterAPauseTenSuspectsAreLookedAtAfreshAndThePassFindsTheRest) {
+  // 1000 rows differ; the server stops serving before their second looks. After it, ten of them
+  // are looked at afresh one by one and the pass finds the others again, a page at a time: each
+  // row still counts once, and the database is read row by row about once per row (to judge it),
+  // not twice.
+  settings_.bound = 1s;
+  for (int i = 1000; i < 2000; ++i) {
+    maps_->write("k" + std::to_string(i), 1);
+    maps_->writeDatabase("k" + std::to_string(i), 2);
+  }
+  start([this] { return serving_ ? std::string() : std::string("the broker is away"); });
+  ASSERT_TRUE(eventually([&] { return figure("samples") >= 1000; }, 5s));
+  serving_ = false;
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_EQ(figure("inconsistencies"), 0u) << "judged before the pause; nothing left to test";
+  serving_ = true;
+  ASSERT_TRUE(eventually([&] { return figure("inconsistencies") >= 1000; }, 10s))
+      << figure("inconsistencies");
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(figure("inconsistencies"), 1000u);
+  EXPECT_EQ(figure("repairs"), 1000u);
+  EXPECT_LT(maps_->storedRowReads(), 1100);
+  const std::string log = channel_->all();
+  EXPECT_NE(log.find("1000 rows of table things differed before the pause or reload; 10 are "
+                     "looked at again now, the others when the pass comes to them"),
+            std::string::npos)
+      << log;
 }
 
 TEST_F(ConsistencyObserverTest, ARowWhoseRepairTheCacheRefusesIsLookedAtAgainBeforeItCounts) {

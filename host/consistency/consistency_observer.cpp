@@ -25,8 +25,9 @@ constexpr double kRecheckRows = 50;
 constexpr int kRepairRefusals = 3;
 // After a pause or a reload, the suspects per table looked at afresh one by one: as many as cost
 // the pace one page. The others are forgotten and left to the pass, which finds those still
-// differing within a full pass, a page of rows for the cost of these few looks; looked at one by
-// one, thousands of suspects would hold every page off for minutes.
+// differing when it comes to them, a page of rows for the cost of these few looks (within two
+// full passes: it may have just gone past them); looked at one by one, thousands of suspects
+// would hold every page off for minutes.
 constexpr size_t kFreshLooks =
     static_cast<size_t>(HostConsistencyObserver::kPageRows / kRecheckRows);
 
@@ -184,9 +185,10 @@ void HostConsistencyObserver::loop() {
     lock.unlock();
     const auto now = Clock::now();
     // A server that was not serving had no reason to be current, and a reload replaced what the
-    // caches held: each row that differed is looked at again as if for the first time.
+    // caches held: the rows that differed are looked at again as if for the first time (the
+    // first few one by one, the others when the pass comes to them).
     const uint64_t reloads = reloads_ ? reloads_() : 0;
-    if (was_paused || reloads != reloads_seen) lookAgainAtEverySuspect(now);
+    if (was_paused || reloads != reloads_seen) lookAgainAtFirstSuspects(now);
     reloads_seen = reloads;
     was_paused = false;
     last_start = now;
@@ -273,7 +275,7 @@ bool HostConsistencyObserver::recheckFirst(Clock::time_point now) {
   return true;
 }
 
-void HostConsistencyObserver::lookAgainAtEverySuspect(Clock::time_point now) {
+void HostConsistencyObserver::lookAgainAtFirstSuspects(Clock::time_point now) {
   std::multimap<Clock::time_point, Suspect> now_due;
   std::vector<size_t> kept(tables_.size(), 0);
   std::vector<size_t> left(tables_.size(), 0);

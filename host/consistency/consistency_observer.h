@@ -17,7 +17,7 @@
 // `paused()` to see), each row that differed is looked at afresh, as if first seen then: what a
 // look before saw says nothing of the cache after it (a reload may have fixed the row, or lost it
 // again until the next). Ten such rows per table at most, a page's worth of pace; the others are
-// forgotten until the pass comes to them again. A row whose second look comes a bound late
+// forgotten until the pass comes to them again (within two full passes). A row whose second look comes a bound late
 // because the process was frozen gets the whole bound again, once.
 //
 // Metrics, per table: busbar_cache_samples_total (rows compared),
@@ -111,7 +111,7 @@ class HostConsistencyObserver final : public ConsistencyObserver {
   Rows readRowsOrRetryLater(Suspect& suspect);
   // Makes the first suspects of each table (kFreshLooks) due at `now` for a fresh first look,
   // and forgets the others, which the pass finds again.
-  void lookAgainAtEverySuspect(Clock::time_point now);
+  void lookAgainAtFirstSuspects(Clock::time_point now);
   // A first look again at a suspect seen before a pause or a reload: forgotten when the cache now
   // equals the database, else seen differing from now on (its first look and repair refusals
   // start again; its moving looks stay) and due a bound later.

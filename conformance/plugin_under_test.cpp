@@ -34,8 +34,11 @@ void collectKeys(const Poco::Util::AbstractConfiguration& config, const std::str
   }
 }
 
+}  // namespace
+
 // A storage plugin dispatches no events and a conformance run serves no requests: what the host
-// would do with them is not part of any contract checked here.
+// would do with them is not part of any contract checked here. (Members of PluginContextOfTest,
+// which the header names, so outside the anonymous namespace.)
 class NoEventBus : public EventBus {
  public:
   void dispatch(Event) override {
@@ -54,8 +57,6 @@ class NoInbound : public InboundSink {
     throw std::logic_error("this conformance suite consumes no events: the plugin delivered one");
   }
 };
-
-}  // namespace
 
 // What the host gives a plugin, for one instance: its own registry, migrations and metrics.
 class PluginContextOfTest : public PluginContext {

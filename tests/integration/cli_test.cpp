@@ -46,7 +46,7 @@ TEST_F(CliTest, VersionShowsTheAbi) {
   expectOutput(
       {"busbar 1.0.0",
        "plugin ABI " BUSBAR_STRINGIFY(BUSBAR_ABI_MAJOR) "." BUSBAR_STRINGIFY(BUSBAR_ABI_MINOR),
-       "build gcc"});
+       "build " BUSBAR_BUILD_SIGNATURE});
 }
 
 TEST_F(CliTest, UnknownOptionIsAUsageError) {

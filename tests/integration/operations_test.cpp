@@ -277,7 +277,7 @@ TEST_F(OperationsTest, AStopWithAStuckHandlerEndsAtItsDeadline) {
   // The process ends with its worker still in the handler, by design: on the ThreadSanitizer
   // build that is not a thread leak to report.
   std::map<std::string, std::string> environment;
-#if defined(__SANITIZE_THREAD__)
+#if defined(BUSBAR_SANITIZES_THREAD)
   const char* options = std::getenv("TSAN_OPTIONS");
   environment["TSAN_OPTIONS"] =
       std::string(options != nullptr ? std::string(options) + ":" : "") + "report_thread_leaks=0";

@@ -40,7 +40,8 @@ class ModeTest : public ::testing::TestWithParam<std::pair<std::string, std::str
 
 TEST_P(ModeTest, WritesAreVisibleToReadsAtOnce) {
   TempDir dir;
-  const auto& [users, event_bus] = GetParam();
+  const std::string& users = GetParam().first;
+  const std::string& event_bus = GetParam().second;
   ServerProcess server(dir.write("host.conf", sqliteConfig(dir.path(), users, event_bus)));
   server.start();
   EXPECT_EQ(server.request("PUT", "/users/m", R"({"name":"M"})").status, 201);

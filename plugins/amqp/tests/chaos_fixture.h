@@ -28,6 +28,7 @@
 #include <Poco/JSON/Array.h>
 
 #include "amqp_cluster.h"
+#include "busbar/abi.h"
 #include "process_stop.h"
 #include "tcp_proxy.h"
 #include "writers.h"
@@ -38,7 +39,7 @@ using Clock = std::chrono::steady_clock;
 inline constexpr std::chrono::milliseconds kConvergeWithin{2000};
 // The sanitizer build runs two to three times slower: it checks memory and undefined behaviour
 // under the same faults, with twice the time; the default build holds the bound.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(BUSBAR_SANITIZES_ADDRESS)
 inline constexpr int kSlowdown = 2;
 #else
 inline constexpr int kSlowdown = 1;
@@ -48,7 +49,7 @@ inline constexpr int kSlowdown = 1;
 inline constexpr std::chrono::milliseconds kServedWithin{2000 * kSlowdown};
 // The consistency observer's bound in the fault suites: the longest propagation bound of
 // docs/events.md (a write of a server cut off from the broker, 3 s), twice on the sanitizer build.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(BUSBAR_SANITIZES_ADDRESS)
 inline constexpr int kObserverBoundSeconds = 6;
 #else
 inline constexpr int kObserverBoundSeconds = 3;

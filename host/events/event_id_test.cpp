@@ -13,7 +13,7 @@ namespace busbar::host {
 namespace {
 
 // xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in lowercase hex. (Not std::regex: GCC 12 warns
-// -Wmaybe-uninitialized inside it in the sanitizer build.)
+// -Wmaybe-uninitialized inside it with -fsanitize=address.)
 bool canonicalUuid(const std::string& id) {
   if (id.size() != 36) return false;
   for (size_t i = 0; i < id.size(); ++i) {

@@ -401,7 +401,8 @@ TEST_F(Pauses, ServersWhoseClocksRun30SecondsAheadAndBehindStopNoOne) {
   const std::string faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
   ASSERT_TRUE(Poco::File(faketime).exists()) << faketime << " is missing: scripts/install-deps";
   const char* asan = std::getenv("ASAN_OPTIONS");
-  // A preloaded library comes before the sanitizer runtime: tell it that is fine.
+  // A preloaded library comes before the sanitizer runtime: tell it that is fine (GCC's shared
+  // libasan checks the order; clang's runtime, linked into the executable, does not).
   const std::string asan_options =
       std::string(asan != nullptr ? asan : "") + ":verify_asan_link_order=0";
   // Only the wall clock is off, as on a real machine whose time is wrong: libfaketime fakes the

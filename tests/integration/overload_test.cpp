@@ -221,7 +221,14 @@ TEST(OverloadTest, OutOfDescriptorsAcceptingPausesQuietlyAndResumes) {
   })) << server.output();
   std::this_thread::sleep_for(1s);  // ten pauses of each loop
   clients.resize(100);              // 300 leave
-  auto put = server.request("PUT", "/users/after", R"({"name":"a"})");
+  HttpResult put;
+  try {
+    put = server.request("PUT", "/users/after", R"({"name":"a"})");
+  } catch (const Poco::Exception& error) {
+    FAIL() << "the server could not be asked once 300 clients left: " << error.displayText()
+           << " (server " << (server.running() ? "running" : "gone") << "); it says:\n"
+           << server.output();
+  }
   EXPECT_EQ(put.status, 201) << put.body;
   const std::string metrics = server.request("GET", "/metrics").body;
   const std::string pauses = R"(busbar_http_accept_pauses_total{listener="public"} )";

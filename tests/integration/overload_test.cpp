@@ -2,11 +2,13 @@
 // writes arrives: cached reads are served throughout, every write is answered (done, 503 or 504)
 // and none waits past [http] request_timeout_seconds, what is answered 503 is not written, and
 // the bodies that wait are bounded by [http] max_queued, not by the clients.
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <Poco/Net/SocketAddress.h>
@@ -80,23 +82,29 @@ std::map<std::string, std::string> serverEnvironment() {
 }
 
 // SQLite's write lock on `db`, held by a sqlite3 process from construction (held() says when it
-// has it: it may wait for the server's own write) until destruction, at most two minutes.
-// .bail keeps it from saying it holds the lock when BEGIN failed.
+// has it: it may wait for the server's own write) until destruction, at most two minutes (a
+// test failure when it ended that way). .bail keeps it from saying it holds the lock when BEGIN
+// failed.
 class DatabaseLock {
  public:
   DatabaseLock(const std::string& db, const std::string& work_dir)
       : locked_(work_dir + "/locked"), release_(work_dir + "/release") {
+    std::remove(locked_.c_str());
+    std::remove(release_.c_str());
     holder_ = std::thread([this, db] {
-      std::string output;
       runShell("(echo .bail on; echo .timeout 10000; echo 'BEGIN EXCLUSIVE;'; echo '.shell touch " +
                    locked_ + "'; for i in $(seq 1200); do [ -e '" + release_ +
-                   "' ] && break; sleep 0.1; done; echo 'COMMIT;') | sqlite3 '" + db + "'",
-               output);
+                   "' ] && break; sleep 0.1; done; [ -e '" + release_ +
+                   "' ] || echo 'no release in two minutes' >&2; echo 'COMMIT;') | sqlite3 '" + db +
+                   "'",
+               output_);
     });
   }
   ~DatabaseLock() {
     std::ofstream(release_).put('\n');
     holder_.join();
+    EXPECT_EQ(output_.find("no release in two minutes"), std::string::npos)
+        << "the database lock ended before the test let it go: " << output_;
   }
   DatabaseLock(const DatabaseLock&) = delete;
   DatabaseLock& operator=(const DatabaseLock&) = delete;
@@ -106,6 +114,7 @@ class DatabaseLock {
  private:
   std::string locked_;
   std::string release_;
+  std::string output_;  // what the holder printed; read once it ended
   std::thread holder_;
 };
 
@@ -122,19 +131,31 @@ std::map<std::string, std::string> environmentAtTheDescriptorLimit() {
 #endif
 }
 
-// The sanitizer reports in `output` other than a vptr check that could not read memory.
+// The sanitizer reports in `output` other than a vptr check that could not read memory. Such a
+// report is its "runtime error" line, then "0x...: note: object has invalid vptr", then
+// "<memory cannot be printed>"; the server's own log lines may come between them.
 size_t unexplainedSanitizerReports(const std::string& output) {
-  const std::string report = "runtime error: ";
-  const std::string unreadable = "note: object has invalid vptr\n<memory cannot be printed>";
+  enum class Awaiting { kReport, kNote, kMemory };
+  const std::string unreadable_note = ": note: object has invalid vptr";
+  Awaiting awaiting = Awaiting::kReport;
   size_t unexplained = 0;
-  for (auto at = output.find(report); at != std::string::npos; at = output.find(report, at + 1)) {
-    const auto line_end = output.find('\n', at);
-    const auto next = output.find(':', line_end);  // the note's line starts with the address
-    if (line_end == std::string::npos || next == std::string::npos ||
-        output.compare(next + 2, unreadable.size(), unreadable) != 0) {
-      ++unexplained;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("runtime error: ") != std::string::npos) {
+      if (awaiting != Awaiting::kReport) ++unexplained;  // the one before ended unexplained
+      awaiting = Awaiting::kNote;
+    } else if (awaiting == Awaiting::kNote && line.rfind("0x", 0) == 0) {
+      const bool unreadable = line.size() >= unreadable_note.size() &&
+                              line.compare(line.size() - unreadable_note.size(),
+                                           unreadable_note.size(), unreadable_note) == 0;
+      if (!unreadable) ++unexplained;
+      awaiting = unreadable ? Awaiting::kMemory : Awaiting::kReport;
+    } else if (awaiting == Awaiting::kMemory && line.rfind('<', 0) == 0) {
+      if (line != "<memory cannot be printed>") ++unexplained;
+      awaiting = Awaiting::kReport;
     }
   }
+  if (awaiting != Awaiting::kReport) ++unexplained;
   return unexplained;
 }
 

@@ -8,10 +8,39 @@
 // module), on the backend BUSBAR_TEST_STORAGE names; MariaDB and PostgreSQL run a server of the
 // cluster's own, so that it can be restarted and restored. BUSBAR_CHAOS_ROUNDS caps the rounds
 // of each fault (CI's sanitizer build runs fewer). The fixture is in chaos_fixture.h.
+#include <sstream>
+
 #include "chaos_fixture.h"
 
 namespace busbar::testing {
 namespace {
+
+// Sets a broker-wide memory alarm (publishers are blocked, consumers are not) until it goes.
+class MemoryAlarm {
+ public:
+  MemoryAlarm() { rabbitmqctl({"-q", "set_vm_memory_high_watermark", "0"}); }
+  ~MemoryAlarm() { clear(); }
+  void clear() {
+    if (cleared_) return;
+    cleared_ = true;
+    rabbitmqctl({"-q", "set_vm_memory_high_watermark", "0.4"});
+  }
+
+ private:
+  bool cleared_ = false;
+};
+
+// Asks the broker to close the AMQP connection named `name` (as busbar names them).
+void closeConnection(const std::string& name) {
+  std::istringstream lines(rabbitmqctl({"-q", "list_connections", "pid", "client_properties"}));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"" + name + "\"") == std::string::npos) continue;
+    std::string pid = line.substr(0, line.find_first_of(" \t"));
+    rabbitmqctl({"-q", "close_connection", pid, "closed by the chaos test"});
+    return;
+  }
+  throw std::runtime_error("no broker connection named '" + name + "'");
+}
 
 TEST_F(Chaos, KillMinus9OfAWriterUnderLoad) {
   ServerProcess& victim = *servers_[0];
